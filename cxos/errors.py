@@ -1,0 +1,25 @@
+"""The refusals the service layer can answer with; each carries a message fit to show a user."""
+
+
+class CxosError(Exception):
+    """Base of every refusal; str(error) is the user-facing message."""
+
+
+class ValidationFailed(CxosError):
+    """Input was refused; `problems` maps a field name to what is wrong with it."""
+
+    def __init__(self, problems: dict[str, str]):
+        self.problems = problems
+        super().__init__("; ".join(f"{field}: {why}" for field, why in problems.items()))
+
+
+class NotAllowed(CxosError):
+    """The actor's role does not allow this action."""
+
+
+class StaleWrite(CxosError):
+    """The row changed since the caller read it; nothing was written over it."""
+
+
+class NotFound(CxosError):
+    pass

@@ -1,0 +1,124 @@
+"""Validated input shapes: what a person or an import may hand to the service layer."""
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cxos.errors import ValidationFailed
+from cxos.vocabulary import Severity, Source, Status
+
+TITLE_MIN, TITLE_MAX = 3, 200
+# A link must be web; anything else is taken as a ticket number. `javascript:` never gets rendered as a link.
+_URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+FIELD_LABELS = {
+    "title": "What happened",
+    "description": "Details",
+    "source": "Source",
+    "touchpoint_id": "Where in the journey",
+    "account": "Account",
+    "arr": "ARR",
+    "severity": "Severity",
+    "reporter": "Reported by",
+    "external_ref": "Link to ticket or thread",
+    "status": "Status",
+    "status_reason": "Reason",
+}
+
+
+def _clean(value: Any) -> Any:
+    # PostgreSQL refuses NUL in text; people paste them from exports. Nothing else is altered.
+    if isinstance(value, str):
+        return value.replace("\x00", "").strip()
+    return value
+
+
+class SignalFields(BaseModel):
+    """The fields shared by creating and editing a signal, with their limits."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    description: str = Field(default="", max_length=10_000)
+    account: str | None = Field(default=None, max_length=200)
+    arr: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    severity: Severity = Severity.MEDIUM
+    reporter: str | None = Field(default=None, max_length=320)
+    external_ref: str | None = Field(default=None, max_length=2_000)
+    driver_effort: bool = False
+    driver_emotion: bool = False
+    driver_answer_ai: bool = False
+    driver_answer_human: bool = False
+    driver_product: bool = False
+    driver_policy: bool = False
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strip_nul(cls, value: Any) -> Any:
+        return _clean(value)
+
+    @field_validator("account", "reporter", "external_ref")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("external_ref")
+    @classmethod
+    def _web_links_only(cls, value: str | None) -> str | None:
+        if value and _URL_SCHEME.match(value) and not value.lower().startswith(("http://", "https://")):
+            raise ValueError("use an http(s) link or a plain ticket number")
+        return value
+
+
+class SignalCreate(SignalFields):
+    title: str = Field(min_length=TITLE_MIN, max_length=TITLE_MAX)
+    source: Source
+    touchpoint_id: int = Field(gt=0)
+    client_token: str | None = Field(default=None, max_length=64)
+
+
+class SignalUpdate(SignalFields):
+    """Every field optional: only what is given is changed."""
+
+    title: str | None = Field(default=None, min_length=TITLE_MIN, max_length=TITLE_MAX)
+    source: Source | None = None
+    touchpoint_id: int | None = Field(default=None, gt=0)
+    description: str | None = Field(default=None, max_length=10_000)
+    severity: Severity | None = None
+
+
+class StatusChange(BaseModel):
+    status: Status
+    reason: str | None = Field(default=None, max_length=2_000)
+    duplicate_of_id: int | None = None
+
+
+def parse(shape: type[BaseModel], data: dict[str, Any]) -> Any:
+    """Validate `data` into `shape`, or refuse with one plain message per field."""
+    try:
+        return shape.model_validate(data)
+    except ValidationError as error:
+        problems: dict[str, str] = {}
+        for item in error.errors():
+            field = str(item["loc"][0]) if item["loc"] else "input"
+            problems.setdefault(field, _plain(item))
+        raise ValidationFailed(problems) from None
+
+
+def _plain(item: dict[str, Any]) -> str:
+    kind, ctx = item["type"], item.get("ctx") or {}
+    if kind == "missing":
+        return "is required"
+    if kind == "string_too_short":
+        return "is required" if ctx.get("min_length") == 1 else f"needs at least {ctx['min_length']} characters"
+    if kind == "string_too_long":
+        return f"is too long (at most {ctx['max_length']:,} characters)"
+    if kind == "enum":
+        return f"must be one of: {ctx.get('expected', '')}"
+    if kind in {"greater_than_equal", "greater_than"}:
+        return "cannot be negative" if ctx.get("ge", ctx.get("gt")) in (0, 0.0) else str(item["msg"])
+    if kind == "less_than_equal":
+        return f"is larger than {ctx['le']:,}"
+    if kind == "extra_forbidden":
+        return "is not a signal field"
+    return str(item["msg"]).removeprefix("Value error, ")

@@ -1,0 +1,219 @@
+"""The stored tables of CX OS, one SQLModel class per entity of the vocabulary (see shared/DESIGN.md).
+
+Datetimes are timezone-aware UTC throughout (SQLModel's UTCDateTime refuses naive ones). Enumerated fields are stored as plain
+strings and validated in `cxos.inputs`, so adding a source or status never needs a migration.
+Every mutable table carries `version`, `updated_at` and `updated_by` for stale-write checks.
+"""
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+# Named constraints, so later batch migrations on SQLite can find and alter them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class Versioned(SQLModel):
+    """Who changed a row last and how many times: the basis of the stale-write check."""
+
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = ""
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = ""
+    version: int = 1
+
+
+class Team(Versioned, table=True):
+    __tablename__ = "team"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    description: str = ""
+    archived: bool = False
+
+
+class Stage(Versioned, table=True):
+    __tablename__ = "stage"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    position: int = 0
+    description: str = ""
+    archived: bool = False
+
+
+class Touchpoint(Versioned, table=True):
+    __tablename__ = "touchpoint"
+    __table_args__ = (UniqueConstraint("stage_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    stage_id: int = Field(foreign_key="stage.id", index=True)
+    name: str
+    position: int = 0
+    component: str  # vocabulary.Component
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    tool: str = ""
+    description: str = ""
+    archived: bool = False
+
+
+class RootCauseLayer(SQLModel, table=True):
+    """The configurable list of upstream root-cause layers."""
+
+    __tablename__ = "root_cause_layer"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    position: int = 0
+    archived: bool = False
+
+
+class FailureMode(Versioned, table=True):
+    __tablename__ = "failure_mode"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    upstream_cause: str = Field(default="", sa_type=Text)
+    root_cause: str | None = None  # a RootCauseLayer name
+    owner_team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    touchpoint_id: int | None = Field(default=None, foreign_key="touchpoint.id")
+    status: str = "candidate"  # candidate | accepted | merged
+    merged_into_id: int | None = Field(default=None, foreign_key="failure_mode.id")
+
+
+class Signal(Versioned, table=True):
+    __tablename__ = "signal"
+    __table_args__ = (
+        Index("ix_signal_created_id", "created_at", "id"),
+        Index("ix_signal_status_owner", "status", "owner_team_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    description: str = Field(default="", sa_type=Text)
+    source: str = Field(index=True)  # vocabulary.Source
+    touchpoint_id: int = Field(foreign_key="touchpoint.id", index=True)
+    account: str | None = Field(default=None, index=True)
+    arr: int | None = None  # the account's annual recurring revenue in whole dollars, when known
+    severity: str = "medium"  # vocabulary.Severity
+    reporter: str | None = None  # the customer contact who reported it (loop notices go here)
+    external_ref: str | None = Field(default=None, index=True)  # ticket / thread URL or id
+    driver_effort: bool = False
+    driver_emotion: bool = False
+    driver_answer_ai: bool = False
+    driver_answer_human: bool = False
+    driver_product: bool = False
+    driver_policy: bool = False
+    status: str = Field(default="new", index=True)  # vocabulary.Status
+    status_reason: str | None = None  # why won't fix / what info is needed
+    owner_team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    routed_by: str | None = None  # "rule:<id>", "model", or "person:<name>"
+    routed_at: datetime | None = None
+    root_cause: str | None = None
+    failure_mode_id: int | None = Field(default=None, foreign_key="failure_mode.id", index=True)
+    duplicate_of_id: int | None = Field(default=None, foreign_key="signal.id")
+    # One per quick-entry form render: a double click or a rerun re-sends the same token.
+    client_token: str | None = Field(default=None, unique=True)
+
+
+class Fix(Versioned, table=True):
+    __tablename__ = "fix"
+    id: int | None = Field(default=None, primary_key=True)
+    failure_mode_id: int = Field(foreign_key="failure_mode.id", index=True)
+    title: str
+    owner_team_id: int | None = Field(default=None, foreign_key="team.id")
+    status: str = "planned"  # planned | in_progress | shipped | verified
+    due_on: date | None = None
+    what_changed: str = Field(default="", sa_type=Text)  # customer-facing, required to ship
+    shipped_at: datetime | None = None
+    verified_at: datetime | None = None
+
+
+class Rule(Versioned, table=True):
+    """An ordered if/then routing rule; conditions are data (JSON), never code."""
+
+    __tablename__ = "rule"
+    id: int | None = Field(default=None, primary_key=True)
+    position: int = Field(default=0, index=True)
+    name: str
+    enabled: bool = True
+    match: str = "all"  # all | any
+    conditions: str = Field(default="[]", sa_type=Text)  # JSON list of {field, op, value}
+    owner_team_id: int | None = Field(default=None, foreign_key="team.id")
+    root_cause: str | None = None
+
+
+class CouncilSession(Versioned, table=True):
+    __tablename__ = "council_session"
+    id: int | None = Field(default=None, primary_key=True)
+    held_on: date
+    status: str = "open"  # open | closed
+    attendees: str = Field(default="[]", sa_type=Text)  # JSON list of names
+    decisions: str = Field(default="[]", sa_type=Text)  # JSON list of {text, owner, due}
+    minutes: str = Field(default="", sa_type=Text)
+    closed_at: datetime | None = None
+
+
+class LoopNotice(Versioned, table=True):
+    """'You reported X, we fixed it, here's what changed' — one per customer per fix."""
+
+    __tablename__ = "loop_notice"
+    __table_args__ = (UniqueConstraint("fix_id", "recipient"),)
+    id: int | None = Field(default=None, primary_key=True)
+    fix_id: int = Field(foreign_key="fix.id", index=True)
+    signal_id: int | None = Field(default=None, foreign_key="signal.id")
+    recipient: str
+    account: str | None = None
+    body: str = Field(default="", sa_type=Text)
+    status: str = "drafted"  # drafted | sent
+    sent_by: str | None = None
+    sent_at: datetime | None = None
+
+
+class MetricValue(SQLModel, table=True):
+    """An imported outside figure (ticket volume, deflection, CSAT) for one period."""
+
+    __tablename__ = "metric_value"
+    __table_args__ = (UniqueConstraint("metric", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    metric: str
+    period: date
+    value: float
+    imported_at: datetime = Field(default_factory=utcnow)
+    imported_by: str = ""
+
+
+class SelfAssessment(SQLModel, table=True):
+    """One answer to a component's self-assessment question, rated 1-5; history is kept."""
+
+    __tablename__ = "self_assessment"
+    id: int | None = Field(default=None, primary_key=True)
+    component: str
+    question: str
+    rating: int
+    note: str = ""
+    assessed_at: datetime = Field(default_factory=utcnow)
+    assessed_by: str = ""
+
+
+class Event(SQLModel, table=True):
+    """Append-only history: one row per change (or refused change), written in the change's transaction."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_entity", "entity", "entity_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str
+    entity: str  # table name: signal, team, touchpoint, ...
+    entity_id: int
+    action: str  # created, updated, status, owner, linked, refused, ...
+    field: str | None = None
+    from_value: str | None = Field(default=None, sa_type=Text)
+    to_value: str | None = Field(default=None, sa_type=Text)
+    note: str | None = Field(default=None, sa_type=Text)

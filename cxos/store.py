@@ -1,0 +1,67 @@
+"""The store handle: read sessions, and the single serialised write transaction every change goes through."""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from cxos import config
+from cxos.db import make_engine, upgrade_to_head
+from cxos.errors import CxosError
+
+
+class DatabaseBusy(CxosError):
+    pass
+
+
+class Store:
+    """One database, opened by URL. SQLite gets one writer per process at a time; PostgreSQL does not need it."""
+
+    def __init__(self, url: str):
+        self.url = config.normalise_url(url)
+        self.engine = make_engine(self.url)
+        self._write_engine = self.engine.execution_options(cxos_write=True)
+        self._write_lock = threading.Lock() if self.is_sqlite else nullcontext()
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> "Store":
+        url = config.normalise_url(url or config.database_url())
+        if migrate:
+            upgrade_to_head(url)
+        return cls(url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @property
+    def backend(self) -> str:
+        return "SQLite" if self.is_sqlite else "PostgreSQL"
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One transaction that commits once on success and leaves nothing behind on failure."""
+        with self._write_lock, Session(self._write_engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except OperationalError as error:
+                session.rollback()
+                if "locked" in str(error).lower() or "busy" in str(error).lower():
+                    raise DatabaseBusy(
+                        "The database stayed busy for 15 s and nothing was saved. Please try again."
+                    ) from error
+                raise
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
