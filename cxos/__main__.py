@@ -1,0 +1,7 @@
+"""`python -m cxos …` runs the command-line interface."""
+
+import sys
+
+from cxos.cli import main
+
+sys.exit(main())
