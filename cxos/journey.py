@@ -26,6 +26,7 @@ class TouchpointOption:
     component: str
     team_id: int | None
     team: str | None
+    archived: bool = False
 
     @property
     def label(self) -> str:
@@ -107,7 +108,8 @@ def touchpoint_options(session: Session, *, include_archived: bool = False) -> l
     if not include_archived:
         query = query.where(Touchpoint.archived == False, Stage.archived == False)  # noqa: E712
     return [
-        TouchpointOption(tp.id, tp.name, stage.id, stage.name, tp.component, tp.team_id, team.name if team else None)
+        TouchpointOption(tp.id, tp.name, stage.id, stage.name, tp.component, tp.team_id, team.name if team else None,
+                         tp.archived or stage.archived)
         for tp, stage, team in session.exec(query)
     ]
 

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
 # Named constraints, so later batch migrations on SQLite can find and alter them.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",

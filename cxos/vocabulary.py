@@ -3,6 +3,16 @@
 from enum import StrEnum
 
 
+def known(enum: type[StrEnum], value: object) -> bool:
+    """Whether `value` is one of the enum's values (Python 3.11's `in` raises on a non-member string)."""
+    return value in enum._value2member_map_
+
+
+def label(enum: type[StrEnum], value: str) -> str:
+    """The display label of a stored value; a value the code no longer knows is shown as stored."""
+    return enum(value).label if known(enum, value) else value
+
+
 class Source(StrEnum):
     TICKET = "ticket"
     SLACK = "slack"

@@ -1,0 +1,51 @@
+"""Friction log: every signal, filtered and paged; `?signal=ID` opens one with its timeline."""
+
+import math
+
+import streamlit as st
+
+from components.data import load_log_page
+from components.log_filters import filter_bar
+from components.page import setup_page
+from components.signal_detail import signal_detail
+from components.signal_table import show_signals, signals_frame
+
+PAGE_SIZE = 50
+
+ctx = setup_page("Friction log", ":material/list_alt:")
+
+signal_param = st.query_params.get("signal", "")
+if signal_param.isdigit():
+    if st.button("← Back to the log", type="tertiary"):
+        del st.query_params["signal"]
+        st.rerun()
+    signal_detail(ctx, int(signal_param))
+    st.stop()
+
+st.title("Friction log")
+signal_filter = filter_bar(ctx.journey)
+
+# Back to the first page whenever the filters change.
+if st.session_state.get("log_filter") != signal_filter:
+    st.session_state.log_filter = signal_filter
+    st.session_state.log_page = 0
+page = st.session_state.get("log_page", 0)
+total, rows = load_log_page(signal_filter, page, PAGE_SIZE)
+pages = max(1, math.ceil(total / PAGE_SIZE))
+
+summary, previous, position, following = st.columns([6, 1, 1, 1], vertical_alignment="center")
+summary.markdown(f"**{total:,}** signals match · newest first · click a row to open it")
+if previous.button("← Newer", disabled=page == 0, width="stretch"):
+    st.session_state.log_page = page - 1
+    st.rerun()
+position.markdown(f"page **{page + 1:,}** of {pages:,}")
+if following.button("Older →", disabled=page + 1 >= pages, width="stretch"):
+    st.session_state.log_page = page + 1
+    st.rerun()
+
+chosen = show_signals(signals_frame(rows, ctx.journey), key=f"log_table_{page}", height=min(38 + 35 * len(rows), 1800))
+if chosen is not None:
+    st.query_params["signal"] = str(chosen)
+    st.rerun()
+if not rows:
+    st.info("No signal matches these filters.")
