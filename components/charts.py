@@ -32,19 +32,19 @@ def week_comparison(counts: dict[str, tuple[int, int]], *, category: str, order:
 
 
 def weekly_trend(weekly: list[tuple[object, int]]) -> alt.Chart:
-    """New signals per week as bars, the newest week darkest."""
+    """New signals per rolling week as bars, the newest week darkest."""
     data = pd.DataFrame(weekly, columns=["week starting", "signals"])
-    data["week starting"] = pd.to_datetime(data["week starting"])
+    data["week"] = pd.to_datetime(data["week starting"]).dt.strftime("%d %b")
     data["current"] = data.index == len(data) - 1
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("week starting:T", title=None, axis=alt.Axis(format="%d %b", labelAngle=0)),
+            x=alt.X("week:O", sort=None, title="week starting", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("signals:Q", title="new signals"),
             color=alt.condition("datum.current", alt.value(PALETTE[THIS_WEEK]), alt.value(PALETTE[LAST_WEEK])),
-            tooltip=[alt.Tooltip("week starting:T", format="%d %b %Y"), "signals:Q"],
+            tooltip=["week:O", "signals:Q"],
         )
-        .properties(height=220)
+        .properties(height=240)
         .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
     )

@@ -2,8 +2,8 @@
 
 import re
 
-# Every ASCII punctuation mark that Markdown (or Streamlit's extensions: $ for LaTeX, : for emoji) can act on.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&\"'])")
+# ASCII punctuation that Markdown or Streamlit's extensions act on ($ LaTeX, : emoji, @ and / autolinks).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&\"'@/%^])")
 
 
 def md_escape(text: object) -> str:

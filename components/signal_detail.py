@@ -72,7 +72,7 @@ def _fields(signal: Signal, journey: Journey) -> None:
             ("CX drivers", ", ".join(label for key, label in DRIVERS.items() if getattr(signal, key)) or "—"),
             ("Status", _status_label(signal.status) + (f" — {signal.status_reason}" if signal.status_reason else "")),
             ("Owner", journey.team_name(signal.owner_team_id) or "none: in the triage queue"),
-            ("Routed by", signal.routed_by or "—"),
+            ("Routed by", routed_by_label(signal.routed_by)),
             ("Root-cause layer", signal.root_cause or "—"),
             ("Failure mode", f"#{signal.failure_mode_id}" if signal.failure_mode_id else "—"),
             ("Duplicate of", f"#{signal.duplicate_of_id}" if signal.duplicate_of_id else "—"),
@@ -160,6 +160,14 @@ def _run(signal_id: int, change) -> None:
     st.rerun()
 
 
+def routed_by_label(routed_by: str | None) -> str:
+    """'person:Priya' → 'Priya, by hand'; 'rule:4' → 'rule #4'; 'model' → 'the routing model'."""
+    if not routed_by:
+        return "—"
+    kind, _, who = routed_by.partition(":")
+    return {"person": f"{who}, by hand", "rule": f"rule #{who}", "model": "the routing model"}.get(kind, routed_by)
+
+
 def _status_label(status: str) -> str:
     return label(Status, status)
 
@@ -176,7 +184,7 @@ def describe_event(event: Event, journey: Journey) -> str:
         field = FIELD_NAMES.get(event.field or "", (event.field or "").replace("_", " "))
         what = f"{md_escape(field)}: {_value(event.field, event.from_value, journey)} → {_value(event.field, event.to_value, journey)}"
         if event.note and event.action == "owner":
-            what += f" ({md_escape(event.note)})"
+            what += f" ({md_escape(routed_by_label(event.note))})"
     return f"**{when}** · {who} · {what}"
 
 
