@@ -45,7 +45,8 @@ def create_signal(store: Store, *, signal_in: SignalCreate | dict[str, Any], act
 def update_signal(store: Store, *, signal_id: int, expected_version: int, changes: dict[str, Any], actor: Actor) -> Signal:
     """Edit a signal's fields. Contributors may edit what they logged; the council may edit any."""
     require(actor, "edit_own_signal")
-    data = parse(SignalUpdate, changes).model_dump(include=set(changes))
+    parsed = parse(SignalUpdate, changes).model_dump()
+    data = {field: parsed[field] for field in changes}  # in the caller's order, so events read naturally
     with editing(store, Signal, signal_id, expected_version, actor) as (session, signal):
         if signal.created_by != actor.name:
             require(actor, "edit_signal")
@@ -89,7 +90,8 @@ def assign_owner(store: Store, *, signal_id: int, expected_version: int, team_id
             team = session.get(Team, team_id)
             if team is None or team.archived:
                 raise ValidationFailed({"owner_team_id": f"team #{team_id} does not exist or is archived"})
-        elif Status(signal.status) in OWNER_REQUIRED:
+        elif Status(signal.status) in OWNER_REQUIRED - {Status.ROUTED}:
+            # Only a merely routed signal can go back to triage; later states carry work that needs an owner.
             raise ValidationFailed({"owner_team_id": f"a {Status(signal.status).label} signal must keep an owner"})
         updates: dict[str, Any] = {"owner_team_id": team_id}
         if team_id is not None:

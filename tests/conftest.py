@@ -1,0 +1,115 @@
+"""Shared fixtures: stores on SQLite and PostgreSQL, a journey, actors, and a seeded demo database for AppTest."""
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from cxos.demo import build_demo
+from cxos.identity import Actor
+from cxos.journey import load_journey_template, touchpoint_options
+from cxos.store import Store
+from cxos.vocabulary import Role
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("CXOS_TEST_POSTGRES_URL")
+DEMO_ANCHOR = datetime(2026, 11, 16, 12, tzinfo=UTC)
+
+ADMIN = Actor("Ada Admin", Role.ADMIN)
+COUNCIL = Actor("Priya Shah", Role.COUNCIL)
+CONTRIBUTOR = Actor("Carl Contributor", Role.CONTRIBUTOR)
+VIEWER = Actor("Vera Viewer", Role.VIEWER)
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A database of our own on the test server, created for this run and dropped after it."""
+    if not POSTGRES_URL:
+        if os.environ.get("CXOS_REQUIRE_POSTGRES"):
+            pytest.fail("CXOS_REQUIRE_POSTGRES is set but CXOS_TEST_POSTGRES_URL is not")
+        pytest.skip("PostgreSQL half skipped: set CXOS_TEST_POSTGRES_URL (an admin URL) to run it")
+    name = f"cxos_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:
+        if os.environ.get("CXOS_REQUIRE_POSTGRES"):
+            raise
+        pytest.skip(f"PostgreSQL half skipped: cannot create a database at CXOS_TEST_POSTGRES_URL ({error})")
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    Store.open(url).dispose()  # migrate once; tests truncate instead of re-creating
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path) -> Iterator[Store]:
+    """An empty, migrated store on each backend (the contract suite runs on both)."""
+    if request.param == "sqlite":
+        opened = Store.open(f"sqlite:///{tmp_path / 'cxos.db'}")
+    else:
+        opened = Store(request.getfixturevalue("postgres_database"))
+        with opened.engine.begin() as connection:
+            tables = connection.execute(text(
+                "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables "
+                "WHERE schemaname = 'public' AND tablename <> 'alembic_version'")).scalar()
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield opened
+    opened.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path) -> Iterator[Store]:
+    opened = Store.open(f"sqlite:///{tmp_path / 'cxos.db'}")
+    yield opened
+    opened.dispose()
+
+
+@pytest.fixture
+def journey_store(store) -> Store:
+    load_journey_template(store, actor=ADMIN)
+    return store
+
+
+@pytest.fixture
+def touchpoint_id(journey_store) -> int:
+    with journey_store.read() as session:
+        return touchpoint_options(session)[0].id
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """A small seeded demo database, built once; tests get their own copy."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    demo_store = Store.open(f"sqlite:///{path}")
+    build_demo(demo_store, signals=400, seed=3, anchor=DEMO_ANCHOR)
+    with demo_store.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    demo_store.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_template, tmp_path, monkeypatch) -> str:
+    """A private copy of the demo database, selected for the app through CXOS_DATABASE_URL."""
+    import streamlit as st
+
+    path = tmp_path / "app.db"
+    shutil.copy(demo_template, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("CXOS_DATABASE_URL", url)
+    monkeypatch.delenv("CXOS_LOCAL_USER", raising=False)
+    # Streamlit's caches are process-wide; a test must never see the previous test's database.
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return url
