@@ -40,6 +40,7 @@ def signal_detail(ctx: PageContext, signal_id: int) -> None:
                        "after you opened it. What you see below is their version; reload to act on it.")
             if st.button("Reload", type="primary"):
                 st.session_state[seen_version_key(signal_id)] = signal.version
+                _forget_choices(signal_id)
                 st.rerun()
 
     st.markdown(f"## #{signal.id} · {md_escape(signal.title)}")
@@ -84,6 +85,8 @@ def _fields(signal: Signal, journey: Journey) -> None:
 
 
 def _actions(ctx: PageContext, signal: Signal, seen: int) -> None:
+    # Widgets carry keys tied to the signal: when someone else changes it meanwhile, the forms keep what
+    # this person chose (instead of resetting), so their submit reaches the version check and is refused.
     actor = ctx.actor
     can_edit = actor.can("edit_signal") or (actor.can("edit_own_signal") and signal.created_by == actor.name)
     if not (actor.can("assign_owner") or actor.can("set_status") or can_edit):
@@ -95,7 +98,7 @@ def _actions(ctx: PageContext, signal: Signal, seen: int) -> None:
             options = [NO_OWNER, *(team_id for team_id, _ in ctx.journey.teams)]
             current = signal.owner_team_id or NO_OWNER
             team = st.selectbox("Upstream owner", options, index=options.index(current) if current in options else 0,
-                                format_func=lambda t: "— no owner (triage)" if t == NO_OWNER else ctx.journey.team_name(t))
+                                key=f"owner_choice_{signal.id}", format_func=lambda t: "— no owner (triage)" if t == NO_OWNER else ctx.journey.team_name(t))
             if st.form_submit_button("Assign owner"):
                 _run(signal.id, lambda: assign_owner(ctx.store, signal_id=signal.id, expected_version=seen,
                                                      team_id=team or None, actor=actor))
@@ -104,9 +107,11 @@ def _actions(ctx: PageContext, signal: Signal, seen: int) -> None:
             st.markdown("#### Status")
             targets = next_statuses(Status(signal.status))
             target = st.selectbox("Move to", targets, format_func=lambda s: s.label, index=None,
-                                  placeholder=f"now: {_status_label(signal.status)}")
-            reason = st.text_input("Reason (won't fix) or question (needs info)", max_chars=2000)
-            original = st.number_input("Duplicate of signal #", min_value=1, step=1, value=None)
+                                  placeholder=f"now: {_status_label(signal.status)}", key=f"status_choice_{signal.id}")
+            reason = st.text_input("Reason (won't fix) or question (needs info)", max_chars=2000,
+                                   key=f"status_reason_{signal.id}")
+            original = st.number_input("Duplicate of signal #", min_value=1, step=1, value=None,
+                                       key=f"status_original_{signal.id}")
             if st.form_submit_button("Change status"):
                 if target is None:
                     st.error("Pick a status to move to.")
@@ -129,22 +134,35 @@ def _actions(ctx: PageContext, signal: Signal, seen: int) -> None:
 def _edit_fields(signal: Signal, journey: Journey) -> dict[str, Any]:
     touchpoints = [tp.id for tp in journey.touchpoints if not tp.archived or tp.id == signal.touchpoint_id]
     sources, severities = list(Source), list(Severity)
+
+    def key(field: str) -> str:
+        return f"edit_{field}_{signal.id}"
+
     changes: dict[str, Any] = {
-        "title": st.text_input("What happened", signal.title, max_chars=200),
-        "description": st.text_area("Details", signal.description),
+        "title": st.text_input("What happened", signal.title, max_chars=200, key=key("title")),
+        "description": st.text_area("Details", signal.description, key=key("description")),
         "touchpoint_id": st.selectbox("Where", touchpoints, index=touchpoints.index(signal.touchpoint_id),
-                                      format_func=journey.where),
-        "source": st.selectbox("Source", sources, index=sources.index(Source(signal.source)), format_func=lambda s: s.label),
-        "severity": st.selectbox("Severity", severities, index=severities.index(Severity(signal.severity))),
-        "account": st.text_input("Account", signal.account or "") or None,
-        "arr": st.number_input("ARR ($)", min_value=0, step=1000, value=signal.arr),
-        "reporter": st.text_input("Reported by", signal.reporter or "") or None,
-        "external_ref": st.text_input("Link", signal.external_ref or "") or None,
+                                      format_func=journey.where, key=key("touchpoint_id")),
+        "source": st.selectbox("Source", sources, index=sources.index(Source(signal.source)),
+                               format_func=lambda s: s.label, key=key("source")),
+        "severity": st.selectbox("Severity", severities, index=severities.index(Severity(signal.severity)),
+                                 key=key("severity")),
+        "account": st.text_input("Account", signal.account or "", key=key("account")) or None,
+        "arr": st.number_input("ARR ($)", min_value=0, step=1000, value=signal.arr, key=key("arr")),
+        "reporter": st.text_input("Reported by", signal.reporter or "", key=key("reporter")) or None,
+        "external_ref": st.text_input("Link", signal.external_ref or "", key=key("external_ref")) or None,
     }
     drivers = st.multiselect("CX drivers", list(DRIVERS), [k for k in DRIVERS if getattr(signal, k)],
-                             format_func=DRIVERS.get)
-    changes |= {key: key in drivers for key in DRIVERS}
+                             format_func=DRIVERS.get, key=key("drivers"))
+    changes |= {name: name in drivers for name in DRIVERS}
     return {k: (str(v) if k in {"source", "severity"} else v) for k, v in changes.items()}
+
+
+def _forget_choices(signal_id: int) -> None:
+    """Drop this signal's widget state so the forms show the stored values again."""
+    for name in [k for k in st.session_state if str(k).endswith(f"_{signal_id}") and
+                 str(k).startswith(("edit_", "owner_choice_", "status_"))]:
+        del st.session_state[name]
 
 
 def _run(signal_id: int, change) -> None:
@@ -155,6 +173,7 @@ def _run(signal_id: int, change) -> None:
         st.error(str(refused), icon=":material/block:")
         return
     st.session_state[seen_version_key(signal_id)] = updated.version
+    _forget_choices(signal_id)
     refresh_after_write()
     st.toast("Saved.", icon=":material/check:")
     st.rerun()

@@ -107,7 +107,7 @@ def parse(shape: type[BaseModel], data: dict[str, Any]) -> Any:
 
 def _plain(item: dict[str, Any]) -> str:
     kind, ctx = item["type"], item.get("ctx") or {}
-    if kind == "missing":
+    if kind == "missing" or (item.get("input") is None and kind not in {"missing", "none_required"}):
         return "is required"
     if kind == "string_too_short":
         return "is required" if ctx.get("min_length") == 1 else f"needs at least {ctx['min_length']} characters"
@@ -115,8 +115,10 @@ def _plain(item: dict[str, Any]) -> str:
         return f"is too long (at most {ctx['max_length']:,} characters)"
     if kind == "enum":
         return f"must be one of: {ctx.get('expected', '')}"
-    if kind in {"greater_than_equal", "greater_than"}:
-        return "cannot be negative" if ctx.get("ge", ctx.get("gt")) in (0, 0.0) else str(item["msg"])
+    if kind == "greater_than" and ctx.get("gt") == 0:
+        return "is required"  # an id of 0: nothing was picked
+    if kind == "greater_than_equal" and ctx.get("ge") == 0:
+        return "cannot be negative"
     if kind == "less_than_equal":
         return f"is larger than {ctx['le']:,}"
     if kind == "extra_forbidden":

@@ -1,0 +1,73 @@
+"""Every page: runs on demo data without an exception, and calls the shared page setup first."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
+
+
+def open_page(page: str, *, name: str | None = "Priya Shah", query: dict[str, str] | None = None) -> AppTest:
+    """Run one page as a signed-in person (local mode), the way the multipage app runs it."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if name:
+        at.session_state["cxos_display_name"] = name
+    if page != "app.py":
+        at.switch_page(page)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_on_demo_data(demo_db, page):
+    at = open_page(page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title, "every page has a title"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_calls_the_shared_setup_first(page):
+    tree = ast.parse((ROOT / page).read_text(encoding="utf-8"))
+    first_call = next(
+        node for statement in tree.body if not isinstance(statement, ast.Import | ast.ImportFrom)
+        for node in ast.walk(statement) if isinstance(node, ast.Call)
+    )
+    assert isinstance(first_call.func, ast.Name) and first_call.func.id == "setup_page", (
+        f"{page} must call setup_page(...) before anything else")
+
+
+def test_no_page_or_component_renders_raw_html():
+    for path in [*ROOT.glob("*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("components/*.py")]:
+        source = path.read_text(encoding="utf-8")
+        assert "unsafe_allow_html" not in source and "st.html(" not in source, path
+
+
+def test_domain_never_imports_streamlit():
+    for path in (ROOT / "cxos").rglob("*.py"):
+        assert "import streamlit" not in path.read_text(encoding="utf-8"), path
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_nobody_gets_in_without_a_name(demo_db, page):
+    at = open_page(page, name=None)
+    assert [t.label for t in at.text_input] == ["Display name"]
+    assert not at.dataframe and not at.metric
+
+
+def test_home_shows_this_week_at_a_glance(demo_db):
+    at = open_page("app.py")
+    labels = [m.label for m in at.metric]
+    assert labels == ["New signals", "In triage", "Open signals", "Fixed this week"]
+    assert any("Triage queue" in m.value for m in at.markdown)
+    assert len(at.dataframe) == 2
+
+
+def test_signing_in_by_name_gives_the_role_from_the_roles_file(demo_db):
+    at = open_page("app.py", name=None)
+    at.text_input[0].input("Board Viewer")
+    at.button[0].click().run()
+    assert "Board Viewer · viewer" in [t.value for t in at.sidebar.text]
