@@ -1,0 +1,134 @@
+"""Real-browser fixtures: a seeded demo database, `streamlit run` on a free port, headless Chromium."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1920, "height": 1080}
+HEALTH_TIMEOUT_S = 60
+
+
+def browser_missing_reason() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if not CHROMIUM.exists():
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as missing:
+        return f"the playwright package cannot be imported ({missing})"
+    return None
+
+
+def _browser_required() -> bool:
+    return os.environ.get("CXOS_REQUIRE_BROWSER") == "1"  # CI: a skipped browser test is a failure
+
+
+def skip_module_without_browser() -> None:
+    """Skip a whole browser test module with the reason, unless a browser is required (then the tests fail)."""
+    reason = browser_missing_reason()
+    if reason and not _browser_required():
+        pytest.skip(f"browser tests skipped: {reason}", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def browser_available() -> None:
+    """Every browser fixture needs this: it fails each test when CI requires a browser that is missing."""
+    reason = browser_missing_reason()
+    if reason and _browser_required():
+        pytest.fail(f"CXOS_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    if reason:
+        pytest.skip(f"browser tests skipped: {reason}")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+    raise RuntimeError(f"streamlit did not become healthy at {url} within {HEALTH_TIMEOUT_S} s:\n{tail}")
+
+
+@pytest.fixture(scope="session")
+def app_url(browser_available: None) -> Iterator[str]:
+    """The base URL of the app running on a freshly seeded demo database."""
+    workdir = Path(tempfile.mkdtemp(prefix="cxos-e2e-"))
+    env = os.environ | {"CXOS_DATABASE_URL": f"sqlite:///{workdir / 'e2e.db'}"}
+    env.pop("CXOS_LOCAL_USER", None)  # the tests sign in through the "Display name" form, like a person
+    env.pop("CXOS_ROLES_FILE", None)  # data/roles.yaml: the council role the tests rely on
+    subprocess.run([sys.executable, "-m", "cxos", "demo", "--signals", "300", "--seed", "1"],
+                   cwd=REPO_ROOT, env=env, check=True, capture_output=True)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = workdir / "streamlit.log"
+    with log.open("wb") as log_file:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false"],
+            cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_healthy(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chromium(browser_available: None):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def dialogs() -> list[str]:
+    """Messages of every JavaScript dialog (alert, confirm, prompt) the page opened during the test."""
+    return []
+
+
+@pytest.fixture
+def page(chromium, app_url: str, dialogs: list[str]):
+    """A fresh 1920×1080 browser tab; any dialog is recorded and dismissed."""
+    context = chromium.new_context(viewport=VIEWPORT, base_url=app_url)
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    yield tab
+    context.close()
