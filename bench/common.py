@@ -1,0 +1,216 @@
+"""Shared helpers for the benchmarks: paths, throw-away databases, timing, plain-text tables, machine facts.
+
+Benchmarks print figures; they assert nothing about speed. Progress goes to standard error, results to
+standard output (a table, or JSON with --json).
+"""
+
+import itertools
+import json
+import math
+import os
+import platform
+import sqlite3
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = REPO_ROOT / "bench" / "out"  # gitignored: cached demo databases, saved results
+PYTHON = sys.executable
+POSTGRES_URL_ENV = "CXOS_BENCH_POSTGRES_URL"
+DEFAULT_POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+_database_numbers = itertools.count(1)
+
+
+def ensure_repo_on_path() -> None:
+    """`python bench/x.py` puts bench/ first on sys.path, not the repository; `-m bench.x` already works."""
+    root = str(REPO_ROOT)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- statistics and formatting
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else math.nan
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (pct in 0..100) of unsorted values; NaN when there are none."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float:
+    if numerator is None or denominator is None or not denominator or math.isnan(numerator) or math.isnan(denominator):
+        return math.nan
+    return numerator / denominator
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """A number for a table cell: fixed decimals, thousands separators for integers, '-' for missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def fmt_ratio(value: float | None) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:,.2f}x"
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None) -> str:
+    """A plain-text table; text columns left-aligned, everything else right-aligned."""
+    cells = [[c if isinstance(c, str) else fmt(c) for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    numeric = [all(_looks_numeric(r[i]) for r in cells) if cells else False for i in range(len(headers))]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True))
+
+    out = [title] if title else []
+    out.append(line(list(headers)).rstrip())
+    out.append("  ".join("-" * w for w in widths))
+    out.extend(line(r).rstrip() for r in cells)
+    return "\n".join(out)
+
+
+def _looks_numeric(text: str) -> bool:
+    stripped = text.replace(",", "").replace(".", "").replace("x", "").replace("-", "").replace("%", "").strip()
+    return stripped.isdigit() or text.strip() == "-"
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, default=_json_default, allow_nan=False)
+
+
+def _json_default(value: Any) -> Any:
+    return str(value)
+
+
+def clean_nan(data: Any) -> Any:
+    """NaN is not JSON: turn it into null, recursively."""
+    if isinstance(data, float) and math.isnan(data):
+        return None
+    if isinstance(data, dict):
+        return {k: clean_nan(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [clean_nan(v) for v in data]
+    return data
+
+
+def emit(result: dict[str, Any], *, as_json: bool, render: Callable[[dict[str, Any]], str]) -> None:
+    print(to_json(clean_nan(result)) if as_json else render(result), flush=True)
+
+
+# ---------------------------------------------------------------- the machine
+
+
+def machine_info() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu_model": _proc_field("/proc/cpuinfo", "model name") or platform.processor() or "unknown",
+        "memory_gib": None,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+    mem_kib = _proc_field("/proc/meminfo", "MemTotal")
+    if mem_kib:
+        info["memory_gib"] = round(int(mem_kib.split()[0]) / 1024 / 1024, 1)
+    return info
+
+
+def render_machine(info: dict[str, Any]) -> str:
+    return (f"Machine: {info['nproc']} cores ({info['cpu_model']}), {fmt(info['memory_gib'], 1)} GiB RAM; "
+            f"Python {info['python']}, SQLite {info['sqlite']}; {info['platform']}; "
+            f"load average {' '.join(f'{x:.2f}' for x in info['load_average'] or [])}")
+
+
+def _proc_field(path: str, name: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for raw in handle:
+                key, _, value = raw.partition(":")
+                if key.strip() == name:
+                    return value.strip()
+    except OSError:
+        return None
+    return None
+
+
+# ---------------------------------------------------------------- throw-away databases
+
+
+@contextmanager
+def temp_sqlite_url() -> Iterator[str]:
+    """A SQLite file in its own temporary directory, removed (with -wal/-shm) afterwards."""
+    with tempfile.TemporaryDirectory(prefix="cxos_bench_") as directory:
+        yield f"sqlite:///{Path(directory) / 'bench.db'}"
+
+
+def postgres_admin_url() -> str:
+    return os.environ.get(POSTGRES_URL_ENV) or DEFAULT_POSTGRES_ADMIN_URL
+
+
+def _libpq_url(sqlalchemy_url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def postgres_unreachable(admin_url: str) -> str | None:
+    """Why PostgreSQL cannot be used for a benchmark, or None when it can."""
+    try:
+        import psycopg
+    except ImportError as error:
+        return f"psycopg is not installed ({error})"
+    try:
+        with psycopg.connect(_libpq_url(admin_url), autocommit=True, connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except Exception as error:  # any reason at all is a reason to skip, and is printed
+        return f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+    return None
+
+
+def postgres_server_version(admin_url: str) -> str | None:
+    import psycopg
+
+    with psycopg.connect(_libpq_url(admin_url), autocommit=True, connect_timeout=5) as conn:
+        return conn.execute("SHOW server_version").fetchone()[0]
+
+
+@contextmanager
+def temp_postgres_database(admin_url: str) -> Iterator[str]:
+    """Create `cxos_bench_<pid>_<n>` through the admin URL, yield its SQLAlchemy URL, drop it WITH (FORCE)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"cxos_bench_{os.getpid()}_{next(_database_numbers)}"
+    admin = _libpq_url(admin_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
