@@ -20,12 +20,12 @@ def week_comparison(counts: dict[str, tuple[int, int]], *, category: str, order:
         .encode(
             y=alt.Y(f"{category}:N", sort=order or "-x", title=None),
             yOffset=alt.YOffset("window:N", sort=[THIS_WEEK, LAST_WEEK]),
-            x=alt.X("signals:Q", title="signals"),
+            x=alt.X("signals:Q", title="signals", axis=alt.Axis(tickMinStep=1, format="d")),
             color=alt.Color("window:N", scale=alt.Scale(domain=list(PALETTE), range=list(PALETTE.values())),
                             legend=alt.Legend(orient="top", title=None)),
             tooltip=[f"{category}:N", "window:N", "signals:Q"],
         )
-        .properties(height=max(180, 44 * len(counts)))
+        .properties(height=max(200, 40 * len(counts)))
         .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, labelLimit=220)
         .configure_legend(labelFontSize=FONT_SIZE)
     )
@@ -41,7 +41,7 @@ def weekly_trend(weekly: list[tuple[object, int]]) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("week:O", sort=None, title="week starting", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("signals:Q", title="new signals"),
+            y=alt.Y("signals:Q", title="new signals", axis=alt.Axis(tickMinStep=1, format="d")),
             color=alt.condition("datum.current", alt.value(PALETTE[THIS_WEEK]), alt.value(PALETTE[LAST_WEEK])),
             tooltip=["week:O", "signals:Q"],
         )

@@ -12,7 +12,7 @@ from cxos.errors import CxosError
 from cxos.lifecycle import next_statuses
 from cxos.models import Event, Signal
 from cxos.signals import assign_owner, set_status, update_signal
-from cxos.vocabulary import DRIVERS, Severity, Source, Status, label
+from cxos.vocabulary import DRIVERS, Severity, Source, Status, label, plural
 
 NO_OWNER = 0  # the "back to triage" choice in the owner picker
 FIELD_NAMES = {"owner_team_id": "owner", "touchpoint_id": "where", "failure_mode_id": "failure mode",
@@ -53,7 +53,7 @@ def signal_detail(ctx: PageContext, signal_id: int) -> None:
     with actions:
         _actions(ctx, signal, seen)
     with st.container(border=True):
-        st.markdown(f"#### Timeline · {len(events)} events")
+        st.markdown(f"#### Timeline · {plural(len(events), 'event')}")
         for event in events:
             st.markdown(describe_event(event, ctx.journey))
 
@@ -65,7 +65,7 @@ def _fields(signal: Signal, journey: Journey) -> None:
         rows = [
             ("Source", label(Source, signal.source)),
             ("Where", journey.where(signal.touchpoint_id)),
-            ("Severity", signal.severity),
+            ("Severity", label(Severity, signal.severity)),
             ("Account", signal.account or "—"),
             ("ARR", f"${signal.arr:,}" if signal.arr is not None else "—"),
             ("Reported by", signal.reporter or "—"),

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.data import Journey
-from cxos.vocabulary import Source, Status, label
+from cxos.vocabulary import Severity, Source, Status, label
 
 COLUMNS = ["#", "Logged", "What happened", "Where", "Source", "Severity", "Status", "Owner", "Account", "ARR"]
 
@@ -21,10 +21,10 @@ def signals_frame(rows: list[dict[str, Any]], journey: Journey) -> pd.DataFrame:
                 "What happened": row["title"],
                 "Where": journey.where(row["touchpoint_id"]),
                 "Source": label(Source, row["source"]),
-                "Severity": row["severity"],
+                "Severity": label(Severity, row["severity"]),
                 "Status": label(Status, row["status"]),
                 "Owner": journey.team_name(row["owner_team_id"]) or "— triage",
-                "Account": row["account"],
+                "Account": row["account"] or "—",
                 "ARR": row["arr"],
             }
             for row in rows
@@ -33,7 +33,8 @@ def signals_frame(rows: list[dict[str, Any]], journey: Journey) -> pd.DataFrame:
     )
 
 
-def show_signals(frame: pd.DataFrame, *, key: str, height: int | str = "auto") -> int | None:
+def show_signals(frame: pd.DataFrame, *, key: str, height: int | str = "auto",
+                 columns: list[str] | None = None) -> int | None:
     """Show the table with single-row selection; returns the id of the signal clicked, if any."""
     event = st.dataframe(
         frame,
@@ -43,11 +44,18 @@ def show_signals(frame: pd.DataFrame, *, key: str, height: int | str = "auto") -
         selection_mode="single-row",
         height=height,
         width="stretch",
+        column_order=columns or COLUMNS,
         column_config={
-            "#": st.column_config.NumberColumn(width="small", format="%d"),
-            "Logged": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm", width="medium"),
-            "What happened": st.column_config.TextColumn(width="large"),
-            "ARR": st.column_config.NumberColumn(format="dollar", width="small"),
+            "#": st.column_config.NumberColumn(width=60, format="%d"),
+            "Logged": st.column_config.DatetimeColumn(format="D MMM, HH:mm", width=110),
+            "What happened": st.column_config.TextColumn(width=420),
+            "Where": st.column_config.TextColumn(width=260),
+            "Source": st.column_config.TextColumn(width=130),
+            "Severity": st.column_config.TextColumn(width=80),
+            "Status": st.column_config.TextColumn(width=100),
+            "Owner": st.column_config.TextColumn(width=130),
+            "Account": st.column_config.TextColumn(width=150),
+            "ARR": st.column_config.NumberColumn(format="dollar", width=90),
         },
     )
     selected = event.selection.rows if event else []

@@ -3,6 +3,11 @@
 from enum import StrEnum
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 signal', '3,000 signals': counts as people read them."""
+    return f"{count:,} {noun if count == 1 else noun + 's'}"
+
+
 def known(enum: type[StrEnum], value: object) -> bool:
     """Whether `value` is one of the enum's values (Python 3.11's `in` raises on a non-member string)."""
     return value in enum._value2member_map_
@@ -49,6 +54,10 @@ class Severity(StrEnum):
     CRITICAL = "critical"
 
     @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
     def weight(self) -> int:
         """Used when friction is weighted by severity (heatmaps, council ranking)."""
         return {"low": 1, "medium": 2, "high": 3, "critical": 5}[self.value]
@@ -67,7 +76,7 @@ class Status(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").replace("wont", "won't")
+        return self.value.replace("_", " ").replace("wont", "won't").capitalize()
 
 
 class Component(StrEnum):

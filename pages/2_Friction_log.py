@@ -9,6 +9,7 @@ from components.log_filters import filter_bar
 from components.page import setup_page
 from components.signal_detail import signal_detail
 from components.signal_table import show_signals, signals_frame
+from cxos.vocabulary import plural
 
 PAGE_SIZE = 50
 
@@ -34,7 +35,8 @@ total, rows = load_log_page(signal_filter, page, PAGE_SIZE)
 pages = max(1, math.ceil(total / PAGE_SIZE))
 
 summary, previous, position, following = st.columns([6, 1, 1, 1], vertical_alignment="center")
-summary.markdown(f"**{total:,}** signals match · newest first · click a row to open it")
+summary.markdown(f"**{plural(total, 'signal')}** {'matches' if total == 1 else 'match'} · newest first · "
+                 "click a row to open it")
 if previous.button("← Newer", disabled=page == 0, width="stretch"):
     st.session_state.log_page = page - 1
     st.rerun()

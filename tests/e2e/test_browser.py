@@ -124,7 +124,7 @@ def test_log_friction_then_find_it_in_the_log_and_open_its_timeline(page):
     search.fill(title)
     search.press("Enter")
     wait_for_app(page)
-    expect(page.get_by_text(re.compile(r"^1 signals match"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^1 signal matches"))).to_be_visible()
     grid = page.get_by_test_id("stDataFrame")  # glide's accessible table mirrors the canvas cells
     expect(grid.locator("tbody [role=row]")).to_have_count(1)
     expect(grid.locator("[role=gridcell]").filter(has_text=title)).to_have_count(1)
