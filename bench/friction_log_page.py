@@ -53,7 +53,8 @@ VIEWS: list[tuple[str, dict[str, Any]]] = [
     ("status = new", {"statuses": ["new"]}),
     ("search 'SSO'", {"text": "SSO"}),
 ]
-MATCHES = re.compile(r"\*\*([\d,]+)\*\* signals match")
+# "**10,000** signals match" or "**10,000 signals** match": the first bold number of the summary line
+MATCHES = re.compile(r"\*\*([\d,]+)[^*]*\*\*[^·]*\bmatch")
 
 
 # ---------------------------------------------------------------- demo databases, cached by size and seed
@@ -288,6 +289,11 @@ def render(result: dict[str, Any]) -> str:
     out.append(common.format_table(headers, rows, title=(
         f"Friction log page (AppTest; warm/uncached = median of {result['runs']} runs; raw SQL = count_signals + "
         f"page_of_signals, median of {result['runs']}):")))
+    for entry in result["sizes"]:
+        for view in entry["page"]["views"]:
+            if view["matches"] != entry["sql"][view["name"]]["matches"]:
+                out.append(f"note: {_size_label(entry['size'])} {view['name']}: the page showed {view['matches']} matches, "
+                           f"count_signals gave {entry['sql'][view['name']]['matches']}")
     warm_sql = [f"{_size_label(e['size'])} {v['name']}: {v['warm']['sql_statements']:g}"
                 for e in result["sizes"] for v in e["page"]["views"]]
     out.append("SQL statements per warm run (served by st.cache_data): " + "; ".join(warm_sql))
