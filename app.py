@@ -19,9 +19,8 @@ st.caption(f"The last 7 days to {glance.now:%d %b %Y %H:%M} UTC, against the 7 d
 
 new, triage, open_, fixed = st.columns(4)
 new.metric("New signals", f"{glance.new_this_week:,}", delta=glance.new_this_week - glance.new_last_week,
-           delta_color="inverse", border=True, height="stretch", chart_data=[n for _, n in glance.weekly],
-           chart_type="bar", help="Signals logged in the last 7 days; the change is against the 7 days before; "
-           "the bars are the last 12 weeks.")
+           delta_color="inverse", border=True, height="stretch",
+           help="Signals logged in the last 7 days; the change is against the 7 days before.")
 triage.metric("In triage", f"{glance.in_triage:,}", border=True, height="stretch",
               help="Open signals with no owner yet (new or needs info). Nothing leaves this queue unowned.")
 open_.metric("Open signals", f"{glance.open_signals:,}", border=True, height="stretch",
@@ -48,14 +47,14 @@ with queue.container(border=True):
     st.markdown(f"#### Triage queue · {glance.in_triage:,} waiting for an owner")
     st.caption("Oldest first. Click a row to open it.")
     picked = show_signals(signals_frame(load_triage_queue(QUEUE_ROWS), ctx.journey), key="home_triage",
-                          columns=["#", "Logged", "What happened", "Where", "Source"])
+                          columns=["#", "Logged", "What happened", "Where"], compact=True)
     st.page_link(LOG_PAGE, label="Open the whole triage queue in the log", icon=":material/arrow_forward:",
                  query_params={"team": "none", "status": "new,needs_info"})
 with newest.container(border=True):
     st.markdown("#### Newest signals")
     st.caption("Click a row to open it.")
     picked = show_signals(signals_frame(load_newest(QUEUE_ROWS), ctx.journey), key="home_newest",
-                          columns=["#", "Logged", "What happened", "Where", "Status", "Owner"]) or picked
+                          columns=["#", "What happened", "Where", "Owner"], compact=True) or picked
     st.page_link(LOG_PAGE, label="Open the friction log", icon=":material/arrow_forward:")
 
 if picked is not None:

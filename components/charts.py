@@ -25,7 +25,8 @@ def week_comparison(counts: dict[str, tuple[int, int]], *, category: str, order:
                             legend=alt.Legend(orient="top", title=None)),
             tooltip=[f"{category}:N", "window:N", "signals:Q"],
         )
-        .properties(height=max(200, 40 * len(counts)))
+        # A fixed step per bar (not a fixed chart height) keeps every label readable at any category count.
+        .properties(height=alt.Step(16))
         .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, labelLimit=220)
         .configure_legend(labelFontSize=FONT_SIZE)
     )

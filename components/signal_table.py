@@ -34,8 +34,11 @@ def signals_frame(rows: list[dict[str, Any]], journey: Journey) -> pd.DataFrame:
 
 
 def show_signals(frame: pd.DataFrame, *, key: str, height: int | str = "auto",
-                 columns: list[str] | None = None) -> int | None:
-    """Show the table with single-row selection; returns the id of the signal clicked, if any."""
+                 columns: list[str] | None = None, compact: bool = False) -> int | None:
+    """Show the table with single-row selection; returns the id of the signal clicked, if any.
+
+    `compact` narrows the text columns for a half-width card.
+    """
     event = st.dataframe(
         frame,
         key=key,
@@ -48,8 +51,8 @@ def show_signals(frame: pd.DataFrame, *, key: str, height: int | str = "auto",
         column_config={
             "#": st.column_config.NumberColumn(width=60, format="%d"),
             "Logged": st.column_config.DatetimeColumn(format="D MMM, HH:mm", width=110),
-            "What happened": st.column_config.TextColumn(width=420),
-            "Where": st.column_config.TextColumn(width=260),
+            "What happened": st.column_config.TextColumn(width=300 if compact else 420),
+            "Where": st.column_config.TextColumn(width=200 if compact else 260),
             "Source": st.column_config.TextColumn(width=130),
             "Severity": st.column_config.TextColumn(width=80),
             "Status": st.column_config.TextColumn(width=100),
