@@ -59,13 +59,22 @@ def load_journey() -> Journey:
         )
 
 
+@dataclass(frozen=True)
+class LogPage:
+    total: int  # matching signals, or the cap when `more` is set
+    more: bool  # a text search matched more than queries.COUNT_CAP; counting further would scan the table
+    rows: list[dict[str, Any]]
+
+
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
-def load_log_page(signal_filter: queries.SignalFilter, page: int, page_size: int) -> tuple[int, list[dict[str, Any]]]:
-    """The number of matching signals and one page of them."""
+def load_log_page(signal_filter: queries.SignalFilter, page: int, page_size: int) -> LogPage:
+    """How many signals match, and one page of them."""
+    cap = queries.COUNT_CAP if signal_filter.text.strip() else None
     with get_store().read() as session:
-        total = queries.count_signals(session, signal_filter)
+        total = queries.count_signals(session, signal_filter, cap=cap)
         rows = queries.page_of_signals(session, signal_filter, limit=page_size, offset=page * page_size)
-    return total, rows
+    more = cap is not None and total > cap
+    return LogPage(total=min(total, cap) if more else total, more=more, rows=rows)
 
 
 @dataclass(frozen=True)

@@ -31,17 +31,20 @@ if st.session_state.get("log_filter") != signal_filter:
     st.session_state.log_filter = signal_filter
     st.session_state.log_page = 0
 page = st.session_state.get("log_page", 0)
-total, rows = load_log_page(signal_filter, page, PAGE_SIZE)
-pages = max(1, math.ceil(total / PAGE_SIZE))
+result = load_log_page(signal_filter, page, PAGE_SIZE)
+rows = result.rows
+pages = max(1, math.ceil(result.total / PAGE_SIZE))
+last_page = page + 1 >= pages and not result.more
 
 summary, previous, position, following = st.columns([6, 1, 1, 1], vertical_alignment="center")
-summary.markdown(f"**{plural(total, 'signal')}** {'matches' if total == 1 else 'match'} · newest first · "
+count = f"{result.total:,}+ signals" if result.more else plural(result.total, "signal")
+summary.markdown(f"**{count}** {'matches' if result.total == 1 and not result.more else 'match'} · newest first · "
                  "click a row to open it")
 if previous.button("← Newer", disabled=page == 0, width="stretch"):
     st.session_state.log_page = page - 1
     st.rerun()
-position.markdown(f"page **{page + 1:,}** of {pages:,}")
-if following.button("Older →", disabled=page + 1 >= pages, width="stretch"):
+position.markdown(f"page **{page + 1:,}** of {pages:,}{'+' if result.more else ''}")
+if following.button("Older →", disabled=last_page or len(rows) < PAGE_SIZE, width="stretch"):
     st.session_state.log_page = page + 1
     st.rerun()
 

@@ -76,3 +76,12 @@ def test_counts_by_stage_window_are_grouped_in_the_database(journey_store, touch
         assert queries.count_between(session, now - timedelta(days=14), now - timedelta(days=7)) == 0
         weekly = queries.weekly_counts(session, weeks=3, now=now)
     assert [n for _, n in weekly] == [0, 0, 2]
+
+
+def test_a_capped_count_stops_past_the_cap(journey_store, touchpoint_id):
+    for i in range(5):
+        _log(journey_store, touchpoint_id, f"Search me {i}")
+    with journey_store.read() as session:
+        text = queries.SignalFilter(text="search me")
+        assert queries.count_signals(session, text) == 5
+        assert queries.count_signals(session, text, cap=3) == 4  # "more than 3"
