@@ -1,10 +1,12 @@
-"""The command line: `python -m cxos migrate | demo | export`. With --json, output a script can read."""
+"""The command line: `python -m cxos COMMAND`. With --json, output a script can read."""
 
 import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cxos.demo import build_demo, signal_count
@@ -13,34 +15,49 @@ from cxos.export import export_rows, write_csv, write_json
 from cxos.store import Store
 
 
+@dataclass(frozen=True)
+class Command:
+    """One `python -m cxos NAME` subcommand: its arguments and what it runs on the opened store."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Store, argparse.Namespace], int]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cxos", description="CX OS: fix it upstream or fix it forever.")
     parser.add_argument("--database-url", help="overrides CXOS_DATABASE_URL (default: sqlite:///data/cxos.db)")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    commands.add_parser("migrate", help="upgrade the database schema to the newest migration")
-
-    demo = commands.add_parser("demo", help="fill an empty database with a realistic, deterministic friction log")
-    demo.add_argument("--signals", type=int, default=3000)
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--anchor", type=_anchor, help="the demo's 'now' (YYYY-MM-DD); default: the current hour")
-    demo.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) when signals exist")
-    demo.add_argument("--json", action="store_true")
-
-    export = commands.add_parser("export", help="every signal with its current state")
-    export.add_argument("--format", choices=["csv", "json"], default="csv")
-    export.add_argument("--out", help="file to write (default: standard output)")
-
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.add_arguments(subparsers.add_parser(command.name, help=command.help))
     args = parser.parse_args(argv)
+    run = next(command.run for command in COMMANDS if command.name == args.command)
     try:
-        store = Store.open(args.database_url)
-        return COMMANDS[args.command](store, args)
+        return run(Store.open(args.database_url), args)
     except CxosError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `… export | head` closed the pipe early: not an error
         sys.stderr.close()
         return 0
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def _demo_arguments(demo: argparse.ArgumentParser) -> None:
+    demo.add_argument("--signals", type=int, default=3000)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--anchor", type=_anchor, help="the demo's 'now' (YYYY-MM-DD); default: the current hour")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) when signals exist")
+    demo.add_argument("--json", action="store_true")
+
+
+def _export_arguments(export: argparse.ArgumentParser) -> None:
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument("--out", help="file to write (default: standard output)")
 
 
 def _migrate(store: Store, args: argparse.Namespace) -> int:
@@ -78,4 +95,9 @@ def _anchor(value: str) -> datetime:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-21") from None
 
 
-COMMANDS = {"migrate": _migrate, "demo": _demo, "export": _export}
+# Each later capability adds its Command here (its arguments and run function live in its own module).
+COMMANDS: list[Command] = [
+    Command("migrate", "upgrade the database schema to the newest migration", _no_arguments, _migrate),
+    Command("demo", "fill an empty database with a realistic, deterministic friction log", _demo_arguments, _demo),
+    Command("export", "every signal with its current state", _export_arguments, _export),
+]

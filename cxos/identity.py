@@ -17,7 +17,10 @@ PERMISSIONS: dict[str, Role] = {
     "edit_signal": Role.COUNCIL,
     "set_status": Role.COUNCIL,
     "assign_owner": Role.COUNCIL,
+    "route_signals": Role.COUNCIL,
+    "manage_failure_modes": Role.COUNCIL,
     "manage_journey": Role.ADMIN,
+    "manage_rules": Role.ADMIN,
 }
 
 ACTION_WORDS = {
@@ -26,7 +29,10 @@ ACTION_WORDS = {
     "edit_signal": "editing someone else's signal",
     "set_status": "changing a signal's status",
     "assign_owner": "assigning an owner",
+    "route_signals": "routing signals",
+    "manage_failure_modes": "changing failure modes",
     "manage_journey": "changing the journey",
+    "manage_rules": "changing routing rules",
 }
 
 
