@@ -19,6 +19,7 @@ PERMISSIONS: dict[str, Role] = {
     "assign_owner": Role.COUNCIL,
     "route_signals": Role.COUNCIL,
     "manage_failure_modes": Role.COUNCIL,
+    "self_assess": Role.COUNCIL,
     "manage_journey": Role.ADMIN,
     "manage_rules": Role.ADMIN,
 }
@@ -31,6 +32,7 @@ ACTION_WORDS = {
     "assign_owner": "assigning an owner",
     "route_signals": "routing signals",
     "manage_failure_modes": "changing failure modes",
+    "self_assess": "rating the self-assessment",
     "manage_journey": "changing the journey",
     "manage_rules": "changing routing rules",
 }
