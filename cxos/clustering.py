@@ -1,0 +1,226 @@
+"""Clustering similar signals into candidate failure modes, and spotting near-duplicate signals and failure modes.
+
+Method: TF-IDF over the title (counted twice, it is what people type with care) plus the description,
+then cosine similarity *within each touchpoint* (similar words at different touchpoints are different
+failures), edges above a threshold, and connected components as clusters. Chosen over k-means because
+nobody knows how many failure modes there are (k-means needs k and splits or pads to reach it), over
+agglomerative clustering because that needs the full distance matrix (O(n²) memory per touchpoint);
+similarity rows are computed in chunks, so 10k signals cluster in seconds (bench/clustering.py). The
+threshold is the one knob: higher gives tighter, smaller clusters. Deterministic: no random state.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from cxos.lifecycle import OPEN
+from cxos.models import FailureMode, Signal
+
+WINDOW_DAYS = 90
+MAX_SIGNALS = 20_000  # the newest in the window; bounds memory and time whatever the log's size
+CLUSTER_THRESHOLD = 0.55
+DUPLICATE_THRESHOLD = 0.9  # near-identical text, same touchpoint, same account: probably one report twice
+MATCH_THRESHOLD = 0.5  # a candidate this close to an accepted failure mode belongs to it
+MIN_CLUSTER_SIZE = 3
+CHUNK_ROWS = 1_000
+MAX_SUGGESTIONS = 50
+FAILURE_MODE_SAMPLE = 300  # newest linked signals that stand for an existing failure mode
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A cluster that could become a failure mode."""
+
+    touchpoint_id: int
+    suggested_name: str  # the cluster's most central title
+    top_terms: tuple[str, ...]
+    signal_ids: tuple[int, ...]
+    accounts: int
+    arr: int  # each account's ARR counted once (its highest on these signals)
+    first_seen: datetime
+    last_seen: datetime
+    similar_failure_mode_id: int | None = None  # an accepted failure mode it looks like
+
+    @property
+    def size(self) -> int:
+        return len(self.signal_ids)
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    """Two open signals that say the same thing: `duplicate_id` (the newer) could be merged into `keep_id`."""
+
+    keep_id: int
+    duplicate_id: int
+    duplicate_version: int
+    similarity: float
+
+
+@dataclass(frozen=True)
+class MergePair:
+    """Two failure modes that look like one: merge `source_id` (the smaller) into `target_id`."""
+
+    source_id: int
+    source_version: int
+    target_id: int
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Clustering:
+    considered: int  # signals looked at
+    candidates: list[Candidate]
+    duplicates: list[DuplicatePair]
+    merges: list[MergePair]
+
+
+def cluster_signals(session: Session, *, now: datetime, window_days: int = WINDOW_DAYS,
+                    threshold: float = CLUSTER_THRESHOLD, min_size: int = MIN_CLUSTER_SIZE) -> Clustering:
+    """Candidates among recent signals not yet in an accepted failure mode, with merge suggestions."""
+    rows = _unclustered_rows(session, since=now - timedelta(days=window_days))
+    modes = _failure_mode_texts(session)
+    mode_texts = [" ".join(texts) for _, _, texts in modes]
+    texts = [_text(row) for row in rows]
+    if not texts:
+        return Clustering(0, [], [], [])
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2, max_df=0.5,
+                                 ngram_range=(1, 2), dtype=np.float32)
+    try:
+        vectorizer.fit(texts + mode_texts)
+    except ValueError:  # too few or too uniform texts to keep any term
+        return Clustering(len(rows), [], [], [])
+    vectors = vectorizer.transform(texts)
+    mode_vectors = normalize(vectorizer.transform(mode_texts)) if modes else None
+    terms = vectorizer.get_feature_names_out()
+    candidates, duplicates = [], []
+    by_touchpoint: dict[int, list[int]] = {}
+    for index, row in enumerate(rows):
+        by_touchpoint.setdefault(row["touchpoint_id"], []).append(index)
+    for touchpoint_id, members in sorted(by_touchpoint.items()):
+        block = vectors[members]
+        edges, pairs = _similar_pairs(block, threshold)
+        _, labels = connected_components(edges, directed=False)
+        for label in np.unique(labels):
+            local = np.flatnonzero(labels == label)
+            if len(local) >= min_size:
+                candidates.append(_candidate(touchpoint_id, [rows[members[i]] for i in local], block[local],
+                                             terms, modes, mode_vectors))
+        duplicates += [_duplicate(rows[members[a]], rows[members[b]], s) for a, b, s in pairs
+                       if _same_account(rows[members[a]], rows[members[b]])
+                       and rows[members[a]]["status"] in OPEN_VALUES and rows[members[b]]["status"] in OPEN_VALUES]
+    candidates.sort(key=lambda c: (-c.size, -c.arr, c.signal_ids[0]))
+    duplicates.sort(key=lambda d: (-d.similarity, d.keep_id))
+    merges = _merge_pairs(modes, mode_vectors)
+    return Clustering(len(rows), candidates, duplicates[:MAX_SUGGESTIONS], merges[:MAX_SUGGESTIONS])
+
+
+OPEN_VALUES = {status.value for status in OPEN}
+
+
+def _unclustered_rows(session: Session, *, since: datetime) -> list[dict[str, Any]]:
+    accepted = select(FailureMode.id).where(FailureMode.status == "accepted")
+    query = (
+        select(Signal.id, Signal.title, Signal.description, Signal.touchpoint_id, Signal.account, Signal.arr,
+               Signal.created_at, Signal.status, Signal.version)
+        .where(Signal.created_at >= since, Signal.status != "duplicate",
+               or_(Signal.failure_mode_id.is_(None), Signal.failure_mode_id.not_in(accepted)))
+        .order_by(Signal.created_at.desc(), Signal.id.desc())
+        .limit(MAX_SIGNALS)
+    )
+    return [dict(row._mapping) for row in session.exec(query)]
+
+
+def _failure_mode_texts(session: Session) -> list[tuple[FailureMode, int, list[str]]]:
+    """Each live failure mode with its signal count and the texts that stand for it (its name, newest signals)."""
+    out = []
+    for mode in session.exec(select(FailureMode).where(FailureMode.status != "merged").order_by(FailureMode.id)):
+        linked = session.exec(select(Signal.title, Signal.description).where(Signal.failure_mode_id == mode.id)
+                              .order_by(Signal.id.desc()).limit(FAILURE_MODE_SAMPLE)).all()
+        texts = [mode.name, *(_text({"title": t, "description": d}) for t, d in linked)]
+        out.append((mode, len(linked), texts))
+    return out
+
+
+def _text(row: dict[str, Any]) -> str:
+    return f"{row['title']} {row['title']} {row['description'] or ''}"
+
+
+def _similar_pairs(block: csr_matrix, threshold: float) -> tuple[csr_matrix, list[tuple[int, int, float]]]:
+    """The similarity graph above `threshold`, and the near-duplicate pairs, computed a chunk of rows at a time."""
+    n = block.shape[0]
+    sources, targets, duplicate_pairs = [], [], []
+    for start in range(0, n, CHUNK_ROWS):
+        similarity = (block[start:start + CHUNK_ROWS] @ block.T).toarray()
+        rows, cols = np.nonzero(similarity >= threshold)
+        keep = cols > rows + start  # each pair once, no self-loops
+        sources.append(rows[keep] + start)
+        targets.append(cols[keep])
+        for r, c in zip(*np.nonzero(similarity >= DUPLICATE_THRESHOLD), strict=True):
+            if c > r + start:
+                duplicate_pairs.append((int(r + start), int(c), float(similarity[r, c])))
+    src = np.concatenate(sources) if sources else np.array([], dtype=int)
+    dst = np.concatenate(targets) if targets else np.array([], dtype=int)
+    graph = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
+    return graph, duplicate_pairs
+
+
+def _candidate(touchpoint_id, rows, block, terms, modes, mode_vectors) -> Candidate:
+    centroid = np.asarray(block.mean(axis=0)).ravel()
+    central = int(np.argmax(block @ centroid))
+    arr_by_account: dict[str, int] = {}
+    for row in rows:
+        if row["account"]:
+            arr_by_account[row["account"]] = max(arr_by_account.get(row["account"], 0), row["arr"] or 0)
+    similar = None
+    if mode_vectors is not None:
+        scores = mode_vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
+        best = int(np.argmax(scores))
+        if scores[best] >= MATCH_THRESHOLD and modes[best][0].status == "accepted":
+            similar = modes[best][0].id
+    top = tuple(terms[i] for i in np.argsort(-centroid)[:5] if centroid[i] > 0)
+    created = [row["created_at"] for row in rows]
+    return Candidate(
+        touchpoint_id=touchpoint_id,
+        suggested_name=Counter(r["title"] for r in rows).most_common(1)[0][0] if _repeats(rows) else rows[central]["title"],
+        top_terms=top,
+        signal_ids=tuple(sorted(row["id"] for row in rows)),
+        accounts=len(arr_by_account),
+        arr=sum(arr_by_account.values()),
+        first_seen=min(created),
+        last_seen=max(created),
+        similar_failure_mode_id=similar,
+    )
+
+
+def _repeats(rows: list[dict[str, Any]]) -> bool:
+    """Whether one title is said more than once: then the commonest wording names the cluster best."""
+    return Counter(r["title"] for r in rows).most_common(1)[0][1] > 1
+
+
+def _same_account(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return (a["account"] or "").strip().lower() == (b["account"] or "").strip().lower()
+
+
+def _duplicate(a: dict[str, Any], b: dict[str, Any], similarity: float) -> DuplicatePair:
+    keep, duplicate = sorted((a, b), key=lambda row: (row["created_at"], row["id"]))
+    return DuplicatePair(keep["id"], duplicate["id"], duplicate["version"], round(similarity, 3))
+
+
+def _merge_pairs(modes, mode_vectors) -> list[MergePair]:
+    if mode_vectors is None or len(modes) < 2:
+        return []
+    similarity = (mode_vectors @ mode_vectors.T).toarray()
+    pairs = []
+    for a, b in zip(*np.nonzero(np.triu(similarity, k=1) >= MATCH_THRESHOLD), strict=True):
+        (source, _, _), (target, _, _) = sorted((modes[a], modes[b]), key=lambda m: (m[0].status == "accepted", m[1]))
+        pairs.append(MergePair(source.id, source.version, target.id, round(float(similarity[a, b]), 3)))
+    return sorted(pairs, key=lambda p: -p.similarity)
