@@ -24,3 +24,16 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+DEFAULT_ROUTING_CONFIDENCE = 0.8
+
+
+def routing_confidence() -> float:
+    """The owner model routes on its own only at or above this confidence (0..1); below, it only suggests."""
+    raw = os.environ.get("CXOS_ROUTING_CONFIDENCE", "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_ROUTING_CONFIDENCE
+    except ValueError:
+        return DEFAULT_ROUTING_CONFIDENCE
+    return min(1.0, max(0.0, value))
