@@ -16,6 +16,9 @@ NAVIGATION = [
     ("app.py", "This week", ":material/today:"),
     ("pages/1_Log_friction.py", "Log friction", ":material/edit_note:"),
     ("pages/2_Friction_log.py", "Friction log", ":material/list_alt:"),
+    ("pages/3_Journey.py", "Journey", ":material/route:"),
+    ("pages/4_Heatmaps.py", "Heatmaps", ":material/grid_on:"),
+    ("pages/5_Fit_score.py", "OS fit score", ":material/radar:"),
 ]
 LOCAL_NAME_KEY = "cxos_display_name"
 

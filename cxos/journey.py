@@ -4,13 +4,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from cxos import config
 from cxos.audit import record_event
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import RootCauseLayer, Stage, Team, Touchpoint
+from cxos.models import RootCauseLayer, Signal, Stage, Team, Touchpoint
 from cxos.store import Store
 from cxos.vocabulary import DEFAULT_ROOT_CAUSE_LAYERS, Component
 
@@ -27,6 +28,7 @@ class TouchpointOption:
     team_id: int | None
     team: str | None
     archived: bool = False
+    tool: str = ""
 
     @property
     def label(self) -> str:
@@ -41,7 +43,7 @@ def journey_is_empty(store: Store) -> bool:
 def load_journey_template(store: Store, *, actor: Actor, path: Path | None = None) -> dict[str, int]:
     """Create the teams, layers, stages and touchpoints of a journey file in an empty store."""
     require(actor, "manage_journey")
-    spec = _read_spec(path or config.JOURNEY_TEMPLATE)
+    spec = parse_spec((path or config.JOURNEY_TEMPLATE).read_text(encoding="utf-8"))
     with store.write() as session:
         if session.exec(select(Stage.id).limit(1)).first() is not None:
             raise ValidationFailed({"journey": "this store already has a journey; edit it instead"})
@@ -74,11 +76,14 @@ def load_journey_template(store: Store, *, actor: Actor, path: Path | None = Non
         return {"teams": len(teams), "stages": len(spec["stages"]), "touchpoints": count}
 
 
-def _read_spec(path: Path) -> dict:
+def parse_spec(text: str) -> dict:
+    """A journey file's content, validated: every touchpoint has a known component and a listed team."""
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        spec = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
-        raise ValidationFailed({"journey": f"{path.name} is not valid YAML: {error}"}) from None
+        raise ValidationFailed({"journey": f"not valid YAML: {error}"}) from None
+    if not isinstance(spec, dict):
+        raise ValidationFailed({"journey": "expected a mapping with teams and stages"})
     problems = {}
     team_names = {t.get("name") for t in spec.get("teams") or []}
     components = {c.value for c in Component}
@@ -109,7 +114,7 @@ def touchpoint_options(session: Session, *, include_archived: bool = False) -> l
         query = query.where(Touchpoint.archived == False, Stage.archived == False)  # noqa: E712
     return [
         TouchpointOption(tp.id, tp.name, stage.id, stage.name, tp.component, tp.team_id, team.name if team else None,
-                         tp.archived or stage.archived)
+                         tp.archived or stage.archived, tp.tool)
         for tp, stage, team in session.exec(query)
     ]
 
@@ -120,3 +125,9 @@ def stages(session: Session) -> list[Stage]:
 
 def teams(session: Session) -> list[Team]:
     return list(session.exec(select(Team).where(Team.archived == False).order_by(Team.name)))  # noqa: E712
+
+
+def signals_per_touchpoint(session: Session) -> dict[int, int]:
+    """All-time signal count of every touchpoint (what an editor must move before removing one)."""
+    query = select(Signal.touchpoint_id, func.count()).group_by(Signal.touchpoint_id)
+    return dict(session.exec(query).all())
