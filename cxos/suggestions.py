@@ -9,11 +9,14 @@ A *confirmed route* is a signal whose current owner the council set or kept:
 Input text is title + description + touchpoint name (the touchpoint alone is a strong hint).
 """
 
+import os
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import or_
 from sqlmodel import select
@@ -27,6 +30,9 @@ Suggester = Callable[[Signal], list[Suggestion]]
 
 MIN_ROWS = 20  # fewer confirmed routes than this and the model would only echo noise
 MIN_CLASSES = 2
+MIN_ROWS_PER_OWNER = 3
+MAX_TRAINING_ROWS = 50_000  # the newest; keeps training within seconds on 2 cores
+DEFAULT_CONFIDENCE = 0.8
 CONFIRM_AFTER = timedelta(days=7)
 MAX_AGE = timedelta(days=1)  # a cached model older than this is retrained on next use
 WORKED_STATUSES = {Status.LINKED, Status.FIXING, Status.FIXED, Status.LOOP_CLOSED, Status.WONT_FIX}
@@ -37,13 +43,12 @@ class OwnerModel:
     """A fitted pipeline plus what the page shows about its training."""
 
     pipeline: object
-    classes: list[int]
+    classes: list[Hashable]  # team ids for the store's model; any label for a backtest
     rows: int
     trained_at: datetime
     training_seconds: float
-    extra: dict = field(default_factory=dict)
 
-    def suggest(self, texts: Sequence[str], touchpoints: Sequence[str] | None = None, *, top: int = 3) -> list[list[Suggestion]]:
+    def suggest(self, texts: Sequence[str], touchpoints: Sequence[str] | None = None, *, top: int = 3) -> list[list[tuple[Hashable, float]]]:
         """The `top` most likely owners for each text, best first."""
         if not texts:
             return []
@@ -52,7 +57,7 @@ class OwnerModel:
         ranked = probabilities.argsort(axis=1)[:, ::-1][:, :top]
         return [[(self.classes[j], float(row[j])) for j in order] for row, order in zip(probabilities, ranked, strict=True)]
 
-    def top3(self, text: str, touchpoint: str = "") -> list[Suggestion]:
+    def top3(self, text: str, touchpoint: str = "") -> list[tuple[Hashable, float]]:
         return self.suggest([text], [touchpoint])[0]
 
 
@@ -63,86 +68,143 @@ def compose(text: str, touchpoint: str | None = "") -> str:
     return f"{text} {touchpoint} {tag}".strip()
 
 
-def signal_text(signal: Signal) -> str:
-    return f"{signal.title}. {signal.description or ''}".strip()
+def join_text(title: str, description: str | None) -> str:
+    return f"{title}. {description or ''}".strip()
 
 
-def build_pipeline(*, c: float = 10.0):
-    """TF-IDF word 1-2 grams + char 2-5 grams into a logistic regression (probabilities to threshold on)."""
+def build_pipeline(*, folds: int = 3, c: float = 0.5):
+    """TF-IDF word 1-2 grams + char 2-5 grams into a linear SVM whose scores are temperature-scaled
+    into probabilities over `folds` cross-validation folds (fast, and confidences that mean something)."""
+    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.svm import LinearSVC
 
     features = make_union(
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, lowercase=True),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, lowercase=True),
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
     )
-    return make_pipeline(features, LogisticRegression(C=c, max_iter=2000))
+    classifier = CalibratedClassifierCV(LinearSVC(C=c), cv=folds, method="temperature")
+    return make_pipeline(features, classifier)
 
 
-def train_owner_model(texts: Sequence[str], owners: Sequence[int], touchpoints: Sequence[str] | None = None, *,
-                      c: float = 10.0) -> OwnerModel:
-    """Fit on labelled texts; raises ValueError with fewer than two owners."""
-    if len(set(owners)) < MIN_CLASSES:
-        raise ValueError("the training data needs at least two different owners")
-    documents = [compose(t, tp) for t, tp in zip(texts, touchpoints or [""] * len(texts), strict=True)]
+def train_owner_model(texts: Sequence[str], owners: Sequence[Hashable], touchpoints: Sequence[str] | None = None) -> OwnerModel:
+    """Fit on labelled texts. Owners seen fewer than MIN_ROWS_PER_OWNER times are left out (too few to learn,
+    and calibration needs one per fold); raises ValueError when fewer than two owners remain."""
+    counts = Counter(owners)
+    keep = [i for i, owner in enumerate(owners) if counts[owner] >= MIN_ROWS_PER_OWNER]
+    if len({owners[i] for i in keep}) < MIN_CLASSES:
+        raise ValueError(f"training needs at least {MIN_CLASSES} owners with {MIN_ROWS_PER_OWNER} or more rows each")
+    touchpoints = touchpoints or [""] * len(texts)
+    documents = [compose(texts[i], touchpoints[i]) for i in keep]
+    # Fit on positions 0..k-1: scikit-learn 1.9's temperature scaling mis-reads integer labels that are
+    # not 0..k-1 (team ids) and flattens every probability to 1/k.
+    classes = sorted({owners[i] for i in keep}, key=str)
+    position = {owner: n for n, owner in enumerate(classes)}
     started = time.perf_counter()
-    pipeline = build_pipeline(c=c)
-    pipeline.fit(documents, list(owners))
+    pipeline = build_pipeline(folds=MIN_ROWS_PER_OWNER)
+    pipeline.fit(documents, [position[owners[i]] for i in keep])
     seconds = time.perf_counter() - started
-    classes = [int(x) if isinstance(x, int) or str(x).isdigit() else x for x in pipeline.classes_]
     return OwnerModel(pipeline, classes, len(documents), utcnow(), round(seconds, 2))
 
 
-def confirmed_routes(store: Store, *, before: datetime | None = None, now: datetime | None = None) -> list[tuple[Signal, str]]:
-    """(signal, touchpoint name) for every confirmed route, optionally only those routed before a cut-off."""
+class ConfirmedRoute(NamedTuple):
+    """One training example: what a signal said, where, and the owner the council confirmed."""
+
+    signal_id: int
+    text: str
+    touchpoint: str
+    owner_team_id: int
+    created_at: datetime
+    routed_at: datetime | None
+
+
+def confirmed_routes(store: Store, *, routed_before: datetime | None = None, now: datetime | None = None,
+                     limit: int = MAX_TRAINING_ROWS) -> list[ConfirmedRoute]:
+    """The newest `limit` confirmed routes (see the module docstring), oldest first; optionally only those
+    whose owner was already set before a cut-off, so a backtest never learns from the future."""
     now = now or utcnow()
     confirmed = or_(
         Signal.routed_by.startswith("person:"),
         Signal.status.in_([s.value for s in WORKED_STATUSES]),
         Signal.routed_at <= now - CONFIRM_AFTER,
     )
-    query = (select(Signal, Touchpoint.name).join(Touchpoint, Touchpoint.id == Signal.touchpoint_id)
-             .where(Signal.owner_team_id.is_not(None), confirmed).order_by(Signal.routed_at, Signal.id))
-    if before is not None:
-        query = query.where(Signal.routed_at < before)
+    query = (select(Signal.id, Signal.title, Signal.description, Touchpoint.name, Signal.owner_team_id,
+                    Signal.created_at, Signal.routed_at)
+             .join(Touchpoint, Touchpoint.id == Signal.touchpoint_id)
+             .where(Signal.owner_team_id.is_not(None), confirmed)
+             .order_by(Signal.created_at.desc(), Signal.id.desc()).limit(limit))
+    if routed_before is not None:
+        query = query.where(Signal.routed_at < routed_before)
     with store.read() as session:
-        return [(signal, name) for signal, name in session.exec(query).all()]
+        rows = session.exec(query).all()
+    return [ConfirmedRoute(sid, join_text(title, description), tp or "", owner, created, routed)
+            for sid, title, description, tp, owner, created, routed in reversed(rows)]
 
 
-def train_from_store(store: Store) -> OwnerModel | None:
-    rows = confirmed_routes(store)
-    owners = [signal.owner_team_id for signal, _ in rows]
-    if len(rows) < MIN_ROWS or len(set(owners)) < MIN_CLASSES:
+def train_on_routes(routes: Sequence[ConfirmedRoute]) -> OwnerModel | None:
+    """A model of these routes, or None when there are too few of them to learn from."""
+    if len(routes) < MIN_ROWS:
         return None
-    return train_owner_model([signal_text(s) for s, _ in rows], owners, [name for _, name in rows])
+    try:
+        return train_owner_model([r.text for r in routes], [r.owner_team_id for r in routes],
+                                 [r.touchpoint for r in routes])
+    except ValueError:
+        return None
 
 
-_cache: dict[str, OwnerModel | None] = {}
+@dataclass(frozen=True)
+class ModelStatus:
+    """What the page shows about the store's model: the model itself (None = not enough history)."""
+
+    model: OwnerModel | None
+    confirmed_routes: int
+    checked_at: datetime
+
+
+_cache: dict[str, ModelStatus] = {}
 _cache_lock = threading.Lock()
 
 
-def owner_model(store: Store, *, retrain: bool = False) -> OwnerModel | None:
-    """The store's model, trained once per process and again when older than a day (or on demand)."""
+def model_status(store: Store, *, retrain: bool = False) -> ModelStatus:
+    """The store's model, trained once per process and again when a day old or on demand (cached by store URL)."""
     with _cache_lock:
-        model = _cache.get(store.url)
-        stale = model is not None and utcnow() - model.trained_at > MAX_AGE
-        if retrain or stale or store.url not in _cache:
-            model = _cache[store.url] = train_from_store(store)
-        return model
+        status = _cache.get(store.url)
+        if retrain or status is None or utcnow() - status.checked_at > MAX_AGE:
+            routes = confirmed_routes(store)
+            status = _cache[store.url] = ModelStatus(train_on_routes(routes), len(routes), utcnow())
+        return status
 
 
-def retrain(store: Store) -> OwnerModel | None:
+def owner_model(store: Store) -> OwnerModel | None:
+    return model_status(store).model
+
+
+def retrain(store: Store) -> ModelStatus:
     """Drop the cached model and train again from the current confirmed routes."""
-    return owner_model(store, retrain=True)
+    return model_status(store, retrain=True)
 
 
 def forget(store: Store | None = None) -> None:
+    """Drop cached models (one store's, or all): the next use trains again."""
     with _cache_lock:
         if store is None:
             _cache.clear()
         else:
             _cache.pop(store.url, None)
+
+
+def confidence_threshold() -> float:
+    """Routing by the model needs at least this confidence (CXOS_ROUTING_CONFIDENCE, default 0.8)."""
+    from cxos import config
+
+    if hasattr(config, "routing_confidence"):
+        return config.routing_confidence()
+    try:
+        value = float(os.environ.get("CXOS_ROUTING_CONFIDENCE") or DEFAULT_CONFIDENCE)
+    except ValueError:
+        return DEFAULT_CONFIDENCE
+    return value if 0 < value <= 1 else DEFAULT_CONFIDENCE
 
 
 def suggester_for(store: Store) -> Suggester | None:
@@ -154,6 +216,6 @@ def suggester_for(store: Store) -> Suggester | None:
         touchpoint_names = {tp.id: tp.name for tp in session.exec(select(Touchpoint)).all()}
 
     def suggest(signal: Signal) -> list[Suggestion]:
-        return model.top3(signal_text(signal), touchpoint_names.get(signal.touchpoint_id, ""))
+        return model.top3(join_text(signal.title, signal.description), touchpoint_names.get(signal.touchpoint_id, ""))
 
     return suggest
