@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from components.charts import FONT_SIZE, PALETTE, THIS_WEEK
 
 CELL_SELECTION = "cell"
+WEEK_LABEL = "timeFormat(toDate(datum.value + 'T00:00:00'), '%d %b')"  # ISO week start → "02 Nov"
 # Light to the theme's primary blue: the same hue as every other chart in the app.
 HEAT_RANGE = ["#f1f5fa", "#a9c4de", "#1f4e79"]
 
@@ -17,8 +18,8 @@ def heatmap(rows: list[dict], *, x_title: str, y_title: str, value_title: str,
     data = pd.DataFrame(rows, columns=["x", "y", "value", "signals"])
     select = alt.selection_point(name=CELL_SELECTION, fields=["x", "y"], on="click", clear="dblclick")
     base = alt.Chart(data).encode(
-        x=alt.X("x:O", title=x_title, sort=x_order, axis=alt.Axis(labelAngle=-40 if x_title == "week" else 0,
-                                                                 labelLimit=240)),
+        x=alt.X("x:O", title=x_title, sort=x_order, axis=alt.Axis(
+            labelAngle=0, labelLimit=240, labelExpr=WEEK_LABEL if x_title == "week" else "datum.label")),
         y=alt.Y("y:O", title=y_title, sort=y_order, axis=alt.Axis(labelLimit=320)),
     )
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
@@ -32,10 +33,9 @@ def heatmap(rows: list[dict], *, x_title: str, y_title: str, value_title: str,
         text=alt.Text("value:Q", format=",.0f" if value_title.startswith("Sig") else "~s"),
         color=alt.condition(alt.datum.value > dark_above, alt.value("white"), alt.value("#1b1b1b")),
     )
-    rows_count = data["y"].nunique() or 1
     return (
         alt.layer(cells, labels)
-        .properties(height=max(220, 34 * rows_count))
+        .properties(height=alt.Step(38))  # a fixed row height: every label readable, any number of rows
         .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
         .configure_legend(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
     )
@@ -43,9 +43,10 @@ def heatmap(rows: list[dict], *, x_title: str, y_title: str, value_title: str,
 
 def fit_radar(scores: dict[str, int | None]) -> go.Figure:
     """The six components' fit scores on one radar; a component without data sits at 0 and says so."""
-    labels = list(scores)
-    values = [scores[label] or 0 for label in labels]
-    hover = [f"{label}: {scores[label] if scores[label] is not None else 'no data yet'}" for label in labels]
+    names = list(scores)
+    labels = [name.replace(" & ", " &<br>") for name in names]  # two short lines fit beside the circle
+    values = [scores[name] or 0 for name in names]
+    hover = [f"{name}: {scores[name] if scores[name] is not None else 'no data yet'}" for name in names]
     figure = go.Figure(go.Scatterpolar(
         r=[*values, values[0]], theta=[*labels, labels[0]], fill="toself", name="OS fit score",
         line={"color": PALETTE[THIS_WEEK], "width": 3}, fillcolor="rgba(31, 78, 121, 0.25)",
@@ -54,6 +55,6 @@ def fit_radar(scores: dict[str, int | None]) -> go.Figure:
     figure.update_layout(
         polar={"radialaxis": {"range": [0, 100], "tickvals": [25, 50, 75, 100], "tickfont": {"size": 12}},
                "angularaxis": {"tickfont": {"size": 15}}},
-        showlegend=False, height=460, margin={"l": 90, "r": 90, "t": 30, "b": 30},
+        showlegend=False, height=460, margin={"l": 110, "r": 110, "t": 40, "b": 40},
     )
     return figure

@@ -44,7 +44,7 @@ def _card(tp, count: int, before: int, busiest: int, top: tuple[str, int] | None
         change = count - before
         trend = (f":red[▲ {change:,}]" if change > 0 else f":green[▼ {-change:,}]" if change < 0 else "no change")
         st.badge(plural(count, "signal"), color=friction_colour(count, busiest))
-        st.markdown(f"{trend} vs the {days} days before", help="Rising friction is red, falling is green.")
+        st.markdown(f"{trend} vs the {days} days before")
         component = COMPONENT_LABELS.get(Component(tp.component), tp.component)
         st.caption(f"{md_escape(tp.team or 'no owner')} · {md_escape(tp.tool or 'no tool')} · {md_escape(component)}")
         if top:

@@ -109,8 +109,12 @@ def top_failure_modes(session: Session, window: Window) -> dict[int, tuple[str, 
     return best
 
 
-def window_ending(now: datetime, days: int) -> Window:
-    return Window(now - timedelta(days=days), now)
+def window_ending(now: datetime, days: int, *, whole_weeks: bool = False) -> Window:
+    """The `days` before `now`; with whole_weeks, starting on a Monday so no week column is partial."""
+    start = now - timedelta(days=days)
+    if whole_weeks:
+        start = (start - timedelta(days=start.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    return Window(start, now)
 
 
 VIEWS = {

@@ -18,7 +18,7 @@ ctx = setup_page("Heatmaps", ":material/grid_on:")
 qp = st.query_params
 
 st.title("Friction heatmaps")
-view_col, weight_col, window_col, team_col = st.columns([3, 3, 2, 3])
+view_col, weight_col, window_col, team_col = st.columns([4, 4, 2, 3])
 view = view_col.segmented_control("Heatmap", list(VIEW_LABELS), format_func=VIEW_LABELS.get,
                                   default=qp.get("view") if qp.get("view") in VIEW_LABELS else "stage_component")
 weight = weight_col.segmented_control("Weigh by", list(Weight), format_func=lambda w: w.label,
@@ -47,7 +47,7 @@ order = {"stage": stage_order, "component": list(COMPONENT_LABELS.values()),
          "touchpoint": [tp.label for tp in ctx.journey.touchpoints], "week": None}
 
 with st.container(border=True):
-    st.markdown(f"#### {VIEW_LABELS[view]} · {weight.label.lower()} · {WINDOWS[days].lower()}")
+    st.markdown(f"#### {VIEW_LABELS[view]} · weighted by {weight.label} · {WINDOWS[days].lower()}")
     st.caption("Counted in the database per touchpoint and week. Click a cell to see the signals behind it; "
                "double-click to clear.")
     if not rows:
