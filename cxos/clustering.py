@@ -1,24 +1,27 @@
 """Clustering similar signals into candidate failure modes, and spotting near-duplicate signals and failure modes.
 
-Method: TF-IDF over the title (counted twice, it is what people type with care) plus the description,
-then cosine similarity *within each touchpoint* (similar words at different touchpoints are different
-failures), edges above a threshold, and connected components as clusters. Chosen over k-means because
-nobody knows how many failure modes there are (k-means needs k and splits or pads to reach it), over
-agglomerative clustering because that needs the full distance matrix (O(n²) memory per touchpoint);
-similarity rows are computed in chunks, so 10k signals cluster in seconds (bench/clustering.py). The
-threshold is the one knob: higher gives tighter, smaller clusters. Deterministic: no random state.
+Method: word stems of the title (counted twice: it is what people type with care) plus the description,
+TF-IDF weighted *within each touchpoint* (similar words at different touchpoints are different failures,
+and the words every signal at a touchpoint shares weigh little), cosine similarity, an edge between two
+signals above a threshold, connected components, then average-linkage agglomerative clustering inside
+each component so that a chain of pairwise-similar signals does not glue unrelated ones together.
+Chosen over k-means because nobody knows how many failure modes there are (k-means needs k and splits or
+pads to reach it); the components keep agglomerative clustering small (it needs all pairwise distances),
+and similarity rows are computed a chunk at a time, so 10k signals cluster in seconds (bench/clustering.py).
+The threshold is the one knob: higher gives tighter, smaller clusters. Deterministic: no random state.
 """
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, vstack
 from scipy.sparse.csgraph import connected_components
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
@@ -27,13 +30,17 @@ from cxos.models import FailureMode, Signal
 
 WINDOW_DAYS = 90
 MAX_SIGNALS = 20_000  # the newest in the window; bounds memory and time whatever the log's size
-CLUSTER_THRESHOLD = 0.55
+CLUSTER_THRESHOLD = 0.45
 DUPLICATE_THRESHOLD = 0.9  # near-identical text, same touchpoint, same account: probably one report twice
 MATCH_THRESHOLD = 0.5  # a candidate this close to an accepted failure mode belongs to it
 MIN_CLUSTER_SIZE = 3
 CHUNK_ROWS = 1_000
+REFINE_MAX = 2_000
 MAX_SUGGESTIONS = 50
 FAILURE_MODE_SAMPLE = 300  # newest linked signals that stand for an existing failure mode
+WORD = re.compile(r"[a-z0-9][a-z0-9'_-]*[a-z0-9]|[a-z0-9]")
+SUFFIXES = ("ing", "ed", "s")
+ADDRESS = re.compile(r"\S+@\S+|https?://\S+")
 
 
 @dataclass(frozen=True)
@@ -92,28 +99,30 @@ def cluster_signals(session: Session, *, now: datetime, window_days: int = WINDO
     texts = [_text(row) for row in rows]
     if not texts:
         return Clustering(0, [], [], [])
-    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2, max_df=0.5,
-                                 ngram_range=(1, 2), dtype=np.float32)
+    counter = CountVectorizer(tokenizer=words, token_pattern=None, lowercase=False, min_df=2, dtype=np.float32)
     try:
-        vectorizer.fit(texts + mode_texts)
-    except ValueError:  # too few or too uniform texts to keep any term
+        counter.fit(texts + mode_texts)
+    except ValueError:  # no word said twice: nothing can be alike
         return Clustering(len(rows), [], [], [])
-    vectors = vectorizer.transform(texts)
-    mode_vectors = normalize(vectorizer.transform(mode_texts)) if modes else None
-    terms = vectorizer.get_feature_names_out()
+    counts = counter.transform(texts)
+    mode_counts = counter.transform(mode_texts) if modes else None
+    # Across the whole log for comparing with failure modes; within each touchpoint for clustering, so that
+    # words every signal there shares (the touchpoint's own name) weigh little.
+    weighing = TfidfTransformer(sublinear_tf=True).fit(counts if mode_counts is None else vstack([counts, mode_counts]))
+    vectors = weighing.transform(counts)
+    mode_vectors = weighing.transform(mode_counts) if modes else None
+    terms = counter.get_feature_names_out()
     candidates, duplicates = [], []
     by_touchpoint: dict[int, list[int]] = {}
     for index, row in enumerate(rows):
         by_touchpoint.setdefault(row["touchpoint_id"], []).append(index)
     for touchpoint_id, members in sorted(by_touchpoint.items()):
-        block = vectors[members]
+        block = TfidfTransformer(sublinear_tf=True).fit_transform(counts[members])
         edges, pairs = _similar_pairs(block, threshold)
         _, labels = connected_components(edges, directed=False)
-        for label in np.unique(labels):
-            local = np.flatnonzero(labels == label)
-            if len(local) >= min_size:
+        for local in _groups(labels, block, threshold, min_size):
                 candidates.append(_candidate(touchpoint_id, [rows[members[i]] for i in local], block[local],
-                                             terms, modes, mode_vectors))
+                                             vectors[[members[i] for i in local]], terms, modes, mode_vectors))
         duplicates += [_duplicate(rows[members[a]], rows[members[b]], s) for a, b, s in pairs
                        if _same_account(rows[members[a]], rows[members[b]])
                        and rows[members[a]]["status"] in OPEN_VALUES and rows[members[b]]["status"] in OPEN_VALUES]
@@ -150,6 +159,24 @@ def _failure_mode_texts(session: Session) -> list[tuple[FailureMode, int, list[s
     return out
 
 
+def words(text: str) -> list[str]:
+    """Lower-cased word stems without stop words, e-mail addresses or links, so that two people describing
+    the same failure in different forms of a word ('search', 'searching') still match."""
+    text = ADDRESS.sub(" ", text.lower())
+    return [stem(word) for word in WORD.findall(text) if word not in ENGLISH_STOP_WORDS]
+
+
+def stem(word: str) -> str:
+    """Cut a plural or an -ing/-ed ending: a light, predictable stemmer (no dictionary to download)."""
+    for suffix in SUFFIXES:
+        if len(word) > len(suffix) + 3 and word.endswith(suffix) and not word.endswith(("ss", "us", "is")):
+            word = word[: -len(suffix)]
+            if suffix != "s" and word[-1] == word[-2] and word[-1] not in "lsz":
+                word = word[:-1]  # skipped → skip, but installed → install
+            return word
+    return word
+
+
 def _text(row: dict[str, Any]) -> str:
     return f"{row['title']} {row['title']} {row['description'] or ''}"
 
@@ -173,20 +200,40 @@ def _similar_pairs(block: csr_matrix, threshold: float) -> tuple[csr_matrix, lis
     return graph, duplicate_pairs
 
 
-def _candidate(touchpoint_id, rows, block, terms, modes, mode_vectors) -> Candidate:
+def _groups(labels: np.ndarray, block: csr_matrix, threshold: float, min_size: int) -> list[np.ndarray]:
+    """Each connected component, cut where it only holds together through a chain of pairs: average linkage
+    keeps signals together only when they are alike on average (components past REFINE_MAX stay whole)."""
+    groups = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        if len(members) < min_size:
+            continue
+        if len(members) > REFINE_MAX:
+            groups.append(members)
+            continue
+        refined = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                          distance_threshold=1 - threshold).fit(block[members].toarray())
+        groups += [members[refined.labels_ == part] for part in np.unique(refined.labels_)
+                   if (refined.labels_ == part).sum() >= min_size]
+    return groups
+
+
+def _candidate(touchpoint_id, rows, block, global_block, terms, modes, mode_vectors) -> Candidate:
     centroid = np.asarray(block.mean(axis=0)).ravel()
     central = int(np.argmax(block @ centroid))
+    global_centroid = np.asarray(global_block.mean(axis=0)).ravel()
     arr_by_account: dict[str, int] = {}
     for row in rows:
         if row["account"]:
             arr_by_account[row["account"]] = max(arr_by_account.get(row["account"], 0), row["arr"] or 0)
     similar = None
     if mode_vectors is not None:
-        scores = mode_vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
+        scores = mode_vectors @ (global_centroid / (np.linalg.norm(global_centroid) or 1.0))
         best = int(np.argmax(scores))
         if scores[best] >= MATCH_THRESHOLD and modes[best][0].status == "accepted":
             similar = modes[best][0].id
-    top = tuple(terms[i] for i in np.argsort(-centroid)[:5] if centroid[i] > 0)
+    spoken = {stem(word): word for row in rows for word in WORD.findall(row["title"].lower())}
+    top = tuple(spoken.get(terms[i], terms[i]) for i in np.argsort(-centroid)[:5] if centroid[i] > 0)
     created = [row["created_at"] for row in rows]
     return Candidate(
         touchpoint_id=touchpoint_id,
