@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from cxos.demo import build_demo, signal_count
 from cxos.errors import CxosError
 from cxos.export import export_rows, write_csv, write_json
+from cxos.routing_cli import route_arguments, route_output, rules_arguments, rules_output
 from cxos.store import Store
 
 
@@ -88,6 +89,16 @@ def _export(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
+def _printed(output: Callable[[Store, argparse.Namespace], tuple[str, str]]) -> Callable[[Store, argparse.Namespace], int]:
+    """A command whose module returns (standard output, standard error) text, printed here."""
+    def run(store: Store, args: argparse.Namespace) -> int:
+        out, err = output(store, args)
+        print(out, end="")
+        print(err, end="", file=sys.stderr)
+        return 0
+    return run
+
+
 def _anchor(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
@@ -100,4 +111,8 @@ COMMANDS: list[Command] = [
     Command("migrate", "upgrade the database schema to the newest migration", _no_arguments, _migrate),
     Command("demo", "fill an empty database with a realistic, deterministic friction log", _demo_arguments, _demo),
     Command("export", "every signal with its current state", _export_arguments, _export),
+    Command("route", "route every unrouted signal: rules first, then the owner model; the rest stays in triage",
+            route_arguments, _printed(route_output)),
+    Command("rules", "export the routing rules as YAML, or import them from a YAML file", rules_arguments,
+            _printed(rules_output)),
 ]

@@ -8,6 +8,7 @@ Rows go in by bulk insert in chunks, so a million signals fit in memory and in m
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,9 @@ from cxos.errors import ValidationFailed
 from cxos.identity import Actor
 from cxos.journey import journey_is_empty, load_journey_template, touchpoint_options
 from cxos.models import Event, FailureMode, Fix, Signal, Team, utcnow
+from cxos.routing import ROUTER
+from cxos.rule_engine import CompiledRule, RuleSet, SignalView, journey_places, load_rule_set, signal_view
+from cxos.rule_files import load_default_rules
 from cxos.store import Store
 from cxos.vocabulary import Role, Severity, Source
 
@@ -85,16 +89,19 @@ def build_demo(store: Store, *, signals: int = 3000, seed: int = 7, anchor: date
     rng = random.Random(seed)
     if journey_is_empty(store):
         load_journey_template(store, actor=DEMO_ACTOR)
+    load_default_rules(store, actor=DEMO_ACTOR)
     with store.read() as session:
         if session.exec(select(Signal.id).limit(1)).first() is not None:
             raise ValidationFailed({"demo": "this friction log already has signals; demo data goes into an empty one"})
         touchpoints = touchpoint_options(session)
         team_ids = {team.name: team.id for team in session.exec(select(Team))}
+        rules, places = load_rule_set(session), journey_places(session)
     weeks = recipe["weeks"]
     start = anchor - timedelta(weeks=weeks)
     modes = _store_failure_modes(store, recipe, touchpoints, team_ids, start, anchor, rng)
     accounts = _accounts(recipe, rng)
     cooker = _Cooker(recipe, rng, anchor, touchpoints, list(team_ids.values()), modes, accounts)
+    cooker.route = lambda row: _first_rule(rules, signal_view(row, places))
 
     background = sum(m.spec["rate"] for m in modes) * recipe["background_share"] / (1 - recipe["background_share"])
     week_weights = [(background + sum(m.rate(w, weeks) for m in modes)) * (1 + 0.03 * w) for w in range(weeks)]
@@ -137,6 +144,7 @@ class _Cooker:
         self.next_id = 1
         self.last_by_touchpoint: dict[int, int] = {}
         self.ticket_number = 40_000
+        self.route: Callable[[dict[str, Any]], CompiledRule | None] = lambda row: None
 
     def cook(self, created_at: datetime, mode: Mode | None) -> History:
         rng = self.rng
@@ -175,16 +183,23 @@ class _Cooker:
     def _live(self, h: History, mode: Mode | None, owner: int | None) -> None:
         rng, council = self.rng, self.recipe["council"]
         t = h.row["created_at"]
+        rule = self.route(h.row)
+        if rule is not None:  # the rules routed it on arrival (create_signal does the same)
+            changes = {"owner_team_id": rule.owner_team_id, "status": "routed", "routed_by": f"rule:{rule.id}",
+                       "routed_at": t} | ({"root_cause": rule.root_cause} if rule.root_cause else {})
+            h.step(t, ROUTER.name, changes, "owner", note=f"rule:{rule.id}")
         if rng.random() < 0.03:  # the backlog nobody has looked at yet
-            if rng.random() < 0.4:
+            if rule is None and rng.random() < 0.4:
                 h.step(t + DAY * rng.uniform(1, 3), rng.choice(council),
                        {"status": "needs_info", "status_reason": "Asked the reporter for steps to reproduce"}, "status")
             return
         t += HOUR * rng.expovariate(1 / 18)
         first = owner if rng.random() > 0.12 else rng.choice([x for x in self.team_ids if x != owner])
         person = rng.choice(council)
-        if not h.step(t, person, {"owner_team_id": first, "status": "routed", "routed_by": f"person:{person}",
-                                  "routed_at": t}, "owner", note=f"person:{person}"):
+        if rule is not None:
+            first = rule.owner_team_id
+        elif not h.step(t, person, {"owner_team_id": first, "status": "routed", "routed_by": f"person:{person}",
+                                    "routed_at": t}, "owner", note=f"person:{person}"):
             return
         if first != owner:  # a misroute the council corrected: it counts against routing accuracy
             t += DAY * rng.uniform(0.5, 4)
@@ -233,6 +248,11 @@ class _Cooker:
             "community": f"https://community.example.com/t/{self.ticket_number}",
             "call": f"GONG-{self.ticket_number}",
         }.get(source)
+
+
+def _first_rule(rules: RuleSet, view: SignalView) -> CompiledRule | None:
+    rule = rules.first_match(view)
+    return None if rule is None or rule.orphan else rule
 
 
 def _event(at, actor, signal_id, action, field_name, from_value, to_value, note) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from cxos.identity import Actor, require
 from cxos.inputs import SignalCreate, SignalUpdate, StatusChange, parse
 from cxos.lifecycle import OWNER_REQUIRED, TRIAGE_STATUSES, can_transition
 from cxos.models import Signal, Team, Touchpoint, utcnow
+from cxos.routing import route_new_signal
 from cxos.store import Store
 from cxos.vocabulary import Status
 
@@ -33,6 +34,7 @@ def create_signal(store: Store, *, signal_in: SignalCreate | dict[str, Any], act
             session.flush()
             record_event(session, actor=actor, entity="signal", entity_id=signal.id, action="created",
                          to_value=signal.title)
+            route_new_signal(session, signal)  # the first matching rule owns it from the start; else triage
             return signal
     except IntegrityError:
         # Two runs raced with one token (PostgreSQL, several replicas): the other one won.
