@@ -9,6 +9,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cxos.backtest import backtest_file
+from cxos.backtest_cli import backtest_arguments, render_backtest
 from cxos.demo import build_demo, signal_count
 from cxos.errors import CxosError
 from cxos.export import export_rows, write_csv, write_json
@@ -89,6 +91,13 @@ def _export(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
+def _backtest(store: Store, args: argparse.Namespace) -> int:
+    report = backtest_file(args.file, text_col=args.text_col, owner_col=args.owner_col, holdout=args.holdout,
+                           rules_from=None if args.no_rules else store, threshold=args.threshold)
+    print(json.dumps(report.as_dict()) if args.json else render_backtest(report))
+    return 0
+
+
 def _printed(output: Callable[[Store, argparse.Namespace], tuple[str, str]]) -> Callable[[Store, argparse.Namespace], int]:
     """A command whose module returns (standard output, standard error) text, printed here."""
     def run(store: Store, args: argparse.Namespace) -> int:
@@ -115,4 +124,6 @@ COMMANDS: list[Command] = [
             route_arguments, _printed(route_output)),
     Command("rules", "export the routing rules as YAML, or import them from a YAML file", rules_arguments,
             _printed(rules_output)),
+    Command("backtest", "train the owner model on a labelled file and report how routing would have done",
+            backtest_arguments, _backtest),
 ]
