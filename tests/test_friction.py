@@ -1,0 +1,96 @@
+"""Friction aggregates on both backends, their roll-ups, and the chart builders that draw them."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import update
+
+from components.friction_charts import fit_radar, heatmap
+from cxos.friction import Weight, Window, friction_cells, rollup, top_failure_modes
+from cxos.journey import touchpoint_options
+from cxos.models import FailureMode, Signal
+from cxos.signals import create_signal
+from tests.conftest import CONTRIBUTOR
+
+MONDAY = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+
+def _signal(store, touchpoint_id, at, **extra):
+    data = {"title": "Friction here", "source": "ticket", "touchpoint_id": touchpoint_id} | extra
+    signal = create_signal(store, signal_in=data, actor=CONTRIBUTOR)
+    with store.write() as session:
+        session.execute(update(Signal).where(Signal.id == signal.id).values(created_at=at))
+    return signal
+
+
+def _fixture(store):
+    with store.read() as session:
+        tps = touchpoint_options(session)
+    a, b = tps[0], next(tp for tp in tps if tp.stage_id != tps[0].stage_id)
+    _signal(store, a.id, MONDAY, account="Acme", arr=100_000, severity="high")
+    _signal(store, a.id, MONDAY + timedelta(days=1), account="Acme", arr=120_000, severity="low")
+    _signal(store, a.id, MONDAY + timedelta(days=8), account="Globex", arr=50_000, severity="critical")
+    _signal(store, b.id, MONDAY + timedelta(days=2), account=None, severity="medium")
+    _signal(store, b.id, MONDAY - timedelta(days=30))  # outside the window
+    return tps, a, b
+
+
+WINDOW = Window(MONDAY - timedelta(days=1), MONDAY + timedelta(days=14))
+
+
+def test_cells_count_weigh_by_severity_and_count_each_accounts_arr_once(journey_store):
+    tps, a, b = _fixture(journey_store)
+    with journey_store.read() as session:
+        cells = {c.touchpoint_id: c for c in friction_cells(session, WINDOW)}
+    assert (cells[a.id].signals, cells[a.id].severity, cells[a.id].arr) == (3, 3 + 1 + 5, 120_000 + 50_000)
+    assert (cells[b.id].signals, cells[b.id].severity, cells[b.id].arr) == (1, 2, 0)
+
+
+def test_weekly_cells_bucket_by_monday(journey_store):
+    tps, a, b = _fixture(journey_store)
+    with journey_store.read() as session:
+        cells = {(c.touchpoint_id, c.week): c.signals for c in friction_cells(session, WINDOW, by_week=True)}
+    assert cells == {(a.id, date(2026, 11, 2)): 2, (a.id, date(2026, 11, 9)): 1, (b.id, date(2026, 11, 2)): 1}
+
+
+def test_owner_team_filter_keeps_only_that_teams_signals(journey_store):
+    _fixture(journey_store)
+    with journey_store.read() as session:
+        assert friction_cells(session, WINDOW, owner_team_ids=(1,)) == []
+
+
+def test_rollup_to_stage_by_component_sums_its_touchpoints(journey_store):
+    tps, a, b = _fixture(journey_store)
+    with journey_store.read() as session:
+        cells = friction_cells(session, WINDOW)
+    rows = {(r["x"], r["y"]): r["value"] for r in rollup(cells, tps, "stage_component", Weight.COUNT)}
+    assert rows == {(a.stage, a.component): 3, (b.stage, b.component): 1}
+    arr = {(r["x"], r["y"]): r["value"] for r in rollup(cells, tps, "stage_component", Weight.ARR)}
+    assert arr[(a.stage, a.component)] == 170_000
+
+
+def test_heatmap_figure_carries_exactly_the_aggregated_values(journey_store):
+    tps, a, b = _fixture(journey_store)
+    with journey_store.read() as session:
+        rows = rollup(friction_cells(session, WINDOW, by_week=True), tps, "stage_week", Weight.COUNT)
+    chart = heatmap(rows, x_title="week", y_title="stage", value_title="Signals").to_dict()
+    values = {(d["x"], d["y"]): d["value"] for d in next(iter(chart["datasets"].values()))}
+    assert values == {("2026-11-02", a.stage): 2, ("2026-11-09", a.stage): 1, ("2026-11-02", b.stage): 1}
+    assert any(p.get("name") == "cell" for p in chart.get("params", []) + [
+        q for layer in chart.get("layer", []) for q in layer.get("params", [])])
+
+
+def test_top_failure_mode_per_touchpoint(journey_store):
+    tps, a, b = _fixture(journey_store)
+    with journey_store.write() as session:
+        mode = FailureMode(name="SSO skips users", touchpoint_id=a.id, status="accepted")
+        session.add(mode)
+        session.flush()
+        session.execute(update(Signal).where(Signal.touchpoint_id == a.id).values(failure_mode_id=mode.id))
+    with journey_store.read() as session:
+        assert top_failure_modes(session, WINDOW) == {a.id: ("SSO skips users", 3)}
+
+
+def test_radar_shows_no_data_as_such():
+    figure = fit_radar({"Onboarding & Activation": 80, "Community & Peer Support": None})
+    trace = figure.data[0]
+    assert list(trace.r) == [80, 0, 80] and "no data yet" in trace.hovertext[1]
