@@ -128,10 +128,9 @@ def team_backlogs(session: Session, *, now: datetime, weeks: int = BACKLOG_WEEKS
     backlog = dict(session.exec(select(Signal.owner_team_id, func.count()).where(
         Signal.owner_team_id.is_not(None), Signal.status.in_(BACKLOG)).group_by(Signal.owner_team_id)).all())
     before = dict(backlog)
+    # Owners change while a signal waits (a done signal keeps its owner), so every move counts.
     moves = session.exec(select(Event.to_value, Event.from_value, func.count())
-                         .join(Signal, Signal.id == Event.entity_id)
-                         .where(Event.entity == "signal", Event.field == OWNER_FIELD, Event.at >= since,
-                                Signal.status.in_(BACKLOG))  # moves of signals now done left no trace today
+                         .where(Event.entity == "signal", Event.field == OWNER_FIELD, Event.at >= since)
                          .group_by(Event.to_value, Event.from_value)).all()
     for to_team, from_team, n in moves:
         _add(before, to_team, -n)
