@@ -168,3 +168,35 @@ def test_friction_log_lists_the_demo_signals(page):
     expect(page.get_by_text("page 1 of")).to_be_visible()
     no_exception(page)
     save_screenshot(page, "friction_log")
+
+
+def test_journey_map_shows_live_friction_and_opens_a_touchpoints_signals(page):
+    """The journey map draws every stage at 1920x1080 and a card opens its touchpoint's signals."""
+    open_signed_in(page, "/Journey")
+    no_exception(page)
+    expect(page.get_by_role("heading", name="Customer journey")).to_be_visible()
+    for stage in ("Handoff", "Onboard", "Adopt", "Get help", "Renew & expand", "Advocate"):
+        expect(page.get_by_role("heading", name=stage, exact=True)).to_be_visible()
+    save_screenshot(page, "journey")
+    page.get_by_role("link", name="Open its signals").first.click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Friction log")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^\d[\d,]* signals? match"))).to_be_visible()
+    assert "touchpoint=" in page.url
+
+
+def test_clicking_a_heatmap_cell_shows_the_signals_behind_it(page):
+    """A click on a stage x week cell lists its signals and links to the filtered log."""
+    open_signed_in(page, "/Heatmaps?view=stage_week&days=90")
+    no_exception(page)
+    chart = page.get_by_test_id("stVegaLiteChart").first
+    expect(chart).to_be_visible()
+    page.wait_for_timeout(800)  # let Vega finish drawing before clicking a mark
+    box = chart.locator("canvas, svg").first.bounding_box()
+    # The last week column of the third stage: right-hand side of the plot, a third of the way down.
+    page.mouse.click(box["x"] + box["width"] * 0.78, box["y"] + box["height"] * 0.30)
+    wait_for_app(page)
+    drill = page.get_by_role("link", name="Open these signals in the friction log")
+    expect(drill).to_be_visible()
+    expect(page.get_by_text(re.compile(r"The newest 20"))).to_be_visible()
+    save_screenshot(page, "heatmap")
