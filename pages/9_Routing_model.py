@@ -1,0 +1,23 @@
+"""Routing model: what the owner model learned, the triage queue with its suggestions, and the backtest."""
+
+import streamlit as st
+
+from components.backtest_panel import backtest_panel
+from components.page import setup_page
+from components.suggestion_panels import current_status, model_status_panel, triage_queue_panel
+from cxos.suggestions import confidence_threshold
+
+ctx = setup_page("Routing model", ":material/model_training:")
+
+st.title("Routing model")
+st.caption("When no rule catches a signal, a text model trained on the owners the council confirmed suggests one. "
+           "Confident enough, it routes; otherwise the signal waits in triage with three suggestions.")
+threshold = confidence_threshold()
+status = current_status()
+model_status_panel(status, threshold, ctx.actor)
+
+with st.container(border=True):
+    triage_queue_panel(status, threshold, ctx.journey, ctx.actor)
+
+with st.container(border=True):
+    backtest_panel(ctx.journey, threshold)
