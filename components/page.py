@@ -19,6 +19,7 @@ NAVIGATION = [
     ("pages/3_Journey.py", "Journey", ":material/route:"),
     ("pages/4_Heatmaps.py", "Heatmaps", ":material/grid_on:"),
     ("pages/5_Fit_score.py", "OS fit score", ":material/radar:"),
+    ("pages/6_Routing_rules.py", "Routing rules", ":material/alt_route:"),
     ("pages/9_Routing_model.py", "Routing model", ":material/model_training:"),
 ]
 LOCAL_NAME_KEY = "cxos_display_name"
