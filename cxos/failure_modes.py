@@ -135,9 +135,12 @@ def link_signals(store: Store, *, failure_mode_id: int, signal_ids: Iterable[int
 def unlink_signals(store: Store, *, signal_ids: Iterable[int], actor: Actor) -> int:
     """Take signals out of their failure mode; a linked signal goes back to routed (its owner keeps it)."""
     require(actor, "manage_failure_modes")
+    wanted = sorted(set(signal_ids))
+    if not wanted:
+        raise ValidationFailed({"signals": "choose the signals to unlink"})
     changed = 0
     with store.write() as session:
-        for signal in _signals(session, signal_ids):
+        for signal in _signals(session, wanted):
             if signal.failure_mode_id is None:
                 continue
             updates: dict[str, Any] = {"failure_mode_id": None}
