@@ -30,7 +30,8 @@ def load_waiting(trained_at: object, limit: int) -> tuple[int, list[WaitingSigna
 def model_status_panel(status: suggestions.ModelStatus, threshold: float, actor: Actor) -> None:
     model = status.model
     trained, rows, owners, seconds, limit = st.columns(5)
-    trained.metric("Trained", f"{model.trained_at:%d %b, %H:%M} UTC" if model else "not yet", border=True)
+    trained.metric("Trained", f"{model.trained_at:%d %b %H:%M}" if model else "not yet", border=True,
+                   help="UTC. The model is kept in memory by each app process.")
     rows.metric("Confirmed routes", f"{status.confirmed_routes:,}", border=True,
                 help="Owners the council set, corrected or kept: the training data (see cxos/suggestions.py)")
     owners.metric("Teams it knows", len(model.classes) if model else 0, border=True)
@@ -73,12 +74,19 @@ def _waiting_row(signal: WaitingSignal, threshold: float, journey: Journey, can_
         if not signal.suggestions:
             slots[0].caption("No suggestion yet")
         for slot, (team_id, confidence) in zip(slots, signal.suggestions, strict=False):
-            label = f"{journey.team_name(team_id) or f'team #{team_id}'} · {confidence:.0%}"
+            label = f"{journey.team_name(team_id) or f'team #{team_id}'} · {percent(confidence)}"
             if not can_assign:
                 slot.markdown(md_escape(label))
             elif slot.button(label, key=f"assign_{signal.id}_{team_id}", width="stretch",
                              type="primary" if confidence >= threshold else "secondary"):
                 _assign(signal, team_id, actor, journey)
+
+
+def percent(confidence: float) -> str:
+    """Rounded as people read it: never '0%' for a small chance, never '100%' for a near-certainty."""
+    if confidence < 0.005:
+        return "<1%"
+    return ">99%" if confidence > 0.995 else f"{confidence:.0%}"
 
 
 def _assign(signal: WaitingSignal, team_id: int, actor: Actor, journey: Journey) -> None:

@@ -16,8 +16,8 @@ threshold = confidence_threshold()
 status = current_status()
 model_status_panel(status, threshold, ctx.actor)
 
-with st.container(border=True):
+queue_tab, backtest_tab = st.tabs(["Triage with suggestions", "Backtest"])
+with queue_tab:
     triage_queue_panel(status, threshold, ctx.journey, ctx.actor)
-
-with st.container(border=True):
+with backtest_tab:
     backtest_panel(ctx.journey, threshold)
