@@ -11,18 +11,19 @@ from sqlmodel import Session, select
 from cxos import config
 from cxos.audit import touch
 from cxos.identity import Actor, require
-from cxos.lifecycle import TRIAGE_STATUSES
-from cxos.models import Event, Signal, utcnow
+from cxos.models import Event, Rule, Signal, utcnow
 from cxos.rule_engine import (
     VIEW_FIELDS,
     CompiledRule,
     RuleSet,
     SignalView,
     Suggester,
+    compile_rule,
     journey_places,
     load_rule_set,
     signal_view,
 )
+from cxos.rules import check_rule, rule_context
 from cxos.store import Store
 from cxos.vocabulary import Role, Status
 
@@ -213,7 +214,31 @@ def preview_rule(draft: CompiledRule, views: Sequence[SignalView], *,
     return caught
 
 
-def owned_or_in_triage(signal: Signal) -> bool:
-    """Invariant 1 for an open signal: it has an owner, or it is visible in the triage queue."""
-    return signal.owner_team_id is not None or Status(signal.status) in TRIAGE_STATUSES
+@dataclass(frozen=True)
+class TryOut:
+    """A draft rule tried on the newest signals, before it is saved."""
 
+    sample: int
+    rows: list[PreviewRow]
+
+    @property
+    def owner_changes(self) -> int:
+        return sum(1 for row in self.rows if row.owner_changes and row.taken_first_by is None)
+
+    @property
+    def taken_first(self) -> int:
+        return sum(1 for row in self.rows if row.taken_first_by is not None)
+
+
+def try_rule(store: Store, *, rule_in: dict[str, Any], rule_id: int | None = None, limit: int = 500) -> TryOut:
+    """Validate a draft (new, or an edit of `rule_id`) and preview it on the last `limit` signals."""
+    with store.read() as session:
+        fields = check_rule(rule_in, rule_context(session))
+        rules = load_rule_set(session)
+        views = recent_views(session, limit=limit)
+        current = session.get(Rule, rule_id) if rule_id else None
+    draft = compile_rule(fields | {"id": rule_id})
+    # A new rule goes to the end of the order; an edited one keeps its place.
+    earlier = [rule for rule in rules.rules if rule.id != rule_id and (
+        current is None or (rule.position, rule.id or 0) < (current.position, current.id))]
+    return TryOut(len(views), preview_rule(draft, views, earlier=earlier))
