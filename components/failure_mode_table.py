@@ -10,6 +10,9 @@ from cxos.failure_mode_figures import FailureModeFigures
 from cxos.vocabulary import Status, label
 
 LOG_URL = "/Friction_log?signal={}"
+# The figures the council ranks by come first; where and since when are one scroll away.
+RANKING_COLUMNS = ["#", "Failure mode", "Trend", "Last 12 weeks", "ARR affected", "Accounts", "Signals", "Owner",
+                   "Root-cause layer", "Fix", "Where", "Status", "First seen", "Last seen"]
 FIX_STATUS = {"planned": "Planned", "in_progress": "In progress", "shipped": "Shipped", "verified": "Verified"}
 
 
@@ -33,8 +36,7 @@ def ranking_frame(figures: list[FailureModeFigures], journey: Journey) -> pd.Dat
             "Fix": f"{FIX_STATUS.get(f.fix_status, f.fix_status)}: {f.fix_title}" if f.fix_title else "—",
         }
         for f in figures
-    ], columns=["#", "Failure mode", "Status", "Owner", "Root-cause layer", "Where", "Signals", "Last 12 weeks",
-                "Accounts", "ARR affected", "Trend", "First seen", "Last seen", "Fix"])
+    ], columns=RANKING_COLUMNS)
 
 
 def show_ranking(frame: pd.DataFrame, *, key: str) -> int | None:
@@ -44,9 +46,9 @@ def show_ranking(frame: pd.DataFrame, *, key: str) -> int | None:
         height=min(38 + 35 * len(frame), 900),
         column_config={
             "#": st.column_config.NumberColumn(width=50, format="%d"),
-            "Failure mode": st.column_config.TextColumn(width=360),
+            "Failure mode": st.column_config.TextColumn(width=340),
             "Status": st.column_config.TextColumn(width=90),
-            "Owner": st.column_config.TextColumn(width=120),
+            "Owner": st.column_config.TextColumn(width=110),
             "Root-cause layer": st.column_config.TextColumn(width=190),
             "Where": st.column_config.TextColumn(width=220),
             "Signals": st.column_config.NumberColumn(width=70, format="%d"),
@@ -55,10 +57,10 @@ def show_ranking(frame: pd.DataFrame, *, key: str) -> int | None:
             "Accounts": st.column_config.NumberColumn(width=80, format="%d"),
             "ARR affected": st.column_config.NumberColumn(format="dollar", width=110,
                                                           help="Each affected account's ARR, counted once"),
-            "Trend": st.column_config.BarChartColumn("Trend, 12 weeks", width=140, y_min=0),
+            "Trend": st.column_config.BarChartColumn("Trend, 12 weeks", width=130, y_min=0),
             "First seen": st.column_config.DatetimeColumn(format="D MMM YYYY", width=100),
             "Last seen": st.column_config.DatetimeColumn(format="D MMM YYYY", width=100),
-            "Fix": st.column_config.TextColumn(width=260),
+            "Fix": st.column_config.TextColumn(width=240),
         },
     )
     selected = event.selection.rows if event else []

@@ -21,6 +21,7 @@ NAVIGATION = [
     ("pages/5_Fit_score.py", "OS fit score", ":material/radar:"),
     ("pages/6_Routing_rules.py", "Routing rules", ":material/alt_route:"),
     ("pages/7_Failure_modes.py", "Failure modes", ":material/hub:"),
+    ("pages/8_Handoffs.py", "Handoffs", ":material/swap_horiz:"),
     ("pages/9_Routing_model.py", "Routing model", ":material/model_training:"),
 ]
 LOCAL_NAME_KEY = "cxos_display_name"

@@ -202,6 +202,12 @@ class _Cooker:
                                     "routed_at": t}, "owner", note=f"person:{person}"):
             return
         if first != owner:  # a misroute the council corrected: it counts against routing accuracy
+            for detour in self._detours(h.row["id"], first, owner):
+                t += DAY * 1.5
+                person = council[h.row["id"] % len(council)]
+                if not h.step(t, person, {"owner_team_id": detour, "routed_by": f"person:{person}", "routed_at": t},
+                              "owner", note=f"person:{person}"):
+                    return
             t += DAY * rng.uniform(0.5, 4)
             person = rng.choice(council)
             if not h.step(t, person, {"owner_team_id": owner, "routed_by": f"person:{person}", "routed_at": t},
@@ -211,6 +217,15 @@ class _Cooker:
             self._linked(h, mode, t)
         else:
             self._background(h, t)
+
+    def _detours(self, signal_id: int, first: int, owner: int) -> list[int]:
+        """One misroute in four bounces through two more teams before it lands (three bounces: the handoffs page
+        flags it). Chosen from the id, not the random stream, so the rest of the demo stays the same."""
+        others = [team for team in self.team_ids if team not in (first, owner)]
+        if signal_id % 4 or len(others) < 2:
+            return []
+        one = signal_id % len(others)
+        return [others[one], others[(one + 1) % len(others)]]
 
     def _linked(self, h: History, mode: Mode, t: datetime) -> None:
         rng, council = self.rng, self.recipe["council"]

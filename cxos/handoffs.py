@@ -25,6 +25,7 @@ MAX_ROWS = 200
 DONE = {Status.FIXED.value} | {status.value for status in CLOSED}
 BACKLOG = {status.value for status in Status} - DONE
 OPEN_VALUES = [status.value for status in OPEN]
+CLOSED_VALUES = {status.value for status in CLOSED}
 SIGNAL_COLUMNS = (Signal.id, Signal.title, Signal.status, Signal.owner_team_id, Signal.touchpoint_id,
                   Signal.created_at, Signal.updated_at)
 
@@ -74,17 +75,19 @@ def count_bounced(session: Session, *, at_least: int = BOUNCE_FLAG) -> int:
 
 
 def owner_spells(session: Session, signal_id: int, *, now: datetime) -> list[OwnerSpell]:
-    """Time with each owner, from consecutive owner events; the current owner's spell runs until `now`."""
+    """Time with each owner, from consecutive owner events; the current owner's spell runs until `now`, or until
+    the signal was closed (its last change) when it is closed."""
     signal = session.get(Signal, signal_id)
     if signal is None:
         return []
     changes = session.exec(select(Event.at, Event.to_value).where(
         Event.entity == "signal", Event.entity_id == signal_id, Event.field == OWNER_FIELD).order_by(Event.at, Event.id)).all()
     marks = [(signal.created_at, None)] + [(at, int(to) if to else None) for at, to in changes]
+    until = signal.updated_at if signal.status in CLOSED_VALUES else now
     spells = []
     for index, (start, team_id) in enumerate(marks):
         last = index == len(marks) - 1
-        end = now if last else marks[index + 1][0]
+        end = until if last else marks[index + 1][0]
         if end > start or last:
             spells.append(OwnerSpell(team_id, start, max(end, start), current=last))
     return spells

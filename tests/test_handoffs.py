@@ -120,3 +120,15 @@ def test_the_backlog_of_four_weeks_ago_is_replayed_from_the_events(journey_store
         backlogs = {row.team_id: row for row in handoffs.team_backlogs(session, now=utcnow())}
     assert (backlogs[team["Product"]].open_before, backlogs[team["Product"]].open_now) == (2, 1)
     assert (backlogs[team["Engineering"]].open_before, backlogs[team["Engineering"]].open_now) == (0, 1)
+
+
+def test_a_closed_signal_stops_counting_time_with_its_last_owner(journey_store, touchpoint_id):
+    team = _team_ids(journey_store)
+    signal_id = _log(journey_store, touchpoint_id)
+    _route(journey_store, signal_id, team["Product"])
+    set_status(journey_store, signal_id=signal_id, expected_version=2, status="wont_fix", reason="By design",
+               actor=COUNCIL)
+    with journey_store.read() as session:
+        closed_at = session.get(Signal, signal_id).updated_at
+        last = handoffs.owner_spells(session, signal_id, now=utcnow() + timedelta(days=30))[-1]
+    assert (last.team_id, last.end, last.current) == (team["Product"], closed_at, True)
