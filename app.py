@@ -5,6 +5,7 @@ import streamlit as st
 from components import charts
 from components.data import glance_now, load_glance, load_newest, load_triage_queue
 from components.page import setup_page
+from components.rule_data import ACCURACY_WEEKS, accuracy_since, load_routing_accuracy
 from components.signal_table import show_signals, signals_frame
 from cxos.vocabulary import Source, label
 
@@ -17,7 +18,7 @@ glance = load_glance(glance_now())
 st.title("This week at a glance")
 st.caption(f"The last 7 days to {glance.now:%d %b %Y %H:%M} UTC, against the 7 days before.")
 
-new, triage, open_, fixed = st.columns(4)
+new, triage, open_, fixed, accuracy = st.columns(5)
 new.metric("New signals", f"{glance.new_this_week:,}", delta=glance.new_this_week - glance.new_last_week,
            delta_color="inverse", border=True, height="stretch",
            help="Signals logged in the last 7 days; the change is against the 7 days before.")
@@ -27,6 +28,11 @@ open_.metric("Open signals", f"{glance.open_signals:,}", border=True, height="st
              help="Every signal not yet loop-closed, merged as a duplicate, or closed as won't fix.")
 fixed.metric("Fixed this week", f"{glance.fixed_this_week:,}", border=True, height="stretch",
              help="Signals moved to fixed in the last 7 days.")
+routing = load_routing_accuracy(accuracy_since()).overall
+accuracy.metric("Routing accuracy", "—" if routing.accuracy is None else f"{routing.accuracy:.0%}", border=True,
+                height="stretch", help=f"Share of signals first routed in the last {ACCURACY_WEEKS} weeks (by a rule, "
+                "the owner model or by hand) whose first owner the council never changed. Per rule and per week: "
+                "Routing rules.")
 
 by_stage, by_source = st.columns(2)
 with by_stage.container(border=True):

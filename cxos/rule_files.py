@@ -13,7 +13,7 @@ from cxos.audit import record_event
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
 from cxos.models import Rule, Team
-from cxos.rules import FIELD_OPS, check_rule, list_rules, rule_as_json, rule_context
+from cxos.rules import FIELD_OPS, check_condition, check_rule, list_rules, rule_as_json, rule_context
 from cxos.store import Store
 
 DEFAULT_RULES = config.DATA_DIR / "rules.yaml"
@@ -126,7 +126,13 @@ def parse_condition_lines(text: str) -> list[dict[str, Any]]:
         if field not in FIELD_OPS:
             problems[f"line {number}"] = f"unknown field {field!r}; fields are {', '.join(FIELD_OPS)}"
             continue
-        conditions.append({"field": field, "op": op, "value": _typed_value(op, value)})
+        condition = {"field": field, "op": op, "value": _typed_value(op, value)}
+        try:
+            check_condition(condition)  # operator, value shape, regex; journey names are checked on save
+        except ValueError as error:
+            problems[f"line {number}"] = str(error)
+            continue
+        conditions.append(condition)
     if problems:
         raise ValidationFailed(problems)
     return conditions

@@ -28,7 +28,7 @@ st.caption("Tried top to bottom: the first enabled rule whose conditions match n
            f"owner model routes it when at least {config.routing_confidence():.0%} sure → otherwise it waits in "
            "the triage queue. Nothing is dropped.")
 if flash := st.session_state.pop(FLASH_KEY, None):
-    st.success(md_escape(flash), icon=":material/check:")
+    st.success(flash, icon=":material/check:")  # our own message, no user text
 for warning in warnings:
     st.warning(md_escape(warning), icon="⚠️")
 

@@ -61,7 +61,7 @@ def test_nobody_gets_in_without_a_name(demo_db, page):
 def test_home_shows_this_week_at_a_glance(demo_db):
     at = open_page("app.py")
     labels = [m.label for m in at.metric]
-    assert labels == ["New signals", "In triage", "Open signals", "Fixed this week"]
+    assert labels == ["New signals", "In triage", "Open signals", "Fixed this week", "Routing accuracy"]
     assert any("Triage queue" in m.value for m in at.markdown)
     assert len(at.dataframe) == 2
 
