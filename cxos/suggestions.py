@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from joblib import parallel_config
 from sqlalchemy import or_
@@ -37,6 +37,7 @@ DEFAULT_CONFIDENCE = 0.8
 TRAINING_THREADS = 2
 CONFIRM_AFTER = timedelta(days=7)
 MAX_AGE = timedelta(days=1)  # a cached model older than this is retrained on next use
+RECHECK_UNTRAINED = timedelta(minutes=10)  # too little history: look again soon, history grows
 WORKED_STATUSES = {Status.LINKED, Status.FIXING, Status.FIXED, Status.LOOP_CLOSED, Status.WONT_FIX}
 
 
@@ -174,7 +175,7 @@ def model_status(store: Store, *, retrain: bool = False) -> ModelStatus:
     """The store's model, trained once per process and again when a day old or on demand (cached by store URL)."""
     with _cache_lock:
         status = _cache.get(store.url)
-        if retrain or status is None or utcnow() - status.checked_at > MAX_AGE:
+        if retrain or status is None or utcnow() - status.checked_at > (MAX_AGE if status.model else RECHECK_UNTRAINED):
             routes = confirmed_routes(store)
             status = _cache[store.url] = ModelStatus(train_on_routes(routes), len(routes), utcnow())
         return status
@@ -212,14 +213,26 @@ def confidence_threshold() -> float:
 
 
 def suggester_for(store: Store) -> Suggester | None:
-    """A function from signal to its top three owners, or None when there is too little confirmed history."""
+    """A function from signal (or rule-engine view) to its top three owners, or None when there is too little
+    confirmed history. `.many(signals)` does a whole batch in one pass (about 3 ms a signal one by one)."""
     model = owner_model(store)
     if model is None:
         return None
     with store.read() as session:
         touchpoint_names = {tp.id: tp.name for tp in session.exec(select(Touchpoint)).all()}
+    return StoreSuggester(model, touchpoint_names)
 
-    def suggest(signal: Signal) -> list[Suggestion]:
-        return model.top3(join_text(signal.title, signal.description), touchpoint_names.get(signal.touchpoint_id, ""))
 
-    return suggest
+@dataclass(frozen=True)
+class StoreSuggester:
+    """The store's model with the journey's touchpoint names, callable on anything with a signal's fields."""
+
+    model: OwnerModel
+    touchpoint_names: dict[int, str]
+
+    def __call__(self, signal: Any) -> list[Suggestion]:
+        return self.many([signal])[0]
+
+    def many(self, signals: Sequence[Any]) -> list[list[Suggestion]]:
+        return self.model.suggest([join_text(s.title, s.description) for s in signals],
+                                  [self.touchpoint_names.get(s.touchpoint_id, "") for s in signals])

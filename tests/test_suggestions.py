@@ -136,3 +136,19 @@ def test_confidence_threshold_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("CXOS_ROUTING_CONFIDENCE", "0.65")
     assert suggestions.confidence_threshold() == 0.65
 
+
+
+def test_without_enough_history_the_store_is_looked_at_again_within_minutes(journey_store, touchpoint_id, monkeypatch):
+    assert suggestions.model_status(journey_store).model is None
+    _seed(journey_store, touchpoint_id, per_team=8)
+    later = utcnow() + suggestions.RECHECK_UNTRAINED + timedelta(seconds=1)
+    monkeypatch.setattr(suggestions, "utcnow", lambda: later)
+    assert suggestions.model_status(journey_store).model is not None
+
+
+def test_a_batch_of_signals_gets_the_same_suggestions_as_one_at_a_time(journey_store, touchpoint_id):
+    _seed(journey_store, touchpoint_id, per_team=8)
+    suggest = suggestions.suggester_for(journey_store)
+    signals = [Signal(title=title, source="ticket", touchpoint_id=touchpoint_id)
+               for title in ("VAT missing", "Okta login", "broken tutorial link")]
+    assert [[t for t, _ in one] for one in suggest.many(signals)] == [[t for t, _ in suggest(s)] for s in signals]
