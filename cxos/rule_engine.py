@@ -4,7 +4,10 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from operator import attrgetter
+from re import _constants as sre_constants
+from re import _parser as sre_parser
 from typing import Any
 
 from sqlmodel import Session, select
@@ -100,7 +103,11 @@ def _predicate(condition: dict[str, Any]) -> Predicate:
         return lambda s: s.arr is not None and low <= s.arr <= high
     if op == "matches":
         search = re.compile(value, re.IGNORECASE).search
-        return lambda s: search(get(s) or "") is not None
+        needed = required_literals(value)
+        if needed is None:
+            return lambda s: search(get(s) or "") is not None
+        # A substring test in C first: most signals lack every word the pattern needs, and skip the regex.
+        return lambda s: any(word in (get(s) or "") for word in needed) and search(get(s) or "") is not None
     if op == "contains_any":
         terms = [v.lower().strip() for v in value]
         words = frozenset(t for t in terms if SIMPLE_WORD.fullmatch(t))
@@ -109,10 +116,42 @@ def _predicate(condition: dict[str, Any]) -> Predicate:
         if name == "text" and search is None:
             return lambda s: not words.isdisjoint(s.words)
         if name == "text":
-            return lambda s: not words.isdisjoint(s.words) or search(s.text) is not None
+            # A phrase can only be there when all its words are: a set test before the regex.
+            phrase_words = [frozenset(WORD.findall(p)) for p in phrases]
+            return lambda s: not words.isdisjoint(s.words) or (
+                any(needed <= s.words for needed in phrase_words) and search(s.text) is not None)
         pattern = _any_phrase(terms)
         return lambda s: pattern(get(s) or "") is not None
     raise ValueError(f"unknown operator {op!r}")
+
+
+def required_literals(pattern: str) -> tuple[str, ...] | None:
+    """Lower-case ASCII strings one of which every match of `pattern` contains; None when there is no such test."""
+    try:
+        return _needed(sre_parser.parse(pattern, re.IGNORECASE).data)
+    except (re.error, AttributeError, TypeError, ValueError):
+        return None
+
+
+def _needed(items) -> tuple[str, ...] | None:
+    best: tuple[str, ...] | None = None
+    run: list[str] = []
+    for op, arg in [*items, (None, None)]:
+        if op is sre_constants.LITERAL and arg < 128:
+            run.append(chr(arg).lower())
+            continue
+        candidates = [("".join(run),)] if len(run) >= 2 else []
+        run = []
+        if op is sre_constants.BRANCH:
+            alternatives = [_needed(branch) for branch in arg[1]]
+            if None not in alternatives:
+                candidates.append(tuple(word for alternative in alternatives for word in alternative))
+        elif op is sre_constants.SUBPATTERN:
+            candidates.append(_needed(arg[-1]))
+        for found in filter(None, candidates):  # any required part will do; the longest shortest word filters best
+            if best is None or min(map(len, found)) > min(map(len, best)):
+                best = found
+    return best
 
 
 def _any_phrase(phrases: Sequence[str]) -> Callable[[str], Any]:
@@ -132,16 +171,20 @@ class CompiledRule:
     predicates: tuple[Predicate, ...]
     orphan: bool = False  # its team is archived or gone: what it catches waits in triage
 
-    def matches(self, view: SignalView) -> bool:
+    @cached_property
+    def matches(self) -> Predicate:
+        """The conditions folded into one test (one call per rule and signal: this is the hot loop)."""
+        tests = self.predicates
+        if len(tests) == 1:
+            return tests[0]
+        if len(tests) == 2:
+            first, second = tests
+            if self.match_all:
+                return lambda view: first(view) and second(view)
+            return lambda view: first(view) or second(view)
         if self.match_all:
-            for test in self.predicates:
-                if not test(view):
-                    return False
-            return True
-        for test in self.predicates:
-            if test(view):
-                return True
-        return False
+            return lambda view: all(test(view) for test in tests)
+        return lambda view: any(test(view) for test in tests)
 
 
 @dataclass(frozen=True)
@@ -151,9 +194,13 @@ class RuleSet:
     rules: tuple[CompiledRule, ...]
     warnings: tuple[str, ...] = ()
 
+    @cached_property
+    def _tests(self) -> tuple[tuple[Predicate, CompiledRule], ...]:
+        return tuple((rule.matches, rule) for rule in self.rules)
+
     def first_match(self, view: SignalView) -> CompiledRule | None:
-        for rule in self.rules:
-            if rule.matches(view):
+        for matches, rule in self._tests:
+            if matches(view):
                 return rule
         return None
 

@@ -1,5 +1,7 @@
 """The rule engine and routing: every operator, first match wins, model fallback, triage, and nothing dropped."""
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -223,3 +225,18 @@ def test_any_signal_ends_owned_or_in_triage(routed_journey, fields, model_confid
     assert (signal.owner_team_id is not None) != (in_triage is not None)
     assert signal.owner_team_id not in archived
     assert signal.status == ("routed" if signal.owner_team_id else "new")
+
+
+PATTERNS = [r"\binvoices?\b|\bvat\b|\bcurrenc(y|ies)\b", r"import\s+fails", r"(ab|cd)?xyz", r"[ab]cd",
+            r"\bwebhooks?\b.*\bretr(y|ies|ied)\b|\bduplicate\b.*\bwebhooks?\b", r"^re: .*"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=st.sampled_from(PATTERNS),
+       text=st.text(alphabet="abcdxyz invoicestvrupltwhkmf:\n", max_size=60)
+       | st.sampled_from(["Invoice in USD", "CSV IMPORT  FAILS", "webhook retried twice", "re: cdxyz"]))
+def test_the_regex_shortcut_never_hides_a_match(pattern, text):
+    from cxos.rule_engine import required_literals
+    needed = required_literals(pattern)
+    if needed is not None and re.search(pattern, text.lower(), re.IGNORECASE):
+        assert any(word in text.lower() for word in needed)
