@@ -27,7 +27,7 @@ from cxos.store import Store
 from cxos.vocabulary import Status
 
 Suggestion = tuple[int, float]  # (team id, confidence 0..1), best first
-Suggester = Callable[[Signal], list[Suggestion]]
+Suggester = Callable[[Any], list[Suggestion]]  # takes a Signal or anything with its fields (a rule-engine view)
 
 MIN_ROWS = 20  # fewer confirmed routes than this and the model would only echo noise
 MIN_CLASSES = 2
