@@ -18,10 +18,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix, vstack
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import (
+    ENGLISH_STOP_WORDS,
+    CountVectorizer,
+    TfidfTransformer,
+    TfidfVectorizer,
+)
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
@@ -95,41 +100,36 @@ def cluster_signals(session: Session, *, now: datetime, window_days: int = WINDO
     """Candidates among recent signals not yet in an accepted failure mode, with merge suggestions."""
     rows = _unclustered_rows(session, since=now - timedelta(days=window_days))
     modes = _failure_mode_texts(session)
-    mode_texts = [" ".join(texts) for _, _, texts in modes]
     texts = [_text(row) for row in rows]
-    if not texts:
-        return Clustering(0, [], [], [])
     counter = CountVectorizer(tokenizer=words, token_pattern=None, lowercase=False, min_df=2, dtype=np.float32)
     try:
-        counter.fit(texts + mode_texts)
-    except ValueError:  # no word said twice: nothing can be alike
-        return Clustering(len(rows), [], [], [])
-    counts = counter.transform(texts)
-    mode_counts = counter.transform(mode_texts) if modes else None
-    # Across the whole log for comparing with failure modes; within each touchpoint for clustering, so that
-    # words every signal there shares (the touchpoint's own name) weigh little.
-    weighing = TfidfTransformer(sublinear_tf=True).fit(counts if mode_counts is None else vstack([counts, mode_counts]))
-    vectors = weighing.transform(counts)
-    mode_vectors = weighing.transform(mode_counts) if modes else None
+        counts = counter.fit_transform(texts)
+    except ValueError:  # no signal, or no word said twice: nothing can be alike
+        return Clustering(len(rows), [], [], _merge_pairs(modes))
     terms = counter.get_feature_names_out()
+    # Failure modes are compared by titles and names only: descriptions share sources, e-mails and accounts.
+    titles = TfidfVectorizer(tokenizer=words, token_pattern=None, lowercase=False, sublinear_tf=True, dtype=np.float32)
+    title_vectors = titles.fit_transform([row["title"] for row in rows] + [" ".join(t) for _, _, t in modes])
+    mode_vectors = title_vectors[len(rows):]
     candidates, duplicates = [], []
     by_touchpoint: dict[int, list[int]] = {}
     for index, row in enumerate(rows):
         by_touchpoint.setdefault(row["touchpoint_id"], []).append(index)
     for touchpoint_id, members in sorted(by_touchpoint.items()):
+        # Weighed within the touchpoint: the words every signal there shares (its own name) weigh little.
         block = TfidfTransformer(sublinear_tf=True).fit_transform(counts[members])
         edges, pairs = _similar_pairs(block, threshold)
         _, labels = connected_components(edges, directed=False)
         for local in _groups(labels, block, threshold, min_size):
-                candidates.append(_candidate(touchpoint_id, [rows[members[i]] for i in local], block[local],
-                                             vectors[[members[i] for i in local]], terms, modes, mode_vectors))
+            chosen = [members[i] for i in local]
+            similar = _similar_mode(touchpoint_id, title_vectors[chosen], modes, mode_vectors)
+            candidates.append(_candidate(touchpoint_id, [rows[i] for i in chosen], block[local], terms, similar))
         duplicates += [_duplicate(rows[members[a]], rows[members[b]], s) for a, b, s in pairs
                        if _same_account(rows[members[a]], rows[members[b]])
                        and rows[members[a]]["status"] in OPEN_VALUES and rows[members[b]]["status"] in OPEN_VALUES]
     candidates.sort(key=lambda c: (-c.size, -c.arr, c.signal_ids[0]))
     duplicates.sort(key=lambda d: (-d.similarity, d.keep_id))
-    merges = _merge_pairs(modes, mode_vectors)
-    return Clustering(len(rows), candidates, duplicates[:MAX_SUGGESTIONS], merges[:MAX_SUGGESTIONS])
+    return Clustering(len(rows), candidates, duplicates[:MAX_SUGGESTIONS], _merge_pairs(modes, mode_vectors))
 
 
 OPEN_VALUES = {status.value for status in OPEN}
@@ -149,13 +149,13 @@ def _unclustered_rows(session: Session, *, since: datetime) -> list[dict[str, An
 
 
 def _failure_mode_texts(session: Session) -> list[tuple[FailureMode, int, list[str]]]:
-    """Each live failure mode with its signal count and the texts that stand for it (its name, newest signals)."""
+    """Each live failure mode with its (sampled) signal count and the texts that stand for it: its name and the
+    titles of its newest signals."""
     out = []
     for mode in session.exec(select(FailureMode).where(FailureMode.status != "merged").order_by(FailureMode.id)):
-        linked = session.exec(select(Signal.title, Signal.description).where(Signal.failure_mode_id == mode.id)
+        linked = session.exec(select(Signal.title).where(Signal.failure_mode_id == mode.id)
                               .order_by(Signal.id.desc()).limit(FAILURE_MODE_SAMPLE)).all()
-        texts = [mode.name, *(_text({"title": t, "description": d}) for t, d in linked)]
-        out.append((mode, len(linked), texts))
+        out.append((mode, len(linked), [mode.name, *linked]))
     return out
 
 
@@ -218,22 +218,16 @@ def _groups(labels: np.ndarray, block: csr_matrix, threshold: float, min_size: i
     return groups
 
 
-def _candidate(touchpoint_id, rows, block, global_block, terms, modes, mode_vectors) -> Candidate:
+def _candidate(touchpoint_id, rows, block, terms, similar: int | None) -> Candidate:
     centroid = np.asarray(block.mean(axis=0)).ravel()
     central = int(np.argmax(block @ centroid))
-    global_centroid = np.asarray(global_block.mean(axis=0)).ravel()
     arr_by_account: dict[str, int] = {}
     for row in rows:
         if row["account"]:
             arr_by_account[row["account"]] = max(arr_by_account.get(row["account"], 0), row["arr"] or 0)
-    similar = None
-    if mode_vectors is not None:
-        scores = mode_vectors @ (global_centroid / (np.linalg.norm(global_centroid) or 1.0))
-        best = int(np.argmax(scores))
-        if scores[best] >= MATCH_THRESHOLD and modes[best][0].status == "accepted":
-            similar = modes[best][0].id
+    # Key words as people wrote them in the titles (not stems, not the e-mail or account of a description).
     spoken = {stem(word): word for row in rows for word in WORD.findall(row["title"].lower())}
-    top = tuple(spoken.get(terms[i], terms[i]) for i in np.argsort(-centroid)[:5] if centroid[i] > 0)
+    top = tuple(spoken[terms[i]] for i in np.argsort(-centroid) if centroid[i] > 0 and terms[i] in spoken)[:5]
     created = [row["created_at"] for row in rows]
     return Candidate(
         touchpoint_id=touchpoint_id,
@@ -246,6 +240,21 @@ def _candidate(touchpoint_id, rows, block, global_block, terms, modes, mode_vect
         last_seen=max(created),
         similar_failure_mode_id=similar,
     )
+
+
+def _similar_mode(touchpoint_id: int, title_block, modes, mode_vectors) -> int | None:
+    """The accepted failure mode at this touchpoint (or at none) that a cluster's titles are closest to, if close."""
+    if not modes:
+        return None
+    centroid = np.asarray(title_block.mean(axis=0)).ravel()
+    scores = mode_vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
+    for best in np.argsort(-scores):
+        mode = modes[best][0]
+        if scores[best] < MATCH_THRESHOLD:
+            return None
+        if mode.status == "accepted" and mode.touchpoint_id in (None, touchpoint_id):
+            return mode.id
+    return None
 
 
 def _repeats(rows: list[dict[str, Any]]) -> bool:
@@ -262,12 +271,16 @@ def _duplicate(a: dict[str, Any], b: dict[str, Any], similarity: float) -> Dupli
     return DuplicatePair(keep["id"], duplicate["id"], duplicate["version"], round(similarity, 3))
 
 
-def _merge_pairs(modes, mode_vectors) -> list[MergePair]:
+def _merge_pairs(modes, mode_vectors=None) -> list[MergePair]:
+    """Pairs of failure modes at the same touchpoint whose names and titles are alike: merge the smaller."""
     if mode_vectors is None or len(modes) < 2:
         return []
     similarity = (mode_vectors @ mode_vectors.T).toarray()
     pairs = []
     for a, b in zip(*np.nonzero(np.triu(similarity, k=1) >= MATCH_THRESHOLD), strict=True):
+        if None not in (modes[a][0].touchpoint_id, modes[b][0].touchpoint_id) \
+                and modes[a][0].touchpoint_id != modes[b][0].touchpoint_id:
+            continue
         (source, _, _), (target, _, _) = sorted((modes[a], modes[b]), key=lambda m: (m[0].status == "accepted", m[1]))
         pairs.append(MergePair(source.id, source.version, target.id, round(float(similarity[a, b]), 3)))
-    return sorted(pairs, key=lambda p: -p.similarity)
+    return sorted(pairs, key=lambda p: -p.similarity)[:MAX_SUGGESTIONS]
