@@ -130,6 +130,11 @@ def evaluate(train_texts: Sequence[str], train_owners: Sequence[Hashable], test_
     if rare:
         notes.append(f"{len(rare)} owner(s) with fewer than {MIN_ROWS_PER_OWNER} training rows were left out of "
                      f"the model: {', '.join(rare[:10])}{' …' if len(rare) > 10 else ''}")
+    known = set(model.classes)
+    unseen = sum(truth not in known for truth in test_owners)
+    if unseen:
+        notes.append(f"{unseen} of {len(test_owners)} test rows belong to an owner the model never saw in training, "
+                     "so they cannot be right (is the file sorted by owner? shuffle it, or pass --holdout)")
     return BacktestReport(len(train_texts), outcomes, threshold, round(training_seconds, 2), len(model.classes), notes)
 
 

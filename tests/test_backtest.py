@@ -153,3 +153,11 @@ def test_cli_prints_a_readable_report(files, tmp_path, capsys):
               "--holdout", str(files[1]), "--text-col", "message", "--owner-col", "team"])
     out = capsys.readouterr().out
     assert "Accuracy" in out and "Coverage" in out and "Routed by rules 0" in out
+
+
+def test_a_file_sorted_by_owner_is_flagged(tmp_path):
+    texts, owners = _fixture_texts()
+    rows = list(zip(texts, owners, strict=True))[:70]  # billing, docs, then 10 sso rows: all in the last 20%
+    report = backtest.backtest_file(_write_csv(tmp_path / "sorted.csv", rows), text_col="message", owner_col="team")
+    assert report.accuracy == pytest.approx(4 / 14)  # the four docs rows are right; sso was never seen
+    assert any("10 of 14 test rows belong to an owner the model never saw" in note for note in report.notes)
