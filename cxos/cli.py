@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from cxos.backtest import backtest_file
 from cxos.backtest_cli import backtest_arguments, render_backtest
+from cxos.clustering_cli import cluster_arguments, cluster_output
 from cxos.demo import build_demo, signal_count
 from cxos.errors import CxosError
 from cxos.export import export_rows, write_csv, write_json
@@ -126,4 +127,6 @@ COMMANDS: list[Command] = [
             _printed(rules_output)),
     Command("backtest", "train the owner model on a labelled file and report how routing would have done",
             backtest_arguments, _backtest),
+    Command("cluster", "candidate failure modes and merge suggestions from recent signals (read-only)",
+            cluster_arguments, _printed(cluster_output)),
 ]

@@ -1,5 +1,8 @@
 """Clustering signals into candidate failure modes: known groups come back, merges and duplicates are suggested."""
 
+import json
+
+from cxos.cli import main
 from cxos.clustering import cluster_signals
 from cxos.failure_modes import create_failure_mode
 from cxos.journey import touchpoint_options
@@ -113,3 +116,10 @@ def test_two_failure_modes_about_the_same_thing_are_suggested_for_a_merge(journe
 def test_an_empty_log_gives_no_candidates(journey_store):
     result = _cluster(journey_store)
     assert (result.considered, result.candidates, result.duplicates, result.merges) == (0, [], [], [])
+
+
+def test_cluster_command_prints_the_candidates_as_json(journey_store, capsys):
+    known = _seed(journey_store)
+    assert main(["--database-url", journey_store.url, "cluster", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert sorted(set(c["signal_ids"]) for c in printed["candidates"]) == sorted(known.values())
