@@ -6,10 +6,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import streamlit as st
+from sqlalchemy import func
 from sqlmodel import select
 
 from components.data import LOADER_TTL_S, get_store
-from cxos.models import RootCauseLayer, utcnow
+from cxos.models import RootCauseLayer, Signal, utcnow
+from cxos.routing import unrouted_condition
 from cxos.routing_accuracy import RoutingAccuracy, routing_accuracy
 from cxos.rule_engine import load_rule_set
 from cxos.rules import list_rules
@@ -58,3 +60,10 @@ def load_root_causes() -> list[str]:
     with get_store().read() as session:
         return list(session.exec(select(RootCauseLayer.name).where(RootCauseLayer.archived == False)  # noqa: E712
                                  .order_by(RootCauseLayer.position)))
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+def load_unrouted_count() -> int:
+    """New signals without an owner: what `route` would look at."""
+    with get_store().read() as session:
+        return session.exec(select(func.count()).select_from(Signal).where(unrouted_condition())).one()

@@ -8,9 +8,11 @@ from components.page import PageContext
 from components.rule_data import RuleRow
 from components.safe import md_escape
 from cxos.errors import CxosError, ValidationFailed
+from cxos.routing import route_unrouted
 from cxos.routing_accuracy import RoutingAccuracy
 from cxos.rule_files import export_rules, import_rules
 from cxos.rules import delete_rule, describe_condition, move_rule, set_rule_enabled
+from cxos.suggestions import suggester_for
 
 FLASH_KEY = "rules_flash"
 # What the council scans first (who, how well) on the left; the conditions, the longest, last.
@@ -114,3 +116,21 @@ def import_export(ctx: PageContext) -> None:
             st.error(md_escape(error), icon="⚠️")
             return
         _done(count, f"Imported {count} rules.")
+
+
+def route_now(ctx: PageContext, waiting: int) -> None:
+    """Run every unrouted signal through the rules, then the owner model (council and admins)."""
+    text, button = st.columns([4, 1], vertical_alignment="center")
+    text.markdown(f"**{waiting:,}** new signals wait in triage without an owner. Routing them tries the rules in "
+                  "order, then the owner model; what neither is sure about stays in triage.")
+    if not button.button("Route them now", icon=":material/alt_route:", disabled=not waiting, width="stretch",
+                         key="route_now"):
+        return
+    try:
+        with st.spinner("Routing…"):
+            report = route_unrouted(ctx.store, actor=ctx.actor, suggester=suggester_for(ctx.store))
+    except CxosError as error:
+        st.error(md_escape(error), icon="⚠️")
+        return
+    _done(report, f"Routed {report.routed:,} of {report.examined:,}: {sum(report.by_rule.values()):,} by rules, "
+                  f"{report.by_model:,} by the model; {report.in_triage + report.orphaned:,} stay in triage.")

@@ -10,9 +10,10 @@ from components.rule_data import (
     load_root_causes,
     load_routing_accuracy,
     load_rules,
+    load_unrouted_count,
 )
 from components.rule_editor import FLASH_KEY, rule_editor
-from components.rule_list import import_export, rule_actions, rules_frame, show_rules
+from components.rule_list import import_export, route_now, rule_actions, rules_frame, show_rules
 from components.safe import md_escape
 from cxos import config
 from cxos.routing_accuracy import MIN_ROUTED, POOR_ACCURACY
@@ -43,6 +44,10 @@ volume.metric("First routes counted", f"{accuracy.overall.routed:,}", border=Tru
               help=f"Signals that got their first owner in the last {ACCURACY_WEEKS} weeks.")
 flagged.metric("Rules flagged", len(accuracy.flagged), border=True,
                help=f"Rules (or the model) below {POOR_ACCURACY:.0%} accuracy with at least {MIN_ROUTED} routes.")
+
+if ctx.actor.can("route_signals"):
+    with st.container(border=True):
+        route_now(ctx, load_unrouted_count())
 
 with st.container(border=True):
     st.markdown(f"#### Rules · {len(rules)} in order")

@@ -4,7 +4,7 @@ import json
 
 from sqlmodel import select
 
-from cxos.models import Event, Rule, Team
+from cxos.models import Event, Rule, Signal, Team
 from cxos.rules import list_rules
 from cxos.store import Store
 from tests.test_pages import open_page
@@ -106,3 +106,24 @@ def test_a_rule_for_an_archived_team_is_shown_as_a_warning(demo_db):
     at = open_page(PAGE, name="Priya Shah")
     assert any("Community spaces" in w.value and "triage" in w.value for w in at.warning)
     assert "⚠ team archived" in at.dataframe[0].value["State"].tolist()
+
+
+def test_council_routes_the_waiting_signals_from_the_page(demo_db):
+    from cxos.identity import Actor
+    from cxos.signals import create_signal
+    from cxos.vocabulary import Role
+    store = Store(demo_db)
+    waiting = create_signal(store, signal_in={"title": "Webhook fired twice", "source": "community",
+                                              "touchpoint_id": 1}, actor=Actor("Carla Diaz", Role.CONTRIBUTOR))
+    store.dispose()
+    assert waiting.owner_team_id is None  # no rule catches it
+    at = open_page(PAGE, name="Priya Shah")
+    assert any("new signals wait in triage" in m.value for m in at.markdown)
+    at = _press(at, "Route them now")
+    assert not at.exception and not at.error
+    assert any(s.value.startswith("Routed ") for s in at.success)
+    store = Store(demo_db)
+    with store.read() as session:
+        signal = session.get(Signal, waiting.id)
+    store.dispose()
+    assert (signal.owner_team_id is not None and signal.routed_by == "model") or signal.status == "new"
