@@ -1,7 +1,11 @@
 """AppTest flows on demo data: the failure modes page (accept a candidate, rename, stale copies, split) and handoffs."""
 
+from datetime import UTC, datetime, timedelta
+
 from sqlmodel import select
 
+from components.failure_mode_charts import weekly_signals
+from components.handoff_charts import owner_spells
 from cxos import handoffs
 from cxos.failure_modes import update_failure_mode
 from cxos.identity import Actor
@@ -103,3 +107,17 @@ def test_handoffs_stale_age_is_set_on_the_page(demo_db):
     at.number_input(key="handoffs_stale_days").set_value(60).run()
     assert not at.exception
     assert any(m.label == "Stale: no change for 60 days" for m in at.metric)
+
+
+def test_weekly_chart_labels_each_week_by_its_start_and_marks_the_current_one():
+    data = weekly_signals((1, 0, 4), now=datetime(2026, 11, 21, tzinfo=UTC)).to_dict()["datasets"]
+    rows = next(iter(data.values()))
+    assert [(r["week"], r["signals"], r["current"]) for r in rows] == [
+        ("31 Oct", 1, False), ("07 Nov", 0, False), ("14 Nov", 4, True)]
+
+
+def test_owner_spell_chart_has_one_bar_per_spell_in_days():
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    spells = [("Triage", start, start + timedelta(days=1)), ("Product", start + timedelta(days=1), start + timedelta(days=4))]
+    rows = next(iter(owner_spells(spells).to_dict()["datasets"].values()))
+    assert [(r["owner"], r["days"]) for r in rows] == [("Triage", 1.0), ("Product", 3.0)]
