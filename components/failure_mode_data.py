@@ -10,7 +10,7 @@ from components.data import LOADER_TTL_S, get_store
 from cxos import queries
 from cxos.clustering import Clustering, cluster_signals
 from cxos.failure_mode_figures import FailureModeFigures, failure_mode_figures, signals_of
-from cxos.models import Event, FailureMode, RootCauseLayer
+from cxos.models import Event, RootCauseLayer
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
@@ -23,10 +23,8 @@ def load_failure_modes(now: datetime, statuses: tuple[str, ...] = ("accepted", "
 def load_failure_mode(failure_mode_id: int, now: datetime) -> FailureModeFigures | None:
     """One failure mode with its figures, whatever its status (a merged one says where it went)."""
     with get_store().read() as session:
-        mode = session.get(FailureMode, failure_mode_id)
-        if mode is None:
-            return None
-        return next(f for f in failure_mode_figures(session, now=now, statuses=(mode.status,)) if f.id == mode.id)
+        found = failure_mode_figures(session, now=now, ids=(failure_mode_id,))
+    return found[0] if found else None
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)

@@ -47,10 +47,11 @@ class FailureModeFigures:
 
 
 def failure_mode_figures(session: Session, *, now: datetime, statuses: tuple[str, ...] = ("accepted", "candidate"),
-                         weeks: int = TREND_WEEKS) -> list[FailureModeFigures]:
-    """Every failure mode in `statuses` with its figures, highest priority first."""
-    modes = list(session.exec(select(FailureMode).where(FailureMode.status.in_(statuses))
-                              .order_by(FailureMode.id).limit(MAX_FAILURE_MODES)))
+                         ids: tuple[int, ...] | None = None, weeks: int = TREND_WEEKS) -> list[FailureModeFigures]:
+    """Every failure mode in `statuses` (or the given `ids`, whatever their status) with its figures,
+    highest priority first."""
+    chosen = FailureMode.id.in_(ids) if ids is not None else FailureMode.status.in_(statuses)
+    modes = list(session.exec(select(FailureMode).where(chosen).order_by(FailureMode.id).limit(MAX_FAILURE_MODES)))
     ids = [mode.id for mode in modes]
     totals = _totals(session, ids)
     reach = _accounts_and_arr(session, ids)
