@@ -46,7 +46,7 @@ def show_ranking(frame: pd.DataFrame, *, key: str) -> int | None:
         height=min(38 + 35 * len(frame), 900),
         column_config={
             "#": st.column_config.NumberColumn(width=50, format="%d"),
-            "Failure mode": st.column_config.TextColumn(width=340),
+            "Failure mode": st.column_config.TextColumn(width=380),
             "Status": st.column_config.TextColumn(width=90),
             "Owner": st.column_config.TextColumn(width=110),
             "Root-cause layer": st.column_config.TextColumn(width=190),
