@@ -161,6 +161,23 @@ class CouncilSession(Versioned, table=True):
     closed_at: datetime | None = None
 
 
+class CouncilAction(Versioned, table=True):
+    """An action the council decided: what, who owns it, by when, and what became of it since."""
+
+    __tablename__ = "council_action"
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="council_session.id", index=True)
+    text: str = Field(sa_type=Text)
+    owner: str = ""  # a person or team name, as the room said it
+    owner_team_id: int | None = Field(default=None, foreign_key="team.id")
+    due_on: date | None = None
+    status: str = Field(default="open", index=True)  # open | done | dropped
+    signal_id: int | None = Field(default=None, foreign_key="signal.id")
+    failure_mode_id: int | None = Field(default=None, foreign_key="failure_mode.id")
+    fix_id: int | None = Field(default=None, foreign_key="fix.id")
+    closed_at: datetime | None = None
+
+
 class LoopNotice(Versioned, table=True):
     """'You reported X, we fixed it, here's what changed' — one per customer per fix."""
 
@@ -201,6 +218,27 @@ class SelfAssessment(SQLModel, table=True):
     note: str = ""
     assessed_at: datetime = Field(default_factory=utcnow)
     assessed_by: str = ""
+
+
+class ImportProfile(Versioned, table=True):
+    """A saved column mapping for an export format (Zendesk, Intercom, Slack, a team's own CSV or sheet)."""
+
+    __tablename__ = "import_profile"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    kind: str = "csv"  # csv | xlsx | slack_json | sheet
+    mapping: str = Field(default="{}", sa_type=Text)  # JSON: source column → signal field
+    options: str = Field(default="{}", sa_type=Text)  # JSON: delimiter, encoding, defaults, date format
+    built_in: bool = False
+
+
+class Setting(Versioned, table=True):
+    """A team-editable setting (notice template, cost per contact, ...); secrets never go here."""
+
+    __tablename__ = "setting"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    value: str = Field(default="", sa_type=Text)
 
 
 class Event(SQLModel, table=True):
