@@ -120,6 +120,8 @@ def build_demo(store: Store, *, signals: int = 3000, seed: int = 7, anchor: date
             if len(rows) >= CHUNK:
                 _flush(store, rows, events, written)
     _flush(store, rows, events, written)
+    with store.write() as session:  # fresh statistics after a bulk load, so the planner picks the indexes
+        session.execute(text("ANALYZE"))
     if not store.is_sqlite:
         with store.write() as session:
             session.execute(text("SELECT setval(pg_get_serial_sequence('signal', 'id'), "
