@@ -25,6 +25,7 @@ NAVIGATION = [
     ("pages/7_Failure_modes.py", "Failure modes", ":material/hub:"),
     ("pages/8_Handoffs.py", "Handoffs", ":material/swap_horiz:"),
     ("pages/9_Routing_model.py", "Routing model", ":material/model_training:"),
+    ("pages/13_Import.py", "Import", ":material/upload_file:"),
 ]
 LOCAL_NAME_KEY = "cxos_display_name"
 

@@ -15,6 +15,7 @@ from cxos.clustering_cli import cluster_arguments, cluster_output
 from cxos.demo import build_demo, signal_count
 from cxos.errors import CxosError
 from cxos.export import export_rows, write_csv, write_json
+from cxos.importers.command import import_arguments, import_output
 from cxos.routing_cli import route_arguments, route_output, rules_arguments, rules_output
 from cxos.store import Store
 
@@ -129,4 +130,6 @@ COMMANDS: list[Command] = [
             backtest_arguments, _backtest),
     Command("cluster", "candidate failure modes and merge suggestions from recent signals (read-only)",
             cluster_arguments, _printed(cluster_output)),
+    Command("import", "import a ticket or chat export (CSV, XLSX, Slack JSON) as signals; --dry-run to check first",
+            import_arguments, _printed(import_output)),
 ]

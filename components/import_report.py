@@ -1,0 +1,31 @@
+"""The import report card: counts that add up to the rows read, and the reported rows, downloadable as CSV."""
+
+import pandas as pd
+import streamlit as st
+
+from cxos.importers.report import ImportReport, problems_csv
+
+SHOWN_ROWS = 1_000
+
+
+def report_card(report: ImportReport) -> None:
+    with st.container(border=True):
+        st.markdown("**Dry run: nothing was stored**" if report.dry_run else "**Import done**")
+        st.caption(report.summary())
+        cells = st.columns(5)
+        cells[0].metric("Rows read", f"{report.rows_read:,}", border=True)
+        cells[1].metric("Would import" if report.dry_run else "Imported", f"{report.imported:,}", border=True)
+        cells[2].metric("Duplicates", f"{report.count('duplicate'):,}", border=True)
+        cells[3].metric("Skipped", f"{report.count('skipped'):,}", border=True)
+        cells[4].metric("Errors", f"{report.count('error'):,}", border=True)
+        for note in report.notes:
+            st.caption(note)
+        if not report.problems:
+            return
+        rows = sorted(report.problems, key=lambda p: p.row)
+        frame = pd.DataFrame([{"Row": p.row, "Outcome": p.outcome, "Why": p.message} for p in rows[:SHOWN_ROWS]])
+        st.dataframe(frame, hide_index=True, use_container_width=True, height=320)
+        if len(rows) > SHOWN_ROWS:
+            st.caption(f"The first {SHOWN_ROWS:,} of {len(rows):,} reported rows; download them all.")
+        st.download_button("Download reported rows (CSV)", problems_csv(report), file_name="import-report.csv",
+                           mime="text/csv", icon=":material/download:")

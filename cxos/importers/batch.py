@@ -1,0 +1,241 @@
+"""Turning an opened export into signals: validate each row, dedupe, route, and store a batch per transaction."""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from cxos.errors import CxosError, ValidationFailed
+from cxos.identity import Actor, require
+from cxos.importers.mapping import (
+    Profile,
+    known_source,
+    message_title,
+    parse_arr,
+    parse_created,
+    parse_severity,
+    parse_source,
+    reference,
+)
+from cxos.importers.reading import Record, Table, open_table
+from cxos.importers.report import ImportReport
+from cxos.inputs import FIELD_LABELS, SignalCreate, parse
+from cxos.journey import touchpoint_options
+from cxos.models import Event, Signal, utcnow
+from cxos.routing import ROUTER, Decision, decide
+from cxos.rule_engine import RuleSet, journey_places, load_rule_set, signal_view
+from cxos.store import Store
+from cxos.vocabulary import Status
+
+BATCH = 2_000  # rows per transaction: big enough to be fast, small enough that a failure costs little
+SLACK_NOISE = {"channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name", "bot_add",
+               "bot_remove", "pinned_item", "unpinned_item", "channel_archive", "tombstone"}
+Progress = Callable[[float, int], None]
+_SIGNALS, _EVENTS = Signal.__table__, Event.__table__
+
+
+@dataclass
+class Prepared:
+    """A valid row, ready to store: its row number, the signal's columns, its external reference."""
+
+    number: int
+    row: dict[str, Any]
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class Context:
+    touchpoints: dict[str, list[int]]  # lower-cased name and "stage › name" → ids
+    rules: RuleSet
+    places: dict[int, tuple[str, str, str]]
+    now: Any
+    actor: Actor
+    label: str
+
+
+def import_file(store: Store, *, data: bytes, filename: str, profile: Profile, actor: Actor, dry_run: bool = False,
+                batch_size: int = BATCH, progress: Progress | None = None) -> ImportReport:
+    """Read an export and import its rows; every row ends imported, a duplicate, skipped, or an error with its number."""
+    require(actor, "import_signals")
+    table = open_table(data, filename)
+    return import_table(store, table=table, profile=profile, actor=actor, label=filename, dry_run=dry_run,
+                        batch_size=batch_size, progress=progress)
+
+
+def import_table(store: Store, *, table: Table, profile: Profile, actor: Actor, label: str = "", dry_run: bool = False,
+                 batch_size: int = BATCH, progress: Progress | None = None) -> ImportReport:
+    require(actor, "import_signals")
+    context = _context(store, actor, label)
+    absent = [column for column in profile.mapping if column not in table.header]
+    profile = replace(profile, mapping={c: f for c, f in profile.mapping.items() if c not in absent})
+    check_profile(profile, context)
+    report = ImportReport(kind=table.kind, encoding=table.encoding, delimiter=table.delimiter, dry_run=dry_run,
+                          notes=[f"The file has no column {c!r}: its field stays empty." for c in absent])
+    seen: dict[str, int] = {}  # external ref → the row of this file that has it
+    pending: list[Prepared] = []
+    for record in table.records():
+        report.rows_read += 1
+        outcome = _prepare(record, profile, context, table.kind)
+        if isinstance(outcome, Prepared):
+            ref = outcome.row["external_ref"]
+            if ref and ref in seen:
+                report.add(record.number, "duplicate", f"same reference as row {seen[ref]} ({ref})")
+                continue
+            if ref:
+                seen[ref] = record.number
+            pending.append(outcome)
+        else:
+            report.add(record.number, *outcome)
+        if len(pending) >= batch_size:
+            _store_batch(store, pending, context, report, seen, dry_run)
+            pending = []
+            if progress:
+                progress(table.position, report.rows_read)
+    _store_batch(store, pending, context, report, seen, dry_run)
+    if progress:
+        progress(1.0, report.rows_read)
+    return report
+
+
+def check_profile(profile: Profile, context: Context) -> None:
+    """Refuse a mapping that would fail every row, before reading any: say what to map or choose."""
+    problems = {}
+    fields = set(profile.mapping.values())
+    if not fields & {"title", "message"}:
+        problems["title"] = "map a column to Title (or to Message)"
+    if "source" not in fields and not known_source(profile.default_source):
+        problems["source"] = "map a Source column or choose a default source"
+    all_ids = {i for ids in context.touchpoints.values() for i in ids}
+    if "touchpoint" not in fields and profile.default_touchpoint_id not in all_ids:
+        problems["touchpoint"] = "map a Touchpoint column or choose a default touchpoint"
+    if profile.default_touchpoint_id is not None and profile.default_touchpoint_id not in all_ids:
+        problems["touchpoint"] = f"touchpoint #{profile.default_touchpoint_id} is not in the journey"
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _context(store: Store, actor: Actor, label: str) -> Context:
+    with store.read() as session:
+        touchpoints: dict[str, list[int]] = {}
+        for tp in touchpoint_options(session):
+            for key in {tp.name.lower(), tp.label.lower(), f"{tp.stage} > {tp.name}".lower()}:
+                touchpoints.setdefault(key, []).append(tp.id)
+        return Context(touchpoints, load_rule_set(session), journey_places(session), utcnow(), actor, label)
+
+
+def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> Prepared | tuple[str, str]:
+    if record.values is None:
+        return "error", record.problem or "could not be read"
+    values = record.values
+    if kind == "slack_json":
+        if values.get("subtype") in SLACK_NOISE:
+            return "skipped", f"not a message ({values['subtype']})"
+        if profile.skip_replies and values.get("thread_ts") and values["thread_ts"] != values.get("ts"):
+            return "skipped", "a reply in a thread: the thread's first message stands for it"
+    given = {field_name: values.get(column, "") for column, field_name in profile.mapping.items()}
+    data: dict[str, Any] = {"title": given.get("title", ""), "description": given.get("description", "")}
+    if "message" in given:
+        message = given["message"].strip()
+        data["title"] = data["title"] or message_title(message)
+        if "description" not in given and message != data["title"]:
+            data["description"] = message
+    data["source"] = parse_source(given.get("source", "")) or profile.default_source
+    touchpoint = _touchpoint(given, profile, context)
+    if isinstance(touchpoint, str):
+        return "error", touchpoint
+    data["touchpoint_id"] = touchpoint
+    for field_name in ("account", "reporter"):
+        data[field_name] = given.get(field_name) or None
+    data["arr"] = parse_arr(given.get("arr", ""))
+    data["severity"] = parse_severity(given.get("severity", "")) or "medium"
+    ref = given.get("external_ref", "") or (values.get("ts", "") if kind == "slack_json" else "")
+    data["external_ref"] = reference(ref, profile.ref_prefix)
+    try:
+        signal_in: SignalCreate = parse(SignalCreate, data)
+    except ValidationFailed as refused:
+        return "error", "; ".join(f"{FIELD_LABELS.get(f, f)}: {why}" for f, why in refused.problems.items())
+    created_at = parse_created(given.get("created_at", ""), now=context.now) or context.now
+    row = signal_in.model_dump(exclude={"client_token"})
+    decision = decide(signal_view(row, context.places), context.rules) if context.rules.rules else Decision(None)
+    return Prepared(record.number, _signal_row(row, created_at, decision, context), decision)
+
+
+def _touchpoint(given: dict[str, str], profile: Profile, context: Context) -> int | str | None:
+    name = given.get("touchpoint", "").strip()
+    if not name:
+        return profile.default_touchpoint_id
+    ids = context.touchpoints.get(name.lower().replace("›", ">").replace(" > ", " › "), []) or \
+        context.touchpoints.get(name.lower(), [])
+    if len(ids) == 1:
+        return ids[0]
+    if profile.default_touchpoint_id is not None:
+        return profile.default_touchpoint_id
+    if ids:
+        return f"Touchpoint: {name!r} is in several stages; write it as 'Stage › Touchpoint'"
+    return f"Touchpoint: {name!r} is not a touchpoint of the journey (choose a default touchpoint to catch these)"
+
+
+def _signal_row(data: dict[str, Any], created_at, decision: Decision, context: Context) -> dict[str, Any]:
+    """All the signal's columns, as create_signal and then route_new_signal would leave them."""
+    routed = decision.team_id is not None
+    return data | {
+        "created_at": created_at, "created_by": context.actor.name, "updated_at": context.now,
+        "updated_by": ROUTER.name if routed else context.actor.name, "version": 2 if routed else 1,
+        "status": Status.ROUTED.value if routed else Status.NEW.value, "status_reason": None,
+        "owner_team_id": decision.team_id, "routed_by": decision.routed_by if routed else None,
+        "routed_at": context.now if routed else None, "root_cause": decision.root_cause if routed else None,
+        "failure_mode_id": None, "duplicate_of_id": None, "client_token": None,
+    }
+
+
+def _store_batch(store: Store, batch: list[Prepared], context: Context, report: ImportReport, seen: dict[str, int],
+                 dry_run: bool) -> None:
+    if not batch:
+        return
+    try:
+        with (store.read() if dry_run else store.write()) as session:
+            refs = [p.row["external_ref"] for p in batch if p.row["external_ref"]]
+            existing = dict(session.execute(select(_SIGNALS.c.external_ref, _SIGNALS.c.id)
+                                            .where(_SIGNALS.c.external_ref.in_(refs))).all()) if refs else {}
+            fresh = [p for p in batch if p.row["external_ref"] not in existing]
+            if fresh and not dry_run:
+                connection = session.connection()
+                ids = connection.execute(insert(_SIGNALS).returning(_SIGNALS.c.id, sort_by_parameter_order=True),
+                                         [p.row for p in fresh]).scalars().all()
+                connection.execute(insert(_EVENTS), list(_events(fresh, ids, context)))
+    except (SQLAlchemyError, CxosError) as error:
+        first, last = batch[0].number, batch[-1].number
+        why = str(error).splitlines()[0][:300]
+        for prepared in batch:
+            seen.pop(prepared.row["external_ref"] or "", None)
+            report.add(prepared.number, "error", f"not imported: the database refused rows {first}–{last} "
+                                                 f"and stored none of them ({why})")
+        return
+    for prepared in batch:
+        ref = prepared.row["external_ref"]
+        if ref in existing:
+            report.add(prepared.number, "duplicate", f"already in the friction log as signal #{existing[ref]} ({ref})")
+        else:
+            report.count_imported(prepared.decision)
+
+
+def _events(fresh: list[Prepared], ids: list[int], context: Context) -> Iterator[dict[str, Any]]:
+    """Per signal: 'created' by the importing person, then the routing events as cxos.routing records them."""
+    now, note = context.now, f"imported from {context.label}" if context.label else "imported"
+    for prepared, signal_id in zip(fresh, ids, strict=True):
+        base = {"at": now, "entity": "signal", "entity_id": signal_id}
+        yield base | {"actor": context.actor.name, "action": "created", "field": None, "from_value": None,
+                      "to_value": prepared.row["title"], "note": f"{note}, row {prepared.number}"}
+        decision = prepared.decision
+        if decision.team_id is None:
+            continue
+        routed = base | {"actor": ROUTER.name, "note": decision.note}
+        yield routed | {"action": "owner", "field": "owner_team_id", "from_value": None,
+                        "to_value": str(decision.team_id)}
+        yield routed | {"action": "status", "field": "status", "from_value": Status.NEW.value,
+                        "to_value": Status.ROUTED.value, "note": None}
+        if decision.root_cause:
+            yield routed | {"action": "updated", "field": "root_cause", "from_value": None,
+                            "to_value": decision.root_cause}

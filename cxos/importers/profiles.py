@@ -1,0 +1,108 @@
+"""Import profiles: the built-in ones (Zendesk, Intercom, Slack, generic CSV) and the team's saved ones."""
+
+import json
+from dataclasses import replace
+
+from sqlmodel import select
+
+from cxos.audit import apply_changes, editing, record_event
+from cxos.errors import NotFound, ValidationFailed
+from cxos.identity import Actor, require
+from cxos.importers.mapping import FIELDS, Profile, guess_mapping
+from cxos.models import ImportProfile
+from cxos.store import Store
+from cxos.vocabulary import Source
+
+GENERIC = "Generic CSV"
+BUILT_IN: dict[str, Profile] = {
+    p.name: p for p in [
+        Profile("Zendesk tickets", "csv", {
+            "Id": "external_ref", "Subject": "title", "Description": "description", "Requester": "reporter",
+            "Organization": "account", "Created at": "created_at", "Priority": "severity",
+        }, default_source=Source.TICKET.value, ref_prefix="ZD-", built_in=True),
+        Profile("Intercom conversations", "csv", {
+            "Conversation ID": "external_ref", "Title or first message": "message", "Company name": "account",
+            "User email": "reporter", "Created at": "created_at",
+        }, default_source=Source.TICKET.value, ref_prefix="INTERCOM-", built_in=True),
+        Profile("Slack channel export", "slack_json", {
+            "text": "message", "user_name": "reporter", "permalink": "external_ref", "ts": "created_at",
+        }, default_source=Source.SLACK.value, ref_prefix="SLACK-", skip_replies=True, built_in=True),
+        Profile(GENERIC, "csv", {}, built_in=True),
+    ]
+}
+
+
+def list_profiles(store: Store) -> list[Profile]:
+    """Built-in profiles first, then the saved ones by name."""
+    with store.read() as session:
+        saved = session.exec(select(ImportProfile).order_by(ImportProfile.name)).all()
+    return [*BUILT_IN.values(), *(_profile(row) for row in saved)]
+
+
+def get_profile(store: Store, name: str) -> Profile:
+    if name in BUILT_IN:
+        return BUILT_IN[name]
+    with store.read() as session:
+        row = session.exec(select(ImportProfile).where(ImportProfile.name == name)).first()
+    if row is None:
+        known = ", ".join(p.name for p in list_profiles(store))
+        raise NotFound(f"No import profile is called {name!r}. Known profiles: {known}.")
+    return _profile(row)
+
+
+def suggest_profile(header: list[str], kind: str) -> Profile:
+    """The built-in profile whose columns the header has most of (at least three), else the generic one."""
+    if kind == "slack_json":
+        return BUILT_IN["Slack channel export"]
+    columns = set(header)
+    scored = [(len(columns & set(p.mapping)), p) for p in BUILT_IN.values() if p.kind == "csv" and p.mapping]
+    best_score, best = max(scored, key=lambda pair: pair[0])
+    if best_score >= 3:
+        return best
+    return replace(BUILT_IN[GENERIC], mapping=guess_mapping(header))
+
+
+def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
+    """Save a mapping under its name: new, or an update of the saved one at `profile.version` (stale is refused)."""
+    require(actor, "import_signals")
+    name = profile.name.strip()
+    problems = {}
+    if not name or len(name) > 80:
+        problems["name"] = "give the profile a name (at most 80 characters)"
+    elif name in BUILT_IN:
+        problems["name"] = "built-in profiles cannot be overwritten: choose another name"
+    if set(profile.mapping.values()) - set(FIELDS):
+        problems["mapping"] = f"unknown fields: {', '.join(sorted(set(profile.mapping.values()) - set(FIELDS)))}"
+    if problems:
+        raise ValidationFailed(problems)
+    values = {"kind": profile.kind, "mapping": json.dumps(profile.mapping, ensure_ascii=False),
+              "options": json.dumps(profile.options(), ensure_ascii=False)}
+    if profile.id is not None:
+        with editing(store, ImportProfile, profile.id, profile.version or 0, actor) as (session, row):
+            apply_changes(session, row, actor, {"name": name, **values})
+            return _profile(row)
+    with store.write() as session:
+        if session.exec(select(ImportProfile.id).where(ImportProfile.name == name)).first() is not None:
+            raise ValidationFailed({"name": f"a profile called {name!r} exists: open it to change it"})
+        row = ImportProfile(name=name, **values, created_by=actor.name, updated_by=actor.name)
+        session.add(row)
+        session.flush()
+        record_event(session, actor=actor, entity="import_profile", entity_id=row.id, action="created", to_value=name)
+        return _profile(row)
+
+
+def delete_profile(store: Store, *, profile_id: int, expected_version: int, actor: Actor) -> None:
+    require(actor, "import_signals")
+    with editing(store, ImportProfile, profile_id, expected_version, actor) as (session, row):
+        record_event(session, actor=actor, entity="import_profile", entity_id=row.id, action="deleted",
+                     from_value=row.name)
+        session.delete(row)
+
+
+def _profile(row: ImportProfile) -> Profile:
+    options = json.loads(row.options or "{}")
+    return Profile(row.name, row.kind, json.loads(row.mapping or "{}"),
+                   default_source=options.get("default_source"),
+                   default_touchpoint_id=options.get("default_touchpoint_id"),
+                   ref_prefix=options.get("ref_prefix") or "", skip_replies=bool(options.get("skip_replies")),
+                   id=row.id, version=row.version)

@@ -1,0 +1,70 @@
+"""What an import did: counts that always add up to the rows read, and each reported row with its number."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from cxos.export import neutralise
+from cxos.routing import Decision
+
+OUTCOMES = ("error", "duplicate", "skipped")
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    outcome: str  # error | duplicate | skipped
+    message: str
+
+
+@dataclass
+class ImportReport:
+    kind: str = "csv"
+    encoding: str | None = None
+    delimiter: str | None = None
+    dry_run: bool = False
+    rows_read: int = 0
+    imported: int = 0  # in a dry run: would be imported
+    routed: int = 0  # of those, owned by a rule from the start
+    problems: list[RowProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # about the whole file (a profile's column it lacks)
+
+    def add(self, row: int, outcome: str, message: str) -> None:
+        self.problems.append(RowProblem(row, outcome, message))
+
+    def count_imported(self, decision: Decision) -> None:
+        self.imported += 1
+        self.routed += decision.team_id is not None
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for problem in self.problems if problem.outcome == outcome)
+
+    @property
+    def balanced(self) -> bool:
+        return self.imported + len(self.problems) == self.rows_read
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run, "kind": self.kind, "encoding": self.encoding, "delimiter": self.delimiter,
+            "rows_read": self.rows_read, "imported": self.imported, "routed": self.routed,
+            "in_triage": self.imported - self.routed, "notes": self.notes, "duplicates": self.count("duplicate"),
+            "skipped": self.count("skipped"), "errors": self.count("error"),
+            "problems": [{"row": p.row, "outcome": p.outcome, "message": p.message} for p in self.problems],
+        }
+
+    def summary(self) -> str:
+        verb = "Would import" if self.dry_run else "Imported"
+        return (f"{verb} {self.imported:,} of {self.rows_read:,} rows ({self.routed:,} routed by rules, "
+                f"{self.imported - self.routed:,} to triage); {self.count('duplicate'):,} duplicates, "
+                f"{self.count('skipped'):,} skipped, {self.count('error'):,} errors.")
+
+
+def problems_csv(report: ImportReport) -> str:
+    """The reported rows as CSV, safe to open in a spreadsheet (cells that look like formulas are neutralised)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["row", "outcome", "message"])
+    for problem in sorted(report.problems, key=lambda p: p.row):
+        writer.writerow([problem.row, problem.outcome, neutralise(problem.message)])
+    return out.getvalue()
