@@ -2,7 +2,56 @@
 
 import streamlit as st
 
+from components.council_data import REFRESH_S, load_council_state, load_pulse, refresh_tick
+from components.council_fixes_step import fixes_step, loop_step
+from components.council_history import history
+from components.council_minutes_step import minutes_step, session_bar
+from components.council_modes_step import modes_step
+from components.council_nav import current_step, show_flash, step_header, time_box, total_minutes
+from components.council_pulse_step import pulse_line, pulse_step
+from components.council_triage_step import triage_step
+from components.data import glance_now
 from components.page import setup_page
 
 ctx = setup_page("Experience Council", ":material/groups:", presentation=st.query_params.get("present") == "1")
-st.title("Experience Council")
+presenting = st.query_params.get("present") == "1"
+step = current_step()
+
+title, mode = st.columns([4, 2], vertical_alignment="center")
+title.title("Experience Council")
+view = "Walkthrough" if presenting else mode.segmented_control(
+    "View", ["Walkthrough", "History"], default="Walkthrough", key="council_view", label_visibility="collapsed")
+if not presenting:
+    mode.caption(f"Time boxes add up to {total_minutes()} minutes. For the shared screen: "
+                 f"[presentation mode](?present=1&step={step}).")
+
+if view == "History":
+    history(ctx)
+    st.stop()
+
+show_flash()
+step_header(step)
+
+
+@st.fragment(run_every=REFRESH_S if presenting else None)
+def walkthrough() -> None:
+    """The step's body; on the shared screen it re-reads every few seconds to show what attendees changed."""
+    now, tick = glance_now(), refresh_tick(presenting)
+    state = load_council_state(now, tick)
+    time_box(step)
+    session_bar(ctx, state)
+    if step == 1:
+        pulse_step(ctx, state, now, tick)
+    elif step == 2:
+        triage_step(ctx, state, tick, presenting=presenting)
+    elif step == 3:
+        modes_step(ctx, state, now, tick)
+    elif step == 4:
+        fixes_step(ctx, now, tick)
+    elif step == 5:
+        loop_step(ctx, state, tick)
+    else:
+        minutes_step(ctx, state, now, pulse_line(load_pulse(state.since, now, tick)), tick)
+
+
+walkthrough()

@@ -1,0 +1,89 @@
+"""Council step 2, triage: confirm or correct owners, link to a failure mode, ask for information — on many rows at once."""
+
+import pandas as pd
+import streamlit as st
+
+from components.council_data import CouncilState, load_waiting
+from components.council_nav import flash, forget_seen, seen_version
+from components.data import glance_now, refresh_after_write
+from components.failure_mode_data import load_failure_modes
+from components.page import PageContext
+from cxos.council_triage import ACTIONS, bulk_triage
+from cxos.errors import CxosError
+from cxos.vocabulary import Severity, Status, label, plural
+
+TABLE_KEY = "council_triage_table"
+ENTITY = "signal"
+
+
+def _routed_by(value: str | None) -> str:
+    if not value:
+        return "— nobody yet"
+    return "a rule" if value.startswith("rule:") else "the model" if value.startswith("model") else "a person"
+
+
+def triage_frame(rows: list[dict], ctx: PageContext) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "#": r["id"], "Logged": r["created_at"], "What happened": r["title"], "Where": ctx.journey.where(r["touchpoint_id"]),
+        "Severity": label(Severity, r["severity"]), "Owner": ctx.journey.team_name(r["owner_team_id"]) or "— triage",
+        "Routed by": _routed_by(r["routed_by"]), "Status": label(Status, r["status"]),
+    } for r in rows], columns=["#", "Logged", "What happened", "Where", "Severity", "Owner", "Routed by", "Status"])
+
+
+def selected_ids(frame: pd.DataFrame) -> list[int]:
+    state = st.session_state.get(TABLE_KEY)
+    rows = state.selection.rows if state is not None and hasattr(state, "selection") else []
+    return [int(frame.iloc[i]["#"]) for i in rows if i < len(frame)]
+
+
+def triage_step(ctx: PageContext, state: CouncilState, tick: int, *, presenting: bool) -> None:
+    rows, counts = load_waiting(state.since, tick)
+    st.markdown(f"**{plural(counts['unowned'], 'signal')}** without an owner · **{counts['unconfirmed']:,}** "
+                "routed by a rule or the model since the last council, not yet confirmed")
+    frame = triage_frame(rows, ctx)
+    st.dataframe(frame, key=TABLE_KEY, hide_index=True, on_select="rerun", selection_mode="multi-row",
+                 width="stretch", height=560 if presenting else 420,
+                 column_config={"#": st.column_config.NumberColumn(width=60, format="%d"),
+                                "Logged": st.column_config.DatetimeColumn(format="D MMM, HH:mm", width=110),
+                                "What happened": st.column_config.TextColumn(width=460),
+                                "Where": st.column_config.TextColumn(width=280)})
+    if len(rows) < counts["unowned"] + counts["unconfirmed"]:
+        st.caption(f"The oldest {len(rows):,} shown; the rest come up as these are done.")
+    versions = {r["id"]: seen_version(ENTITY, r["id"], r["version"]) for r in rows}
+    if ctx.actor.can("assign_owner"):
+        _bulk_form(ctx, selected_ids(frame), versions)
+
+
+def _bulk_form(ctx: PageContext, chosen: list[int], versions: dict[int, int]) -> None:
+    action, target, apply = st.columns([3, 4, 2], vertical_alignment="bottom")
+    picked = action.selectbox("Do this", list(ACTIONS), format_func=ACTIONS.get, key="council_triage_action")
+    team_id = failure_mode_id = None
+    question = ""
+    if picked == "correct":
+        team_id = target.selectbox("Owner team", [t for t, _ in ctx.journey.teams], index=None,
+                                   format_func=ctx.journey.team_name, key="council_triage_team",
+                                   placeholder="Choose the team")
+    elif picked == "link":
+        modes = {f.id: f.name for f in load_failure_modes(glance_now())}
+        failure_mode_id = target.selectbox("Failure mode", list(modes), index=None, format_func=modes.get,
+                                           key="council_triage_mode", placeholder="Choose the failure mode")
+    elif picked == "needs_info":
+        question = target.text_input("What do we need to know?", key="council_triage_question", max_chars=500)
+    else:
+        target.caption("Keeps the owner a rule or the model chose; an event records that the council agreed.")
+    if apply.button(f"Apply to {plural(len(chosen), 'signal')}", type="primary", disabled=not chosen,
+                    width="stretch", key="council_triage_apply"):
+        try:
+            result = bulk_triage(ctx.store, items=[(i, versions[i]) for i in chosen if i in versions], action=picked,
+                                 actor=ctx.actor, team_id=team_id, failure_mode_id=failure_mode_id, question=question)
+        except CxosError as refusal:
+            st.error(str(refusal))
+            return
+        forget_seen(ENTITY, chosen)
+        if result.done:
+            flash("success", f"{ACTIONS[picked]}: done for {plural(len(result.done), 'signal')}.")
+        for signal_id, why in result.refused:
+            flash("error", f"#{signal_id} refused — {why}")
+        refresh_after_write()
+        st.session_state.pop(TABLE_KEY, None)
+        st.rerun()
