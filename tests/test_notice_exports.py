@@ -1,0 +1,87 @@
+"""Loop notices out of the app: formula-safe CSV, Markdown, mailto links, and SMTP against a local server."""
+
+import csv
+import io
+import socket
+from datetime import UTC, datetime
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlmodel import select
+
+from cxos.models import Fix, LoopNotice, Signal
+from cxos.notice_export import SmtpSettings, mailto_link, notices_csv, notices_markdown, send_notices
+from tests.conftest import COUNCIL
+
+FIX = Fix(id=7, failure_mode_id=1, title="Remember tenant", what_changed="SSO now remembers the tenant.",
+          status="shipped", shipped_at=datetime(2026, 6, 1, tzinfo=UTC))
+
+
+def _notice(recipient="sam@acme.com", body="Hi sam,\nfixed.\n", **extra) -> LoopNotice:
+    return LoopNotice(id=1, fix_id=7, signal_id=3, recipient=recipient, account="Acme", body=body, **extra)
+
+
+def test_notice_csv_is_formula_safe():
+    rows = list(csv.DictReader(io.StringIO(notices_csv([_notice(body="=HYPERLINK(\"x\")")], FIX))))
+    assert rows[0]["body"].startswith("'=") and rows[0]["subject"] == "We fixed it: Remember tenant"
+
+
+def test_notice_markdown_quotes_each_body():
+    text = notices_markdown([_notice()], FIX)
+    assert "## To sam@acme.com (Acme)" in text and "> Hi sam," in text
+
+
+def test_mailto_only_for_email_addresses():
+    assert mailto_link(_notice(), FIX).startswith("mailto:sam@acme.com?subject=We%20fixed%20it")
+    assert mailto_link(_notice(recipient="Acme Bank"), FIX) is None
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler name
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = _Inbox()
+    with socket.socket() as probe:  # a free port: the controller itself cannot take port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def test_sending_by_smtp_delivers_and_marks_sent(journey_store, touchpoint_id, smtp_server):
+    from cxos.failure_modes import create_failure_mode
+    from cxos.loops import draft_notices
+    from tests.test_fixes_and_loops import _shipped, _signal
+
+    inbox, port = smtp_server
+    first = _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing")
+    mode = create_failure_mode(journey_store, name="SSO loops", signal_ids=[first], actor=COUNCIL, status="accepted")
+    _signal(journey_store, touchpoint_id, reporter=None, account="Globex", status="fixing", mode_id=mode.id)
+    fix = _shipped(journey_store, mode.id)
+    notices = draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL)
+    sent, skipped = send_notices(journey_store, notices=notices, fix=fix, actor=COUNCIL,
+                                 smtp=SmtpSettings(host="127.0.0.1", port=port, sender="cx@example.com", starttls=False))
+    assert [to for to, _ in inbox.messages] == [["sam@acme.com"]]
+    assert "SSO now remembers the tenant." in inbox.messages[0][1]
+    assert list(skipped) == ["Globex"]
+    with journey_store.read() as session:
+        statuses = {n.recipient: (n.status, n.sent_by) for n in session.exec(select(LoopNotice))}
+        assert session.get(Signal, first).status == "loop_closed"
+    assert (len(sent), statuses["sam@acme.com"], statuses["Globex"]) == (1, ("sent", "Priya Shah"), ("drafted", None))
+
+
+def test_smtp_settings_from_secrets():
+    settings = SmtpSettings.from_secrets({"host": "mail.example.com", "port": 465, "from": "cx@example.com",
+                                          "starttls": False})
+    assert (settings.host, settings.port, settings.sender, settings.starttls) == ("mail.example.com", 465,
+                                                                                  "cx@example.com", False)
+    assert SmtpSettings.from_secrets({}) is None
