@@ -26,6 +26,8 @@ NAVIGATION = [
     ("pages/8_Handoffs.py", "Handoffs", ":material/swap_horiz:"),
     ("pages/9_Routing_model.py", "Routing model", ":material/model_training:"),
     ("pages/13_Import.py", "Import", ":material/upload_file:"),
+    ("pages/11_Fixes_and_loops.py", "Fixes & loops", ":material/published_with_changes:"),
+    ("pages/12_KPIs.py", "KPIs", ":material/monitoring:"),
 ]
 LOCAL_NAME_KEY = "cxos_display_name"
 
