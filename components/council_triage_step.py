@@ -1,5 +1,7 @@
 """Council step 2, triage: confirm or correct owners, link to a failure mode, ask for information — on many rows at once."""
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -30,9 +32,9 @@ def triage_frame(rows: list[dict], ctx: PageContext) -> pd.DataFrame:
     } for r in rows], columns=["#", "Logged", "What happened", "Where", "Severity", "Owner", "Routed by", "Status"])
 
 
-def selected_ids(frame: pd.DataFrame) -> list[int]:
-    state = st.session_state.get(TABLE_KEY)
-    rows = state.selection.rows if state is not None and hasattr(state, "selection") else []
+def selected_ids(frame: pd.DataFrame, event: Any) -> list[int]:
+    """The signals ticked in the table (rows are positions in the frame shown)."""
+    rows = event["selection"]["rows"] if isinstance(event, dict) else event.selection.rows if event else []
     return [int(frame.iloc[i]["#"]) for i in rows if i < len(frame)]
 
 
@@ -41,7 +43,7 @@ def triage_step(ctx: PageContext, state: CouncilState, tick: int, *, presenting:
     st.markdown(f"**{plural(counts['unowned'], 'signal')}** without an owner · **{counts['unconfirmed']:,}** "
                 "routed by a rule or the model since the last council, not yet confirmed")
     frame = triage_frame(rows, ctx)
-    st.dataframe(frame, key=TABLE_KEY, hide_index=True, on_select="rerun", selection_mode="multi-row",
+    event = st.dataframe(frame, key=TABLE_KEY, hide_index=True, on_select="rerun", selection_mode="multi-row",
                  width="stretch", height=560 if presenting else 420,
                  column_config={"#": st.column_config.NumberColumn(width=60, format="%d"),
                                 "Logged": st.column_config.DatetimeColumn(format="D MMM, HH:mm", width=110),
@@ -51,7 +53,7 @@ def triage_step(ctx: PageContext, state: CouncilState, tick: int, *, presenting:
         st.caption(f"The oldest {len(rows):,} shown; the rest come up as these are done.")
     versions = {r["id"]: seen_version(ENTITY, r["id"], r["version"]) for r in rows}
     if ctx.actor.can("assign_owner"):
-        _bulk_form(ctx, selected_ids(frame), versions)
+        _bulk_form(ctx, selected_ids(frame, event), versions)
 
 
 def _bulk_form(ctx: PageContext, chosen: list[int], versions: dict[int, int]) -> None:

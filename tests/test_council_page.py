@@ -1,0 +1,114 @@
+"""The council page in AppTest on demo data: all six steps, two people on one signal, decisions into the minutes."""
+
+import pytest
+from sqlmodel import select
+
+from cxos import queries
+from cxos.models import CouncilSession, Event, Fix, Signal
+from cxos.store import Store
+from tests.test_pages import open_page
+
+PAGE = "pages/10_Council.py"
+TABLE = "council_triage_table"
+STEP_TITLES = ["Pulse", "Triage", "Recurring failure modes", "Fixes in flight", "Close the loop",
+               "Decisions and minutes"]
+
+
+def _headers(at) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("### Step")]
+
+
+def _click(at, label: str):
+    """Press the button (or form submit button) with this label, and rerun."""
+    return next(b for b in at.button if b.label == label).click().run()
+
+
+def _choose_rows(at, *rows: int) -> None:
+    at.session_state[TABLE] = {"selection": {"rows": list(rows), "columns": []}}
+
+
+def test_next_walks_through_all_six_steps(demo_db):
+    at = open_page(PAGE)
+    seen = []
+    for step in range(1, len(STEP_TITLES) + 1):
+        assert not at.exception, [e.value for e in at.exception]
+        seen.append(_headers(at)[0])
+        if step > 1:  # the step is in the URL, so a reload or a shared link keeps the place
+            assert str(step) in at.query_params["step"]
+        if step < len(STEP_TITLES):
+            at = _click(at, "Next →")
+    assert seen == [f"### Step {n} of 6 · {title}" for n, title in enumerate(STEP_TITLES, 1)]
+
+
+@pytest.mark.parametrize("step", range(1, 7))
+def test_presentation_mode_draws_each_step_without_a_sidebar(demo_db, step):
+    at = open_page(PAGE, query={"present": "1", "step": str(step)})
+    assert not at.exception, [e.value for e in at.exception]
+    assert _headers(at) == [f"### Step {step} of 6 · {STEP_TITLES[step - 1]}"]
+    assert not at.sidebar.button and not at.sidebar.text
+    assert any(p.proto.text.startswith("⏱") for p in at.get("progress"))
+
+
+def test_the_step_in_the_link_opens_that_step(demo_db):
+    at = open_page(PAGE, query={"step": "4"})
+    assert _headers(at) == ["### Step 4 of 6 · Fixes in flight"]
+
+
+def test_the_second_person_on_the_same_signal_is_refused_and_both_tries_are_logged(demo_db):
+    first, second = open_page(PAGE, query={"step": "2"}), open_page(PAGE, name="Marco Rossi", query={"step": "2"})
+    signal_id = int(first.dataframe[0].value.iloc[0]["#"])
+    assert int(second.dataframe[0].value.iloc[0]["#"]) == signal_id
+
+    _choose_rows(first, 0)
+    first.selectbox(key="council_triage_action").set_value("needs_info").run()
+    first.text_input(key="council_triage_question").input("Which tenant is it?")
+    first = _click(first, "Apply to 1 signal")
+    assert any("done for 1 signal" in s.value for s in first.success)
+
+    _choose_rows(second, 0)
+    second.selectbox(key="council_triage_action").set_value("correct").run()
+    second.selectbox(key="council_triage_team").set_value(_teams(demo_db)[0][0])
+    second = _click(second, "Apply to 1 signal")
+    assert any(f"#{signal_id} refused" in e.value and "Priya Shah" in e.value for e in second.error)
+
+    store = Store(demo_db)
+    with store.read() as session:
+        events = queries.timeline(session, "signal", signal_id)
+        stored = session.get(Signal, signal_id)
+    assert (stored.status, stored.owner_team_id) == ("needs_info", None)
+    assert ("Priya Shah", "status") in [(e.actor, e.action) for e in events]
+    assert ("Marco Rossi", "refused") in [(e.actor, e.action) for e in events]
+
+
+def _teams(url: str) -> list[tuple[int, str]]:
+    from cxos.models import Team
+
+    with Store(url).read() as session:
+        return [(t.id, t.name) for t in session.exec(select(Team).order_by(Team.id))]
+
+
+def test_a_council_records_decisions_plans_a_fix_and_closes_with_the_minutes(demo_db):
+    at = open_page(PAGE, query={"step": "3"})
+    at.text_input(key="council_start_attendees").input("Priya Shah, Marco Rossi, Dana Kim")
+    at = _click(at, "Start this week's council")
+    mode_id = at.selectbox(key="council_mode").value
+    at.text_input(key=f"council_fix_title_{mode_id}").input("Currency from the billing entity")
+    at = _click(at, "Plan the fix")
+    assert not at.error, [e.value for e in at.error]
+
+    at.query_params["step"] = "6"
+    at.run()
+    at.text_input(key="council_decision_text").input("Publish the SCIM alias guide")
+    at.text_input(key="council_decision_owner").input("Knowledge team")
+    at = _click(at, "Record")
+    at = _click(at, "Save minutes and close")
+    assert not at.error, [e.value for e in at.error]
+
+    with Store(demo_db).read() as session:
+        closed = session.exec(select(CouncilSession)).one()
+        fix = session.exec(select(Fix).where(Fix.title == "Currency from the billing entity")).one()
+        decided = session.exec(select(Event).where(Event.entity == "council_session", Event.action == "decided")).all()
+    assert closed.status == "closed" and decided
+    assert "Priya Shah, Marco Rossi, Dana Kim" in closed.minutes
+    assert f"Fix “{fix.title}”" in closed.minutes and "**owner:**" in closed.minutes
+    assert "| Publish the SCIM alias guide | Knowledge team |" in closed.minutes
