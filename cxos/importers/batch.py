@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from cxos.errors import CxosError, ValidationFailed
@@ -202,8 +202,8 @@ def _store_batch(store: Store, batch: list[Prepared], context: Context, report: 
             fresh = [p for p in batch if p.row["external_ref"] not in existing]
             if fresh and not dry_run:
                 connection = session.connection()
-                ids = connection.execute(insert(_SIGNALS).returning(_SIGNALS.c.id, sort_by_parameter_order=True),
-                                         [p.row for p in fresh]).scalars().all()
+                ids = _reserve_ids(connection, len(fresh), sqlite=store.is_sqlite)
+                connection.execute(insert(_SIGNALS), [p.row | {"id": i} for p, i in zip(fresh, ids, strict=True)])
                 connection.execute(insert(_EVENTS), list(_events(fresh, ids, context)))
     except (SQLAlchemyError, CxosError) as error:
         first, last = batch[0].number, batch[-1].number
@@ -219,6 +219,15 @@ def _store_batch(store: Store, batch: list[Prepared], context: Context, report: 
             report.add(prepared.number, "duplicate", f"already in the friction log as signal #{existing[ref]} ({ref})")
         else:
             report.count_imported(prepared.decision)
+
+
+def _reserve_ids(connection: Connection, count: int, *, sqlite: bool) -> list[int]:
+    """Signal ids for a batch, so it is written in one executemany (RETURNING goes row by row on SQLite)."""
+    if sqlite:  # the write transaction began IMMEDIATE: nobody else can take these ids before we commit
+        start = connection.execute(select(func.coalesce(func.max(_SIGNALS.c.id), 0))).scalar_one() + 1
+        return list(range(start, start + count))
+    return list(connection.execute(text("SELECT nextval(pg_get_serial_sequence('signal', 'id')) "
+                                        "FROM generate_series(1, :count)"), {"count": count}).scalars())
 
 
 def _events(fresh: list[Prepared], ids: list[int], context: Context) -> Iterator[dict[str, Any]]:

@@ -1,0 +1,169 @@
+"""Import benchmark: a 100k-row Zendesk-like CSV into a fresh store with the default journey and rules.
+
+Prints the wall time of `cxos.importers.batch.import_file` (reading, validation, dedupe, routing and the
+batched writes), rows per second and peak memory (the process's peak RSS before and after, and with
+--tracemalloc the Python heap peak in a second, slower run). The target is ≤ 10 s on 2 cores.
+
+    python bench/import_signals.py [--rows 100000] [--backends sqlite,postgres] [--tracemalloc] [--profile] [--json]
+"""
+
+import argparse
+import cProfile
+import io
+import pstats
+import random
+import resource
+import sys
+import time
+import tracemalloc
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+
+common.ensure_repo_on_path()
+
+from sqlmodel import func, select  # noqa: E402
+
+from cxos.identity import Actor  # noqa: E402
+from cxos.importers.batch import import_file  # noqa: E402
+from cxos.importers.profiles import BUILT_IN  # noqa: E402
+from cxos.journey import load_journey_template, touchpoint_options  # noqa: E402
+from cxos.models import Event, Signal  # noqa: E402
+from cxos.rule_files import load_default_rules  # noqa: E402
+from cxos.store import Store  # noqa: E402
+from cxos.vocabulary import Role  # noqa: E402
+
+ACTOR = Actor("bench", Role.ADMIN)
+SUBJECTS = [
+    "SSO login loops back to the sign-in page", "SCIM provisioning did not create {n} users",
+    "Invoice shows the wrong VAT number", "Webhook retries create duplicate orders", "Export to CSV times out",
+    "Can't find how to reset two-factor", "Search returns nothing for '{w}'", "Welcome email link expired",
+    "Billing page charges twice after upgrade", "API key rotation breaks the integration",
+    "Dashboard is slow for workspaces with {n} projects", "Onboarding checklist stuck at step {n}",
+]
+WORDS = ("the customer says it happened again after the last release and the workaround from the help "
+         "center did not work they need this fixed before renewal next month please advise").split()
+PRIORITIES = ["low", "normal", "normal", "normal", "high", "urgent", ""]
+HEADER = "Id,Subject,Description,Requester,Organization,Created at,Tags,Priority,Via\n"
+
+
+def write_export(path: Path, rows: int, seed: int = 11) -> int:
+    """A Zendesk-like export: quoted multi-line bodies, ~1% re-exported tickets, ~0.5% empty subjects."""
+    rng = random.Random(seed)
+    start = datetime(2026, 7, 1, tzinfo=UTC)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(HEADER)
+        for n in range(rows):
+            ticket = 100_000 + (n if rng.random() > 0.01 else rng.randrange(max(n, 1)))
+            subject = "" if rng.random() < 0.005 else rng.choice(SUBJECTS).format(n=rng.randint(2, 500),
+                                                                                   w=rng.choice(WORDS))
+            body = " ".join(rng.choices(WORDS, k=rng.randint(15, 90)))
+            body = body.replace(" please", '.\n"Please') + '"'
+            created = start + timedelta(seconds=rng.randrange(90 * 86400))
+            out.write(f'{ticket},{subject},"{body.replace(chr(34), chr(34) * 2)}",user{n % 5000}@example.com,'
+                      f'Account {n % 800},{created:%Y-%m-%d %H:%M:%S} +0000,tag{n % 7},'
+                      f'{rng.choice(PRIORITIES)},Web form\n')
+    return path.stat().st_size
+
+
+def run_case(backend: str, url: str, export: Path, *, traced: bool, profiled: bool) -> dict[str, Any]:
+    store = Store.open(url)
+    try:
+        load_journey_template(store, actor=ACTOR)
+        rules = load_default_rules(store, actor=ACTOR)
+        with store.read() as session:
+            touchpoint_id = touchpoint_options(session)[0].id
+        profile = replace(BUILT_IN["Zendesk tickets"], default_touchpoint_id=touchpoint_id)
+        data = export.read_bytes()
+        rss_before = _peak_rss_mib()
+        profiler = cProfile.Profile() if profiled else None
+        if traced:
+            tracemalloc.start()
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        report = import_file(store, data=data, filename=export.name, profile=profile, actor=ACTOR)
+        if profiler:
+            profiler.disable()
+        seconds = time.perf_counter() - started
+        heap_peak = tracemalloc.get_traced_memory()[1] / 2**20 if traced else None
+        if traced:
+            tracemalloc.stop()
+        with store.read() as session:
+            stored = session.exec(select(func.count()).select_from(Signal)).one()
+            events = session.exec(select(func.count()).select_from(Event).where(Event.entity == "signal")).one()
+        result = {
+            "backend": backend, "rows": report.rows_read, "imported": report.imported, "routed": report.routed,
+            "duplicates": report.count("duplicate"), "errors": report.count("error"), "balanced": report.balanced,
+            "stored": stored, "events": events, "rules": rules, "seconds": seconds,
+            "rows_per_s": report.rows_read / seconds, "peak_rss_before_mib": rss_before,
+            "peak_rss_after_mib": _peak_rss_mib(), "heap_peak_mib": heap_peak, "traced": traced,
+        }
+        if profiler:
+            text = io.StringIO()
+            pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
+            result["profile"] = text.getvalue()
+        return result
+    finally:
+        store.dispose()
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def render(result: dict[str, Any]) -> str:
+    rows = [[c["backend"] + (" (tracemalloc)" if c["traced"] else ""), c["rows"], c["imported"], c["routed"],
+             c["duplicates"], c["errors"], c["seconds"], round(c["rows_per_s"]), c["peak_rss_before_mib"],
+             c["peak_rss_after_mib"], c["heap_peak_mib"]] for c in result["cases"]]
+    table = common.format_table(["backend", "rows", "imported", "routed", "dups", "errors", "seconds", "rows/s",
+                                 "peak RSS before MiB", "peak RSS after MiB", "heap peak MiB"], rows,
+                                title=f"Import of {result['rows']:,} rows ({result['file_mib']:.1f} MiB CSV)")
+    notes = [f"{c['backend']}: {c['seconds']:.1f} s against the 10 s target "
+             + ("(met)" if c["seconds"] <= 10 else f"(missed by {c['seconds'] - 10:.1f} s)")
+             for c in result["cases"] if not c["traced"]]
+    profiles = [c["profile"] for c in result["cases"] if c.get("profile")]
+    return "\n".join([table, *notes, *profiles, common.render_machine(result["machine"])])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--backends", default="sqlite")
+    parser.add_argument("--tracemalloc", action="store_true", help="also a second run under tracemalloc (slower)")
+    parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of the SQLite run")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    import tempfile
+
+    cases = []
+    with tempfile.TemporaryDirectory(prefix="cxos_import_") as directory:
+        export = Path(directory) / "zendesk_export.csv"
+        size = write_export(export, args.rows)
+        common.log(f"wrote {args.rows:,} rows ({size / 2**20:.1f} MiB)")
+        for backend in args.backends.split(","):
+            for traced in [False, True] if args.tracemalloc else [False]:
+                if backend == "postgres":
+                    why = common.postgres_unreachable(common.postgres_admin_url())
+                    if why:
+                        common.log(f"postgres skipped: {why}")
+                        continue
+                    with common.temp_postgres_database(common.postgres_admin_url()) as url:
+                        cases.append(run_case(backend, url, export, traced=traced, profiled=False))
+                else:
+                    with common.temp_sqlite_url() as url:
+                        cases.append(run_case(backend, url, export, traced=traced,
+                                              profiled=args.profile and not traced))
+                common.log(f"{backend}{' traced' if traced else ''}: {cases[-1]['seconds']:.1f} s")
+    result = {"rows": args.rows, "file_mib": size / 2**20, "cases": cases, "machine": common.machine_info()}
+    common.emit(result, as_json=args.json, render=render)
+
+
+if __name__ == "__main__":
+    main()
