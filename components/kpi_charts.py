@@ -46,8 +46,10 @@ def weekly_stacked(rows: list[tuple[date, str, int]], *, category: str) -> alt.C
     """Signals per week, stacked by a category (source or stage)."""
     data = pd.DataFrame(rows, columns=["week", category, "signals"])
     data["week"] = pd.to_datetime(data["week"])
+    data["end"] = data["week"] + pd.Timedelta(days=6)
     return (alt.Chart(data).mark_bar().encode(
-        x=alt.X("yearmonthdate(week):T", title="week starting", axis=alt.Axis(format="%d %b", labelAngle=0)),
+        x=alt.X("week:T", title="week starting", axis=alt.Axis(format="%d %b", labelAngle=0)),
+        x2="end:T",
         y=alt.Y("sum(signals):Q", title="signals"),
         color=alt.Color(f"{category}:N", legend=alt.Legend(orient="right", title=None, labelLimit=220),
                         scale=alt.Scale(scheme="tableau10")),

@@ -4,11 +4,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import streamlit as st
+from sqlmodel import select
 
 from components.data import LOADER_TTL_S, get_store, load_journey
 from cxos import kpis
 from cxos.fit_score import fit_scores
 from cxos.metrics import metric_series
+from cxos.models import Fix
 from cxos.routing_accuracy import routing_accuracy
 from cxos.vocabulary import Source, label
 
@@ -34,6 +36,7 @@ class KpiView:
     cost_saved: float
     fit_score: int | None
     fit_components: list[tuple[str, int | None]]
+    fix_titles: dict[int, str]
 
     @property
     def routing_accuracy(self) -> float | None:
@@ -62,6 +65,8 @@ def load_kpis(start: datetime, end: datetime, team_id: int | None, now: datetime
         costs = kpis.costs(session)
         fit = fit_scores(session, list(journey.touchpoints), now)
         time_to_route, time_to_fix = kpis.time_to_route_hours(session, window), kpis.time_to_fix_days(session, window)
+        ids = [r.fix_id for r in recurrence.fixes]
+        titles = dict(session.exec(select(Fix.id, Fix.title).where(Fix.id.in_(ids))).all()) if ids else {}
     deflected = sum(value for _, value, _ in deflection)
     scored = [c.score for c in fit if c.score is not None]
     return KpiView(
@@ -74,6 +79,7 @@ def load_kpis(start: datetime, end: datetime, team_id: int | None, now: datetime
         cost_saved=kpis.cost_saved(deflected=deflected, avoided=recurrence.avoided, costs=costs),
         fit_score=round(sum(scored) / len(scored)) if scored else None,
         fit_components=[(c.component.label, c.score) for c in fit],
+        fix_titles=titles,
     )
 
 

@@ -10,6 +10,7 @@ from components.fix_panels import run_change
 from components.kpi_data import KpiView
 from components.page import PageContext
 from components.safe import md_escape
+from cxos.digest import hours_text
 from cxos.errors import CxosError, ValidationFailed
 from cxos.export import neutralise
 from cxos.identity import require
@@ -32,7 +33,7 @@ def kpi_rows(view: KpiView) -> list[dict[str, str]]:
         {"kpi": "Routing accuracy", "value": _pct(view.routing_accuracy), "key": "routing_accuracy",
          "detail": f"{view.kept:,} of {view.routed:,} first routes kept"},
         {"kpi": "Time to route (median)", "key": "time_to_route",
-         "value": "—" if view.time_to_route_h is None else f"{view.time_to_route_h:.1f} h", "detail": "logged → first owner"},
+         "value": hours_text(view.time_to_route_h), "detail": "logged → first owner"},
         {"kpi": "Time to fix (median)", "key": "time_to_fix",
          "value": "—" if view.time_to_fix_d is None else f"{view.time_to_fix_d:.1f} days", "detail": "logged → fixed"},
         {"kpi": "Loop-closure rate", "value": _pct(view.loop_closure_rate), "key": "loop_closure",
@@ -81,10 +82,12 @@ def recurrence_table(view: KpiView) -> None:
     if not fixes:
         st.info("No fix shipped in this range.")
         return
-    st.dataframe(pd.DataFrame([{"Fix": f"#{r.fix_id}", "Shipped": r.shipped_at.date(), "Verdict": r.verdict,
+    st.dataframe(pd.DataFrame([{"Fix": f"#{r.fix_id} {view.fix_titles.get(r.fix_id, '')}", "Shipped": r.shipped_at.date(), "Verdict": r.verdict,
                                 "Before": round(r.rate_before, 2), "After": round(r.rate_after, 2),
-                                "Change": None if r.change is None else f"{r.change:+.0%}", "Unit": r.rate_unit}
+                                "Change": None if r.change is None else f"{r.change:+.0%}"}
                                for r in fixes]), hide_index=True, width="stretch")
+    units = sorted({r.rate_unit for r in fixes})
+    st.caption(f"Before and after: {' or '.join(units)}, over {fixes[0].weeks_before} weeks each side at most.")
 
 
 def cost_form(ctx: PageContext, view: KpiView) -> None:

@@ -13,9 +13,11 @@ from cxos.backtest import backtest_file
 from cxos.backtest_cli import backtest_arguments, render_backtest
 from cxos.clustering_cli import cluster_arguments, cluster_output
 from cxos.demo import build_demo, signal_count
+from cxos.digest import digest_arguments, digest_output
 from cxos.errors import CxosError
 from cxos.export import export_rows, write_csv, write_json
 from cxos.importers.command import import_arguments, import_output
+from cxos.metrics_cli import metrics_arguments, metrics_output
 from cxos.routing_cli import route_arguments, route_output, rules_arguments, rules_output
 from cxos.store import Store
 
@@ -132,4 +134,7 @@ COMMANDS: list[Command] = [
             cluster_arguments, _printed(cluster_output)),
     Command("import", "import a ticket or chat export (CSV, XLSX, Slack JSON) as signals; --dry-run to check first",
             import_arguments, _printed(import_output)),
+    Command("digest", "the weekly digest in Markdown a manager can forward", digest_arguments, _printed(digest_output)),
+    Command("metrics", "import monthly metrics (ticket volume, deflection, CSAT) from a CSV: all rows or none",
+            metrics_arguments, _printed(metrics_output)),
 ]

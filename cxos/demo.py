@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from cxos import config
 from cxos.audit import record_event
+from cxos.demo_loops import add_demo_loops
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor
 from cxos.journey import journey_is_empty, load_journey_template, touchpoint_options
@@ -126,7 +127,8 @@ def build_demo(store: Store, *, signals: int = 3000, seed: int = 7, anchor: date
         with store.write() as session:
             session.execute(text("SELECT setval(pg_get_serial_sequence('signal', 'id'), "
                                  "(SELECT COALESCE(MAX(id), 1) FROM signal))"))
-    return {**written, "failure_modes": len(modes), "fixes": sum(1 for m in modes if m.fix_started_at)}
+    loops = add_demo_loops(store, start=start, anchor=anchor, seed=seed, actor=DEMO_ACTOR)
+    return {**written, "failure_modes": len(modes), "fixes": sum(1 for m in modes if m.fix_started_at), **loops}
 
 
 def signal_count(store: Store) -> int:

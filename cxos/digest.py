@@ -1,7 +1,6 @@
 """The weekly digest in Markdown a manager can forward: signals, fixes shipped with their proof, loops, KPIs."""
 
 import argparse
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +22,15 @@ def _line(text: object) -> str:
     """User text on one line, with Markdown's link and emphasis characters made inert."""
     flat = " ".join(str(text or "").split())
     return "".join("\\" + c if c in "\\`*_[]<>#|" else c for c in flat)
+
+
+def hours_text(hours: float | None) -> str:
+    """A duration as people say it: minutes under an hour, hours under two days, else days."""
+    if hours is None:
+        return "—"
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
 def _pct(value: float | None) -> str:
@@ -68,10 +76,10 @@ def weekly_digest(session: Session, *, now: datetime) -> str:
     summary = kpis.recurrence_summary(session, quarter, now=now)
     lines += ["", f"## KPIs, last {KPI_DAYS} days", "",
               f"- Routing accuracy: {_pct(accuracy)}",
-              f"- Time to route (median): {'—' if route_h is None else f'{route_h:.1f} hours'}",
+              f"- Time to route (median): {hours_text(route_h)}",
               f"- Time to fix (median): {'—' if fix_d is None else f'{fix_d:.1f} days'}",
               f"- Loop-closure rate: {_pct(closed / due if due else None)} ({closed:,} of {due:,} fixed signals)",
-              f"- Recurrence reduction: {_pct(summary.reduction)} across {plural(summary.judged, 'fix')}"
+              f"- Recurrence reduction: {_pct(summary.reduction)} across {summary.judged} {'fix' if summary.judged == 1 else 'fixes'}"
               f" ({summary.materially_less} materially less)",
               "", "_Definitions: see the KPIs page in CX OS._", ""]
     return "\n".join(lines)
@@ -81,12 +89,11 @@ def digest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="write the Markdown here instead of printing it")
 
 
-def run_digest(store: Store, args: argparse.Namespace) -> int:
+def digest_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
+    """The digest on standard output, or written to --out with a note on standard error."""
     with store.read() as session:
         text = weekly_digest(session, now=utcnow())
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-        sys.stderr.write(f"Digest written to {args.out}\n")
-    else:
-        sys.stdout.write(text)
-    return 0
+    if not args.out:
+        return text, ""
+    Path(args.out).write_text(text, encoding="utf-8")
+    return "", f"Digest written to {args.out}.\n"

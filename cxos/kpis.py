@@ -22,7 +22,8 @@ GARTNER = ("Gartner, 2019: live-channel contacts (phone, chat, e-mail) cost $8.0
 
 DEFINITIONS = {
     "signals_per_week": "New signals created each week (Monday to Sunday, UTC) in the date range, by source and by "
-                        "the journey stage of their touchpoint. With a team chosen: signals that team owns now.",
+                        "the journey stage of their touchpoint. The first and last weeks "
+                        "may be partial. With a team chosen: signals that team owns now.",
     "routing_accuracy": "Share of first routes (by a rule, the model or a person) made since the range start whose "
                         "owner the council never changed afterwards. With a team: first routes to that team.",
     "time_to_route": "Median hours from a signal being logged to its first owner, for signals logged in the range "
@@ -41,8 +42,8 @@ DEFINITIONS = {
                   "recurrences avoided by shipped fixes × cost per ticket. Avoided recurrences: for each fix, "
                   "(signals per week before − signals per week after) × weeks since shipping, never below 0.",
     "fit_score": "The OS fit score (0–100): mean of the six components' scores from the data (ownership, flow, "
-                 "closure, recurrence, loop closure). It describes the system as it is now, so its history starts "
-                 "on the day you first look; the chart shows the current score.",
+                 "closure, recurrence, loop closure). It describes the system as it is now and cannot honestly be "
+                 "recomputed for past months, so its history starts today; the table shows each component now.",
 }
 
 

@@ -29,6 +29,7 @@ MIN_WEEKS_AFTER = 2
 MATERIALLY_LESS_AT = 0.5
 WORSE_AT = 1.2
 ACTIVITY_METRICS = ("ticket_volume", "active_accounts")
+UNIT_NAMES = {"ticket_volume": "tickets", "active_accounts": "active accounts"}
 WEEK = timedelta(weeks=1)
 
 MATERIALLY_LESS = "materially less"
@@ -72,7 +73,8 @@ class Recurrence:
 
     @property
     def rate_unit(self) -> str:
-        return f"signals per 1,000 {self.normalised_by.replace('_', ' ')}" if self.normalised_by else "signals per week"
+        return f"signals per 1,000 {UNIT_NAMES.get(self.normalised_by, self.normalised_by)}" if self.normalised_by \
+            else "signals per week"
 
 
 def recurrence_for_fix(session: Session, fix: Fix, *, now: datetime, weeks: int = DEFAULT_WEEKS) -> Recurrence:
