@@ -4,7 +4,7 @@ fragment re-reads what attendees changed from their laptops (and several screens
 import json
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import streamlit as st
@@ -98,20 +98,28 @@ class LoopView:
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_loops(since: datetime, tick: int, limit: int = 200) -> list[LoopView]:
+def load_loops(since: datetime, tick: int, limit: int = 200, earlier: int = 3) -> tuple[list[LoopView], list[LoopView]]:
+    """Fixes shipped since the last council; and a few shipped before it whose notices are not all sent yet."""
     with get_store().read() as session:
-        out = []
-        for shipped in fixes.fixes_shipped_since(session, since=since):
-            seen: dict[str, tuple[str, str, str]] = {}
-            query = (select(Signal.reporter, Signal.account, Signal.title)
-                     .where(Signal.failure_mode_id == shipped.failure_mode_id).order_by(Signal.created_at).limit(limit))
-            for reporter, account, title in session.exec(query):
-                who = (reporter or account or "").strip()
-                if who:
-                    seen.setdefault(who, (who, account or "", title))
-            notices = tuple((n.id, n.recipient, n.status, n.body) for n in loops.notices_for_fix(session, shipped.fix_id))
-            out.append(LoopView(shipped, tuple(seen.values()), notices))
-        return out
+        every = fixes.fixes_shipped_since(session, since=since - timedelta(days=365))
+        recent = [f for f in every if f.shipped_at >= since]
+        owed = [f for f in every if f.shipped_at < since and f.notices_sent < f.notices_drafted][:earlier]
+        return _loop_views(session, recent, limit), _loop_views(session, owed, limit)
+
+
+def _loop_views(session: Any, shipped_fixes: list[fixes.ShippedFix], limit: int) -> list[LoopView]:
+    out = []
+    for shipped in shipped_fixes:
+        seen: dict[str, tuple[str, str, str]] = {}
+        query = (select(Signal.reporter, Signal.account, Signal.title)
+                 .where(Signal.failure_mode_id == shipped.failure_mode_id).order_by(Signal.created_at).limit(limit))
+        for reporter, account, title in session.exec(query):
+            who = (reporter or account or "").strip()
+            if who:
+                seen.setdefault(who, (who, account or "", title))
+        notices = tuple((n.id, n.recipient, n.status, n.body) for n in loops.notices_for_fix(session, shipped.fix_id))
+        out.append(LoopView(shipped, tuple(seen.values()), notices))
+    return out
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)

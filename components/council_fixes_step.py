@@ -5,7 +5,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from components.council_data import CouncilState, load_fix_updates, load_in_flight, load_loops
+from components.council_data import CouncilState, LoopView, load_fix_updates, load_in_flight, load_loops
 from components.council_nav import seen_version, write
 from components.page import PageContext
 from components.safe import md_escape
@@ -56,29 +56,36 @@ def fixes_step(ctx: PageContext, now: datetime, tick: int) -> None:
 
 
 def loop_step(ctx: PageContext, state: CouncilState, tick: int) -> None:
-    shipped = load_loops(state.since, tick)
+    shipped, owed = load_loops(state.since, tick)
     if not shipped:
         st.info("No fix shipped since the last council.")
-        return
     for view in shipped:
-        fix = view.fix
-        with st.container(border=True):
-            head, action = st.columns([5, 1], vertical_alignment="center")
-            head.markdown(f"#### {md_escape(fix.title)}")
-            head.caption(f"{md_escape(fix.failure_mode)} · {md_escape(fix.owner_team or 'no owner')} · shipped "
-                         f"{fix.shipped_at:%d %b} · {plural(len(view.reporters), 'customer')} reported it · "
-                         f"{fix.notices_drafted} notices drafted, {fix.notices_sent} sent")
-            if fix.what_changed:
-                st.markdown(f"**What changed:** {md_escape(fix.what_changed)}")
-            missing = len(view.reporters) > len(view.notices)
-            if ctx.actor.can("send_notices") and missing and action.button(
-                    "Draft notices", key=f"council_draft_{fix.fix_id}", type="primary", width="stretch"):
-                write(lambda fix_id=fix.fix_id: draft_notices(ctx.store, fix_id=fix_id, actor=ctx.actor),
-                      f"Drafted the notices for “{fix.title}”: ready to send.")
-            if view.notices:
-                st.dataframe(pd.DataFrame([{"To": n[1], "Status": n[2].capitalize(), "Notice": n[3]}
-                                           for n in view.notices]), hide_index=True, width="stretch", height=180)
-            else:
-                st.dataframe(pd.DataFrame([{"Reporter": r[0], "Account": r[1], "Reported": r[2]}
-                                           for r in view.reporters], columns=["Reporter", "Account", "Reported"]),
-                             hide_index=True, width="stretch", height=180)
+        _shipped_fix(ctx, view)
+    if owed:
+        st.markdown("#### Shipped earlier, customers still to tell")
+        for view in owed:
+            _shipped_fix(ctx, view)
+
+
+def _shipped_fix(ctx: PageContext, view: LoopView) -> None:
+    fix = view.fix
+    with st.container(border=True):
+        head, action = st.columns([5, 1], vertical_alignment="center")
+        head.markdown(f"#### {md_escape(fix.title)}")
+        head.caption(f"{md_escape(fix.failure_mode)} · {md_escape(fix.owner_team or 'no owner')} · shipped "
+                     f"{fix.shipped_at:%d %b} · {plural(len(view.reporters), 'customer')} reported it · "
+                     f"{fix.notices_drafted} notices drafted, {fix.notices_sent} sent")
+        if fix.what_changed:
+            st.markdown(f"**What changed:** {md_escape(fix.what_changed)}")
+        missing = len(view.reporters) > len(view.notices)
+        if ctx.actor.can("send_notices") and missing and action.button(
+                "Draft notices", key=f"council_draft_{fix.fix_id}", type="primary", width="stretch"):
+            write(lambda fix_id=fix.fix_id: draft_notices(ctx.store, fix_id=fix_id, actor=ctx.actor),
+                  f"Drafted the notices for “{fix.title}”: ready to send.")
+        if view.notices:
+            st.dataframe(pd.DataFrame([{"To": n[1], "Status": n[2].capitalize(), "Notice": n[3]}
+                                       for n in view.notices]), hide_index=True, width="stretch", height=180)
+        else:
+            st.dataframe(pd.DataFrame([{"Reporter": r[0], "Account": r[1], "Reported": r[2]}
+                                       for r in view.reporters], columns=["Reporter", "Account", "Reported"]),
+                         hide_index=True, width="stretch", height=180)

@@ -40,10 +40,12 @@ def modes_step(ctx: PageContext, state: CouncilState, now: datetime, tick: int) 
                                 "Severity": st.column_config.NumberColumn(help="Mean severity: low 1 … critical 5")})
     st.caption("Ranked by recurrence (signals in the last 12 weeks) × ARR affected × mean severity.")
     ids = [r.figures.id for r in ranked]
-    chosen = st.selectbox("Discuss", ids, format_func=lambda i: next(r.figures.name for r in ranked if r.figures.id == i),
-                          key="council_mode")
+    question, pick = st.columns([2, 3], vertical_alignment="center")
+    question.markdown("#### Why are customers asking this at all?")
+    chosen = pick.selectbox("Discuss", ids, key="council_mode", label_visibility="collapsed",
+                            format_func=lambda i: next(f"{n}. {r.figures.name}" for n, r in enumerate(ranked, 1)
+                                                       if r.figures.id == i))
     mode = next(r for r in ranked if r.figures.id == chosen)
-    st.markdown(f"#### Why are customers asking this at all? · {md_escape(mode.figures.name)}")
     cause, fix = st.columns(2, gap="large")
     with cause:
         _cause_form(ctx, mode)
@@ -82,9 +84,9 @@ def _fix_form(ctx: PageContext, state: CouncilState, mode: RankedFailureMode, no
     teams = [t for t, _ in ctx.journey.teams]
     disabled = not ctx.actor.can("manage_fixes")
     with st.form(f"council_fix_{figures.id}", border=True, clear_on_submit=True):
-        title = st.text_input("Planned fix", max_chars=200, key=f"council_fix_title_{figures.id}",
-                              placeholder="The upstream change that stops it")
-        owner_column, due_column = st.columns(2)
+        title_column, owner_column, due_column = st.columns([3, 2, 2])
+        title = title_column.text_input("Planned fix", max_chars=200, key=f"council_fix_title_{figures.id}",
+                                        placeholder="The upstream change that stops it")
         owner = owner_column.selectbox("Fix owner", teams, format_func=ctx.journey.team_name,
                                        index=teams.index(figures.owner_team_id) if figures.owner_team_id in teams else 0,
                                        key=f"council_fix_owner_{figures.id}")

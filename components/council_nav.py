@@ -27,6 +27,7 @@ STEPS = [
     Step("Decisions and minutes", 3, "What did we decide, who owns it, by when?"),
 ]
 FLASH_KEY = "council_flash"
+CLOCK_TICK_S = 5
 
 
 def current_step() -> int:
@@ -42,15 +43,18 @@ def go_to(step: int) -> None:
 
 def step_header(step: int) -> None:
     """'Step 2 of 6 · Triage' with the room's question, and Back / Next."""
-    info, back, forward = st.columns([8, 1, 1], vertical_alignment="center")
+    info, clock, back, forward = st.columns([5, 3, 1, 1], vertical_alignment="center")
     info.markdown(f"### Step {step} of {len(STEPS)} · {STEPS[step - 1].title}")
     info.caption(STEPS[step - 1].question)
+    with clock:
+        time_box(step)
     if back.button("← Back", disabled=step == 1, width="stretch", key="council_back"):
         go_to(step - 1)
     if forward.button("Next →", disabled=step == len(STEPS), width="stretch", type="primary", key="council_next"):
         go_to(step + 1)
 
 
+@st.fragment(run_every=CLOCK_TICK_S)
 def time_box(step: int) -> None:
     """Elapsed against the step's time box; the clock starts when the room arrives on the step."""
     started = st.session_state.setdefault(f"council_step_started_{step}", time.time())
@@ -59,7 +63,7 @@ def time_box(step: int) -> None:
     over = elapsed > budget
     words = f"{elapsed // 60}:{elapsed % 60:02d} of {budget // 60}:00"
     st.progress(min(elapsed / budget, 1.0),
-                text=f"⏱ {words} — over time, decide or park it" if over else f"⏱ {words}")
+                text=f"Time box: {words} — over time, decide or park it" if over else f"Time box: {words}")
 
 
 def total_minutes() -> int:

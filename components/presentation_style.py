@@ -17,7 +17,7 @@ html, body, [data-testid="stApp"] { background: #ffffff; color: #000000; }
 [data-testid="stMarkdownContainer"] h3 { font-size: 2.1rem; color: #0b2a4a; }
 [data-testid="stMarkdownContainer"] h4 { font-size: 1.6rem; color: #0b2a4a; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1.2rem !important; color: #1b1b1b !important; }
-[data-testid="stMetricValue"] { font-size: 3rem !important; color: #000000; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] div, [data-testid="stMetricValue"] p { font-size: 3rem !important; color: #000000; }
 [data-testid="stMetricLabel"] p { font-size: 1.3rem !important; color: #1b1b1b; }
 [data-testid="stMetricDelta"] { font-size: 1.2rem !important; }
 [data-testid="stProgress"] p { font-size: 1.4rem !important; font-weight: 600; }

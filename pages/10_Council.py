@@ -7,7 +7,7 @@ from components.council_fixes_step import fixes_step, loop_step
 from components.council_history import history
 from components.council_minutes_step import minutes_step, session_bar
 from components.council_modes_step import modes_step
-from components.council_nav import current_step, show_flash, step_header, time_box, total_minutes
+from components.council_nav import current_step, show_flash, step_header, total_minutes
 from components.council_pulse_step import pulse_line, pulse_step
 from components.council_triage_step import triage_step
 from components.data import glance_now
@@ -19,6 +19,7 @@ step = current_step()
 
 title, mode = st.columns([4, 2], vertical_alignment="center")
 title.title("Experience Council")
+show_flash()
 view = "Walkthrough" if presenting else mode.segmented_control(
     "View", ["Walkthrough", "History"], default="Walkthrough", key="council_view", label_visibility="collapsed")
 if not presenting:
@@ -29,7 +30,6 @@ if view == "History":
     history(ctx)
     st.stop()
 
-show_flash()
 step_header(step)
 
 
@@ -38,7 +38,6 @@ def walkthrough() -> None:
     """The step's body; on the shared screen it re-reads every few seconds to show what attendees changed."""
     now, tick = glance_now(), refresh_tick(presenting)
     state = load_council_state(now, tick)
-    time_box(step)
     session_bar(ctx, state)
     if step == 1:
         pulse_step(ctx, state, now, tick)

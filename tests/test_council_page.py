@@ -46,7 +46,7 @@ def test_presentation_mode_draws_each_step_without_a_sidebar(demo_db, step):
     assert not at.exception, [e.value for e in at.exception]
     assert _headers(at) == [f"### Step {step} of 6 · {STEP_TITLES[step - 1]}"]
     assert not at.sidebar.button and not at.sidebar.text
-    assert any(p.proto.text.startswith("⏱") for p in at.get("progress"))
+    assert any(p.proto.text.startswith("Time box") for p in at.get("progress"))
 
 
 def test_the_step_in_the_link_opens_that_step(demo_db):
