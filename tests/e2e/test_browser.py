@@ -200,3 +200,29 @@ def test_clicking_a_heatmap_cell_shows_the_signals_behind_it(page):
     expect(drill).to_be_visible()
     expect(page.get_by_text(re.compile(r"The newest 20"))).to_be_visible()
     save_screenshot(page, "heatmap")
+
+
+COUNCIL_STEPS = ["Pulse", "Triage", "Recurring failure modes", "Fixes in flight", "Close the loop",
+                 "Decisions and minutes"]
+
+
+def test_the_council_walks_through_every_step_in_presentation_mode(page):
+    """On the shared screen: no sidebar, each step at 1920x1080 with its time box; Next moves the step in the URL."""
+    page.goto("/Council?present=1&step=1")
+    wait_for_app(page)
+    name = page.get_by_label("Display name")
+    name.or_(page.get_by_role("heading", name=re.compile(r"^Step 1 of 6"))).first.wait_for()
+    if name.count():
+        name.fill(LOCAL_USER)
+        page.get_by_role("button", name="Continue").click()
+        wait_for_app(page)
+    for number, title in enumerate(COUNCIL_STEPS, 1):
+        expect(page.get_by_role("heading", name=f"Step {number} of 6 · {title}")).to_be_visible()
+        expect(page.get_by_text(re.compile(r"^Time box: \d+:\d\d of \d+:00"))).to_be_visible()
+        expect(page.get_by_test_id("stSidebar")).to_have_count(0)
+        no_exception(page)
+        save_screenshot(page, f"council_step_{number}")
+        if number < len(COUNCIL_STEPS):
+            page.get_by_role("button", name="Next →").click()
+            wait_for_app(page)
+            page.wait_for_url(re.compile(rf"step={number + 1}"))
