@@ -98,7 +98,7 @@ class LoopView:
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_loops(since: datetime, tick: int, limit: int = 200, earlier: int = 3) -> tuple[list[LoopView], list[LoopView]]:
+def load_loops(since: datetime, tick: int, limit: int = 200, earlier: int = 2) -> tuple[list[LoopView], list[LoopView]]:
     """Fixes shipped since the last council; and a few shipped before it whose notices are not all sent yet."""
     with get_store().read() as session:
         every = fixes.fixes_shipped_since(session, since=since - timedelta(days=365))

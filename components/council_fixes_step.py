@@ -84,8 +84,8 @@ def _shipped_fix(ctx: PageContext, view: LoopView) -> None:
                   f"Drafted the notices for “{fix.title}”: ready to send.")
         if view.notices:
             st.dataframe(pd.DataFrame([{"To": n[1], "Status": n[2].capitalize(), "Notice": n[3]}
-                                       for n in view.notices]), hide_index=True, width="stretch", height=180)
+                                       for n in view.notices]), hide_index=True, width="stretch", height=150)
         else:
             st.dataframe(pd.DataFrame([{"Reporter": r[0], "Account": r[1], "Reported": r[2]}
                                        for r in view.reporters], columns=["Reporter", "Account", "Reported"]),
-                         hide_index=True, width="stretch", height=180)
+                         hide_index=True, width="stretch", height=150)

@@ -44,7 +44,7 @@ def triage_step(ctx: PageContext, state: CouncilState, tick: int, *, presenting:
                 "routed by a rule or the model since the last council, not yet confirmed")
     frame = triage_frame(rows, ctx)
     event = st.dataframe(frame, key=TABLE_KEY, hide_index=True, on_select="rerun", selection_mode="multi-row",
-                 width="stretch", height=560 if presenting else 420,
+                 width="stretch", height=min(38 + 35 * len(rows), 560 if presenting else 420),
                  column_config={"#": st.column_config.NumberColumn(width=60, format="%d"),
                                 "Logged": st.column_config.DatetimeColumn(format="D MMM, HH:mm", width=110),
                                 "What happened": st.column_config.TextColumn(width=460),
