@@ -226,3 +226,14 @@ def test_the_council_walks_through_every_step_in_presentation_mode(page):
             page.get_by_role("button", name="Next →").click()
             wait_for_app(page)
             page.wait_for_url(re.compile(rf"step={number + 1}"))
+
+
+def test_kpi_page_shows_every_kpi_with_its_definition(page):
+    """Managers' KPIs at 1920 wide: each tile with its definition, the weekly charts and the recurrence table."""
+    open_signed_in(page, "/KPIs")
+    for name in ("Routing accuracy", "Loop-closure rate", "Recurrence reduction", "Cost saved", "OS fit score (now)"):
+        expect(page.get_by_test_id("stMetricLabel").filter(has_text=name)).to_be_visible()
+    expect(page.get_by_text("Gartner, 2019").first).to_be_attached()
+    expect(page.get_by_text("materially less").first).to_be_visible()
+    no_exception(page)
+    save_screenshot(page, "kpis")

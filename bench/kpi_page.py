@@ -1,0 +1,119 @@
+"""KPI page at 100k signals: AppTest run time cold, warm and uncached beside an empty page in the same run, as ratios.
+
+Uses a demo database built and cached by bench/friction_log_page.py's demo_database(size, seed); the default
+seed (11) differs from the other page benchmarks' so the database is built with the current demo, which
+includes monthly metrics and the shipped fixes' loop notices. Each page runs in a fresh process, so the first
+run is cold (imports, migration check, every KPI query); warm = median of the next runs (st.cache_data);
+uncached = median of runs right after st.cache_data.clear() (what the next manager pays after any write).
+The KPI page shows the default view: the last 90 days, all teams.
+
+    python bench/kpi_page.py [--sizes 100000] [--seed 11] [--runs 5] [--json]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+from bench.friction_log_page import EMPTY_PAGE, demo_database  # noqa: E402
+
+common.ensure_repo_on_path()
+
+PAGE = "pages/12_KPIs.py"
+DEFAULT_SIZES, DEFAULT_SEED, DEFAULT_RUNS = (100_000,), 11, 5
+
+
+def worker(spec: dict[str, Any]) -> dict[str, Any]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(spec["script"], default_timeout=900)
+    if spec["page"]:
+        at.session_state["cxos_display_name"] = "Bench"
+        at.switch_page(spec["page"])
+
+    def timed(clear: bool = False) -> float:
+        if clear:
+            st.cache_data.clear()
+        began = time.perf_counter()
+        at.run()
+        if at.exception:
+            raise RuntimeError([e.message for e in at.exception])
+        return time.perf_counter() - began
+
+    cold = timed()
+    warm = [timed() for _ in range(spec["runs"])]
+    uncached = [timed(clear=True) for _ in range(spec["runs"])]
+    return {"cold": cold, "warm": common.median(warm), "uncached": common.median(uncached), "warm_runs": warm,
+            "uncached_runs": uncached}
+
+
+def run_worker(spec: dict[str, Any], database_path: str | None) -> dict[str, Any]:
+    env = dict(os.environ)
+    if database_path:
+        env["CXOS_DATABASE_URL"] = f"sqlite:///{database_path}"
+    with tempfile.TemporaryDirectory(prefix="cxos_bench_") as directory:
+        out = Path(directory) / "result.json"
+        done = subprocess.run([common.PYTHON, "-m", "bench.kpi_page", "--worker", json.dumps({**spec, "result": str(out)})],
+                              cwd=common.REPO_ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0 or not out.exists():
+            raise SystemExit(f"KPI page worker failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
+        return json.loads(out.read_text(encoding="utf-8"))
+
+
+def run(sizes: tuple[int, ...], seed: int, runs: int) -> dict[str, Any]:
+    result: dict[str, Any] = {"machine": common.machine_info(), "runs": runs, "rows": []}
+    with tempfile.TemporaryDirectory(prefix="cxos_bench_") as directory:
+        empty_script = Path(directory) / "empty_page.py"
+        empty_script.write_text(EMPTY_PAGE, encoding="utf-8")
+        for size in sizes:
+            database = demo_database(size, seed)
+            common.log(f"kpi page: {size:,} signals — empty page…")
+            empty = run_worker({"script": str(empty_script), "page": None, "runs": runs}, None)
+            common.log(f"kpi page: {size:,} signals — KPI page…")
+            page = run_worker({"script": str(common.REPO_ROOT / "app.py"), "page": PAGE, "runs": runs}, database["path"])
+            result["rows"].append({"size": size, "seed": seed, "empty": empty, "page": page,
+                                   "ratios": {kind: common.ratio(page[kind], empty[kind])
+                                              for kind in ("cold", "warm", "uncached")}})
+    return result
+
+
+def render(result: dict[str, Any]) -> str:
+    rows = []
+    for r in result["rows"]:
+        for kind in ("cold", "warm", "uncached"):
+            rows.append([f"{r['size']:,}", kind, common.fmt(r["page"][kind]), common.fmt(r["empty"][kind]),
+                         common.fmt_ratio(r["ratios"][kind])])
+    return "\n".join([common.render_machine(result["machine"]), common.format_table(
+        ["signals", "run", "KPI page s", "empty page s", "KPI / empty"], rows,
+        title=f"KPI page (AppTest, last 90 days, all teams; warm/uncached = median of {result['runs']})")])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        spec = json.loads(args.worker)
+        Path(spec["result"]).write_text(json.dumps(worker(spec)), encoding="utf-8")
+        return 0
+    result = run(tuple(int(s) for s in args.sizes.split(",")), args.seed, args.runs)
+    common.emit(result, as_json=args.json, render=render)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
