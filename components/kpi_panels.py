@@ -77,12 +77,16 @@ def kpi_csv(view: KpiView, *, period: str, team: str) -> str:
     return out.getvalue()
 
 
+def _short(text: str, limit: int = 48) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def recurrence_table(view: KpiView) -> None:
     fixes = view.recurrence.fixes
     if not fixes:
         st.info("No fix shipped in this range.")
         return
-    st.dataframe(pd.DataFrame([{"Fix": f"#{r.fix_id} {view.fix_titles.get(r.fix_id, '')}", "Shipped": r.shipped_at.date(), "Verdict": r.verdict,
+    st.dataframe(pd.DataFrame([{"Fix": _short(f"#{r.fix_id} {view.fix_titles.get(r.fix_id, '')}"), "Shipped": r.shipped_at.date(), "Verdict": r.verdict,
                                 "Before": round(r.rate_before, 2), "After": round(r.rate_after, 2),
                                 "Change": None if r.change is None else f"{r.change:+.0%}"}
                                for r in fixes]), hide_index=True, width="stretch")

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from components.data import refresh_after_write
 from components.fix_data import load_fix, load_notices, load_template
 from components.fix_panels import run_change
 from components.kpi_charts import chart_png, recurrence_chart
@@ -90,9 +91,12 @@ def _send(ctx, notices, fix, smtp) -> None:
     except OSError as error:
         st.error(f"Could not reach the mail server {smtp.host}:{smtp.port}: {error}. Nothing more was sent.")
         return
+    if not skipped:
+        run_change(lambda: None, f"{len(sent)} sent.")
+    refresh_after_write()  # no rerun: the reasons below must stay on screen
+    st.success(f"{len(sent)} sent. Reload to see their status.")
     for recipient, why in skipped.items():
-        st.warning(f"{md_escape(recipient)}: {why}")
-    run_change(lambda: None, f"{len(sent)} sent.")
+        st.warning(f"{md_escape(recipient)}: {md_escape(why)}")
 
 
 def _smtp_settings() -> SmtpSettings | None:
