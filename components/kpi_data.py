@@ -7,11 +7,11 @@ import streamlit as st
 from sqlmodel import select
 
 from components.data import LOADER_TTL_S, get_store, load_journey
+from components.friction_data import load_fit_scores
+from components.rule_data import load_routing_accuracy
 from cxos import kpis
-from cxos.fit_score import fit_scores
 from cxos.metrics import metric_series
 from cxos.models import Fix
-from cxos.routing_accuracy import routing_accuracy
 from cxos.vocabulary import Source, label
 
 
@@ -54,7 +54,7 @@ def load_kpis(start: datetime, end: datetime, team_id: int | None, now: datetime
     window = kpis.KpiFilter(start, end, team_id)
     with get_store().read() as session:
         weekly = kpis.signals_per_week(session, window)
-        accuracy = routing_accuracy(session, since=start)
+        accuracy = load_routing_accuracy(start)  # shared with the rules page and home, cached on its own
         tally = accuracy.overall if team_id is None else accuracy.by_team.get(team_id, type(accuracy.overall)())
         closed, due = kpis.loop_closure(session, window)
         sent, drafted = kpis.notice_counts(session, window)
@@ -63,10 +63,10 @@ def load_kpis(start: datetime, end: datetime, team_id: int | None, now: datetime
         deflection = kpis.month_over_month(metric_series(session, "deflection", start=months[0], end=months[1]))
         csat = metric_series(session, "csat", start=months[0], end=months[1])
         costs = kpis.costs(session)
-        fit = fit_scores(session, list(journey.touchpoints), now)
         time_to_route, time_to_fix = kpis.time_to_route_hours(session, window), kpis.time_to_fix_days(session, window)
         ids = [r.fix_id for r in recurrence.fixes]
         titles = dict(session.exec(select(Fix.id, Fix.title).where(Fix.id.in_(ids))).all()) if ids else {}
+    fit = load_fit_scores(now)  # shared with the fit score page; a team change does not recompute it
     deflected = sum(value for _, value, _ in deflection)
     scored = [c.score for c in fit if c.score is not None]
     return KpiView(

@@ -95,8 +95,8 @@ def _seconds_between(session: Session, later, earlier):
 
 def time_to_route_hours(session: Session, f: KpiFilter) -> float | None:
     gap = _seconds_between(session, Signal.routed_at, Signal.created_at)
-    seconds = session.exec(_in_range(select(gap), f).where(Signal.routed_at.is_not(None))).all()
-    return statistics.median(seconds) / 3600 if seconds else None
+    seconds = _median(session, _in_range(select(gap.label("gap")), f).where(Signal.routed_at.is_not(None)))
+    return None if seconds is None else seconds / 3600
 
 
 def time_to_fix_days(session: Session, f: KpiFilter) -> float | None:
@@ -104,9 +104,20 @@ def time_to_fix_days(session: Session, f: KpiFilter) -> float | None:
                    .where(Event.entity == "signal", Event.field == "status", Event.to_value == "fixed")
                    .group_by(Event.entity_id).subquery())
     gap = _seconds_between(session, first_fixed.c.fixed_at, Signal.created_at)
-    query = _in_range(select(gap).select_from(Signal).join(first_fixed, first_fixed.c.signal_id == Signal.id), f)
-    seconds = session.exec(query).all()
+    query = _in_range(select(gap.label("gap")).select_from(Signal).join(first_fixed, first_fixed.c.signal_id == Signal.id), f)
+    seconds = session.exec(query).all()  # fewer rows than routed ones; one pass beats sorting the join twice
     return statistics.median(seconds) / 86400 if seconds else None
+
+
+def _median(session: Session, query) -> float | None:
+    """The median of a one-column query, found in the database (sorted, the middle one or two rows fetched)."""
+    gaps = query.subquery()
+    count = session.exec(select(func.count()).select_from(gaps)).one()
+    if not count:
+        return None
+    middle = session.exec(select(gaps.c.gap).order_by(gaps.c.gap).offset((count - 1) // 2)
+                          .limit(2 - count % 2)).all()
+    return statistics.fmean(middle)
 
 
 def loop_closure(session: Session, f: KpiFilter) -> tuple[int, int]:

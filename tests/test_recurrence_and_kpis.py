@@ -94,16 +94,17 @@ def test_month_over_month_change():
     assert [round(c, 2) if c is not None else None for _, _, c in month_over_month(series)] == [None, 0.25, -0.2]
 
 
-def test_time_to_route_is_the_median(journey_store, touchpoint_id):
+@pytest.mark.parametrize(("gaps", "median"), [((1, 3, 10), 3), ((1, 3, 10, 20), 6.5)], ids=["odd", "even"])
+def test_time_to_route_is_the_median(journey_store, touchpoint_id, gaps, median):
     start = datetime(2026, 3, 2, tzinfo=UTC)
     with journey_store.write() as session:
-        for hours in (1, 3, 10):
+        for hours in gaps:
             session.add(Signal(title="x", source="ticket", touchpoint_id=touchpoint_id, created_at=start,
                                routed_at=start + timedelta(hours=hours)))
         session.add(Signal(title="unrouted", source="ticket", touchpoint_id=touchpoint_id, created_at=start))
     with journey_store.read() as session:
         hours = time_to_route_hours(session, KpiFilter(start, start + timedelta(days=1)))
-    assert hours == pytest.approx(3)
+    assert hours == pytest.approx(median)
 
 
 def test_loop_closure_rate_counts_fixed_and_closed(journey_store, touchpoint_id):
