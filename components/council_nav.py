@@ -21,8 +21,8 @@ class Step:
 STEPS = [
     Step("Pulse", 5, "What came in since the last council, and where did it land?"),
     Step("Triage", 10, "Who owns each signal nobody has confirmed yet?"),
-    Step("Recurring failure modes", 15, "Why are customers asking this at all?"),
-    Step("Fixes in flight", 8, "Is every fix moving, and who needs help?"),
+    Step("Recurring failure modes", 14, "Why are customers asking this at all?"),
+    Step("Fixes in flight", 7, "Is every fix moving, and who needs help?"),
     Step("Close the loop", 4, "Which customers do we tell what changed?"),
     Step("Decisions and minutes", 3, "What did we decide, who owns it, by when?"),
 ]

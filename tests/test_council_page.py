@@ -23,8 +23,10 @@ def _click(at, label: str):
     return next(b for b in at.button if b.label == label).click().run()
 
 
-def _choose_rows(at, *rows: int) -> None:
+def _choose_rows(at, *rows: int):
+    """Tick rows of the triage table, as a click on their checkboxes does, and rerun."""
     at.session_state[TABLE] = {"selection": {"rows": list(rows), "columns": []}}
+    return at.run()
 
 
 def test_next_walks_through_all_six_steps(demo_db):
@@ -112,3 +114,83 @@ def test_a_council_records_decisions_plans_a_fix_and_closes_with_the_minutes(dem
     assert "Priya Shah, Marco Rossi, Dana Kim" in closed.minutes
     assert f"Fix “{fix.title}”" in closed.minutes and "**owner:**" in closed.minutes
     assert "| Publish the SCIM alias guide | Knowledge team |" in closed.minutes
+
+
+def _apply(at):
+    return next(b for b in at.button if b.label.startswith("Apply to")).click().run()
+
+
+def test_a_whole_council_runs_from_this_page_and_its_minutes_name_every_owner(demo_db):
+    """The 'done when' walk: start, triage everything waiting, a cause and a fix, an update, notices, minutes."""
+    at = open_page(PAGE)
+    at.text_input(key="council_start_attendees").input("Priya Shah, Marco Rossi, Dana Kim, Lee Park, Sam Ortiz")
+    at = _click(at, "Next →")
+    at = _click(at, "Start this week's council")
+
+    frame = at.dataframe[0].value
+    owned = [i for i, owner in enumerate(frame["Owner"]) if owner != "— triage"]
+    unowned = [i for i, owner in enumerate(frame["Owner"]) if owner == "— triage"]
+    _choose_rows(at, *owned)
+    at = _apply(at)  # "Confirm the owner" is the default action
+    _choose_rows(at, *range(len(unowned)))  # what is left: the unowned ones
+    at.selectbox(key="council_triage_action").set_value("correct").run()
+    at.selectbox(key="council_triage_team").set_value(_teams(demo_db)[0][0])
+    at = _apply(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.dataframe[0].value.empty, "every waiting signal has a confirmed owner"
+
+    at = _click(at, "Next →")
+    mode_id = at.selectbox(key="council_mode").value
+    at.text_area(key=f"council_upstream_{mode_id}").input("Sales notes never reach the onboarding plan")
+    at = _click(at, "Save the cause")
+    at.text_input(key=f"council_fix_title_{mode_id}").input("Handoff checklist owned by onboarding")
+    at = _click(at, "Plan the fix")
+
+    at = _click(at, "Next →")
+    at.text_input(key="council_update_note").input("Checklist drafted, review on Friday")
+    at = _click(at, "Record")
+
+    at = _click(at, "Next →")
+    for button in [b for b in at.button if b.label == "Draft notices"][:1]:
+        at = button.click().run()
+
+    at = _click(at, "Next →")
+    at.text_input(key="council_decision_text").input("Audit the routing rule for webinars")
+    at.text_input(key="council_decision_owner").input("Support ops")
+    at = _click(at, "Record")
+    at = _click(at, "Save minutes and close")
+    assert not at.error and not at.exception
+
+    with Store(demo_db).read() as session:
+        closed = session.exec(select(CouncilSession)).one()
+    from cxos.council import decisions_of
+
+    for decision in decisions_of(closed):
+        assert f"{decision.text} — **owner:** {decision.owner}" in closed.minutes
+    assert "| Audit the routing rule for webinars | Support ops |" in closed.minutes
+    for reviewed in ("signals whose owner the council confirmed", "signals given a different owner",
+                     "failure modes given a cause, layer or owner", "fixes planned", "fix updates recorded"):
+        assert reviewed in closed.minutes
+
+
+def test_history_shows_past_sessions_and_the_council_marks_an_action_done(demo_db):
+    from datetime import date
+
+    from cxos import council
+    from tests.conftest import COUNCIL
+
+    store = Store(demo_db)
+    opened = council.start_session(store, actor=COUNCIL, attendees=["Priya Shah"])
+    action = council.add_action(store, session_id=opened.id, text="Rewrite the SCIM page", owner="Knowledge",
+                                due_on=date(2026, 12, 4), actor=COUNCIL)
+    council.close_session(store, session_id=opened.id, expected_version=opened.version, minutes="# Minutes",
+                          actor=COUNCIL)
+    at = open_page(PAGE, name="Marco Rossi")
+    at.segmented_control(key="council_view").set_value("History").run()
+    assert at.dataframe[0].value.iloc[0]["Status"] == "Open"
+    at.selectbox(key="council_action_status_new").set_value("done")
+    at = _click(at, "Save")
+    row = at.dataframe[0].value.iloc[0]
+    assert (row["Status"], row["Changed by"]) == ("Done", "Marco Rossi")
+    with store.read() as session:
+        assert [e.action for e in queries.timeline(session, "council_action", action.id)] == ["created", "status", "status"]
