@@ -24,7 +24,7 @@ def report_card(report: ImportReport) -> None:
             return
         rows = sorted(report.problems, key=lambda p: p.row)
         frame = pd.DataFrame([{"Row": p.row, "Outcome": p.outcome, "Why": p.message} for p in rows[:SHOWN_ROWS]])
-        st.dataframe(frame, hide_index=True, use_container_width=True, height=320)
+        st.dataframe(frame, hide_index=True, width="stretch", height=min(38 + 35 * len(frame), 420))
         if len(rows) > SHOWN_ROWS:
             st.caption(f"The first {SHOWN_ROWS:,} of {len(rows):,} reported rows; download them all.")
         st.download_button("Download reported rows (CSV)", problems_csv(report), file_name="import-report.csv",

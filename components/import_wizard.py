@@ -41,8 +41,9 @@ def preview_card(table: Table) -> None:
         st.caption(" · ".join(part for part in [how, table.encoding and f"encoding {table.encoding}",
                                                  delimiter and f"{delimiter}-separated",
                                                  f"{len(table.header)} columns"] if part))
-        st.dataframe(pd.DataFrame(table.preview(PREVIEW_ROWS), columns=table.header), hide_index=True,
-                     use_container_width=True, height=300)
+        rows = table.preview(PREVIEW_ROWS)
+        st.dataframe(pd.DataFrame(rows, columns=table.header), hide_index=True, width="stretch",
+                     height=min(38 + 35 * len(rows), 420))
 
 
 def mapping_card(ctx: PageContext, table: Table) -> Profile:
@@ -86,8 +87,8 @@ def _defaults(ctx: PageContext, profile: Profile, name: str, kind: str) -> dict:
         help="For rows without a touchpoint column, or whose value matches no touchpoint name.")
     prefix = right.text_input("Reference prefix", profile.ref_prefix, key=f"import_prefix_{name}",
                               help="Put before bare ticket ids, e.g. https://acme.zendesk.com/agent/tickets/")
-    skip = st.checkbox("Skip thread replies", profile.skip_replies, key=f"import_skip_{name}",
-                       disabled=kind != "slack_json")
+    skip = kind == "slack_json" and st.checkbox("Skip thread replies", profile.skip_replies, key=f"import_skip_{name}",
+                                                help="A thread's first message stands for its replies.")
     return {"default_source": source, "default_touchpoint_id": touchpoint, "ref_prefix": prefix.strip(),
             "skip_replies": skip}
 

@@ -73,6 +73,11 @@ def test_delimiter_is_detected(delimiter):
     assert table.delimiter == delimiter and table.preview()[1] == {"Title": "Invoice wrong", "Account": "Beta"}
 
 
+def test_old_mac_line_endings_are_read():
+    assert open_table(b"Title\rLogin loops forever\rInvoice wrong\r").preview() == [
+        {"Title": "Login loops forever"}, {"Title": "Invoice wrong"}]
+
+
 def test_xlsx_is_read_with_formulas_kept_as_typed():
     book = Workbook()
     sheet = book.active
