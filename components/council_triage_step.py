@@ -15,6 +15,7 @@ from cxos.errors import CxosError
 from cxos.vocabulary import Severity, Status, label, plural
 
 TABLE_KEY = "council_triage_table"
+SNAPSHOT_KEY = "council_triage_rows"
 ENTITY = "signal"
 
 
@@ -32,23 +33,37 @@ def triage_frame(rows: list[dict], ctx: PageContext) -> pd.DataFrame:
     } for r in rows], columns=["#", "Logged", "What happened", "Where", "Severity", "Owner", "Routed by", "Status"])
 
 
+def ticked_rows(event: Any) -> list[int]:
+    """Positions ticked in the table: the widget's state (a dict when a test sets it)."""
+    if not event:
+        return []
+    return list(event["selection"]["rows"] if isinstance(event, dict) else event.selection.rows)
+
+
 def selected_ids(frame: pd.DataFrame, event: Any) -> list[int]:
-    """The signals ticked in the table (rows are positions in the frame shown)."""
-    rows = event["selection"]["rows"] if isinstance(event, dict) else event.selection.rows if event else []
-    return [int(frame.iloc[i]["#"]) for i in rows if i < len(frame)]
+    return [int(frame.iloc[i]["#"]) for i in ticked_rows(event) if i < len(frame)]
+
+
+def _rows_to_show(state: CouncilState, tick: int) -> tuple[list[dict], dict[str, int]]:
+    """While rows are ticked the table holds still: ticks are positions, and a refresh that shifted the rows
+    would move them onto other signals. Other people's changes to a held row are caught by its version."""
+    if ticked_rows(st.session_state.get(TABLE_KEY)) and SNAPSHOT_KEY in st.session_state:
+        return st.session_state[SNAPSHOT_KEY]
+    st.session_state[SNAPSHOT_KEY] = load_waiting(state.since, tick)
+    return st.session_state[SNAPSHOT_KEY]
 
 
 def triage_step(ctx: PageContext, state: CouncilState, tick: int, *, presenting: bool) -> None:
-    rows, counts = load_waiting(state.since, tick)
+    rows, counts = _rows_to_show(state, tick)
     st.markdown(f"**{plural(counts['unowned'], 'signal')}** without an owner · **{counts['unconfirmed']:,}** "
                 "routed by a rule or the model since the last council, not yet confirmed")
     frame = triage_frame(rows, ctx)
     event = st.dataframe(frame, key=TABLE_KEY, hide_index=True, on_select="rerun", selection_mode="multi-row",
-                 width="stretch", height=min(38 + 35 * len(rows), 560 if presenting else 420),
-                 column_config={"#": st.column_config.NumberColumn(width=60, format="%d"),
-                                "Logged": st.column_config.DatetimeColumn(format="D MMM, HH:mm", width=110),
-                                "What happened": st.column_config.TextColumn(width=460),
-                                "Where": st.column_config.TextColumn(width=280)})
+                         width="stretch", height=min(38 + 35 * len(rows), 560 if presenting else 420),
+                         column_config={"#": st.column_config.NumberColumn(width=60, format="%d"),
+                                        "Logged": st.column_config.DatetimeColumn(format="D MMM, HH:mm", width=110),
+                                        "What happened": st.column_config.TextColumn(width=460),
+                                        "Where": st.column_config.TextColumn(width=280)})
     if len(rows) < counts["unowned"] + counts["unconfirmed"]:
         st.caption(f"The oldest {len(rows):,} shown; the rest come up as these are done.")
     versions = {r["id"]: seen_version(ENTITY, r["id"], r["version"]) for r in rows}
@@ -88,4 +103,5 @@ def _bulk_form(ctx: PageContext, chosen: list[int], versions: dict[int, int]) ->
             flash("error", f"#{signal_id} refused — {why}")
         refresh_after_write()
         st.session_state.pop(TABLE_KEY, None)
+        st.session_state.pop(SNAPSHOT_KEY, None)
         st.rerun()

@@ -194,3 +194,21 @@ def test_history_shows_past_sessions_and_the_council_marks_an_action_done(demo_d
     assert (row["Status"], row["Changed by"]) == ("Done", "Marco Rossi")
     with store.read() as session:
         assert [e.action for e in queries.timeline(session, "council_action", action.id)] == ["created", "status", "status"]
+
+
+def test_ticked_rows_hold_still_so_a_refresh_never_moves_them_onto_other_signals(demo_db):
+    from cxos.signals import assign_owner
+    from tests.conftest import COUNCIL
+
+    at = _choose_rows(open_page(PAGE, query={"step": "2"}), 0)
+    ticked = int(at.dataframe[0].value.iloc[0]["#"])
+    store = Store(demo_db)
+    with store.read() as session:
+        version = session.get(Signal, ticked).version
+    assign_owner(store, signal_id=ticked, expected_version=version, team_id=_teams(demo_db)[1][0], actor=COUNCIL)
+    at.selectbox(key="council_triage_action").set_value("needs_info").run()
+    assert int(at.dataframe[0].value.iloc[0]["#"]) == ticked
+    at.text_input(key="council_triage_question").input("Which tenant?")
+    at = _apply(at)
+    assert any(f"#{ticked} refused" in e.value for e in at.error)
+    assert int(at.dataframe[0].value.iloc[0]["#"]) != ticked, "after the refusal the table shows the current queue"
