@@ -58,7 +58,7 @@ def fixes_step(ctx: PageContext, now: datetime, tick: int) -> None:
 def loop_step(ctx: PageContext, state: CouncilState, tick: int) -> None:
     shipped, owed = load_loops(state.since, tick)
     if not shipped:
-        st.info("No fix shipped since the last council.")
+        (st.caption if owed else st.info)("No fix shipped since the last council.")
     for view in shipped:
         _shipped_fix(ctx, view)
     if owed:
@@ -83,8 +83,9 @@ def _shipped_fix(ctx: PageContext, view: LoopView) -> None:
             write(lambda fix_id=fix.fix_id: draft_notices(ctx.store, fix_id=fix_id, actor=ctx.actor),
                   f"Drafted the notices for “{fix.title}”: ready to send.")
         if view.notices:
+            ready_first = sorted(view.notices, key=lambda n: (n[2] != "drafted", n[0]))  # what is still to send
             st.dataframe(pd.DataFrame([{"To": n[1], "Status": n[2].capitalize(), "Notice": n[3]}
-                                       for n in view.notices]), hide_index=True, width="stretch", height=150)
+                                       for n in ready_first]), hide_index=True, width="stretch", height=150)
         else:
             st.dataframe(pd.DataFrame([{"Reporter": r[0], "Account": r[1], "Reported": r[2]}
                                        for r in view.reporters], columns=["Reporter", "Account", "Reported"]),
