@@ -136,15 +136,19 @@ def edit_notice(store: Store, *, notice_id: int, expected_version: int, body: st
 
 def mark_sent(store: Store, *, notice_id: int, expected_version: int, actor: Actor,
               at: datetime | None = None) -> LoopNotice:
-    """Drafted → sent, by whom and when; the notice's signal moves from fixed to loop closed."""
+    """Drafted → sent, by whom and when; the recipient's fixed signals for this fix move to loop closed."""
     require(actor, "send_notices")
     with editing(store, LoopNotice, notice_id, expected_version, actor) as (session, notice):
         if notice.status == "sent":
             raise ValidationFailed({"status": f"notice #{notice.id} was already sent by {notice.sent_by}"})
         apply_changes(session, notice, actor, {"status": "sent", "sent_by": actor.name, "sent_at": at or utcnow()},
                       action="sent")
-        signal = session.get(Signal, notice.signal_id) if notice.signal_id else None
-        if signal is not None and signal.status == Status.FIXED.value \
-                and can_transition(Status.FIXED, Status.LOOP_CLOSED):
-            apply_changes(session, signal, actor, {"status": Status.LOOP_CLOSED.value}, action="status")
+        # The customer was told about every signal they reported for this fix, not only the first one.
+        fix = session.get(Fix, notice.fix_id)
+        told = session.exec(select(Signal).where(Signal.failure_mode_id == fix.failure_mode_id,
+                                                 Signal.status == Status.FIXED.value,
+                                                 Signal.created_at <= fix.shipped_at).with_for_update()).all()
+        for signal in told:
+            if recipient_of(signal) == notice.recipient and can_transition(Status.FIXED, Status.LOOP_CLOSED):
+                apply_changes(session, signal, actor, {"status": Status.LOOP_CLOSED.value}, action="status")
         return notice

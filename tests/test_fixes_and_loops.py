@@ -149,3 +149,13 @@ def test_marking_sent_closes_the_signals_loop(journey_store, touchpoint_id, mode
 
 def test_check_template_accepts_escaped_braces():
     assert check_template("{{literal}} {title}") == "{{literal}} {title}"
+
+
+def test_marking_sent_closes_every_signal_that_customer_reported(journey_store, touchpoint_id, mode_id):
+    first = _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing", mode_id=mode_id)
+    second = _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing", mode_id=mode_id)
+    fix = _shipped(journey_store, mode_id)
+    notice = next(n for n in draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL) if n.recipient == "sam@acme.com")
+    mark_sent(journey_store, notice_id=notice.id, expected_version=notice.version, actor=COUNCIL)
+    with journey_store.read() as session:
+        assert {session.get(Signal, i).status for i in (first, second)} == {"loop_closed"}
