@@ -53,7 +53,8 @@ def minutes_step(ctx: PageContext, state: CouncilState, now: datetime, pulse_lin
         st.dataframe(pd.DataFrame([{"Decision": d.text, "Owner": d.owner, "Due": d.due} for d in current.decisions] +
                                   [{"Decision": f"Action: {a.text}", "Owner": a.owner, "Due": a.due_on} for a in actions],
                                   columns=["Decision", "Owner", "Due"]),
-                     hide_index=True, width="stretch", height=240,
+                     hide_index=True, width="stretch",
+                     height=min(38 + 35 * max(1, len(current.decisions) + len(actions)), 240),
                      column_config={"Decision": st.column_config.TextColumn(width=420),
                                     "Due": st.column_config.DateColumn(format="D MMM YYYY")})
     with right:

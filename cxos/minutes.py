@@ -68,7 +68,7 @@ def render_minutes(record: MinutesInput) -> str:
     lines += [f"- {count:,} {what}" for what, count in record.reviewed] or ["- Nothing was changed during the session."]
     lines += ["", "## Decisions"]
     lines += [f"{n}. {_cell(d.text)} — **owner:** {_cell(d.owner)}" + (f", **due** {d.due:%d %b %Y}" if d.due else "")
-              for n, d in enumerate(record.decisions, 1)] or ["No decisions recorded."]
+              for n, d in enumerate(record.decisions, 1)] or ["No decisions beyond the actions below."]
     lines += ["", "## Actions", ""]
     if record.actions:
         lines += ["| # | Action | Owner | Due | Status |", "|---|---|---|---|---|"]
