@@ -14,6 +14,7 @@ from cxos.loops import draft_notices
 from cxos.vocabulary import plural
 
 ENTITY = "fix"
+LOOPS_PAGE = "pages/11_Fixes_and_loops.py"
 
 
 def fixes_step(ctx: PageContext, now: datetime, tick: int) -> None:
@@ -65,6 +66,8 @@ def loop_step(ctx: PageContext, state: CouncilState, tick: int) -> None:
         st.markdown("#### Shipped earlier, customers still to tell")
         for view in owed:
             _shipped_fix(ctx, view)
+    if shipped or owed:
+        st.page_link(LOOPS_PAGE, label="Edit and send the notices on Fixes & loops", icon=":material/forward_to_inbox:")
 
 
 def _shipped_fix(ctx: PageContext, view: LoopView) -> None:
