@@ -72,7 +72,7 @@ def route_signal(session: Session, signal: Signal, *, rules: RuleSet, actor: Act
     if decision.team_id is None:
         return decision
     now = utcnow()
-    for event in _events(signal.id, signal.root_cause, decision, actor, now):
+    for event in routing_events(signal.id, signal.root_cause, decision, actor, now):
         session.add(Event(**event))
     signal.owner_team_id, signal.status = decision.team_id, Status.ROUTED.value
     signal.routed_by, signal.routed_at = decision.routed_by, now
@@ -90,7 +90,9 @@ def route_new_signal(session: Session, signal: Signal) -> Decision:
     return route_signal(session, signal, rules=rules)
 
 
-def _events(signal_id: int, old_root_cause: str | None, decision: Decision, actor: Actor, at) -> list[dict[str, Any]]:
+def routing_events(signal_id: int, old_root_cause: str | None, decision: Decision, actor: Actor,
+                   at) -> list[dict[str, Any]]:
+    """The events of one routing decision (owner, status, root cause): every routing path writes these."""
     base = {"at": at, "actor": actor.name, "entity": "signal", "entity_id": signal_id}
     events = [base | {"action": "owner", "field": "owner_team_id", "from_value": None,
                       "to_value": str(decision.team_id), "note": decision.note},
@@ -174,7 +176,7 @@ def _route_batch(session: Session, rows: Sequence[Any], rules: RuleSet, places, 
             report.by_model += 1
         updates.append({"b_id": row.id, "b_team": decision.team_id, "b_by": decision.routed_by, "b_at": now,
                         "b_root": decision.root_cause or row.root_cause, "b_actor": actor.name})
-        events.extend(_events(row.id, row.root_cause, decision, actor, now))
+        events.extend(routing_events(row.id, row.root_cause, decision, actor, now))
     if updates:
         session.connection().execute(_ROUTE_UPDATE, updates)
         session.execute(insert(Event).execution_options(render_nulls=True), events)

@@ -24,7 +24,7 @@ from cxos.importers.report import ImportReport
 from cxos.inputs import FIELD_LABELS, SignalCreate, parse
 from cxos.journey import touchpoint_options
 from cxos.models import Event, Signal, utcnow
-from cxos.routing import ROUTER, Decision, decide
+from cxos.routing import ROUTER, Decision, decide, routing_events
 from cxos.rule_engine import RuleSet, journey_places, load_rule_set, signal_view
 from cxos.store import Store
 from cxos.vocabulary import Status
@@ -231,20 +231,11 @@ def _reserve_ids(connection: Connection, count: int, *, sqlite: bool) -> list[in
 
 
 def _events(fresh: list[Prepared], ids: list[int], context: Context) -> Iterator[dict[str, Any]]:
-    """Per signal: 'created' by the importing person, then the routing events as cxos.routing records them."""
+    """Per signal: 'created' by the importing person, then the routing events cxos.routing writes."""
     now, note = context.now, f"imported from {context.label}" if context.label else "imported"
     for prepared, signal_id in zip(fresh, ids, strict=True):
         base = {"at": now, "entity": "signal", "entity_id": signal_id}
         yield base | {"actor": context.actor.name, "action": "created", "field": None, "from_value": None,
                       "to_value": prepared.row["title"], "note": f"{note}, row {prepared.number}"}
-        decision = prepared.decision
-        if decision.team_id is None:
-            continue
-        routed = base | {"actor": ROUTER.name, "note": decision.note}
-        yield routed | {"action": "owner", "field": "owner_team_id", "from_value": None,
-                        "to_value": str(decision.team_id)}
-        yield routed | {"action": "status", "field": "status", "from_value": Status.NEW.value,
-                        "to_value": Status.ROUTED.value, "note": None}
-        if decision.root_cause:
-            yield routed | {"action": "updated", "field": "root_cause", "from_value": None,
-                            "to_value": decision.root_cause}
+        if prepared.decision.team_id is not None:
+            yield from routing_events(signal_id, None, prepared.decision, ROUTER, now)
