@@ -17,9 +17,9 @@ from sqlmodel import Session, select
 
 from cxos import failure_modes, signals
 from cxos.audit import editing, record_event, touch
-from cxos.errors import CxosError, NotFound, ValidationFailed
+from cxos.errors import CxosError, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import Event, FailureMode, Signal
+from cxos.models import Event, Signal
 from cxos.queries import LIST_COLUMNS, triage_condition
 from cxos.store import Store
 from cxos.vocabulary import Status
@@ -81,13 +81,9 @@ def link_to_failure_mode(store: Store, *, signal_id: int, expected_version: int,
     """Link one signal the person saw at `expected_version` (failure_modes.link_signals takes no version)."""
     require(actor, "manage_failure_modes")
     with editing(store, Signal, signal_id, expected_version, actor) as (session, signal):
-        mode = session.get(FailureMode, failure_mode_id)
-        if mode is None:
-            raise NotFound(f"Failure mode #{failure_mode_id} does not exist.")
-        if mode.status == "merged":
-            raise ValidationFailed({"failure_mode": f"#{mode.id} was merged into #{mode.merged_into_id}; link there"})
+        mode = failure_modes.attachable_failure_mode(session, failure_mode_id)
         # The same linking rules as the failure-mode page, inside this version-checked transaction.
-        failure_modes._link(session, mode, [signal], actor)
+        failure_modes.link_in_session(session, mode, [signal], actor)
         return signal
 
 

@@ -40,7 +40,7 @@ def create_failure_mode(store: Store, *, name: str, signal_ids: Iterable[int], a
         session.flush()
         record_event(session, actor=actor, entity="failure_mode", entity_id=mode.id, action="created",
                      to_value=mode.name, note=f"status {status}")
-        _link(session, mode, _signals(session, signal_ids), actor)
+        link_in_session(session, mode, _signals(session, signal_ids), actor)
         return mode
 
 
@@ -62,8 +62,7 @@ def update_failure_mode(store: Store, *, failure_mode_id: int, expected_version:
     if unknown:
         raise ValidationFailed({field: "cannot be edited here" for field in sorted(unknown)})
     with editing(store, FailureMode, failure_mode_id, expected_version, actor) as (session, mode):
-        if mode.status == "merged":
-            raise ValidationFailed({"status": f"failure mode #{mode.id} was merged into #{mode.merged_into_id}"})
+        refuse_merged(mode)
         apply_changes(session, mode, actor, _checked(session, changes))
         return mode
 
@@ -82,7 +81,7 @@ def merge_failure_modes(store: Store, *, source_id: int, source_version: int, ta
             if mode.status == "merged":
                 raise ValidationFailed({"status": f"failure mode #{mode.id} was already merged"})
         moving = list(session.exec(select(Signal).where(Signal.failure_mode_id == source.id).with_for_update()))
-        _link(session, target, moving, actor)
+        link_in_session(session, target, moving, actor)
         apply_changes(session, source, actor, {"status": "merged", "merged_into_id": target.id}, action="merged")
         record_event(session, actor=actor, entity="failure_mode", entity_id=target.id, action="merged",
                      from_value=source.id, note=f"{len(moving)} signals moved from #{source.id} {source.name}")
@@ -97,8 +96,7 @@ def split_failure_mode(store: Store, *, failure_mode_id: int, expected_version: 
     if not chosen:
         raise ValidationFailed({"signals": "choose the signals to split out"})
     with editing(store, FailureMode, failure_mode_id, expected_version, actor) as (session, origin):
-        if origin.status == "merged":
-            raise ValidationFailed({"status": f"failure mode #{origin.id} was merged into #{origin.merged_into_id}"})
+        refuse_merged(origin)
         moving = _signals(session, chosen)
         strangers = [s.id for s in moving if s.failure_mode_id != origin.id]
         if strangers:
@@ -114,7 +112,7 @@ def split_failure_mode(store: Store, *, failure_mode_id: int, expected_version: 
                      to_value=new.name, note=f"split from #{origin.id} with {len(moving)} signals")
         record_event(session, actor=actor, entity="failure_mode", entity_id=origin.id, action="split",
                      to_value=new.id, note=f"{len(moving)} signals moved to #{new.id} {new.name}")
-        _link(session, new, moving, actor)
+        link_in_session(session, new, moving, actor)
         touch(origin, actor)
         session.add(origin)
         return new
@@ -124,12 +122,23 @@ def link_signals(store: Store, *, failure_mode_id: int, signal_ids: Iterable[int
     """Link signals to a failure mode; returns how many changed."""
     require(actor, "manage_failure_modes")
     with store.write() as session:
-        mode = session.get(FailureMode, failure_mode_id)
-        if mode is None:
-            raise NotFound(f"Failure mode #{failure_mode_id} does not exist.")
-        if mode.status == "merged":
-            raise ValidationFailed({"failure_mode": f"#{mode.id} was merged into #{mode.merged_into_id}; link there"})
-        return _link(session, mode, _signals(session, signal_ids), actor)
+        mode = attachable_failure_mode(session, failure_mode_id)
+        return link_in_session(session, mode, _signals(session, signal_ids), actor)
+
+
+def attachable_failure_mode(session: Session, failure_mode_id: int) -> FailureMode:
+    """The failure mode signals and fixes may attach to: it exists and was not merged into another."""
+    mode = session.get(FailureMode, failure_mode_id)
+    if mode is None:
+        raise NotFound(f"Failure mode #{failure_mode_id} does not exist.")
+    refuse_merged(mode)
+    return mode
+
+
+def refuse_merged(mode: FailureMode) -> None:
+    if mode.status == "merged":
+        raise ValidationFailed({"failure_mode_id": f"failure mode #{mode.id} was merged into "
+                                                   f"#{mode.merged_into_id}; use that one"})
 
 
 def unlink_signals(store: Store, *, signal_ids: Iterable[int], actor: Actor) -> int:
@@ -151,7 +160,7 @@ def unlink_signals(store: Store, *, signal_ids: Iterable[int], actor: Actor) -> 
     return changed
 
 
-def _link(session: Session, mode: FailureMode, signals: list[Signal], actor: Actor) -> int:
+def link_in_session(session: Session, mode: FailureMode, signals: list[Signal], actor: Actor) -> int:
     """Point each signal at `mode`. An owned, routed signal moves on to linked; any other state stays as it is
     (a signal in triage has no owner yet, and linked needs one: invariant 1)."""
     changed = 0

@@ -7,7 +7,8 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from cxos.audit import apply_changes, editing, record_event, touch
-from cxos.errors import NotFound, ValidationFailed
+from cxos.errors import ValidationFailed
+from cxos.failure_modes import attachable_failure_mode
 from cxos.identity import Actor, require
 from cxos.lifecycle import OWNER_REQUIRED, can_transition
 from cxos.models import FailureMode, Fix, LoopNotice, Signal, Team, utcnow
@@ -65,11 +66,7 @@ def plan_fix(store: Store, *, failure_mode_id: int, title: str, owner_team_id: i
     """A planned fix for a failure mode, with its event."""
     require(actor, "manage_fixes")
     with store.write() as session:
-        mode = session.get(FailureMode, failure_mode_id)
-        if mode is None:
-            raise NotFound(f"Failure mode #{failure_mode_id} does not exist.")
-        if mode.status == "merged":
-            raise ValidationFailed({"failure_mode_id": f"failure mode #{mode.id} was merged into #{mode.merged_into_id}"})
+        mode = attachable_failure_mode(session, failure_mode_id)
         fields = _checked(session, {"title": title, "owner_team_id": owner_team_id, "due_on": due_on})
         now = utcnow()
         fix = Fix(failure_mode_id=mode.id, **fields, status="planned", created_at=now, updated_at=now,
