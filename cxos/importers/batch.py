@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from cxos.errors import CxosError, ValidationFailed
@@ -21,6 +21,7 @@ from cxos.importers.mapping import (
 )
 from cxos.importers.reading import Record, Table, open_table
 from cxos.importers.report import ImportReport
+from cxos.importers.writing import insert_many
 from cxos.inputs import FIELD_LABELS, SignalCreate, parse
 from cxos.journey import touchpoint_options
 from cxos.models import Event, Signal, utcnow
@@ -29,7 +30,7 @@ from cxos.rule_engine import RuleSet, journey_places, load_rule_set, signal_view
 from cxos.store import Store
 from cxos.vocabulary import Status
 
-BATCH = 2_000  # rows per transaction: big enough to be fast, small enough that a failure costs little
+BATCH = 10_000  # rows per transaction: each commit rewrites the touched index pages, so fewer is faster (100k: -1.5 s); a refused batch still names its rows
 SLACK_NOISE = {"channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name", "bot_add",
                "bot_remove", "pinned_item", "unpinned_item", "channel_archive", "tombstone"}
 Progress = Callable[[float, int], None]
@@ -203,8 +204,8 @@ def _store_batch(store: Store, batch: list[Prepared], context: Context, report: 
             if fresh and not dry_run:
                 connection = session.connection()
                 ids = _reserve_ids(connection, len(fresh), sqlite=store.is_sqlite)
-                connection.execute(insert(_SIGNALS), [p.row | {"id": i} for p, i in zip(fresh, ids, strict=True)])
-                connection.execute(insert(_EVENTS), list(_events(fresh, ids, context)))
+                insert_many(connection, _SIGNALS, [p.row | {"id": i} for p, i in zip(fresh, ids, strict=True)])
+                insert_many(connection, _EVENTS, list(_events(fresh, ids, context)))
     except (SQLAlchemyError, CxosError) as error:
         first, last = batch[0].number, batch[-1].number
         why = str(error).splitlines()[0][:300]
