@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from cxos.importers.writing import insert_many
+from cxos.importers.writing import insert_many, roomy_sqlite_cache
 from cxos.models import Event, Signal
 
 SIGNALS, EVENTS = Signal.__table__, Event.__table__
@@ -68,3 +68,12 @@ def test_rows_without_a_column_core_would_default_are_refused(journey_store, tou
     del row["version"]
     with pytest.raises(ValueError, match="version"), journey_store.write() as session:
         insert_many(session.connection(), SIGNALS, [row])
+
+
+def test_the_larger_sqlite_cache_lasts_only_while_a_batch_is_written(sqlite_store):
+    with sqlite_store.write() as session:
+        connection = session.connection()
+        before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        with roomy_sqlite_cache(connection):
+            assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == -64 * 1024
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == before

@@ -21,7 +21,7 @@ from cxos.importers.mapping import (
 )
 from cxos.importers.reading import Record, Table, open_table
 from cxos.importers.report import ImportReport
-from cxos.importers.writing import insert_many
+from cxos.importers.writing import insert_many, roomy_sqlite_cache
 from cxos.inputs import FIELD_LABELS, SignalCreate, parse
 from cxos.journey import touchpoint_options
 from cxos.models import Event, Signal, utcnow
@@ -30,7 +30,9 @@ from cxos.rule_engine import RuleSet, journey_places, load_rule_set, signal_view
 from cxos.store import Store
 from cxos.vocabulary import Status
 
-BATCH = 10_000  # rows per transaction: each commit rewrites the touched index pages, so fewer is faster (100k: -1.5 s); a refused batch still names its rows
+# Rows per transaction. Each commit writes out every index page it touched, so fewer, larger batches are
+# faster (100k rows: 2,000 → 10,000 saves 1.5 s, for ~25 MiB more); a refused batch still names its rows.
+BATCH = 10_000
 SLACK_NOISE = {"channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name", "bot_add",
                "bot_remove", "pinned_item", "unpinned_item", "channel_archive", "tombstone"}
 Progress = Callable[[float, int], None]
@@ -204,8 +206,9 @@ def _store_batch(store: Store, batch: list[Prepared], context: Context, report: 
             if fresh and not dry_run:
                 connection = session.connection()
                 ids = _reserve_ids(connection, len(fresh), sqlite=store.is_sqlite)
-                insert_many(connection, _SIGNALS, [p.row | {"id": i} for p, i in zip(fresh, ids, strict=True)])
-                insert_many(connection, _EVENTS, list(_events(fresh, ids, context)))
+                with roomy_sqlite_cache(connection):
+                    insert_many(connection, _SIGNALS, [p.row | {"id": i} for p, i in zip(fresh, ids, strict=True)])
+                    insert_many(connection, _EVENTS, list(_events(fresh, ids, context)))
     except (SQLAlchemyError, CxosError) as error:
         first, last = batch[0].number, batch[-1].number
         why = str(error).splitlines()[0][:300]

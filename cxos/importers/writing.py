@@ -1,19 +1,41 @@
 """Batched INSERTs for the importer: the driver's executemany, with SQLAlchemy's own value conversions."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
 
+SQLITE_BATCH_CACHE_KIB = 64 * 1024
+
+
+@contextmanager
+def roomy_sqlite_cache(connection: Connection) -> Iterator[None]:
+    """On SQLite, a 64 MiB page cache while a batch is written, then the connection's own size again.
+
+    A batch's rows land all over the signal table's 14 indexes; with the default 2 MiB cache SQLite keeps
+    evicting and re-reading those pages (100k rows: 0.7 s of 10). Only memory changes, not what is stored.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BATCH_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={before}")
+
 
 def insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows that all give the same columns, as `connection.execute(insert(table), rows)` would.
 
-    Core's executemany spends most of its time building a parameter dict per row and running every value
-    through its type's processor (100k signals: ~4 s). Here each value still goes through the same
-    processor the dialect would use (UTCDateTime → UTC, then SQLite's "YYYY-MM-DD HH:MM:SS.ffffff" text),
-    but only for the columns that have one, and the rows go to the driver as plain tuples.
+    Core's executemany builds parameters row by row and runs every value through its type's processor.
+    Here each value still goes through the processor the dialect would use (UTCDateTime → UTC, then
+    SQLite's "YYYY-MM-DD HH:MM:SS.ffffff" text), but only for the columns that have one, once per distinct
+    value, and the rows go to the driver as plain tuples.
     """
     if not rows:
         return
@@ -26,19 +48,13 @@ def insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]
                   if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))]
     # A row missing a column fails here instead of storing NULL.
     values_of = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
-    values: list[tuple[Any, ...]] = []
-    # Most converted values repeat (the import's one timestamp, False): convert each distinct value once.
-    # Equal values convert equally: aware datetimes that are equal are the same instant, stored as UTC.
-    converted: list[dict[Any, Any]] = [{} for _ in converters]
-    for row in rows:
-        row_values = list(values_of(row))
-        for (position, processor), seen in zip(converters, converted, strict=True):
-            value = row_values[position]
-            try:
-                row_values[position] = seen[value]
-            except KeyError:
-                row_values[position] = seen[value] = processor(value)
-        values.append(tuple(row_values))
+    by_column = list(zip(*map(values_of, rows), strict=True))
+    for position, processor in converters:
+        # Most converted values repeat (the import's one timestamp, False): convert each distinct value once.
+        # Equal values convert equally: equal aware datetimes are the same instant, and are stored as UTC.
+        converted = {value: processor(value) for value in set(by_column[position])}
+        by_column[position] = tuple(map(converted.__getitem__, by_column[position]))
+    values = list(zip(*by_column, strict=True))
     quote = dialect.identifier_preparer
     target = f"{quote.format_table(table)} ({', '.join(quote.quote(c) for c in columns)})"
     if dialect.driver == "psycopg":
@@ -49,7 +65,7 @@ def insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]
 
 
 def _copy(connection: Connection, sql: str, values: list[tuple[Any, ...]]) -> None:
-    """PostgreSQL: COPY in the same transaction, several times faster than executemany (100k signals: 6 s → 1 s).
+    """PostgreSQL: COPY in the same transaction, faster than executemany (100k rows: 6.2 s → 3.6 s).
 
     psycopg's own adapters write each value as the INSERT would bind it; constraints and foreign keys are
     checked the same way, and a refusal is raised as SQLAlchemy's error so the batch is reported as before.
