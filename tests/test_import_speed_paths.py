@@ -1,12 +1,13 @@
 """The importer's fast INSERT path stores exactly what SQLAlchemy Core would, and refuses what the database refuses."""
 
+import gc
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from cxos.importers.writing import insert_many, roomy_sqlite_cache
+from cxos.importers.writing import cyclic_gc_paused, insert_many, roomy_sqlite_cache
 from cxos.models import Event, Signal
 
 SIGNALS, EVENTS = Signal.__table__, Event.__table__
@@ -77,3 +78,18 @@ def test_the_larger_sqlite_cache_lasts_only_while_a_batch_is_written(sqlite_stor
         with roomy_sqlite_cache(connection):
             assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == -64 * 1024
         assert connection.exec_driver_sql("PRAGMA cache_size").scalar_one() == before
+
+
+def test_the_cycle_collector_is_back_as_it_was_after_an_import_even_a_failed_one():
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), cyclic_gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("the import failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()  # someone else turned it off: it stays off
+    finally:
+        gc.enable()

@@ -21,7 +21,7 @@ from cxos.importers.mapping import (
 )
 from cxos.importers.reading import Record, Table, open_table
 from cxos.importers.report import ImportReport
-from cxos.importers.writing import insert_many, roomy_sqlite_cache
+from cxos.importers.writing import cyclic_gc_paused, insert_many, roomy_sqlite_cache
 from cxos.inputs import FIELD_LABELS, SignalCreate, parse
 from cxos.journey import touchpoint_options
 from cxos.models import Event, Signal, utcnow
@@ -67,6 +67,7 @@ def import_file(store: Store, *, data: bytes, filename: str, profile: Profile, a
                         batch_size=batch_size, progress=progress)
 
 
+@cyclic_gc_paused()
 def import_table(store: Store, *, table: Table, profile: Profile, actor: Actor, label: str = "", dry_run: bool = False,
                  batch_size: int = BATCH, progress: Progress | None = None) -> ImportReport:
     require(actor, "import_signals")

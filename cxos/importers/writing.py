@@ -1,5 +1,6 @@
-"""Batched INSERTs for the importer: the driver's executemany, with SQLAlchemy's own value conversions."""
+"""The importer's bulk loading: batched INSERTs through the driver with SQLAlchemy's own value conversions."""
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import itemgetter
@@ -9,6 +10,24 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
 
 SQLITE_BATCH_CACHE_KIB = 64 * 1024
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Python's cycle collector off while an import runs, then back as it was.
+
+    An import allocates millions of short-lived rows; each time the collector runs it walks every live
+    object, the batch in hand included (100k rows: 0.8 s of 10). Reference counting still frees all of them
+    at once: only garbage in reference cycles waits until the end. Nested or concurrent imports leave the
+    collector on at the end if it was on before the first began.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @contextmanager
