@@ -55,7 +55,7 @@ def notices_panel(ctx: PageContext, shipped: ShippedFix) -> None:
         st.info("No notices yet for this fix.")
         return
     st.dataframe(pd.DataFrame([{"To": n.recipient, "Account": n.account, "Signal": n.signal_id, "Status": n.status,
-                                "Sent by": n.sent_by, "Sent at": n.sent_at} for n in notices]),
+                                "Sent by": n.sent_by or "—", "Sent at": n.sent_at} for n in notices]),
                  hide_index=True, width="stretch")
     csv_col, md_col, mail_col = st.columns(3)
     csv_col.download_button("CSV", notices_csv(notices, fix), f"fix-{fix.id}-notices.csv", "text/csv",
