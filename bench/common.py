@@ -11,8 +11,10 @@ import os
 import platform
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -214,3 +216,44 @@ def temp_postgres_database(admin_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# ---------------------------------------------------------------- AppTest timing in a fresh process
+# st.cache_data / st.cache_resource are process-wide, so a cold run needs a process of its own: the page
+# benchmarks run their AppTest in a worker (`python -m bench.<module> --worker SPEC`) that writes its
+# figures to spec["result"].
+
+
+def timed_apptest_run(at: Any, *, clear_cache: bool = False) -> float:
+    """Seconds for one `at.run()`; with clear_cache, what the next viewer pays after any write."""
+    import streamlit as st
+
+    if clear_cache:
+        st.cache_data.clear()
+    began = time.perf_counter()
+    at.run()
+    seconds = time.perf_counter() - began
+    if at.exception:
+        raise RuntimeError(f"the page raised: {[e.message for e in at.exception]}")
+    return seconds
+
+
+def run_worker(module: str, spec: dict[str, Any], database_path: str | None) -> dict[str, Any]:
+    """Run `module`'s worker on `spec` in a fresh process against the database, and return its figures."""
+    env = dict(os.environ)
+    if database_path:
+        env["CXOS_DATABASE_URL"] = f"sqlite:///{database_path}"
+    with tempfile.TemporaryDirectory(prefix="cxos_bench_") as directory:
+        result_file = Path(directory) / "result.json"
+        done = subprocess.run([PYTHON, "-m", module, "--worker", json.dumps({**spec, "result": str(result_file)})],
+                              cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0 or not result_file.exists():
+            raise SystemExit(f"{module} worker failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
+        return json.loads(result_file.read_text(encoding="utf-8"))
+
+
+def worker_main(spec_json: str, worker: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
+    """The --worker side of run_worker: compute the figures and write them where the parent reads them."""
+    spec = json.loads(spec_json)
+    Path(spec["result"]).write_text(json.dumps(worker(spec)), encoding="utf-8")
+    return 0

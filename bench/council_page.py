@@ -14,12 +14,8 @@ kept under bench/out/). Each measurement runs in a fresh process so st.cache_dat
 """
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +37,6 @@ RUN_TIMEOUT_S = 900
 
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
     """One page (or the empty script) in a fresh process: cold, warm and uncached run times."""
-    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(spec["script"], default_timeout=RUN_TIMEOUT_S)
@@ -50,35 +45,14 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         at.switch_page(PAGE)
         at.query_params["step"] = str(spec["step"])
 
-    def timed(clear: bool = False) -> float:
-        if clear:
-            st.cache_data.clear()
-        began = time.perf_counter()
-        at.run()
-        seconds = time.perf_counter() - began
-        if at.exception:
-            raise RuntimeError(f"the page raised: {[e.message for e in at.exception]}")
-        return seconds
-
-    cold = timed()
-    warm = [timed() for _ in range(spec["runs"])]
+    cold = common.timed_apptest_run(at)
+    warm = [common.timed_apptest_run(at) for _ in range(spec["runs"])]
     out = {"cold_s": cold, "warm_s": common.median(warm), "warm_runs_s": warm}
     if spec.get("step"):
-        uncached = [timed(clear=True) for _ in range(spec["runs"])]
+        uncached = [common.timed_apptest_run(at, clear_cache=True) for _ in range(spec["runs"])]
         out |= {"uncached_s": common.median(uncached), "uncached_runs_s": uncached,
                 "header": next((m.value for m in at.markdown if m.value.startswith("### Step")), None)}
     return out
-
-
-def run_worker(spec: dict[str, Any], database_path: str | None) -> dict[str, Any]:
-    env = dict(os.environ)
-    if database_path:
-        env["CXOS_DATABASE_URL"] = f"sqlite:///{database_path}"
-    done = subprocess.run([common.PYTHON, "-m", "bench.council_page", "--worker", json.dumps(spec)],
-                          cwd=common.REPO_ROOT, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"AppTest worker failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def run(*, sizes: tuple[int, ...], seed: int, runs: int) -> dict[str, Any]:
@@ -89,11 +63,11 @@ def run(*, sizes: tuple[int, ...], seed: int, runs: int) -> dict[str, Any]:
         for size in sizes:
             database = demo_database(size, seed)
             common.log(f"council: {size:,} signals — empty page…")
-            empty = run_worker({"script": str(empty_script), "runs": runs}, None)
+            empty = common.run_worker("bench.council_page", {"script": str(empty_script), "runs": runs}, None)
             steps = {}
             for step, name in STEPS.items():
                 common.log(f"council: {size:,} signals — step {step} ({name})…")
-                steps[name] = run_worker({"script": str(common.REPO_ROOT / "app.py"), "step": step, "runs": runs},
+                steps[name] = common.run_worker("bench.council_page", {"script": str(common.REPO_ROOT / "app.py"), "step": step, "runs": runs},
                                          database["path"])
             result["sizes"].append({"size": size, "database": database, "empty": empty, "steps": steps})
     return result
@@ -124,8 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(json.loads(args.worker))))
-        return 0
+        return common.worker_main(args.worker, worker)
     sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
     result = run(sizes=sizes, seed=args.seed, runs=args.runs)
     result["machine"] = common.machine_info()

@@ -161,20 +161,6 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def run_worker(spec: dict[str, Any], database_path: str | None) -> dict[str, Any]:
-    env = dict(os.environ)
-    if database_path:
-        env["CXOS_DATABASE_URL"] = f"sqlite:///{database_path}"
-    with tempfile.TemporaryDirectory(prefix="cxos_bench_") as directory:
-        result_file = Path(directory) / "result.json"
-        spec = {**spec, "result": str(result_file)}
-        done = subprocess.run([common.PYTHON, "-m", "bench.friction_log_page", "--worker", json.dumps(spec)],
-                              cwd=common.REPO_ROOT, env=env, capture_output=True, text=True)
-        if done.returncode != 0 or not result_file.exists():
-            raise SystemExit(f"AppTest worker failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
-        return json.loads(result_file.read_text(encoding="utf-8"))
-
-
 # ---------------------------------------------------------------- raw SQL, in this process
 
 
@@ -218,9 +204,9 @@ def run(*, sizes: tuple[int, ...] = DEFAULT_SIZES, seed: int = DEFAULT_SEED, run
         for size in sizes:
             database = demo_database(size, seed, rebuild=rebuild)
             common.log(f"friction log: {size:,} signals — empty page…")
-            empty = run_worker({"script": str(empty_script), "page": None, "views": [], "runs": runs}, None)
+            empty = common.run_worker("bench.friction_log_page", {"script": str(empty_script), "page": None, "views": [], "runs": runs}, None)
             common.log(f"friction log: {size:,} signals — friction log page (cold, warm, uncached, filters)…")
-            page = run_worker({"script": str(common.REPO_ROOT / "app.py"), "page": PAGE, "views": VIEWS, "runs": runs},
+            page = common.run_worker("bench.friction_log_page", {"script": str(common.REPO_ROOT / "app.py"), "page": PAGE, "views": VIEWS, "runs": runs},
                               database["path"])
             common.log(f"friction log: {size:,} signals — raw SQL…")
             sql = raw_sql(database["path"], VIEWS, runs)
@@ -328,9 +314,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.worker:
-        spec = json.loads(args.worker)
-        Path(spec["result"]).write_text(json.dumps(worker(spec)), encoding="utf-8")
-        return 0
+        return common.worker_main(args.worker, worker)
     sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
     result = run(sizes=sizes, seed=args.seed, runs=args.runs, rebuild=args.rebuild)
     result["machine"] = common.machine_info()

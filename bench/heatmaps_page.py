@@ -13,11 +13,7 @@ median of 5; payload = the serialised chart element (spec + data) the page sends
 """
 
 import argparse
-import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -38,7 +34,6 @@ TARGET_RATIO, PAYLOAD_LIMIT = 3.0, 1_000_000
 
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
     """One view in a fresh process, so the first run is cold."""
-    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(common.REPO_ROOT / "app.py"), default_timeout=900)
@@ -46,32 +41,12 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     at.switch_page("pages/4_Heatmaps.py")
     at.query_params.update({"view": spec["view"], "days": str(DAYS), "weight": "count"})
 
-    def timed(clear: bool = False) -> float:
-        if clear:
-            st.cache_data.clear()
-        began = time.perf_counter()
-        at.run()
-        if at.exception:
-            raise RuntimeError([e.message for e in at.exception])
-        return time.perf_counter() - began
-
-    cold = timed()
-    warm = common.median([timed() for _ in range(RUNS)])
-    uncached = common.median([timed(clear=True) for _ in range(RUNS)])
+    cold = common.timed_apptest_run(at)
+    warm = common.median([common.timed_apptest_run(at) for _ in range(RUNS)])
+    uncached = common.median([common.timed_apptest_run(at, clear_cache=True) for _ in range(RUNS)])
     charts = at.get("vega_lite_chart")
     payload = sum(len(chart.proto.SerializeToString()) for chart in charts)
     return {"cold": cold, "warm": warm, "uncached": uncached, "payload_bytes": payload, "charts": len(charts)}
-
-
-def run_worker(view: str, database_path: str) -> dict[str, Any]:
-    env = {**os.environ, "CXOS_DATABASE_URL": f"sqlite:///{database_path}"}
-    with tempfile.TemporaryDirectory(prefix="cxos_bench_") as directory:
-        out = Path(directory) / "result.json"
-        done = subprocess.run([common.PYTHON, "-m", "bench.heatmaps_page", "--worker", json.dumps(
-            {"view": view, "result": str(out)})], cwd=common.REPO_ROOT, env=env, capture_output=True, text=True)
-        if done.returncode != 0 or not out.exists():
-            raise SystemExit(f"heatmap worker failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
-        return json.loads(out.read_text(encoding="utf-8"))
 
 
 def raw_sql(database_path: str, view: str) -> float:
@@ -98,7 +73,7 @@ def run(sizes: tuple[int, ...]) -> dict[str, Any]:
         database = demo_database(size, DEFAULT_SEED)
         for view in VIEWS:
             common.log(f"heatmaps: {size:,} signals, {view}…")
-            page = run_worker(view, database["path"])
+            page = common.run_worker("bench.heatmaps_page", {"view": view}, database["path"])
             result["rows"].append({"size": size, "view": view, **page, "sql_s": raw_sql(database["path"], view)})
     by = {(r["size"], r["view"]): r for r in result["rows"]}
     smallest, largest = min(sizes), max(sizes)
@@ -133,9 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        spec = json.loads(args.worker)
-        Path(spec["result"]).write_text(json.dumps(worker(spec)), encoding="utf-8")
-        return 0
+        return common.worker_main(args.worker, worker)
     result = run(tuple(int(s) for s in args.sizes.split(",")))
     common.emit(result, as_json=args.json, render=render)
     return 0

@@ -11,12 +11,8 @@ The KPI page shows the default view: the last 90 days, all teams.
 """
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +29,6 @@ DEFAULT_SIZES, DEFAULT_SEED, DEFAULT_RUNS = (100_000,), 11, 5
 
 
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
-    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(spec["script"], default_timeout=900)
@@ -41,33 +36,11 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         at.session_state["cxos_display_name"] = "Bench"
         at.switch_page(spec["page"])
 
-    def timed(clear: bool = False) -> float:
-        if clear:
-            st.cache_data.clear()
-        began = time.perf_counter()
-        at.run()
-        if at.exception:
-            raise RuntimeError([e.message for e in at.exception])
-        return time.perf_counter() - began
-
-    cold = timed()
-    warm = [timed() for _ in range(spec["runs"])]
-    uncached = [timed(clear=True) for _ in range(spec["runs"])]
+    cold = common.timed_apptest_run(at)
+    warm = [common.timed_apptest_run(at) for _ in range(spec["runs"])]
+    uncached = [common.timed_apptest_run(at, clear_cache=True) for _ in range(spec["runs"])]
     return {"cold": cold, "warm": common.median(warm), "uncached": common.median(uncached), "warm_runs": warm,
             "uncached_runs": uncached}
-
-
-def run_worker(spec: dict[str, Any], database_path: str | None) -> dict[str, Any]:
-    env = dict(os.environ)
-    if database_path:
-        env["CXOS_DATABASE_URL"] = f"sqlite:///{database_path}"
-    with tempfile.TemporaryDirectory(prefix="cxos_bench_") as directory:
-        out = Path(directory) / "result.json"
-        done = subprocess.run([common.PYTHON, "-m", "bench.kpi_page", "--worker", json.dumps({**spec, "result": str(out)})],
-                              cwd=common.REPO_ROOT, env=env, capture_output=True, text=True)
-        if done.returncode != 0 or not out.exists():
-            raise SystemExit(f"KPI page worker failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
-        return json.loads(out.read_text(encoding="utf-8"))
 
 
 def run(sizes: tuple[int, ...], seed: int, runs: int) -> dict[str, Any]:
@@ -78,9 +51,9 @@ def run(sizes: tuple[int, ...], seed: int, runs: int) -> dict[str, Any]:
         for size in sizes:
             database = demo_database(size, seed)
             common.log(f"kpi page: {size:,} signals — empty page…")
-            empty = run_worker({"script": str(empty_script), "page": None, "runs": runs}, None)
+            empty = common.run_worker("bench.kpi_page", {"script": str(empty_script), "page": None, "runs": runs}, None)
             common.log(f"kpi page: {size:,} signals — KPI page…")
-            page = run_worker({"script": str(common.REPO_ROOT / "app.py"), "page": PAGE, "runs": runs}, database["path"])
+            page = common.run_worker("bench.kpi_page", {"script": str(common.REPO_ROOT / "app.py"), "page": PAGE, "runs": runs}, database["path"])
             result["rows"].append({"size": size, "seed": seed, "empty": empty, "page": page,
                                    "ratios": {kind: common.ratio(page[kind], empty[kind])
                                               for kind in ("cold", "warm", "uncached")}})
@@ -107,9 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        spec = json.loads(args.worker)
-        Path(spec["result"]).write_text(json.dumps(worker(spec)), encoding="utf-8")
-        return 0
+        return common.worker_main(args.worker, worker)
     result = run(tuple(int(s) for s in args.sizes.split(",")), args.seed, args.runs)
     common.emit(result, as_json=args.json, render=render)
     return 0
