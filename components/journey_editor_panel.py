@@ -120,10 +120,12 @@ def _touchpoint_editor(ctx: PageContext, journey: Journey, stages: dict[int, Any
 
 def _yaml_panel(ctx: PageContext) -> None:
     st.markdown("#### Import and export")
-    with ctx.store.read() as session:
-        text = export_journey_yaml(session)
-    st.download_button("Download the journey as YAML", text, file_name="journey.yaml", mime="application/x-yaml",
-                       icon=":material/download:")
+    def journey_yaml() -> str:  # built on click, not on every rerun of the editor
+        with ctx.store.read() as session:
+            return export_journey_yaml(session)
+
+    st.download_button("Download the journey as YAML", journey_yaml, file_name="journey.yaml",
+                       mime="application/x-yaml", icon=":material/download:")
     upload = st.file_uploader("Import a journey file (merged: new stages and touchpoints are added, known ones "
                               "updated, none removed)", type=["yaml", "yml"])
     if upload is not None and st.button("Import", type="primary"):
