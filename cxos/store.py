@@ -28,6 +28,10 @@ class Store:
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> "Store":
         url = config.normalise_url(url or config.database_url())
+        if url.startswith(("gsheets", "https://docs.google.com/spreadsheets")):
+            from cxos.sheets.store import open_sheets_store  # gspread is loaded only when a sheet is used
+
+            return open_sheets_store(url)
         if migrate:
             upgrade_to_head(url)
         return cls(url)

@@ -1,0 +1,482 @@
+"""The Google Sheets store: the same Store contract, kept as a SQLite working copy mirrored to the spreadsheet.
+
+Why a working copy: every service in CX OS works on SQLAlchemy sessions (queries, GROUP BYs, the one write
+path), so the sheet is mirrored into SQLite and each write is pushed to the sheet before it is acknowledged:
+
+- Reads are served from the working copy, which is refreshed from the sheet (one batchGet for all tables)
+  when it is older than the TTL. When Sheets cannot be reached, reads go on from the copy and `status`
+  says since when.
+- A write runs in one SQLite transaction; triggers note every row it touched. Before it commits, one
+  batchGet re-reads the rows it changes (and the new rows others appended), and a row that changed in the
+  sheet since it was read refuses the write (StaleWrite), as a version check does on SQL. Then one
+  values.batchUpdate rewrites changed rows and one values.append (INSERT_ROWS, RAW) per table adds new
+  ones, so appends never overwrite each other and nothing a user typed becomes a formula.
+- When Sheets answers 429 (quota) or not at all through the retries, the write is kept in the working copy
+  and its rows stay in the outbox (`_sheet_dirty`); `status.queued` says so, and the outbox is sent first on
+  the next read or write after the back-off. While anything is queued the copy is not refreshed, so a
+  queued change is never overwritten by an older sheet.
+"""
+
+import json
+import os
+import re
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import Connection, select, text
+from sqlmodel import Session
+
+from cxos import config
+from cxos.db import upgrade_to_head
+from cxos.errors import CxosError, StaleWrite
+from cxos.sheets import layout
+from cxos.sheets.a1 import a1, quote_title
+from cxos.sheets.api import (
+    FOREGROUND,
+    RetryPolicy,
+    SheetsApi,
+    SheetsRefused,
+    SheetsUnavailable,
+    connect,
+    load_service_account,
+)
+from cxos.store import Store
+
+SCHEMES = ("gsheets://", "gsheets+fake://")
+DEFAULT_TTL_S = 15.0
+APPEND_CHUNK = 2_000  # rows per values.append: well under Google's 10 MB request limit for our rows
+LOOKUP_CHUNK = 500
+BACKOFF_S = (5.0, 15.0, 30.0, 60.0)  # between attempts to reach a sheet that did not answer
+_DOC_URL = re.compile(r"docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")
+
+_BOOKKEEPING = """
+CREATE TABLE IF NOT EXISTS _sheet_dirty (tbl TEXT NOT NULL, row_id INTEGER NOT NULL, PRIMARY KEY (tbl, row_id));
+CREATE TABLE IF NOT EXISTS _sheet_rows (tbl TEXT NOT NULL, row_id INTEGER NOT NULL, row_number INTEGER NOT NULL,
+                                        fingerprint TEXT NOT NULL, PRIMARY KEY (tbl, row_id));
+CREATE TABLE IF NOT EXISTS _sheet_conflicts (at TEXT NOT NULL, tbl TEXT NOT NULL, row_id INTEGER NOT NULL,
+                                             reason TEXT NOT NULL, ours TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS _sheet_state (pulling INTEGER NOT NULL);
+INSERT INTO _sheet_state SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM _sheet_state);
+"""
+_TRIGGER = """
+CREATE TRIGGER IF NOT EXISTS "_sheet_{op}_{table}" AFTER {op} ON "{table}"
+WHEN (SELECT pulling FROM _sheet_state) = 0
+BEGIN INSERT OR IGNORE INTO _sheet_dirty (tbl, row_id) VALUES ('{table}', {row}.id); END
+"""
+
+
+def is_sheets_url(url: str) -> bool:
+    return url.startswith(SCHEMES) or bool(_DOC_URL.search(url))
+
+
+@dataclass
+class SheetStatus:
+    """What the app tells people about the sheet: reachable or not, what is queued, what could not be read."""
+
+    reachable: bool = True
+    last_read_at: datetime | None = None
+    problem: str = ""  # the last failure, in words
+    queued: int = 0  # rows written here and not yet in the sheet
+    unreadable: list[str] = field(default_factory=list)  # sheet rows skipped on the last read, with why
+    conflicts: int = 0
+
+
+class SheetsStore(Store):
+    def __init__(self, url: str, api: SheetsApi, cache_path: Path, *, ttl_s: float = DEFAULT_TTL_S,
+                 clock: Callable[[], float] = time.monotonic):
+        working_url = f"sqlite:///{cache_path}"
+        upgrade_to_head(working_url)
+        super().__init__(working_url)
+        self.url, self.working_url, self.api, self.ttl_s, self._clock = url, working_url, api, ttl_s, clock
+        self._write_lock = threading.RLock()
+        self.status = SheetStatus()
+        self._columns: dict[str, list[str]] = {}  # each worksheet's header, as the sheet has it
+        self._last_pull: float | None = None
+        self._next_attempt = 0.0
+        self._failures = 0
+        self._pulled_digest = ""
+        self._install_change_log()
+        self._count_queued()
+        try:
+            self._prepare_worksheets()
+            self._pull()
+        except (SheetsUnavailable, SheetsRefused) as error:
+            self._went_offline(error)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return True  # SQL runs on the working copy
+
+    @property
+    def backend(self) -> str:
+        return "Google Sheets"
+
+    # --- the Store contract ---------------------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        if self._write_lock.acquire(blocking=False):  # a write in progress is not waited for: the copy is readable
+            try:
+                self.refresh()
+            finally:
+                self._write_lock.release()
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._write_lock:
+            self.refresh()
+            with Session(self._write_engine, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.flush()
+                    # Behind a queue, or while Sheets is being given a rest, a change waits its turn.
+                    if self.status.queued == 0 and self._clock() >= self._next_attempt:
+                        self._push_now(session)
+                    session.commit()
+                except StaleWrite:
+                    session.rollback()
+                    self._last_pull = None  # show the sheet's version before anyone tries again
+                    raise
+                except BaseException:
+                    session.rollback()
+                    raise
+            self._count_queued()
+
+    # --- keeping the copy and the sheet in step -------------------------------------------------------
+    def refresh(self, *, force: bool = False) -> SheetStatus:
+        """Send what is queued if its back-off is over, then re-read the sheet if the copy is older than the TTL."""
+        with self._write_lock:
+            now = self._clock()
+            if now < self._next_attempt and not force:
+                return self.status
+            try:
+                if self.status.queued:
+                    self._send_queue()
+                if not self.status.queued and (force or self._last_pull is None
+                                               or now - self._last_pull >= self.ttl_s):
+                    self._pull()
+            except (SheetsUnavailable, SheetsRefused) as error:
+                self._went_offline(error)
+            return self.status
+
+    def _push_now(self, session: Session) -> None:
+        try:
+            self._push(session.connection(), live=True)
+        except SheetsUnavailable as error:
+            self._went_offline(error)  # kept here and queued: the caller's change is stored, not lost
+
+    def _send_queue(self) -> None:
+        with self._write_engine.begin() as connection:
+            self._push(connection, live=False)
+        self._count_queued()
+
+    def _went_offline(self, error: CxosError) -> None:
+        self._failures += 1
+        self._next_attempt = self._clock() + BACKOFF_S[min(self._failures, len(BACKOFF_S)) - 1]
+        self.status.reachable = False
+        self.status.problem = str(error)
+        self._count_queued()
+
+    def _back_online(self) -> None:
+        self._failures, self._next_attempt = 0, 0.0
+        self.status.reachable, self.status.problem = True, ""
+
+    def _count_queued(self) -> None:
+        with self.engine.connect() as connection:
+            self.status.queued = connection.exec_driver_sql("SELECT count(*) FROM _sheet_dirty").scalar_one()
+            self.status.conflicts = connection.exec_driver_sql("SELECT count(*) FROM _sheet_conflicts").scalar_one()
+
+    # --- set-up ---------------------------------------------------------------------------------------
+    def _install_change_log(self) -> None:
+        with self._write_engine.begin() as connection:
+            for statement in _BOOKKEEPING.split(";"):
+                if statement.strip():
+                    connection.exec_driver_sql(statement)
+            for table in layout.tables():
+                for op, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+                    connection.exec_driver_sql(_TRIGGER.format(op=op, table=table.name, row=row))
+
+    def _prepare_worksheets(self) -> None:
+        """A worksheet per table with its header row; a header missing newer columns gets them at its end."""
+        existing = set(self.api.worksheet_titles())
+        missing = [table for table in layout.tables() if table.name not in existing]
+        if missing:
+            self.api.add_worksheets([table.name for table in missing],
+                                    columns=max(len(table.columns) for table in missing))
+        headers = self.api.read([f"{quote_title(table.name)}!1:1" for table in layout.tables()])
+        fixes = []
+        for table, rows in zip(layout.tables(), headers, strict=True):
+            have = [str(cell) for cell in (rows[0] if rows else [])]
+            if have and have[0] != layout.KEY:
+                raise SheetsRefused(f"The '{table.name}' worksheet must keep its id column first (column A); "
+                                    f"it starts with {have[0]!r}.")
+            wanted = have + [name for name in layout.header(table) if name not in have]
+            if wanted != have:
+                fixes.append((a1(table.name, 1, len(wanted), 1), [wanted]))
+            self._columns[table.name] = wanted
+        if fixes:
+            self.api.update(fixes)
+
+    # --- sheet → copy ---------------------------------------------------------------------------------
+    def _pull(self) -> None:
+        tables = layout.tables()
+        sheets = self.api.read([quote_title(table.name) for table in tables])
+        self._back_online()
+        self._last_pull = self._clock()
+        self.status.last_read_at = datetime.now(UTC)
+        digest = json.dumps(sheets, sort_keys=True, default=str)
+        if digest == self._pulled_digest:
+            return  # nothing changed in the sheet since the last read
+        records, places, unreadable = {}, [], []
+        for table, rows in zip(tables, sheets, strict=True):
+            columns = [str(cell) for cell in rows[0]] if rows else layout.header(table)
+            self._columns[table.name] = columns
+            records[table.name] = []
+            seen: dict[int, int] = {}
+            for number, cells in enumerate(rows[1:], start=2):
+                if layout.is_blank(cells) or layout.is_tombstone(cells):
+                    continue
+                try:
+                    record = layout.decode(table, columns, cells)
+                except layout.UnreadableRow as why:
+                    unreadable.append(f"{table.name} row {number}: {why}")
+                    continue
+                if record["id"] in seen:
+                    unreadable.append(f"{table.name} row {number}: id {record['id']} is already on row "
+                                      f"{seen[record['id']]}")
+                    continue
+                seen[record["id"]] = number
+                records[table.name].append(record)
+                places.append({"tbl": table.name, "row_id": record["id"], "row_number": number,
+                               "fingerprint": layout.fingerprint(layout.known_cells(table, columns, cells))})
+        with self._write_engine.begin() as connection:
+            connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            connection.exec_driver_sql("UPDATE _sheet_state SET pulling = 1")
+            for table in reversed(tables):
+                connection.execute(table.delete())
+            for table in tables:
+                if records[table.name]:
+                    connection.execute(table.insert(), _complete(table, records[table.name]))
+            connection.exec_driver_sql("DELETE FROM _sheet_rows")
+            if places:
+                connection.execute(text("INSERT INTO _sheet_rows VALUES (:tbl, :row_id, :row_number, :fingerprint)"),
+                                   places)
+            connection.exec_driver_sql("UPDATE _sheet_state SET pulling = 0")
+        self._pulled_digest = digest
+        self.status.unreadable = unreadable
+
+    # --- copy → sheet ---------------------------------------------------------------------------------
+    def _push(self, connection: Connection, *, live: bool) -> None:
+        """Send every noted row: check the sheet still holds what we read, then one update and one append
+        per table. `live`: a person is waiting, so a conflict refuses their write; otherwise (the queue)
+        the conflicting change is set aside in _sheet_conflicts, where nothing is lost."""
+        dirty = connection.exec_driver_sql("SELECT tbl, row_id FROM _sheet_dirty ORDER BY tbl, row_id").all()
+        if not dirty:
+            return
+        plan = _Plan(self, connection, dirty)
+        plan.check_against_sheet(live=live)
+        if plan.updates:
+            self.api.update([(a1(t, n, len(cells), n), [cells]) for t, _, n, cells in plan.updates])
+            for table_name, row_id, number, cells in plan.updates:
+                _placed(connection, table_name, row_id, number, self.known_cells(table_name, cells))
+        for table_name, rows in plan.appends.items():
+            for start in range(0, len(rows), APPEND_CHUNK):
+                chunk = rows[start:start + APPEND_CHUNK]
+                first = self.api.append(table_name, [cells for _, cells in chunk])
+                for offset, (row_id, cells) in enumerate(chunk):
+                    _placed(connection, table_name, row_id, first + offset, self.known_cells(table_name, cells))
+        for table_name, row_id in plan.nothing_to_send:
+            _done(connection, table_name, row_id)
+        self._back_online()
+
+    def columns(self, table_name: str) -> list[str]:
+        return self._columns.get(table_name) or layout.header(layout_table(table_name))
+
+    def known_cells(self, table_name: str, cells: list[Any]) -> list[Any]:
+        return layout.known_cells(layout_table(table_name), self.columns(table_name), cells)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class _Plan:
+    """What one push sends: rewritten rows (with where they are) and new rows per table."""
+
+    def __init__(self, store: SheetsStore, connection: Connection, dirty: list):
+        self.store, self.connection = store, connection
+        self.updates: list[tuple[str, int, int, list[Any]]] = []
+        self.appends: dict[str, list[tuple[int, list[Any]]]] = defaultdict(list)
+        self.nothing_to_send: list[tuple[str, int]] = []
+        self._known: dict[tuple[str, int], tuple[int, str]] = {}
+        wanted: dict[str, list[int]] = defaultdict(list)
+        for table_name, row_id in dirty:
+            wanted[table_name].append(row_id)
+        for table_name, ids in wanted.items():
+            table = layout_table(table_name)
+            columns = store.columns(table_name)
+            current = _rows_by_id(connection, table, ids)
+            known = _known_rows(connection, table_name, ids)
+            self._known.update({(table_name, k): v for k, v in known.items()})
+            for row_id in ids:
+                record, place = current.get(row_id), known.get(row_id)
+                if record is not None:
+                    cells = layout.encode(table, record, columns)
+                    if place:
+                        self.updates.append((table_name, row_id, place[0], cells))
+                    else:
+                        self.appends[table_name].append((row_id, cells))
+                elif place:
+                    self.updates.append((table_name, row_id, place[0], layout.tombstone(row_id, len(columns))))
+                else:
+                    self.nothing_to_send.append((table_name, row_id))  # added and removed before it was sent
+
+    def check_against_sheet(self, *, live: bool) -> None:
+        """One batchGet: the rows we rewrite, and what others appended since we last looked."""
+        tails = {name: _last_row(self.connection, name) for name in self.appends}
+        ranges = [a1(t, n, max(len(cells), 1), n) for t, _, n, cells in self.updates]
+        ranges += [a1(name, last + 1, 1) for name, last in tails.items()]
+        if not ranges:
+            return
+        found = self.store.api.read(ranges)
+        kept = []
+        for (table_name, row_id, number, cells), sheet_rows in zip(self.updates, found, strict=False):
+            now_there = sheet_rows[0] if sheet_rows else []
+            if layout.fingerprint(self.store.known_cells(table_name, now_there)) != self._known[(table_name, row_id)][1]:
+                self._conflict(live, table_name, row_id, cells, _changed_in_sheet(table_name, row_id, number,
+                                                                                   self.store, now_there))
+            else:
+                kept.append((table_name, row_id, number, cells))
+        self.updates = kept
+        for (table_name, last), tail in zip(tails.items(), found[len(ranges) - len(tails):], strict=True):
+            ours = {row_id: cells for row_id, cells in self.appends[table_name]}
+            for offset, cells in enumerate(tail):
+                row_id = _as_id(cells[0] if cells else "")
+                if row_id in ours:
+                    self._conflict(live, table_name, row_id, ours.pop(row_id),
+                                   f"{_name(table_name)} #{row_id} was also added to the sheet by someone else "
+                                   f"(row {last + 1 + offset}) at the same moment")
+            self.appends[table_name] = [(row_id, cells) for row_id, cells in self.appends[table_name]
+                                        if row_id in ours]
+
+    def _conflict(self, live: bool, table_name: str, row_id: int, cells: list[Any], why: str) -> None:
+        if live:
+            raise StaleWrite(f"{why}. Nothing was saved: the app now shows the sheet's version; try again.")
+        self.connection.execute(text("INSERT INTO _sheet_conflicts VALUES (:at, :tbl, :row_id, :reason, :ours)"),
+                                {"at": datetime.now(UTC).isoformat(), "tbl": table_name, "row_id": row_id,
+                                 "reason": why, "ours": json.dumps(cells, default=str)})
+        _done(self.connection, table_name, row_id)
+
+
+def _changed_in_sheet(table_name: str, row_id: int, number: int, store: SheetsStore, cells: list[Any]) -> str:
+    columns = store.columns(table_name)
+    who = dict(zip(columns, cells, strict=False))
+    by = f" by {who['updated_by']}" if who.get("updated_by") else ""
+    if cells and str(cells[0]) != str(row_id):
+        return f"Row {number} of the '{table_name}' sheet no longer holds {_name(table_name)} #{row_id} " \
+               "(rows were moved or removed in the sheet)"
+    return f"{_name(table_name).capitalize()} #{row_id} was changed in the sheet{by} (row {number} of " \
+           f"'{table_name}') after the app read it"
+
+
+def _name(table_name: str) -> str:
+    return table_name.replace("_", " ")
+
+
+def _as_id(cell: Any) -> int | None:
+    try:
+        return int(float(cell))
+    except (TypeError, ValueError):
+        return None
+
+
+def _rows_by_id(connection: Connection, table, ids: list[int]) -> dict[int, dict[str, Any]]:
+    rows = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        chunk = ids[start:start + LOOKUP_CHUNK]
+        for row in connection.execute(select(table).where(table.c.id.in_(chunk))).mappings():
+            rows[row["id"]] = dict(row)
+    return rows
+
+
+def _known_rows(connection: Connection, table_name: str, ids: list[int]) -> dict[int, tuple[int, str]]:
+    known = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        chunk = ids[start:start + LOOKUP_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for row_id, number, fp in connection.exec_driver_sql(
+                f"SELECT row_id, row_number, fingerprint FROM _sheet_rows WHERE tbl = ? AND row_id IN ({marks})",
+                (table_name, *chunk)):
+            known[row_id] = (number, fp)
+    return known
+
+
+def _last_row(connection: Connection, table_name: str) -> int:
+    """The last sheet row we know of in this table (1: just the header)."""
+    return connection.exec_driver_sql("SELECT coalesce(max(row_number), 1) FROM _sheet_rows WHERE tbl = ?",
+                                      (table_name,)).scalar_one()
+
+
+def _placed(connection: Connection, table_name: str, row_id: int, number: int, cells: list[Any]) -> None:
+    if layout.is_tombstone(cells):
+        connection.exec_driver_sql("DELETE FROM _sheet_rows WHERE tbl = ? AND row_id = ?", (table_name, row_id))
+    else:
+        connection.exec_driver_sql("INSERT OR REPLACE INTO _sheet_rows VALUES (?, ?, ?, ?)",
+                                   (table_name, row_id, number, layout.fingerprint(cells)))
+    _done(connection, table_name, row_id)
+
+
+def _done(connection: Connection, table_name: str, row_id: int) -> None:
+    connection.exec_driver_sql("DELETE FROM _sheet_dirty WHERE tbl = ? AND row_id = ?", (table_name, row_id))
+
+
+def _complete(table, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every column in every record, so one executemany fits all (a column the sheet lacks gets its default)."""
+    defaults = {}
+    for column in table.columns:
+        default = column.default.arg if column.default is not None and not callable(column.default.arg) else None
+        defaults[column.name] = default
+    return [defaults | record for record in records]
+
+
+def layout_table(table_name: str):
+    return next(table for table in layout.tables() if table.name == table_name)
+
+
+def open_sheets_store(url: str, *, service_account: dict[str, Any] | None = None, transport=None,
+                      cache_path: Path | None = None, retry: RetryPolicy = FOREGROUND,
+                      sleep: Callable[[float], None] = time.sleep, ttl_s: float | None = None) -> SheetsStore:
+    """gsheets://SPREADSHEET_ID (or the sheet's docs.google.com address). `?cache=PATH` places the working copy;
+    gsheets+fake://NAME uses the in-process fake server (for trying the backend without Google)."""
+    spreadsheet_id, fake, options = _parse(url)
+    if fake and transport is None:
+        from cxos.sheets.fake_api import shared_server
+
+        transport, service_account = shared_server(spreadsheet_id)
+    key = load_service_account(service_account)
+    api = connect(spreadsheet_id, key, transport=transport, retry=retry, sleep=sleep)
+    cache = cache_path or Path(options.get("cache") or (
+        Path(os.environ.get("CXOS_SHEETS_CACHE_DIR") or config.DATA_DIR / "sheets-cache") / f"{spreadsheet_id}.db"))
+    ttl = ttl_s if ttl_s is not None else float(os.environ.get("CXOS_SHEETS_TTL_S") or DEFAULT_TTL_S)
+    scheme = "gsheets+fake" if fake else "gsheets"
+    return SheetsStore(f"{scheme}://{spreadsheet_id}", api, Path(cache), ttl_s=ttl)
+
+
+def _parse(url: str) -> tuple[str, bool, dict[str, str]]:
+    doc = _DOC_URL.search(url)
+    if doc:
+        return doc[1], False, {}
+    parts = urlsplit(url)
+    spreadsheet_id = (parts.netloc + parts.path).strip("/")
+    if not spreadsheet_id:
+        raise SheetsRefused(f"{url} names no spreadsheet: use gsheets://SPREADSHEET_ID")
+    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    return spreadsheet_id, parts.scheme == "gsheets+fake", options
