@@ -11,12 +11,14 @@ It is not Google: behaviour beyond what CX OS uses (formatting, formulas, Drive)
 
 import base64
 import json
+import os
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -57,8 +59,10 @@ class _Worksheet:
 class FakeSheetsServer:
     """Spreadsheets held in memory; one lock makes each request atomic, as each API call is on Google's side."""
 
-    def __init__(self, *, quota_per_minute: int = QUOTA_PER_MINUTE, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, *, quota_per_minute: int = QUOTA_PER_MINUTE, clock: Callable[[], float] = time.monotonic,
+                 state_file: Path | None = None):
         self.spreadsheets: dict[str, dict[str, _Worksheet]] = {}
+        self.state_file = state_file
         self.log: list[RequestRecord] = []
         self.offline = False
         self.quota_per_minute = quota_per_minute
@@ -68,11 +72,29 @@ class FakeSheetsServer:
         self._tokens: set[str] = set()
         self._lock = threading.RLock()
         self._next_sheet_id = 1
+        if state_file and state_file.exists():
+            self._load(state_file)
+
+    def _load(self, path: Path) -> None:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        for spreadsheet_id, sheets in state.items():
+            self.spreadsheets[spreadsheet_id] = {
+                sheet["title"]: _Worksheet(sheet["sheet_id"], sheet["title"], sheet["rows"], sheet["columns"])
+                for sheet in sheets}
+            self._next_sheet_id = max([self._next_sheet_id] + [s["sheet_id"] + 1 for s in sheets])
+
+    def _save(self) -> None:
+        state = {sid: [{"sheet_id": ws.sheet_id, "title": ws.title, "rows": ws.rows, "columns": ws.column_count}
+                       for ws in book.values()] for sid, book in self.spreadsheets.items()}
+        temporary = self.state_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state), encoding="utf-8")
+        temporary.replace(self.state_file)
 
     # --- set-up and inspection for tests -------------------------------------------------------------
     def create_spreadsheet(self, spreadsheet_id: str | None = None) -> str:
         spreadsheet_id = spreadsheet_id or secrets.token_urlsafe(16)
-        self.spreadsheets.setdefault(spreadsheet_id, {})
+        with self._lock:
+            self.spreadsheets.setdefault(spreadsheet_id, {})
         return spreadsheet_id
 
     def fail_next(self, count: int, status: int = 429) -> None:
@@ -125,6 +147,8 @@ class FakeSheetsServer:
                 result = self._route(method, unquote(parts.path), params, payload)
             except _ApiError as error:
                 result = _error(error.status, error.message)
+            if self.state_file and kind == "write" and result[0] == 200:
+                self._save()
             return self._record(method, kind, parts.path, params, result)
 
     def _record(self, method, kind, path, params, result) -> tuple[int, dict[str, Any]]:
@@ -368,9 +392,13 @@ _SHARED_LOCK = threading.Lock()
 
 
 def shared_server(spreadsheet_id: str) -> tuple[FakeSheetsServer, dict[str, str]]:
-    """One fake per process for gsheets+fake:// URLs (try the Sheets backend, or `sync`, without Google)."""
+    """One fake per process for gsheets+fake:// URLs (try the Sheets backend, or `sync`, without Google).
+    With CXOS_FAKE_SHEETS_FILE set, its spreadsheets are kept in that JSON file, so several processes
+    (`python -m cxos sync …`, then `streamlit run`) see the same fake sheet one after another."""
     with _SHARED_LOCK:
         if "server" not in _SHARED:
-            _SHARED["server"], _SHARED["key"] = FakeSheetsServer(), service_account_info()
+            path = os.environ.get("CXOS_FAKE_SHEETS_FILE", "").strip()
+            _SHARED["server"], _SHARED["key"] = FakeSheetsServer(state_file=Path(path) if path else None), \
+                service_account_info()
         _SHARED["server"].create_spreadsheet(spreadsheet_id)
         return _SHARED["server"], _SHARED["key"]

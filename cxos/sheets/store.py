@@ -92,6 +92,7 @@ class SheetStatus:
 class SheetsStore(Store):
     def __init__(self, url: str, api: SheetsApi, cache_path: Path, *, ttl_s: float = DEFAULT_TTL_S,
                  clock: Callable[[], float] = time.monotonic):
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
         working_url = f"sqlite:///{cache_path}"
         upgrade_to_head(working_url)
         super().__init__(working_url)
