@@ -19,7 +19,22 @@ LOADER_TTL_S = 30  # other people's changes show up within this; our own writes 
 
 @st.cache_resource(show_spinner="Opening the friction log…")
 def _open_store(url: str) -> Store:
+    from cxos.sheets.store import is_sheets_url  # gspread is imported only when a sheet is the backend
+
+    if is_sheets_url(url):
+        from cxos.sheets.store import open_sheets_store
+
+        return open_sheets_store(url, service_account=sheets_service_account())
     return Store.open(url)
+
+
+def sheets_service_account() -> dict[str, Any] | None:
+    """The Google service account from .streamlit/secrets.toml ([gcp_service_account]), if there is one;
+    without it cxos falls back to the key file named by CXOS_SHEETS_CREDENTIALS."""
+    try:
+        return dict(st.secrets["gcp_service_account"]) if "gcp_service_account" in st.secrets else None
+    except Exception:  # no secrets file at all
+        return None
 
 
 def get_store() -> Store:
