@@ -55,6 +55,14 @@ def postgres_database() -> Iterator[str]:
 @pytest.fixture(params=BACKENDS)
 def store(request, tmp_path) -> Iterator[Store]:
     """An empty, migrated store on each backend (the contract suite runs on both)."""
+    yield from open_test_store(request, tmp_path)
+
+
+def open_test_store(request, tmp_path) -> Iterator[Store]:
+    """An empty store of the kind `request.param` names; a Sheets store is checked against its sheet afterwards."""
+    if request.param == "sheets":
+        yield from _sheets_store(request, tmp_path)
+        return
     if request.param == "sqlite":
         opened = Store.open(f"sqlite:///{tmp_path / 'cxos.db'}")
     else:
@@ -66,6 +74,59 @@ def store(request, tmp_path) -> Iterator[Store]:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     yield opened
     opened.dispose()
+
+
+@pytest.fixture(scope="session")
+def sheets_key() -> dict:
+    """One service-account key (a real RSA key) for every Sheets test; making one costs ~0.1 s."""
+    from cxos.sheets.fake_api import service_account_info
+
+    return service_account_info()
+
+
+def open_fake_sheets_store(server, key: dict, cache_path: Path, spreadsheet_id: str = "contract", **options):
+    """A Sheets store on the offline fake, through the real gspread client; retries do not sleep."""
+    from cxos.sheets.store import open_sheets_store
+
+    server.create_spreadsheet(spreadsheet_id)
+    return open_sheets_store(f"gsheets://{spreadsheet_id}", service_account=key, transport=server,
+                             cache_path=cache_path, sleep=lambda seconds: None, **options)
+
+
+def _sheets_store(request, tmp_path) -> Iterator[Store]:
+    from cxos.sheets.fake_api import FakeSheetsServer
+
+    server = FakeSheetsServer(quota_per_minute=100_000)
+    opened = open_fake_sheets_store(server, request.getfixturevalue("sheets_key"), tmp_path / "working.db")
+    opened.fake_server = server  # for tests that reach into the sheet
+    yield opened
+    # What the app acknowledged must be in the sheet itself: a fresh copy read from it holds the same rows.
+    assert opened.status.queued == 0, "a change was left queued, not in the sheet"
+    fresh = open_fake_sheets_store(server, request.getfixturevalue("sheets_key"), tmp_path / "fresh.db")
+    assert table_checksums(fresh) == table_checksums(opened), "the sheet differs from what the app acknowledged"
+    fresh.dispose()
+    opened.dispose()
+
+
+def table_checksums(store: Store) -> dict[str, tuple[int, str]]:
+    """Row count and a digest of every table, in a form that is the same on every backend."""
+    import hashlib
+    import json
+
+    from sqlalchemy import select
+
+    from cxos.sheets import layout
+
+    sums = {}
+    with store.read() as session:
+        for table in layout.tables():
+            digest = hashlib.sha256()
+            count = 0
+            for row in session.execute(select(table).order_by(table.c.id)).mappings():
+                digest.update(json.dumps(layout.canonical(table, row), default=str).encode())
+                count += 1
+            sums[table.name] = (count, digest.hexdigest())
+    return sums
 
 
 @pytest.fixture

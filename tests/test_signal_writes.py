@@ -1,4 +1,5 @@
-"""The store contract for signal writes, run on SQLite and PostgreSQL: events, versions, roles, idempotency."""
+"""The store contract for signal writes, run on SQLite, PostgreSQL and Google Sheets (the offline fake):
+events, versions, roles, idempotency."""
 
 import threading
 
@@ -10,7 +11,12 @@ from cxos import queries
 from cxos.errors import NotAllowed, NotFound, StaleWrite, ValidationFailed
 from cxos.models import Event, Signal
 from cxos.signals import assign_owner, create_signal, set_status, update_signal
-from tests.conftest import ADMIN, CONTRIBUTOR, COUNCIL, VIEWER
+from tests.conftest import ADMIN, BACKENDS, CONTRIBUTOR, COUNCIL, VIEWER, open_test_store
+
+
+@pytest.fixture(params=[*BACKENDS, "sheets"])
+def store(request, tmp_path):
+    yield from open_test_store(request, tmp_path)
 
 
 def _signal(touchpoint_id: int, **extra) -> dict:

@@ -16,10 +16,15 @@ from sqlalchemy import Boolean, Column, Date, DateTime, Float, Integer, Numeric,
 from sqlmodel import SQLModel
 
 import cxos.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from cxos.errors import CxosError
 
 KEY = "id"
 TOMBSTONE = "deleted "  # the id cell of a deleted record: "deleted 17"
 CELL_LIMIT = 50_000  # characters Google keeps in one cell
+
+
+class CellTooLong(CxosError):
+    """A value longer than a Sheets cell holds; refused before anything is sent, so nothing is cut short."""
 
 
 class UnreadableRow(ValueError):
@@ -51,8 +56,8 @@ def encode(table: Table, record: Mapping[str, Any], columns: Sequence[str] | Non
             continue
         value = _encode_value(record.get(name))
         if isinstance(value, str) and len(value) > CELL_LIMIT:
-            raise UnreadableRow(f"{table.name} #{record.get(KEY)}: {name} has {len(value):,} characters; "
-                                f"a Google Sheets cell holds at most {CELL_LIMIT:,}")
+            raise CellTooLong(f"{table.name.replace('_', ' ')} #{record.get(KEY)}: {name} has {len(value):,} "
+                              f"characters; a Google Sheets cell holds at most {CELL_LIMIT:,}. Nothing was saved.")
         cells.append(value)
     return cells
 

@@ -139,9 +139,10 @@ class SheetsStore(Store):
                 try:
                     yield session
                     session.flush()
+                    plan = _Plan.of(self, session.connection())  # a value too long for a cell is refused here
                     # Behind a queue, or while Sheets is being given a rest, a change waits its turn.
-                    if self.status.queued == 0 and self._clock() >= self._next_attempt:
-                        self._push_now(session)
+                    if plan and self.status.queued == 0 and self._clock() >= self._next_attempt:
+                        self._push_now(session, plan)
                     session.commit()
                 except StaleWrite:
                     session.rollback()
@@ -169,15 +170,17 @@ class SheetsStore(Store):
                 self._went_offline(error)
             return self.status
 
-    def _push_now(self, session: Session) -> None:
+    def _push_now(self, session: Session, plan: "_Plan") -> None:
         try:
-            self._push(session.connection(), live=True)
+            self._push(session.connection(), plan, live=True)
         except SheetsUnavailable as error:
             self._went_offline(error)  # kept here and queued: the caller's change is stored, not lost
 
     def _send_queue(self) -> None:
         with self._write_engine.begin() as connection:
-            self._push(connection, live=False)
+            plan = _Plan.of(self, connection)
+            if plan:
+                self._push(connection, plan, live=False)
         self._count_queued()
 
     def _went_offline(self, error: CxosError) -> None:
@@ -276,14 +279,10 @@ class SheetsStore(Store):
         self.status.unreadable = unreadable
 
     # --- copy → sheet ---------------------------------------------------------------------------------
-    def _push(self, connection: Connection, *, live: bool) -> None:
+    def _push(self, connection: Connection, plan: "_Plan", *, live: bool) -> None:
         """Send every noted row: check the sheet still holds what we read, then one update and one append
         per table. `live`: a person is waiting, so a conflict refuses their write; otherwise (the queue)
         the conflicting change is set aside in _sheet_conflicts, where nothing is lost."""
-        dirty = connection.exec_driver_sql("SELECT tbl, row_id FROM _sheet_dirty ORDER BY tbl, row_id").all()
-        if not dirty:
-            return
-        plan = _Plan(self, connection, dirty)
         plan.check_against_sheet(live=live)
         if plan.updates:
             self.api.update([(a1(t, n, len(cells), n), [cells]) for t, _, n, cells in plan.updates])
@@ -311,6 +310,11 @@ class SheetsStore(Store):
 
 class _Plan:
     """What one push sends: rewritten rows (with where they are) and new rows per table."""
+
+    @classmethod
+    def of(cls, store: SheetsStore, connection: Connection) -> "_Plan | None":
+        dirty = connection.exec_driver_sql("SELECT tbl, row_id FROM _sheet_dirty ORDER BY tbl, row_id").all()
+        return cls(store, connection, dirty) if dirty else None
 
     def __init__(self, store: SheetsStore, connection: Connection, dirty: list):
         self.store, self.connection = store, connection
