@@ -65,6 +65,7 @@ class FakeSheetsServer:
         self.state_file = state_file
         self.log: list[RequestRecord] = []
         self.offline = False
+        self.offline_flag: Path | None = None  # while this file exists the server is offline too (for demos)
         self.quota_per_minute = quota_per_minute
         self._clock = clock
         self._recent: dict[str, deque[float]] = {"read": deque(), "write": deque()}
@@ -127,7 +128,7 @@ class FakeSheetsServer:
 
     # --- the HTTP surface -----------------------------------------------------------------------------
     def handle(self, method: str, url: str, body: bytes | None) -> tuple[int, dict[str, Any]]:
-        if self.offline:
+        if self.offline or (self.offline_flag is not None and self.offline_flag.exists()):
             raise requests.ConnectionError(f"Failed to establish a new connection: {url} (fake offline)")
         parts = urlsplit(url)
         params = parse_qs(parts.query)
@@ -394,11 +395,15 @@ _SHARED_LOCK = threading.Lock()
 def shared_server(spreadsheet_id: str) -> tuple[FakeSheetsServer, dict[str, str]]:
     """One fake per process for gsheets+fake:// URLs (try the Sheets backend, or `sync`, without Google).
     With CXOS_FAKE_SHEETS_FILE set, its spreadsheets are kept in that JSON file, so several processes
-    (`python -m cxos sync …`, then `streamlit run`) see the same fake sheet one after another."""
+    (`python -m cxos sync …`, then `streamlit run`) see the same fake sheet one after another. With
+    CXOS_FAKE_SHEETS_OFFLINE_FILE set, the fake acts offline while that file exists (to show a running app
+    losing its sheet: `touch` the file, then remove it)."""
     with _SHARED_LOCK:
         if "server" not in _SHARED:
             path = os.environ.get("CXOS_FAKE_SHEETS_FILE", "").strip()
             _SHARED["server"], _SHARED["key"] = FakeSheetsServer(state_file=Path(path) if path else None), \
                 service_account_info()
+            offline_flag = os.environ.get("CXOS_FAKE_SHEETS_OFFLINE_FILE", "").strip()
+            _SHARED["server"].offline_flag = Path(offline_flag) if offline_flag else None
         _SHARED["server"].create_spreadsheet(spreadsheet_id)
         return _SHARED["server"], _SHARED["key"]
