@@ -65,9 +65,10 @@ class SheetsApi:
                              for title in titles]}
         self._call(lambda: self.http.batch_update(self.spreadsheet_id, body))
 
-    def read(self, ranges: list[str]) -> list[list[list[Any]]]:
-        """The cells of each range (rows of values, trailing blanks omitted), in one request."""
-        params = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "FORMATTED_STRING",
+    def read(self, ranges: list[str], *, render: str = "UNFORMATTED_VALUE") -> list[list[list[Any]]]:
+        """The cells of each range (rows of values, trailing blanks omitted), in one request. `render` is
+        FORMATTED_VALUE for a sheet people type into: every cell as text, dates as they see them."""
+        params = {"valueRenderOption": render, "dateTimeRenderOption": "FORMATTED_STRING",
                   "majorDimension": "ROWS"}
         result = self._call(lambda: self.http.values_batch_get(self.spreadsheet_id, ranges, dict(params)))
         return [value_range.get("values", []) for value_range in result.get("valueRanges", [])]
