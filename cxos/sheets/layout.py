@@ -86,6 +86,8 @@ def is_tombstone(cells: Sequence[Any]) -> bool:
 
 def decode(table: Table, columns: Sequence[str], cells: Sequence[Any]) -> dict[str, Any]:
     """A sheet row back into a record; raises UnreadableRow naming the column when a cell cannot be read."""
+    if KEY not in columns or (columns.index(KEY) >= len(cells)) or cells[columns.index(KEY)] in ("", None):
+        raise UnreadableRow("the id cell is empty")
     record = {}
     for index, name in enumerate(columns):
         if name not in table.c:
@@ -95,8 +97,6 @@ def decode(table: Table, columns: Sequence[str], cells: Sequence[Any]) -> dict[s
             record[name] = _decode_value(table.c[name], raw)
         except (TypeError, ValueError) as error:
             raise UnreadableRow(f"column {name}: {str(raw)[:60]!r} is not {_kind(table.c[name])} ({error})") from None
-    if record.get(KEY) is None:
-        raise UnreadableRow("the id cell is empty")
     return record
 
 

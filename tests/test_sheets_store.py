@@ -1,0 +1,256 @@
+"""The Google Sheets store against the offline fake, through the real gspread client: what only a sheet does —
+people editing it directly, quota (429), going offline, two app instances, columns people add."""
+
+import threading
+
+import pytest
+from sqlmodel import select
+
+from cxos.errors import StaleWrite
+from cxos.journey import load_journey_template, touchpoint_options
+from cxos.models import Event, Signal, Team
+from cxos.sheets.api import connect
+from cxos.sheets.fake_api import FakeSheetsServer
+from cxos.sheets.store import _parse
+from cxos.signals import create_signal, update_signal
+from tests.conftest import ADMIN, CONTRIBUTOR, open_fake_sheets_store, table_checksums
+
+SHEET = "book"
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def server(clock) -> FakeSheetsServer:
+    fake = FakeSheetsServer(clock=clock)
+    fake.create_spreadsheet(SHEET)
+    return fake
+
+
+@pytest.fixture
+def sheet_store(server, sheets_key, tmp_path):
+    store = open_fake_sheets_store(server, sheets_key, tmp_path / "a.db", SHEET, ttl_s=3600)
+    load_journey_template(store, actor=ADMIN)
+    yield store
+    store.dispose()
+
+
+def _touchpoint(store) -> int:
+    with store.read() as session:
+        return touchpoint_options(session)[0].id
+
+
+def _log(store, title: str = "SSO users missing after sync") -> Signal:
+    return create_signal(store, signal_in={"title": title, "source": "ticket", "touchpoint_id": _touchpoint(store)},
+                         actor=CONTRIBUTOR)
+
+
+def _sheet_rows(server, title: str) -> list[dict]:
+    rows = server.rows(SHEET, title)
+    header = rows[0]
+    return [dict(zip(header, row, strict=False)) for row in rows[1:]]
+
+
+def _signal_row(server, signal_id: int) -> tuple[int, dict]:
+    rows = server.rows(SHEET, "signal")
+    number = next(n for n, row in enumerate(rows, start=1) if row and row[0] == signal_id)
+    return number, dict(zip(rows[0], rows[number - 1], strict=False))
+
+
+def test_a_logged_signal_lands_in_its_worksheet_with_its_event(sheet_store, server):
+    signal = _log(sheet_store)
+    _, row = _signal_row(server, signal.id)
+    assert row["title"] == "SSO users missing after sync" and row["created_by"] == CONTRIBUTOR.name
+    events = [e for e in _sheet_rows(server, "event") if e["entity"] == "signal" and e["entity_id"] == signal.id]
+    assert [e["action"] for e in events] == ["created"]
+
+
+def test_text_that_looks_like_a_formula_is_stored_as_text_and_every_write_is_raw(sheet_store, server):
+    signal = _log(sheet_store, title='=IMPORTXML("https://evil.example", "//a")')
+    _, row = _signal_row(server, signal.id)
+    assert row["title"] == '=IMPORTXML("https://evil.example", "//a")'
+    appends = [r for r in server.log if r.path.endswith(":append")]
+    assert appends and all(r.params["valueInputOption"] == ["RAW"] for r in appends)
+    assert all(r.params["insertDataOption"] == ["INSERT_ROWS"] for r in appends)
+
+
+def test_a_row_changed_in_the_sheet_refuses_the_stale_update_and_keeps_the_sheets_version(sheet_store, server):
+    signal = _log(sheet_store)
+    number, row = _signal_row(server, signal.id)
+    title_col = server.rows(SHEET, "signal")[0].index("title") + 1
+    server.set_cell(SHEET, "signal", number, title_col, "Edited by hand in the sheet")  # a person, in Sheets
+    with pytest.raises(StaleWrite, match=r"changed in the sheet .*row \d+ of 'signal'"):
+        update_signal(sheet_store, signal_id=signal.id, expected_version=1, changes={"title": "The app's edit"},
+                      actor=CONTRIBUTOR)
+    assert _signal_row(server, signal.id)[1]["title"] == "Edited by hand in the sheet"  # not overwritten
+    with sheet_store.read() as session:  # the app now shows the sheet's version
+        assert session.get(Signal, signal.id).title == "Edited by hand in the sheet"
+    refused = [e for e in _sheet_rows(server, "event") if e["action"] == "refused"]
+    assert len(refused) == 1 and refused[0]["entity_id"] == signal.id
+
+
+def test_an_update_after_a_fresh_read_goes_through(sheet_store, server):
+    signal = _log(sheet_store)
+    number, _ = _signal_row(server, signal.id)
+    server.set_cell(SHEET, "signal", number, server.rows(SHEET, "signal")[0].index("account") + 1, "Acme")
+    sheet_store.refresh(force=True)
+    updated = update_signal(sheet_store, signal_id=signal.id, expected_version=1, changes={"title": "Renamed"},
+                            actor=CONTRIBUTOR)
+    row = _signal_row(server, signal.id)[1]
+    assert (row["title"], row["account"], row["version"]) == ("Renamed", "Acme", 2) and updated.version == 2
+
+
+def test_quota_exhausted_the_write_is_kept_and_queued_then_sent(sheet_store, server):
+    sleeps = []
+    sheet_store.api.sleep = sleeps.append
+    server.fail_next(3, 429)  # the first attempt and both retries
+    signal = _log(sheet_store)  # acknowledged: stored in the working copy
+    assert sleeps == [1.0, 2.0]  # backed off before giving up
+    assert sheet_store.status.queued >= 2 and "quota" in sheet_store.status.problem
+    assert signal.id not in [r["id"] for r in _sheet_rows(server, "signal")]
+    with sheet_store.read() as session:
+        assert session.get(Signal, signal.id) is not None
+    sheet_store.refresh(force=True)
+    assert sheet_store.status.queued == 0 and sheet_store.status.reachable
+    assert signal.id in [r["id"] for r in _sheet_rows(server, "signal")]
+
+
+def test_sixty_writes_a_minute_the_sixty_first_change_waits_for_the_next_minute(sheet_store, server, clock,
+                                                                             sheets_key, tmp_path):
+    writes_before = server.count("write")
+    for number in range(60 - writes_before % 60 + 5):
+        _log(sheet_store, title=f"Quota probe {number}")
+    assert sheet_store.status.queued > 0  # Google's per-minute limit reached: later changes wait, none lost
+    clock.now += 61
+    sheet_store.refresh(force=True)
+    assert sheet_store.status.queued == 0
+    assert table_checksums(sheet_store) == table_checksums(
+        open_fake_sheets_store(server, sheets_key, tmp_path / "check.db", SHEET))
+
+
+def test_offline_the_app_reads_its_copy_and_queues_writes_until_sheets_answers(sheet_store, server):
+    first = _log(sheet_store)
+    server.offline = True
+    status = sheet_store.refresh(force=True)
+    assert not status.reachable and "cannot be reached" in status.problem
+    with sheet_store.read() as session:  # still readable from the copy
+        assert session.get(Signal, first.id).title == first.title
+    second = _log(sheet_store, title="Logged while offline")
+    assert sheet_store.status.queued >= 2
+    server.offline = False
+    sheet_store.refresh(force=True)
+    assert sheet_store.status.reachable and sheet_store.status.queued == 0
+    assert second.id in [r["id"] for r in _sheet_rows(server, "signal")]
+
+
+def test_two_app_instances_adding_at_once_lose_nothing(server, sheets_key, tmp_path):
+    one = open_fake_sheets_store(server, sheets_key, tmp_path / "one.db", SHEET, ttl_s=3600)
+    load_journey_template(one, actor=ADMIN)
+    two = open_fake_sheets_store(server, sheets_key, tmp_path / "two.db", SHEET, ttl_s=3600)
+    _log(one, title="Logged on instance one")
+    # Instance two has not re-read the sheet, so it picks the same next id: the sheet tells it so.
+    with pytest.raises(StaleWrite, match="also added to the sheet by someone else"):
+        _log(two, title="Logged on instance two")
+    again = _log(two, title="Logged on instance two")  # the retry reads the sheet first
+    titles = sorted(r["title"] for r in _sheet_rows(server, "signal"))
+    assert titles == ["Logged on instance one", "Logged on instance two"] and again.id == 2
+
+
+def test_concurrent_appends_through_two_clients_never_overwrite_each_other(server, sheets_key):
+    server.quota_per_minute = 1_000  # this test is about two writers at once, not the quota
+    clients = [connect(SHEET, sheets_key, transport=server) for _ in range(2)]
+    clients[0].add_worksheets(["log"], columns=3)
+    clients[0].update([("'log'!A1:C1", [["id", "who", "n"]])])
+    barrier = threading.Barrier(2)
+
+    def append_many(index: int) -> None:
+        barrier.wait()
+        for n in range(40):
+            clients[index].append("log", [[f"{index}-{n}", f"client {index}", n]])
+
+    threads = [threading.Thread(target=append_many, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rows = server.rows(SHEET, "log")[1:]
+    assert len(rows) == 80 and sorted(row[0] for row in rows) == sorted(f"{i}-{n}" for i in range(2) for n in range(40))
+
+
+def test_a_column_a_person_adds_to_a_worksheet_survives_the_apps_updates(sheet_store, server):
+    signal = _log(sheet_store)
+    header = server.rows(SHEET, "signal")[0]
+    notes_col = len(header) + 1
+    server.set_cell(SHEET, "signal", 1, notes_col, "Our notes")
+    number, _ = _signal_row(server, signal.id)
+    server.set_cell(SHEET, "signal", number, notes_col, "call them Tuesday")
+    sheet_store.refresh(force=True)
+    update_signal(sheet_store, signal_id=signal.id, expected_version=1, changes={"title": "Renamed"},
+                  actor=CONTRIBUTOR)
+    _, row = _signal_row(server, signal.id)
+    assert (row["title"], row["Our notes"]) == ("Renamed", "call them Tuesday")
+
+
+def test_a_deleted_record_keeps_its_row_so_no_other_row_moves(sheet_store, server):
+    with sheet_store.write() as session:
+        session.add(Team(name="Temporary team", created_by=ADMIN.name, updated_by=ADMIN.name))
+    before = server.rows(SHEET, "team")
+    with sheet_store.write() as session:
+        session.delete(session.exec(select(Team).where(Team.name == "Temporary team")).one())
+    after = server.rows(SHEET, "team")
+    assert len(after) == len(before) and after[:-1] == before[:-1] and after[-1][0].startswith("deleted ")
+    sheet_store.refresh(force=True)
+    with sheet_store.read() as session:
+        assert session.exec(select(Team).where(Team.name == "Temporary team")).first() is None
+
+
+def test_rows_a_person_broke_are_reported_by_row_number_not_silently_dropped(sheet_store, server):
+    signal = _log(sheet_store)
+    number, _ = _signal_row(server, signal.id)
+    server.set_cell(SHEET, "signal", number, server.rows(SHEET, "signal")[0].index("touchpoint_id") + 1, "abc")
+    server.set_cell(SHEET, "signal", number + 3, 2, "a row without an id")
+    status = sheet_store.refresh(force=True)
+    assert any(f"signal row {number}: column touchpoint_id" in why for why in status.unreadable)
+    assert any(f"signal row {number + 3}: the id cell is empty" in why for why in status.unreadable)
+
+
+def test_every_request_is_signed_with_the_service_accounts_token(sheet_store, server):
+    assert server.count("token") >= 1
+    import requests
+
+    session = requests.Session()
+    server.install(session)
+    refused = session.get(f"https://sheets.googleapis.com/v4/spreadsheets/{SHEET}",
+                          headers={"Authorization": "Bearer not-a-token"})
+    assert refused.status_code == 401
+
+
+def test_a_too_long_value_is_refused_before_anything_is_sent(sheet_store, server):
+    from cxos.sheets.layout import CellTooLong
+
+    writes = server.count("write")
+    with pytest.raises(CellTooLong, match="at most 50,000"):
+        with sheet_store.write() as session:
+            session.add(Event(actor="x", entity="signal", entity_id=1, action="note", note="x" * 50_001))
+    assert server.count("write") == writes and sheet_store.status.queued == 0
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("gsheets://1AbC_d-9", ("1AbC_d-9", False)),
+    ("https://docs.google.com/spreadsheets/d/1AbC_d-9/edit#gid=0", ("1AbC_d-9", False)),
+    ("gsheets+fake://demo?cache=/tmp/x.db", ("demo", True)),
+])
+def test_sheet_addresses_people_paste_are_understood(url, expected):
+    spreadsheet_id, fake, _ = _parse(url)
+    assert (spreadsheet_id, fake) == expected
