@@ -8,6 +8,7 @@ import streamlit as st
 from sqlalchemy import func
 from sqlmodel import select
 
+from components.sheet_status import toast_if_queued
 from cxos import config, queries
 from cxos.journey import TouchpointOption, stages, teams, touchpoint_options
 from cxos.lifecycle import OPEN
@@ -43,6 +44,7 @@ def get_store() -> Store:
 
 def refresh_after_write() -> None:
     st.cache_data.clear()
+    toast_if_queued(get_store())
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from components.data import Journey, get_store, load_journey
 from components.presentation_style import apply_presentation_style
+from components.sheet_status import data_caption, show_sheet_status
 from cxos.identity import Actor, RoleMap, load_role_map
 from cxos.store import Store
 
@@ -48,6 +49,7 @@ def setup_page(title: str, icon: str, *, presentation: bool = False) -> PageCont
                        initial_sidebar_state="collapsed" if presentation else "auto")
     actor = _identify(_role_map())
     store = get_store()
+    show_sheet_status(store)
     if presentation:
         apply_presentation_style()
     else:
@@ -109,4 +111,4 @@ def _sidebar(actor: Actor, store: Store) -> None:
             st.button("Log out", on_click=st.logout)
         elif LOCAL_NAME_KEY in st.session_state:
             st.button("Switch person", on_click=lambda: st.session_state.pop(LOCAL_NAME_KEY, None))
-        st.caption(f"Data: {store.backend}")
+        st.caption(data_caption(store))
