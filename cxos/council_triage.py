@@ -124,4 +124,5 @@ def bulk_triage(store: Store, *, items: Iterable[tuple[int, int]], action: str, 
                                       reason=question, actor=actor)
     else:
         raise ValidationFailed({"action": f"one of {', '.join(ACTIONS)}"})
-    return apply_to_each(items, change)
+    with store.batched():  # on a Google Sheet: one batch of requests for the lot, not a few per signal
+        return apply_to_each(items, change)

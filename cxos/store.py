@@ -67,5 +67,11 @@ class Store:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Several writes that belong together (a council's bulk triage). A database needs nothing here; the
+        Sheets store sends them to the sheet as one batch at the end instead of a few requests per write."""
+        yield
+
     def dispose(self) -> None:
         self.engine.dispose()

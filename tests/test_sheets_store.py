@@ -254,3 +254,21 @@ def test_a_too_long_value_is_refused_before_anything_is_sent(sheet_store, server
 def test_sheet_addresses_people_paste_are_understood(url, expected):
     spreadsheet_id, fake, _ = _parse(url)
     assert (spreadsheet_id, fake) == expected
+
+
+def test_a_bulk_triage_is_one_batch_of_requests_and_a_conflict_in_it_is_set_aside(sheet_store, server):
+    from cxos.council_triage import bulk_triage
+
+    made = [_log(sheet_store, title=f"Bulk {n}") for n in range(20)]
+    number, _ = _signal_row(server, made[0].id)
+    server.set_cell(SHEET, "signal", number, server.rows(SHEET, "signal")[0].index("account") + 1, "Typed in Sheets")
+    before = len(server.log)
+    result = bulk_triage(sheet_store, items=[(s.id, s.version) for s in made], action="correct", team_id=2,
+                         actor=ADMIN)
+    assert len(result.done) == 20
+    assert [r.kind for r in server.log[before:]] == ["read", "write", "write"]  # re-read, update, append events
+    assert sheet_store.status.conflicts == 1  # the row typed into: the sheet keeps it, ours is set aside
+    assert _signal_row(server, made[0].id)[1]["account"] == "Typed in Sheets"
+    with sheet_store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT tbl, row_id FROM _sheet_conflicts").all() == [("signal", made[0].id)]
+    assert {_signal_row(server, s.id)[1]["owner_team_id"] for s in made[1:]} == {2}

@@ -104,6 +104,7 @@ class SheetsStore(Store):
         self._next_attempt = 0.0
         self._failures = 0
         self._pulled_digest = ""
+        self._batch_depth = 0
         self._install_change_log()
         self._count_queued()
         try:
@@ -141,7 +142,8 @@ class SheetsStore(Store):
                     session.flush()
                     plan = _Plan.of(self, session.connection())  # a value too long for a cell is refused here
                     # Behind a queue, or while Sheets is being given a rest, a change waits its turn.
-                    if plan and self.status.queued == 0 and self._clock() >= self._next_attempt:
+                    if plan and not self._batch_depth and self.status.queued == 0 \
+                            and self._clock() >= self._next_attempt:
                         self._push_now(session, plan)
                     session.commit()
                 except StaleWrite:
@@ -153,12 +155,30 @@ class SheetsStore(Store):
                     raise
             self._count_queued()
 
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Each write inside commits to the working copy at once (with its own version checks and refusals);
+        the sheet gets them all at the end: one re-read, one update, one append per table. A row someone
+        changed in the sheet meanwhile cannot refuse a write that has already been acknowledged, so it is
+        set aside in _sheet_conflicts (status.conflicts) with our values, and the sheet keeps theirs."""
+        with self._write_lock:
+            self._batch_depth += 1
+            try:
+                yield
+            finally:
+                self._batch_depth -= 1
+                if not self._batch_depth:
+                    try:
+                        self._send_queue()
+                    except (SheetsUnavailable, SheetsRefused) as error:
+                        self._went_offline(error)
+
     # --- keeping the copy and the sheet in step -------------------------------------------------------
     def refresh(self, *, force: bool = False) -> SheetStatus:
         """Send what is queued if its back-off is over, then re-read the sheet if the copy is older than the TTL."""
         with self._write_lock:
             now = self._clock()
-            if now < self._next_attempt and not force:
+            if (now < self._next_attempt and not force) or self._batch_depth:
                 return self.status
             try:
                 if self.status.queued:
