@@ -192,6 +192,7 @@ def test_a_column_a_person_adds_to_a_worksheet_survives_the_apps_updates(sheet_s
     signal = _log(sheet_store)
     header = server.rows(SHEET, "signal")[0]
     notes_col = len(header) + 1
+    server.spreadsheets[SHEET]["signal"].column_count += 1  # the person inserts a column at the end
     server.set_cell(SHEET, "signal", 1, notes_col, "Our notes")
     number, _ = _signal_row(server, signal.id)
     server.set_cell(SHEET, "signal", number, notes_col, "call them Tuesday")
@@ -272,3 +273,55 @@ def test_a_bulk_triage_is_one_batch_of_requests_and_a_conflict_in_it_is_set_asid
     with sheet_store.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT tbl, row_id FROM _sheet_conflicts").all() == [("signal", made[0].id)]
     assert {_signal_row(server, s.id)[1]["owner_team_id"] for s in made[1:]} == {2}
+
+
+def test_rows_sorted_in_the_sheet_are_found_by_id_and_the_right_row_is_updated(sheet_store, server, sheets_key,
+                                                                               tmp_path):
+    made = [_log(sheet_store, title=f"Signal {n}") for n in range(5)]
+    worksheet = server.spreadsheets[SHEET]["signal"]
+    worksheet.rows[1:] = list(reversed(worksheet.rows[1:]))  # a person sorts the sheet, newest first
+    update_signal(sheet_store, signal_id=made[1].id, expected_version=1, changes={"title": "Renamed"},
+                  actor=CONTRIBUTOR)
+    titles = {row["id"]: row["title"] for row in _sheet_rows(server, "signal")}
+    assert titles == {s.id: ("Renamed" if s.id == made[1].id else s.title) for s in made}
+    sheet_store.refresh()  # the row numbers it knew are stale now: it re-reads the sheet
+    assert table_checksums(sheet_store) == table_checksums(
+        open_fake_sheets_store(server, sheets_key, tmp_path / "check.db", SHEET))
+
+
+def test_a_row_a_person_deleted_from_the_sheet_refuses_the_update(sheet_store, server):
+    made = [_log(sheet_store, title=f"Signal {n}") for n in range(3)]
+    number, _ = _signal_row(server, made[0].id)
+    del server.spreadsheets[SHEET]["signal"].rows[number - 1]
+    with pytest.raises(StaleWrite, match="removed from the 'signal' sheet"):
+        update_signal(sheet_store, signal_id=made[0].id, expected_version=1, changes={"title": "Renamed"},
+                      actor=CONTRIBUTOR)
+    update_signal(sheet_store, signal_id=made[2].id, expected_version=1, changes={"title": "Still works"},
+                  actor=CONTRIBUTOR)
+    assert _signal_row(server, made[2].id)[1]["title"] == "Still works"
+
+
+def test_a_newer_version_with_more_columns_widens_the_worksheet_grid_and_header(server, sheets_key, tmp_path):
+    first = open_fake_sheets_store(server, sheets_key, tmp_path / "one.db", SHEET)
+    load_journey_template(first, actor=ADMIN)
+    worksheet = server.spreadsheets[SHEET]["team"]
+    archived_col = worksheet.rows[0].index("archived")
+    for row in worksheet.rows:  # as if the sheet were made by a version without the "archived" column
+        del row[archived_col]
+    worksheet.column_count = len(worksheet.rows[0])
+    again = open_fake_sheets_store(server, sheets_key, tmp_path / "two.db", SHEET)
+    assert worksheet.rows[0][-1] == "archived" and worksheet.column_count == len(worksheet.rows[0])
+    assert again.status.reachable and again.status.unreadable == []
+    with again.read() as session:
+        assert {team.archived for team in session.exec(select(Team))} == {False}
+
+
+def test_a_sheet_that_breaks_a_database_rule_is_reported_and_the_last_good_copy_stays(sheet_store, server):
+    with sheet_store.read() as session:
+        teams_before = len(session.exec(select(Team)).all())
+    name_col = server.rows(SHEET, "team")[0].index("name") + 1
+    server.set_cell(SHEET, "team", 3, name_col, server.rows(SHEET, "team")[1][name_col - 1])  # two teams, one name
+    status = sheet_store.refresh(force=True)
+    assert "could not be loaded" in status.problem and "team" in status.problem
+    with sheet_store.read() as session:
+        assert len(session.exec(select(Team)).all()) == teams_before

@@ -55,8 +55,21 @@ class SheetsApi:
         self.requests_made = 0
 
     def worksheet_titles(self) -> list[str]:
+        return list(self.worksheets())
+
+    def worksheets(self) -> dict[str, tuple[int, int]]:
+        """Each worksheet's title → (sheetId, number of columns in its grid)."""
         metadata = self._call(lambda: self.http.fetch_sheet_metadata(self.spreadsheet_id))
-        return [sheet["properties"]["title"] for sheet in metadata.get("sheets", [])]
+        return {sheet["properties"]["title"]: (sheet["properties"]["sheetId"],
+                                               sheet["properties"].get("gridProperties", {}).get("columnCount", 26))
+                for sheet in metadata.get("sheets", [])}
+
+    def add_columns(self, widths: dict[int, int]) -> None:
+        """Grow worksheets (sheetId → columns to add) so a longer header fits: Google refuses values beyond
+        the grid's last column."""
+        body = {"requests": [{"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS", "length": extra}}
+                             for sheet_id, extra in widths.items()]}
+        self._call(lambda: self.http.batch_update(self.spreadsheet_id, body))
 
     def add_worksheets(self, titles: list[str], *, columns: int) -> None:
         body = {"requests": [{"addSheet": {"properties": {"title": title,

@@ -224,8 +224,16 @@ class FakeSheetsServer:
     def _batch_update(self, spreadsheet_id: str, book: dict[str, _Worksheet], payload: dict) -> dict[str, Any]:
         replies = []
         for request in payload.get("requests", []):
+            if "appendDimension" in request:
+                grow = request["appendDimension"]
+                sheet = next((ws for ws in book.values() if ws.sheet_id == grow.get("sheetId")), None)
+                if sheet is None or grow.get("dimension") != "COLUMNS":
+                    raise _ApiError(400, "The fake grows only the columns of an existing sheet")
+                sheet.column_count += int(grow.get("length", 0))
+                replies.append({})
+                continue
             if "addSheet" not in request:
-                raise _ApiError(400, f"The fake supports only addSheet, not {sorted(request)}")
+                raise _ApiError(400, f"The fake supports only addSheet and appendDimension, not {sorted(request)}")
             properties = request["addSheet"].get("properties", {})
             title = properties.get("title") or f"Sheet{self._next_sheet_id}"
             if title in book:
@@ -264,6 +272,7 @@ class FakeSheetsServer:
         sheet, target = self._sheet(book, text)
         start = target.first_row or 1
         _check_cells(values)
+        _check_width(sheet, target.first_col, values, text)
         for offset, row in enumerate(values):
             for col_offset, value in enumerate(row):
                 if value is None:  # null leaves a cell as it is, as in the API
@@ -284,6 +293,7 @@ class FakeSheetsServer:
     def _append(self, spreadsheet_id, book, text: str, values: list[list[Any]], insert: str) -> dict[str, Any]:
         sheet, target = self._sheet(book, text)
         _check_cells(values)
+        _check_width(sheet, target.first_col, values, text)
         start = sheet.last_data_row() + 1
         if insert == "INSERT_ROWS":
             sheet.rows[start - 1:start - 1] = [[] for _ in values]
@@ -334,6 +344,13 @@ def _check_cells(values: list[list[Any]]) -> None:
             if isinstance(value, str) and len(value) > CELL_LIMIT:
                 raise _ApiError(400, f"Your input contains more than the maximum of {CELL_LIMIT} characters "
                                      "in a single cell.")
+
+
+def _check_width(sheet: _Worksheet, first_col: int, values: list[list[Any]], text: str) -> None:
+    """Google refuses values beyond the grid's columns (rows, unlike columns, are added by append)."""
+    widest = first_col - 1 + max((len(row) for row in values), default=0)
+    if widest > sheet.column_count:
+        raise _ApiError(400, f"Range ({text}) exceeds grid limits. Max columns: {sheet.column_count}")
 
 
 def _render(cell: Any, render: str) -> Any:

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import Connection, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from cxos import config
@@ -105,6 +106,7 @@ class SheetsStore(Store):
         self._failures = 0
         self._pulled_digest = ""
         self._batch_depth = 0
+        self.moved_rows = False
         self._install_change_log()
         self._count_queued()
         try:
@@ -112,6 +114,8 @@ class SheetsStore(Store):
             self._pull()
         except (SheetsUnavailable, SheetsRefused) as error:
             self._went_offline(error)
+        except SQLAlchemyError as error:
+            self._unloadable(error)
 
     @property
     def is_sqlite(self) -> bool:
@@ -188,6 +192,8 @@ class SheetsStore(Store):
                     self._pull()
             except (SheetsUnavailable, SheetsRefused) as error:
                 self._went_offline(error)
+            except SQLAlchemyError as error:  # the sheet holds what the schema refuses (a person typed it)
+                self._unloadable(error)
             return self.status
 
     def _push_now(self, session: Session, plan: "_Plan") -> None:
@@ -210,6 +216,13 @@ class SheetsStore(Store):
         self.status.problem = str(error)
         self._count_queued()
 
+    def _unloadable(self, error: Exception) -> None:
+        """Sheets answered, but its rows break a rule of the schema; the last good copy stays in use."""
+        self._last_pull = self._clock()  # not again at once: it would fail the same way until someone edits
+        detail = str(getattr(error, "orig", error)).splitlines()[0]
+        self.status.problem = (f"The sheet could not be loaded: {detail}. Showing the copy read before; "
+                               "fix the row in the sheet and it loads again.")
+
     def _back_online(self) -> None:
         self._failures, self._next_attempt = 0, 0.0
         self.status.reachable, self.status.problem = True, ""
@@ -231,13 +244,14 @@ class SheetsStore(Store):
 
     def _prepare_worksheets(self) -> None:
         """A worksheet per table with its header row; a header missing newer columns gets them at its end."""
-        existing = set(self.api.worksheet_titles())
+        existing = self.api.worksheets()
         missing = [table for table in layout.tables() if table.name not in existing]
         if missing:
             self.api.add_worksheets([table.name for table in missing],
                                     columns=max(len(table.columns) for table in missing))
+            existing = self.api.worksheets()
         headers = self.api.read([f"{quote_title(table.name)}!1:1" for table in layout.tables()])
-        fixes = []
+        fixes, grow = [], {}
         for table, rows in zip(layout.tables(), headers, strict=True):
             have = [str(cell) for cell in (rows[0] if rows else [])]
             if have and have[0] != layout.KEY:
@@ -246,7 +260,12 @@ class SheetsStore(Store):
             wanted = have + [name for name in layout.header(table) if name not in have]
             if wanted != have:
                 fixes.append((a1(table.name, 1, len(wanted), 1), [wanted]))
+                sheet_id, grid_columns = existing[table.name]
+                if len(wanted) > grid_columns:
+                    grow[sheet_id] = len(wanted) - grid_columns
             self._columns[table.name] = wanted
+        if grow:
+            self.api.add_columns(grow)
         if fixes:
             self.api.update(fixes)
 
@@ -282,6 +301,7 @@ class SheetsStore(Store):
                 records[table.name].append(record)
                 places.append({"tbl": table.name, "row_id": record["id"], "row_number": number,
                                "fingerprint": layout.fingerprint(layout.known_cells(table, columns, cells))})
+        places = _drop_orphans(tables, records, places, unreadable)
         with self._write_engine.begin() as connection:
             connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
             connection.exec_driver_sql("UPDATE _sheet_state SET pulling = 1")
@@ -317,6 +337,8 @@ class SheetsStore(Store):
         for table_name, row_id in plan.nothing_to_send:
             _done(connection, table_name, row_id)
         self._back_online()
+        if self.moved_rows:  # our row numbers for the rest of the sheet are stale: re-read it next time
+            self.moved_rows, self._last_pull = False, None
 
     def columns(self, table_name: str) -> list[str]:
         return self._columns.get(table_name) or layout.header(layout_table(table_name))
@@ -365,21 +387,34 @@ class _Plan:
                     self.nothing_to_send.append((table_name, row_id))  # added and removed before it was sent
 
     def check_against_sheet(self, *, live: bool) -> None:
-        """One batchGet: the rows we rewrite, and what others appended since we last looked."""
+        """One batchGet: the id column of each table with rewritten rows (people sort and delete rows in a
+        sheet, so a row is found by its id, not trusted to stay put), the rows where we last saw them, and what
+        others appended since. Only rows that moved need a second read."""
         tails = {name: _last_row(self.connection, name) for name in self.appends}
-        ranges = [a1(t, n, max(len(cells), 1), n) for t, _, n, cells in self.updates]
+        updated_tables = sorted({t for t, *_ in self.updates})
+        ranges = [a1(t, 1, 1) for t in updated_tables]
+        ranges += [a1(t, n, max(len(cells), 1), n) for t, _, n, cells in self.updates]
         ranges += [a1(name, last + 1, 1) for name, last in tails.items()]
         if not ranges:
             return
         found = self.store.api.read(ranges)
-        kept = []
-        for (table_name, row_id, number, cells), sheet_rows in zip(self.updates, found, strict=False):
-            now_there = sheet_rows[0] if sheet_rows else []
-            if layout.fingerprint(self.store.known_cells(table_name, now_there)) != self._known[(table_name, row_id)][1]:
-                self._conflict(live, table_name, row_id, cells, _changed_in_sheet(table_name, row_id, number,
-                                                                                   self.store, now_there))
+        where = {t: _id_rows(column) for t, column in zip(updated_tables, found, strict=False)}
+        at_known = found[len(updated_tables):len(updated_tables) + len(self.updates)]
+        kept, moved = [], []
+        for (table_name, row_id, number, cells), sheet_rows in zip(self.updates, at_known, strict=True):
+            actual = where[table_name].get(row_id)
+            if actual is None:
+                self._conflict(live, table_name, row_id, cells, f"{_name(table_name).capitalize()} #{row_id} was "
+                               f"removed from the '{table_name}' sheet by someone after the app read it")
+            elif actual != number:
+                moved.append((table_name, row_id, actual, cells))
             else:
-                kept.append((table_name, row_id, number, cells))
+                self._compare(live, kept, (table_name, row_id, number, cells), sheet_rows[0] if sheet_rows else [])
+        if moved:  # rows were sorted or removed above ours: read them where they are now
+            self.store.moved_rows = True
+            for update, sheet_rows in zip(moved, self.store.api.read(
+                    [a1(t, n, max(len(cells), 1), n) for t, _, n, cells in moved]), strict=True):
+                self._compare(live, kept, update, sheet_rows[0] if sheet_rows else [])
         self.updates = kept
         for (table_name, last), tail in zip(tails.items(), found[len(ranges) - len(tails):], strict=True):
             ours = {row_id: cells for row_id, cells in self.appends[table_name]}
@@ -392,6 +427,14 @@ class _Plan:
             self.appends[table_name] = [(row_id, cells) for row_id, cells in self.appends[table_name]
                                         if row_id in ours]
 
+    def _compare(self, live: bool, kept: list, update: tuple[str, int, int, list[Any]], now_there: list[Any]) -> None:
+        table_name, row_id, number, cells = update
+        if layout.fingerprint(self.store.known_cells(table_name, now_there)) != self._known[(table_name, row_id)][1]:
+            self._conflict(live, table_name, row_id, cells,
+                           _changed_in_sheet(table_name, row_id, number, self.store, now_there))
+        else:
+            kept.append(update)
+
     def _conflict(self, live: bool, table_name: str, row_id: int, cells: list[Any], why: str) -> None:
         if live:
             raise StaleWrite(f"{why}. Nothing was saved: the app now shows the sheet's version; try again.")
@@ -402,18 +445,24 @@ class _Plan:
 
 
 def _changed_in_sheet(table_name: str, row_id: int, number: int, store: SheetsStore, cells: list[Any]) -> str:
-    columns = store.columns(table_name)
-    who = dict(zip(columns, cells, strict=False))
+    who = dict(zip(store.columns(table_name), cells, strict=False))
     by = f" by {who['updated_by']}" if who.get("updated_by") else ""
-    if cells and str(cells[0]) != str(row_id):
-        return f"Row {number} of the '{table_name}' sheet no longer holds {_name(table_name)} #{row_id} " \
-               "(rows were moved or removed in the sheet)"
     return f"{_name(table_name).capitalize()} #{row_id} was changed in the sheet{by} (row {number} of " \
            f"'{table_name}') after the app read it"
 
 
 def _name(table_name: str) -> str:
     return table_name.replace("_", " ")
+
+
+def _id_rows(column: list[list[Any]]) -> dict[int, int]:
+    """Sheet row number of each id in an id column as read (row 1 is the header; the first of twins wins)."""
+    rows: dict[int, int] = {}
+    for number, cells in enumerate(column[1:], start=2):
+        row_id = _as_id(cells[0]) if cells else None
+        if row_id is not None:
+            rows.setdefault(row_id, number)
+    return rows
 
 
 def _as_id(cell: Any) -> int | None:
@@ -461,6 +510,33 @@ def _placed(connection: Connection, table_name: str, row_id: int, number: int, c
 
 def _done(connection: Connection, table_name: str, row_id: int) -> None:
     connection.exec_driver_sql("DELETE FROM _sheet_dirty WHERE tbl = ? AND row_id = ?", (table_name, row_id))
+
+
+def _drop_orphans(tables, records: dict[str, list[dict[str, Any]]], places: list[dict[str, Any]],
+                  unreadable: list[str]) -> list[dict[str, Any]]:
+    """A record that names a row missing from the sheet (or unreadable) cannot go into the copy, which keeps
+    foreign keys: it is reported with the unreadable rows instead of failing the whole read. Returns the places
+    of the records kept."""
+    rows = {(place["tbl"], place["row_id"]): place["row_number"] for place in places}
+    ids = {table.name: {record["id"] for record in records[table.name]} for table in tables}
+    dropped = True
+    while dropped:  # until stable: dropping a row can orphan its children, or rows of its own table
+        dropped = False
+        for table in tables:
+            kept = []
+            for record in records[table.name]:
+                missing = next((fk for fk in table.foreign_keys if record.get(fk.parent.name) is not None
+                                and record[fk.parent.name] not in ids[fk.column.table.name]), None)
+                if missing is None:
+                    kept.append(record)
+                    continue
+                ids[table.name].discard(record["id"])
+                unreadable.append(f"{table.name} row {rows[(table.name, record['id'])]}: {missing.parent.name} "
+                                  f"{record[missing.parent.name]} is not a readable row of "
+                                  f"'{missing.column.table.name}'")
+                dropped = True
+            records[table.name] = kept
+    return [place for place in places if place["row_id"] in ids[place["tbl"]]]
 
 
 def _complete(table, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
