@@ -26,7 +26,7 @@ def show_sheet_status(store: Store) -> None:
     status = store.status
     if not status.reachable:
         st.warning(f"**Google Sheets can't be reached** — showing {_copy_read(status.last_read_at)}. Changes you "
-                   f"make are kept here and sent when it answers.  \n{md_escape(status.problem)}",
+                   f"make are kept here and sent when it answers.  \nReason: {md_escape(status.problem)}",
                    icon=":material/cloud_off:")
     if status.queued:
         _queued(store, status.queued)
