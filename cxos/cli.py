@@ -20,16 +20,19 @@ from cxos.importers.command import import_arguments, import_output
 from cxos.metrics_cli import metrics_arguments, metrics_output
 from cxos.routing_cli import route_arguments, route_output, rules_arguments, rules_output
 from cxos.store import Store
+from cxos.sync_cli import sync_arguments, sync_output
 
 
 @dataclass(frozen=True)
 class Command:
-    """One `python -m cxos NAME` subcommand: its arguments and what it runs on the opened store."""
+    """One `python -m cxos NAME` subcommand: its arguments and what it runs on the opened store (None for a
+    command that opens its own stores, `needs_store=False`: then the default database is not opened or made)."""
 
     name: str
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[Store, argparse.Namespace], int]
+    run: Callable[[Store | None, argparse.Namespace], int]
+    needs_store: bool = True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     for command in COMMANDS:
         command.add_arguments(subparsers.add_parser(command.name, help=command.help))
     args = parser.parse_args(argv)
-    run = next(command.run for command in COMMANDS if command.name == args.command)
+    command = next(command for command in COMMANDS if command.name == args.command)
     try:
-        return run(Store.open(args.database_url), args)
+        return command.run(Store.open(args.database_url) if command.needs_store else None, args)
     except CxosError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -102,6 +105,12 @@ def _backtest(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
+def _sync(_store: None, args: argparse.Namespace) -> int:
+    out, status = sync_output(args)
+    print(out, end="")
+    return status
+
+
 def _printed(output: Callable[[Store, argparse.Namespace], tuple[str, str]]) -> Callable[[Store, argparse.Namespace], int]:
     """A command whose module returns (standard output, standard error) text, printed here."""
     def run(store: Store, args: argparse.Namespace) -> int:
@@ -137,4 +146,6 @@ COMMANDS: list[Command] = [
     Command("digest", "the weekly digest in Markdown a manager can forward", digest_arguments, _printed(digest_output)),
     Command("metrics", "import monthly metrics (ticket volume, deflection, CSAT) from a CSV: all rows or none",
             metrics_arguments, _printed(metrics_output)),
+    Command("sync", "copy every table from one store into an empty one (SQLite, PostgreSQL, Google Sheets), "
+            "with counts and checksums per table on both sides", sync_arguments, _sync, needs_store=False),
 ]
