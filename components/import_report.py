@@ -8,7 +8,7 @@ from cxos.importers.report import ImportReport, problems_csv
 SHOWN_ROWS = 1_000
 
 
-def report_card(report: ImportReport) -> None:
+def report_card(report: ImportReport, *, key: str = "import") -> None:
     with st.container(border=True):
         st.markdown("**Dry run: nothing was stored**" if report.dry_run else "**Import done**")
         st.caption(report.summary())
@@ -28,4 +28,4 @@ def report_card(report: ImportReport) -> None:
         if len(rows) > SHOWN_ROWS:
             st.caption(f"The first {SHOWN_ROWS:,} of {len(rows):,} reported rows; download them all.")
         st.download_button("Download reported rows (CSV)", problems_csv(report), file_name="import-report.csv",
-                           mime="text/csv", icon=":material/download:")
+                           mime="text/csv", icon=":material/download:", key=f"{key}_report_download")
