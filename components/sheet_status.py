@@ -28,6 +28,8 @@ def show_sheet_status(store: Store) -> None:
         st.warning(f"**Google Sheets can't be reached** — showing {_copy_read(status.last_read_at)}. Changes you "
                    f"make are kept here and sent when it answers.  \nReason: {md_escape(status.problem)}",
                    icon=":material/cloud_off:")
+    elif status.problem:  # it answered, but what it holds could not be loaded: the last good copy is in use
+        st.warning(md_escape(status.problem), icon=":material/table_rows:")
     if status.queued:
         _queued(store, status.queued)
     if status.conflicts:
@@ -43,6 +45,8 @@ def data_caption(store: Store) -> str:
     status = store.status
     read = f"read {status.last_read_at:%H:%M} UTC" if status.last_read_at else "not read yet"
     parts = [f"Data: {SHEETS}", read if status.reachable else f"offline, {read}"]
+    if status.reachable and status.problem:
+        parts.append("not loaded")
     if status.queued:
         parts.append(f"{status.queued:,} queued")
     return " · ".join(parts)

@@ -139,6 +139,18 @@ def test_rows_the_app_could_not_read_are_listed_as_plain_text(sheet):
     assert f"signal row {len(rows) + 1}: the id cell is empty" in at.expander[0].text[0].value
 
 
+def test_a_sheet_that_answers_but_cannot_be_loaded_says_so(sheet):
+    teams = sheet.server.rows(SHEET, "team")
+    name = teams[0].index("name") + 1
+    sheet.server.set_cell(SHEET, "team", 3, name, teams[1][name - 1])  # two teams with one name
+    sheet.store.refresh(force=True)
+    at = open_page("pages/2_Friction_log.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("The sheet could not be loaded" in w.value for w in at.warning)
+    assert "3 signals" in " ".join(m.value for m in at.markdown)
+    assert next(c.value for c in at.sidebar.caption if c.value.startswith("Data:")).endswith("not loaded")
+
+
 def test_conflicting_queued_changes_are_shown_with_our_values(sheet):
     from cxos.signals import update_signal
 
