@@ -29,6 +29,7 @@ from cxos.sheets.a1 import a1, parse
 
 SHEETS_HOST = "https://sheets.googleapis.com/"
 TOKEN_HOST = "https://oauth2.googleapis.com/"
+IAM_HOST = "https://iamcredentials.googleapis.com/"  # google-auth asks it for a key's allowed regions
 CELL_LIMIT = 50_000
 QUOTA_PER_MINUTE = 60
 
@@ -123,8 +124,8 @@ class FakeSheetsServer:
         adapter = _Adapter(self)
         for target in (session, getattr(session, "_auth_request_session", None)):
             if target is not None:
-                target.mount(SHEETS_HOST, adapter)
-                target.mount(TOKEN_HOST, adapter)
+                for host in (SHEETS_HOST, TOKEN_HOST, IAM_HOST):
+                    target.mount(host, adapter)
 
     # --- the HTTP surface -----------------------------------------------------------------------------
     def handle(self, method: str, url: str, body: bytes | None) -> tuple[int, dict[str, Any]]:
@@ -134,6 +135,8 @@ class FakeSheetsServer:
         params = parse_qs(parts.query)
         if url.startswith(TOKEN_HOST):
             return self._record(method, "token", parts.path, params, self._token(body))
+        if url.startswith(IAM_HOST):  # no regional boundary lookup offline; google-auth then simply carries on
+            return self._record(method, "token", parts.path, params, _error(404, "Not modelled by the fake"))
         kind = "read" if method == "GET" else "write"
         with self._lock:
             if self._failures:
@@ -367,6 +370,11 @@ class _Adapter(BaseAdapter):
     def __init__(self, server: FakeSheetsServer):
         super().__init__()
         self.server = server
+
+    def __deepcopy__(self, memo):
+        # google-auth deep-copies the transport for its background Regional Access Boundary lookup, on every
+        # request: a copy of this adapter would copy every spreadsheet. A copied session talks to the same fake.
+        return self
 
     def send(self, request, **kwargs):
         body = request.body.encode() if isinstance(request.body, str) else request.body

@@ -7,7 +7,6 @@ null. A deleted record keeps its row (so no other row moves) with a tombstone in
 """
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -43,7 +42,16 @@ def header(table: Table) -> list[str]:
 
 def known_cells(table: Table, columns: Sequence[str], cells: Sequence[Any]) -> list[Any]:
     """The cells under columns this version knows; a column a person added to the worksheet is theirs."""
-    return [cells[index] if index < len(cells) else "" for index, name in enumerate(columns) if name in table.c]
+    return cells_at(known_positions(table, columns), cells)
+
+
+def known_positions(table: Table, columns: Sequence[str]) -> list[int]:
+    return [index for index, name in enumerate(columns) if name in table.c]
+
+
+def cells_at(positions: Sequence[int], cells: Sequence[Any]) -> list[Any]:
+    width = len(cells)
+    return [cells[index] if index < width else "" for index in positions]
 
 
 def encode(table: Table, record: Mapping[str, Any], columns: Sequence[str] | None = None) -> list[Any]:
@@ -158,13 +166,13 @@ def fingerprint(cells: Sequence[Any]) -> str:
     normal = [_normal_cell(cell) for cell in cells]
     while normal and normal[-1] == "":
         normal.pop()
-    return hashlib.sha1(json.dumps(normal, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha1(repr(normal).encode()).hexdigest()  # repr of str/bool/str-of-float: stable and fast
 
 
 def _normal_cell(cell: Any) -> Any:
     if cell is None:
         return ""
-    if isinstance(cell, bool):
+    if cell is True or cell is False or isinstance(cell, str):
         return cell
     if isinstance(cell, int | float):
         return repr(float(cell))

@@ -38,7 +38,7 @@ from sqlmodel import Session
 from cxos import config
 from cxos.db import upgrade_to_head
 from cxos.errors import CxosError, StaleWrite
-from cxos.sheets import layout
+from cxos.sheets import layout, pull
 from cxos.sheets.a1 import a1, quote_title
 from cxos.sheets.api import (
     FOREGROUND,
@@ -104,7 +104,8 @@ class SheetsStore(Store):
         self._last_pull: float | None = None
         self._next_attempt = 0.0
         self._failures = 0
-        self._pulled_digest = ""
+        self._digests: dict[str, str] = {}  # each worksheet's cells as last loaded
+        self._unreadable: dict[str, list[str]] = {}
         self._batch_depth = 0
         self.moved_rows = False
         self._install_change_log()
@@ -271,52 +272,36 @@ class SheetsStore(Store):
 
     # --- sheet → copy ---------------------------------------------------------------------------------
     def _pull(self) -> None:
+        """One batchGet of every worksheet; only the tables whose cells changed are looked at again."""
         tables = layout.tables()
         sheets = self.api.read([quote_title(table.name) for table in tables])
         self._back_online()
         self._last_pull = self._clock()
         self.status.last_read_at = datetime.now(UTC)
-        digest = json.dumps(sheets, sort_keys=True, default=str)
-        if digest == self._pulled_digest:
-            return  # nothing changed in the sheet since the last read
-        records, places, unreadable = {}, [], []
-        for table, rows in zip(tables, sheets, strict=True):
-            columns = [str(cell) for cell in rows[0]] if rows else layout.header(table)
-            self._columns[table.name] = columns
-            records[table.name] = []
-            seen: dict[int, int] = {}
-            for number, cells in enumerate(rows[1:], start=2):
-                if layout.is_blank(cells) or layout.is_tombstone(cells):
-                    continue
-                try:
-                    record = layout.decode(table, columns, cells)
-                except layout.UnreadableRow as why:
-                    unreadable.append(f"{table.name} row {number}: {why}")
-                    continue
-                if record["id"] in seen:
-                    unreadable.append(f"{table.name} row {number}: id {record['id']} is already on row "
-                                      f"{seen[record['id']]}")
-                    continue
-                seen[record["id"]] = number
-                records[table.name].append(record)
-                places.append({"tbl": table.name, "row_id": record["id"], "row_number": number,
-                               "fingerprint": layout.fingerprint(layout.known_cells(table, columns, cells))})
-        places = _drop_orphans(tables, records, places, unreadable)
+        digests = {table.name: pull.digest(rows) for table, rows in zip(tables, sheets, strict=True)}
+        changed = [(table, rows) for table, rows in zip(tables, sheets, strict=True)
+                   if digests[table.name] != self._digests.get(table.name)]
+        if not changed:
+            return
+        try:
+            self._load(changed, incremental=bool(self._digests))
+        except SQLAlchemyError:
+            if not self._digests:
+                raise
+            self._load(list(zip(tables, sheets, strict=True)), incremental=False)  # sort it out row by row
+        self._digests = digests
+
+    def _load(self, tables_rows: list, *, incremental: bool) -> None:
         with self._write_engine.begin() as connection:
-            connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-            connection.exec_driver_sql("UPDATE _sheet_state SET pulling = 1")
-            for table in reversed(tables):
-                connection.execute(table.delete())
-            for table in tables:
-                if records[table.name]:
-                    connection.execute(table.insert(), _complete(table, records[table.name]))
-            connection.exec_driver_sql("DELETE FROM _sheet_rows")
-            if places:
-                connection.execute(text("INSERT INTO _sheet_rows VALUES (:tbl, :row_id, :row_number, :fingerprint)"),
-                                   places)
-            connection.exec_driver_sql("UPDATE _sheet_state SET pulling = 0")
-        self._pulled_digest = digest
-        self.status.unreadable = unreadable
+            reads = [pull.parse_table(table, rows, pull.known_fingerprints(connection, table.name)
+                                      if incremental else None) for table, rows in tables_rows]
+            if not incremental:
+                pull.drop_orphans(reads)
+            pull.load(connection, reads, incremental=incremental)
+        for read in reads:
+            self._columns[read.table.name] = read.columns
+            self._unreadable[read.table.name] = read.unreadable
+        self.status.unreadable = [why for whys in self._unreadable.values() for why in whys]
 
     # --- copy → sheet ---------------------------------------------------------------------------------
     def _push(self, connection: Connection, plan: "_Plan", *, live: bool) -> None:
@@ -510,42 +495,6 @@ def _placed(connection: Connection, table_name: str, row_id: int, number: int, c
 
 def _done(connection: Connection, table_name: str, row_id: int) -> None:
     connection.exec_driver_sql("DELETE FROM _sheet_dirty WHERE tbl = ? AND row_id = ?", (table_name, row_id))
-
-
-def _drop_orphans(tables, records: dict[str, list[dict[str, Any]]], places: list[dict[str, Any]],
-                  unreadable: list[str]) -> list[dict[str, Any]]:
-    """A record that names a row missing from the sheet (or unreadable) cannot go into the copy, which keeps
-    foreign keys: it is reported with the unreadable rows instead of failing the whole read. Returns the places
-    of the records kept."""
-    rows = {(place["tbl"], place["row_id"]): place["row_number"] for place in places}
-    ids = {table.name: {record["id"] for record in records[table.name]} for table in tables}
-    dropped = True
-    while dropped:  # until stable: dropping a row can orphan its children, or rows of its own table
-        dropped = False
-        for table in tables:
-            kept = []
-            for record in records[table.name]:
-                missing = next((fk for fk in table.foreign_keys if record.get(fk.parent.name) is not None
-                                and record[fk.parent.name] not in ids[fk.column.table.name]), None)
-                if missing is None:
-                    kept.append(record)
-                    continue
-                ids[table.name].discard(record["id"])
-                unreadable.append(f"{table.name} row {rows[(table.name, record['id'])]}: {missing.parent.name} "
-                                  f"{record[missing.parent.name]} is not a readable row of "
-                                  f"'{missing.column.table.name}'")
-                dropped = True
-            records[table.name] = kept
-    return [place for place in places if place["row_id"] in ids[place["tbl"]]]
-
-
-def _complete(table, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every column in every record, so one executemany fits all (a column the sheet lacks gets its default)."""
-    defaults = {}
-    for column in table.columns:
-        default = column.default.arg if column.default is not None and not callable(column.default.arg) else None
-        defaults[column.name] = default
-    return [defaults | record for record in records]
 
 
 def layout_table(table_name: str):
