@@ -37,6 +37,7 @@ from cxos.importers.sheet_source import (
 KEY = "sheet"  # widget-key prefix, so the file wizard's widgets and these never collide
 READERS = "sheet_readers"  # session state: address url → {"reader", "titles", "values": {worksheet: cells}}
 REPORT = "sheet_import_report"
+PULL_REPORT = "sheet_pull_report"
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
@@ -50,7 +51,8 @@ def sheet_section(ctx: PageContext) -> None:
     if connection is not None:
         pull_card(ctx, connection)
     default = connection.address.url if connection else ""
-    text = st.text_input("Spreadsheet address", default, key=f"{KEY}_address",
+    where, which = st.columns([3, 1])
+    text = where.text_input("Spreadsheet address", default, key=f"{KEY}_address",
                          placeholder="https://docs.google.com/spreadsheets/d/…",
                          help="The sheet's address from the browser, or gsheets://SPREADSHEET_ID. CX OS only reads "
                               "it: share it with the app's service account as a Viewer.")
@@ -64,14 +66,14 @@ def sheet_section(ctx: PageContext) -> None:
     address, sheet = opened
     titles = sheet["titles"]
     wanted = connection.worksheet if connection and connection.spreadsheet_id == address.spreadsheet_id else None
-    worksheet = st.selectbox("Worksheet", titles, index=titles.index(wanted) if wanted in titles else 0,
+    worksheet = which.selectbox("Worksheet", titles, index=titles.index(wanted) if wanted in titles else 0,
                              key=f"{KEY}_worksheet_{address.spreadsheet_id}")
     address = replace(address, worksheet=worksheet)
     table = _table(sheet, address)
     if table is None:
         return
     preview_card(table)
-    st.caption(f"Row numbers below and in the report are the sheet's own: row 14 is row 14 in “{worksheet}”.")
+    st.caption(f"The report's row numbers are the sheet's own: row 14 is row 14 in “{worksheet}”.")
     profile = replace(mapping_card(ctx, table, key=KEY, preferred=connection.profile if wanted else None), kind=KIND)
     _actions(ctx, address, table, profile)
     if st.session_state.get(REPORT) is not None:
@@ -83,7 +85,7 @@ def pull_card(ctx: PageContext, connection: SheetConnection) -> None:
         st.markdown("**Connected sheet**")
         st.caption(f"“{connection.worksheet}” in spreadsheet {connection.spreadsheet_id}, mapped with the "
                    f"profile “{connection.profile}”. Pulling imports the rows that are not in yet.")
-        left, right, _ = st.columns([2, 1, 3])
+        left, right, _ = st.columns([1.4, 1, 3])
         pull = left.button(f"Pull new rows from {connection.worksheet}", type="primary", icon=":material/sync:",
                            key=f"{KEY}_pull")
         if right.button("Disconnect", icon=":material/link_off:", key=f"{KEY}_disconnect",
@@ -92,7 +94,9 @@ def pull_card(ctx: PageContext, connection: SheetConnection) -> None:
                 refresh_after_write()
                 st.rerun()
         if pull:
-            st.session_state[REPORT] = _pull(ctx, connection)
+            st.session_state[PULL_REPORT] = _pull(ctx, connection)
+        if st.session_state.get(PULL_REPORT) is not None:
+            report_card(st.session_state[PULL_REPORT], key=f"{KEY}_pull")
 
 
 def _pull(ctx: PageContext, connection: SheetConnection):
