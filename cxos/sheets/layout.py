@@ -35,6 +35,10 @@ def tables() -> list[Table]:
     return list(SQLModel.metadata.sorted_tables)
 
 
+def table_named(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
 def header(table: Table) -> list[str]:
     """Column names with the id first: column A is what finds a row, and what a tombstone replaces."""
     return [KEY] + [column.name for column in table.columns if column.name != KEY]
