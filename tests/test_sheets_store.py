@@ -325,3 +325,18 @@ def test_a_sheet_that_breaks_a_database_rule_is_reported_and_the_last_good_copy_
     assert "could not be loaded" in status.problem and "team" in status.problem
     with sheet_store.read() as session:
         assert len(session.exec(select(Team)).all()) == teams_before
+
+
+def test_changes_queued_when_the_app_stopped_are_sent_when_it_starts_again(sheet_store, server, sheets_key,
+                                                                           tmp_path):
+    server.offline = True
+    sheet_store.refresh(force=True)
+    queued = _log(sheet_store, title="Logged just before a restart")
+    assert sheet_store.status.queued > 0
+    sheet_store.dispose()
+    server.offline = False
+    restarted = open_fake_sheets_store(server, sheets_key, tmp_path / "a.db", SHEET)  # the same working copy
+    assert restarted.status.queued == 0
+    assert queued.id in [r["id"] for r in _sheet_rows(server, "signal")]
+    with restarted.read() as session:
+        assert session.get(Signal, queued.id).title == "Logged just before a restart"

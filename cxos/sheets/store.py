@@ -108,7 +108,10 @@ class SheetsStore(Store):
         self._count_queued()
         try:
             self._prepare_worksheets()
-            self._pull()
+            if self.status.queued:  # changes kept from before a restart go first: a read would overwrite them
+                self._send_queue()
+            if not self.status.queued:
+                self._pull()
         except (SheetsUnavailable, SheetsRefused) as error:
             self._went_offline(error)
         except SQLAlchemyError as error:
