@@ -29,16 +29,14 @@ def send(store: "SheetsStore", connection: Connection, plan: "Plan", *, live: bo
     plan.check_against_sheet(live=live)
     if plan.updates:
         store.api.update([(a1(t, n, len(cells), n), [cells]) for t, _, n, cells in plan.updates])
-        for table_name, row_id, number, cells in plan.updates:
-            _placed(connection, table_name, row_id, number, store.known_cells(table_name, cells))
+        _placed(connection, [(t, row_id, n, store.known_cells(t, cells)) for t, row_id, n, cells in plan.updates])
     for table_name, rows in plan.appends.items():
         for start in range(0, len(rows), APPEND_CHUNK):
             chunk = rows[start:start + APPEND_CHUNK]
             first = store.api.append(table_name, [cells for _, cells in chunk])
-            for offset, (row_id, cells) in enumerate(chunk):
-                _placed(connection, table_name, row_id, first + offset, store.known_cells(table_name, cells))
-    for table_name, row_id in plan.nothing_to_send:
-        _done(connection, table_name, row_id)
+            _placed(connection, [(table_name, row_id, first + offset, store.known_cells(table_name, cells))
+                                 for offset, (row_id, cells) in enumerate(chunk)])
+    _done(connection, plan.nothing_to_send)
 
 
 class Plan:
@@ -132,7 +130,7 @@ class Plan:
         self.connection.execute(text("INSERT INTO _sheet_conflicts VALUES (:at, :tbl, :row_id, :reason, :ours)"),
                                 {"at": datetime.now(UTC).isoformat(), "tbl": table_name, "row_id": row_id,
                                  "reason": why, "ours": json.dumps(cells, default=str)})
-        _done(self.connection, table_name, row_id)
+        _done(self.connection, [(table_name, row_id)])
 
 
 def _changed_in_sheet(table_name: str, row_id: int, number: int, store: "SheetsStore", cells: list[Any]) -> str:
@@ -190,14 +188,17 @@ def _last_row(connection: Connection, table_name: str) -> int:
                                       (table_name,)).scalar_one()
 
 
-def _placed(connection: Connection, table_name: str, row_id: int, number: int, cells: list[Any]) -> None:
-    if layout.is_tombstone(cells):
-        connection.exec_driver_sql("DELETE FROM _sheet_rows WHERE tbl = ? AND row_id = ?", (table_name, row_id))
-    else:
-        connection.exec_driver_sql("INSERT OR REPLACE INTO _sheet_rows VALUES (?, ?, ?, ?)",
-                                   (table_name, row_id, number, layout.fingerprint(cells)))
-    _done(connection, table_name, row_id)
+def _placed(connection: Connection, rows: list[tuple[str, int, int, list[Any]]]) -> None:
+    """Rows now in the sheet: where they are and what they hold (a tombstone is no longer anywhere)."""
+    gone = [(t, row_id) for t, row_id, _, cells in rows if layout.is_tombstone(cells)]
+    kept = [(t, row_id, n, layout.fingerprint(cells)) for t, row_id, n, cells in rows if not layout.is_tombstone(cells)]
+    if gone:
+        connection.exec_driver_sql("DELETE FROM _sheet_rows WHERE tbl = ? AND row_id = ?", gone)
+    if kept:
+        connection.exec_driver_sql("INSERT OR REPLACE INTO _sheet_rows VALUES (?, ?, ?, ?)", kept)
+    _done(connection, [(t, row_id) for t, row_id, *_ in rows])
 
 
-def _done(connection: Connection, table_name: str, row_id: int) -> None:
-    connection.exec_driver_sql("DELETE FROM _sheet_dirty WHERE tbl = ? AND row_id = ?", (table_name, row_id))
+def _done(connection: Connection, keys: list[tuple[str, int]]) -> None:
+    if keys:
+        connection.exec_driver_sql("DELETE FROM _sheet_dirty WHERE tbl = ? AND row_id = ?", keys)
