@@ -68,7 +68,7 @@ def measure(updates: int) -> dict:
         store.dispose()
     for case in (single, batched):
         case["requests"] = case["reads"] + case["writes"]
-        case["per_100"] = round(case["requests"] * 100 / updates, 1)
+        case["per_100"] = round(case["requests"] * 100 / updates)
         case["quota_minutes"] = max(case["reads"], case["writes"]) / QUOTA_PER_MINUTE
     return {"machine": common.machine_info(), "updates": updates, "one_write_each": single, "batched": batched}
 
