@@ -340,3 +340,17 @@ def test_changes_queued_when_the_app_stopped_are_sent_when_it_starts_again(sheet
     assert queued.id in [r["id"] for r in _sheet_rows(server, "signal")]
     with restarted.read() as session:
         assert session.get(Signal, queued.id).title == "Logged just before a restart"
+
+
+def test_a_sign_in_google_refuses_or_cannot_answer_is_a_clear_status_not_a_crash(sheet_store, server):
+    from datetime import datetime
+
+    credentials = sheet_store.api.http.session.credentials
+    credentials.token, credentials.expiry = None, datetime(2000, 1, 1)  # the token must be fetched again
+    server.offline = True  # the token endpoint is unreachable too
+    status = sheet_store.refresh(force=True)
+    assert not status.reachable and "cannot be reached" in status.problem
+    server.offline = False
+    server.fail_token_with = 400
+    status = sheet_store.refresh(force=True)
+    assert "refused the service account's sign-in" in status.problem

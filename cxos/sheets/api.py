@@ -14,6 +14,7 @@ from typing import Any
 
 import gspread
 import requests
+from google.auth.exceptions import RefreshError, TransportError
 from gspread.exceptions import APIError
 
 from cxos.errors import CxosError
@@ -114,7 +115,9 @@ class SheetsApi:
                 if not waits:
                     raise SheetsUnavailable(_unavailable_message(status, error), quota=status == 429) from error
                 self.sleep(min(_retry_after(error) or waits.pop(0), self.retry.max_wait))
-            except requests.RequestException as error:
+            except RefreshError as error:  # Google refused the key itself (revoked, wrong project, clock skew)
+                raise SheetsRefused(f"Google refused the service account's sign-in: {error}") from error
+            except (requests.RequestException, TransportError) as error:  # no answer, from Sheets or sign-in
                 if not waits:
                     raise SheetsUnavailable(f"Google Sheets cannot be reached ({type(error).__name__}).") from error
                 self.sleep(waits.pop(0))

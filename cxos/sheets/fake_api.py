@@ -66,6 +66,7 @@ class FakeSheetsServer:
         self.state_file = state_file
         self.log: list[RequestRecord] = []
         self.offline = False
+        self.fail_token_with: int | None = None  # e.g. 400: sign-in refused
         self.offline_flag: Path | None = None  # while this file exists the server is offline too (for demos)
         self.quota_per_minute = quota_per_minute
         self._clock = clock
@@ -169,6 +170,8 @@ class FakeSheetsServer:
         return True
 
     def _token(self, body: bytes | None) -> tuple[int, dict[str, Any]]:
+        if self.fail_token_with:  # as Google answers a revoked or unknown key
+            return self.fail_token_with, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
         form = parse_qs((body or b"").decode())
         assertion = (form.get("assertion") or [""])[0]
         try:
