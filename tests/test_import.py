@@ -139,6 +139,13 @@ def test_export_dates_become_utc_and_never_the_future():
     assert parse_created("next tuesday", now=now) is None
 
 
+def test_day_first_dates_win_and_a_date_only_month_first_can_read_is_understood():
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    assert parse_created("03/04/2026", now=now) == datetime(2026, 4, 3, tzinfo=UTC)  # ambiguous: day first
+    assert parse_created("3/14/2026", now=now) == datetime(2026, 3, 14, tzinfo=UTC)  # only month-first reads
+    assert parse_created("3/14/2026 4:05:00 PM", now=now) == datetime(2026, 3, 14, 16, 5, tzinfo=UTC)
+
+
 # ---------------------------------------------------------------- importing
 
 

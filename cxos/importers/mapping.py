@@ -42,8 +42,11 @@ SEVERITY_WORDS = {
     "critical": Severity.CRITICAL, "blocker": Severity.CRITICAL,
 }
 BLANKS = {"", "-", "n/a", "na", "none", "null"}
-DATE_FORMATS = ["%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%b %d, %Y %I:%M %p",
-                "%B %d, %Y %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d"]
+# Day-first wins where both could be meant (3/4/2026 is 3 April); month-first forms come after, so a date only
+# month-first can read (3/14/2026, as US Sheets and Excel write it) is still understood.
+DATE_FORMATS = ["%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
+                "%b %d, %Y %I:%M %p", "%B %d, %Y %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d",
+                "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y"]
 _NOT_WORD = re.compile(r"[^a-z0-9]")
 
 
