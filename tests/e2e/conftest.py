@@ -9,6 +9,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -79,9 +80,34 @@ def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
 def app_url(browser_available: None) -> Iterator[str]:
     """The base URL of the app running on a freshly seeded demo database."""
     workdir = Path(tempfile.mkdtemp(prefix="cxos-e2e-"))
-    env = os.environ | {"CXOS_DATABASE_URL": f"sqlite:///{workdir / 'e2e.db'}"}
+    env = _app_env({"CXOS_DATABASE_URL": f"sqlite:///{workdir / 'e2e.db'}"})
+    with _seeded_app(env, workdir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sheets_app(browser_available: None) -> Iterator[dict]:
+    """The app on a Google Sheet: the offline fake of the Sheets API, kept in a JSON file the test can read,
+    and a file that, while it exists, makes the fake unreachable."""
+    workdir = Path(tempfile.mkdtemp(prefix="cxos-e2e-sheets-"))
+    files = {"sheet_file": workdir / "fake_sheets.json", "offline_file": workdir / "offline"}
+    env = _app_env({"CXOS_DATABASE_URL": "gsheets+fake://e2e", "CXOS_FAKE_SHEETS_FILE": str(files["sheet_file"]),
+                    "CXOS_FAKE_SHEETS_OFFLINE_FILE": str(files["offline_file"]),
+                    "CXOS_SHEETS_CACHE_DIR": str(workdir / "cache"), "CXOS_SHEETS_TTL_S": "1"})
+    with _seeded_app(env, workdir) as url:
+        yield files | {"url": url}
+
+
+def _app_env(settings: dict[str, str]) -> dict[str, str]:
+    env = os.environ | settings
     env.pop("CXOS_LOCAL_USER", None)  # the tests sign in through the "Display name" form, like a person
     env.pop("CXOS_ROLES_FILE", None)  # data/roles.yaml: the council role the tests rely on
+    return env
+
+
+@contextmanager
+def _seeded_app(env: dict[str, str], workdir: Path) -> Iterator[str]:
+    """A 300-signal demo in the store env names, then `streamlit run` on a free port until the block ends."""
     subprocess.run([sys.executable, "-m", "cxos", "demo", "--signals", "300", "--seed", "1"],
                    cwd=REPO_ROOT, env=env, check=True, capture_output=True)
     port = _free_port()
@@ -126,7 +152,17 @@ def dialogs() -> list[str]:
 @pytest.fixture
 def page(chromium, app_url: str, dialogs: list[str]):
     """A fresh 1920×1080 browser tab; any dialog is recorded and dismissed."""
-    context = chromium.new_context(viewport=VIEWPORT, base_url=app_url)
+    yield from _tab(chromium, app_url, dialogs)
+
+
+@pytest.fixture
+def sheets_page(chromium, sheets_app: dict, dialogs: list[str]):
+    """A browser tab on the app whose data lives in a (fake) Google Sheet."""
+    yield from _tab(chromium, sheets_app["url"], dialogs)
+
+
+def _tab(chromium, base_url: str, dialogs: list[str]):
+    context = chromium.new_context(viewport=VIEWPORT, base_url=base_url)
     context.set_default_timeout(15_000)
     tab = context.new_page()
     tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
