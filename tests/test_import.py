@@ -119,6 +119,12 @@ def test_mapping_is_guessed_from_header_names():
                      "Requester email": "reporter", "Created": "created_at", "Priority": "severity"}
 
 
+def test_a_teams_own_friction_sheet_headers_are_guessed_too():
+    guess = guess_mapping(["Date", "Customer", "What happened", "Stage", "Severity", "Owner"])
+    assert guess == {"Date": "created_at", "Customer": "account", "What happened": "title", "Stage": "touchpoint",
+                     "Severity": "severity"}
+
+
 def test_zendesk_and_intercom_headers_suggest_their_profiles():
     assert suggest_profile(open_table((FIXTURES / "zendesk_tickets.csv").read_bytes()).header, "csv").name \
         == "Zendesk tickets"

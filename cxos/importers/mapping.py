@@ -24,7 +24,8 @@ FIELDS = {
 }
 # Header words that suggest a field, best first (compared lower-case without punctuation).
 SYNONYMS = {
-    "title": ["title", "subject", "summary", "conversationtitle", "titleorfirstmessage", "name"],
+    "title": ["title", "subject", "summary", "conversationtitle", "titleorfirstmessage", "whathappened", "issue",
+              "problem", "frictionpoint", "painpoint", "name"],
     "description": ["description", "body", "details", "firstmessage", "comment", "content"],
     "message": ["text", "message"],
     "source": ["source", "signalsource"],
