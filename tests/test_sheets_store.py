@@ -354,3 +354,12 @@ def test_a_sign_in_google_refuses_or_cannot_answer_is_a_clear_status_not_a_crash
     server.fail_token_with = 400
     status = sheet_store.refresh(force=True)
     assert "refused the service account's sign-in" in status.problem
+
+
+@pytest.mark.parametrize("typed", ["inf", "nan", "1e400", "seven"])
+def test_whatever_a_person_types_into_an_id_cell_is_reported_not_a_crash(sheet_store, server, typed):
+    signal = _log(sheet_store)
+    number, _ = _signal_row(server, signal.id)
+    server.set_cell(SHEET, "signal", number, 1, typed)
+    status = sheet_store.refresh(force=True)
+    assert any(why.startswith(f"signal row {number}:") for why in status.unreadable)

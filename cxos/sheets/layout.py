@@ -88,6 +88,14 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
+def as_id(cell: Any) -> int | None:
+    """An id cell as read (5, 5.0 or "5"), or None when it holds no id."""
+    try:
+        return int(float(cell))
+    except (TypeError, ValueError, OverflowError):  # "inf" typed into an id cell is not an id either
+        return None
+
+
 def is_blank(cells: Sequence[Any]) -> bool:
     return all(cell in ("", None) for cell in cells)
 

@@ -46,7 +46,7 @@ def parse_table(table: Table, rows: list[list[Any]], known: dict[int, str] | Non
         if layout.is_blank(cells) or layout.is_tombstone(cells):
             continue
         fingerprint = layout.fingerprint(layout.cells_at(positions, cells))
-        row_id = _as_id(cells[key_at] if key_at < len(cells) else "")
+        row_id = layout.as_id(cells[key_at] if key_at < len(cells) else "")
         if known is not None and row_id is not None and row_id not in seen and known.get(row_id) == fingerprint:
             seen[row_id] = number  # unchanged since the copy last saw it
             read.places.append(_place(table, row_id, number, fingerprint))
@@ -121,13 +121,6 @@ def drop_orphans(reads: list[TableRead]) -> None:
 
 def _place(table: Table, row_id: int, number: int, fingerprint: str) -> dict[str, Any]:
     return {"tbl": table.name, "row_id": row_id, "row_number": number, "fingerprint": fingerprint}
-
-
-def _as_id(cell: Any) -> int | None:
-    try:
-        return int(float(cell))
-    except (TypeError, ValueError):
-        return None
 
 
 def _complete(table: Table, records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -108,7 +108,7 @@ class Plan:
         for (table_name, last), tail in zip(tails.items(), found[len(ranges) - len(tails):], strict=True):
             ours = {row_id: cells for row_id, cells in self.appends[table_name]}
             for offset, cells in enumerate(tail):
-                row_id = _as_id(cells[0] if cells else "")
+                row_id = layout.as_id(cells[0] if cells else "")
                 if row_id in ours:
                     self._conflict(live, table_name, row_id, ours.pop(row_id),
                                    f"{_name(table_name)} #{row_id} was also added to the sheet by someone else "
@@ -148,17 +148,10 @@ def _id_rows(column: list[list[Any]]) -> dict[int, int]:
     """Sheet row number of each id in an id column as read (row 1 is the header; the first of twins wins)."""
     rows: dict[int, int] = {}
     for number, cells in enumerate(column[1:], start=2):
-        row_id = _as_id(cells[0]) if cells else None
+        row_id = layout.as_id(cells[0]) if cells else None
         if row_id is not None:
             rows.setdefault(row_id, number)
     return rows
-
-
-def _as_id(cell: Any) -> int | None:
-    try:
-        return int(float(cell))
-    except (TypeError, ValueError):
-        return None
 
 
 def _rows_by_id(connection: Connection, table, ids: list[int]) -> dict[int, dict[str, Any]]:
