@@ -363,3 +363,25 @@ def test_whatever_a_person_types_into_an_id_cell_is_reported_not_a_crash(sheet_s
     server.set_cell(SHEET, "signal", number, 1, typed)
     status = sheet_store.refresh(force=True)
     assert any(why.startswith(f"signal row {number}:") for why in status.unreadable)
+
+
+def test_any_cell_a_person_types_into_a_row_loads_or_is_reported_never_crashes(sheet_store, server):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    signal = _log(sheet_store)
+    number, _ = _signal_row(server, signal.id)
+    header = server.rows(SHEET, "signal")[0]
+    cell = st.one_of(st.text(max_size=30), st.integers(), st.floats(allow_nan=True), st.booleans(), st.none())
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(column=st.sampled_from(header[1:]), value=cell)
+    def typed_into_the_sheet(column, value):
+        server.set_cell(SHEET, "signal", number, header.index(column) + 1, value)
+        status = sheet_store.refresh(force=True)
+        with sheet_store.read() as session:
+            loaded = session.get(Signal, signal.id) is not None
+        reported = any(why.startswith(f"signal row {number}:") for why in status.unreadable)
+        assert loaded != reported or (not loaded and "could not be loaded" in status.problem)
+
+    typed_into_the_sheet()
