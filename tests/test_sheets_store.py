@@ -385,3 +385,28 @@ def test_any_cell_a_person_types_into_a_row_loads_or_is_reported_never_crashes(s
         assert loaded != reported or (not loaded and "could not be loaded" in status.problem)
 
     typed_into_the_sheet()
+
+
+def test_a_refusal_before_anything_is_sent_refuses_the_write_and_after_keeps_and_queues_it(sheet_store, server):
+    from cxos.sheets.api import SheetsRefused
+
+    server.fail_next(1, 403)  # the check read: nothing sent yet
+    with pytest.raises(SheetsRefused, match="403"):
+        _log(sheet_store, title="Refused outright")
+    with sheet_store.read() as session:
+        assert session.exec(select(Signal).where(Signal.title == "Refused outright")).first() is None
+    real_append = sheet_store.api.append
+    calls = []
+
+    def refuse_second_append(title, rows):
+        calls.append(title)
+        if len(calls) == 2:
+            server.fail_next(1, 403)
+        return real_append(title, rows)
+
+    sheet_store.api.append = refuse_second_append  # the event row lands, then the signal row is refused
+    signal = _log(sheet_store, title="Half sent")
+    assert sheet_store.status.queued == 1 and "403" in sheet_store.status.problem
+    sheet_store.api.append = real_append
+    sheet_store.refresh(force=True)
+    assert sheet_store.status.queued == 0 and signal.id in [r["id"] for r in _sheet_rows(server, "signal")]

@@ -18,6 +18,7 @@ from cxos.sheets.a1 import a1
 if TYPE_CHECKING:
     from cxos.sheets.store import SheetsStore
 
+_LOAD_ORDER = {table.name: position for position, table in enumerate(layout.tables())}
 APPEND_CHUNK = 2_000  # rows per values.append: well under Google's 10 MB request limit for our rows
 LOOKUP_CHUNK = 500
 
@@ -29,11 +30,13 @@ def send(store: "SheetsStore", connection: Connection, plan: "Plan", *, live: bo
     plan.check_against_sheet(live=live)
     if plan.updates:
         store.api.update([(a1(t, n, len(cells), n), [cells]) for t, _, n, cells in plan.updates])
+        plan.sent = True
         _placed(connection, [(t, row_id, n, store.known_cells(t, cells)) for t, row_id, n, cells in plan.updates])
-    for table_name, rows in plan.appends.items():
-        for start in range(0, len(rows), APPEND_CHUNK):
+    for table_name, rows in sorted(plan.appends.items(), key=lambda item: _LOAD_ORDER[item[0]]):
+        for start in range(0, len(rows), APPEND_CHUNK):  # parents first, so a half-sent change has no orphans
             chunk = rows[start:start + APPEND_CHUNK]
             first = store.api.append(table_name, [cells for _, cells in chunk])
+            plan.sent = True
             _placed(connection, [(table_name, row_id, first + offset, store.known_cells(table_name, cells))
                                  for offset, (row_id, cells) in enumerate(chunk)])
     _done(connection, plan.nothing_to_send)
@@ -52,6 +55,7 @@ class Plan:
         self.updates: list[tuple[str, int, int, list[Any]]] = []
         self.appends: dict[str, list[tuple[int, list[Any]]]] = defaultdict(list)
         self.nothing_to_send: list[tuple[str, int]] = []
+        self.sent = False  # part of it is in the sheet: from then on the change can only be kept, not undone
         self._known: dict[tuple[str, int], tuple[int, str]] = {}
         wanted: dict[str, list[int]] = defaultdict(list)
         for table_name, row_id in dirty:

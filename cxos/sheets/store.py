@@ -201,6 +201,10 @@ class SheetsStore(Store):
             self._push(session.connection(), plan, live=True)
         except SheetsUnavailable as error:
             self._went_offline(error)  # kept here and queued: the caller's change is stored, not lost
+        except SheetsRefused as error:
+            if not plan.sent:
+                raise  # nothing reached the sheet: the write is refused with Google's reason, nothing kept
+            self._went_offline(error)  # part of it is in the sheet: keep it all and queue the rest, visibly
 
     def _send_queue(self) -> None:
         with self._write_engine.begin() as connection:
