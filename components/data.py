@@ -13,6 +13,7 @@ from cxos import config, queries
 from cxos.journey import TouchpointOption, stages, teams, touchpoint_options
 from cxos.lifecycle import OPEN
 from cxos.models import Event, Signal, utcnow
+from cxos.sheets.address import is_sheets_url
 from cxos.store import Store
 
 LOADER_TTL_S = 30  # other people's changes show up within this; our own writes clear the cache at once
@@ -20,10 +21,8 @@ LOADER_TTL_S = 30  # other people's changes show up within this; our own writes 
 
 @st.cache_resource(show_spinner="Opening the friction log…")
 def _open_store(url: str) -> Store:
-    from cxos.sheets.store import is_sheets_url  # gspread is imported only when a sheet is the backend
-
     if is_sheets_url(url):
-        from cxos.sheets.store import open_sheets_store
+        from cxos.sheets.store import open_sheets_store  # gspread is loaded only when a sheet is the backend
 
         return open_sheets_store(url, service_account=sheets_service_account())
     return Store.open(url)

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from cxos import config
 from cxos.db import make_engine, upgrade_to_head
 from cxos.errors import CxosError
+from cxos.sheets.address import is_sheets_url
 
 
 class DatabaseBusy(CxosError):
@@ -28,7 +29,7 @@ class Store:
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> "Store":
         url = config.normalise_url(url or config.database_url())
-        if url.startswith(("gsheets", "https://docs.google.com/spreadsheets")):
+        if is_sheets_url(url):
             from cxos.sheets.store import open_sheets_store  # gspread is loaded only when a sheet is used
 
             return open_sheets_store(url)

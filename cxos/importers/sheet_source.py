@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,6 +16,7 @@ from cxos.importers.reading import Record, Table, unique_header
 from cxos.importers.report import ImportReport
 from cxos.settings import read_setting, write_setting
 from cxos.sheets.a1 import quote_title
+from cxos.sheets.address import DOC_URL, SCHEMES, is_sheets_url
 from cxos.store import Store
 
 if TYPE_CHECKING:  # gspread is loaded only when a sheet is read (the CLI imports this module for every import)
@@ -25,7 +25,6 @@ if TYPE_CHECKING:  # gspread is loaded only when a sheet is read (the CLI import
 KIND = "google_sheet"
 CONNECTION_KEY = "connected_sheet"
 ROW_KEY = "(row key)"  # the column a keyed table adds: the row's reference, or a key from its content
-_DOC_URL = re.compile(r"docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")
 T = TypeVar("T")
 
 
@@ -57,16 +56,16 @@ class SheetConnection:
 
 
 def is_sheet_address(text: str) -> bool:
-    return text.strip().startswith(("gsheets://", "gsheets+fake://")) or bool(_DOC_URL.search(text))
+    return is_sheets_url(text)
 
 
 def parse_address(text: str) -> SheetAddress:
     """A docs.google.com address, gsheets://ID[/WORKSHEET], gsheets+fake://NAME[/WORKSHEET], or a bare id."""
     text = text.strip()
-    doc = _DOC_URL.search(text)
+    doc = DOC_URL.search(text)
     if doc:
         return SheetAddress(doc[1])
-    if text.startswith(("gsheets://", "gsheets+fake://")):
+    if text.startswith(SCHEMES):
         parts = urlsplit(text)
         spreadsheet_id, _, worksheet = (parts.netloc + parts.path).partition("/")
         fake = parts.scheme == "gsheets+fake"

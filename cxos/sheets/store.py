@@ -18,7 +18,6 @@ path), so the sheet is mirrored into SQLite and each write is pushed to the shee
 """
 
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +37,7 @@ from cxos.db import upgrade_to_head
 from cxos.errors import CxosError, StaleWrite
 from cxos.sheets import layout, pull, push
 from cxos.sheets.a1 import a1, quote_title
+from cxos.sheets.address import DOC_URL
 from cxos.sheets.api import (
     FOREGROUND,
     RetryPolicy,
@@ -49,10 +49,8 @@ from cxos.sheets.api import (
 )
 from cxos.store import Store
 
-SCHEMES = ("gsheets://", "gsheets+fake://")
 DEFAULT_TTL_S = 15.0
 BACKOFF_S = (5.0, 15.0, 30.0, 60.0)  # between attempts to reach a sheet that did not answer
-_DOC_URL = re.compile(r"docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")
 
 _BOOKKEEPING = """
 CREATE TABLE IF NOT EXISTS _sheet_dirty (tbl TEXT NOT NULL, row_id INTEGER NOT NULL, PRIMARY KEY (tbl, row_id));
@@ -68,10 +66,6 @@ CREATE TRIGGER IF NOT EXISTS "_sheet_{op}_{table}" AFTER {op} ON "{table}"
 WHEN (SELECT pulling FROM _sheet_state) = 0
 BEGIN INSERT OR IGNORE INTO _sheet_dirty (tbl, row_id) VALUES ('{table}', {row}.id); END
 """
-
-
-def is_sheets_url(url: str) -> bool:
-    return url.startswith(SCHEMES) or bool(_DOC_URL.search(url))
 
 
 @dataclass
@@ -343,7 +337,7 @@ def open_sheets_store(url: str, *, service_account: dict[str, Any] | None = None
 
 
 def _parse(url: str) -> tuple[str, bool, dict[str, str]]:
-    doc = _DOC_URL.search(url)
+    doc = DOC_URL.search(url)
     if doc:
         return doc[1], False, {}
     parts = urlsplit(url)
