@@ -50,8 +50,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def raw_sql(database_path: str, view: str) -> float:
+    from cxos.clock import utcnow
     from cxos.friction import friction_cells, window_ending
-    from cxos.models import utcnow
     from cxos.store import Store
 
     store = Store(f"sqlite:///{database_path}")

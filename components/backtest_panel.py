@@ -7,6 +7,7 @@ import streamlit as st
 
 from components.data import Journey, get_store
 from components.safe import md_escape
+from cxos import clock
 from cxos.backtest import BacktestReport, BadInput, backtest_store
 from cxos.queries import start_of
 from cxos.vocabulary import plural
@@ -22,8 +23,8 @@ def backtest_panel(journey: Journey, threshold: float) -> None:
                "after it — today's rules first, then the model — and compares with the owner the council kept.")
     with st.form("routing_backtest", border=False):
         cutoff_column, rules_column, run_column = st.columns([2, 2, 1], vertical_alignment="bottom")
-        cutoff = cutoff_column.date_input("Cut-off", value=date.today() - timedelta(days=DEFAULT_DAYS_BACK),
-                                          max_value=date.today(), format="YYYY-MM-DD")
+        cutoff = cutoff_column.date_input("Cut-off", value=clock.today() - timedelta(days=DEFAULT_DAYS_BACK),
+                                          max_value=clock.today(), format="YYYY-MM-DD")
         use_rules = rules_column.toggle("Today's rules first", value=True)
         if run_column.form_submit_button("Run backtest", icon=":material/history:", width="stretch"):
             with st.spinner("Training on the history before the cut-off…"):

@@ -10,9 +10,10 @@ from sqlmodel import select
 
 from components.sheet_status import toast_if_queued
 from cxos import config, queries
+from cxos.clock import utcnow
 from cxos.journey import TouchpointOption, stages, teams, touchpoint_options
 from cxos.lifecycle import OPEN
-from cxos.models import Event, Signal, utcnow
+from cxos.models import Event, Signal
 from cxos.sheets.address import is_sheets_url
 from cxos.store import Store
 

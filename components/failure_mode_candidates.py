@@ -11,10 +11,10 @@ from components.failure_mode_data import load_clustering, load_failure_modes, lo
 from components.failure_mode_table import LOG_URL
 from components.page import PageContext
 from components.safe import md_escape
+from cxos.clock import utcnow
 from cxos.clustering import WINDOW_DAYS, Candidate, Clustering
 from cxos.errors import CxosError
 from cxos.failure_modes import create_failure_mode, link_signals, merge_failure_modes
-from cxos.models import utcnow
 from cxos.signals import set_status
 from cxos.vocabulary import plural
 

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from components.data import Journey
+from cxos import clock
 from cxos.queries import SignalFilter
 from cxos.vocabulary import COMPONENT_LABELS, Component, Source, Status, known
 
@@ -49,7 +50,7 @@ def filter_bar(journey: Journey) -> SignalFilter:
     _from_query(journey)
     search, dates, statuses, sources = st.columns([3, 2, 2, 2])
     search.text_input("Search", key="f_text", placeholder="Title, details, account, ticket link or #id")
-    dates.date_input("Logged between", key="f_dates", value=None, max_value=date.today() + timedelta(days=1),
+    dates.date_input("Logged between", key="f_dates", value=None, max_value=clock.today() + timedelta(days=1),
                      format="YYYY-MM-DD")
     statuses.multiselect("Status", list(Status), key="f_status", format_func=lambda s: s.label, placeholder="Any")
     sources.multiselect("Source", list(Source), key="f_source", format_func=lambda s: s.label, placeholder="Any")

@@ -10,7 +10,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from components.data import LOADER_TTL_S, get_store
-from cxos.models import RootCauseLayer, Signal, utcnow
+from cxos.clock import utcnow
+from cxos.models import RootCauseLayer, Signal
 from cxos.routing import unrouted_condition
 from cxos.routing_accuracy import RoutingAccuracy, routing_accuracy
 from cxos.rule_engine import load_rule_set

@@ -1,11 +1,12 @@
 """What people see of the Google Sheets backend: offline banner, queued changes, unreadable rows, conflicts."""
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 import streamlit as st
 
 from components.safe import md_escape
+from cxos.clock import utcnow
 from cxos.store import Store
 from cxos.vocabulary import plural
 
@@ -62,7 +63,7 @@ def toast_if_queued(store: Store) -> None:
 def _copy_read(at: datetime | None, now: datetime | None = None) -> str:
     if at is None:
         return "the copy kept on this server (not read from the sheet since the app started)"
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     minutes = max(0, int((now - at).total_seconds() // 60))
     if minutes >= 24 * 60:
         return f"the copy read on {at:%d %b %Y at %H:%M} UTC"

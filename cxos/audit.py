@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, select
 
+from cxos.clock import utcnow
 from cxos.errors import NotFound, StaleWrite
 from cxos.identity import Actor
-from cxos.models import Event, utcnow
+from cxos.models import Event
 from cxos.store import Store
 
 

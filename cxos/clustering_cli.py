@@ -4,9 +4,9 @@ import argparse
 import json
 from dataclasses import asdict
 
+from cxos.clock import utcnow
 from cxos.clustering import CLUSTER_THRESHOLD, WINDOW_DAYS, cluster_signals
 from cxos.journey import touchpoint_options
-from cxos.models import utcnow
 from cxos.store import Store
 
 

@@ -12,9 +12,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from cxos.audit import apply_changes, editing, record_event, touch
+from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import CouncilAction, CouncilSession, Team, utcnow
+from cxos.models import CouncilAction, CouncilSession, Team
 from cxos.store import Store
 
 FIRST_WINDOW = timedelta(days=7)

@@ -20,11 +20,12 @@ from sqlmodel import select
 
 from cxos import config
 from cxos.audit import record_event
+from cxos.clock import utcnow
 from cxos.demo_loops import add_demo_loops
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor
 from cxos.journey import journey_is_empty, load_journey_template, touchpoint_options
-from cxos.models import Event, FailureMode, Fix, Signal, Team, utcnow
+from cxos.models import Event, FailureMode, Fix, Signal, Team
 from cxos.routing import ROUTER
 from cxos.rule_engine import CompiledRule, RuleSet, SignalView, journey_places, load_rule_set, signal_view
 from cxos.rule_files import load_default_rules

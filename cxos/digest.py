@@ -7,8 +7,9 @@ from pathlib import Path
 from sqlmodel import Session
 
 from cxos import kpis
+from cxos.clock import utcnow
 from cxos.fixes import fixes_in_flight, fixes_shipped_since
-from cxos.models import Fix, utcnow
+from cxos.models import Fix
 from cxos.recurrence import recurrence_for_fix
 from cxos.routing_accuracy import routing_accuracy
 from cxos.store import Store

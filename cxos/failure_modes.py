@@ -10,9 +10,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from cxos.audit import apply_changes, editing, record_event, touch
+from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import FailureMode, RootCauseLayer, Signal, Team, Touchpoint, utcnow
+from cxos.models import FailureMode, RootCauseLayer, Signal, Team, Touchpoint
 from cxos.store import Store
 from cxos.vocabulary import Status
 

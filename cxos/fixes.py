@@ -7,11 +7,12 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from cxos.audit import apply_changes, editing, record_event, touch
+from cxos.clock import utcnow
 from cxos.errors import ValidationFailed
 from cxos.failure_modes import attachable_failure_mode
 from cxos.identity import Actor, require
 from cxos.lifecycle import OWNER_REQUIRED, can_transition
-from cxos.models import FailureMode, Fix, LoopNotice, Signal, Team, utcnow
+from cxos.models import FailureMode, Fix, LoopNotice, Signal, Team
 from cxos.store import Store
 from cxos.vocabulary import Status
 

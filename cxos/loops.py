@@ -7,10 +7,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cxos.audit import apply_changes, editing, record_event
+from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.lifecycle import can_transition
-from cxos.models import Fix, LoopNotice, Setting, Signal, utcnow
+from cxos.models import Fix, LoopNotice, Setting, Signal
 from cxos.settings import read_setting, write_setting
 from cxos.store import Store
 from cxos.vocabulary import Status

@@ -8,9 +8,10 @@ from datetime import date
 from sqlmodel import Session, select
 
 from cxos.audit import record_event
+from cxos.clock import utcnow
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import MetricValue, utcnow
+from cxos.models import MetricValue
 from cxos.store import Store
 
 METRICS = {

@@ -7,8 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from cxos.clock import utcnow
 from cxos.council import Decision, actions_of, attendees_of, decisions_of
-from cxos.models import CouncilAction, CouncilSession, Event, utcnow
+from cxos.models import CouncilAction, CouncilSession, Event
 
 # (label, entity, condition on the event): what the room did during the session, counted per distinct row.
 REVIEWED: list[tuple[str, str, Callable[[], object]]] = [

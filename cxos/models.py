@@ -5,10 +5,12 @@ strings and validated in `cxos.inputs`, so adding a source or status never needs
 Every mutable table carries `version`, `updated_at` and `updated_by` for stale-write checks.
 """
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from cxos.clock import utcnow
 
 # Named constraints, so later batch migrations on SQLite can find and alter them.
 SQLModel.metadata.naming_convention = {
@@ -18,10 +20,6 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 class Versioned(SQLModel):

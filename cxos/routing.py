@@ -10,8 +10,9 @@ from sqlmodel import Session, select
 
 from cxos import config
 from cxos.audit import touch
+from cxos.clock import utcnow
 from cxos.identity import Actor, require
-from cxos.models import Event, Rule, Signal, utcnow
+from cxos.models import Event, Rule, Signal
 from cxos.rule_engine import (
     VIEW_FIELDS,
     CompiledRule,

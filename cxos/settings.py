@@ -3,8 +3,9 @@
 from sqlmodel import Session, select
 
 from cxos.audit import apply_changes, record_event
+from cxos.clock import utcnow
 from cxos.identity import Actor
-from cxos.models import Setting, utcnow
+from cxos.models import Setting
 from cxos.store import Store
 
 

@@ -6,11 +6,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cxos.audit import apply_changes, editing, record_event, touch
+from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.inputs import SignalCreate, SignalUpdate, StatusChange, parse
 from cxos.lifecycle import OWNER_REQUIRED, TRIAGE_STATUSES, can_transition
-from cxos.models import Signal, Team, Touchpoint, utcnow
+from cxos.models import Signal, Team, Touchpoint
 from cxos.routing import route_new_signal
 from cxos.store import Store
 from cxos.vocabulary import Status

@@ -22,7 +22,8 @@ from joblib import parallel_config
 from sqlalchemy import or_
 from sqlmodel import select
 
-from cxos.models import Signal, Touchpoint, utcnow
+from cxos.clock import utcnow
+from cxos.models import Signal, Touchpoint
 from cxos.store import Store
 from cxos.vocabulary import Status
 

@@ -2,14 +2,16 @@
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from cxos import clock
 from cxos.demo import build_demo
 from cxos.identity import Actor
 from cxos.journey import load_journey_template, touchpoint_options
@@ -18,7 +20,10 @@ from cxos.vocabulary import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("CXOS_TEST_POSTGRES_URL")
-DEMO_ANCHOR = datetime(2026, 11, 16, 12, tzinfo=UTC)
+# The suite's "now": fixed, so no test depends on the day it runs; the demo ends an hour before it.
+# CXOS_TEST_NOW (ISO 8601, with its offset) moves it, to prove exactly that: the suite passes on any date.
+TEST_NOW = datetime.fromisoformat(os.environ.get("CXOS_TEST_NOW", "2026-11-16T13:00:00+00:00")).astimezone(UTC)
+DEMO_ANCHOR = (TEST_NOW - timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
 
 ADMIN = Actor("Ada Admin", Role.ADMIN)
 COUNCIL = Actor("Priya Shah", Role.COUNCIL)
@@ -146,6 +151,15 @@ def journey_store(store) -> Store:
 def touchpoint_id(journey_store) -> int:
     with journey_store.read() as session:
         return touchpoint_options(session)[0].id
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fixed_clock() -> Iterator[datetime]:
+    """Every in-process test reads TEST_NOW as the time it started, then real seconds go by (order is kept)."""
+    started = time.monotonic()
+    clock.use_clock(lambda: TEST_NOW + timedelta(seconds=time.monotonic() - started))
+    yield TEST_NOW
+    clock.use_clock(None)
 
 
 @pytest.fixture(scope="session")

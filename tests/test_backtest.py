@@ -9,7 +9,8 @@ from sqlmodel import select
 
 from cxos import backtest, cli, suggestions
 from cxos.backtest import BacktestReport, BadInput, Outcome
-from cxos.models import Rule, Signal, Team, utcnow
+from cxos.clock import utcnow
+from cxos.models import Rule, Signal, Team
 from tests.test_suggestions import PREFIXES, VOCABULARY, _fixture_texts
 
 HOLDOUT = [  # (text, owner): five clear cases and one the council labelled against its words

@@ -3,10 +3,10 @@
 import json
 
 from cxos.cli import main
+from cxos.clock import utcnow
 from cxos.clustering import cluster_signals
 from cxos.failure_modes import create_failure_mode
 from cxos.journey import touchpoint_options
-from cxos.models import utcnow
 from cxos.signals import create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
 

@@ -6,10 +6,11 @@ import pytest
 from sqlmodel import select
 
 from cxos import council, council_pulse, council_triage, minutes, queries
+from cxos.clock import utcnow
 from cxos.errors import NotAllowed, StaleWrite, ValidationFailed
 from cxos.failure_modes import create_failure_mode
 from cxos.friction import Cell
-from cxos.models import Event, Signal, Team, utcnow
+from cxos.models import Event, Signal, Team
 from cxos.routing_accuracy import routing_accuracy
 from cxos.signals import assign_owner, create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL

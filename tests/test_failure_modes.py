@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from cxos.clock import utcnow
 from cxos.errors import NotAllowed, StaleWrite, ValidationFailed
 from cxos.failure_mode_figures import failure_mode_figures
 from cxos.failure_modes import (
@@ -18,7 +19,7 @@ from cxos.failure_modes import (
     update_failure_mode,
 )
 from cxos.journey import teams
-from cxos.models import Event, FailureMode, Fix, Signal, utcnow
+from cxos.models import Event, FailureMode, Fix, Signal
 from cxos.signals import assign_owner, create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
 

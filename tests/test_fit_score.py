@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
+from cxos.clock import utcnow
 from cxos.errors import NotAllowed, ValidationFailed
 from cxos.fit_score import QUESTIONS, fit_scores, latest_self_assessment, record_self_assessment
 from cxos.journey import touchpoint_options
-from cxos.models import FailureMode, Fix, Signal, Touchpoint, utcnow
+from cxos.models import FailureMode, Fix, Signal, Touchpoint
 from cxos.signals import assign_owner, create_signal, set_status
 from cxos.vocabulary import Component
 from tests.conftest import CONTRIBUTOR, COUNCIL

@@ -1,10 +1,12 @@
 """Fix lifecycle and loop notices: transitions with events, shipping moves signals, one notice per customer per fix."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
+from cxos import clock
+from cxos.clock import utcnow
 from cxos.errors import NotAllowed, StaleWrite, ValidationFailed
 from cxos.failure_modes import create_failure_mode
 from cxos.fixes import (
@@ -16,7 +18,7 @@ from cxos.fixes import (
     update_fix,
 )
 from cxos.loops import check_template, draft_notices, mark_sent, notices_for_fix, save_template
-from cxos.models import Event, Fix, LoopNotice, Signal, utcnow
+from cxos.models import Event, Fix, LoopNotice, Signal
 from cxos.signals import create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
 
@@ -86,7 +88,7 @@ def test_a_stale_fix_copy_is_refused(journey_store, mode_id):
 
 def test_in_flight_fixes_show_overdue_and_stale(journey_store, mode_id):
     fix = plan_fix(journey_store, failure_mode_id=mode_id, title="A", owner_team_id=1,
-                   due_on=date.today() - timedelta(days=1), actor=COUNCIL)
+                   due_on=clock.today() - timedelta(days=1), actor=COUNCIL)
     with journey_store.read() as session:
         later = fixes_in_flight(session, now=utcnow() + timedelta(days=15))
     assert [(r.fix_id, r.overdue, r.stale, r.days_since_update) for r in later] == [(fix.id, True, True, 15)]

@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 from cxos import queries
+from cxos.clock import utcnow
 from cxos.journey import touchpoint_options
-from cxos.models import utcnow
 from cxos.signals import assign_owner, create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
 

@@ -6,7 +6,8 @@ import pytest
 from sqlmodel import select
 
 from cxos import suggestions
-from cxos.models import Signal, Team, utcnow
+from cxos.clock import utcnow
+from cxos.models import Signal, Team
 
 VOCABULARY = {
     "billing": ["invoice charged twice", "refund for the annual plan", "credit card declined at renewal",

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from cxos.clock import utcnow
 from cxos.errors import CxosError, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.importers.mapping import (
@@ -24,7 +25,7 @@ from cxos.importers.report import ImportReport
 from cxos.importers.writing import cyclic_gc_paused, insert_many, roomy_sqlite_cache
 from cxos.inputs import FIELD_LABELS, SignalCreate, parse
 from cxos.journey import touchpoint_options
-from cxos.models import Event, Signal, utcnow
+from cxos.models import Event, Signal
 from cxos.routing import ROUTER, Decision, decide, routing_events
 from cxos.rule_engine import RuleSet, journey_places, load_rule_set, signal_view
 from cxos.store import Store

@@ -6,11 +6,11 @@ many rows a write touched. Rows are found by id, not by where they were: people 
 
 import json
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select, text
 
+from cxos.clock import utcnow
 from cxos.errors import StaleWrite
 from cxos.sheets import layout
 from cxos.sheets.a1 import a1
@@ -132,7 +132,7 @@ class Plan:
         if live:
             raise StaleWrite(f"{why}. Nothing was saved: the app now shows the sheet's version; try again.")
         self.connection.execute(text("INSERT INTO _sheet_conflicts VALUES (:at, :tbl, :row_id, :reason, :ours)"),
-                                {"at": datetime.now(UTC).isoformat(), "tbl": table_name, "row_id": row_id,
+                                {"at": utcnow().isoformat(), "tbl": table_name, "row_id": row_id,
                                  "reason": why, "ours": json.dumps(cells, default=str)})
         _done(self.connection, [(table_name, row_id)])
 

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from cxos import config
+from cxos.clock import utcnow
 from cxos.db import upgrade_to_head
 from cxos.errors import CxosError, StaleWrite
 from cxos.sheets import layout, pull, push
@@ -274,7 +275,7 @@ class SheetsStore(Store):
         sheets = self.api.read([quote_title(table.name) for table in tables])
         self._back_online()
         self._last_pull = self._clock()
-        self.status.last_read_at = datetime.now(UTC)
+        self.status.last_read_at = utcnow()
         digests = {table.name: pull.digest(rows) for table, rows in zip(tables, sheets, strict=True)}
         changed = [(table, rows) for table, rows in zip(tables, sheets, strict=True)
                    if digests[table.name] != self._digests.get(table.name)]
