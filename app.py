@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from components import charts
-from components.data import glance_now, load_glance, load_newest, load_triage_queue
-from components.page import setup_page
-from components.rule_data import ACCURACY_WEEKS, accuracy_since, load_routing_accuracy
-from components.signal_table import show_signals, signals_frame
+from components.common import charts
+from components.common.data import glance_now, load_glance, load_newest, load_triage_queue
+from components.common.page import setup_page
+from components.routing.data import ACCURACY_WEEKS, accuracy_since, load_routing_accuracy
+from components.signals.table import show_signals, signals_frame
 from cxos.vocabulary import Source, label
 
 LOG_PAGE = "pages/2_Friction_log.py"

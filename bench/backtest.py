@@ -14,10 +14,10 @@ repository PolyAI-LDN/task-specific-datasets (banking_data/train.csv and test.cs
 
     python bench/backtest.py [--data /tmp/banking77] [--no-variants] [--demo-signals 3000] [--json]
 
-1. banking77 through `cxos.backtest.backtest_file` (exactly what `python -m cxos backtest` runs), model
+1. banking77 through `cxos.routing.backtest.backtest_file` (exactly what `python -m cxos backtest` runs), model
    alone (no rules): accuracy, coverage and accuracy at the threshold, triage top-3, training seconds.
 2. Variants on the same features, for comparison (training time includes the TF-IDF fit).
-3. The demo's own history (`cxos.backtest.backtest_store`): learn from what was confirmed before a cut-off
+3. The demo's own history (`cxos.routing.backtest.backtest_store`): learn from what was confirmed before a cut-off
    91 days before the newest signal, route everything logged after it; with today's rules first, and alone.
 """
 
@@ -42,7 +42,7 @@ CUTOFF_DAYS = 91
 
 
 def banking77(data: Path) -> dict[str, Any]:
-    from cxos.backtest import backtest_file
+    from cxos.routing.backtest import backtest_file
 
     began = time.perf_counter()
     report = backtest_file(data / "train.csv", holdout=data / "test.csv", text_col="text", owner_col="category")
@@ -66,7 +66,7 @@ def variants(data: Path) -> list[dict[str, Any]]:
     from sklearn.pipeline import make_pipeline, make_union
     from sklearn.svm import LinearSVC
 
-    from cxos.backtest import read_labelled
+    from cxos.routing.backtest import read_labelled
 
     train_texts, train_labels, _ = read_labelled(data / "train.csv", text_col="text", owner_col="category")
     test_texts, test_labels, _ = read_labelled(data / "test.csv", text_col="text", owner_col="category")
@@ -102,10 +102,10 @@ def demo_history(signals: int) -> list[dict[str, Any]]:
     from sqlalchemy import func
     from sqlmodel import select
 
-    from cxos.backtest import backtest_store
-    from cxos.demo import build_demo
+    from cxos.demo.build import build_demo
     from cxos.models import Signal
-    from cxos.store import Store
+    from cxos.routing.backtest import backtest_store
+    from cxos.store.store import Store
 
     rows = []
     with common.temp_sqlite_url() as url:

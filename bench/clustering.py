@@ -3,7 +3,7 @@
 Target: 10k signals under 30 s. For each size the cached demo database (bench/out/, built with
 `python -m cxos demo --signals N --seed S` as friction_log_page.py does) is copied to a temporary file and
 its failure modes are turned back into candidates, so that *every* signal in the window is clustered (on
-the shipped demo most are already in an accepted failure mode). Then `cxos.clustering.cluster_signals`
+the shipped demo most are already in an accepted failure mode). Then `cxos.failure_modes.clustering.cluster_signals`
 runs with a window that covers the whole demo, `--runs` times (median; the first run is also shown).
 
 Purity: each signal's true group is its demo failure mode, or for background signals its title (the demo
@@ -41,9 +41,9 @@ def measure(size: int, seed: int, runs: int) -> dict[str, Any]:
     from sqlalchemy import func, text
     from sqlmodel import select
 
-    from cxos.clustering import MAX_SIGNALS, cluster_signals
+    from cxos.failure_modes.clustering import MAX_SIGNALS, cluster_signals
     from cxos.models import Signal
-    from cxos.store import Store
+    from cxos.store.store import Store
 
     database = demo_database(size, seed)
     with tempfile.TemporaryDirectory(prefix="cxos_bench_") as directory:
@@ -88,7 +88,7 @@ def render(result: dict[str, Any]) -> str:
          "duplicate pairs", "merge pairs"],
         [[r["size"], r["considered"], r["first_s"], r["median_s"], r["candidates"], r["clustered_signals"],
           r["largest"], f"{r['purity']:.1%}", r["duplicate_pairs"], r["merge_pairs"]] for r in result["sizes"]],
-        title="Clustering signals into candidate failure modes (cxos.clustering.cluster_signals)")
+        title="Clustering signals into candidate failure modes (cxos.failure_modes.clustering.cluster_signals)")
     verdict = {True: "PASS", False: "MISS", None: "not measured"}[result["pass"]]
     cap = result["sizes"][0]["capped_at"] if result["sizes"] else "-"
     return "\n".join([common.render_machine(result["machine"]), "", table, "",

@@ -13,7 +13,7 @@ under bench/out/ (gitignored). Then, per size:
   by st.cache_data; uncached = median of runs right after st.cache_data.clear() (what the next viewer
   pays after any write in the process, or once the 30 s TTL has passed);
 * the same for two filtered views (status = new, and a text search for "SSO", which scans);
-* raw SQL: cxos.queries.count_signals + page_of_signals (limit 50, offset 0) through a Store read
+* raw SQL: cxos.signals.queries.count_signals + page_of_signals (limit 50, offset 0) through a Store read
   session, median of the same number of runs.
 
     python bench/friction_log_page.py [--sizes 10000,100000,1000000] [--seed 7] [--runs 5] [--json]
@@ -166,8 +166,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 
 def raw_sql(database_path: str, views: list[tuple[str, dict[str, Any]]], runs: int) -> dict[str, dict[str, Any]]:
     """The page's two queries straight through a Store read session (journey not needed: no stage/component)."""
-    from cxos import queries
-    from cxos.store import Store
+    from cxos.signals import queries
+    from cxos.store.store import Store
 
     store = Store.open(f"sqlite:///{database_path}")
     try:

@@ -6,7 +6,7 @@ Targets: warm at 1M within 3x of warm at 10k; payload under 1 MB at every size.
 Uses the demo databases that bench/friction_log_page.py builds and caches under bench/out/. Per size and
 per heatmap (stage x component, stage x week, touchpoint x week; 90-day window, weighted by count):
 cold = the first AppTest run in a fresh process; warm = median of 5 more (served by st.cache_data);
-uncached = median of 5 runs right after st.cache_data.clear(); raw SQL = cxos.friction.friction_cells,
+uncached = median of 5 runs right after st.cache_data.clear(); raw SQL = cxos.journey.friction.friction_cells,
 median of 5; payload = the serialised chart element (spec + data) the page sends.
 
     python bench/heatmaps_page.py [--sizes 10000,100000,1000000] [--json]
@@ -51,8 +51,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 
 def raw_sql(database_path: str, view: str) -> float:
     from cxos.clock import utcnow
-    from cxos.friction import friction_cells, window_ending
-    from cxos.store import Store
+    from cxos.journey.friction import friction_cells, window_ending
+    from cxos.store.store import Store
 
     store = Store(f"sqlite:///{database_path}")
     by_week = view != "stage_component"

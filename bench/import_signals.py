@@ -34,10 +34,10 @@ from sqlmodel import func, select  # noqa: E402
 from cxos.identity import Actor  # noqa: E402
 from cxos.importers.batch import BATCH, import_file  # noqa: E402
 from cxos.importers.profiles import BUILT_IN  # noqa: E402
-from cxos.journey import load_journey_template, touchpoint_options  # noqa: E402
+from cxos.journey.map import load_journey_template, touchpoint_options  # noqa: E402
 from cxos.models import Event, Signal  # noqa: E402
-from cxos.rule_files import load_default_rules  # noqa: E402
-from cxos.store import Store  # noqa: E402
+from cxos.routing.rule_files import load_default_rules  # noqa: E402
+from cxos.store.store import Store  # noqa: E402
 from cxos.vocabulary import Role  # noqa: E402
 
 ACTOR = Actor("bench", Role.ADMIN)

@@ -44,7 +44,7 @@ def made_up_rules(count: int, team_ids: list[int], rng: random.Random) -> list[d
 
 def prepare(url: str, signals: int) -> None:
     """A demo friction log at `url`: copied from the benchmark cache when there is one, else built."""
-    from cxos.store import Store
+    from cxos.store.store import Store
 
     cached = common.OUT_DIR / f"demo_{signals}_seed7.db"
     path = Path(url.removeprefix("sqlite:///"))
@@ -53,7 +53,7 @@ def prepare(url: str, signals: int) -> None:
         shutil.copy(cached, path)
         Store.open(url).dispose()  # migrate to head
         return
-    from cxos.demo import build_demo
+    from cxos.demo.build import build_demo
     common.log(f"building a {signals:,}-signal demo (not cached)")
     build_demo(Store.open(url), signals=signals, seed=7)
 
@@ -65,8 +65,8 @@ def install_rules(store, total: int) -> int:
 
     from cxos.identity import Actor
     from cxos.models import Rule, Team
-    from cxos.rule_files import DEFAULT_RULES, import_rules
-    from cxos.rules import create_rule
+    from cxos.routing.rule_files import DEFAULT_RULES, import_rules
+    from cxos.routing.rules import create_rule
     from cxos.vocabulary import Role
 
     admin = Actor("bench", Role.ADMIN)
@@ -92,9 +92,9 @@ def measure(url: str, signals: int, rules: int) -> dict:
     from sqlmodel import select
 
     from cxos.models import Signal
-    from cxos.routing import route_unrouted
-    from cxos.rule_engine import VIEW_FIELDS, journey_places, load_rule_set, signal_view
-    from cxos.store import Store
+    from cxos.routing.router import route_unrouted
+    from cxos.routing.rule_engine import VIEW_FIELDS, journey_places, load_rule_set, signal_view
+    from cxos.store.store import Store
 
     store = Store.open(url)
     enabled = install_rules(store, rules)

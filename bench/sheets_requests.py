@@ -4,7 +4,7 @@
     python bench/sheets_requests.py --updates 500 --json
 
 Runs the real Sheets store and the real gspread client against the in-process fake of the Sheets v4
-endpoints (cxos/sheets/fake_api.py), which counts every HTTP request it answers. Google's quota is 60 write
+endpoints (cxos/store/sheets/fake_api.py), which counts every HTTP request it answers. Google's quota is 60 write
 and 60 read requests a minute per user, so requests, not milliseconds, are what limits a sheet; the
 seconds printed are the fake's, not Google's (a real request takes ~100–500 ms more).
 Each update is an owner change (`assign_owner`): the signal row is rewritten and an event row is appended.
@@ -25,12 +25,12 @@ QUOTA_PER_MINUTE = 60
 
 
 def measure(updates: int) -> dict:
-    from cxos.council_triage import bulk_triage
+    from cxos.council.triage import bulk_triage
     from cxos.identity import Actor
-    from cxos.journey import load_journey_template, teams, touchpoint_options
-    from cxos.sheets.fake_api import FakeSheetsServer, service_account_info
-    from cxos.sheets.store import open_sheets_store
-    from cxos.signals import assign_owner, create_signal
+    from cxos.journey.map import load_journey_template, teams, touchpoint_options
+    from cxos.signals.writes import assign_owner, create_signal
+    from cxos.store.sheets.fake_api import FakeSheetsServer, service_account_info
+    from cxos.store.sheets.store import open_sheets_store
     from cxos.vocabulary import Role
 
     admin, council, contributor = Actor("Bench Admin", Role.ADMIN), Actor("Bench Council", Role.COUNCIL), \

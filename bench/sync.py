@@ -4,7 +4,7 @@ the sheet back into SQLite: seconds, rows per second, and for the sheet the requ
     python bench/sync.py [--signals 3000] [--seed 7] [--json]
 
 The demo database is `python -m cxos demo --signals N --seed S`, cached in bench/out/ (see friction_log_page.py).
-Each case is `cxos.sync.sync_stores` into a new, empty store: the copy, then the count and checksum of every
+Each case is `cxos.store.sync.sync_stores` into a new, empty store: the copy, then the count and checksum of every
 table on both sides (for a sheet, after reading it back). The sheet is the in-process fake of the Sheets v4
 endpoints through the real gspread client, counting every request; its seconds are the fake's, not Google's (a
 real request takes ~100–500 ms more), and Google allows 60 read and 60 write requests a minute, so "quota
@@ -30,9 +30,9 @@ from bench import common  # noqa: E402
 common.ensure_repo_on_path()
 
 from bench.friction_log_page import DEFAULT_SEED, demo_database  # noqa: E402
-from cxos.sheets import layout  # noqa: E402
-from cxos.store import Store  # noqa: E402
-from cxos.sync import SyncReport, sync_stores  # noqa: E402
+from cxos.store.sheets import layout  # noqa: E402
+from cxos.store.store import Store  # noqa: E402
+from cxos.store.sync import SyncReport, sync_stores  # noqa: E402
 
 QUOTA_PER_MINUTE = 60
 SHEET = "bench-sync"
@@ -64,8 +64,8 @@ def _requests(server) -> dict[str, int]:
 
 
 def run(*, signals: int, seed: int) -> dict[str, Any]:
-    from cxos.sheets.fake_api import FakeSheetsServer, service_account_info
-    from cxos.sheets.store import open_sheets_store
+    from cxos.store.sheets.fake_api import FakeSheetsServer, service_account_info
+    from cxos.store.sheets.store import open_sheets_store
 
     database = demo_database(signals, seed)
     demo_url = f"sqlite:///{database['path']}"

@@ -1,7 +1,7 @@
 """Write path: signals acknowledged per second with 1 and 20 writer threads, on SQLite and PostgreSQL.
 
 Each case gets a fresh database (`Store.open` runs Alembic), the journey template, then N threads that
-call `cxos.signals.create_signal` in a loop for --seconds, each with its own client token as the quick
+call `cxos.signals.writes.create_signal` in a loop for --seconds, each with its own client token as the quick
 entry form sends. A write is acknowledged when `create_signal` returns. Afterwards the `signal` and
 `event` tables are counted. Acknowledged must equal stored, and no "database is locked" may reach a user:
 the exit status is 1 when either fails (speed is only printed, never judged).
@@ -27,10 +27,10 @@ common.ensure_repo_on_path()
 from sqlmodel import func, select  # noqa: E402
 
 from cxos.identity import Actor  # noqa: E402
-from cxos.journey import load_journey_template, touchpoint_options  # noqa: E402
+from cxos.journey.map import load_journey_template, touchpoint_options  # noqa: E402
 from cxos.models import Event, Signal  # noqa: E402
-from cxos.signals import create_signal  # noqa: E402
-from cxos.store import DatabaseBusy, Store  # noqa: E402
+from cxos.signals.writes import create_signal  # noqa: E402
+from cxos.store.store import DatabaseBusy, Store  # noqa: E402
 from cxos.vocabulary import Role, Severity, Source  # noqa: E402
 
 ADMIN = Actor("bench", Role.ADMIN)

@@ -2,6 +2,6 @@
 
 import sys
 
-from cxos.cli import main
+from cxos.cli.main import main
 
 sys.exit(main())

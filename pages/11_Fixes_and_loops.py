@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from components.data import glance_now
-from components.fix_data import load_fixes
-from components.fix_panels import in_flight_panel, plan_panel
-from components.loop_panels import notices_panel, proof_panel, template_panel
-from components.page import setup_page
-from cxos.recurrence import MATERIALLY_LESS
+from components.common.data import glance_now
+from components.common.page import setup_page
+from components.fixes.data import load_fixes
+from components.fixes.loop_panels import notices_panel, proof_panel, template_panel
+from components.fixes.panels import in_flight_panel, plan_panel
+from cxos.fixes.recurrence import MATERIALLY_LESS
 
 ctx = setup_page("Fixes & loops", ":material/published_with_changes:")
 now = glance_now()

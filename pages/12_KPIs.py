@@ -5,14 +5,14 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from components import kpi_charts
-from components.data import get_store, glance_now
-from components.kpi_data import load_kpis
-from components.kpi_panels import cost_form, kpi_csv, kpi_tiles, metrics_import_form, recurrence_table
-from components.page import setup_page
-from cxos.digest import weekly_digest
-from cxos.kpis import DEFINITIONS
-from cxos.queries import start_of
+from components.common.data import get_store, glance_now
+from components.common.page import setup_page
+from components.kpis import charts as kpi_charts
+from components.kpis.data import load_kpis
+from components.kpis.panels import cost_form, kpi_csv, kpi_tiles, metrics_import_form, recurrence_table
+from cxos.kpis.digest import weekly_digest
+from cxos.kpis.figures import DEFINITIONS
+from cxos.signals.queries import start_of
 
 ctx = setup_page("KPIs", ":material/monitoring:")
 now = glance_now()

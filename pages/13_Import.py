@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from components.import_sheet import sheet_section
-from components.import_wizard import file_section
-from components.page import setup_page
+from components.common.page import setup_page
+from components.imports.sheet import sheet_section
+from components.imports.wizard import file_section
 
 ctx = setup_page("Import", ":material/upload_file:")
 st.title("Import signals")

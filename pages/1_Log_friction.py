@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from components.page import setup_page
-from components.safe import md_escape
-from components.signal_form import prefill_from_query, quick_entry_form
+from components.common.page import setup_page
+from components.common.safe import md_escape
+from components.signals.form import prefill_from_query, quick_entry_form
 
 ctx = setup_page("Log friction", ":material/edit_note:")
 

@@ -4,11 +4,11 @@ import math
 
 import streamlit as st
 
-from components.data import load_log_page
-from components.log_filters import filter_bar
-from components.page import setup_page
-from components.signal_detail import signal_detail
-from components.signal_table import show_signals, signals_frame
+from components.common.data import load_log_page
+from components.common.page import setup_page
+from components.signals.detail import signal_detail
+from components.signals.log_filters import filter_bar
+from components.signals.table import show_signals, signals_frame
 from cxos.vocabulary import plural
 
 PAGE_SIZE = 50

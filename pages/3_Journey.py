@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import streamlit as st
 
-from components.data import glance_now
-from components.friction_data import load_cells, load_top_failure_modes
-from components.journey_editor_panel import journey_editor
-from components.journey_map import journey_map
-from components.page import setup_page
+from components.common.data import glance_now
+from components.common.page import setup_page
+from components.journey.editor_panel import journey_editor
+from components.journey.friction_data import load_cells, load_top_failure_modes
+from components.journey.map import journey_map
 
 WINDOWS = {7: "Last 7 days", 30: "Last 30 days", 90: "Last 90 days", 182: "Last 26 weeks"}
 

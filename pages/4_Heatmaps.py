@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from components.data import glance_now
-from components.friction_charts import CELL_SELECTION, heatmap
-from components.friction_data import load_cells
-from components.heatmap_drilldown import cell_filter, drilldown
-from components.page import setup_page
-from cxos.friction import VIEWS, Weight, rollup
+from components.common.data import glance_now
+from components.common.page import setup_page
+from components.journey.friction_charts import CELL_SELECTION, heatmap
+from components.journey.friction_data import load_cells
+from components.journey.heatmap_drilldown import cell_filter, drilldown
+from cxos.journey.friction import VIEWS, Weight, rollup
 from cxos.vocabulary import COMPONENT_LABELS
 
 VIEW_LABELS = {"stage_component": "Stage × component", "stage_week": "Stage × week",

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from components.page import setup_page
-from components.rule_accuracy import accuracy_cards
-from components.rule_data import (
+from components.common.page import setup_page
+from components.common.safe import md_escape
+from components.routing.accuracy import accuracy_cards
+from components.routing.data import (
     ACCURACY_WEEKS,
     accuracy_since,
     load_root_causes,
@@ -12,11 +13,10 @@ from components.rule_data import (
     load_rules,
     load_unrouted_count,
 )
-from components.rule_editor import FLASH_KEY, rule_editor
-from components.rule_list import import_export, route_now, rule_actions, rules_frame, show_rules
-from components.safe import md_escape
+from components.routing.rule_editor import FLASH_KEY, rule_editor
+from components.routing.rule_list import import_export, route_now, rule_actions, rules_frame, show_rules
 from cxos import config
-from cxos.routing_accuracy import MIN_ROUTED, POOR_ACCURACY
+from cxos.routing.accuracy import MIN_ROUTED, POOR_ACCURACY
 
 ctx = setup_page("Routing rules", ":material/alt_route:")
 rules, warnings = load_rules()

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from components.data import glance_now
-from components.failure_mode_candidates import candidates_card
-from components.failure_mode_data import load_failure_modes
-from components.failure_mode_detail import failure_mode_detail
-from components.failure_mode_table import ranking_frame, show_ranking
-from components.page import setup_page
+from components.common.data import glance_now
+from components.common.page import setup_page
+from components.failure_modes.candidates import candidates_card
+from components.failure_modes.data import load_failure_modes
+from components.failure_modes.detail import failure_mode_detail
+from components.failure_modes.table import ranking_frame, show_ranking
 from cxos.vocabulary import plural
 
 ctx = setup_page("Failure modes", ":material/hub:")

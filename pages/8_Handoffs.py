@@ -3,12 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from components import handoff_charts
-from components.data import glance_now
-from components.handoff_data import load_handoffs, load_owner_spells
-from components.handoff_tables import show_backlogs, show_bounced, show_stale
-from components.page import setup_page
-from cxos.handoffs import BACKLOG_WEEKS, BOUNCE_FLAG, STALE_DAYS, time_with_owner
+from components.common.data import glance_now
+from components.common.page import setup_page
+from components.routing import handoff_charts
+from components.routing.handoff_data import load_handoffs, load_owner_spells
+from components.routing.handoff_tables import show_backlogs, show_bounced, show_stale
+from cxos.routing.handoffs import BACKLOG_WEEKS, BOUNCE_FLAG, STALE_DAYS, time_with_owner
 from cxos.vocabulary import plural
 
 ctx = setup_page("Handoffs", ":material/swap_horiz:")

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from cxos import clock
-from cxos.demo import build_demo
+from cxos.demo.build import build_demo
 from cxos.identity import Actor
-from cxos.journey import load_journey_template, touchpoint_options
-from cxos.store import Store
+from cxos.journey.map import load_journey_template, touchpoint_options
+from cxos.store.store import Store
 from cxos.vocabulary import Role
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +69,7 @@ def open_test_store(request, tmp_path) -> Iterator[Store]:
         yield from _sheets_store(request, tmp_path)
         return
     if request.param == "sqlite":
-        opened = Store.open(f"sqlite:///{tmp_path / 'cxos.db'}")
+        opened = Store.open(f"sqlite:///{tmp_path / 'cxos.store.db'}")
     else:
         opened = Store(request.getfixturevalue("postgres_database"))
         with opened.engine.begin() as connection:
@@ -84,14 +84,14 @@ def open_test_store(request, tmp_path) -> Iterator[Store]:
 @pytest.fixture(scope="session")
 def sheets_key() -> dict:
     """One service-account key (a real RSA key) for every Sheets test; making one costs ~0.1 s."""
-    from cxos.sheets.fake_api import service_account_info
+    from cxos.store.sheets.fake_api import service_account_info
 
     return service_account_info()
 
 
 def open_fake_sheets_store(server, key: dict, cache_path: Path, spreadsheet_id: str = "contract", **options):
     """A Sheets store on the offline fake, through the real gspread client; retries do not sleep."""
-    from cxos.sheets.store import open_sheets_store
+    from cxos.store.sheets.store import open_sheets_store
 
     server.create_spreadsheet(spreadsheet_id)
     return open_sheets_store(f"gsheets://{spreadsheet_id}", service_account=key, transport=server,
@@ -99,7 +99,7 @@ def open_fake_sheets_store(server, key: dict, cache_path: Path, spreadsheet_id: 
 
 
 def _sheets_store(request, tmp_path) -> Iterator[Store]:
-    from cxos.sheets.fake_api import FakeSheetsServer
+    from cxos.store.sheets.fake_api import FakeSheetsServer
 
     server = FakeSheetsServer(quota_per_minute=100_000)
     opened = open_fake_sheets_store(server, request.getfixturevalue("sheets_key"), tmp_path / "working.db")
@@ -120,7 +120,7 @@ def table_checksums(store: Store) -> dict[str, tuple[int, str]]:
 
     from sqlalchemy import select
 
-    from cxos.sheets import layout
+    from cxos.store.sheets import layout
 
     sums = {}
     with store.read() as session:
@@ -136,7 +136,7 @@ def table_checksums(store: Store) -> dict[str, tuple[int, str]]:
 
 @pytest.fixture
 def sqlite_store(tmp_path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'cxos.db'}")
+    opened = Store.open(f"sqlite:///{tmp_path / 'cxos.store.db'}")
     yield opened
     opened.dispose()
 

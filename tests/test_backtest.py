@@ -7,10 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from cxos import backtest, cli, suggestions
-from cxos.backtest import BacktestReport, BadInput, Outcome
+from cxos.cli import main as cli
 from cxos.clock import utcnow
 from cxos.models import Rule, Signal, Team
+from cxos.routing import backtest
+from cxos.routing import owner_model as suggestions
+from cxos.routing.backtest import BacktestReport, BadInput, Outcome
 from tests.test_suggestions import PREFIXES, VOCABULARY, _fixture_texts
 
 HOLDOUT = [  # (text, owner): five clear cases and one the council labelled against its words

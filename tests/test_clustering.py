@@ -2,12 +2,12 @@
 
 import json
 
-from cxos.cli import main
+from cxos.cli.main import main
 from cxos.clock import utcnow
-from cxos.clustering import cluster_signals
-from cxos.failure_modes import create_failure_mode
-from cxos.journey import touchpoint_options
-from cxos.signals import create_signal
+from cxos.failure_modes.clustering import cluster_signals
+from cxos.failure_modes.writes import create_failure_mode
+from cxos.journey.map import touchpoint_options
+from cxos.signals.writes import create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
 
 GROUPS = {

@@ -5,14 +5,18 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from cxos import council, council_pulse, council_triage, minutes, queries
 from cxos.clock import utcnow
+from cxos.council import minutes
+from cxos.council import pulse as council_pulse
+from cxos.council import sessions as council
+from cxos.council import triage as council_triage
 from cxos.errors import NotAllowed, StaleWrite, ValidationFailed
-from cxos.failure_modes import create_failure_mode
-from cxos.friction import Cell
+from cxos.failure_modes.writes import create_failure_mode
+from cxos.journey.friction import Cell
 from cxos.models import Event, Signal, Team
-from cxos.routing_accuracy import routing_accuracy
-from cxos.signals import assign_owner, create_signal
+from cxos.routing.accuracy import routing_accuracy
+from cxos.signals import queries
+from cxos.signals.writes import assign_owner, create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
 
 

@@ -3,9 +3,9 @@
 import pytest
 from sqlmodel import select
 
-from cxos import queries
 from cxos.models import CouncilSession, Event, Fix, Signal
-from cxos.store import Store
+from cxos.signals import queries
+from cxos.store.store import Store
 from tests.test_pages import open_page
 
 PAGE = "pages/10_Council.py"
@@ -163,7 +163,7 @@ def test_a_whole_council_runs_from_this_page_and_its_minutes_name_every_owner(de
 
     with Store(demo_db).read() as session:
         closed = session.exec(select(CouncilSession)).one()
-    from cxos.council import decisions_of
+    from cxos.council.sessions import decisions_of
 
     for decision in decisions_of(closed):
         assert f"{decision.text} — **owner:** {decision.owner}" in closed.minutes
@@ -176,7 +176,7 @@ def test_a_whole_council_runs_from_this_page_and_its_minutes_name_every_owner(de
 def test_history_shows_past_sessions_and_the_council_marks_an_action_done(demo_db):
     from datetime import date
 
-    from cxos import council
+    from cxos.council import sessions as council
     from tests.conftest import COUNCIL
 
     store = Store(demo_db)
@@ -197,7 +197,7 @@ def test_history_shows_past_sessions_and_the_council_marks_an_action_done(demo_d
 
 
 def test_ticked_rows_hold_still_so_a_refresh_never_moves_them_onto_other_signals(demo_db):
-    from cxos.signals import assign_owner
+    from cxos.signals.writes import assign_owner
     from tests.conftest import COUNCIL
 
     at = _choose_rows(open_page(PAGE, query={"step": "2"}), 0)

@@ -7,13 +7,13 @@ import json
 from sqlalchemy import func
 from sqlmodel import select
 
-from cxos import queries
-from cxos.cli import main
-from cxos.demo import build_demo
-from cxos.export import export_rows, neutralise, write_csv, write_json
-from cxos.lifecycle import OWNER_REQUIRED, TRIAGE_STATUSES
+from cxos.cli.main import main
+from cxos.demo.build import build_demo
 from cxos.models import Event, FailureMode, Fix, Signal
-from cxos.signals import create_signal
+from cxos.signals import queries
+from cxos.signals.export import export_rows, neutralise, write_csv, write_json
+from cxos.signals.lifecycle import OWNER_REQUIRED, TRIAGE_STATUSES
+from cxos.signals.writes import create_signal
 from cxos.vocabulary import Source
 from tests.conftest import CONTRIBUTOR, DEMO_ANCHOR
 
@@ -25,7 +25,7 @@ def _snapshot(store):
 
 
 def test_same_seed_gives_the_same_friction_log(tmp_path):
-    from cxos.store import Store
+    from cxos.store.store import Store
     a, b = Store.open(f"sqlite:///{tmp_path}/a.db"), Store.open(f"sqlite:///{tmp_path}/b.db")
     build_demo(a, signals=300, seed=5, anchor=DEMO_ANCHOR)
     build_demo(b, signals=300, seed=5, anchor=DEMO_ANCHOR)

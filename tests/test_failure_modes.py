@@ -8,8 +8,8 @@ from sqlmodel import select
 
 from cxos.clock import utcnow
 from cxos.errors import NotAllowed, StaleWrite, ValidationFailed
-from cxos.failure_mode_figures import failure_mode_figures
-from cxos.failure_modes import (
+from cxos.failure_modes.figures import failure_mode_figures
+from cxos.failure_modes.writes import (
     accept_failure_mode,
     create_failure_mode,
     link_signals,
@@ -18,9 +18,9 @@ from cxos.failure_modes import (
     unlink_signals,
     update_failure_mode,
 )
-from cxos.journey import teams
+from cxos.journey.map import teams
 from cxos.models import Event, FailureMode, Fix, Signal
-from cxos.signals import assign_owner, create_signal
+from cxos.signals.writes import assign_owner, create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
 
 

@@ -4,13 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from components.failure_mode_charts import weekly_signals
-from components.handoff_charts import owner_spells
-from cxos import handoffs
-from cxos.failure_modes import update_failure_mode
+from components.failure_modes.charts import weekly_signals
+from components.routing.handoff_charts import owner_spells
+from cxos.failure_modes.writes import update_failure_mode
 from cxos.identity import Actor
 from cxos.models import Event, FailureMode, Signal
-from cxos.store import Store
+from cxos.routing import handoffs
+from cxos.store.store import Store
 from cxos.vocabulary import Role
 from tests.test_pages import open_page
 

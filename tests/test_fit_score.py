@@ -8,10 +8,10 @@ from sqlmodel import select
 
 from cxos.clock import utcnow
 from cxos.errors import NotAllowed, ValidationFailed
-from cxos.fit_score import QUESTIONS, fit_scores, latest_self_assessment, record_self_assessment
-from cxos.journey import touchpoint_options
+from cxos.journey.map import touchpoint_options
+from cxos.kpis.fit_score import QUESTIONS, fit_scores, latest_self_assessment, record_self_assessment
 from cxos.models import FailureMode, Fix, Signal, Touchpoint
-from cxos.signals import assign_owner, create_signal, set_status
+from cxos.signals.writes import assign_owner, create_signal, set_status
 from cxos.vocabulary import Component
 from tests.conftest import CONTRIBUTOR, COUNCIL
 

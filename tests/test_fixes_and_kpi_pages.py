@@ -2,10 +2,10 @@
 
 from sqlmodel import select
 
-from cxos.kpis import DEFINITIONS
+from cxos.fixes.recurrence import VERDICTS
+from cxos.kpis.figures import DEFINITIONS
 from cxos.models import Fix, LoopNotice, Team
-from cxos.recurrence import VERDICTS
-from cxos.store import Store
+from cxos.store.store import Store
 from tests.test_pages import open_page
 
 FIXES, KPIS = "pages/11_Fixes_and_loops.py", "pages/12_KPIs.py"
@@ -85,7 +85,7 @@ def test_demo_has_verified_fixes(demo_db):
 
 
 def test_the_weekly_digest_names_the_proof_and_the_kpis(demo_db, tmp_path):
-    from cxos.cli import main
+    from cxos.cli.main import main
 
     out = tmp_path / "digest.md"
     assert main(["--database-url", demo_db, "digest", "--out", str(out)]) == 0
@@ -94,7 +94,7 @@ def test_the_weekly_digest_names_the_proof_and_the_kpis(demo_db, tmp_path):
 
 
 def test_metrics_import_from_the_command_line_refuses_a_bad_file(demo_db, tmp_path, capsys):
-    from cxos.cli import main
+    from cxos.cli.main import main
 
     bad = tmp_path / "metrics.csv"
     bad.write_text("period,metric,value\n2026-01,nps,40\n", encoding="utf-8")

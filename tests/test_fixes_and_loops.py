@@ -8,8 +8,8 @@ from sqlmodel import select
 from cxos import clock
 from cxos.clock import utcnow
 from cxos.errors import NotAllowed, StaleWrite, ValidationFailed
-from cxos.failure_modes import create_failure_mode
-from cxos.fixes import (
+from cxos.failure_modes.writes import create_failure_mode
+from cxos.fixes.lifecycle import (
     advance_fix,
     fixes_in_flight,
     fixes_shipped_since,
@@ -17,9 +17,9 @@ from cxos.fixes import (
     record_fix_update,
     update_fix,
 )
-from cxos.loops import check_template, draft_notices, mark_sent, notices_for_fix, save_template
+from cxos.fixes.loops import check_template, draft_notices, mark_sent, notices_for_fix, save_template
 from cxos.models import Event, Fix, LoopNotice, Signal
-from cxos.signals import create_signal
+from cxos.signals.writes import create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
 
 

@@ -4,11 +4,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import update
 
-from components.friction_charts import fit_radar, heatmap
-from cxos.friction import Weight, Window, friction_cells, rollup, top_failure_modes
-from cxos.journey import touchpoint_options
+from components.journey.friction_charts import fit_radar, heatmap
+from cxos.journey.friction import Weight, Window, friction_cells, rollup, top_failure_modes
+from cxos.journey.map import touchpoint_options
 from cxos.models import FailureMode, Signal
-from cxos.signals import create_signal
+from cxos.signals.writes import create_signal
 from tests.conftest import CONTRIBUTOR
 
 MONDAY = datetime(2026, 11, 2, 9, tzinfo=UTC)

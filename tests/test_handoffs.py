@@ -4,11 +4,11 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from cxos import handoffs
 from cxos.clock import utcnow
-from cxos.journey import teams
+from cxos.journey.map import teams
 from cxos.models import Event, Signal
-from cxos.signals import assign_owner, create_signal, set_status
+from cxos.routing import handoffs
+from cxos.signals.writes import assign_owner, create_signal, set_status
 from tests.conftest import CONTRIBUTOR, COUNCIL
 
 

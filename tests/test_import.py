@@ -20,8 +20,8 @@ from cxos.importers.profiles import BUILT_IN, get_profile, list_profiles, save_p
 from cxos.importers.reading import ImportUnreadable, decode, open_table
 from cxos.importers.report import problems_csv
 from cxos.models import Event, ImportProfile, Signal
-from cxos.rule_files import load_default_rules
-from cxos.signals import create_signal
+from cxos.routing.rule_files import load_default_rules
+from cxos.signals.writes import create_signal
 from tests.conftest import ADMIN, CONTRIBUTOR, COUNCIL
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
@@ -314,7 +314,7 @@ def test_built_in_profiles_cannot_be_overwritten(journey_store):
 
 
 def test_cli_imports_and_prints_json_counts(journey_store, touchpoint_id, tmp_path, capsys):
-    from cxos.cli import main
+    from cxos.cli.main import main
 
     path = tmp_path / "tickets.csv"
     path.write_text(GENERIC_CSV, encoding="utf-8")
@@ -326,7 +326,7 @@ def test_cli_imports_and_prints_json_counts(journey_store, touchpoint_id, tmp_pa
 
 
 def test_cli_dry_run_stores_nothing(journey_store, tmp_path, capsys):
-    from cxos.cli import main
+    from cxos.cli.main import main
 
     path = tmp_path / "tickets.csv"
     path.write_text(GENERIC_CSV, encoding="utf-8")
@@ -337,7 +337,7 @@ def test_cli_dry_run_stores_nothing(journey_store, tmp_path, capsys):
 
 @pytest.mark.parametrize("content", [b"", b"\x00\x00\x00"])
 def test_cli_exits_2_on_unreadable_input(journey_store, tmp_path, capsys, content):
-    from cxos.cli import main
+    from cxos.cli.main import main
 
     path = tmp_path / "empty.csv"
     path.write_bytes(content)

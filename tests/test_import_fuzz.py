@@ -12,8 +12,8 @@ from cxos.importers.batch import import_table
 from cxos.importers.mapping import Profile
 from cxos.importers.profiles import BUILT_IN
 from cxos.importers.reading import ImportUnreadable, open_table
-from cxos.journey import load_journey_template, touchpoint_options
-from cxos.store import Store
+from cxos.journey.map import load_journey_template, touchpoint_options
+from cxos.store.store import Store
 from tests.conftest import ADMIN, COUNCIL
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from cxos.models import Signal
-from cxos.store import Store
+from cxos.store.store import Store
 from tests.test_pages import open_page
 
 PAGE = "pages/13_Import.py"

@@ -21,8 +21,8 @@ from cxos.importers.sheet_source import (
     sheet_table,
 )
 from cxos.models import Event, Setting, Signal
-from cxos.sheets.api import RetryPolicy, SheetsRefused, SheetsUnavailable, connect
-from cxos.sheets.fake_api import FakeSheetsServer, service_account_info, shared_server
+from cxos.store.sheets.api import RetryPolicy, SheetsRefused, SheetsUnavailable, connect
+from cxos.store.sheets.fake_api import FakeSheetsServer, service_account_info, shared_server
 from tests.conftest import CONTRIBUTOR, COUNCIL
 from tests.test_pages import open_page
 
@@ -262,7 +262,7 @@ def test_a_connection_needs_a_saved_profile_and_the_council_role(journey_store):
 
 
 def test_cli_imports_a_sheet_then_pulls_the_connected_sheet_without_duplicates(journey_store, capsys):
-    from cxos.cli import main
+    from cxos.cli.main import main
 
     server, name, _ = fake_sheet()
     profile_for(journey_store)
@@ -280,7 +280,7 @@ def test_cli_imports_a_sheet_then_pulls_the_connected_sheet_without_duplicates(j
 
 
 def test_cli_without_a_connection_says_to_connect_one(journey_store, capsys):
-    from cxos.cli import main
+    from cxos.cli.main import main
 
     assert main(["--database-url", journey_store.url, "import", "--connected"]) == 2
     assert "no sheet is connected" in capsys.readouterr().err
@@ -320,7 +320,7 @@ def test_page_previews_maps_imports_connects_and_pulls_a_sheet(demo_db):
     at.button(key="sheet_connect").click().run()
     assert not at.exception and any("Connected" in s.value for s in at.success)
     store_url = demo_db
-    from cxos.store import Store
+    from cxos.store.store import Store
 
     store = Store(store_url)
     try:

@@ -4,7 +4,7 @@ import pytest
 
 from cxos.errors import ValidationFailed
 from cxos.inputs import SignalCreate, parse
-from cxos.lifecycle import ALLOWED_TRANSITIONS, OWNER_REQUIRED, can_transition, next_statuses
+from cxos.signals.lifecycle import ALLOWED_TRANSITIONS, OWNER_REQUIRED, can_transition, next_statuses
 from cxos.vocabulary import Status
 
 

@@ -3,12 +3,12 @@
 import pytest
 from sqlmodel import select
 
-from cxos import journey_editor as editor
 from cxos.errors import NotAllowed, StaleWrite, ValidationFailed
-from cxos.journey import touchpoint_options
-from cxos.journey_io import export_journey_yaml, import_journey_yaml
+from cxos.journey import editor
+from cxos.journey.map import touchpoint_options
+from cxos.journey.yaml_files import export_journey_yaml, import_journey_yaml
 from cxos.models import Event, Signal, Stage, Touchpoint
-from cxos.signals import create_signal
+from cxos.signals.writes import create_signal
 from tests.conftest import ADMIN, CONTRIBUTOR, COUNCIL
 
 

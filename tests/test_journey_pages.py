@@ -3,7 +3,7 @@
 from sqlmodel import select
 
 from cxos.models import Signal, Touchpoint
-from cxos.store import Store
+from cxos.store.store import Store
 from tests.test_pages import open_page
 
 JOURNEY, HEATMAPS, FIT = "pages/3_Journey.py", "pages/4_Heatmaps.py", "pages/5_Fit_score.py"

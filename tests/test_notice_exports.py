@@ -9,8 +9,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import select
 
+from cxos.fixes.notice_export import SmtpSettings, mailto_link, notices_csv, notices_markdown, send_notices
 from cxos.models import Fix, LoopNotice, Signal
-from cxos.notice_export import SmtpSettings, mailto_link, notices_csv, notices_markdown, send_notices
 from tests.conftest import COUNCIL
 
 FIX = Fix(id=7, failure_mode_id=1, title="Remember tenant", what_changed="SSO now remembers the tenant.",
@@ -58,8 +58,8 @@ def smtp_server():
 
 
 def test_sending_by_smtp_delivers_and_marks_sent(journey_store, touchpoint_id, smtp_server):
-    from cxos.failure_modes import create_failure_mode
-    from cxos.loops import draft_notices
+    from cxos.failure_modes.writes import create_failure_mode
+    from cxos.fixes.loops import draft_notices
     from tests.test_fixes_and_loops import _shipped, _signal
 
     inbox, port = smtp_server

@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from cxos import queries
 from cxos.clock import utcnow
-from cxos.journey import touchpoint_options
-from cxos.signals import assign_owner, create_signal
+from cxos.journey.map import touchpoint_options
+from cxos.signals import queries
+from cxos.signals.writes import assign_owner, create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
 
 

@@ -4,7 +4,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from cxos.models import Event, Signal
-from cxos.store import Store
+from cxos.store.store import Store
 from cxos.vocabulary import Source
 from tests.test_pages import open_page
 
@@ -21,7 +21,7 @@ def _counts(url: str) -> tuple[int, int]:
 
 
 def _first_touchpoint_id() -> int:
-    from components.data import load_journey
+    from components.common.data import load_journey
     return load_journey().touchpoints[0].id
 
 
@@ -75,7 +75,7 @@ def test_submitting_the_same_form_twice_creates_one_signal(demo_db):
 def test_query_parameters_prefill_the_form(demo_db):
     at = open_page(PAGE, query={"source": "slack", "touchpoint": "Data import", "title": "From a chat shortcut"})
     assert at.selectbox(key="entry_source_0").value == "slack"
-    from components.data import load_journey
+    from components.common.data import load_journey
     assert load_journey().where(at.selectbox(key="entry_touchpoint_id_0").value) == "Onboard › Data import"
     assert at.text_input(key="entry_title_0").value == "From a chat shortcut"
 

@@ -6,7 +6,8 @@ import pytest
 from sqlmodel import select
 
 from cxos.errors import ValidationFailed
-from cxos.kpis import (
+from cxos.fixes.recurrence import MATERIALLY_LESS, NO_CLEAR_CHANGE, TOO_LITTLE_DATA, WORSE, recurrence
+from cxos.kpis.figures import (
     Costs,
     KpiFilter,
     avoided_recurrences,
@@ -16,9 +17,8 @@ from cxos.kpis import (
     summarise,
     time_to_route_hours,
 )
-from cxos.metrics import import_metrics, parse_period
+from cxos.kpis.metrics import import_metrics, parse_period
 from cxos.models import Event, FailureMode, MetricValue, Signal
-from cxos.recurrence import MATERIALLY_LESS, NO_CLEAR_CHANGE, TOO_LITTLE_DATA, WORSE, recurrence
 from tests.conftest import COUNCIL
 
 SHIPPED = datetime(2026, 6, 1, 12, tzinfo=UTC)

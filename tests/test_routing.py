@@ -7,13 +7,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from cxos import queries
-from cxos.journey import teams
+from cxos.journey.map import teams
 from cxos.models import Event, Signal, Team
-from cxos.routing import decide, preview_rule, recent_views, route_unrouted
-from cxos.rule_engine import RuleSet, compile_rule, compile_rules, signal_view
-from cxos.rules import create_rule
-from cxos.signals import create_signal
+from cxos.routing.router import decide, preview_rule, recent_views, route_unrouted
+from cxos.routing.rule_engine import RuleSet, compile_rule, compile_rules, signal_view
+from cxos.routing.rules import create_rule
+from cxos.signals import queries
+from cxos.signals.writes import create_signal
 from cxos.vocabulary import DRIVERS, Severity, Source
 from tests.conftest import ADMIN, CONTRIBUTOR
 
@@ -144,7 +144,7 @@ def test_a_new_signal_is_routed_by_the_first_matching_rule_in_its_own_transactio
 
 
 def _touchpoints(store):
-    from cxos.journey import touchpoint_options
+    from cxos.journey.map import touchpoint_options
     with store.read() as session:
         return touchpoint_options(session)
 
@@ -202,8 +202,8 @@ signals = st.fixed_dictionaries({
 @pytest.fixture
 def routed_journey(sqlite_store):
     """The default journey and default rules, one rule's team archived, on SQLite (hypothesis reuses it)."""
-    from cxos.journey import load_journey_template
-    from cxos.rule_files import load_default_rules
+    from cxos.journey.map import load_journey_template
+    from cxos.routing.rule_files import load_default_rules
     load_journey_template(sqlite_store, actor=ADMIN)
     load_default_rules(sqlite_store, actor=ADMIN)
     with sqlite_store.write() as session:
@@ -236,7 +236,7 @@ PATTERNS = [r"\binvoices?\b|\bvat\b|\bcurrenc(y|ies)\b", r"import\s+fails", r"(a
        text=st.text(alphabet="abcdxyz invoicestvrupltwhkmf:\n", max_size=60)
        | st.sampled_from(["Invoice in USD", "CSV IMPORT  FAILS", "webhook retried twice", "re: cdxyz"]))
 def test_the_regex_shortcut_never_hides_a_match(pattern, text):
-    from cxos.rule_engine import required_literals
+    from cxos.routing.rule_engine import required_literals
     needed = required_literals(pattern)
     if needed is not None and re.search(pattern, text.lower(), re.IGNORECASE):
         assert any(word in text.lower() for word in needed)

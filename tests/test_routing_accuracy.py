@@ -2,8 +2,8 @@
 
 from datetime import UTC, date, datetime, timedelta
 
-from cxos.audit import record_event
-from cxos.routing_accuracy import routing_accuracy, weekly_rows
+from cxos.routing.accuracy import routing_accuracy, weekly_rows
+from cxos.store.audit import record_event
 
 WEEK_1 = datetime(2026, 11, 3, 9, tzinfo=UTC)  # ISO week 45 (Monday 2 Nov)
 WEEK_2 = datetime(2026, 11, 10, 9, tzinfo=UTC)  # ISO week 46 (Monday 9 Nov)

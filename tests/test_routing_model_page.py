@@ -3,9 +3,9 @@
 import pytest
 from sqlmodel import select
 
-from cxos import suggestions
 from cxos.models import Event, Signal
-from cxos.store import Store
+from cxos.routing import owner_model as suggestions
+from cxos.store.store import Store
 from tests.test_pages import open_page
 
 PAGE = "pages/9_Routing_model.py"

@@ -6,9 +6,9 @@ import pytest
 from sqlmodel import select
 
 from cxos.errors import NotAllowed, StaleWrite, ValidationFailed
-from cxos.journey import teams
+from cxos.journey.map import teams
 from cxos.models import Event, Rule
-from cxos.rule_files import (
+from cxos.routing.rule_files import (
     DEFAULT_RULES,
     condition_lines,
     export_rules,
@@ -16,7 +16,7 @@ from cxos.rule_files import (
     load_default_rules,
     parse_condition_lines,
 )
-from cxos.rules import (
+from cxos.routing.rules import (
     check_condition,
     create_rule,
     delete_rule,

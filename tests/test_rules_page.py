@@ -5,8 +5,8 @@ import json
 from sqlmodel import select
 
 from cxos.models import Event, Rule, Signal, Team
-from cxos.rules import list_rules
-from cxos.store import Store
+from cxos.routing.rules import list_rules
+from cxos.store.store import Store
 from tests.test_pages import open_page
 
 PAGE = "pages/6_Routing_rules.py"
@@ -110,7 +110,7 @@ def test_a_rule_for_an_archived_team_is_shown_as_a_warning(demo_db):
 
 def test_council_routes_the_waiting_signals_from_the_page(demo_db):
     from cxos.identity import Actor
-    from cxos.signals import create_signal
+    from cxos.signals.writes import create_signal
     from cxos.vocabulary import Role
     store = Store(demo_db)
     waiting = create_signal(store, signal_in={"title": "Webhook fired twice", "source": "community",

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from cxos.journey import load_journey_template, touchpoint_options
+from cxos.journey.map import load_journey_template, touchpoint_options
 from cxos.models import Signal
-from cxos.sheets import fake_api
-from cxos.sheets.store import SheetsStore, open_sheets_store
-from cxos.signals import create_signal
+from cxos.signals.writes import create_signal
+from cxos.store.sheets import fake_api
+from cxos.store.sheets.store import SheetsStore, open_sheets_store
 from tests.conftest import ADMIN, CONTRIBUTOR
 from tests.test_pages import open_page
 from tests.test_quick_entry import _submit
@@ -36,7 +36,7 @@ def sheet(tmp_path, monkeypatch):
     """A fake spreadsheet with the default journey and three signals, selected for the app by its URL."""
     import streamlit as st
 
-    from components.data import get_store
+    from components.common.data import get_store
 
     fake_api._SHARED.clear()  # a fresh shared fake: no sheets, failures or quota use from another test
     monkeypatch.setenv("CXOS_DATABASE_URL", URL)
@@ -152,7 +152,7 @@ def test_a_sheet_that_answers_but_cannot_be_loaded_says_so(sheet):
 
 
 def test_conflicting_queued_changes_are_shown_with_our_values(sheet):
-    from cxos.signals import update_signal
+    from cxos.signals.writes import update_signal
 
     sheet.server.offline = True
     sheet.store.refresh(force=True)
@@ -173,7 +173,7 @@ def test_conflicting_queued_changes_are_shown_with_our_values(sheet):
 
 
 def test_the_copy_read_time_reads_as_minutes_ago():
-    from components.sheet_status import _copy_read
+    from components.common.sheet_status import _copy_read
 
     now = datetime(2026, 11, 16, 12, 30, tzinfo=UTC)
     assert _copy_read(now - timedelta(minutes=7), now) == "the copy read at 12:23 UTC (7 min ago)"

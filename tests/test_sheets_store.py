@@ -7,12 +7,12 @@ import pytest
 from sqlmodel import select
 
 from cxos.errors import StaleWrite
-from cxos.journey import load_journey_template, touchpoint_options
+from cxos.journey.map import load_journey_template, touchpoint_options
 from cxos.models import Event, Signal, Team
-from cxos.sheets.api import connect
-from cxos.sheets.fake_api import FakeSheetsServer
-from cxos.sheets.store import _parse
-from cxos.signals import create_signal, update_signal
+from cxos.signals.writes import create_signal, update_signal
+from cxos.store.sheets.api import connect
+from cxos.store.sheets.fake_api import FakeSheetsServer
+from cxos.store.sheets.store import _parse
 from tests.conftest import ADMIN, CONTRIBUTOR, open_fake_sheets_store, table_checksums
 
 SHEET = "book"
@@ -238,7 +238,7 @@ def test_every_request_is_signed_with_the_service_accounts_token(sheet_store, se
 
 
 def test_a_too_long_value_is_refused_before_anything_is_sent(sheet_store, server):
-    from cxos.sheets.layout import CellTooLong
+    from cxos.store.sheets.layout import CellTooLong
 
     writes = server.count("write")
     with pytest.raises(CellTooLong, match="at most 50,000"):
@@ -258,7 +258,7 @@ def test_sheet_addresses_people_paste_are_understood(url, expected):
 
 
 def test_a_bulk_triage_is_one_batch_of_requests_and_a_conflict_in_it_is_set_aside(sheet_store, server):
-    from cxos.council_triage import bulk_triage
+    from cxos.council.triage import bulk_triage
 
     made = [_log(sheet_store, title=f"Bulk {n}") for n in range(20)]
     number, _ = _signal_row(server, made[0].id)
@@ -388,7 +388,7 @@ def test_any_cell_a_person_types_into_a_row_loads_or_is_reported_never_crashes(s
 
 
 def test_a_refusal_before_anything_is_sent_refuses_the_write_and_after_keeps_and_queues_it(sheet_store, server):
-    from cxos.sheets.api import SheetsRefused
+    from cxos.store.sheets.api import SheetsRefused
 
     server.fail_next(1, 403)  # the check read: nothing sent yet
     with pytest.raises(SheetsRefused, match="403"):

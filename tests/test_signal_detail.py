@@ -6,8 +6,8 @@ from sqlmodel import select
 
 from cxos.identity import Actor
 from cxos.models import Event, Signal
-from cxos.signals import create_signal
-from cxos.store import Store
+from cxos.signals.writes import create_signal
+from cxos.store.store import Store
 from cxos.vocabulary import Role, Status
 from tests.test_pages import open_page
 
@@ -33,7 +33,7 @@ def _stored(url: str, signal_id: int) -> tuple[Signal, list[Event]]:
 
 
 def _journey():
-    from components.data import load_journey
+    from components.common.data import load_journey
     return load_journey()
 
 

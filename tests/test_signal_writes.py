@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from cxos import queries
 from cxos.errors import NotAllowed, NotFound, StaleWrite, ValidationFailed
 from cxos.models import Event, Signal
-from cxos.signals import assign_owner, create_signal, set_status, update_signal
+from cxos.signals import queries
+from cxos.signals.writes import assign_owner, create_signal, set_status, update_signal
 from tests.conftest import ADMIN, BACKENDS, CONTRIBUTOR, COUNCIL, VIEWER, open_test_store
 
 

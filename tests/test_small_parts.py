@@ -3,11 +3,11 @@
 import pytest
 from alembic import command
 
-from components.charts import week_comparison, weekly_trend
-from components.safe import md_escape
-from cxos.db import alembic_config
+from components.common.charts import week_comparison, weekly_trend
+from components.common.safe import md_escape
 from cxos.identity import load_role_map
-from cxos.store import Store
+from cxos.store.db import alembic_config
+from cxos.store.store import Store
 from cxos.vocabulary import Role
 
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from cxos import suggestions
 from cxos.clock import utcnow
 from cxos.models import Signal, Team
+from cxos.routing import owner_model as suggestions
 
 VOCABULARY = {
     "billing": ["invoice charged twice", "refund for the annual plan", "credit card declined at renewal",

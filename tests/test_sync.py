@@ -9,17 +9,17 @@ import uuid
 import pytest
 from sqlalchemy import func, select, update
 
-from cxos.cli import main
-from cxos.demo import build_demo
-from cxos.export import export_rows
-from cxos.failure_modes import merge_failure_modes
-from cxos.journey import load_journey_template, touchpoint_options
+from cxos.cli.main import main
+from cxos.demo.build import build_demo
+from cxos.failure_modes.writes import merge_failure_modes
+from cxos.journey.map import load_journey_template, touchpoint_options
 from cxos.models import FailureMode, LoopNotice, Signal
-from cxos.sheets import layout
-from cxos.sheets.fake_api import FakeSheetsServer
-from cxos.signals import create_signal
-from cxos.store import Store
-from cxos.sync import SyncRefused, sync_stores, table_sums
+from cxos.signals.export import export_rows
+from cxos.signals.writes import create_signal
+from cxos.store.sheets import layout
+from cxos.store.sheets.fake_api import FakeSheetsServer
+from cxos.store.store import Store
+from cxos.store.sync import SyncRefused, sync_stores, table_sums
 from tests.conftest import ADMIN, CONTRIBUTOR, DEMO_ANCHOR, open_fake_sheets_store
 
 TABLES = [table.name for table in layout.tables()]

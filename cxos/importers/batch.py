@@ -24,11 +24,11 @@ from cxos.importers.reading import Record, Table, open_table
 from cxos.importers.report import ImportReport
 from cxos.importers.writing import cyclic_gc_paused, insert_many, roomy_sqlite_cache
 from cxos.inputs import FIELD_LABELS, SignalCreate, parse
-from cxos.journey import touchpoint_options
+from cxos.journey.map import touchpoint_options
 from cxos.models import Event, Signal
-from cxos.routing import ROUTER, Decision, decide, routing_events
-from cxos.rule_engine import RuleSet, journey_places, load_rule_set, signal_view
-from cxos.store import Store
+from cxos.routing.router import ROUTER, Decision, decide, routing_events
+from cxos.routing.rule_engine import RuleSet, journey_places, load_rule_set, signal_view
+from cxos.store.store import Store
 from cxos.vocabulary import Status
 
 # Rows per transaction. Each commit writes out every index page it touched, so fewer, larger batches are
@@ -237,7 +237,7 @@ def _reserve_ids(connection: Connection, count: int, *, sqlite: bool) -> list[in
 
 
 def _events(fresh: list[Prepared], ids: list[int], context: Context) -> Iterator[dict[str, Any]]:
-    """Per signal: 'created' by the importing person, then the routing events cxos.routing writes."""
+    """Per signal: 'created' by the importing person, then the routing events cxos.routing.router writes."""
     now, note = context.now, f"imported from {context.label}" if context.label else "imported"
     for prepared, signal_id in zip(fresh, ids, strict=True):
         base = {"at": now, "entity": "signal", "entity_id": signal_id}

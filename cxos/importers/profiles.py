@@ -5,12 +5,12 @@ from dataclasses import replace
 
 from sqlmodel import select
 
-from cxos.audit import apply_changes, editing, record_event
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.importers.mapping import FIELDS, Profile, guess_mapping
 from cxos.models import ImportProfile
-from cxos.store import Store
+from cxos.store.audit import apply_changes, editing, record_event
+from cxos.store.store import Store
 from cxos.vocabulary import Source
 
 GENERIC = "Generic CSV"

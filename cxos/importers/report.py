@@ -5,8 +5,8 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from cxos.export import neutralise
-from cxos.routing import Decision
+from cxos.routing.router import Decision
+from cxos.signals.export import neutralise
 
 OUTCOMES = ("error", "duplicate", "skipped")
 

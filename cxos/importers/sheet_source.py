@@ -14,13 +14,13 @@ from cxos.importers.mapping import Profile, reference
 from cxos.importers.profiles import get_profile
 from cxos.importers.reading import Record, Table, unique_header
 from cxos.importers.report import ImportReport
-from cxos.settings import read_setting, write_setting
-from cxos.sheets.a1 import quote_title
-from cxos.sheets.address import DOC_URL, SCHEMES, is_sheets_url
-from cxos.store import Store
+from cxos.store.settings import read_setting, write_setting
+from cxos.store.sheets.a1 import quote_title
+from cxos.store.sheets.address import DOC_URL, SCHEMES, is_sheets_url
+from cxos.store.store import Store
 
 if TYPE_CHECKING:  # gspread is loaded only when a sheet is read (the CLI imports this module for every import)
-    from cxos.sheets.api import SheetsApi
+    from cxos.store.sheets.api import SheetsApi
 
 KIND = "google_sheet"
 CONNECTION_KEY = "connected_sheet"
@@ -104,7 +104,7 @@ class SheetReader:
         from google.auth.exceptions import RefreshError, TransportError
         from gspread.exceptions import APIError
 
-        from cxos.sheets.api import SheetsRefused, SheetsUnavailable
+        from cxos.store.sheets.api import SheetsRefused, SheetsUnavailable
 
         try:
             return request()
@@ -128,11 +128,11 @@ class SheetReader:
 def open_sheet(address: SheetAddress, *, service_account: dict[str, Any] | None = None, transport=None,
                **retry: Any) -> SheetReader:
     """A reader for the spreadsheet; the fake's own key and server for gsheets+fake:// addresses.
-    `retry` goes to cxos.sheets.api.connect (retry=RetryPolicy(...), sleep=...)."""
-    from cxos.sheets.api import connect, load_service_account
+    `retry` goes to cxos.store.sheets.api.connect (retry=RetryPolicy(...), sleep=...)."""
+    from cxos.store.sheets.api import connect, load_service_account
 
     if address.fake and transport is None:
-        from cxos.sheets.fake_api import shared_server
+        from cxos.store.sheets.fake_api import shared_server
 
         transport, service_account = shared_server(address.spreadsheet_id)
     key = load_service_account(service_account)

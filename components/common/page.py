@@ -1,0 +1,114 @@
+"""The shared page setup every page calls first: page config, identity, role, store, sidebar."""
+
+import os
+from dataclasses import dataclass
+
+import streamlit as st
+
+from components.common.data import Journey, get_store, load_journey
+from components.common.presentation_style import apply_presentation_style
+from components.common.sheet_status import data_caption, show_sheet_status
+from cxos.identity import Actor, RoleMap, load_role_map
+from cxos.store.store import Store
+
+APP_NAME = "CX OS"
+# Our own sidebar navigation: directory-based pages keep working deep links, and the home page
+# gets a real label instead of its file name ("app").
+NAVIGATION = [
+    ("app.py", "This week", ":material/today:"),
+    ("pages/10_Council.py", "Experience Council", ":material/groups:"),
+    ("pages/1_Log_friction.py", "Log friction", ":material/edit_note:"),
+    ("pages/2_Friction_log.py", "Friction log", ":material/list_alt:"),
+    ("pages/3_Journey.py", "Journey", ":material/route:"),
+    ("pages/4_Heatmaps.py", "Heatmaps", ":material/grid_on:"),
+    ("pages/5_Fit_score.py", "OS fit score", ":material/radar:"),
+    ("pages/6_Routing_rules.py", "Routing rules", ":material/alt_route:"),
+    ("pages/7_Failure_modes.py", "Failure modes", ":material/hub:"),
+    ("pages/8_Handoffs.py", "Handoffs", ":material/swap_horiz:"),
+    ("pages/9_Routing_model.py", "Routing model", ":material/model_training:"),
+    ("pages/13_Import.py", "Import", ":material/upload_file:"),
+    ("pages/11_Fixes_and_loops.py", "Fixes & loops", ":material/published_with_changes:"),
+    ("pages/12_KPIs.py", "KPIs", ":material/monitoring:"),
+]
+LOCAL_NAME_KEY = "cxos_display_name"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    actor: Actor
+    store: Store
+    journey: Journey
+
+
+def setup_page(title: str, icon: str, *, presentation: bool = False) -> PageContext:
+    """Call first on every page; stops the run until the person has said who they are.
+
+    `presentation` is for the shared meeting-room screen: no sidebar or chrome, large type.
+    """
+    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide",
+                       initial_sidebar_state="collapsed" if presentation else "auto")
+    actor = _identify(_role_map())
+    store = get_store()
+    show_sheet_status(store)
+    if presentation:
+        apply_presentation_style()
+    else:
+        _sidebar(actor, store)
+    return PageContext(actor=actor, store=store, journey=load_journey())
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _role_map() -> RoleMap:
+    return load_role_map()
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all: local mode
+        return False
+
+
+def _identify(role_map: RoleMap) -> Actor:
+    if _oidc_configured():
+        if not st.user.is_logged_in:
+            st.title(APP_NAME)
+            st.write("Sign in with your company account to continue.")
+            st.button("Sign in", on_click=st.login, type="primary")
+            st.stop()
+        email, name = st.user.get("email"), st.user.get("name")
+        return Actor(name or email or "unknown", role_map.role_for(email, name))
+    name = st.session_state.get(LOCAL_NAME_KEY) or os.environ.get("CXOS_LOCAL_USER", "").strip()
+    if not name:
+        _ask_display_name()
+        st.stop()
+    return Actor(name, role_map.role_for(name))
+
+
+def _ask_display_name() -> None:
+    st.title(APP_NAME)
+    st.caption("Fix it upstream or fix it forever.")
+    with st.form("who-are-you", border=True, width=520):
+        st.markdown("**Who is logging in?** Your name goes on every change you make.")
+        name = st.text_input("Display name", placeholder="e.g. Priya Shah", max_chars=80)
+        if st.form_submit_button("Continue", type="primary") :
+            if name.strip():
+                st.session_state[LOCAL_NAME_KEY] = name.strip()
+                st.rerun()
+            st.error("Type a name so your changes can be attributed.")
+    st.caption("Local mode: no single sign-on is configured. Roles come from data/roles.yaml.")
+
+
+def _sidebar(actor: Actor, store: Store) -> None:
+    with st.sidebar:
+        st.markdown(f"### {APP_NAME}")
+        for path, label, icon in NAVIGATION:
+            st.page_link(path, label=label, icon=icon)
+        st.divider()
+        st.caption("Signed in as")
+        st.text(f"{actor.name} · {actor.role.value}")
+        if _oidc_configured():
+            st.button("Log out", on_click=st.logout)
+        elif LOCAL_NAME_KEY in st.session_state:
+            st.button("Switch person", on_click=lambda: st.session_state.pop(LOCAL_NAME_KEY, None))
+        st.caption(data_caption(store))

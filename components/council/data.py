@@ -1,0 +1,147 @@
+"""Cached loaders for the council page. `tick` changes every refresh period on the shared screen, so its
+fragment re-reads what attendees changed from their laptops (and several screens share one read)."""
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import streamlit as st
+from sqlmodel import select
+
+from components.common.data import LOADER_TTL_S, get_store
+from cxos.council import minutes
+from cxos.council import pulse as council_pulse
+from cxos.council import sessions as council
+from cxos.council import triage as council_triage
+from cxos.fixes import lifecycle as fixes
+from cxos.fixes import loops
+from cxos.models import CouncilAction, CouncilSession, Event, Signal
+from cxos.routing import handoffs
+
+REFRESH_S = 10
+
+
+def refresh_tick(live: bool) -> int:
+    """A number that changes every REFRESH_S seconds when the screen refreshes itself, else 0."""
+    return int(time.time() // REFRESH_S) if live else 0
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: int
+    version: int
+    held_on: date
+    status: str
+    attendees: tuple[str, ...]
+    decisions: tuple[council.Decision, ...]
+    minutes: str
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CouncilState:
+    current: SessionView | None  # the open session
+    since: datetime  # the last closed session's close, or 7 days ago
+
+
+def _view(row: Any) -> SessionView:
+    return SessionView(row.id, row.version, row.held_on, row.status, tuple(json.loads(row.attendees or "[]")),
+                       tuple(council.decisions_of(row)), row.minutes, row.closed_at)
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
+def load_council_state(now: datetime, tick: int) -> CouncilState:
+    with get_store().read() as session:
+        running = council.open_session(session)
+        return CouncilState(_view(running) if running else None, council.since_last_council(session, now=now))
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
+def load_pulse(since: datetime, now: datetime, tick: int) -> council_pulse.Pulse:
+    with get_store().read() as session:
+        return council_pulse.pulse(session, since=since, now=now)
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
+def load_waiting(since: datetime, tick: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    with get_store().read() as session:
+        return (council_triage.waiting_signals(session, since=since),
+                council_triage.count_waiting(session, since=since))
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
+def load_ranked(now: datetime, tick: int) -> list[council_pulse.RankedFailureMode]:
+    with get_store().read() as session:
+        return council_pulse.ranked_failure_modes(session, now=now)
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
+def load_in_flight(now: datetime, tick: int) -> tuple[list[fixes.FixRow], list[int]]:
+    """Fixes in flight, and the teams whose backlog grows while nothing closes (black holes)."""
+    with get_store().read() as session:
+        holes = [b.team_id for b in handoffs.team_backlogs(session, now=now) if b.black_hole]
+        return fixes.fixes_in_flight(session, now=now), holes
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
+def load_fix_updates(fix_ids: tuple[int, ...], tick: int) -> dict[int, tuple[datetime, str, str]]:
+    """Each fix's latest owner update: (when, who, note)."""
+    if not fix_ids:
+        return {}
+    with get_store().read() as session:
+        rows = session.exec(select(Event.entity_id, Event.at, Event.actor, Event.note).where(
+            Event.entity == "fix", Event.entity_id.in_(fix_ids), Event.action == "update").order_by(Event.id))
+        return {fix_id: (at, actor, note or "") for fix_id, at, actor, note in rows}
+
+
+@dataclass(frozen=True)
+class LoopView:
+    fix: fixes.ShippedFix
+    reporters: tuple[tuple[str, str, str], ...]  # (reporter, account, signal title), one per reporter
+    notices: tuple[tuple[int, str, str, str], ...]  # (id, recipient, status, body)
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
+def load_loops(since: datetime, tick: int, limit: int = 200, earlier: int = 2) -> tuple[list[LoopView], list[LoopView]]:
+    """Fixes shipped since the last council; and a few shipped before it whose notices are not all sent yet."""
+    with get_store().read() as session:
+        every = fixes.fixes_shipped_since(session, since=since - timedelta(days=365))
+        recent = [f for f in every if f.shipped_at >= since]
+        owed = [f for f in every if f.shipped_at < since and f.notices_sent < f.notices_drafted][:earlier]
+        return _loop_views(session, recent, limit), _loop_views(session, owed, limit)
+
+
+def _loop_views(session: Any, shipped_fixes: list[fixes.ShippedFix], limit: int) -> list[LoopView]:
+    out = []
+    for shipped in shipped_fixes:
+        seen: dict[str, tuple[str, str, str]] = {}
+        query = (select(Signal.reporter, Signal.account, Signal.title)
+                 .where(Signal.failure_mode_id == shipped.failure_mode_id).order_by(Signal.created_at).limit(limit))
+        for reporter, account, title in session.exec(query):
+            who = (reporter or account or "").strip()
+            if who:
+                seen.setdefault(who, (who, account or "", title))
+        notices = tuple((n.id, n.recipient, n.status, n.body) for n in loops.notices_for_fix(session, shipped.fix_id))
+        out.append(LoopView(shipped, tuple(seen.values()), notices))
+    return out
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
+def load_minutes(session_id: int, pulse_line: str, tick: int) -> tuple[str, list[CouncilAction]]:
+    with get_store().read() as session:
+        row = session.get(CouncilSession, session_id)
+        record = minutes.minutes_input(session, row, pulse_line=pulse_line)
+        return minutes.render_minutes(record), record.actions
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+def load_history() -> tuple[list[SessionView], list[CouncilAction], dict[int, tuple[str, datetime]]]:
+    """Past sessions, every action, and who last changed each action's status and when."""
+    with get_store().read() as session:
+        sessions = [_view(s) for s in council.past_sessions(session)]
+        actions = council.actions_of(session)
+        changes = session.exec(select(Event.entity_id, Event.actor, Event.at).where(
+            Event.entity == "council_action", Event.field == "status").order_by(Event.id))
+        return sessions, actions, {action_id: (actor, at) for action_id, actor, at in changes}

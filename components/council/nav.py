@@ -1,0 +1,110 @@
+"""The council walkthrough's frame: steps kept in the URL, Next/Back, the time box, versions seen, writes with their outcome."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from components.common.data import refresh_after_write
+from cxos.errors import CxosError
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    minutes: int
+    question: str
+
+
+STEPS = [
+    Step("Pulse", 5, "What came in since the last council, and where did it land?"),
+    Step("Triage", 10, "Who owns each signal nobody has confirmed yet?"),
+    Step("Recurring failure modes", 14, "Why are customers asking this at all?"),
+    Step("Fixes in flight", 7, "Is every fix moving, and who needs help?"),
+    Step("Close the loop", 4, "Which customers do we tell what changed?"),
+    Step("Decisions and minutes", 3, "What did we decide, who owns it, by when?"),
+]
+FLASH_KEY = "council_flash"
+CLOCK_TICK_S = 5
+
+
+def current_step() -> int:
+    """The step in the URL (`?step=N`, 1-based), so a link or a reload keeps its place."""
+    raw = st.query_params.get("step", "1")
+    return min(max(int(raw), 1), len(STEPS)) if raw.isdigit() else 1
+
+
+def go_to(step: int) -> None:
+    st.query_params["step"] = str(step)
+    st.rerun()
+
+
+def step_header(step: int) -> None:
+    """'Step 2 of 6 · Triage' with the room's question, and Back / Next."""
+    info, clock, back, forward = st.columns([5, 3, 1, 1], vertical_alignment="center")
+    info.markdown(f"### Step {step} of {len(STEPS)} · {STEPS[step - 1].title}")
+    info.caption(STEPS[step - 1].question)
+    with clock:
+        time_box(step)
+    if back.button("← Back", disabled=step == 1, width="stretch", key="council_back"):
+        go_to(step - 1)
+    if forward.button("Next →", disabled=step == len(STEPS), width="stretch", type="primary", key="council_next"):
+        go_to(step + 1)
+
+
+@st.fragment(run_every=CLOCK_TICK_S)
+def time_box(step: int) -> None:
+    """Elapsed against the step's time box; the clock starts when the room arrives on the step."""
+    started = st.session_state.setdefault(f"council_step_started_{step}", time.time())
+    elapsed = int(time.time() - started)
+    budget = STEPS[step - 1].minutes * 60
+    over = elapsed > budget
+    words = f"{elapsed // 60}:{elapsed % 60:02d} of {budget // 60}:00"
+    st.progress(min(elapsed / budget, 1.0),
+                text=f"Time box: {words} — over time, decide or park it" if over else f"Time box: {words}")
+
+
+def total_minutes() -> int:
+    return sum(s.minutes for s in STEPS)
+
+
+def seen_version(entity: str, row_id: int, version: int) -> int:
+    """The version this person first saw of a row: their change is checked against it, never the newest."""
+    return st.session_state.setdefault(f"council_seen_{entity}", {}).setdefault(row_id, version)
+
+
+def forget_seen(entity: str, row_ids: list[int] | None = None) -> None:
+    seen = st.session_state.setdefault(f"council_seen_{entity}", {})
+    for row_id in list(seen) if row_ids is None else row_ids:
+        seen.pop(row_id, None)
+
+
+def flash(kind: str, message: str) -> None:
+    """A message that survives the rerun after a write."""
+    st.session_state.setdefault(FLASH_KEY, []).append((kind, message))
+
+
+def show_flash() -> None:
+    for kind, message in st.session_state.pop(FLASH_KEY, []):
+        getattr(st, kind)(message)
+
+
+def write(change: Callable[[], Any], done: str, *, entity: str | None = None, row_id: int | None = None) -> bool:
+    """Run one service call: on success say so and reload; a refusal (stale, not allowed, invalid) is shown as it is."""
+    try:
+        change()
+    except CxosError as refusal:
+        if entity and row_id is not None:
+            forget_seen(entity, [row_id])  # after reading the message, the next try acts on the current version
+        flash("error", str(refusal))
+        refresh_after_write()
+        st.rerun()
+        return False
+    if entity and row_id is not None:
+        forget_seen(entity, [row_id])
+    flash("success", done)
+    refresh_after_write()
+    st.rerun()
+    return True

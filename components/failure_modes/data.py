@@ -1,0 +1,53 @@
+"""Cached loaders for the failure modes page: ranked figures, one mode's signals and history, clustering runs."""
+
+from datetime import datetime
+from typing import Any
+
+import streamlit as st
+from sqlmodel import select
+
+from components.common.data import LOADER_TTL_S, get_store
+from cxos.failure_modes.clustering import Clustering, cluster_signals
+from cxos.failure_modes.figures import FailureModeFigures, failure_mode_figures, signals_of
+from cxos.models import Event, RootCauseLayer
+from cxos.signals import queries
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+def load_failure_modes(now: datetime, statuses: tuple[str, ...] = ("accepted", "candidate")) -> list[FailureModeFigures]:
+    with get_store().read() as session:
+        return failure_mode_figures(session, now=now, statuses=statuses)
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+def load_failure_mode(failure_mode_id: int, now: datetime) -> FailureModeFigures | None:
+    """One failure mode with its figures, whatever its status (a merged one says where it went)."""
+    with get_store().read() as session:
+        found = failure_mode_figures(session, now=now, ids=(failure_mode_id,))
+    return found[0] if found else None
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+def load_failure_mode_signals(failure_mode_id: int) -> list[dict[str, Any]]:
+    with get_store().read() as session:
+        return signals_of(session, failure_mode_id)
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+def load_failure_mode_timeline(failure_mode_id: int) -> list[Event]:
+    with get_store().read() as session:
+        return queries.timeline(session, "failure_mode", failure_mode_id)
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+def load_root_cause_layers() -> list[str]:
+    with get_store().read() as session:
+        return list(session.exec(select(RootCauseLayer.name).where(RootCauseLayer.archived == False)  # noqa: E712
+                                 .order_by(RootCauseLayer.position)))
+
+
+@st.cache_data(show_spinner="Clustering recent signals…")
+def load_clustering(run_at: datetime) -> Clustering:
+    """One clustering run, kept until the next write (refresh_after_write clears it) or the next run."""
+    with get_store().read() as session:
+        return cluster_signals(session, now=run_at)

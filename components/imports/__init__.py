@@ -1,0 +1,1 @@
+"""The Import page's pieces: the file wizard, the Google Sheet source, and the report."""

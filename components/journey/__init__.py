@@ -1,0 +1,1 @@
+"""The journey map, its editor, and the friction heatmaps with their drill-down."""

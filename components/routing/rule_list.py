@@ -1,0 +1,136 @@
+"""The ordered rules table with each rule's accuracy, the admin's per-rule actions, and YAML import/export."""
+
+import pandas as pd
+import streamlit as st
+
+from components.common.data import Journey, refresh_after_write
+from components.common.page import PageContext
+from components.common.safe import md_escape
+from components.routing.data import RuleRow
+from cxos.errors import CxosError, ValidationFailed
+from cxos.routing.accuracy import RoutingAccuracy
+from cxos.routing.owner_model import suggester_for
+from cxos.routing.router import route_unrouted
+from cxos.routing.rule_files import export_rules, import_rules
+from cxos.routing.rules import delete_rule, describe_condition, move_rule, set_rule_enabled
+
+FLASH_KEY = "rules_flash"
+# What the council scans first (who, how well) on the left; the conditions, the longest, last.
+COLUMNS = ["Order", "Rule", "Owner", "Routed", "Accuracy", "Flag", "State", "Root cause", "When"]
+
+
+def decider_label(decider: str, names: dict[int, str]) -> str:
+    """'rule:4' → 'Rule #4 · Billing'; 'model' → 'Owner model'; 'person' → 'By hand (council)'."""
+    kind, _, rule_id = decider.partition(":")
+    if kind == "rule" and rule_id.isdigit():
+        return f"Rule #{rule_id} · {names.get(int(rule_id), '(deleted)')}"
+    return {"model": "Owner model", "person": "By hand (council)"}.get(decider, decider)
+
+
+def rules_frame(rules: list[RuleRow], accuracy: RoutingAccuracy, journey: Journey, orphans: set[int]) -> pd.DataFrame:
+    rows = []
+    for order, rule in enumerate(rules, start=1):
+        tally = accuracy.rule_tally(rule.id)
+        joiner = " and " if rule.match == "all" else " or "
+        rows.append({
+            "Order": order, "Rule": f"#{rule.id} · {rule.name}",
+            "When": joiner.join(describe_condition(c) for c in rule.conditions),
+            "Owner": journey.team_name(rule.owner_team_id) or f"team #{rule.owner_team_id} (archived)",
+            "Root cause": rule.root_cause or "—",
+            "State": "⚠ team archived" if rule.id in orphans else ("On" if rule.enabled else "Off"),
+            "Routed": tally.routed, "Accuracy": tally.accuracy,
+            "Flag": "⚠ below 60%" if tally.poor else "",
+        })
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def accuracy_column() -> st.column_config.Column:
+    """Accuracy as a bar from 0 to 100%, so a weak rule stands out at a glance."""
+    return st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0, width=130,
+                                           help="share of first routes the council never changed")
+
+
+def show_rules(frame: pd.DataFrame) -> None:
+    st.dataframe(frame, hide_index=True, width="stretch", height=min(38 + 35 * len(frame), 760), column_config={
+        "Order": st.column_config.NumberColumn(width=60, format="%d"),
+        "Rule": st.column_config.TextColumn(width=330),
+        "Owner": st.column_config.TextColumn(width=150),
+        "Routed": st.column_config.NumberColumn(width=80, format="%d", help="first routes in the window"),
+        "Accuracy": accuracy_column(),
+        "Flag": st.column_config.TextColumn(width=110),
+        "State": st.column_config.TextColumn(width=120),
+        "Root cause": st.column_config.TextColumn(width=200),
+        "When": st.column_config.TextColumn(width="large"),
+    })
+
+
+def rule_actions(ctx: PageContext, rule: RuleRow, *, first: bool, last: bool) -> None:
+    """Move up/down, switch on/off, delete: each checked against the version shown."""
+    up, down, toggle, delete, _ = st.columns([1, 1, 1, 1, 2])
+    try:
+        if up.button("Move up", icon=":material/arrow_upward:", disabled=first, width="stretch", key="rule_up"):
+            _done(move_rule(ctx.store, rule_id=rule.id, expected_version=rule.version, direction=-1, actor=ctx.actor),
+                  f"Rule #{rule.id} moved up.")
+        if down.button("Move down", icon=":material/arrow_downward:", disabled=last, width="stretch", key="rule_down"):
+            _done(move_rule(ctx.store, rule_id=rule.id, expected_version=rule.version, direction=1, actor=ctx.actor),
+                  f"Rule #{rule.id} moved down.")
+        if toggle.button("Disable" if rule.enabled else "Enable", width="stretch", key="rule_toggle",
+                         icon=":material/toggle_off:" if rule.enabled else ":material/toggle_on:"):
+            _done(set_rule_enabled(ctx.store, rule_id=rule.id, expected_version=rule.version,
+                                   enabled=not rule.enabled, actor=ctx.actor),
+                  f"Rule #{rule.id} {'disabled' if rule.enabled else 'enabled'}.")
+        with delete.popover("Delete", icon=":material/delete:", width="stretch"):
+            st.caption("Signals it routed keep 'rule #N' in their history.")
+            if st.button(f"Delete rule #{rule.id}", type="primary", key="rule_delete"):
+                _done(delete_rule(ctx.store, rule_id=rule.id, expected_version=rule.version, actor=ctx.actor),
+                      f"Rule #{rule.id} deleted.")
+    except CxosError as error:
+        st.error(md_escape(error), icon="⚠️")
+
+
+def _done(_result: object, message: str) -> None:
+    st.session_state[FLASH_KEY] = message
+    refresh_after_write()
+    st.rerun()
+
+
+def import_export(ctx: PageContext) -> None:
+    """Download the rules as YAML; upload a YAML file to add to (or replace) them."""
+    st.download_button("Download the rules (YAML)", export_rules(ctx.store), file_name="cxos-rules.yaml",
+                       mime="application/x-yaml", icon=":material/download:")
+    if not ctx.actor.can("manage_rules"):
+        return
+    with st.form("rules_import", border=False):
+        upload = st.file_uploader("Import a rules file (YAML)", type=["yaml", "yml"])
+        replace = st.checkbox("Replace the current rules (they are deleted; their history stays)")
+        submitted = st.form_submit_button("Import", icon=":material/upload:")
+    if submitted and upload is not None:
+        try:
+            count = import_rules(ctx.store, text=upload.getvalue().decode("utf-8", errors="replace"),
+                                 actor=ctx.actor, replace=replace)
+        except ValidationFailed as refused:
+            st.error("Nothing was imported. The file has problems:\n\n"
+                     + "\n".join(f"- {where}: {md_escape(why)}" for where, why in refused.problems.items()), icon="⚠️")
+            return
+        except CxosError as error:
+            st.error(md_escape(error), icon="⚠️")
+            return
+        _done(count, f"Imported {count} rules.")
+
+
+def route_now(ctx: PageContext, waiting: int) -> None:
+    """Run every unrouted signal through the rules, then the owner model (council and admins)."""
+    text, button = st.columns([4, 1], vertical_alignment="center")
+    text.markdown(f"**{waiting:,}** new signals wait in triage without an owner. Routing them tries the rules in "
+                  "order, then the owner model; what neither is sure about stays in triage.")
+    if not button.button("Route them now", icon=":material/alt_route:", disabled=not waiting, width="stretch",
+                         key="route_now"):
+        return
+    try:
+        with st.spinner("Routing…"):
+            report = route_unrouted(ctx.store, actor=ctx.actor, suggester=suggester_for(ctx.store))
+    except CxosError as error:
+        st.error(md_escape(error), icon="⚠️")
+        return
+    _done(report, f"Routed {report.routed:,} of {report.examined:,}: {sum(report.by_rule.values()):,} by rules, "
+                  f"{report.by_model:,} by the model; {report.in_triage + report.orphaned:,} stay in triage.")

@@ -1,0 +1,1 @@
+"""The command line, `python -m cxos COMMAND`: one module per command family."""

@@ -1,0 +1,151 @@
+"""The command line: `python -m cxos COMMAND`. With --json, output a script can read."""
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cxos.cli.backtest import backtest_arguments, render_backtest
+from cxos.cli.cluster import cluster_arguments, cluster_output
+from cxos.cli.imports import import_arguments, import_output
+from cxos.cli.metrics import metrics_arguments, metrics_output
+from cxos.cli.route import route_arguments, route_output, rules_arguments, rules_output
+from cxos.cli.sync import sync_arguments, sync_output
+from cxos.demo.build import build_demo, signal_count
+from cxos.errors import CxosError
+from cxos.kpis.digest import digest_arguments, digest_output
+from cxos.routing.backtest import backtest_file
+from cxos.signals.export import export_rows, write_csv, write_json
+from cxos.store.store import Store
+
+
+@dataclass(frozen=True)
+class Command:
+    """One `python -m cxos NAME` subcommand: its arguments and what it runs on the opened store (None for a
+    command that opens its own stores, `needs_store=False`: then the default database is not opened or made)."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Store | None, argparse.Namespace], int]
+    needs_store: bool = True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cxos", description="CX OS: fix it upstream or fix it forever.")
+    parser.add_argument("--database-url", help="overrides CXOS_DATABASE_URL (default: sqlite:///data/cxos.store.db)")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.add_arguments(subparsers.add_parser(command.name, help=command.help))
+    args = parser.parse_args(argv)
+    command = next(command for command in COMMANDS if command.name == args.command)
+    try:
+        return command.run(Store.open(args.database_url) if command.needs_store else None, args)
+    except CxosError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `… export | head` closed the pipe early: not an error
+        sys.stderr.close()
+        return 0
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def _demo_arguments(demo: argparse.ArgumentParser) -> None:
+    demo.add_argument("--signals", type=int, default=3000)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--anchor", type=_anchor, help="the demo's 'now' (YYYY-MM-DD); default: the current hour")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) when signals exist")
+    demo.add_argument("--json", action="store_true")
+
+
+def _export_arguments(export: argparse.ArgumentParser) -> None:
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument("--out", help="file to write (default: standard output)")
+
+
+def _migrate(store: Store, args: argparse.Namespace) -> int:
+    print(f"{store.backend} schema is at the newest migration.", file=sys.stderr)
+    return 0
+
+
+def _demo(store: Store, args: argparse.Namespace) -> int:
+    if args.if_empty and signal_count(store) > 0:
+        print("Signals already exist; demo data not added.", file=sys.stderr)
+        return 0
+    started = time.perf_counter()
+    counts = build_demo(store, signals=args.signals, seed=args.seed, anchor=args.anchor)
+    counts["seconds"] = round(time.perf_counter() - started, 1)
+    if args.json:
+        print(json.dumps(counts))
+    else:
+        print(f"Demo friction log: {counts['signals']:,} signals, {counts['events']:,} events, "
+              f"{counts['failure_modes']} failure modes, {counts['fixes']} fixes in {counts['seconds']} s.")
+    return 0
+
+
+def _export(store: Store, args: argparse.Namespace) -> int:
+    writer = write_csv if args.format == "csv" else write_json
+    with open(args.out, "w", encoding="utf-8", newline="") if args.out else nullcontext(sys.stdout) as out:
+        count = writer(export_rows(store), out)
+    print(f"Exported {count:,} signals as {args.format}.", file=sys.stderr)
+    return 0
+
+
+def _backtest(store: Store, args: argparse.Namespace) -> int:
+    report = backtest_file(args.file, text_col=args.text_col, owner_col=args.owner_col, holdout=args.holdout,
+                           rules_from=None if args.no_rules else store, threshold=args.threshold)
+    print(json.dumps(report.as_dict()) if args.json else render_backtest(report))
+    return 0
+
+
+def _sync(_store: None, args: argparse.Namespace) -> int:
+    out, status = sync_output(args)
+    print(out, end="")
+    return status
+
+
+def _printed(output: Callable[[Store, argparse.Namespace], tuple[str, str]]) -> Callable[[Store, argparse.Namespace], int]:
+    """A command whose module returns (standard output, standard error) text, printed here."""
+    def run(store: Store, args: argparse.Namespace) -> int:
+        out, err = output(store, args)
+        print(out, end="")
+        print(err, end="", file=sys.stderr)
+        return 0
+    return run
+
+
+def _anchor(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-21") from None
+
+
+# Each later capability adds its Command here (its arguments and run function live in its own module).
+COMMANDS: list[Command] = [
+    Command("migrate", "upgrade the database schema to the newest migration", _no_arguments, _migrate),
+    Command("demo", "fill an empty database with a realistic, deterministic friction log", _demo_arguments, _demo),
+    Command("export", "every signal with its current state", _export_arguments, _export),
+    Command("route", "route every unrouted signal: rules first, then the owner model; the rest stays in triage",
+            route_arguments, _printed(route_output)),
+    Command("rules", "export the routing rules as YAML, or import them from a YAML file", rules_arguments,
+            _printed(rules_output)),
+    Command("backtest", "train the owner model on a labelled file and report how routing would have done",
+            backtest_arguments, _backtest),
+    Command("cluster", "candidate failure modes and merge suggestions from recent signals (read-only)",
+            cluster_arguments, _printed(cluster_output)),
+    Command("import", "import a ticket or chat export (CSV, XLSX, Slack JSON) as signals; --dry-run to check first",
+            import_arguments, _printed(import_output)),
+    Command("digest", "the weekly digest in Markdown a manager can forward", digest_arguments, _printed(digest_output)),
+    Command("metrics", "import monthly metrics (ticket volume, deflection, CSAT) from a CSV: all rows or none",
+            metrics_arguments, _printed(metrics_output)),
+    Command("sync", "copy every table from one store into an empty one (SQLite, PostgreSQL, Google Sheets), "
+            "with counts and checksums per table on both sides", sync_arguments, _sync, needs_store=False),
+]

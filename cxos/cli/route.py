@@ -1,0 +1,70 @@
+"""`python -m cxos route` (route every unrouted signal) and `python -m cxos rules export|import` (rules as YAML)."""
+
+import argparse
+import json
+from pathlib import Path
+
+from sqlmodel import select
+
+from cxos.errors import ValidationFailed
+from cxos.identity import Actor
+from cxos.models import Rule
+from cxos.routing.router import route_unrouted
+from cxos.routing.rule_files import export_rules, import_rules
+from cxos.store.store import Store
+from cxos.vocabulary import Role
+
+CLI_ACTOR = Actor("cxos-cli", Role.ADMIN)  # whoever can run the CLI can already write the database
+
+
+def route_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-model", action="store_true", help="rules only; leave unmatched signals in triage")
+    parser.add_argument("--json", action="store_true")
+
+
+def route_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
+    """Route every unrouted signal; returns (standard output, warnings for standard error)."""
+    suggester = None if args.no_model else _suggester(store)
+    report = route_unrouted(store, suggester=suggester)
+    warnings = "".join(f"warning: {warning}\n" for warning in report.warnings)
+    if args.json:
+        return json.dumps(report.as_dict() | {"model_available": suggester is not None}) + "\n", warnings
+    with store.read() as session:
+        names = {rule.id: rule.name for rule in session.exec(select(Rule))}
+    lines = [f"Examined {report.examined:,} unrouted signals: {report.routed:,} routed, "
+             f"{report.in_triage + report.orphaned:,} left in triage."]
+    lines += [f"  rule #{rule_id} {names.get(rule_id, '(deleted)')}: {count:,}"
+              for rule_id, count in report.by_rule.most_common()]
+    model = "model" if suggester is not None or args.no_model else "model (none yet: too little confirmed history)"
+    lines.append(f"  {model}: {report.by_model:,}")
+    if report.orphaned:
+        lines.append(f"  caught by a rule whose team is archived, left in triage: {report.orphaned:,}")
+    return "\n".join(lines) + "\n", warnings
+
+
+def _suggester(store: Store):
+    try:
+        from cxos.routing.owner_model import suggester_for
+    except ImportError:
+        return None
+    return suggester_for(store)
+
+
+def rules_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["export", "import"])
+    parser.add_argument("file", nargs="?", help="import: the YAML file; export: where to write (default: stdout)")
+    parser.add_argument("--replace", action="store_true", help="import: delete the current rules first")
+
+
+def rules_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
+    """Export the rules (YAML on stdout or into FILE) or import FILE; returns (standard output, message)."""
+    if args.action == "export":
+        text = export_rules(store)
+        if not args.file:
+            return text, ""
+        Path(args.file).write_text(text, encoding="utf-8")
+        return "", f"Exported the rules to {args.file}.\n"
+    if not args.file:
+        raise ValidationFailed({"file": "rules import needs the YAML file to read"})
+    count = import_rules(store, text=Path(args.file).read_text(encoding="utf-8"), actor=CLI_ACTOR, replace=args.replace)
+    return "", f"Imported {count} rules{' (the previous rules were removed)' if args.replace else ''}.\n"

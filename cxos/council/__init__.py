@@ -1,0 +1,1 @@
+"""The weekly Experience Council: sessions, the pulse, bulk triage, and the minutes."""

@@ -1,0 +1,1 @@
+"""Recurring failure modes: clustering signals into candidates, the council's edits, and live figures per mode."""

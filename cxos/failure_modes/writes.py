@@ -1,0 +1,213 @@
+"""Failure-mode services for the council: create from a cluster, accept, rename and describe, merge, split, link signals.
+
+Every change writes its events in the same transaction: on the failure mode (entity "failure_mode") and
+on each signal it touches. Signals are never removed: merging or splitting moves them, with an event each.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlmodel import Session, select
+
+from cxos.clock import utcnow
+from cxos.errors import NotFound, ValidationFailed
+from cxos.identity import Actor, require
+from cxos.models import FailureMode, RootCauseLayer, Signal, Team, Touchpoint
+from cxos.store.audit import apply_changes, editing, record_event, touch
+from cxos.store.store import Store
+from cxos.vocabulary import Status
+
+NAME_MAX = 200
+EDITABLE = ("name", "owner_team_id", "root_cause", "upstream_cause")
+
+
+def create_failure_mode(store: Store, *, name: str, signal_ids: Iterable[int], actor: Actor,
+                        status: str = "candidate", touchpoint_id: int | None = None,
+                        owner_team_id: int | None = None, root_cause: str | None = None,
+                        upstream_cause: str = "") -> FailureMode:
+    """A new failure mode (a candidate, or accepted at once) holding the given signals."""
+    require(actor, "manage_failure_modes")
+    if status not in {"candidate", "accepted"}:
+        raise ValidationFailed({"status": "a new failure mode is a candidate or accepted"})
+    with store.write() as session:
+        fields = _checked(session, {"name": name, "owner_team_id": owner_team_id, "root_cause": root_cause,
+                                    "upstream_cause": upstream_cause})
+        if touchpoint_id is not None and session.get(Touchpoint, touchpoint_id) is None:
+            raise ValidationFailed({"touchpoint_id": f"touchpoint #{touchpoint_id} does not exist"})
+        now = utcnow()
+        mode = FailureMode(**fields, status=status, touchpoint_id=touchpoint_id, created_at=now, updated_at=now,
+                           created_by=actor.name, updated_by=actor.name)
+        session.add(mode)
+        session.flush()
+        record_event(session, actor=actor, entity="failure_mode", entity_id=mode.id, action="created",
+                     to_value=mode.name, note=f"status {status}")
+        link_in_session(session, mode, _signals(session, signal_ids), actor)
+        return mode
+
+
+def accept_failure_mode(store: Store, *, failure_mode_id: int, expected_version: int, actor: Actor) -> FailureMode:
+    """A candidate becomes an accepted failure mode."""
+    require(actor, "manage_failure_modes")
+    with editing(store, FailureMode, failure_mode_id, expected_version, actor) as (session, mode):
+        if mode.status != "candidate":
+            raise ValidationFailed({"status": f"failure mode #{mode.id} is {mode.status}, not a candidate"})
+        apply_changes(session, mode, actor, {"status": "accepted"}, action="accepted")
+        return mode
+
+
+def update_failure_mode(store: Store, *, failure_mode_id: int, expected_version: int, changes: dict[str, Any],
+                        actor: Actor) -> FailureMode:
+    """Rename, set the owner team, the root-cause layer or the upstream cause in words."""
+    require(actor, "manage_failure_modes")
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationFailed({field: "cannot be edited here" for field in sorted(unknown)})
+    with editing(store, FailureMode, failure_mode_id, expected_version, actor) as (session, mode):
+        refuse_merged(mode)
+        apply_changes(session, mode, actor, _checked(session, changes))
+        return mode
+
+
+def merge_failure_modes(store: Store, *, source_id: int, source_version: int, target_id: int,
+                        actor: Actor) -> FailureMode:
+    """Merge `source` into `target`: the source is kept as merged, and each of its signals moves to the target."""
+    require(actor, "manage_failure_modes")
+    if source_id == target_id:
+        raise ValidationFailed({"target": "a failure mode cannot be merged into itself"})
+    with editing(store, FailureMode, source_id, source_version, actor) as (session, source):
+        target = session.exec(select(FailureMode).where(FailureMode.id == target_id).with_for_update()).first()
+        if target is None:
+            raise NotFound(f"Failure mode #{target_id} does not exist.")
+        for mode in (source, target):
+            if mode.status == "merged":
+                raise ValidationFailed({"status": f"failure mode #{mode.id} was already merged"})
+        moving = list(session.exec(select(Signal).where(Signal.failure_mode_id == source.id).with_for_update()))
+        link_in_session(session, target, moving, actor)
+        apply_changes(session, source, actor, {"status": "merged", "merged_into_id": target.id}, action="merged")
+        record_event(session, actor=actor, entity="failure_mode", entity_id=target.id, action="merged",
+                     from_value=source.id, note=f"{len(moving)} signals moved from #{source.id} {source.name}")
+        return target
+
+
+def split_failure_mode(store: Store, *, failure_mode_id: int, expected_version: int, signal_ids: Iterable[int],
+                       name: str, actor: Actor) -> FailureMode:
+    """Move the chosen signals out of a failure mode into a new one with the same status, owner and layer."""
+    require(actor, "manage_failure_modes")
+    chosen = sorted(set(signal_ids))
+    if not chosen:
+        raise ValidationFailed({"signals": "choose the signals to split out"})
+    with editing(store, FailureMode, failure_mode_id, expected_version, actor) as (session, origin):
+        refuse_merged(origin)
+        moving = _signals(session, chosen)
+        strangers = [s.id for s in moving if s.failure_mode_id != origin.id]
+        if strangers:
+            raise ValidationFailed({"signals": f"not in failure mode #{origin.id}: {', '.join(map(str, strangers))}"})
+        fields = _checked(session, {"name": name, "owner_team_id": origin.owner_team_id,
+                                    "root_cause": origin.root_cause, "upstream_cause": ""})
+        now = utcnow()
+        new = FailureMode(**fields, status=origin.status, touchpoint_id=origin.touchpoint_id, created_at=now,
+                          updated_at=now, created_by=actor.name, updated_by=actor.name)
+        session.add(new)
+        session.flush()
+        record_event(session, actor=actor, entity="failure_mode", entity_id=new.id, action="created",
+                     to_value=new.name, note=f"split from #{origin.id} with {len(moving)} signals")
+        record_event(session, actor=actor, entity="failure_mode", entity_id=origin.id, action="split",
+                     to_value=new.id, note=f"{len(moving)} signals moved to #{new.id} {new.name}")
+        link_in_session(session, new, moving, actor)
+        touch(origin, actor)
+        session.add(origin)
+        return new
+
+
+def link_signals(store: Store, *, failure_mode_id: int, signal_ids: Iterable[int], actor: Actor) -> int:
+    """Link signals to a failure mode; returns how many changed."""
+    require(actor, "manage_failure_modes")
+    with store.write() as session:
+        mode = attachable_failure_mode(session, failure_mode_id)
+        return link_in_session(session, mode, _signals(session, signal_ids), actor)
+
+
+def attachable_failure_mode(session: Session, failure_mode_id: int) -> FailureMode:
+    """The failure mode signals and fixes may attach to: it exists and was not merged into another."""
+    mode = session.get(FailureMode, failure_mode_id)
+    if mode is None:
+        raise NotFound(f"Failure mode #{failure_mode_id} does not exist.")
+    refuse_merged(mode)
+    return mode
+
+
+def refuse_merged(mode: FailureMode) -> None:
+    if mode.status == "merged":
+        raise ValidationFailed({"failure_mode_id": f"failure mode #{mode.id} was merged into "
+                                                   f"#{mode.merged_into_id}; use that one"})
+
+
+def unlink_signals(store: Store, *, signal_ids: Iterable[int], actor: Actor) -> int:
+    """Take signals out of their failure mode; a linked signal goes back to routed (its owner keeps it)."""
+    require(actor, "manage_failure_modes")
+    wanted = sorted(set(signal_ids))
+    if not wanted:
+        raise ValidationFailed({"signals": "choose the signals to unlink"})
+    changed = 0
+    with store.write() as session:
+        for signal in _signals(session, wanted):
+            if signal.failure_mode_id is None:
+                continue
+            updates: dict[str, Any] = {"failure_mode_id": None}
+            if signal.status == Status.LINKED.value:
+                updates["status"] = Status.ROUTED.value
+            apply_changes(session, signal, actor, updates, action="unlinked")
+            changed += 1
+    return changed
+
+
+def link_in_session(session: Session, mode: FailureMode, signals: list[Signal], actor: Actor) -> int:
+    """Point each signal at `mode`. An owned, routed signal moves on to linked; any other state stays as it is
+    (a signal in triage has no owner yet, and linked needs one: invariant 1)."""
+    changed = 0
+    for signal in signals:
+        updates: dict[str, Any] = {"failure_mode_id": mode.id}
+        if signal.status == Status.ROUTED.value and signal.owner_team_id is not None:
+            updates["status"] = Status.LINKED.value
+        if mode.root_cause and not signal.root_cause:
+            updates["root_cause"] = mode.root_cause
+        if apply_changes(session, signal, actor, updates, action="linked"):
+            changed += 1
+    return changed
+
+
+def _signals(session: Session, signal_ids: Iterable[int]) -> list[Signal]:
+    wanted = sorted(set(signal_ids))
+    found = list(session.exec(select(Signal).where(Signal.id.in_(wanted)).order_by(Signal.id).with_for_update())) \
+        if wanted else []
+    missing = sorted(set(wanted) - {s.id for s in found})
+    if missing:
+        listed = ", ".join(f"#{i}" for i in missing)
+        raise NotFound(f"Signal {listed} does not exist." if len(missing) == 1 else f"Signals {listed} do not exist.")
+    return found
+
+
+def _checked(session: Session, fields: dict[str, Any]) -> dict[str, Any]:
+    """Validate the editable fields that are present; returns them cleaned."""
+    out, problems = {}, {}
+    for field, value in fields.items():
+        if field == "name":
+            value = " ".join(str(value or "").split())
+            if not value:
+                problems["name"] = "give the failure mode a name"
+            elif len(value) > NAME_MAX:
+                problems["name"] = f"at most {NAME_MAX} characters"
+        elif field == "upstream_cause":
+            value = str(value or "").strip()
+        elif field == "owner_team_id" and value is not None:
+            team = session.get(Team, value)
+            if team is None or team.archived:
+                problems["owner_team_id"] = f"team #{value} does not exist or is archived"
+        elif field == "root_cause" and value:
+            names = set(session.exec(select(RootCauseLayer.name)))
+            if value not in names:
+                problems["root_cause"] = f"{value!r} is not a root-cause layer; choose one of {', '.join(sorted(names))}"
+        out[field] = (value or None) if field == "root_cause" else value
+    if problems:
+        raise ValidationFailed(problems)
+    return out

@@ -1,0 +1,1 @@
+"""What managers read: the KPIs, the OS fit score, imported monthly metrics, and the weekly digest."""

@@ -1,0 +1,100 @@
+"""The weekly digest in Markdown a manager can forward: signals, fixes shipped with their proof, loops, KPIs."""
+
+import argparse
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session
+
+from cxos.clock import utcnow
+from cxos.fixes.lifecycle import fixes_in_flight, fixes_shipped_since
+from cxos.fixes.recurrence import recurrence_for_fix
+from cxos.kpis import figures as kpis
+from cxos.models import Fix
+from cxos.routing.accuracy import routing_accuracy
+from cxos.store.store import Store
+from cxos.vocabulary import Source, label, plural
+
+KPI_DAYS = 90
+PROOF_WEEKS = 12
+
+
+def _line(text: object) -> str:
+    """User text on one line, with Markdown's link and emphasis characters made inert."""
+    flat = " ".join(str(text or "").split())
+    return "".join("\\" + c if c in "\\`*_[]<>#|" else c for c in flat)
+
+
+def hours_text(hours: float | None) -> str:
+    """A duration as people say it: minutes under an hour, hours under two days, else days."""
+    if hours is None:
+        return "—"
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def weekly_digest(session: Session, *, now: datetime) -> str:
+    week = kpis.KpiFilter(now - timedelta(days=7), now)
+    before = kpis.KpiFilter(now - timedelta(days=14), now - timedelta(days=7))
+    quarter = kpis.KpiFilter(now - timedelta(days=KPI_DAYS), now)
+    this_week = kpis.signals_per_week(session, week)
+    total, previous = sum(r[3] for r in this_week), sum(r[3] for r in kpis.signals_per_week(session, before))
+    by_source: dict[str, int] = {}
+    for _, source, _, n in this_week:
+        by_source[label(Source, source)] = by_source.get(label(Source, source), 0) + n
+    change = f" ({(total - previous) / previous:+.0%} on the week before)" if previous else ""
+    lines = [f"# CX OS weekly digest — week ending {now:%d %B %Y}", "",
+             f"## Signals: {plural(total, 'new signal')}{change}", ""]
+    lines += [f"- {name}: {n:,}" for name, n in sorted(by_source.items(), key=lambda kv: -kv[1])] or ["- none"]
+
+    lines += ["", "## Fixes shipped this week", ""]
+    shipped = fixes_shipped_since(session, since=week.start)
+    lines += [f"- **{_line(f.title)}** ({_line(f.failure_mode)}, {f.owner_team or 'no owner'}): {_line(f.what_changed)}"
+              for f in shipped] or ["- none this week"]
+
+    lines += ["", f"## Proof: fixes shipped in the last {PROOF_WEEKS} weeks, before vs after", ""]
+    for row in fixes_shipped_since(session, since=now - timedelta(weeks=PROOF_WEEKS)):
+        result = recurrence_for_fix(session, session.get(Fix, row.fix_id), now=now)
+        lines.append(f"- {_line(row.title)}: **{result.verdict}** — {result.rate_before:.2f} → {result.rate_after:.2f} "
+                     f"{result.rate_unit}; notices {row.notices_sent} sent of {row.notices_drafted}")
+    if lines[-1] == "":
+        lines.append("- none")
+
+    late = [r for r in fixes_in_flight(session, now=now) if r.overdue or r.stale]
+    lines += ["", "## Fixes in flight that need a nudge", ""]
+    lines += [f"- {_line(r.title)} ({r.owner_team or 'no owner'}): " + ", ".join(
+        w for w, flag in ((f"overdue since {r.due_on:%d %b}" if r.due_on else "", r.overdue),
+                          (f"no update for {r.days_since_update} days", r.stale)) if flag) for r in late] or ["- none"]
+
+    closed, due = kpis.loop_closure(session, quarter)
+    accuracy = routing_accuracy(session, since=quarter.start).overall.accuracy
+    route_h, fix_d = kpis.time_to_route_hours(session, quarter), kpis.time_to_fix_days(session, quarter)
+    summary = kpis.recurrence_summary(session, quarter, now=now)
+    lines += ["", f"## KPIs, last {KPI_DAYS} days", "",
+              f"- Routing accuracy: {_pct(accuracy)}",
+              f"- Time to route (median): {hours_text(route_h)}",
+              f"- Time to fix (median): {'—' if fix_d is None else f'{fix_d:.1f} days'}",
+              f"- Loop-closure rate: {_pct(closed / due if due else None)} ({closed:,} of {due:,} fixed signals)",
+              f"- Recurrence reduction: {_pct(summary.reduction)} across {summary.judged} {'fix' if summary.judged == 1 else 'fixes'}"
+              f" ({summary.materially_less} materially less)",
+              "", "_Definitions: see the KPIs page in CX OS._", ""]
+    return "\n".join(lines)
+
+
+def digest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", help="write the Markdown here instead of printing it")
+
+
+def digest_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
+    """The digest on standard output, or written to --out with a note on standard error."""
+    with store.read() as session:
+        text = weekly_digest(session, now=utcnow())
+    if not args.out:
+        return text, ""
+    Path(args.out).write_text(text, encoding="utf-8")
+    return "", f"Digest written to {args.out}.\n"

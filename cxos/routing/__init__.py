@@ -1,0 +1,1 @@
+"""Routing signals upstream: the rules and their engine, the owner model and its queue, routing accuracy, the backtest, handoffs."""

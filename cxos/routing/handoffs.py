@@ -1,0 +1,160 @@
+"""Handoffs and black holes: signals bouncing between owners, time with each owner, stale items, backlogs that only grow.
+
+All from the owner and status Events and the signal rows, aggregated in the database and bounded, on
+SQLite and PostgreSQL alike. A bounce is an owner change after the first assignment: routed to A, then
+moved to B, is one bounce.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from cxos.models import Event, Signal
+from cxos.signals.lifecycle import CLOSED, OPEN
+from cxos.vocabulary import Status
+
+BOUNCE_FLAG = 3
+OWNER_FIELD = "owner_team_id"  # every owner change writes an event on this field, whichever service made it
+STALE_DAYS = 14
+BACKLOG_WEEKS = 4
+MAX_ROWS = 200
+# The backlog is work waiting on a team; fixed and closed signals are done, whatever comes next.
+DONE = {Status.FIXED.value} | {status.value for status in CLOSED}
+BACKLOG = {status.value for status in Status} - DONE
+OPEN_VALUES = [status.value for status in OPEN]
+CLOSED_VALUES = {status.value for status in CLOSED}
+SIGNAL_COLUMNS = (Signal.id, Signal.title, Signal.status, Signal.owner_team_id, Signal.touchpoint_id,
+                  Signal.created_at, Signal.updated_at)
+
+
+@dataclass(frozen=True)
+class OwnerSpell:
+    """One stretch of time a signal spent with one owner (None: in triage)."""
+
+    team_id: int | None
+    start: datetime
+    end: datetime
+    current: bool
+
+    @property
+    def days(self) -> float:
+        return (self.end - self.start).total_seconds() / 86_400
+
+
+@dataclass(frozen=True)
+class TeamBacklog:
+    team_id: int
+    open_now: int
+    open_before: int  # reconstructed from the events of the window
+    closed: int  # signals of the team moved to fixed or closed in the window
+
+    @property
+    def black_hole(self) -> bool:
+        """The backlog grows and nothing closes."""
+        return self.open_now > self.open_before and self.closed == 0
+
+
+def bounced_signals(session: Session, *, at_least: int = BOUNCE_FLAG, limit: int = MAX_ROWS) -> list[dict[str, Any]]:
+    """Signals with `at_least` bounces, most bounced first, each with its bounce count."""
+    owner_events = (select(Event.entity_id.label("signal_id"), (func.count() - 1).label("bounces"))
+                    .where(Event.entity == "signal", Event.field == OWNER_FIELD)
+                    .group_by(Event.entity_id).having(func.count() - 1 >= at_least).subquery())
+    query = (select(*SIGNAL_COLUMNS, owner_events.c.bounces)
+             .join(owner_events, owner_events.c.signal_id == Signal.id)
+             .order_by(owner_events.c.bounces.desc(), Signal.id).limit(limit))
+    return [dict(row._mapping) for row in session.exec(query)]
+
+
+def count_bounced(session: Session, *, at_least: int = BOUNCE_FLAG) -> int:
+    per_signal = (select(Event.entity_id).where(Event.entity == "signal", Event.field == OWNER_FIELD)
+                  .group_by(Event.entity_id).having(func.count() - 1 >= at_least).subquery())
+    return session.exec(select(func.count()).select_from(per_signal)).one()
+
+
+def owner_spells(session: Session, signal_id: int, *, now: datetime) -> list[OwnerSpell]:
+    """Time with each owner, from consecutive owner events; the current owner's spell runs until `now`, or until
+    the signal was closed (its last change) when it is closed."""
+    signal = session.get(Signal, signal_id)
+    if signal is None:
+        return []
+    changes = session.exec(select(Event.at, Event.to_value).where(
+        Event.entity == "signal", Event.entity_id == signal_id, Event.field == OWNER_FIELD).order_by(Event.at, Event.id)).all()
+    marks = [(signal.created_at, None)] + [(at, int(to) if to else None) for at, to in changes]
+    until = signal.updated_at if signal.status in CLOSED_VALUES else now
+    spells = []
+    for index, (start, team_id) in enumerate(marks):
+        last = index == len(marks) - 1
+        end = until if last else marks[index + 1][0]
+        if end > start or last:
+            spells.append(OwnerSpell(team_id, start, max(end, start), current=last))
+    return spells
+
+
+def time_with_owner(spells: list[OwnerSpell]) -> dict[int | None, float]:
+    """Days spent with each owner over all spells (None: triage)."""
+    totals: dict[int | None, float] = {}
+    for spell in spells:
+        totals[spell.team_id] = totals.get(spell.team_id, 0.0) + spell.days
+    return totals
+
+
+def stale_signals(session: Session, *, now: datetime, days: int = STALE_DAYS, limit: int = MAX_ROWS) -> list[dict[str, Any]]:
+    """Open signals with no change for `days` days, the longest silent first.
+
+    A signal's updated_at is the time of its last event: every change bumps it in the same transaction
+    as its event (invariant 2); only a refused attempt writes an event without changing the row.
+    """
+    query = (select(*SIGNAL_COLUMNS).where(*_stale(now, days))
+             .order_by(Signal.updated_at, Signal.id).limit(limit))
+    return [dict(row._mapping) for row in session.exec(query)]
+
+
+def count_stale(session: Session, *, now: datetime, days: int = STALE_DAYS) -> int:
+    return session.exec(select(func.count()).select_from(Signal).where(*_stale(now, days))).one()
+
+
+def _stale(now: datetime, days: int) -> list[Any]:
+    return [Signal.status.in_(OPEN_VALUES), Signal.updated_at < now - timedelta(days=days)]
+
+
+def team_backlogs(session: Session, *, now: datetime, weeks: int = BACKLOG_WEEKS) -> list[TeamBacklog]:
+    """Per team: its backlog now and `weeks` ago, and what it closed meanwhile; black holes first.
+
+    The backlog of back then is replayed backwards from today's through the window's events: a signal
+    that arrived (owner event to the team) was not there yet, one that left was, one that closed was,
+    one that reopened was not.
+    """
+    since = now - timedelta(weeks=weeks)
+    backlog = dict(session.exec(select(Signal.owner_team_id, func.count()).where(
+        Signal.owner_team_id.is_not(None), Signal.status.in_(BACKLOG)).group_by(Signal.owner_team_id)).all())
+    before = dict(backlog)
+    # Owners change while a signal waits (a done signal keeps its owner), so every move counts.
+    moves = session.exec(select(Event.to_value, Event.from_value, func.count())
+                         .where(Event.entity == "signal", Event.field == OWNER_FIELD, Event.at >= since)
+                         .group_by(Event.to_value, Event.from_value)).all()
+    for to_team, from_team, n in moves:
+        _add(before, to_team, -n)
+        _add(before, from_team, +n)
+    status_moves = session.exec(select(Event.from_value, Event.to_value, Signal.owner_team_id, func.count())
+                                .join(Signal, Signal.id == Event.entity_id)
+                                .where(Event.entity == "signal", Event.field == "status", Event.at >= since,
+                                       Signal.owner_team_id.is_not(None))
+                                .group_by(Event.from_value, Event.to_value, Signal.owner_team_id)).all()
+    closed: dict[int, int] = {}
+    for old, new, team_id, n in status_moves:
+        if old in BACKLOG and new in DONE:
+            closed[team_id] = closed.get(team_id, 0) + n
+            before[team_id] = before.get(team_id, 0) + n
+        elif old in DONE and new in BACKLOG:
+            before[team_id] = before.get(team_id, 0) - n
+    teams = sorted(set(backlog) | set(before) | set(closed))
+    rows = [TeamBacklog(t, backlog.get(t, 0), max(before.get(t, 0), 0), closed.get(t, 0)) for t in teams]
+    return sorted(rows, key=lambda r: (not r.black_hole, -(r.open_now - r.open_before), r.team_id))
+
+
+def _add(counts: dict[int, int], team: str | None, delta: int) -> None:
+    if team:
+        counts[int(team)] = counts.get(int(team), 0) + delta

@@ -1,0 +1,247 @@
+"""Routing signals upstream: first matching rule, else a confident model suggestion, else the triage queue."""
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, bindparam, insert, update
+from sqlmodel import Session, select
+
+from cxos import config
+from cxos.clock import utcnow
+from cxos.identity import Actor, require
+from cxos.models import Event, Rule, Signal
+from cxos.routing.rule_engine import (
+    VIEW_FIELDS,
+    CompiledRule,
+    RuleSet,
+    SignalView,
+    Suggester,
+    compile_rule,
+    journey_places,
+    load_rule_set,
+    signal_view,
+)
+from cxos.routing.rules import check_rule, rule_context
+from cxos.store.audit import touch
+from cxos.store.store import Store
+from cxos.vocabulary import Role, Status
+
+ROUTER = Actor("cxos-routing", Role.COUNCIL)  # who automatic routing decisions are recorded as
+BATCH = 2_000
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where one signal goes: a team and who decided, or triage (team None) and why."""
+
+    team_id: int | None
+    routed_by: str | None = None  # "rule:<id>" or "model"
+    note: str | None = None  # the owner Event's note: "rule:<id>" or "model:<confidence>"
+    root_cause: str | None = None
+    outcome: str = "triage"  # rule | model | orphan | triage
+    rule_id: int | None = None
+
+
+def decide(view: SignalView, rules: RuleSet, *, suggester: Suggester | None = None,
+           threshold: float | None = None) -> Decision:
+    """First enabled matching rule wins; no match → the model if it is confident enough; else triage."""
+    rule = rules.first_match(view)
+    if rule is not None and rule.orphan:
+        return Decision(None, outcome="orphan", rule_id=rule.id)
+    if rule is not None:
+        label = f"rule:{rule.id}"
+        return Decision(rule.owner_team_id, label, label, rule.root_cause, "rule", rule.id)
+    if suggester is not None:
+        suggestions = suggester(view)
+        limit = config.routing_confidence() if threshold is None else threshold
+        if suggestions and suggestions[0][1] >= limit:
+            team_id, confidence = suggestions[0]
+            return Decision(int(team_id), "model", f"model:{confidence:.2f}", outcome="model")
+    return Decision(None)
+
+
+def route_signal(session: Session, signal: Signal, *, rules: RuleSet, actor: Actor = ROUTER,
+                 suggester: Suggester | None = None, threshold: float | None = None,
+                 places: dict[int, tuple[str, str, str]] | None = None) -> Decision:
+    """Route one unowned new signal inside the caller's write transaction, with its owner and status events."""
+    if signal.owner_team_id is not None or signal.status != Status.NEW.value:
+        return Decision(signal.owner_team_id, outcome="already routed")
+    view = signal_view(signal, places if places is not None else journey_places(session))
+    decision = decide(view, rules, suggester=suggester, threshold=threshold)
+    if decision.team_id is None:
+        return decision
+    now = utcnow()
+    for event in routing_events(signal.id, signal.root_cause, decision, actor, now):
+        session.add(Event(**event))
+    signal.owner_team_id, signal.status = decision.team_id, Status.ROUTED.value
+    signal.routed_by, signal.routed_at = decision.routed_by, now
+    signal.root_cause = decision.root_cause or signal.root_cause
+    touch(signal, actor)
+    session.add(signal)
+    return decision
+
+
+def route_new_signal(session: Session, signal: Signal) -> Decision:
+    """Rules only, inside create_signal's transaction: quick entry stays fast, and with no rules this costs one query."""
+    rules = load_rule_set(session)
+    if not rules.rules:
+        return Decision(None)
+    return route_signal(session, signal, rules=rules)
+
+
+def routing_events(signal_id: int, old_root_cause: str | None, decision: Decision, actor: Actor,
+                   at) -> list[dict[str, Any]]:
+    """The events of one routing decision (owner, status, root cause): every routing path writes these."""
+    base = {"at": at, "actor": actor.name, "entity": "signal", "entity_id": signal_id}
+    events = [base | {"action": "owner", "field": "owner_team_id", "from_value": None,
+                      "to_value": str(decision.team_id), "note": decision.note},
+              base | {"action": "status", "field": "status", "from_value": Status.NEW.value,
+                      "to_value": Status.ROUTED.value, "note": None}]
+    if decision.root_cause and decision.root_cause != old_root_cause:
+        events.append(base | {"action": "updated", "field": "root_cause", "from_value": old_root_cause,
+                              "to_value": decision.root_cause, "note": decision.note})
+    return events
+
+
+@dataclass
+class RouteReport:
+    """What one pass over the unrouted signals did."""
+
+    examined: int = 0
+    by_rule: Counter = field(default_factory=Counter)  # rule id → signals it routed
+    by_model: int = 0
+    orphaned: int = 0  # caught by a rule whose team is archived: left in triage
+    in_triage: int = 0
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def routed(self) -> int:
+        return sum(self.by_rule.values()) + self.by_model
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"examined": self.examined, "routed": self.routed, "by_rule": {str(k): v for k, v in self.by_rule.items()},
+                "by_model": self.by_model, "left_in_triage": self.in_triage + self.orphaned,
+                "caught_by_disabled_rules": self.orphaned, "warnings": list(self.warnings)}
+
+
+def unrouted_condition():
+    return and_(Signal.status == Status.NEW.value, Signal.owner_team_id.is_(None))
+
+
+_ROUTE_UPDATE = (
+    update(Signal.__table__)
+    .where(Signal.__table__.c.id == bindparam("b_id"), Signal.__table__.c.status == Status.NEW.value,
+           Signal.__table__.c.owner_team_id.is_(None))
+    .values(owner_team_id=bindparam("b_team"), status=Status.ROUTED.value, routed_by=bindparam("b_by"),
+            routed_at=bindparam("b_at"), root_cause=bindparam("b_root"), version=Signal.__table__.c.version + 1,
+            updated_at=bindparam("b_at"), updated_by=bindparam("b_actor"))
+)
+
+
+def route_unrouted(store: Store, *, actor: Actor = ROUTER, suggester: Suggester | None = None,
+                   threshold: float | None = None, batch: int = BATCH) -> RouteReport:
+    """Route every new signal without an owner, a batch per transaction; the rest stays in triage, visible."""
+    require(actor, "route_signals")
+    with store.read() as session:
+        rules, places = load_rule_set(session), journey_places(session)
+    report = RouteReport(warnings=rules.warnings)
+    columns = [getattr(Signal, name) for name in VIEW_FIELDS] + [Signal.root_cause]
+    last_id = 0
+    while True:
+        with store.write() as session:
+            # Locked rows are being changed by someone right now: skip them rather than wait or overwrite.
+            rows = session.exec(select(*columns).where(unrouted_condition(), Signal.id > last_id)
+                                .order_by(Signal.id).limit(batch).with_for_update(skip_locked=True)).all()
+            if not rows:
+                return report
+            last_id = rows[-1].id
+            _route_batch(session, rows, rules, places, actor, suggester, threshold, report)
+
+
+def _route_batch(session: Session, rows: Sequence[Any], rules: RuleSet, places, actor: Actor,
+                 suggester: Suggester | None, threshold: float | None, report: RouteReport) -> None:
+    now = utcnow()
+    updates, events = [], []
+    for row in rows:
+        report.examined += 1
+        decision = decide(signal_view(row._mapping, places), rules, suggester=suggester, threshold=threshold)
+        if decision.team_id is None:
+            report.orphaned += decision.outcome == "orphan"
+            report.in_triage += decision.outcome == "triage"
+            continue
+        if decision.outcome == "rule":
+            report.by_rule[decision.rule_id] += 1
+        else:
+            report.by_model += 1
+        updates.append({"b_id": row.id, "b_team": decision.team_id, "b_by": decision.routed_by, "b_at": now,
+                        "b_root": decision.root_cause or row.root_cause, "b_actor": actor.name})
+        events.extend(routing_events(row.id, row.root_cause, decision, actor, now))
+    if updates:
+        session.connection().execute(_ROUTE_UPDATE, updates)
+        session.execute(insert(Event).execution_options(render_nulls=True), events)
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One recent signal a draft rule would catch."""
+
+    signal_id: int
+    title: str
+    touchpoint_id: int
+    current_owner_id: int | None
+    new_owner_id: int | None
+    owner_changes: bool
+    taken_first_by: int | None  # an earlier rule that would catch it before this one
+
+
+def recent_views(session: Session, *, limit: int = 500) -> list[SignalView]:
+    """The newest signals as rule views (the test bench's sample)."""
+    places = journey_places(session)
+    columns = [getattr(Signal, name) for name in VIEW_FIELDS]
+    rows = session.exec(select(*columns).order_by(Signal.created_at.desc(), Signal.id.desc()).limit(limit)).all()
+    return [signal_view(row._mapping, places) for row in rows]
+
+
+def preview_rule(draft: CompiledRule, views: Sequence[SignalView], *,
+                 earlier: Sequence[CompiledRule] = ()) -> list[PreviewRow]:
+    """Which of `views` the draft rule catches, whose owner it would change, and which an earlier rule takes first."""
+    caught = []
+    for view in views:
+        if not draft.matches(view):
+            continue
+        first = next((rule.id for rule in earlier if rule.matches(view)), None)
+        caught.append(PreviewRow(view.id, view.title, view.touchpoint_id, view.owner_team_id, draft.owner_team_id,
+                                 view.owner_team_id != draft.owner_team_id, first))
+    return caught
+
+
+@dataclass(frozen=True)
+class TryOut:
+    """A draft rule tried on the newest signals, before it is saved."""
+
+    sample: int
+    rows: list[PreviewRow]
+
+    @property
+    def owner_changes(self) -> int:
+        return sum(1 for row in self.rows if row.owner_changes and row.taken_first_by is None)
+
+    @property
+    def taken_first(self) -> int:
+        return sum(1 for row in self.rows if row.taken_first_by is not None)
+
+
+def try_rule(store: Store, *, rule_in: dict[str, Any], rule_id: int | None = None, limit: int = 500) -> TryOut:
+    """Validate a draft (new, or an edit of `rule_id`) and preview it on the last `limit` signals."""
+    with store.read() as session:
+        fields = check_rule(rule_in, rule_context(session))
+        rules = load_rule_set(session)
+        views = recent_views(session, limit=limit)
+        current = session.get(Rule, rule_id) if rule_id else None
+    draft = compile_rule(fields | {"id": rule_id})
+    # A new rule goes to the end of the order; an edited one keeps its place.
+    earlier = [rule for rule in rules.rules if rule.id != rule_id and (
+        current is None or (rule.position, rule.id or 0) < (current.position, current.id))]
+    return TryOut(len(views), preview_rule(draft, views, earlier=earlier))

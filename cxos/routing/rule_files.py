@@ -1,0 +1,162 @@
+"""Rules as text: the YAML file format (import/export, errors with line numbers) and the one-line condition syntax."""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlmodel import select
+
+from cxos import config
+from cxos.errors import ValidationFailed
+from cxos.identity import Actor, require
+from cxos.models import Rule, Team
+from cxos.routing.rules import FIELD_OPS, check_condition, check_rule, list_rules, rule_as_json, rule_context
+from cxos.store.audit import record_event
+from cxos.store.store import Store
+
+DEFAULT_RULES = config.DATA_DIR / "rules.yaml"
+RULE_KEYS = {"name", "owner", "root_cause", "match", "enabled", "conditions"}
+
+
+def export_rules(store: Store) -> str:
+    """Every rule in order as YAML, teams by name so the file travels between installations."""
+    with store.read() as session:
+        names = {t.id: t.name for t in session.exec(select(Team))}
+        rules = [{"name": r.name, "owner": names.get(r.owner_team_id, f"#{r.owner_team_id}"),
+                  **({"root_cause": r.root_cause} if r.root_cause else {}), "match": r.match, "enabled": r.enabled,
+                  "conditions": json.loads(r.conditions)} for r in list_rules(session)]
+    return yaml.safe_dump({"rules": rules}, sort_keys=False, allow_unicode=True, width=120)
+
+
+def parse_rules_file(text: str, context) -> list[dict[str, Any]]:
+    """The rules of a YAML document in their stored shape; refused with 'line N: reason' for every problem."""
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        line = f"line {mark.line + 1}" if mark else "file"
+        raise ValidationFailed({line: f"not valid YAML: {getattr(error, 'problem', None) or error}"}) from None
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+        raise ValidationFailed({"line 1": "the file must be a mapping with a 'rules:' list"})
+    rule_nodes = _value_node(root, "rules").value
+    problems: dict[str, str] = {}
+    checked = []
+    for raw, node in zip(data["rules"], rule_nodes, strict=True):
+        where = f"line {node.start_mark.line + 1}"
+        if not isinstance(raw, dict):
+            problems[where] = "each rule is a mapping with name, owner and conditions"
+            continue
+        unknown = set(raw) - RULE_KEYS
+        if unknown:
+            problems[where] = f"unknown key {', '.join(sorted(unknown))}; a rule has {', '.join(sorted(RULE_KEYS))}"
+            continue
+        team_id = context.team_ids.get(raw.get("owner"))
+        fields = {k: v for k, v in raw.items() if k != "owner"} | {"owner_team_id": team_id}
+        try:
+            checked.append(check_rule(fields, context))
+        except ValidationFailed as refused:
+            condition_nodes = _value_node(node, "conditions")
+            for part, why in refused.problems.items():
+                line = where
+                if part.startswith("condition ") and condition_nodes is not None:
+                    line = f"line {condition_nodes.value[int(part.split()[1]) - 1].start_mark.line + 1}"
+                if part == "owner_team_id":
+                    why = f"owner {raw.get('owner')!r} is not an active team"
+                problems.setdefault(line, why)
+    if problems:
+        raise ValidationFailed(problems)
+    return checked
+
+
+def _value_node(mapping: Any, key: str) -> Any:
+    if not isinstance(mapping, yaml.MappingNode):
+        return None
+    return next((value for name, value in mapping.value if name.value == key), None)
+
+
+def import_rules(store: Store, *, text: str, actor: Actor, replace: bool = False) -> int:
+    """Add the file's rules after the current ones (or instead of them); all or nothing, each with its event."""
+    require(actor, "manage_rules")
+    with store.write() as session:
+        checked = parse_rules_file(text, rule_context(session))
+        existing = list_rules(session)
+        if replace:
+            for rule in existing:
+                record_event(session, actor=actor, entity="rule", entity_id=rule.id, action="deleted",
+                             from_value=rule.name, note=rule_as_json(rule))
+                session.delete(rule)
+            existing = []
+        position = max((r.position for r in existing), default=0)
+        for number, fields in enumerate(checked, start=1):
+            rule = Rule(**fields, position=position + number, created_by=actor.name, updated_by=actor.name)
+            session.add(rule)
+            session.flush()
+            record_event(session, actor=actor, entity="rule", entity_id=rule.id, action="created", to_value=rule.name,
+                         note="imported")
+        return len(checked)
+
+
+def load_default_rules(store: Store, *, actor: Actor, path: Path | None = None) -> int:
+    """The shipped rules for the default journey, into a store that has none yet."""
+    with store.read() as session:
+        if session.exec(select(Rule.id).limit(1)).first() is not None:
+            return 0
+    return import_rules(store, text=(path or DEFAULT_RULES).read_text(encoding="utf-8"), actor=actor)
+
+
+# One condition per line, as an admin types it: FIELD OP VALUE.
+#   text contains_any invoice, VAT, "credit note"  ·  arr between 50000..250000  ·  driver_policy is_true
+_LINE = re.compile(r"^\s*(\S+)\s+(\S+)\s*(.*?)\s*$")
+
+
+def parse_condition_lines(text: str) -> list[dict[str, Any]]:
+    """The conditions typed one per line; raises ValidationFailed naming the line and what is wrong."""
+    conditions, problems = [], {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        found = _LINE.match(line)
+        if not found:
+            problems[f"line {number}"] = "write FIELD OPERATOR VALUE, e.g. 'source in ticket, slack'"
+            continue
+        field, op, value = found.groups()
+        if field not in FIELD_OPS:
+            problems[f"line {number}"] = f"unknown field {field!r}; fields are {', '.join(FIELD_OPS)}"
+            continue
+        condition = {"field": field, "op": op, "value": _typed_value(op, value)}
+        try:
+            check_condition(condition)  # operator, value shape, regex; journey names are checked on save
+        except ValueError as error:
+            problems[f"line {number}"] = str(error)
+            continue
+        conditions.append(condition)
+    if problems:
+        raise ValidationFailed(problems)
+    return conditions
+
+
+def _typed_value(op: str, value: str) -> Any:
+    if op in {"is_true", "is_false"}:
+        return None
+    if op == "between":
+        low, _, high = value.partition("..")
+        return [low.replace(",", "").replace("_", "").strip() or None, high.replace(",", "").replace("_", "").strip() or None]
+    if op in {"in", "contains_any"}:
+        return [part.strip().strip('"') for part in value.split(",") if part.strip()]
+    return value
+
+
+def condition_lines(conditions: list[dict[str, Any]]) -> str:
+    """Stored conditions back as the lines an admin edits (parse_condition_lines reads them back)."""
+    lines = []
+    for c in conditions:
+        value = c.get("value")
+        if c["op"] == "between":
+            value = f"{'' if value[0] is None else value[0]}..{'' if value[1] is None else value[1]}"
+        elif isinstance(value, list):
+            value = ", ".join(value)
+        lines.append(f"{c['field']} {c['op']}{'' if value is None else ' ' + str(value)}")
+    return "\n".join(lines)

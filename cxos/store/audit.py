@@ -1,0 +1,96 @@
+"""Writing the append-only event history, and the edit path that checks a row's version first."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlmodel import Session, SQLModel, select
+
+from cxos.clock import utcnow
+from cxos.errors import NotFound, StaleWrite
+from cxos.identity import Actor
+from cxos.models import Event
+from cxos.store.store import Store
+
+
+def record_event(
+    session: Session,
+    *,
+    actor: Actor | str,
+    entity: str,
+    entity_id: int,
+    action: str,
+    field: str | None = None,
+    from_value: Any = None,
+    to_value: Any = None,
+    note: str | None = None,
+) -> Event:
+    event = Event(
+        actor=actor if isinstance(actor, str) else actor.name,
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
+        field=field,
+        from_value=_text(from_value),
+        to_value=_text(to_value),
+        note=note,
+    )
+    session.add(event)
+    return event
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    return str(value)
+
+
+@contextmanager
+def editing(store: Store, model: type[SQLModel], row_id: int, expected_version: int, actor: Actor) -> Iterator[tuple[Session, Any]]:
+    """Open a write transaction on one row that the caller read at `expected_version`.
+
+    A stale copy is refused with who changed the row and when; the refused attempt is itself
+    recorded as an event (in its own transaction, since the edit's transaction is rolled back).
+    """
+    entity = model.__tablename__
+    try:
+        with store.write() as session:
+            row = session.exec(select(model).where(model.id == row_id).with_for_update()).first()
+            if row is None:
+                raise NotFound(f"{entity.replace('_', ' ').capitalize()} #{row_id} does not exist.")
+            if row.version != expected_version:
+                raise StaleWrite(
+                    f"{entity.replace('_', ' ').capitalize()} #{row_id} was changed by {row.updated_by or 'someone'} "
+                    f"at {row.updated_at:%Y-%m-%d %H:%M} UTC after you opened it. Nothing was saved: "
+                    "reload to see their change, then try again."
+                )
+            yield session, row
+    except StaleWrite as stale:
+        with store.write() as session:
+            record_event(session, actor=actor, entity=entity, entity_id=row_id, action="refused", note=str(stale))
+        raise
+
+
+def apply_changes(session: Session, row: Any, actor: Actor, changes: dict[str, Any], *, action: str = "updated") -> list[str]:
+    """Set the fields that really change, one event per field, then bump the row's version."""
+    changed = []
+    for field, new in changes.items():
+        old = getattr(row, field)
+        if old == new:
+            continue
+        setattr(row, field, new)
+        record_event(session, actor=actor, entity=row.__tablename__, entity_id=row.id, action=action,
+                     field=field, from_value=old, to_value=new)
+        changed.append(field)
+    if changed:
+        touch(row, actor)
+        session.add(row)
+    return changed
+
+
+def touch(row: Any, actor: Actor) -> None:
+    row.version += 1
+    row.updated_at = utcnow()
+    row.updated_by = actor.name
