@@ -13,7 +13,7 @@ from cxos.models import Rule, Signal, Team
 from cxos.routing import backtest
 from cxos.routing import owner_model as suggestions
 from cxos.routing.backtest import BacktestReport, BadInput, Outcome
-from tests.test_suggestions import PREFIXES, VOCABULARY, _fixture_texts
+from tests.routing.test_suggestions import PREFIXES, VOCABULARY, _fixture_texts
 
 HOLDOUT = [  # (text, owner): five clear cases and one the council labelled against its words
     ("the invoice charged us twice this month", "billing"),

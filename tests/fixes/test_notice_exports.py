@@ -60,7 +60,7 @@ def smtp_server():
 def test_sending_by_smtp_delivers_and_marks_sent(journey_store, touchpoint_id, smtp_server):
     from cxos.failure_modes.writes import create_failure_mode
     from cxos.fixes.loops import draft_notices
-    from tests.test_fixes_and_loops import _shipped, _signal
+    from tests.fixes.test_fixes_and_loops import _shipped, _signal
 
     inbox, port = smtp_server
     first = _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing")

@@ -24,7 +24,7 @@ from cxos.routing.rule_files import load_default_rules
 from cxos.signals.writes import create_signal
 from tests.conftest import ADMIN, CONTRIBUTOR, COUNCIL
 
-FIXTURES = Path(__file__).parent / "fixtures" / "imports"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
 GENERIC_CSV = "Title,Details,Ticket\nSearch is slow for big accounts,Takes 30 s,T-1\nExport button missing,,T-2\n"
 
 

@@ -9,7 +9,7 @@ from cxos.store.store import Store
 from tests.test_pages import open_page
 
 PAGE = "pages/13_Import.py"
-ZENDESK = (Path(__file__).parent / "fixtures" / "imports" / "zendesk_tickets.csv").read_bytes()
+ZENDESK = (Path(__file__).parent.parent / "fixtures" / "imports" / "zendesk_tickets.csv").read_bytes()
 
 
 def uploaded(demo_db, data: bytes = ZENDESK, name: str = "zendesk_tickets.csv"):

@@ -14,7 +14,7 @@ from cxos.store.sheets import fake_api
 from cxos.store.sheets.store import SheetsStore, open_sheets_store
 from tests.conftest import ADMIN, CONTRIBUTOR
 from tests.test_pages import open_page
-from tests.test_quick_entry import _submit
+from tests.signals.test_quick_entry import _submit
 
 SHEET = "status-page"
 URL = f"gsheets+fake://{SHEET}"
