@@ -45,17 +45,29 @@ def banking77(data: Path) -> dict[str, Any]:
     from cxos.routing.backtest import backtest_file
 
     began = time.perf_counter()
-    report = backtest_file(data / "train.csv", holdout=data / "test.csv", text_col="text", owner_col="category")
+    report = backtest_file(
+        data / "train.csv", holdout=data / "test.csv", text_col="text", owner_col="category"
+    )
     figures = _figures(report)
     figures["wall_s"] = time.perf_counter() - began
     return figures
 
 
 def _figures(report) -> dict[str, Any]:
-    return {"train_rows": report.train_rows, "test_rows": report.test_rows, "owners": report.owners_trained,
-            "accuracy": report.accuracy, "coverage": report.coverage, "auto_accuracy": report.auto_accuracy,
-            "triage_top3": report.triage_top3, "by_rules": report.count("rule"), "by_model": report.count("model"),
-            "in_triage": report.count("triage"), "training_s": report.training_seconds, "threshold": report.threshold}
+    return {
+        "train_rows": report.train_rows,
+        "test_rows": report.test_rows,
+        "owners": report.owners_trained,
+        "accuracy": report.accuracy,
+        "coverage": report.coverage,
+        "auto_accuracy": report.auto_accuracy,
+        "triage_top3": report.triage_top3,
+        "by_rules": report.count("rule"),
+        "by_model": report.count("model"),
+        "in_triage": report.count("triage"),
+        "training_s": report.training_seconds,
+        "threshold": report.threshold,
+    }
 
 
 def variants(data: Path) -> list[dict[str, Any]]:
@@ -72,19 +84,24 @@ def variants(data: Path) -> list[dict[str, Any]]:
     test_texts, test_labels, _ = read_labelled(data / "test.csv", text_col="text", owner_col="category")
 
     def features():
-        return make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-                          TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2))
+        return make_union(
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
+        )
 
     candidates = {
         "LinearSVC C=0.5, no calibration": make_pipeline(features(), LinearSVC(C=0.5)),
         "LinearSVC + sigmoid calibration (3 folds)": make_pipeline(
-            features(), CalibratedClassifierCV(LinearSVC(C=0.5), cv=3, method="sigmoid")),
+            features(), CalibratedClassifierCV(LinearSVC(C=0.5), cv=3, method="sigmoid")
+        ),
         "LogisticRegression C=30": make_pipeline(features(), LogisticRegression(C=30, max_iter=2000)),
-        "SGD log-loss, 8 epochs": make_pipeline(features(), SGDClassifier(loss="log_loss", alpha=2e-5, max_iter=8,
-                                                                          tol=None, random_state=0)),
+        "SGD log-loss, 8 epochs": make_pipeline(
+            features(), SGDClassifier(loss="log_loss", alpha=2e-5, max_iter=8, tol=None, random_state=0)
+        ),
         "word 1-2 grams only + temperature-calibrated LinearSVC": make_pipeline(
             TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-            CalibratedClassifierCV(LinearSVC(C=0.5), cv=3, method="temperature")),
+            CalibratedClassifierCV(LinearSVC(C=0.5), cv=3, method="temperature"),
+        ),
     }
     rows = []
     for name, pipeline in candidates.items():
@@ -116,8 +133,13 @@ def demo_history(signals: int) -> list[dict[str, Any]]:
         cutoff = newest - timedelta(days=CUTOFF_DAYS)
         for use_rules in (True, False):
             report = backtest_store(store, cutoff=cutoff, use_rules=use_rules)
-            rows.append({"case": "rules, then the model" if use_rules else "model alone", "cutoff": cutoff.date(),
-                         **_figures(report)})
+            rows.append(
+                {
+                    "case": "rules, then the model" if use_rules else "model alone",
+                    "cutoff": cutoff.date(),
+                    **_figures(report),
+                }
+            )
         store.dispose()
     return rows
 
@@ -125,27 +147,92 @@ def demo_history(signals: int) -> list[dict[str, Any]]:
 def render(result: dict[str, Any]) -> str:
     out = [common.render_machine(result["machine"]), ""]
     if result.get("banking77_missing"):
-        out += [f"banking77: {result['banking77_missing']} — see this file's docstring for how to get it.", ""]
+        out += [
+            f"banking77: {result['banking77_missing']} — see this file's docstring for how to get it.",
+            "",
+        ]
     if result.get("banking77"):
         b = result["banking77"]
-        verdict = "PASS" if b["accuracy"] >= TARGET_ACCURACY and b["training_s"] < TARGET_TRAINING_S else "MISS"
-        out.append(common.format_table(
-            ["dataset", "train", "test", "classes", "accuracy", "coverage", "auto acc", "triage top-3", "train s"],
-            [["banking77", b["train_rows"], b["test_rows"], b["owners"], _pct(b["accuracy"]), _pct(b["coverage"]),
-              _pct(b["auto_accuracy"]), _pct(b["triage_top3"]), b["training_s"]]],
-            title=f"Owner model alone on banking77's test split (threshold {b['threshold']:.2f})"))
-        out += [f"Target ≥ {TARGET_ACCURACY:.0%} accuracy, training < {TARGET_TRAINING_S:.0f} s: {verdict}", ""]
+        verdict = (
+            "PASS" if b["accuracy"] >= TARGET_ACCURACY and b["training_s"] < TARGET_TRAINING_S else "MISS"
+        )
+        out.append(
+            common.format_table(
+                [
+                    "dataset",
+                    "train",
+                    "test",
+                    "classes",
+                    "accuracy",
+                    "coverage",
+                    "auto acc",
+                    "triage top-3",
+                    "train s",
+                ],
+                [
+                    [
+                        "banking77",
+                        b["train_rows"],
+                        b["test_rows"],
+                        b["owners"],
+                        _pct(b["accuracy"]),
+                        _pct(b["coverage"]),
+                        _pct(b["auto_accuracy"]),
+                        _pct(b["triage_top3"]),
+                        b["training_s"],
+                    ]
+                ],
+                title=f"Owner model alone on banking77's test split (threshold {b['threshold']:.2f})",
+            )
+        )
+        out += [
+            f"Target ≥ {TARGET_ACCURACY:.0%} accuracy, training < {TARGET_TRAINING_S:.0f} s: {verdict}",
+            "",
+        ]
     if result.get("variants"):
-        out += [common.format_table(["variant", "accuracy", "train s"],
-                                    [[v["variant"], _pct(v["accuracy"]), v["training_s"]] for v in result["variants"]],
-                                    title="Variants on banking77 (top-1 accuracy; training includes TF-IDF)"), ""]
+        out += [
+            common.format_table(
+                ["variant", "accuracy", "train s"],
+                [[v["variant"], _pct(v["accuracy"]), v["training_s"]] for v in result["variants"]],
+                title="Variants on banking77 (top-1 accuracy; training includes TF-IDF)",
+            ),
+            "",
+        ]
     rows = result["demo"]
-    out.append(common.format_table(
-        ["demo history", "cut-off", "train", "test", "accuracy", "coverage", "auto acc", "rules", "model", "triage",
-         "train s"],
-        [[r["case"], str(r["cutoff"]), r["train_rows"], r["test_rows"], _pct(r["accuracy"]), _pct(r["coverage"]),
-          _pct(r["auto_accuracy"]), r["by_rules"], r["by_model"], r["in_triage"], r["training_s"]] for r in rows],
-        title=f"The demo's own history ({result['demo_signals']:,} signals): confirmed before the cut-off → after it"))
+    out.append(
+        common.format_table(
+            [
+                "demo history",
+                "cut-off",
+                "train",
+                "test",
+                "accuracy",
+                "coverage",
+                "auto acc",
+                "rules",
+                "model",
+                "triage",
+                "train s",
+            ],
+            [
+                [
+                    r["case"],
+                    str(r["cutoff"]),
+                    r["train_rows"],
+                    r["test_rows"],
+                    _pct(r["accuracy"]),
+                    _pct(r["coverage"]),
+                    _pct(r["auto_accuracy"]),
+                    r["by_rules"],
+                    r["by_model"],
+                    r["in_triage"],
+                    r["training_s"],
+                ]
+                for r in rows
+            ],
+            title=f"The demo's own history ({result['demo_signals']:,} signals): confirmed before the cut-off → after it",
+        )
+    )
     return "\n".join(out)
 
 
@@ -155,8 +242,12 @@ def _pct(value: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with banking77 train.csv and test.csv")
-    parser.add_argument("--no-variants", action="store_true", help="skip the comparison variants (about a minute)")
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="folder with banking77 train.csv and test.csv"
+    )
+    parser.add_argument(
+        "--no-variants", action="store_true", help="skip the comparison variants (about a minute)"
+    )
     parser.add_argument("--demo-signals", type=int, default=3000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)

@@ -51,8 +51,10 @@ def measure(size: int, seed: int, runs: int) -> dict[str, Any]:
         shutil.copy(database["path"], path)
         store = Store.open(f"sqlite:///{path}")
         with store.read() as session:
-            truth = {sid: (f"mode {mode}" if mode else title) for sid, mode, title in
-                     session.exec(select(Signal.id, Signal.failure_mode_id, Signal.title))}
+            truth = {
+                sid: (f"mode {mode}" if mode else title)
+                for sid, mode, title in session.exec(select(Signal.id, Signal.failure_mode_id, Signal.title))
+            }
             now = session.exec(select(func.max(Signal.created_at))).one() + timedelta(seconds=1)
         with store.write() as session:  # benchmark copy only: every signal becomes clusterable
             session.execute(text("UPDATE failure_mode SET status = 'candidate'"))
@@ -65,11 +67,20 @@ def measure(size: int, seed: int, runs: int) -> dict[str, Any]:
         store.dispose()
     clustered = sum(c.size for c in result.candidates)
     majority = sum(Counter(truth[s] for s in c.signal_ids).most_common(1)[0][1] for c in result.candidates)
-    return {"size": size, "considered": result.considered, "capped_at": MAX_SIGNALS,
-            "first_s": times[0], "median_s": common.median(times), "candidates": len(result.candidates),
-            "clustered_signals": clustered, "largest": max((c.size for c in result.candidates), default=0),
-            "purity": common.ratio(majority, clustered), "duplicate_pairs": len(result.duplicates),
-            "merge_pairs": len(result.merges), "database_cached": database["cached"]}
+    return {
+        "size": size,
+        "considered": result.considered,
+        "capped_at": MAX_SIGNALS,
+        "first_s": times[0],
+        "median_s": common.median(times),
+        "candidates": len(result.candidates),
+        "clustered_signals": clustered,
+        "largest": max((c.size for c in result.candidates), default=0),
+        "purity": common.ratio(majority, clustered),
+        "duplicate_pairs": len(result.duplicates),
+        "merge_pairs": len(result.merges),
+        "database_cached": database["cached"],
+    }
 
 
 def run(*, sizes: tuple[int, ...], seed: int, runs: int) -> dict[str, Any]:
@@ -78,22 +89,57 @@ def run(*, sizes: tuple[int, ...], seed: int, runs: int) -> dict[str, Any]:
         common.log(f"clustering: {size:,} signals…")
         rows.append(measure(size, seed, runs))
     ten_k = next((r for r in rows if r["size"] == 10_000), None)
-    return {"machine": common.machine_info(), "target_s": TARGET_S, "sizes": rows,
-            "pass": None if ten_k is None else ten_k["median_s"] < TARGET_S}
+    return {
+        "machine": common.machine_info(),
+        "target_s": TARGET_S,
+        "sizes": rows,
+        "pass": None if ten_k is None else ten_k["median_s"] < TARGET_S,
+    }
 
 
 def render(result: dict[str, Any]) -> str:
     table = common.format_table(
-        ["signals in db", "clustered", "first s", "median s", "candidates", "in clusters", "largest", "purity",
-         "duplicate pairs", "merge pairs"],
-        [[r["size"], r["considered"], r["first_s"], r["median_s"], r["candidates"], r["clustered_signals"],
-          r["largest"], f"{r['purity']:.1%}", r["duplicate_pairs"], r["merge_pairs"]] for r in result["sizes"]],
-        title="Clustering signals into candidate failure modes (cxos.failure_modes.clustering.cluster_signals)")
+        [
+            "signals in db",
+            "clustered",
+            "first s",
+            "median s",
+            "candidates",
+            "in clusters",
+            "largest",
+            "purity",
+            "duplicate pairs",
+            "merge pairs",
+        ],
+        [
+            [
+                r["size"],
+                r["considered"],
+                r["first_s"],
+                r["median_s"],
+                r["candidates"],
+                r["clustered_signals"],
+                r["largest"],
+                f"{r['purity']:.1%}",
+                r["duplicate_pairs"],
+                r["merge_pairs"],
+            ]
+            for r in result["sizes"]
+        ],
+        title="Clustering signals into candidate failure modes (cxos.failure_modes.clustering.cluster_signals)",
+    )
     verdict = {True: "PASS", False: "MISS", None: "not measured"}[result["pass"]]
     cap = result["sizes"][0]["capped_at"] if result["sizes"] else "-"
-    return "\n".join([common.render_machine(result["machine"]), "", table, "",
-                      f"10k signals under {result['target_s']:.0f} s: {verdict}. "
-                      f"At most the newest {cap:,} signals of the window are clustered (larger logs are capped)."])
+    return "\n".join(
+        [
+            common.render_machine(result["machine"]),
+            "",
+            table,
+            "",
+            f"10k signals under {result['target_s']:.0f} s: {verdict}. "
+            f"At most the newest {cap:,} signals of the window are clustered (larger logs are capped).",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

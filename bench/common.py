@@ -57,7 +57,13 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float:
-    if numerator is None or denominator is None or not denominator or math.isnan(numerator) or math.isnan(denominator):
+    if (
+        numerator is None
+        or denominator is None
+        or not denominator
+        or math.isnan(numerator)
+        or math.isnan(denominator)
+    ):
         return math.nan
     return numerator / denominator
 
@@ -86,7 +92,9 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title
     numeric = [all(_looks_numeric(r[i]) for r in cells) if cells else False for i in range(len(headers))]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True))
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)
+        )
 
     out = [title] if title else []
     out.append(line(list(headers)).rstrip())
@@ -96,7 +104,9 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title
 
 
 def _looks_numeric(text: str) -> bool:
-    stripped = text.replace(",", "").replace(".", "").replace("x", "").replace("-", "").replace("%", "").strip()
+    stripped = (
+        text.replace(",", "").replace(".", "").replace("x", "").replace("-", "").replace("%", "").strip()
+    )
     return stripped.isdigit() or text.strip() == "-"
 
 
@@ -143,9 +153,11 @@ def machine_info() -> dict[str, Any]:
 
 
 def render_machine(info: dict[str, Any]) -> str:
-    return (f"Machine: {info['nproc']} cores ({info['cpu_model']}), {fmt(info['memory_gib'], 1)} GiB RAM; "
-            f"Python {info['python']}, SQLite {info['sqlite']}; {info['platform']}; "
-            f"load average {' '.join(f'{x:.2f}' for x in info['load_average'] or [])}")
+    return (
+        f"Machine: {info['nproc']} cores ({info['cpu_model']}), {fmt(info['memory_gib'], 1)} GiB RAM; "
+        f"Python {info['python']}, SQLite {info['sqlite']}; {info['platform']}; "
+        f"load average {' '.join(f'{x:.2f}' for x in info['load_average'] or [])}"
+    )
 
 
 def _proc_field(path: str, name: str) -> str | None:
@@ -245,8 +257,13 @@ def run_worker(module: str, spec: dict[str, Any], database_path: str | None) -> 
         env["CXOS_DATABASE_URL"] = f"sqlite:///{database_path}"
     with tempfile.TemporaryDirectory(prefix="cxos_bench_") as directory:
         result_file = Path(directory) / "result.json"
-        done = subprocess.run([PYTHON, "-m", module, "--worker", json.dumps({**spec, "result": str(result_file)})],
-                              cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [PYTHON, "-m", module, "--worker", json.dumps({**spec, "result": str(result_file)})],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0 or not result_file.exists():
             raise SystemExit(f"{module} worker failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
         return json.loads(result_file.read_text(encoding="utf-8"))

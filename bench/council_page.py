@@ -50,8 +50,11 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     out = {"cold_s": cold, "warm_s": common.median(warm), "warm_runs_s": warm}
     if spec.get("step"):
         uncached = [common.timed_apptest_run(at, clear_cache=True) for _ in range(spec["runs"])]
-        out |= {"uncached_s": common.median(uncached), "uncached_runs_s": uncached,
-                "header": next((m.value for m in at.markdown if m.value.startswith("### Step")), None)}
+        out |= {
+            "uncached_s": common.median(uncached),
+            "uncached_runs_s": uncached,
+            "header": next((m.value for m in at.markdown if m.value.startswith("### Step")), None),
+        }
     return out
 
 
@@ -67,26 +70,53 @@ def run(*, sizes: tuple[int, ...], seed: int, runs: int) -> dict[str, Any]:
             steps = {}
             for step, name in STEPS.items():
                 common.log(f"council: {size:,} signals — step {step} ({name})…")
-                steps[name] = common.run_worker("bench.council_page", {"script": str(common.REPO_ROOT / "app.py"), "step": step, "runs": runs},
-                                         database["path"])
+                steps[name] = common.run_worker(
+                    "bench.council_page",
+                    {"script": str(common.REPO_ROOT / "app.py"), "step": step, "runs": runs},
+                    database["path"],
+                )
             result["sizes"].append({"size": size, "database": database, "empty": empty, "steps": steps})
     return result
 
 
 def render(result: dict[str, Any]) -> str:
-    headers = ["signals", "step", "cold s", "warm s", "uncached s", "empty cold s", "empty warm s",
-               "cold/empty cold", "warm/empty warm", "uncached/empty warm"]
+    headers = [
+        "signals",
+        "step",
+        "cold s",
+        "warm s",
+        "uncached s",
+        "empty cold s",
+        "empty warm s",
+        "cold/empty cold",
+        "warm/empty warm",
+        "uncached/empty warm",
+    ]
     rows = []
     for entry in result["sizes"]:
         empty = entry["empty"]
         for name, step in entry["steps"].items():
-            rows.append([f"{entry['size']:,}", name, common.fmt(step["cold_s"]), common.fmt(step["warm_s"]),
-                         common.fmt(step["uncached_s"]), common.fmt(empty["cold_s"]), common.fmt(empty["warm_s"]),
-                         common.fmt_ratio(common.ratio(step["cold_s"], empty["cold_s"])),
-                         common.fmt_ratio(common.ratio(step["warm_s"], empty["warm_s"])),
-                         common.fmt_ratio(common.ratio(step["uncached_s"], empty["warm_s"]))])
-    return common.format_table(headers, rows, title=(
-        f"Council page (AppTest, SQLite demo seed {result['seed']}; warm/uncached = median of {result['runs']} runs):"))
+            rows.append(
+                [
+                    f"{entry['size']:,}",
+                    name,
+                    common.fmt(step["cold_s"]),
+                    common.fmt(step["warm_s"]),
+                    common.fmt(step["uncached_s"]),
+                    common.fmt(empty["cold_s"]),
+                    common.fmt(empty["warm_s"]),
+                    common.fmt_ratio(common.ratio(step["cold_s"], empty["cold_s"])),
+                    common.fmt_ratio(common.ratio(step["warm_s"], empty["warm_s"])),
+                    common.fmt_ratio(common.ratio(step["uncached_s"], empty["warm_s"])),
+                ]
+            )
+    return common.format_table(
+        headers,
+        rows,
+        title=(
+            f"Council page (AppTest, SQLite demo seed {result['seed']}; warm/uncached = median of {result['runs']} runs):"
+        ),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,17 +73,31 @@ def demo_database(size: int, seed: int, *, rebuild: bool = False) -> dict[str, A
     common.log(f"friction log: generating the {size:,}-signal demo database (seed {seed})…")
     env = {**os.environ, "CXOS_DATABASE_URL": f"sqlite:///{path}"}
     began = time.perf_counter()
-    done = subprocess.run([common.PYTHON, "-m", "cxos", "demo", "--signals", str(size), "--seed", str(seed), "--json"],
-                          cwd=common.REPO_ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [common.PYTHON, "-m", "cxos", "demo", "--signals", str(size), "--seed", str(seed), "--json"],
+        cwd=common.REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - began
     if done.returncode != 0:
-        raise SystemExit(f"`python -m cxos demo --signals {size}` failed after {seconds:.1f} s "
-                         f"(exit {done.returncode}):\n{done.stderr[-4000:]}")
+        raise SystemExit(
+            f"`python -m cxos demo --signals {size}` failed after {seconds:.1f} s "
+            f"(exit {done.returncode}):\n{done.stderr[-4000:]}"
+        )
     counts = json.loads(done.stdout.strip().splitlines()[-1])
-    built = {"size": size, "seed": seed, "generation_s": seconds, "demo": counts,
-             "generated_at": time.strftime("%Y-%m-%d %H:%M:%S")}
+    built = {
+        "size": size,
+        "seed": seed,
+        "generation_s": seconds,
+        "demo": counts,
+        "generated_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
     marker.write_text(json.dumps(built, indent=2), encoding="utf-8")
-    common.log(f"friction log: generated {counts['signals']:,} signals, {counts['events']:,} events in {seconds:.1f} s")
+    common.log(
+        f"friction log: generated {counts['signals']:,} signals, {counts['events']:,} events in {seconds:.1f} s"
+    )
     return {**built, "path": str(path), "cached": False, "db_mib": _mib(path)}
 
 
@@ -129,9 +143,12 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         return {"s": seconds, "sql_statements": sql["count"], "sql_s": sql["seconds"]}
 
     def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"s": common.median([r["s"] for r in runs]), "runs_s": [r["s"] for r in runs],
-                "sql_statements": common.median([r["sql_statements"] for r in runs]),
-                "sql_s": common.median([r["sql_s"] for r in runs])}
+        return {
+            "s": common.median([r["s"] for r in runs]),
+            "runs_s": [r["s"] for r in runs],
+            "sql_statements": common.median([r["sql_statements"] for r in runs]),
+            "sql_s": common.median([r["sql_s"] for r in runs]),
+        }
 
     def matches() -> int | None:
         for md in at.markdown:
@@ -164,7 +181,9 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- raw SQL, in this process
 
 
-def raw_sql(database_path: str, views: list[tuple[str, dict[str, Any]]], runs: int) -> dict[str, dict[str, Any]]:
+def raw_sql(
+    database_path: str, views: list[tuple[str, dict[str, Any]]], runs: int
+) -> dict[str, dict[str, Any]]:
     """The page's two queries straight through a Store read session (journey not needed: no stage/component)."""
     from cxos.signals import queries
     from cxos.store.store import Store
@@ -173,7 +192,9 @@ def raw_sql(database_path: str, views: list[tuple[str, dict[str, Any]]], runs: i
     try:
         out = {}
         for name, fields in views:
-            signal_filter = queries.SignalFilter(statuses=tuple(fields.get("statuses", ())), text=fields.get("text", ""))
+            signal_filter = queries.SignalFilter(
+                statuses=tuple(fields.get("statuses", ())), text=fields.get("text", "")
+            )
             times, total, count_times = [], None, []
             for _ in range(runs):
                 began = time.perf_counter()
@@ -184,9 +205,13 @@ def raw_sql(database_path: str, views: list[tuple[str, dict[str, Any]]], runs: i
                 ended = time.perf_counter()
                 times.append(ended - began)
                 count_times.append(counted - began)
-            out[name] = {"s": common.median(times), "count_s": common.median(count_times),
-                         "page_s": common.median(times) - common.median(count_times), "matches": total,
-                         "runs_s": times}
+            out[name] = {
+                "s": common.median(times),
+                "count_s": common.median(count_times),
+                "page_s": common.median(times) - common.median(count_times),
+                "matches": total,
+                "runs_s": times,
+            }
         return out
     finally:
         store.dispose()
@@ -195,8 +220,13 @@ def raw_sql(database_path: str, views: list[tuple[str, dict[str, Any]]], runs: i
 # ---------------------------------------------------------------- the benchmark
 
 
-def run(*, sizes: tuple[int, ...] = DEFAULT_SIZES, seed: int = DEFAULT_SEED, runs: int = DEFAULT_RUNS,
-        rebuild: bool = False) -> dict[str, Any]:
+def run(
+    *,
+    sizes: tuple[int, ...] = DEFAULT_SIZES,
+    seed: int = DEFAULT_SEED,
+    runs: int = DEFAULT_RUNS,
+    rebuild: bool = False,
+) -> dict[str, Any]:
     result: dict[str, Any] = {"benchmark": "friction_log_page", "seed": seed, "runs": runs, "sizes": []}
     with tempfile.TemporaryDirectory(prefix="cxos_bench_") as directory:
         empty_script = Path(directory) / "empty_page.py"
@@ -204,13 +234,22 @@ def run(*, sizes: tuple[int, ...] = DEFAULT_SIZES, seed: int = DEFAULT_SEED, run
         for size in sizes:
             database = demo_database(size, seed, rebuild=rebuild)
             common.log(f"friction log: {size:,} signals — empty page…")
-            empty = common.run_worker("bench.friction_log_page", {"script": str(empty_script), "page": None, "views": [], "runs": runs}, None)
+            empty = common.run_worker(
+                "bench.friction_log_page",
+                {"script": str(empty_script), "page": None, "views": [], "runs": runs},
+                None,
+            )
             common.log(f"friction log: {size:,} signals — friction log page (cold, warm, uncached, filters)…")
-            page = common.run_worker("bench.friction_log_page", {"script": str(common.REPO_ROOT / "app.py"), "page": PAGE, "views": VIEWS, "runs": runs},
-                              database["path"])
+            page = common.run_worker(
+                "bench.friction_log_page",
+                {"script": str(common.REPO_ROOT / "app.py"), "page": PAGE, "views": VIEWS, "runs": runs},
+                database["path"],
+            )
             common.log(f"friction log: {size:,} signals — raw SQL…")
             sql = raw_sql(database["path"], VIEWS, runs)
-            result["sizes"].append({"size": size, "database": database, "empty": empty, "page": page, "sql": sql})
+            result["sizes"].append(
+                {"size": size, "database": database, "empty": empty, "page": page, "sql": sql}
+            )
     result["scaling"] = _scaling(result["sizes"])
     return result
 
@@ -225,8 +264,11 @@ def _scaling(sizes: list[dict[str, Any]]) -> dict[str, Any]:
 
     warm = common.ratio(default_view(large, "warm"), default_view(small, "warm"))
     return {
-        "small": small["size"], "large": large["size"], "target": TARGET_RATIO,
-        "warm_ratio": warm, "pass": bool(warm <= TARGET_RATIO) if not math.isnan(warm) else None,
+        "small": small["size"],
+        "large": large["size"],
+        "target": TARGET_RATIO,
+        "warm_ratio": warm,
+        "pass": bool(warm <= TARGET_RATIO) if not math.isnan(warm) else None,
         "uncached_ratio": common.ratio(default_view(large, "uncached"), default_view(small, "uncached")),
         "cold_ratio": common.ratio(large["page"]["cold"]["s"], small["page"]["cold"]["s"]),
         "sql_ratio": common.ratio(large["sql"][VIEWS[0][0]]["s"], small["sql"][VIEWS[0][0]]["s"]),
@@ -246,63 +288,119 @@ def render(result: dict[str, Any]) -> str:
     gen_rows = []
     for entry in result["sizes"]:
         db = entry["database"]
-        gen_rows.append([_size_label(entry["size"]), db["demo"]["signals"], db["demo"]["events"],
-                         common.fmt(db["generation_s"], 1), "cached" if db["cached"] else "now",
-                         db.get("generated_at", "-"), common.fmt(db["db_mib"], 1)])
-    out.append(common.format_table(
-        ["size", "signals", "events", "generation s", "built", "generated at", "db MiB"], gen_rows,
-        title=f"Demo databases (python -m cxos demo --signals N --seed {result['seed']}; SQLite):"))
+        gen_rows.append(
+            [
+                _size_label(entry["size"]),
+                db["demo"]["signals"],
+                db["demo"]["events"],
+                common.fmt(db["generation_s"], 1),
+                "cached" if db["cached"] else "now",
+                db.get("generated_at", "-"),
+                common.fmt(db["db_mib"], 1),
+            ]
+        )
+    out.append(
+        common.format_table(
+            ["size", "signals", "events", "generation s", "built", "generated at", "db MiB"],
+            gen_rows,
+            title=f"Demo databases (python -m cxos demo --signals N --seed {result['seed']}; SQLite):",
+        )
+    )
     out.append("")
 
-    headers = ["size", "view", "matches", "cold s", "warm s", "uncached s", "empty cold s", "empty warm s",
-               "raw SQL ms", "warm/empty", "warm/SQL", "uncached/SQL", "SQL/run uncached"]
+    headers = [
+        "size",
+        "view",
+        "matches",
+        "cold s",
+        "warm s",
+        "uncached s",
+        "empty cold s",
+        "empty warm s",
+        "raw SQL ms",
+        "warm/empty",
+        "warm/SQL",
+        "uncached/SQL",
+        "SQL/run uncached",
+    ]
     rows = []
     for entry in result["sizes"]:
         empty_warm = entry["empty"]["warm"]["s"]
         for index, view in enumerate(entry["page"]["views"]):
             sql = entry["sql"][view["name"]]
             warm, uncached = view["warm"]["s"], view["uncached"]["s"]
-            rows.append([
-                _size_label(entry["size"]), view["name"], view["matches"],
-                common.fmt(entry["page"]["cold"]["s"]) if index == 0 else "-",
-                common.fmt(warm), common.fmt(uncached),
-                common.fmt(entry["empty"]["cold"]["s"]) if index == 0 else "-",
-                common.fmt(empty_warm), common.fmt(sql["s"] * 1000, 2),
-                common.fmt_ratio(common.ratio(warm, empty_warm)), common.fmt_ratio(common.ratio(warm, sql["s"])),
-                common.fmt_ratio(common.ratio(uncached, sql["s"])),
-                f"{view['uncached']['sql_statements']:g} in {view['uncached']['sql_s'] * 1000:,.1f} ms",
-            ])
-    out.append(common.format_table(headers, rows, title=(
-        f"Friction log page (AppTest; warm/uncached = median of {result['runs']} runs; raw SQL = count_signals + "
-        f"page_of_signals, median of {result['runs']}):")))
+            rows.append(
+                [
+                    _size_label(entry["size"]),
+                    view["name"],
+                    view["matches"],
+                    common.fmt(entry["page"]["cold"]["s"]) if index == 0 else "-",
+                    common.fmt(warm),
+                    common.fmt(uncached),
+                    common.fmt(entry["empty"]["cold"]["s"]) if index == 0 else "-",
+                    common.fmt(empty_warm),
+                    common.fmt(sql["s"] * 1000, 2),
+                    common.fmt_ratio(common.ratio(warm, empty_warm)),
+                    common.fmt_ratio(common.ratio(warm, sql["s"])),
+                    common.fmt_ratio(common.ratio(uncached, sql["s"])),
+                    f"{view['uncached']['sql_statements']:g} in {view['uncached']['sql_s'] * 1000:,.1f} ms",
+                ]
+            )
+    out.append(
+        common.format_table(
+            headers,
+            rows,
+            title=(
+                f"Friction log page (AppTest; warm/uncached = median of {result['runs']} runs; raw SQL = count_signals + "
+                f"page_of_signals, median of {result['runs']}):"
+            ),
+        )
+    )
     for entry in result["sizes"]:
         for view in entry["page"]["views"]:
             if view["matches"] != entry["sql"][view["name"]]["matches"]:
-                out.append(f"note: {_size_label(entry['size'])} {view['name']}: the page showed {view['matches']} matches, "
-                           f"count_signals gave {entry['sql'][view['name']]['matches']}")
-    warm_sql = [f"{_size_label(e['size'])} {v['name']}: {v['warm']['sql_statements']:g}"
-                for e in result["sizes"] for v in e["page"]["views"]]
+                out.append(
+                    f"note: {_size_label(entry['size'])} {view['name']}: the page showed {view['matches']} matches, "
+                    f"count_signals gave {entry['sql'][view['name']]['matches']}"
+                )
+    warm_sql = [
+        f"{_size_label(e['size'])} {v['name']}: {v['warm']['sql_statements']:g}"
+        for e in result["sizes"]
+        for v in e["page"]["views"]
+    ]
     out.append("SQL statements per warm run (served by st.cache_data): " + "; ".join(warm_sql))
-    out.append("raw SQL split (count ms + page ms): " + "; ".join(
-        f"{_size_label(e['size'])} {name}: {s['count_s'] * 1000:,.2f} + {s['page_s'] * 1000:,.2f}"
-        for e in result["sizes"] for name, s in e["sql"].items()))
+    out.append(
+        "raw SQL split (count ms + page ms): "
+        + "; ".join(
+            f"{_size_label(e['size'])} {name}: {s['count_s'] * 1000:,.2f} + {s['page_s'] * 1000:,.2f}"
+            for e in result["sizes"]
+            for name, s in e["sql"].items()
+        )
+    )
     scaling = result.get("scaling") or {}
     if scaling:
         small, large = _size_label(scaling["small"]), _size_label(scaling["large"])
         verdict = {True: "PASS", False: "MISS", None: "n/a"}[scaling["pass"]]
         out.append("")
-        out.append(f"warm({large})/warm({small}) = {common.fmt_ratio(scaling['warm_ratio'])} "
-                   f"(target <= {scaling['target']:g}x): {verdict}")
-        out.append(f"for information: uncached({large})/uncached({small}) = {common.fmt_ratio(scaling['uncached_ratio'])}, "
-                   f"cold({large})/cold({small}) = {common.fmt_ratio(scaling['cold_ratio'])}, "
-                   f"raw SQL({large})/raw SQL({small}) = {common.fmt_ratio(scaling['sql_ratio'])}")
+        out.append(
+            f"warm({large})/warm({small}) = {common.fmt_ratio(scaling['warm_ratio'])} "
+            f"(target <= {scaling['target']:g}x): {verdict}"
+        )
+        out.append(
+            f"for information: uncached({large})/uncached({small}) = {common.fmt_ratio(scaling['uncached_ratio'])}, "
+            f"cold({large})/cold({small}) = {common.fmt_ratio(scaling['cold_ratio'])}, "
+            f"raw SQL({large})/raw SQL({small}) = {common.fmt_ratio(scaling['sql_ratio'])}"
+        )
     return "\n".join(out)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
-                        help="comma-separated signal counts (default 10000,100000,1000000)")
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, DEFAULT_SIZES)),
+        help="comma-separated signal counts (default 10000,100000,1000000)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="runs per median (default 5)")
     parser.add_argument("--rebuild", action="store_true", help="regenerate the cached demo databases")

@@ -74,30 +74,63 @@ def run(sizes: tuple[int, ...]) -> dict[str, Any]:
         for view in VIEWS:
             common.log(f"heatmaps: {size:,} signals, {view}…")
             page = common.run_worker("bench.heatmaps_page", {"view": view}, database["path"])
-            result["rows"].append({"size": size, "view": view, **page, "sql_s": raw_sql(database["path"], view)})
+            result["rows"].append(
+                {"size": size, "view": view, **page, "sql_s": raw_sql(database["path"], view)}
+            )
     by = {(r["size"], r["view"]): r for r in result["rows"]}
     smallest, largest = min(sizes), max(sizes)
-    result["scaling"] = {view: common.ratio(by[(largest, view)]["warm"], by[(smallest, view)]["warm"])
-                         for view in VIEWS if (largest, view) in by and (smallest, view) in by}
+    result["scaling"] = {
+        view: common.ratio(by[(largest, view)]["warm"], by[(smallest, view)]["warm"])
+        for view in VIEWS
+        if (largest, view) in by and (smallest, view) in by
+    }
     result["max_payload_bytes"] = max(r["payload_bytes"] for r in result["rows"])
     return result
 
 
 def render(result: dict[str, Any]) -> str:
-    rows = [[f"{r['size']:,}", r["view"], common.fmt(r["cold"]), common.fmt(r["warm"]), common.fmt(r["uncached"]),
-             common.fmt(r["sql_s"] * 1000, 1), common.fmt_ratio(common.ratio(r["uncached"], r["sql_s"])),
-             f"{r['payload_bytes'] / 1024:,.1f}"] for r in result["rows"]]
-    lines = [common.render_machine(result["machine"]), common.format_table(
-        ["signals", "heatmap", "cold s", "warm s", "uncached s", "raw SQL ms", "uncached/SQL", "payload KiB"], rows,
-        title=f"Heatmaps page (AppTest; warm/uncached = median of {RUNS}; raw SQL = friction_cells GROUP BY, "
-              f"median of {RUNS}; {DAYS}-day window)")]
+    rows = [
+        [
+            f"{r['size']:,}",
+            r["view"],
+            common.fmt(r["cold"]),
+            common.fmt(r["warm"]),
+            common.fmt(r["uncached"]),
+            common.fmt(r["sql_s"] * 1000, 1),
+            common.fmt_ratio(common.ratio(r["uncached"], r["sql_s"])),
+            f"{r['payload_bytes'] / 1024:,.1f}",
+        ]
+        for r in result["rows"]
+    ]
+    lines = [
+        common.render_machine(result["machine"]),
+        common.format_table(
+            [
+                "signals",
+                "heatmap",
+                "cold s",
+                "warm s",
+                "uncached s",
+                "raw SQL ms",
+                "uncached/SQL",
+                "payload KiB",
+            ],
+            rows,
+            title=f"Heatmaps page (AppTest; warm/uncached = median of {RUNS}; raw SQL = friction_cells GROUP BY, "
+            f"median of {RUNS}; {DAYS}-day window)",
+        ),
+    ]
     for view, scale in result["scaling"].items():
         verdict = "PASS" if scale <= TARGET_RATIO else "MISS"
-        lines.append(f"warm(largest)/warm(smallest) for {view} = {common.fmt_ratio(scale)} "
-                     f"(target <= {TARGET_RATIO:g}x): {verdict}")
+        lines.append(
+            f"warm(largest)/warm(smallest) for {view} = {common.fmt_ratio(scale)} "
+            f"(target <= {TARGET_RATIO:g}x): {verdict}"
+        )
     payload = result["max_payload_bytes"]
-    lines.append(f"largest chart payload = {payload / 1024:,.1f} KiB (target < 1 MB): "
-                 f"{'PASS' if payload < PAYLOAD_LIMIT else 'MISS'}")
+    lines.append(
+        f"largest chart payload = {payload / 1024:,.1f} KiB (target < 1 MB): "
+        f"{'PASS' if payload < PAYLOAD_LIMIT else 'MISS'}"
+    )
     return "\n".join(lines)
 
 

@@ -42,14 +42,23 @@ from cxos.vocabulary import Role  # noqa: E402
 
 ACTOR = Actor("bench", Role.ADMIN)
 SUBJECTS = [
-    "SSO login loops back to the sign-in page", "SCIM provisioning did not create {n} users",
-    "Invoice shows the wrong VAT number", "Webhook retries create duplicate orders", "Export to CSV times out",
-    "Can't find how to reset two-factor", "Search returns nothing for '{w}'", "Welcome email link expired",
-    "Billing page charges twice after upgrade", "API key rotation breaks the integration",
-    "Dashboard is slow for workspaces with {n} projects", "Onboarding checklist stuck at step {n}",
+    "SSO login loops back to the sign-in page",
+    "SCIM provisioning did not create {n} users",
+    "Invoice shows the wrong VAT number",
+    "Webhook retries create duplicate orders",
+    "Export to CSV times out",
+    "Can't find how to reset two-factor",
+    "Search returns nothing for '{w}'",
+    "Welcome email link expired",
+    "Billing page charges twice after upgrade",
+    "API key rotation breaks the integration",
+    "Dashboard is slow for workspaces with {n} projects",
+    "Onboarding checklist stuck at step {n}",
 ]
-WORDS = ("the customer says it happened again after the last release and the workaround from the help "
-         "center did not work they need this fixed before renewal next month please advise").split()
+WORDS = (
+    "the customer says it happened again after the last release and the workaround from the help "
+    "center did not work they need this fixed before renewal next month please advise"
+).split()
 PRIORITIES = ["low", "normal", "normal", "normal", "high", "urgent", ""]
 HEADER = "Id,Subject,Description,Requester,Organization,Created at,Tags,Priority,Via\n"
 
@@ -62,19 +71,25 @@ def write_export(path: Path, rows: int, seed: int = 11) -> int:
         out.write(HEADER)
         for n in range(rows):
             ticket = 100_000 + (n if rng.random() > 0.01 else rng.randrange(max(n, 1)))
-            subject = "" if rng.random() < 0.005 else rng.choice(SUBJECTS).format(n=rng.randint(2, 500),
-                                                                                   w=rng.choice(WORDS))
+            subject = (
+                ""
+                if rng.random() < 0.005
+                else rng.choice(SUBJECTS).format(n=rng.randint(2, 500), w=rng.choice(WORDS))
+            )
             body = " ".join(rng.choices(WORDS, k=rng.randint(15, 90)))
             body = body.replace(" please", '.\n"Please') + '"'
             created = start + timedelta(seconds=rng.randrange(90 * 86400))
-            out.write(f'{ticket},{subject},"{body.replace(chr(34), chr(34) * 2)}",user{n % 5000}@example.com,'
-                      f'Account {n % 800},{created:%Y-%m-%d %H:%M:%S} +0000,tag{n % 7},'
-                      f'{rng.choice(PRIORITIES)},Web form\n')
+            out.write(
+                f'{ticket},{subject},"{body.replace(chr(34), chr(34) * 2)}",user{n % 5000}@example.com,'
+                f"Account {n % 800},{created:%Y-%m-%d %H:%M:%S} +0000,tag{n % 7},"
+                f"{rng.choice(PRIORITIES)},Web form\n"
+            )
     return path.stat().st_size
 
 
-def run_case(backend: str, url: str, export: Path, *, traced: bool, profiled: bool,
-             batch_size: int = BATCH) -> dict[str, Any]:
+def run_case(
+    backend: str, url: str, export: Path, *, traced: bool, profiled: bool, batch_size: int = BATCH
+) -> dict[str, Any]:
     store = Store.open(url)
     try:
         load_journey_template(store, actor=ACTOR)
@@ -90,8 +105,9 @@ def run_case(backend: str, url: str, export: Path, *, traced: bool, profiled: bo
         started = time.perf_counter()
         if profiler:
             profiler.enable()
-        report = import_file(store, data=data, filename=export.name, profile=profile, actor=ACTOR,
-                             batch_size=batch_size)
+        report = import_file(
+            store, data=data, filename=export.name, profile=profile, actor=ACTOR, batch_size=batch_size
+        )
         if profiler:
             profiler.disable()
         seconds = time.perf_counter() - started
@@ -100,13 +116,26 @@ def run_case(backend: str, url: str, export: Path, *, traced: bool, profiled: bo
             tracemalloc.stop()
         with store.read() as session:
             stored = session.exec(select(func.count()).select_from(Signal)).one()
-            events = session.exec(select(func.count()).select_from(Event).where(Event.entity == "signal")).one()
+            events = session.exec(
+                select(func.count()).select_from(Event).where(Event.entity == "signal")
+            ).one()
         result = {
-            "backend": backend, "rows": report.rows_read, "imported": report.imported, "routed": report.routed,
-            "duplicates": report.count("duplicate"), "errors": report.count("error"), "balanced": report.balanced,
-            "stored": stored, "events": events, "rules": rules, "seconds": seconds,
-            "rows_per_s": report.rows_read / seconds, "peak_rss_before_mib": rss_before,
-            "peak_rss_after_mib": _peak_rss_mib(), "heap_peak_mib": heap_peak, "traced": traced,
+            "backend": backend,
+            "rows": report.rows_read,
+            "imported": report.imported,
+            "routed": report.routed,
+            "duplicates": report.count("duplicate"),
+            "errors": report.count("error"),
+            "balanced": report.balanced,
+            "stored": stored,
+            "events": events,
+            "rules": rules,
+            "seconds": seconds,
+            "rows_per_s": report.rows_read / seconds,
+            "peak_rss_before_mib": rss_before,
+            "peak_rss_after_mib": _peak_rss_mib(),
+            "heap_peak_mib": heap_peak,
+            "traced": traced,
         }
         if profiler:
             text = io.StringIO()
@@ -122,16 +151,46 @@ def _peak_rss_mib() -> float:
 
 
 def render(result: dict[str, Any]) -> str:
-    rows = [[c["backend"] + (" (tracemalloc)" if c["traced"] else ""), c["rows"], c["imported"], c["routed"],
-             c["duplicates"], c["errors"], c["seconds"], round(c["rows_per_s"]), c["peak_rss_before_mib"],
-             c["peak_rss_after_mib"], c["heap_peak_mib"]] for c in result["cases"]]
-    table = common.format_table(["backend", "rows", "imported", "routed", "dups", "errors", "seconds", "rows/s",
-                                 "peak RSS before MiB", "peak RSS after MiB", "heap peak MiB"], rows,
-                                title=f"Import of {result['rows']:,} rows ({result['file_mib']:.1f} MiB CSV), "
-                                      f"batches of {result['batch_size']:,}")
-    notes = [f"{c['backend']}: {c['seconds']:.1f} s against the 10 s target "
-             + ("(met)" if c["seconds"] <= 10 else f"(missed by {c['seconds'] - 10:.1f} s)")
-             for c in result["cases"] if not c["traced"]]
+    rows = [
+        [
+            c["backend"] + (" (tracemalloc)" if c["traced"] else ""),
+            c["rows"],
+            c["imported"],
+            c["routed"],
+            c["duplicates"],
+            c["errors"],
+            c["seconds"],
+            round(c["rows_per_s"]),
+            c["peak_rss_before_mib"],
+            c["peak_rss_after_mib"],
+            c["heap_peak_mib"],
+        ]
+        for c in result["cases"]
+    ]
+    table = common.format_table(
+        [
+            "backend",
+            "rows",
+            "imported",
+            "routed",
+            "dups",
+            "errors",
+            "seconds",
+            "rows/s",
+            "peak RSS before MiB",
+            "peak RSS after MiB",
+            "heap peak MiB",
+        ],
+        rows,
+        title=f"Import of {result['rows']:,} rows ({result['file_mib']:.1f} MiB CSV), "
+        f"batches of {result['batch_size']:,}",
+    )
+    notes = [
+        f"{c['backend']}: {c['seconds']:.1f} s against the 10 s target "
+        + ("(met)" if c["seconds"] <= 10 else f"(missed by {c['seconds'] - 10:.1f} s)")
+        for c in result["cases"]
+        if not c["traced"]
+    ]
     profiles = [c["profile"] for c in result["cases"] if c.get("profile")]
     return "\n".join([table, *notes, *profiles, common.render_machine(result["machine"])])
 
@@ -141,8 +200,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite")
     parser.add_argument("--batch-size", type=int, default=BATCH, help="rows per transaction")
-    parser.add_argument("--tracemalloc", action="store_true", help="also a second run under tracemalloc (slower)")
-    parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of the SQLite run")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="also a second run under tracemalloc (slower)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print the top of a cProfile of the SQLite run"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     import tempfile
@@ -160,15 +223,36 @@ def main() -> None:
                         common.log(f"postgres skipped: {why}")
                         continue
                     with common.temp_postgres_database(common.postgres_admin_url()) as url:
-                        cases.append(run_case(backend, url, export, traced=traced, profiled=False,
-                                              batch_size=args.batch_size))
+                        cases.append(
+                            run_case(
+                                backend,
+                                url,
+                                export,
+                                traced=traced,
+                                profiled=False,
+                                batch_size=args.batch_size,
+                            )
+                        )
                 else:
                     with common.temp_sqlite_url() as url:
-                        cases.append(run_case(backend, url, export, traced=traced,
-                                              profiled=args.profile and not traced, batch_size=args.batch_size))
+                        cases.append(
+                            run_case(
+                                backend,
+                                url,
+                                export,
+                                traced=traced,
+                                profiled=args.profile and not traced,
+                                batch_size=args.batch_size,
+                            )
+                        )
                 common.log(f"{backend}{' traced' if traced else ''}: {cases[-1]['seconds']:.1f} s")
-    result = {"rows": args.rows, "file_mib": size / 2**20, "batch_size": args.batch_size, "cases": cases,
-              "machine": common.machine_info()}
+    result = {
+        "rows": args.rows,
+        "file_mib": size / 2**20,
+        "batch_size": args.batch_size,
+        "cases": cases,
+        "machine": common.machine_info(),
+    }
     common.emit(result, as_json=args.json, render=render)
 
 

@@ -39,8 +39,13 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     cold = common.timed_apptest_run(at)
     warm = [common.timed_apptest_run(at) for _ in range(spec["runs"])]
     uncached = [common.timed_apptest_run(at, clear_cache=True) for _ in range(spec["runs"])]
-    return {"cold": cold, "warm": common.median(warm), "uncached": common.median(uncached), "warm_runs": warm,
-            "uncached_runs": uncached}
+    return {
+        "cold": cold,
+        "warm": common.median(warm),
+        "uncached": common.median(uncached),
+        "warm_runs": warm,
+        "uncached_runs": uncached,
+    }
 
 
 def run(sizes: tuple[int, ...], seed: int, runs: int) -> dict[str, Any]:
@@ -51,12 +56,26 @@ def run(sizes: tuple[int, ...], seed: int, runs: int) -> dict[str, Any]:
         for size in sizes:
             database = demo_database(size, seed)
             common.log(f"kpi page: {size:,} signals — empty page…")
-            empty = common.run_worker("bench.kpi_page", {"script": str(empty_script), "page": None, "runs": runs}, None)
+            empty = common.run_worker(
+                "bench.kpi_page", {"script": str(empty_script), "page": None, "runs": runs}, None
+            )
             common.log(f"kpi page: {size:,} signals — KPI page…")
-            page = common.run_worker("bench.kpi_page", {"script": str(common.REPO_ROOT / "app.py"), "page": PAGE, "runs": runs}, database["path"])
-            result["rows"].append({"size": size, "seed": seed, "empty": empty, "page": page,
-                                   "ratios": {kind: common.ratio(page[kind], empty[kind])
-                                              for kind in ("cold", "warm", "uncached")}})
+            page = common.run_worker(
+                "bench.kpi_page",
+                {"script": str(common.REPO_ROOT / "app.py"), "page": PAGE, "runs": runs},
+                database["path"],
+            )
+            result["rows"].append(
+                {
+                    "size": size,
+                    "seed": seed,
+                    "empty": empty,
+                    "page": page,
+                    "ratios": {
+                        kind: common.ratio(page[kind], empty[kind]) for kind in ("cold", "warm", "uncached")
+                    },
+                }
+            )
     return result
 
 
@@ -64,11 +83,25 @@ def render(result: dict[str, Any]) -> str:
     rows = []
     for r in result["rows"]:
         for kind in ("cold", "warm", "uncached"):
-            rows.append([f"{r['size']:,}", kind, common.fmt(r["page"][kind]), common.fmt(r["empty"][kind]),
-                         common.fmt_ratio(r["ratios"][kind])])
-    return "\n".join([common.render_machine(result["machine"]), common.format_table(
-        ["signals", "run", "KPI page s", "empty page s", "KPI / empty"], rows,
-        title=f"KPI page (AppTest, last 90 days, all teams; warm/uncached = median of {result['runs']})")])
+            rows.append(
+                [
+                    f"{r['size']:,}",
+                    kind,
+                    common.fmt(r["page"][kind]),
+                    common.fmt(r["empty"][kind]),
+                    common.fmt_ratio(r["ratios"][kind]),
+                ]
+            )
+    return "\n".join(
+        [
+            common.render_machine(result["machine"]),
+            common.format_table(
+                ["signals", "run", "KPI page s", "empty page s", "KPI / empty"],
+                rows,
+                title=f"KPI page (AppTest, last 90 days, all teams; warm/uncached = median of {result['runs']})",
+            ),
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,8 +22,28 @@ if __package__ in (None, ""):
 from bench import common  # noqa: E402
 
 TARGET_S = 2.0
-WORDS = ["quarantine", "sandbox", "latency", "gdpr", "soc2", "hipaa", "watermark", "kerberos", "ldap", "cname",
-         "throttle", "sharding", "bitbucket", "salesforce", "hubspot", "zapier", "okr", "nps", "csat", "mfa"]
+WORDS = [
+    "quarantine",
+    "sandbox",
+    "latency",
+    "gdpr",
+    "soc2",
+    "hipaa",
+    "watermark",
+    "kerberos",
+    "ldap",
+    "cname",
+    "throttle",
+    "sharding",
+    "bitbucket",
+    "salesforce",
+    "hubspot",
+    "zapier",
+    "okr",
+    "nps",
+    "csat",
+    "mfa",
+]
 
 
 def made_up_rules(count: int, team_ids: list[int], rng: random.Random) -> list[dict]:
@@ -31,15 +51,26 @@ def made_up_rules(count: int, team_ids: list[int], rng: random.Random) -> list[d
     kinds = [
         lambda: [{"field": "text", "op": "contains_any", "value": rng.sample(WORDS, 3)}],
         lambda: [{"field": "text", "op": "matches", "value": rf"\b{rng.choice(WORDS)}\w*\b.*error"}],
-        lambda: [{"field": "source", "op": "in", "value": ["call", "survey"]},
-                 {"field": "arr", "op": "between", "value": [5_000_000, None]}],
+        lambda: [
+            {"field": "source", "op": "in", "value": ["call", "survey"]},
+            {"field": "arr", "op": "between", "value": [5_000_000, None]},
+        ],
         lambda: [{"field": "account", "op": "is", "value": f"Nobody {rng.randint(1, 999)} Inc"}],
-        lambda: [{"field": "severity", "op": "is", "value": "critical"},
-                 {"field": "driver_policy", "op": "is_true", "value": None},
-                 {"field": "text", "op": "contains_any", "value": rng.sample(WORDS, 2)}],
+        lambda: [
+            {"field": "severity", "op": "is", "value": "critical"},
+            {"field": "driver_policy", "op": "is_true", "value": None},
+            {"field": "text", "op": "contains_any", "value": rng.sample(WORDS, 2)},
+        ],
     ]
-    return [{"name": f"Made-up rule {n}", "owner_team_id": rng.choice(team_ids), "match": "all",
-             "conditions": kinds[n % len(kinds)]()} for n in range(count)]
+    return [
+        {
+            "name": f"Made-up rule {n}",
+            "owner_team_id": rng.choice(team_ids),
+            "match": "all",
+            "conditions": kinds[n % len(kinds)](),
+        }
+        for n in range(count)
+    ]
 
 
 def prepare(url: str, signals: int) -> None:
@@ -54,6 +85,7 @@ def prepare(url: str, signals: int) -> None:
         Store.open(url).dispose()  # migrate to head
         return
     from cxos.demo.build import build_demo
+
     common.log(f"building a {signals:,}-signal demo (not cached)")
     build_demo(Store.open(url), signals=signals, seed=7)
 
@@ -72,8 +104,9 @@ def install_rules(store, total: int) -> int:
     admin = Actor("bench", Role.ADMIN)
     with store.write() as session:
         session.execute(text("DELETE FROM rule"))
-        session.execute(text("UPDATE signal SET status = 'new', owner_team_id = NULL, routed_by = NULL, "
-                             "routed_at = NULL"))
+        session.execute(
+            text("UPDATE signal SET status = 'new', owner_team_id = NULL, routed_by = NULL, routed_at = NULL")
+        )
         team_ids = list(session.exec(select(Team.id)))
     import_rules(store, text=DEFAULT_RULES.read_text(encoding="utf-8"), actor=admin)
     with store.read() as session:
@@ -119,13 +152,26 @@ def measure(url: str, signals: int, rules: int) -> dict:
     report = route_unrouted(store)
     end_to_end_s = time.perf_counter() - started
     with store.read() as session:
-        unrouted = session.exec(select(func.count()).select_from(Signal).where(Signal.owner_team_id.is_(None))).one()
+        unrouted = session.exec(
+            select(func.count()).select_from(Signal).where(Signal.owner_team_id.is_(None))
+        ).one()
     store.dispose()
-    return {"signals": len(views), "rules": enabled, "compile_s": compile_s, "read_s": read_s, "views_s": views_s,
-            "evaluate_s": evaluate_s, "evaluate_per_s": len(views) / evaluate_s, "matched_by_a_rule": matched,
-            "end_to_end_s": end_to_end_s, "end_to_end_per_s": report.examined / end_to_end_s,
-            "routed": report.routed, "left_in_triage": report.in_triage + report.orphaned,
-            "unowned_after": unrouted, "target_s": TARGET_S}
+    return {
+        "signals": len(views),
+        "rules": enabled,
+        "compile_s": compile_s,
+        "read_s": read_s,
+        "views_s": views_s,
+        "evaluate_s": evaluate_s,
+        "evaluate_per_s": len(views) / evaluate_s,
+        "matched_by_a_rule": matched,
+        "end_to_end_s": end_to_end_s,
+        "end_to_end_per_s": report.examined / end_to_end_s,
+        "routed": report.routed,
+        "left_in_triage": report.in_triage + report.orphaned,
+        "unowned_after": unrouted,
+        "target_s": TARGET_S,
+    }
 
 
 def render(result: dict) -> str:
@@ -134,18 +180,32 @@ def render(result: dict) -> str:
         ["compile the rules", r["compile_s"] * 1000, "-", "ms; once per batch run"],
         ["read the signals (SELECT)", r["read_s"], "-", "s"],
         ["build signal views", r["views_s"], r["signals"] / r["views_s"], "s; text split into words once"],
-        ["evaluate rules (engine alone)", r["evaluate_s"], r["evaluate_per_s"], f"s; target <= {TARGET_S:.0f} s"],
-        ["route_unrouted end to end", r["end_to_end_s"], r["end_to_end_per_s"],
-         "s; read + evaluate + UPDATE + 2-3 events each, 2,000 per transaction"],
+        [
+            "evaluate rules (engine alone)",
+            r["evaluate_s"],
+            r["evaluate_per_s"],
+            f"s; target <= {TARGET_S:.0f} s",
+        ],
+        [
+            "route_unrouted end to end",
+            r["end_to_end_s"],
+            r["end_to_end_per_s"],
+            "s; read + evaluate + UPDATE + 2-3 events each, 2,000 per transaction",
+        ],
     ]
-    return "\n".join([
-        common.render_machine(result["machine"]),
-        f"{r['signals']:,} signals, {r['rules']} enabled rules (made-up ones first, then the 14 enabled shipped ones); "
-        f"{r['matched_by_a_rule']:,} matched a rule; end to end routed {r['routed']:,}, "
-        f"left {r['left_in_triage']:,} in triage.",
-        common.format_table(["step", "seconds", "signals/s", "note"],
-                            [[a, b, c, d] for a, b, c, d in rows], title="Routing (SQLite)"),
-    ])
+    return "\n".join(
+        [
+            common.render_machine(result["machine"]),
+            f"{r['signals']:,} signals, {r['rules']} enabled rules (made-up ones first, then the 14 enabled shipped ones); "
+            f"{r['matched_by_a_rule']:,} matched a rule; end to end routed {r['routed']:,}, "
+            f"left {r['left_in_triage']:,} in triage.",
+            common.format_table(
+                ["step", "seconds", "signals/s", "note"],
+                [[a, b, c, d] for a, b, c, d in rows],
+                title="Routing (SQLite)",
+            ),
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

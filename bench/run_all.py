@@ -42,16 +42,25 @@ def main(argv: list[str] | None = None) -> int:
 
     machine = common.machine_info()
     began = time.perf_counter()
-    writes = write_path.run(seconds=seconds, thread_counts=write_path.DEFAULT_THREADS,
-                            backends=tuple(b.strip() for b in args.backends.split(",") if b.strip()))
+    writes = write_path.run(
+        seconds=seconds,
+        thread_counts=write_path.DEFAULT_THREADS,
+        backends=tuple(b.strip() for b in args.backends.split(",") if b.strip()),
+    )
     if not args.json:  # print the first half while the second one runs
         print(common.render_machine(machine))
         print()
         print(write_path.render(writes), flush=True)
         print()
     page = friction_log_page.run(sizes=sizes, seed=args.seed, runs=args.runs)
-    result = {"machine": machine, "machine_after": common.machine_info(), "write_path": writes,
-              "friction_log_page": page, "total_s": time.perf_counter() - began, "ok": writes["ok"]}
+    result = {
+        "machine": machine,
+        "machine_after": common.machine_info(),
+        "write_path": writes,
+        "friction_log_page": page,
+        "total_s": time.perf_counter() - began,
+        "ok": writes["ok"],
+    }
     if args.json:
         print(common.to_json(common.clean_nan(result)))
     else:

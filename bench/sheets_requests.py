@@ -33,53 +33,92 @@ def measure(updates: int) -> dict:
     from cxos.store.sheets.store import open_sheets_store
     from cxos.vocabulary import Role
 
-    admin, council, contributor = Actor("Bench Admin", Role.ADMIN), Actor("Bench Council", Role.COUNCIL), \
-        Actor("Bench Contributor", Role.CONTRIBUTOR)
+    admin, council, contributor = (
+        Actor("Bench Admin", Role.ADMIN),
+        Actor("Bench Council", Role.COUNCIL),
+        Actor("Bench Contributor", Role.CONTRIBUTOR),
+    )
 
     server = FakeSheetsServer(quota_per_minute=10**9)  # count requests; the quota itself is tested elsewhere
     server.create_spreadsheet("bench")
     with tempfile.TemporaryDirectory() as folder:
-        store = open_sheets_store("gsheets://bench", service_account=service_account_info(), transport=server,
-                                  cache_path=Path(folder) / "working.db", ttl_s=3600)
+        store = open_sheets_store(
+            "gsheets://bench",
+            service_account=service_account_info(),
+            transport=server,
+            cache_path=Path(folder) / "working.db",
+            ttl_s=3600,
+        )
         load_journey_template(store, actor=admin)
         with store.read() as session:
             touchpoint = touchpoint_options(session)[0].id
             team = teams(session)[0].id
         common.log(f"logging {2 * updates} signals…")
         with store.batched():
-            made = [create_signal(store, signal_in={"title": f"Bench signal {n}", "source": "ticket",
-                                                    "touchpoint_id": touchpoint}, actor=contributor)
-                    for n in range(2 * updates)]
+            made = [
+                create_signal(
+                    store,
+                    signal_in={"title": f"Bench signal {n}", "source": "ticket", "touchpoint_id": touchpoint},
+                    actor=contributor,
+                )
+                for n in range(2 * updates)
+            ]
         one_by_one, batch = made[:updates], made[updates:]
 
         def counted(action) -> dict:
             reads, writes, started = server.count("read"), server.count("write"), time.perf_counter()
             action()
-            return {"reads": server.count("read") - reads, "writes": server.count("write") - writes,
-                    "seconds": time.perf_counter() - started}
+            return {
+                "reads": server.count("read") - reads,
+                "writes": server.count("write") - writes,
+                "seconds": time.perf_counter() - started,
+            }
 
         common.log(f"{updates} updates, one write each…")
-        single = counted(lambda: [assign_owner(store, signal_id=s.id, expected_version=s.version, team_id=team,
-                                               actor=council) for s in one_by_one])
+        single = counted(
+            lambda: [
+                assign_owner(store, signal_id=s.id, expected_version=s.version, team_id=team, actor=council)
+                for s in one_by_one
+            ]
+        )
         common.log(f"{updates} updates as one bulk triage…")
-        batched = counted(lambda: bulk_triage(store, items=[(s.id, s.version) for s in batch], action="correct",
-                                              team_id=team, actor=council))
+        batched = counted(
+            lambda: bulk_triage(
+                store, items=[(s.id, s.version) for s in batch], action="correct", team_id=team, actor=council
+            )
+        )
         assert store.status.queued == 0 and store.status.conflicts == 0
         store.dispose()
     for case in (single, batched):
         case["requests"] = case["reads"] + case["writes"]
         case["per_100"] = round(case["requests"] * 100 / updates)
         case["quota_minutes"] = max(case["reads"], case["writes"]) / QUOTA_PER_MINUTE
-    return {"machine": common.machine_info(), "updates": updates, "one_write_each": single, "batched": batched}
+    return {
+        "machine": common.machine_info(),
+        "updates": updates,
+        "one_write_each": single,
+        "batched": batched,
+    }
 
 
 def render(result: dict) -> str:
-    rows = [(name, result[key]["requests"], result[key]["reads"], result[key]["writes"], result[key]["per_100"],
-             result[key]["quota_minutes"], result[key]["seconds"])
-            for name, key in (("one write per update", "one_write_each"), ("one batch (bulk triage)", "batched"))]
-    table = common.format_table(["case", "requests", "reads", "writes", "per 100 updates", "quota minutes",
-                                 "seconds (fake)"], rows,
-                                title=f"Google Sheets requests for {result['updates']} signal updates")
+    rows = [
+        (
+            name,
+            result[key]["requests"],
+            result[key]["reads"],
+            result[key]["writes"],
+            result[key]["per_100"],
+            result[key]["quota_minutes"],
+            result[key]["seconds"],
+        )
+        for name, key in (("one write per update", "one_write_each"), ("one batch (bulk triage)", "batched"))
+    ]
+    table = common.format_table(
+        ["case", "requests", "reads", "writes", "per 100 updates", "quota minutes", "seconds (fake)"],
+        rows,
+        title=f"Google Sheets requests for {result['updates']} signal updates",
+    )
     return f"{common.render_machine(result['machine'])}\n{table}"
 
 

@@ -38,8 +38,9 @@ QUOTA_PER_MINUTE = 60
 SHEET = "bench-sync"
 
 
-def timed_sync(name: str, open_source: Callable[[], Store], open_target: Callable[[], Store],
-               server=None) -> dict[str, Any]:
+def timed_sync(
+    name: str, open_source: Callable[[], Store], open_target: Callable[[], Store], server=None
+) -> dict[str, Any]:
     """One sync as the CLI runs it: both stores opened (a sheet is read on opening), copied, checked, closed."""
     before = _requests(server)
     started = time.perf_counter()
@@ -49,9 +50,15 @@ def timed_sync(name: str, open_source: Callable[[], Store], open_target: Callabl
     target.dispose()
     seconds = time.perf_counter() - started
     after = _requests(server)
-    case = {"case": name, "seconds": seconds, "rows": report.copied, "rows_per_s": report.copied / seconds,
-            "ok": report.ok, "differing": [t.name for t in report.tables if not t.matches],
-            "checksums": {t.name: (t.target_count, t.target_checksum) for t in report.tables}}
+    case = {
+        "case": name,
+        "seconds": seconds,
+        "rows": report.copied,
+        "rows_per_s": report.copied / seconds,
+        "ok": report.ok,
+        "differing": [t.name for t in report.tables if not t.matches],
+        "checksums": {t.name: (t.target_count, t.target_checksum) for t in report.tables},
+    }
     if server is not None:
         case |= {kind: after[kind] - before[kind] for kind in after}
         case["quota_minutes"] = max(case["read"], case["write"]) / QUOTA_PER_MINUTE
@@ -74,9 +81,15 @@ def run(*, signals: int, seed: int) -> dict[str, Any]:
     server.create_spreadsheet(SHEET)
     cases, skipped = [], {}
     with tempfile.TemporaryDirectory(prefix="cxos_bench_") as folder:
+
         def sheet(cache: str) -> Callable[[], Store]:
-            return lambda: open_sheets_store(f"gsheets://{SHEET}", service_account=key, transport=server,
-                                             cache_path=Path(folder) / cache, ttl_s=3600)
+            return lambda: open_sheets_store(
+                f"gsheets://{SHEET}",
+                service_account=key,
+                transport=server,
+                cache_path=Path(folder) / cache,
+                ttl_s=3600,
+            )
 
         with common.temp_sqlite_url() as url:
             cases.append(timed_sync("SQLite → SQLite", lambda: Store.open(demo_url), lambda: Store.open(url)))
@@ -87,31 +100,60 @@ def run(*, signals: int, seed: int) -> dict[str, Any]:
             common.log(f"PostgreSQL skipped: {why}")
         else:
             with common.temp_postgres_database(admin) as url:
-                cases.append(timed_sync("SQLite → PostgreSQL", lambda: Store.open(demo_url),
-                                        lambda: Store.open(url)))
-        cases.append(timed_sync("SQLite → Google Sheets (fake)", lambda: Store.open(demo_url), sheet("target.db"),
-                                server))
+                cases.append(
+                    timed_sync("SQLite → PostgreSQL", lambda: Store.open(demo_url), lambda: Store.open(url))
+                )
+        cases.append(
+            timed_sync(
+                "SQLite → Google Sheets (fake)", lambda: Store.open(demo_url), sheet("target.db"), server
+            )
+        )
         with common.temp_sqlite_url() as url:  # the sheet read into a new working copy, then copied out
-            cases.append(timed_sync("Google Sheets (fake) → SQLite", sheet("reader.db"), lambda: Store.open(url),
-                                    server))
+            cases.append(
+                timed_sync(
+                    "Google Sheets (fake) → SQLite", sheet("reader.db"), lambda: Store.open(url), server
+                )
+            )
     same = len({tuple(sorted(case.pop("checksums").items())) for case in cases}) == 1
-    return {"machine": common.machine_info(), "signals": signals, "seed": seed, "demo": database,
-            "cases": cases, "skipped": skipped, "same_checksums_everywhere": same}
+    return {
+        "machine": common.machine_info(),
+        "signals": signals,
+        "seed": seed,
+        "demo": database,
+        "cases": cases,
+        "skipped": skipped,
+        "same_checksums_everywhere": same,
+    }
 
 
 def render(result: dict[str, Any]) -> str:
-    rows = [[c["case"], c["rows"], c["seconds"], round(c["rows_per_s"]), "ok" if c["ok"] else "DIFFERS",
-             c.get("read", math.nan), c.get("write", math.nan), c.get("token", math.nan),
-             c.get("quota_minutes", math.nan)] for c in result["cases"]]
+    rows = [
+        [
+            c["case"],
+            c["rows"],
+            c["seconds"],
+            round(c["rows_per_s"]),
+            "ok" if c["ok"] else "DIFFERS",
+            c.get("read", math.nan),
+            c.get("write", math.nan),
+            c.get("token", math.nan),
+            c.get("quota_minutes", math.nan),
+        ]
+        for c in result["cases"]
+    ]
     demo = result["demo"]["demo"]
     table = common.format_table(
-        ["case", "rows", "seconds", "rows/s", "checksums", "reads", "writes", "tokens", "quota minutes"], rows,
+        ["case", "rows", "seconds", "rows/s", "checksums", "reads", "writes", "tokens", "quota minutes"],
+        rows,
         title=f"sync of the {result['signals']:,}-signal demo (seed {result['seed']}: {demo['signals']:,} signals, "
-              f"{demo['events']:,} events, {len(layout.tables())} tables)")
+        f"{demo['events']:,} events, {len(layout.tables())} tables)",
+    )
     lines = [table]
     lines += [f"{name}: skipped ({why})" for name, why in result["skipped"].items()]
-    lines.append("Every target holds the same counts and checksums: "
-                 + ("yes" if result["same_checksums_everywhere"] else "NO"))
+    lines.append(
+        "Every target holds the same counts and checksums: "
+        + ("yes" if result["same_checksums_everywhere"] else "NO")
+    )
     lines.append(common.render_machine(result["machine"]))
     return "\n".join(lines)
 

@@ -53,7 +53,9 @@ def run_case(backend: str, url: str, threads: int, seconds: float) -> dict[str, 
 
         barrier = threading.Barrier(threads + 1)
         clock = {"deadline": 0.0}
-        results: list[dict[str, Any]] = [{"latencies": [], "ids": [], "errors": Counter()} for _ in range(threads)]
+        results: list[dict[str, Any]] = [
+            {"latencies": [], "ids": [], "errors": Counter()} for _ in range(threads)
+        ]
         run_id = f"{time.time_ns() % 10**12}"
 
         def writer(number: int) -> None:
@@ -94,8 +96,11 @@ def run_case(backend: str, url: str, threads: int, seconds: float) -> dict[str, 
 
         with store.read() as session:
             stored = session.exec(select(func.count()).select_from(Signal)).one()
-            signal_events = session.exec(select(func.count()).select_from(Event).where(
-                Event.entity == "signal", Event.action == "created")).one()
+            signal_events = session.exec(
+                select(func.count())
+                .select_from(Event)
+                .where(Event.entity == "signal", Event.action == "created")
+            ).one()
             events_total = session.exec(select(func.count()).select_from(Event)).one()
     finally:
         store.dispose()
@@ -135,10 +140,19 @@ def _describe(error: BaseException) -> str:
     return f"{kind}: {text[:240]}"
 
 
-def run(*, seconds: float = DEFAULT_SECONDS, thread_counts: tuple[int, ...] = DEFAULT_THREADS,
-        backends: tuple[str, ...] = BACKENDS) -> dict[str, Any]:
-    result: dict[str, Any] = {"benchmark": "write_path", "seconds_per_case": seconds,
-                              "thread_counts": list(thread_counts), "cases": [], "skipped": []}
+def run(
+    *,
+    seconds: float = DEFAULT_SECONDS,
+    thread_counts: tuple[int, ...] = DEFAULT_THREADS,
+    backends: tuple[str, ...] = BACKENDS,
+) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "benchmark": "write_path",
+        "seconds_per_case": seconds,
+        "thread_counts": list(thread_counts),
+        "cases": [],
+        "skipped": [],
+    }
     for backend in backends:
         if backend == "sqlite":
             for threads in thread_counts:
@@ -149,7 +163,9 @@ def run(*, seconds: float = DEFAULT_SECONDS, thread_counts: tuple[int, ...] = DE
             admin_url = common.postgres_admin_url()
             reason = common.postgres_unreachable(admin_url)
             if reason:
-                result["skipped"].append({"backend": "PostgreSQL", "reason": f"{_safe(admin_url)} unreachable: {reason}"})
+                result["skipped"].append(
+                    {"backend": "PostgreSQL", "reason": f"{_safe(admin_url)} unreachable: {reason}"}
+                )
                 common.log(f"write path: PostgreSQL skipped ({reason})")
                 continue
             result["postgres_version"] = common.postgres_server_version(admin_url)
@@ -170,37 +186,80 @@ def _safe(url: str) -> str:
 
 
 def render(result: dict[str, Any]) -> str:
-    headers = ["backend", "threads", "run s", "acknowledged", "stored", "events", "signals/s",
-               "p50 ms", "p95 ms", "p99 ms", "max ms", "errors", "locked", "ack = stored"]
+    headers = [
+        "backend",
+        "threads",
+        "run s",
+        "acknowledged",
+        "stored",
+        "events",
+        "signals/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "locked",
+        "ack = stored",
+    ]
     rows = [
-        [c["backend"], c["threads"], common.fmt(c["seconds"], 1), c["acknowledged"], c["stored"], c["signal_events"],
-         common.fmt(c["signals_per_s"], 1), common.fmt(c["p50_ms"], 2), common.fmt(c["p95_ms"], 2),
-         common.fmt(c["p99_ms"], 2), common.fmt(c["max_ms"], 1), c["error_count"],
-         "YES" if c["locked_errors"] else "no", "yes" if c["acknowledged"] == c["stored"] else "NO"]
+        [
+            c["backend"],
+            c["threads"],
+            common.fmt(c["seconds"], 1),
+            c["acknowledged"],
+            c["stored"],
+            c["signal_events"],
+            common.fmt(c["signals_per_s"], 1),
+            common.fmt(c["p50_ms"], 2),
+            common.fmt(c["p95_ms"], 2),
+            common.fmt(c["p99_ms"], 2),
+            common.fmt(c["max_ms"], 1),
+            c["error_count"],
+            "YES" if c["locked_errors"] else "no",
+            "yes" if c["acknowledged"] == c["stored"] else "NO",
+        ]
         for c in result["cases"]
     ]
-    out = [common.format_table(headers, rows, title=(
-        f"Write path: create_signal for {result['seconds_per_case']:g} s per case "
-        f"(events = 'created' events of signals)"))]
+    out = [
+        common.format_table(
+            headers,
+            rows,
+            title=(
+                f"Write path: create_signal for {result['seconds_per_case']:g} s per case "
+                f"(events = 'created' events of signals)"
+            ),
+        )
+    ]
     if result.get("postgres_version"):
         out.append(f"PostgreSQL server {result['postgres_version']}.")
     for case in result["cases"]:
         for message, count in sorted(case["errors"].items(), key=lambda kv: -kv[1]):
             out.append(f"  error ({case['backend']}, {case['threads']} threads) x{count}: {message}")
         if case["distinct_ids"] != case["acknowledged"]:
-            out.append(f"  note ({case['backend']}, {case['threads']} threads): {case['acknowledged']} acknowledged "
-                       f"but {case['distinct_ids']} distinct ids returned")
+            out.append(
+                f"  note ({case['backend']}, {case['threads']} threads): {case['acknowledged']} acknowledged "
+                f"but {case['distinct_ids']} distinct ids returned"
+            )
     for skipped in result["skipped"]:
         out.append(f"{skipped['backend']} skipped: {skipped['reason']}")
-    out.append("Write path check: " + ("OK (acknowledged = stored, no 'locked' error reached a user)"
-                                       if result["ok"] else "FAILED (see 'ack = stored' and 'locked' columns)"))
+    out.append(
+        "Write path check: "
+        + (
+            "OK (acknowledged = stored, no 'locked' error reached a user)"
+            if result["ok"]
+            else "FAILED (see 'ack = stored' and 'locked' columns)"
+        )
+    )
     return "\n".join(out)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=DEFAULT_SECONDS, help="per case (default 30)")
-    parser.add_argument("--threads", default=",".join(map(str, DEFAULT_THREADS)), help="comma-separated (default 1,20)")
+    parser.add_argument(
+        "--threads", default=",".join(map(str, DEFAULT_THREADS)), help="comma-separated (default 1,20)"
+    )
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated: sqlite,postgres")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     return parser.parse_args(argv)
@@ -208,8 +267,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    result = run(seconds=args.seconds, thread_counts=tuple(int(t) for t in args.threads.split(",") if t.strip()),
-                 backends=tuple(b.strip() for b in args.backends.split(",") if b.strip()))
+    result = run(
+        seconds=args.seconds,
+        thread_counts=tuple(int(t) for t in args.threads.split(",") if t.strip()),
+        backends=tuple(b.strip() for b in args.backends.split(",") if b.strip()),
+    )
     result["machine"] = common.machine_info()
     if not args.json:
         print(common.render_machine(result["machine"]))

@@ -110,7 +110,9 @@ def _plain(item: dict[str, Any]) -> str:
     if kind == "missing" or (item.get("input") is None and kind not in {"missing", "none_required"}):
         return "is required"
     if kind == "string_too_short":
-        return "is required" if ctx.get("min_length") == 1 else f"needs at least {ctx['min_length']} characters"
+        return (
+            "is required" if ctx.get("min_length") == 1 else f"needs at least {ctx['min_length']} characters"
+        )
     if kind == "string_too_long":
         return f"is too long (at most {ctx['max_length']:,} characters)"
     if kind == "enum":

@@ -13,18 +13,31 @@ from components.council.nav import current_step, show_flash, step_header, total_
 from components.council.pulse_step import pulse_line, pulse_step
 from components.council.triage_step import triage_step
 
-ctx = setup_page("Experience Council", ":material/groups:", presentation=st.query_params.get("present") == "1")
+ctx = setup_page(
+    "Experience Council", ":material/groups:", presentation=st.query_params.get("present") == "1"
+)
 presenting = st.query_params.get("present") == "1"
 step = current_step()
 
 title, mode = st.columns([4, 2], vertical_alignment="center")
 title.title("Experience Council")
 show_flash()
-view = "Walkthrough" if presenting else mode.segmented_control(
-    "View", ["Walkthrough", "History"], default="Walkthrough", key="council_view", label_visibility="collapsed")
+view = (
+    "Walkthrough"
+    if presenting
+    else mode.segmented_control(
+        "View",
+        ["Walkthrough", "History"],
+        default="Walkthrough",
+        key="council_view",
+        label_visibility="collapsed",
+    )
+)
 if not presenting:
-    mode.caption(f"Time boxes add up to {total_minutes()} minutes. For the shared screen: "
-                 f"[presentation mode](?present=1&step={step}).")
+    mode.caption(
+        f"Time boxes add up to {total_minutes()} minutes. For the shared screen: "
+        f"[presentation mode](?present=1&step={step})."
+    )
 
 if view == "History":
     history(ctx)

@@ -14,29 +14,47 @@ now = glance_now()
 view = load_fixes(now)
 
 st.title("Fixes & loops")
-st.caption("A fix counts when its failure appears materially less, or stops appearing. Then the customers who "
-           "reported it hear what changed.")
+st.caption(
+    "A fix counts when its failure appears materially less, or stops appearing. Then the customers who "
+    "reported it hear what changed."
+)
 
 flight, overdue, shipped, proven, notices = st.columns(5)
 flight.metric("Fixes in flight", len(view.in_flight), border=True, help="Planned or in progress.")
-overdue.metric("Overdue or stale", sum(r.overdue or r.stale for r in view.in_flight), border=True,
-               help="Past the due date, or no owner's update for 14 days.")
+overdue.metric(
+    "Overdue or stale",
+    sum(r.overdue or r.stale for r in view.in_flight),
+    border=True,
+    help="Past the due date, or no owner's update for 14 days.",
+)
 shipped.metric("Shipped", len(view.shipped), border=True, help="Shipped or verified fixes.")
-proven.metric("Materially less", sum(r.verdict == MATERIALLY_LESS for r in view.recurrence.values()), border=True,
-              help="Shipped fixes whose failure mode now recurs at most half as often as before.")
+proven.metric(
+    "Materially less",
+    sum(r.verdict == MATERIALLY_LESS for r in view.recurrence.values()),
+    border=True,
+    help="Shipped fixes whose failure mode now recurs at most half as often as before.",
+)
 drafted, sent = sum(s.notices_drafted for s in view.shipped), sum(s.notices_sent for s in view.shipped)
-notices.metric("Loop notices sent", f"{sent} of {drafted}", border=True, help="Sent of drafted, across shipped fixes.")
+notices.metric(
+    "Loop notices sent", f"{sent} of {drafted}", border=True, help="Sent of drafted, across shipped fixes."
+)
 
-proof_tab, flight_tab, plan_tab, template_tab = st.tabs(["Shipped: proof & notices", "In flight", "Plan a fix",
-                                                         "Notice template"])
+proof_tab, flight_tab, plan_tab, template_tab = st.tabs(
+    ["Shipped: proof & notices", "In flight", "Plan a fix", "Notice template"]
+)
 with proof_tab:
     if not view.shipped:
         st.info("No fix has shipped yet.")
     else:
         by_id = {s.fix_id: s for s in view.shipped}
         chosen = st.selectbox(
-            "Shipped fix", list(by_id), key="fixes_shipped_pick",
-            format_func=lambda i: f"#{i} {by_id[i].title} · {by_id[i].failure_mode} · {view.recurrence[i].verdict}")
+            "Shipped fix",
+            list(by_id),
+            key="fixes_shipped_pick",
+            format_func=lambda i: (
+                f"#{i} {by_id[i].title} · {by_id[i].failure_mode} · {view.recurrence[i].verdict}"
+            ),
+        )
         fix = by_id[chosen]
         proof, loop = st.columns([3, 2], gap="large")
         with proof.container(border=True):

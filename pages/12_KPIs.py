@@ -19,18 +19,27 @@ now = glance_now()
 
 title, dates, team_col = st.columns([3, 2, 2], vertical_alignment="bottom")
 title.title("KPIs")
-picked = dates.date_input("Date range", value=((now - timedelta(days=90)).date(), now.date()), max_value=now.date(),
-                          key="kpi_range", format="YYYY-MM-DD")
+picked = dates.date_input(
+    "Date range",
+    value=((now - timedelta(days=90)).date(), now.date()),
+    max_value=now.date(),
+    key="kpi_range",
+    format="YYYY-MM-DD",
+)
 teams = dict(ctx.journey.teams)
-team_id = team_col.selectbox("Team", [None, *teams], format_func=lambda t: teams.get(t, "All teams"), key="kpi_team")
+team_id = team_col.selectbox(
+    "Team", [None, *teams], format_func=lambda t: teams.get(t, "All teams"), key="kpi_team"
+)
 if not isinstance(picked, tuple) or len(picked) != 2:
     st.info("Pick the end of the date range.")
     st.stop()
 start, end = start_of(picked[0]), min(start_of(picked[1]) + timedelta(days=1), now)
 view = load_kpis(start, end, team_id, now)
 team_name = teams.get(team_id, "All teams")
-st.caption(f"{picked[0]:%d %b %Y} – {picked[1]:%d %b %Y} · {team_name} · {view.signals:,} signals. "
-           "Every figure says how it is computed; hover the ? for the same text.")
+st.caption(
+    f"{picked[0]:%d %b %Y} – {picked[1]:%d %b %Y} · {team_name} · {view.signals:,} signals. "
+    "Every figure says how it is computed; hover the ? for the same text."
+)
 
 kpi_tiles(view)
 
@@ -49,8 +58,12 @@ deflection, csat = st.columns(2, gap="large")
 with deflection.container(border=True):
     st.markdown("#### Deflection month over month")
     if view.deflection:
-        st.altair_chart(kpi_charts.monthly_line([(m, v) for m, v, _ in view.deflection], title="self-service resolutions"),
-                        width="stretch")
+        st.altair_chart(
+            kpi_charts.monthly_line(
+                [(m, v) for m, v, _ in view.deflection], title="self-service resolutions"
+            ),
+            width="stretch",
+        )
     else:
         st.info("No deflection figures for these months: import them below.")
     st.caption(f"**Definition.** {DEFINITIONS['deflection']}")
@@ -69,28 +82,51 @@ with fixes.container(border=True):
     st.caption(f"**Definition.** {DEFINITIONS['recurrence_reduction']}")
 with fit.container(border=True):
     st.markdown("#### OS fit score by component (now)")
-    st.dataframe(pd.DataFrame([{"Component": name, "Score": score} for name, score in view.fit_components]),
-                 hide_index=True, width="stretch",
-                 column_config={"Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d")})
+    st.dataframe(
+        pd.DataFrame([{"Component": name, "Score": score} for name, score in view.fit_components]),
+        hide_index=True,
+        width="stretch",
+        column_config={"Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d")},
+    )
     st.caption(f"**Definition.** {DEFINITIONS['fit_score']}")
 
 with st.container(border=True):
     st.markdown("#### Exports")
     period = f"{picked[0]:%Y-%m-%d} to {picked[1]:%Y-%m-%d}"
     table, digest, source_png, stage_png = st.columns(4)
-    table.download_button("KPIs as CSV", kpi_csv(view, period=period, team=team_name), "cxos-kpis.csv", "text/csv",
-                          icon=":material/download:")
+    table.download_button(
+        "KPIs as CSV",
+        kpi_csv(view, period=period, team=team_name),
+        "cxos-kpis.csv",
+        "text/csv",
+        icon=":material/download:",
+    )
 
     def _digest() -> str:
         with get_store().read() as session:
             return weekly_digest(session, now=now)
 
-    digest.download_button("Weekly digest (Markdown)", _digest, f"cxos-digest-{now:%Y-%m-%d}.md", "text/markdown",
-                           icon=":material/forward_to_inbox:")
-    source_png.download_button("Chart: by source (PNG)", lambda: kpi_charts.chart_png(source_chart),
-                               "signals-by-source.png", "image/png", icon=":material/image:")
-    stage_png.download_button("Chart: by stage (PNG)", lambda: kpi_charts.chart_png(stage_chart),
-                              "signals-by-stage.png", "image/png", icon=":material/image:")
+    digest.download_button(
+        "Weekly digest (Markdown)",
+        _digest,
+        f"cxos-digest-{now:%Y-%m-%d}.md",
+        "text/markdown",
+        icon=":material/forward_to_inbox:",
+    )
+    source_png.download_button(
+        "Chart: by source (PNG)",
+        lambda: kpi_charts.chart_png(source_chart),
+        "signals-by-source.png",
+        "image/png",
+        icon=":material/image:",
+    )
+    stage_png.download_button(
+        "Chart: by stage (PNG)",
+        lambda: kpi_charts.chart_png(stage_chart),
+        "signals-by-stage.png",
+        "image/png",
+        icon=":material/image:",
+    )
 
 costs, metrics = st.columns(2, gap="large")
 with costs.expander("Costs used for 'cost saved'"):

@@ -8,8 +8,10 @@ from components.imports.wizard import file_section
 
 ctx = setup_page("Import", ":material/upload_file:")
 st.title("Import signals")
-st.caption("Zendesk and Intercom ticket exports, Slack channel exports, any CSV/XLSX, or your team's friction-log "
-           "Google Sheet: every row becomes a signal, a skipped duplicate, or a reported error with its row number.")
+st.caption(
+    "Zendesk and Intercom ticket exports, Slack channel exports, any CSV/XLSX, or your team's friction-log "
+    "Google Sheet: every row becomes a signal, a skipped duplicate, or a reported error with its row number."
+)
 
 if not ctx.actor.can("import_signals"):
     st.info(f"Importing needs the council role; {ctx.actor.name} has the {ctx.actor.role.value} role.")

@@ -11,8 +11,10 @@ ctx = setup_page("Log friction", ":material/edit_note:")
 st.title("Log a friction point")
 st.caption("Three answers and it's in the shared log; the council routes it upstream from there.")
 if not ctx.actor.can("log_signal"):
-    st.warning(f"Your role ({ctx.actor.role.value}) can read the log but not add to it. Ask an admin for the "
-               "contributor role.")
+    st.warning(
+        f"Your role ({ctx.actor.role.value}) can read the log but not add to it. Ask an admin for the "
+        "contributor role."
+    )
 prefill, ignored = prefill_from_query(st.query_params.to_dict(), ctx.journey)
 if ignored:
     st.caption("Not understood from the link, left blank: " + md_escape(", ".join(ignored)))

@@ -38,8 +38,10 @@ last_page = page + 1 >= pages and not result.more
 
 summary, previous, position, following = st.columns([6, 1, 1, 1], vertical_alignment="center")
 count = f"{result.total:,}+ signals" if result.more else plural(result.total, "signal")
-summary.markdown(f"**{count}** {'matches' if result.total == 1 and not result.more else 'match'} · newest first · "
-                 "click a row to open it")
+summary.markdown(
+    f"**{count}** {'matches' if result.total == 1 and not result.more else 'match'} · newest first · "
+    "click a row to open it"
+)
 if previous.button("← Newer", disabled=page == 0, width="stretch"):
     st.session_state.log_page = page - 1
     st.rerun()
@@ -48,7 +50,9 @@ if following.button("Older →", disabled=last_page or len(rows) < PAGE_SIZE, wi
     st.session_state.log_page = page + 1
     st.rerun()
 
-chosen = show_signals(signals_frame(rows, ctx.journey), key=f"log_table_{page}", height=min(38 + 35 * len(rows), 1800))
+chosen = show_signals(
+    signals_frame(rows, ctx.journey), key=f"log_table_{page}", height=min(38 + 35 * len(rows), 1800)
+)
 if chosen is not None:
     st.query_params["signal"] = str(chosen)
     st.rerun()

@@ -21,15 +21,24 @@ views = ["Map", "Edit the journey"] if ctx.actor.can("manage_journey") else ["Ma
 view = st.segmented_control("View", views, default="Map", label_visibility="collapsed") or "Map"
 
 if view == "Map":
-    picked = st.segmented_control("Window", list(WINDOWS), format_func=WINDOWS.get, default=days,
-                                  label_visibility="collapsed")
+    picked = st.segmented_control(
+        "Window", list(WINDOWS), format_func=WINDOWS.get, default=days, label_visibility="collapsed"
+    )
     if picked and picked != days:
         st.query_params["days"] = str(picked)
         days = picked
     now = glance_now()
-    st.caption(f"Friction per touchpoint in the {WINDOWS[days].lower()}, against the {days} days before. "
-               "Red is the hottest touchpoints, orange warm. Each card opens its signals.")
-    journey_map(ctx.journey, load_cells(now, days, False), load_cells(now, days, False, previous=True),
-                load_top_failure_modes(now, days), days=days, since=(now - timedelta(days=days)).date())
+    st.caption(
+        f"Friction per touchpoint in the {WINDOWS[days].lower()}, against the {days} days before. "
+        "Red is the hottest touchpoints, orange warm. Each card opens its signals."
+    )
+    journey_map(
+        ctx.journey,
+        load_cells(now, days, False),
+        load_cells(now, days, False, previous=True),
+        load_top_failure_modes(now, days),
+        days=days,
+        since=(now - timedelta(days=days)).date(),
+    )
 else:
     journey_editor(ctx)

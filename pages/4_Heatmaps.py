@@ -10,8 +10,11 @@ from components.journey.heatmap_drilldown import cell_filter, drilldown
 from cxos.journey.friction import VIEWS, Weight, rollup
 from cxos.vocabulary import COMPONENT_LABELS
 
-VIEW_LABELS = {"stage_component": "Stage × component", "stage_week": "Stage × week",
-               "touchpoint_week": "Touchpoint × week"}
+VIEW_LABELS = {
+    "stage_component": "Stage × component",
+    "stage_week": "Stage × week",
+    "touchpoint_week": "Touchpoint × week",
+}
 WINDOWS = {30: "Last 30 days", 90: "Last 90 days", 182: "Last 26 weeks"}
 
 ctx = setup_page("Heatmaps", ":material/grid_on:")
@@ -19,48 +22,87 @@ qp = st.query_params
 
 st.title("Friction heatmaps")
 view_col, weight_col, window_col, team_col = st.columns([4, 4, 2, 3])
-view = view_col.segmented_control("Heatmap", list(VIEW_LABELS), format_func=VIEW_LABELS.get,
-                                  default=qp.get("view") if qp.get("view") in VIEW_LABELS else "stage_component")
-weight = weight_col.segmented_control("Weigh by", list(Weight), format_func=lambda w: w.label,
-                                      default=Weight(qp["weight"]) if qp.get("weight") in Weight._value2member_map_
-                                      else Weight.COUNT)
+view = view_col.segmented_control(
+    "Heatmap",
+    list(VIEW_LABELS),
+    format_func=VIEW_LABELS.get,
+    default=qp.get("view") if qp.get("view") in VIEW_LABELS else "stage_component",
+)
+weight = weight_col.segmented_control(
+    "Weigh by",
+    list(Weight),
+    format_func=lambda w: w.label,
+    default=Weight(qp["weight"]) if qp.get("weight") in Weight._value2member_map_ else Weight.COUNT,
+)
 days_param = qp.get("days", "90")
-days = window_col.selectbox("Window", list(WINDOWS), format_func=WINDOWS.get,
-                            index=list(WINDOWS).index(int(days_param)) if days_param.isdigit() and
-                            int(days_param) in WINDOWS else 1)
-team_ids = tuple(team_col.multiselect("Owner team", [t for t, _ in ctx.journey.teams], format_func=ctx.journey.team_name,
-                                      default=[int(t) for t in qp.get("team", "").split(",")
-                                               if t.isdigit() and int(t) in dict(ctx.journey.teams)],
-                                      placeholder="All teams"))
+days = window_col.selectbox(
+    "Window",
+    list(WINDOWS),
+    format_func=WINDOWS.get,
+    index=list(WINDOWS).index(int(days_param)) if days_param.isdigit() and int(days_param) in WINDOWS else 1,
+)
+team_ids = tuple(
+    team_col.multiselect(
+        "Owner team",
+        [t for t, _ in ctx.journey.teams],
+        format_func=ctx.journey.team_name,
+        default=[
+            int(t) for t in qp.get("team", "").split(",") if t.isdigit() and int(t) in dict(ctx.journey.teams)
+        ],
+        placeholder="All teams",
+    )
+)
 view, weight = view or "stage_component", Weight(weight or Weight.COUNT)
 wanted = {"view": view, "weight": weight.value, "days": str(days), "team": ",".join(map(str, team_ids))}
 if any(qp.get(k, "") != v for k, v in wanted.items()):
     qp.from_dict({**wanted, **({"cell": qp["cell"]} if qp.get("cell") and qp.get("view") == view else {})})
 
 now = glance_now()
-rows = rollup(load_cells(now, days, view != "stage_component", team_ids), list(ctx.journey.touchpoints), view, weight)
+rows = rollup(
+    load_cells(now, days, view != "stage_component", team_ids), list(ctx.journey.touchpoints), view, weight
+)
 for row in rows:  # components read better by name
-    row["x"], row["y"] = (COMPONENT_LABELS.get(v, v) if isinstance(v, str) else v for v in (row["x"], row["y"]))
+    row["x"], row["y"] = (
+        COMPONENT_LABELS.get(v, v) if isinstance(v, str) else v for v in (row["x"], row["y"])
+    )
 x_axis, y_axis = VIEWS[view]
 stage_order = [name for _, name in ctx.journey.stages]
-order = {"stage": stage_order, "component": list(COMPONENT_LABELS.values()),
-         "touchpoint": [tp.label for tp in ctx.journey.touchpoints], "week": None}
+order = {
+    "stage": stage_order,
+    "component": list(COMPONENT_LABELS.values()),
+    "touchpoint": [tp.label for tp in ctx.journey.touchpoints],
+    "week": None,
+}
 
 with st.container(border=True):
     st.markdown(f"#### {VIEW_LABELS[view]} · weighted by {weight.label} · {WINDOWS[days].lower()}")
-    st.caption("Counted in the database per touchpoint and week. Click a cell to see the signals behind it; "
-               "double-click to clear.")
+    st.caption(
+        "Counted in the database per touchpoint and week. Click a cell to see the signals behind it; "
+        "double-click to clear."
+    )
     if not rows:
         st.info("No signals in this window.")
     else:
         event = st.altair_chart(
-            heatmap(rows, x_title=x_axis, y_title=y_axis, value_title=weight.label,
-                    x_order=order[x_axis], y_order=order[y_axis]),
-            on_select="rerun", selection_mode=CELL_SELECTION, key=f"heatmap_{view}", width="stretch")
+            heatmap(
+                rows,
+                x_title=x_axis,
+                y_title=y_axis,
+                value_title=weight.label,
+                x_order=order[x_axis],
+                y_order=order[y_axis],
+            ),
+            on_select="rerun",
+            selection_mode=CELL_SELECTION,
+            key=f"heatmap_{view}",
+            width="stretch",
+        )
         chosen = (event.selection.get(CELL_SELECTION) or [None])[0] if event else None
         if chosen:
             qp["cell"] = f"{chosen['x']}|{chosen['y']}"
 
 if "|" in qp.get("cell", ""):
     x, y = qp["cell"].split("|", 1)
-    drilldown(f"{y} · {x}", cell_filter(view, x, y, ctx.journey, now=now, days=days, team_ids=team_ids), ctx.journey)
+    drilldown(
+        f"{y} · {x}", cell_filter(view, x, y, ctx.journey, now=now, days=days, team_ids=team_ids), ctx.journey
+    )

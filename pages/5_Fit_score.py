@@ -11,14 +11,19 @@ from components.kpis.fit_panels import component_details, self_assessment, subsc
 ctx = setup_page("OS fit score", ":material/radar:")
 
 st.title("OS fit score")
-st.caption("Each component scores 0–100: the mean of its sub-scores that have data (ownership, flow, closure, "
-           "recurrence trend, loop closure). A sub-score without data says so instead of guessing.")
+st.caption(
+    "Each component scores 0–100: the mean of its sub-scores that have data (ownership, flow, closure, "
+    "recurrence trend, loop closure). A sub-score without data says so instead of guessing."
+)
 fits = load_fit_scores(glance_now())
 
 radar, table = st.columns([2, 3], gap="large")
 with radar.container(border=True):
-    st.plotly_chart(fit_radar({fit.component.label: fit.score for fit in fits}), width="stretch",
-                    config={"displayModeBar": False})
+    st.plotly_chart(
+        fit_radar({fit.component.label: fit.score for fit in fits}),
+        width="stretch",
+        config={"displayModeBar": False},
+    )
 with table:
     st.dataframe(subscore_table(fits), hide_index=True, width="stretch")
     weakest_component(fits)
@@ -26,5 +31,7 @@ component_details(fits)
 
 with st.container(border=True):
     st.markdown("#### Self-assessment")
-    st.caption("The method's questions for each component, rated 1–5. Kept beside the data score, not mixed in.")
+    st.caption(
+        "The method's questions for each component, rated 1–5. Kept beside the data score, not mixed in."
+    )
     self_assessment(ctx.actor, load_self_assessment())

@@ -25,25 +25,43 @@ names = {rule.id: rule.name for rule in rules}
 orphans = {rule.id for rule in rules if rule.enabled and rule.owner_team_id not in dict(ctx.journey.teams)}
 
 st.title("Routing rules")
-st.caption("Tried top to bottom: the first enabled rule whose conditions match names the owner. No match → the "
-           f"owner model routes it when at least {config.routing_confidence():.0%} sure → otherwise it waits in "
-           "the triage queue. Nothing is dropped.")
+st.caption(
+    "Tried top to bottom: the first enabled rule whose conditions match names the owner. No match → the "
+    f"owner model routes it when at least {config.routing_confidence():.0%} sure → otherwise it waits in "
+    "the triage queue. Nothing is dropped."
+)
 if flash := st.session_state.pop(FLASH_KEY, None):
     st.success(flash, icon=":material/check:")  # our own message, no user text
 for warning in warnings:
     st.warning(md_escape(warning), icon="⚠️")
 
 overall, by_rules, volume, flagged = st.columns(4)
-overall.metric("Routing accuracy", "—" if accuracy.overall.accuracy is None else f"{accuracy.overall.accuracy:.0%}",
-               border=True, help=f"Share of signals first routed in the last {ACCURACY_WEEKS} weeks whose first owner "
-                                 "the council never changed (no later owner change, no return to triage).")
+overall.metric(
+    "Routing accuracy",
+    "—" if accuracy.overall.accuracy is None else f"{accuracy.overall.accuracy:.0%}",
+    border=True,
+    help=f"Share of signals first routed in the last {ACCURACY_WEEKS} weeks whose first owner "
+    "the council never changed (no later owner change, no return to triage).",
+)
 rule_share = sum(t.routed for k, t in accuracy.by_decider.items() if k.startswith("rule:"))
-by_rules.metric("Routed by rules", f"{rule_share / accuracy.overall.routed:.0%}" if accuracy.overall.routed else "—",
-                border=True, help="Share of first routes made by a rule (the rest: the owner model or by hand).")
-volume.metric("First routes counted", f"{accuracy.overall.routed:,}", border=True,
-              help=f"Signals that got their first owner in the last {ACCURACY_WEEKS} weeks.")
-flagged.metric("Rules flagged", len(accuracy.flagged), border=True,
-               help=f"Rules (or the model) below {POOR_ACCURACY:.0%} accuracy with at least {MIN_ROUTED} routes.")
+by_rules.metric(
+    "Routed by rules",
+    f"{rule_share / accuracy.overall.routed:.0%}" if accuracy.overall.routed else "—",
+    border=True,
+    help="Share of first routes made by a rule (the rest: the owner model or by hand).",
+)
+volume.metric(
+    "First routes counted",
+    f"{accuracy.overall.routed:,}",
+    border=True,
+    help=f"Signals that got their first owner in the last {ACCURACY_WEEKS} weeks.",
+)
+flagged.metric(
+    "Rules flagged",
+    len(accuracy.flagged),
+    border=True,
+    help=f"Rules (or the model) below {POOR_ACCURACY:.0%} accuracy with at least {MIN_ROUTED} routes.",
+)
 
 if ctx.actor.can("route_signals"):
     with st.container(border=True):
@@ -57,18 +75,31 @@ if ctx.actor.can("manage_rules"):
     with st.container(border=True):
         new_tab, change_tab, files_tab = st.tabs(["New rule", "Change a rule", "Import / export"])
         with new_tab:
-            rule_editor(ctx, rule=None, root_causes=load_root_causes(),
-                        key=f"rule_new_{st.session_state.get('rule_new_generation', 0)}")
+            rule_editor(
+                ctx,
+                rule=None,
+                root_causes=load_root_causes(),
+                key=f"rule_new_{st.session_state.get('rule_new_generation', 0)}",
+            )
         with change_tab:
             by_id = {rule.id: rule for rule in rules}
-            chosen = st.selectbox("Rule", list(by_id), format_func=lambda rid: f"#{rid} · {names[rid]}",
-                                  index=None, placeholder="Pick a rule to move, switch off, delete or edit",
-                                  key="rule_chosen")
+            chosen = st.selectbox(
+                "Rule",
+                list(by_id),
+                format_func=lambda rid: f"#{rid} · {names[rid]}",
+                index=None,
+                placeholder="Pick a rule to move, switch off, delete or edit",
+                key="rule_chosen",
+            )
             if chosen in by_id:
                 order = list(by_id)
                 rule_actions(ctx, by_id[chosen], first=order[0] == chosen, last=order[-1] == chosen)
-                rule_editor(ctx, rule=by_id[chosen], root_causes=load_root_causes(),
-                            key=f"rule_edit_{chosen}_{by_id[chosen].version}")
+                rule_editor(
+                    ctx,
+                    rule=by_id[chosen],
+                    root_causes=load_root_causes(),
+                    key=f"rule_edit_{chosen}_{by_id[chosen].version}",
+                )
         with files_tab:
             import_export(ctx)
 else:

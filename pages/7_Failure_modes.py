@@ -22,8 +22,10 @@ if mode_param.isdigit():
     st.stop()
 
 st.title("Failure modes")
-st.caption("Recurring failures, each with one upstream cause and one owner. Ranked by recurrence (signals in the "
-           "last 12 weeks) × ARR affected. Click a row to open one.")
+st.caption(
+    "Recurring failures, each with one upstream cause and one owner. Ranked by recurrence (signals in the "
+    "last 12 weeks) × ARR affected. Click a row to open one."
+)
 modes = load_failure_modes(now)
 accepted = [m for m in modes if m.status == "accepted"]
 unmapped = [m for m in accepted if not (m.owner_team_id and m.root_cause and m.upstream_cause.strip())]
@@ -31,10 +33,18 @@ unmapped = [m for m in accepted if not (m.owner_team_id and m.root_cause and m.u
 count, signals, missing, candidates = st.columns(4)
 count.metric("Accepted failure modes", f"{len(accepted):,}", border=True)
 signals.metric("Signals in them", f"{sum(m.signals for m in accepted):,}", border=True)
-missing.metric("Missing owner, layer or cause", f"{len(unmapped):,}", border=True,
-               help="Accepted failure modes not yet mapped to an owner, a root-cause layer and an upstream cause.")
-candidates.metric("Stored candidates", f"{len(modes) - len(accepted):,}", border=True,
-                  help="Failure modes created as candidates and not accepted yet.")
+missing.metric(
+    "Missing owner, layer or cause",
+    f"{len(unmapped):,}",
+    border=True,
+    help="Accepted failure modes not yet mapped to an owner, a root-cause layer and an upstream cause.",
+)
+candidates.metric(
+    "Stored candidates",
+    f"{len(modes) - len(accepted):,}",
+    border=True,
+    help="Failure modes created as candidates and not accepted yet.",
+)
 
 with st.container(border=True):
     st.markdown(f"#### Ranked · {plural(len(modes), 'failure mode')}")

@@ -10,8 +10,10 @@ from cxos.routing.owner_model import confidence_threshold
 ctx = setup_page("Routing model", ":material/model_training:")
 
 st.title("Routing model")
-st.caption("When no rule catches a signal, a text model trained on the owners the council confirmed suggests one. "
-           "Confident enough, it routes; otherwise the signal waits in triage with three suggestions.")
+st.caption(
+    "When no rule catches a signal, a text model trained on the owners the council confirmed suggests one. "
+    "Confident enough, it routes; otherwise the signal waits in triage with three suggestions."
+)
 threshold = confidence_threshold()
 status = current_status()
 model_status_panel(status, threshold, ctx.actor)

@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("CXOS_TEST_POSTGRES_URL")
 # The suite's "now": fixed, so no test depends on the day it runs; the demo ends an hour before it.
 # CXOS_TEST_NOW (ISO 8601, with its offset) moves it, to prove exactly that: the suite passes on any date.
-TEST_NOW = datetime.fromisoformat(os.environ.get("CXOS_TEST_NOW", "2026-11-16T13:00:00+00:00")).astimezone(UTC)
+TEST_NOW = datetime.fromisoformat(os.environ.get("CXOS_TEST_NOW", "2026-11-16T13:00:00+00:00")).astimezone(
+    UTC
+)
 DEMO_ANCHOR = (TEST_NOW - timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
 
 ADMIN = Actor("Ada Admin", Role.ADMIN)
@@ -73,9 +75,12 @@ def open_test_store(request, tmp_path) -> Iterator[Store]:
     else:
         opened = Store(request.getfixturevalue("postgres_database"))
         with opened.engine.begin() as connection:
-            tables = connection.execute(text(
-                "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables "
-                "WHERE schemaname = 'public' AND tablename <> 'alembic_version'")).scalar()
+            tables = connection.execute(
+                text(
+                    "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables "
+                    "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                )
+            ).scalar()
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     yield opened
     opened.dispose()
@@ -94,8 +99,14 @@ def open_fake_sheets_store(server, key: dict, cache_path: Path, spreadsheet_id: 
     from cxos.store.sheets.store import open_sheets_store
 
     server.create_spreadsheet(spreadsheet_id)
-    return open_sheets_store(f"gsheets://{spreadsheet_id}", service_account=key, transport=server,
-                             cache_path=cache_path, sleep=lambda seconds: None, **options)
+    return open_sheets_store(
+        f"gsheets://{spreadsheet_id}",
+        service_account=key,
+        transport=server,
+        cache_path=cache_path,
+        sleep=lambda seconds: None,
+        **options,
+    )
 
 
 def _sheets_store(request, tmp_path) -> Iterator[Store]:
@@ -108,7 +119,9 @@ def _sheets_store(request, tmp_path) -> Iterator[Store]:
     # What the app acknowledged must be in the sheet itself: a fresh copy read from it holds the same rows.
     assert opened.status.queued == 0, "a change was left queued, not in the sheet"
     fresh = open_fake_sheets_store(server, request.getfixturevalue("sheets_key"), tmp_path / "fresh.db")
-    assert table_checksums(fresh) == table_checksums(opened), "the sheet differs from what the app acknowledged"
+    assert table_checksums(fresh) == table_checksums(opened), (
+        "the sheet differs from what the app acknowledged"
+    )
     fresh.dispose()
     opened.dispose()
 

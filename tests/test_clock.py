@@ -12,12 +12,19 @@ CALENDAR_READS = re.compile(r"datetime\.now\(|datetime\.utcnow\(|date\.today\(|d
 
 
 def test_only_the_clock_module_reads_the_calendar():
-    offenders = [f"{path.relative_to(ROOT)}:{number}"
-                 for folder in ("cxos", "components", "pages", "tests")
-                 for path in (ROOT / folder).rglob("*.py") if path.name not in ("clock.py", "test_clock.py")
-                 for number, line in enumerate(path.read_text().splitlines(), 1) if CALENDAR_READS.search(line)]
-    offenders += [f"app.py:{n}" for n, line in enumerate((ROOT / "app.py").read_text().splitlines(), 1)
-                  if CALENDAR_READS.search(line)]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("cxos", "components", "pages", "tests")
+        for path in (ROOT / folder).rglob("*.py")
+        if path.name not in ("clock.py", "test_clock.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if CALENDAR_READS.search(line)
+    ]
+    offenders += [
+        f"app.py:{n}"
+        for n, line in enumerate((ROOT / "app.py").read_text().splitlines(), 1)
+        if CALENDAR_READS.search(line)
+    ]
     assert not offenders, f"read the time through cxos.clock instead: {offenders}"
 
 

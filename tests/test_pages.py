@@ -33,11 +33,15 @@ def test_page_runs_on_demo_data(demo_db, page):
 def test_page_calls_the_shared_setup_first(page):
     tree = ast.parse((ROOT / page).read_text(encoding="utf-8"))
     first_call = next(
-        node for statement in tree.body if not isinstance(statement, ast.Import | ast.ImportFrom)
-        for node in ast.walk(statement) if isinstance(node, ast.Call)
+        node
+        for statement in tree.body
+        if not isinstance(statement, ast.Import | ast.ImportFrom)
+        for node in ast.walk(statement)
+        if isinstance(node, ast.Call)
     )
     assert isinstance(first_call.func, ast.Name) and first_call.func.id == "setup_page", (
-        f"{page} must call setup_page(...) before anything else")
+        f"{page} must call setup_page(...) before anything else"
+    )
 
 
 # Presentation mode's one static style sheet: Streamlit has no API to hide its chrome or size type, and the

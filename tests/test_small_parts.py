@@ -11,10 +11,20 @@ from cxos.store.store import Store
 from cxos.vocabulary import Role
 
 
-@pytest.mark.parametrize("typed", [
-    "<script>alert(1)</script>", "[x](javascript:alert(1))", "![img](http://e/x.png)", "**bold** _it_ `code`",
-    "$x^2$", ":smile:", "# heading", "a@b.com www.example.com http://example.com", "1. list\n- item",
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "<script>alert(1)</script>",
+        "[x](javascript:alert(1))",
+        "![img](http://e/x.png)",
+        "**bold** _it_ `code`",
+        "$x^2$",
+        ":smile:",
+        "# heading",
+        "a@b.com www.example.com http://example.com",
+        "1. list\n- item",
+    ],
+)
 def test_markdown_escaping_leaves_no_active_character(typed):
     escaped = md_escape(typed)
     unescaped = escaped.replace("\\\\", "")
@@ -27,8 +37,11 @@ def test_week_comparison_chart_carries_the_counts():
     chart = week_comparison({"Onboard": (5, 2), "Adopt": (1, 4)}, category="stage")
     data = chart.data.to_dict("records")
     assert {(r["stage"], r["window"], r["signals"]) for r in data} == {
-        ("Onboard", "Last 7 days", 5), ("Onboard", "7 days before", 2),
-        ("Adopt", "Last 7 days", 1), ("Adopt", "7 days before", 4)}
+        ("Onboard", "Last 7 days", 5),
+        ("Onboard", "7 days before", 2),
+        ("Adopt", "Last 7 days", 1),
+        ("Adopt", "7 days before", 4),
+    }
 
 
 def test_weekly_trend_marks_only_the_current_week():

@@ -8,11 +8,15 @@ PALETTE = {THIS_WEEK: "#1f4e79", LAST_WEEK: "#a9c4de"}
 FONT_SIZE = 14  # readable from the back of a meeting room
 
 
-def week_comparison(counts: dict[str, tuple[int, int]], *, category: str, order: list[str] | None = None) -> alt.Chart:
+def week_comparison(
+    counts: dict[str, tuple[int, int]], *, category: str, order: list[str] | None = None
+) -> alt.Chart:
     """Grouped horizontal bars: each category's signals in the last 7 days beside the 7 days before."""
-    rows = [{category: key, "window": window, "signals": value}
-            for key, (now, before) in counts.items()
-            for window, value in ((THIS_WEEK, now), (LAST_WEEK, before))]
+    rows = [
+        {category: key, "window": window, "signals": value}
+        for key, (now, before) in counts.items()
+        for window, value in ((THIS_WEEK, now), (LAST_WEEK, before))
+    ]
     data = pd.DataFrame(rows, columns=[category, "window", "signals"])
     return (
         alt.Chart(data)
@@ -21,8 +25,11 @@ def week_comparison(counts: dict[str, tuple[int, int]], *, category: str, order:
             y=alt.Y(f"{category}:N", sort=order or "-x", title=None),
             yOffset=alt.YOffset("window:N", sort=[THIS_WEEK, LAST_WEEK]),
             x=alt.X("signals:Q", title="signals", axis=alt.Axis(tickMinStep=1, format="d")),
-            color=alt.Color("window:N", scale=alt.Scale(domain=list(PALETTE), range=list(PALETTE.values())),
-                            legend=alt.Legend(orient="top", title=None)),
+            color=alt.Color(
+                "window:N",
+                scale=alt.Scale(domain=list(PALETTE), range=list(PALETTE.values())),
+                legend=alt.Legend(orient="top", title=None),
+            ),
             tooltip=[f"{category}:N", "window:N", "signals:Q"],
         )
         # A fixed step per bar (not a fixed chart height) keeps every label readable at any category count.
@@ -43,7 +50,9 @@ def weekly_trend(weekly: list[tuple[object, int]]) -> alt.Chart:
         .encode(
             x=alt.X("week:O", sort=None, title="week starting", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("signals:Q", title="new signals", axis=alt.Axis(tickMinStep=1, format="d")),
-            color=alt.condition("datum.current", alt.value(PALETTE[THIS_WEEK]), alt.value(PALETTE[LAST_WEEK])),
+            color=alt.condition(
+                "datum.current", alt.value(PALETTE[THIS_WEEK]), alt.value(PALETTE[LAST_WEEK])
+            ),
             tooltip=["week:O", "signals:Q"],
         )
         .properties(height=240)

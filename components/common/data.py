@@ -122,11 +122,20 @@ def load_glance(now: datetime) -> Glance:
         src_now = queries.counts_by(session, Signal.source, this_start, now)
         src_before = queries.counts_by(session, Signal.source, last_start, this_start)
         weekly = queries.weekly_counts(session, weeks=12, now=now)
-        open_count = session.exec(select(func.count()).select_from(Signal)
-                                  .where(Signal.status.in_([s.value for s in OPEN]))).one()
+        open_count = session.exec(
+            select(func.count()).select_from(Signal).where(Signal.status.in_([s.value for s in OPEN]))
+        ).one()
         in_triage = queries.triage_count(session)
-        fixed = session.exec(select(func.count()).select_from(Event).where(
-            Event.entity == "signal", Event.field == "status", Event.to_value == "fixed", Event.at >= this_start)).one()
+        fixed = session.exec(
+            select(func.count())
+            .select_from(Event)
+            .where(
+                Event.entity == "signal",
+                Event.field == "status",
+                Event.to_value == "fixed",
+                Event.at >= this_start,
+            )
+        ).one()
     by_stage: dict[str, list[int]] = {name: [0, 0] for _, name in journey.stages}
     for counts, slot in ((by_tp_now, 0), (by_tp_before, 1)):
         for tp_id, n in counts.items():

@@ -45,8 +45,12 @@ def setup_page(title: str, icon: str, *, presentation: bool = False) -> PageCont
 
     `presentation` is for the shared meeting-room screen: no sidebar or chrome, large type.
     """
-    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide",
-                       initial_sidebar_state="collapsed" if presentation else "auto")
+    st.set_page_config(
+        page_title=f"{title} · {APP_NAME}",
+        page_icon=icon,
+        layout="wide",
+        initial_sidebar_state="collapsed" if presentation else "auto",
+    )
     actor = _identify(_role_map())
     store = get_store()
     show_sheet_status(store)
@@ -91,7 +95,7 @@ def _ask_display_name() -> None:
     with st.form("who-are-you", border=True, width=520):
         st.markdown("**Who is logging in?** Your name goes on every change you make.")
         name = st.text_input("Display name", placeholder="e.g. Priya Shah", max_chars=80)
-        if st.form_submit_button("Continue", type="primary") :
+        if st.form_submit_button("Continue", type="primary"):
             if name.strip():
                 st.session_state[LOCAL_NAME_KEY] = name.strip()
                 st.rerun()

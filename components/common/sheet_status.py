@@ -26,9 +26,11 @@ def show_sheet_status(store: Store) -> None:
         pass
     status = store.status
     if not status.reachable:
-        st.warning(f"**Google Sheets can't be reached** — showing {_copy_read(status.last_read_at)}. Changes you "
-                   f"make are kept here and sent when it answers.  \nReason: {md_escape(status.problem)}",
-                   icon=":material/cloud_off:")
+        st.warning(
+            f"**Google Sheets can't be reached** — showing {_copy_read(status.last_read_at)}. Changes you "
+            f"make are kept here and sent when it answers.  \nReason: {md_escape(status.problem)}",
+            icon=":material/cloud_off:",
+        )
     elif status.problem:  # it answered, but what it holds could not be loaded: the last good copy is in use
         st.warning(md_escape(status.problem), icon=":material/table_rows:")
     if status.queued:
@@ -56,8 +58,11 @@ def data_caption(store: Store) -> str:
 def toast_if_queued(store: Store) -> None:
     """Right after a write: say so when it is kept here and queued rather than in the sheet."""
     if is_sheets(store) and store.status.queued:
-        st.toast(f"Saved here; queued for Google Sheets ({plural(store.status.queued, 'changed row')} waiting). "
-                 "It is sent automatically.", icon=":material/schedule_send:")
+        st.toast(
+            f"Saved here; queued for Google Sheets ({plural(store.status.queued, 'changed row')} waiting). "
+            "It is sent automatically.",
+            icon=":material/schedule_send:",
+        )
 
 
 def _copy_read(at: datetime | None, now: datetime | None = None) -> str:
@@ -67,18 +72,32 @@ def _copy_read(at: datetime | None, now: datetime | None = None) -> str:
     minutes = max(0, int((now - at).total_seconds() // 60))
     if minutes >= 24 * 60:
         return f"the copy read on {at:%d %b %Y at %H:%M} UTC"
-    ago = "less than a minute ago" if minutes == 0 else \
-        f"{minutes} min ago" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min ago"
+    ago = (
+        "less than a minute ago"
+        if minutes == 0
+        else f"{minutes} min ago"
+        if minutes < 60
+        else f"{minutes // 60} h {minutes % 60} min ago"
+    )
     return f"the copy read at {at:%H:%M} UTC ({ago})"
 
 
 def _queued(store: Store, queued: int) -> None:
     message, send = st.columns([6, 1], vertical_alignment="center")
     verb = "is" if queued == 1 else "are"
-    message.info(f"{plural(queued, 'changed row')} {verb} queued for Google Sheets (quota: 60 writes a minute) and "
-                 "will be sent automatically; nothing is lost.", icon=":material/schedule_send:")
-    send.button("Send now", key="sheet_send_now", icon=":material/send:", on_click=_send_now, args=(store,),
-                width="stretch")
+    message.info(
+        f"{plural(queued, 'changed row')} {verb} queued for Google Sheets (quota: 60 writes a minute) and "
+        "will be sent automatically; nothing is lost.",
+        icon=":material/schedule_send:",
+    )
+    send.button(
+        "Send now",
+        key="sheet_send_now",
+        icon=":material/send:",
+        on_click=_send_now,
+        args=(store,),
+        width="stretch",
+    )
 
 
 def _send_now(store: Store) -> None:
@@ -89,13 +108,18 @@ def _send_now(store: Store) -> None:
 def _conflicts(store: Store, count: int) -> None:
     from cxos.store.sheets.conflicts import list_conflicts
 
-    st.warning(f"{plural(count, 'queued change')} conflicted with edits made directly in the sheet and "
-               f"{'was' if count == 1 else 'were'} set aside: the sheet's version stands. Our values are below, "
-               "to redo by hand.", icon=":material/call_split:")
+    st.warning(
+        f"{plural(count, 'queued change')} conflicted with edits made directly in the sheet and "
+        f"{'was' if count == 1 else 'were'} set aside: the sheet's version stands. Our values are below, "
+        "to redo by hand.",
+        icon=":material/call_split:",
+    )
     with st.expander(f"Set-aside changes ({count:,})"):
         for conflict in list_conflicts(store):
-            st.text(f"{conflict['tbl']} #{conflict['row_id']} · {conflict['at'][:16].replace('T', ' ')} UTC\n"
-                    f"{conflict['reason']}")
+            st.text(
+                f"{conflict['tbl']} #{conflict['row_id']} · {conflict['at'][:16].replace('T', ' ')} UTC\n"
+                f"{conflict['reason']}"
+            )
             st.code(json.dumps(conflict["ours"], ensure_ascii=False, indent=1, default=str), language="json")
 
 

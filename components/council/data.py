@@ -47,8 +47,16 @@ class CouncilState:
 
 
 def _view(row: Any) -> SessionView:
-    return SessionView(row.id, row.version, row.held_on, row.status, tuple(json.loads(row.attendees or "[]")),
-                       tuple(council.decisions_of(row)), row.minutes, row.closed_at)
+    return SessionView(
+        row.id,
+        row.version,
+        row.held_on,
+        row.status,
+        tuple(json.loads(row.attendees or "[]")),
+        tuple(council.decisions_of(row)),
+        row.minutes,
+        row.closed_at,
+    )
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
@@ -67,8 +75,10 @@ def load_pulse(since: datetime, now: datetime, tick: int) -> council_pulse.Pulse
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
 def load_waiting(since: datetime, tick: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
     with get_store().read() as session:
-        return (council_triage.waiting_signals(session, since=since),
-                council_triage.count_waiting(session, since=since))
+        return (
+            council_triage.waiting_signals(session, since=since),
+            council_triage.count_waiting(session, since=since),
+        )
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
@@ -91,8 +101,11 @@ def load_fix_updates(fix_ids: tuple[int, ...], tick: int) -> dict[int, tuple[dat
     if not fix_ids:
         return {}
     with get_store().read() as session:
-        rows = session.exec(select(Event.entity_id, Event.at, Event.actor, Event.note).where(
-            Event.entity == "fix", Event.entity_id.in_(fix_ids), Event.action == "update").order_by(Event.id))
+        rows = session.exec(
+            select(Event.entity_id, Event.at, Event.actor, Event.note)
+            .where(Event.entity == "fix", Event.entity_id.in_(fix_ids), Event.action == "update")
+            .order_by(Event.id)
+        )
         return {fix_id: (at, actor, note or "") for fix_id, at, actor, note in rows}
 
 
@@ -104,7 +117,9 @@ class LoopView:
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_loops(since: datetime, tick: int, limit: int = 200, earlier: int = 2) -> tuple[list[LoopView], list[LoopView]]:
+def load_loops(
+    since: datetime, tick: int, limit: int = 200, earlier: int = 2
+) -> tuple[list[LoopView], list[LoopView]]:
     """Fixes shipped since the last council; and a few shipped before it whose notices are not all sent yet."""
     with get_store().read() as session:
         every = fixes.fixes_shipped_since(session, since=since - timedelta(days=365))
@@ -117,13 +132,19 @@ def _loop_views(session: Any, shipped_fixes: list[fixes.ShippedFix], limit: int)
     out = []
     for shipped in shipped_fixes:
         seen: dict[str, tuple[str, str, str]] = {}
-        query = (select(Signal.reporter, Signal.account, Signal.title)
-                 .where(Signal.failure_mode_id == shipped.failure_mode_id).order_by(Signal.created_at).limit(limit))
+        query = (
+            select(Signal.reporter, Signal.account, Signal.title)
+            .where(Signal.failure_mode_id == shipped.failure_mode_id)
+            .order_by(Signal.created_at)
+            .limit(limit)
+        )
         for reporter, account, title in session.exec(query):
             who = (reporter or account or "").strip()
             if who:
                 seen.setdefault(who, (who, account or "", title))
-        notices = tuple((n.id, n.recipient, n.status, n.body) for n in loops.notices_for_fix(session, shipped.fix_id))
+        notices = tuple(
+            (n.id, n.recipient, n.status, n.body) for n in loops.notices_for_fix(session, shipped.fix_id)
+        )
         out.append(LoopView(shipped, tuple(seen.values()), notices))
     return out
 
@@ -142,6 +163,9 @@ def load_history() -> tuple[list[SessionView], list[CouncilAction], dict[int, tu
     with get_store().read() as session:
         sessions = [_view(s) for s in council.past_sessions(session)]
         actions = council.actions_of(session)
-        changes = session.exec(select(Event.entity_id, Event.actor, Event.at).where(
-            Event.entity == "council_action", Event.field == "status").order_by(Event.id))
+        changes = session.exec(
+            select(Event.entity_id, Event.actor, Event.at)
+            .where(Event.entity == "council_action", Event.field == "status")
+            .order_by(Event.id)
+        )
         return sessions, actions, {action_id: (actor, at) for action_id, actor, at in changes}

@@ -28,9 +28,13 @@ def session_bar(ctx: PageContext, state: CouncilState) -> None:
         st.caption("No council is open. A council member starts one.")
         return
     text, start = st.columns([5, 1], vertical_alignment="bottom")
-    names = text.text_input("Attendees (comma-separated)", key="council_start_attendees", value=ctx.actor.name)
+    names = text.text_input(
+        "Attendees (comma-separated)", key="council_start_attendees", value=ctx.actor.name
+    )
     if start.button("Start this week's council", type="primary", width="stretch", key="council_start"):
-        write(lambda: start_session(ctx.store, actor=ctx.actor, attendees=_names(names)), "The council is open.")
+        write(
+            lambda: start_session(ctx.store, actor=ctx.actor, attendees=_names(names)), "The council is open."
+        )
 
 
 def minutes_step(ctx: PageContext, state: CouncilState, now: datetime, pulse_line: str, tick: int) -> None:
@@ -44,31 +48,64 @@ def minutes_step(ctx: PageContext, state: CouncilState, now: datetime, pulse_lin
     can_run = ctx.actor.can("run_council")
     with left:
         with st.form("council_attendees", border=True):
-            names = st.text_input("Attendees (comma-separated)", ", ".join(current.attendees), key="council_attendees_names")
+            names = st.text_input(
+                "Attendees (comma-separated)", ", ".join(current.attendees), key="council_attendees_names"
+            )
             if st.form_submit_button("Save attendees", disabled=not can_run):
-                write(lambda: set_attendees(ctx.store, session_id=current.id, expected_version=seen,
-                                            attendees=_names(names), actor=ctx.actor),
-                      "Attendees saved.", entity=ENTITY, row_id=current.id)
+                write(
+                    lambda: set_attendees(
+                        ctx.store,
+                        session_id=current.id,
+                        expected_version=seen,
+                        attendees=_names(names),
+                        actor=ctx.actor,
+                    ),
+                    "Attendees saved.",
+                    entity=ENTITY,
+                    row_id=current.id,
+                )
         _decision_form(ctx, current.id, now, disabled=not can_run)
-        st.dataframe(pd.DataFrame([{"Decision": d.text, "Owner": d.owner, "Due": d.due} for d in current.decisions] +
-                                  [{"Decision": f"Action: {a.text}", "Owner": a.owner, "Due": a.due_on} for a in actions],
-                                  columns=["Decision", "Owner", "Due"]),
-                     hide_index=True, width="stretch",
-                     height=min(38 + 35 * max(1, len(current.decisions) + len(actions)), 240),
-                     column_config={"Decision": st.column_config.TextColumn(width=420),
-                                    "Due": st.column_config.DateColumn(format="D MMM YYYY")})
+        st.dataframe(
+            pd.DataFrame(
+                [{"Decision": d.text, "Owner": d.owner, "Due": d.due} for d in current.decisions]
+                + [{"Decision": f"Action: {a.text}", "Owner": a.owner, "Due": a.due_on} for a in actions],
+                columns=["Decision", "Owner", "Due"],
+            ),
+            hide_index=True,
+            width="stretch",
+            height=min(38 + 35 * max(1, len(current.decisions) + len(actions)), 240),
+            column_config={
+                "Decision": st.column_config.TextColumn(width=420),
+                "Due": st.column_config.DateColumn(format="D MMM YYYY"),
+            },
+        )
     with right:
         st.markdown("#### Minutes")
         st.code(markdown, language="markdown", height=420, wrap_lines=True)
         download, close = st.columns(2)
-        download.download_button("Download Markdown", markdown, file_name=f"council-{current.held_on}.md",
-                                 mime="text/markdown", width="stretch", key="council_download")
-        if close.button("Save minutes and close", type="primary", disabled=not can_run, width="stretch",
-                        key="council_close"):
-            write(lambda: close_session(ctx.store, session_id=current.id, expected_version=seen, minutes=markdown,
-                                        actor=ctx.actor),
-                  "Minutes saved and the council closed. Next week's pulse starts from now.",
-                  entity=ENTITY, row_id=current.id)
+        download.download_button(
+            "Download Markdown",
+            markdown,
+            file_name=f"council-{current.held_on}.md",
+            mime="text/markdown",
+            width="stretch",
+            key="council_download",
+        )
+        if close.button(
+            "Save minutes and close",
+            type="primary",
+            disabled=not can_run,
+            width="stretch",
+            key="council_close",
+        ):
+            write(
+                lambda: close_session(
+                    ctx.store, session_id=current.id, expected_version=seen, minutes=markdown, actor=ctx.actor
+                ),
+                "Minutes saved and the council closed. Next week's pulse starts from now.",
+                entity=ENTITY,
+                row_id=current.id,
+            )
 
 
 def _decision_form(ctx: PageContext, session_id: int, now: datetime, *, disabled: bool) -> None:
@@ -76,17 +113,38 @@ def _decision_form(ctx: PageContext, session_id: int, now: datetime, *, disabled
     with st.form("council_decision", border=True, clear_on_submit=True):
         text = st.text_input("Decision or action", max_chars=500, key="council_decision_text")
         owner_column, team_column, due_column = st.columns([2, 2, 1])
-        owner = owner_column.text_input("Owner (a person or team)", max_chars=120, key="council_decision_owner")
-        team = team_column.selectbox("Owner's team (optional)", teams, key="council_decision_team",
-                                     format_func=lambda t: ctx.journey.team_name(t) or "—")
+        owner = owner_column.text_input(
+            "Owner (a person or team)", max_chars=120, key="council_decision_owner"
+        )
+        team = team_column.selectbox(
+            "Owner's team (optional)",
+            teams,
+            key="council_decision_team",
+            format_func=lambda t: ctx.journey.team_name(t) or "—",
+        )
         due = due_column.date_input("Due", now.date() + timedelta(days=7), key="council_decision_due")
-        as_action = st.toggle("Track it as an action (open until done or dropped)", value=True,
-                              key="council_decision_action")
+        as_action = st.toggle(
+            "Track it as an action (open until done or dropped)", value=True, key="council_decision_action"
+        )
         if st.form_submit_button("Record", type="primary", disabled=disabled):
             who = owner.strip() or (ctx.journey.team_name(team) or "")
             if as_action:
-                write(lambda: add_action(ctx.store, session_id=session_id, text=text, owner=who, due_on=due,
-                                         owner_team_id=team, actor=ctx.actor), "Action recorded.")
+                write(
+                    lambda: add_action(
+                        ctx.store,
+                        session_id=session_id,
+                        text=text,
+                        owner=who,
+                        due_on=due,
+                        owner_team_id=team,
+                        actor=ctx.actor,
+                    ),
+                    "Action recorded.",
+                )
             else:
-                write(lambda: add_decision(ctx.store, session_id=session_id, text=text, owner=who, due_on=due,
-                                           actor=ctx.actor), "Decision recorded.")
+                write(
+                    lambda: add_decision(
+                        ctx.store, session_id=session_id, text=text, owner=who, due_on=due, actor=ctx.actor
+                    ),
+                    "Decision recorded.",
+                )

@@ -50,7 +50,9 @@ def step_header(step: int) -> None:
         time_box(step)
     if back.button("← Back", disabled=step == 1, width="stretch", key="council_back"):
         go_to(step - 1)
-    if forward.button("Next →", disabled=step == len(STEPS), width="stretch", type="primary", key="council_next"):
+    if forward.button(
+        "Next →", disabled=step == len(STEPS), width="stretch", type="primary", key="council_next"
+    ):
         go_to(step + 1)
 
 
@@ -62,8 +64,10 @@ def time_box(step: int) -> None:
     budget = STEPS[step - 1].minutes * 60
     over = elapsed > budget
     words = f"{elapsed // 60}:{elapsed % 60:02d} of {budget // 60}:00"
-    st.progress(min(elapsed / budget, 1.0),
-                text=f"Time box: {words} — over time, decide or park it" if over else f"Time box: {words}")
+    st.progress(
+        min(elapsed / budget, 1.0),
+        text=f"Time box: {words} — over time, decide or park it" if over else f"Time box: {words}",
+    )
 
 
 def total_minutes() -> int:
@@ -91,13 +95,17 @@ def show_flash() -> None:
         getattr(st, kind)(message)
 
 
-def write(change: Callable[[], Any], done: str, *, entity: str | None = None, row_id: int | None = None) -> bool:
+def write(
+    change: Callable[[], Any], done: str, *, entity: str | None = None, row_id: int | None = None
+) -> bool:
     """Run one service call: on success say so and reload; a refusal (stale, not allowed, invalid) is shown as it is."""
     try:
         change()
     except CxosError as refusal:
         if entity and row_id is not None:
-            forget_seen(entity, [row_id])  # after reading the message, the next try acts on the current version
+            forget_seen(
+                entity, [row_id]
+            )  # after reading the message, the next try acts on the current version
         flash("error", str(refusal))
         refresh_after_write()
         st.rerun()

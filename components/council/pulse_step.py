@@ -16,20 +16,33 @@ from cxos.vocabulary import Component, label
 def pulse_line(pulse: Pulse) -> str:
     """One sentence for the minutes."""
     accuracy = "—" if pulse.routing.accuracy is None else f"{pulse.routing.accuracy:.0%}"
-    return (f"{pulse.new_signals:,} new signals ({pulse.new_signals - pulse.new_before:+,} on the period before), "
-            f"routing accuracy {accuracy} on {pulse.routing.routed:,} first routes, {pulse.fixes_shipped:,} fixes shipped.")
+    return (
+        f"{pulse.new_signals:,} new signals ({pulse.new_signals - pulse.new_before:+,} on the period before), "
+        f"routing accuracy {accuracy} on {pulse.routing.routed:,} first routes, {pulse.fixes_shipped:,} fixes shipped."
+    )
 
 
 def pulse_step(ctx: PageContext, state: CouncilState, now: datetime, tick: int) -> None:
     pulse = load_pulse(state.since, now, tick)
     days = max(1, round((now - state.since).total_seconds() / 86_400))
-    st.caption(f"Since the last council: {state.since:%a %d %b %H:%M} UTC, {days} days; compared with the "
-               f"{days} days before.")
+    st.caption(
+        f"Since the last council: {state.since:%a %d %b %H:%M} UTC, {days} days; compared with the "
+        f"{days} days before."
+    )
     new, accuracy, shipped = st.columns(3)
-    new.metric("New signals", f"{pulse.new_signals:,}", delta=pulse.new_signals - pulse.new_before,
-               delta_color="inverse", border=True)
-    accuracy.metric("Routing accuracy", "—" if pulse.routing.accuracy is None else f"{pulse.routing.accuracy:.0%}",
-                    border=True, help="Share of signals first routed since the last council whose owner nobody changed.")
+    new.metric(
+        "New signals",
+        f"{pulse.new_signals:,}",
+        delta=pulse.new_signals - pulse.new_before,
+        delta_color="inverse",
+        border=True,
+    )
+    accuracy.metric(
+        "Routing accuracy",
+        "—" if pulse.routing.accuracy is None else f"{pulse.routing.accuracy:.0%}",
+        border=True,
+        help="Share of signals first routed since the last council whose owner nobody changed.",
+    )
     shipped.metric("Fixes shipped", f"{pulse.fixes_shipped:,}", border=True)
     where, movers = st.columns([3, 2], gap="large")
     with where.container(border=True):
@@ -39,15 +52,29 @@ def pulse_step(ctx: PageContext, state: CouncilState, now: datetime, tick: int) 
             row["y"] = label(Component, row["y"])
         if rows:
             stages = [name for _, name in ctx.journey.stages]
-            st.altair_chart(heatmap(rows, x_title="stage", y_title="component", value_title="Signals",
-                                    x_order=stages), width="stretch")
+            st.altair_chart(
+                heatmap(rows, x_title="stage", y_title="component", value_title="Signals", x_order=stages),
+                width="stretch",
+            )
         else:
             st.info("No new signals since the last council.")
     with movers.container(border=True):
         st.markdown("#### Biggest movers")
         st.caption("Touchpoints with the largest rise against the period before.")
-        st.dataframe(pd.DataFrame([{"Touchpoint": ctx.journey.where(m.touchpoint_id), "Now": m.now,
-                                    "Before": m.before, "Rise": f"+{m.rise}"} for m in pulse.movers],
-                                  columns=["Touchpoint", "Now", "Before", "Rise"]),
-                     hide_index=True, width="stretch",
-                     column_config={"Touchpoint": st.column_config.TextColumn(width=340)})
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Touchpoint": ctx.journey.where(m.touchpoint_id),
+                        "Now": m.now,
+                        "Before": m.before,
+                        "Rise": f"+{m.rise}",
+                    }
+                    for m in pulse.movers
+                ],
+                columns=["Touchpoint", "Now", "Before", "Rise"],
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={"Touchpoint": st.column_config.TextColumn(width=340)},
+        )

@@ -26,11 +26,22 @@ def _routed_by(value: str | None) -> str:
 
 
 def triage_frame(rows: list[dict], ctx: PageContext) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "#": r["id"], "Logged": r["created_at"], "What happened": r["title"], "Where": ctx.journey.where(r["touchpoint_id"]),
-        "Severity": label(Severity, r["severity"]), "Owner": ctx.journey.team_name(r["owner_team_id"]) or "— triage",
-        "Routed by": _routed_by(r["routed_by"]), "Status": label(Status, r["status"]),
-    } for r in rows], columns=["#", "Logged", "What happened", "Where", "Severity", "Owner", "Routed by", "Status"])
+    return pd.DataFrame(
+        [
+            {
+                "#": r["id"],
+                "Logged": r["created_at"],
+                "What happened": r["title"],
+                "Where": ctx.journey.where(r["touchpoint_id"]),
+                "Severity": label(Severity, r["severity"]),
+                "Owner": ctx.journey.team_name(r["owner_team_id"]) or "— triage",
+                "Routed by": _routed_by(r["routed_by"]),
+                "Status": label(Status, r["status"]),
+            }
+            for r in rows
+        ],
+        columns=["#", "Logged", "What happened", "Where", "Severity", "Owner", "Routed by", "Status"],
+    )
 
 
 def ticked_rows(event: Any) -> list[int]:
@@ -55,15 +66,26 @@ def _rows_to_show(state: CouncilState, tick: int) -> tuple[list[dict], dict[str,
 
 def triage_step(ctx: PageContext, state: CouncilState, tick: int, *, presenting: bool) -> None:
     rows, counts = _rows_to_show(state, tick)
-    st.markdown(f"**{plural(counts['unowned'], 'signal')}** without an owner · **{counts['unconfirmed']:,}** "
-                "routed by a rule or the model since the last council, not yet confirmed")
+    st.markdown(
+        f"**{plural(counts['unowned'], 'signal')}** without an owner · **{counts['unconfirmed']:,}** "
+        "routed by a rule or the model since the last council, not yet confirmed"
+    )
     frame = triage_frame(rows, ctx)
-    event = st.dataframe(frame, key=TABLE_KEY, hide_index=True, on_select="rerun", selection_mode="multi-row",
-                         width="stretch", height=min(38 + 35 * len(rows), 560 if presenting else 420),
-                         column_config={"#": st.column_config.NumberColumn(width=60, format="%d"),
-                                        "Logged": st.column_config.DatetimeColumn(format="D MMM, HH:mm", width=110),
-                                        "What happened": st.column_config.TextColumn(width=460),
-                                        "Where": st.column_config.TextColumn(width=280)})
+    event = st.dataframe(
+        frame,
+        key=TABLE_KEY,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="multi-row",
+        width="stretch",
+        height=min(38 + 35 * len(rows), 560 if presenting else 420),
+        column_config={
+            "#": st.column_config.NumberColumn(width=60, format="%d"),
+            "Logged": st.column_config.DatetimeColumn(format="D MMM, HH:mm", width=110),
+            "What happened": st.column_config.TextColumn(width=460),
+            "Where": st.column_config.TextColumn(width=280),
+        },
+    )
     if len(rows) < counts["unowned"] + counts["unconfirmed"]:
         st.caption(f"The oldest {len(rows):,} shown; the rest come up as these are done.")
     versions = {r["id"]: seen_version(ENTITY, r["id"], r["version"]) for r in rows}
@@ -77,22 +99,45 @@ def _bulk_form(ctx: PageContext, chosen: list[int], versions: dict[int, int]) ->
     team_id = failure_mode_id = None
     question = ""
     if picked == "correct":
-        team_id = target.selectbox("Owner team", [t for t, _ in ctx.journey.teams], index=None,
-                                   format_func=ctx.journey.team_name, key="council_triage_team",
-                                   placeholder="Choose the team")
+        team_id = target.selectbox(
+            "Owner team",
+            [t for t, _ in ctx.journey.teams],
+            index=None,
+            format_func=ctx.journey.team_name,
+            key="council_triage_team",
+            placeholder="Choose the team",
+        )
     elif picked == "link":
         modes = {f.id: f.name for f in load_failure_modes(glance_now())}
-        failure_mode_id = target.selectbox("Failure mode", list(modes), index=None, format_func=modes.get,
-                                           key="council_triage_mode", placeholder="Choose the failure mode")
+        failure_mode_id = target.selectbox(
+            "Failure mode",
+            list(modes),
+            index=None,
+            format_func=modes.get,
+            key="council_triage_mode",
+            placeholder="Choose the failure mode",
+        )
     elif picked == "needs_info":
         question = target.text_input("What do we need to know?", key="council_triage_question", max_chars=500)
     else:
         target.caption("Keeps the owner a rule or the model chose; an event records that the council agreed.")
-    if apply.button(f"Apply to {plural(len(chosen), 'signal')}", type="primary", disabled=not chosen,
-                    width="stretch", key="council_triage_apply"):
+    if apply.button(
+        f"Apply to {plural(len(chosen), 'signal')}",
+        type="primary",
+        disabled=not chosen,
+        width="stretch",
+        key="council_triage_apply",
+    ):
         try:
-            result = bulk_triage(ctx.store, items=[(i, versions[i]) for i in chosen if i in versions], action=picked,
-                                 actor=ctx.actor, team_id=team_id, failure_mode_id=failure_mode_id, question=question)
+            result = bulk_triage(
+                ctx.store,
+                items=[(i, versions[i]) for i in chosen if i in versions],
+                action=picked,
+                actor=ctx.actor,
+                team_id=team_id,
+                failure_mode_id=failure_mode_id,
+                question=question,
+            )
         except CxosError as refusal:
             st.error(str(refusal))
             return

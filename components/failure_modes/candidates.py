@@ -28,23 +28,34 @@ def candidates_card(ctx: PageContext, now: datetime) -> None:
         title.markdown("#### Candidates from clustering")
         if run.button("Find candidates", icon=":material/hub:", type="primary", width="stretch"):
             st.session_state[RUN_KEY] = utcnow()
-        st.caption(f"Similar signals at the same touchpoint in the last {WINDOW_DAYS} days that are not yet in an "
-                   "accepted failure mode. Accept one to name it, give it an owner and its upstream cause.")
+        st.caption(
+            f"Similar signals at the same touchpoint in the last {WINDOW_DAYS} days that are not yet in an "
+            "accepted failure mode. Accept one to name it, give it an owner and its upstream cause."
+        )
         run_at = st.session_state.get(RUN_KEY)
         if run_at is None:
             st.info("Press **Find candidates** to cluster the recent signals (a few seconds).")
             return
         result = load_clustering(run_at)
-        st.markdown(f"**{plural(len(result.candidates), 'candidate')}** from {plural(result.considered, 'signal')} "
-                    f"· clustered at {run_at:%H:%M} UTC")
+        st.markdown(
+            f"**{plural(len(result.candidates), 'candidate')}** from {plural(result.considered, 'signal')} "
+            f"· clustered at {run_at:%H:%M} UTC"
+        )
         if result.candidates:
-            st.dataframe(_candidates_frame(result.candidates, ctx, now), hide_index=True, width="stretch", height=360,
-                         column_config={"Signals": st.column_config.NumberColumn(width=70),
-                                        "ARR affected": st.column_config.NumberColumn(format="dollar", width=110),
-                                        "Suggested name": st.column_config.TextColumn(width=380),
-                                        "Where": st.column_config.TextColumn(width=240),
-                                        "First seen": st.column_config.DatetimeColumn(format="D MMM YYYY"),
-                                        "Last seen": st.column_config.DatetimeColumn(format="D MMM YYYY")})
+            st.dataframe(
+                _candidates_frame(result.candidates, ctx, now),
+                hide_index=True,
+                width="stretch",
+                height=360,
+                column_config={
+                    "Signals": st.column_config.NumberColumn(width=70),
+                    "ARR affected": st.column_config.NumberColumn(format="dollar", width=110),
+                    "Suggested name": st.column_config.TextColumn(width=380),
+                    "Where": st.column_config.TextColumn(width=240),
+                    "First seen": st.column_config.DatetimeColumn(format="D MMM YYYY"),
+                    "Last seen": st.column_config.DatetimeColumn(format="D MMM YYYY"),
+                },
+            )
             if ctx.actor.can("manage_failure_modes"):
                 _accept_form(ctx, result.candidates, now)
     _merge_suggestions(ctx, result, now)
@@ -52,46 +63,78 @@ def candidates_card(ctx: PageContext, now: datetime) -> None:
 
 def _candidates_frame(candidates: list[Candidate], ctx: PageContext, now: datetime) -> pd.DataFrame:
     names = {f.id: f.name for f in load_failure_modes(now)}
-    return pd.DataFrame([{
-        "Suggested name": c.suggested_name,
-        "Where": ctx.journey.where(c.touchpoint_id),
-        "Signals": c.size,
-        "Accounts": c.accounts,
-        "ARR affected": c.arr,
-        "Key words": ", ".join(c.top_terms),
-        "Looks like": f"#{c.similar_failure_mode_id} {names.get(c.similar_failure_mode_id, '')}"
-        if c.similar_failure_mode_id else "—",
-        "First seen": c.first_seen,
-        "Last seen": c.last_seen,
-    } for c in candidates])
+    return pd.DataFrame(
+        [
+            {
+                "Suggested name": c.suggested_name,
+                "Where": ctx.journey.where(c.touchpoint_id),
+                "Signals": c.size,
+                "Accounts": c.accounts,
+                "ARR affected": c.arr,
+                "Key words": ", ".join(c.top_terms),
+                "Looks like": f"#{c.similar_failure_mode_id} {names.get(c.similar_failure_mode_id, '')}"
+                if c.similar_failure_mode_id
+                else "—",
+                "First seen": c.first_seen,
+                "Last seen": c.last_seen,
+            }
+            for c in candidates
+        ]
+    )
 
 
 def _accept_form(ctx: PageContext, candidates: list[Candidate], now: datetime) -> None:
     if st.session_state.get(PICK_KEY) is not None and st.session_state[PICK_KEY] >= len(candidates):
         del st.session_state[PICK_KEY]
-    pick = st.selectbox("Candidate to act on", range(len(candidates)), key=PICK_KEY,
-                        format_func=lambda i: f"{candidates[i].suggested_name} · {plural(candidates[i].size, 'signal')}")
+    pick = st.selectbox(
+        "Candidate to act on",
+        range(len(candidates)),
+        key=PICK_KEY,
+        format_func=lambda i: f"{candidates[i].suggested_name} · {plural(candidates[i].size, 'signal')}",
+    )
     candidate = candidates[pick]
     touchpoint = ctx.journey.touchpoint(candidate.touchpoint_id)
     teams = [None, *(team_id for team_id, _ in ctx.journey.teams)]
     layers = [None, *load_root_cause_layers()]
     with st.form("fm_accept_candidate", border=True):
-        st.markdown(f"#### Accept as a failure mode · {md_escape(ctx.journey.where(candidate.touchpoint_id))}")
+        st.markdown(
+            f"#### Accept as a failure mode · {md_escape(ctx.journey.where(candidate.touchpoint_id))}"
+        )
         name = st.text_input("Name", candidate.suggested_name, max_chars=200)
         default_owner = touchpoint.team_id if touchpoint and touchpoint.team_id in teams else None
-        owner = st.selectbox("Owner team", teams, index=teams.index(default_owner),
-                             format_func=lambda t: "— none yet" if t is None else ctx.journey.team_name(t))
-        layer = st.selectbox("Root-cause layer", layers, format_func=lambda x: "— not named" if x is None else x)
+        owner = st.selectbox(
+            "Owner team",
+            teams,
+            index=teams.index(default_owner),
+            format_func=lambda t: "— none yet" if t is None else ctx.journey.team_name(t),
+        )
+        layer = st.selectbox(
+            "Root-cause layer", layers, format_func=lambda x: "— not named" if x is None else x
+        )
         cause = st.text_area("Upstream cause, in words", max_chars=2000)
         if st.form_submit_button("Accept as a failure mode", type="primary"):
-            _run(lambda: create_failure_mode(ctx.store, name=name, signal_ids=candidate.signal_ids, status="accepted",
-                                             touchpoint_id=candidate.touchpoint_id, owner_team_id=owner,
-                                             root_cause=layer, upstream_cause=cause, actor=ctx.actor),
-                 f"Accepted “{name.strip()}” with {plural(candidate.size, 'signal')}.")
+            _run(
+                lambda: create_failure_mode(
+                    ctx.store,
+                    name=name,
+                    signal_ids=candidate.signal_ids,
+                    status="accepted",
+                    touchpoint_id=candidate.touchpoint_id,
+                    owner_team_id=owner,
+                    root_cause=layer,
+                    upstream_cause=cause,
+                    actor=ctx.actor,
+                ),
+                f"Accepted “{name.strip()}” with {plural(candidate.size, 'signal')}.",
+            )
     similar = candidate.similar_failure_mode_id
     if similar and st.button(f"Add these {candidate.size} signals to failure mode #{similar} instead"):
-        _run(lambda: link_signals(ctx.store, failure_mode_id=similar, signal_ids=candidate.signal_ids,
-                                  actor=ctx.actor), f"Linked {plural(candidate.size, 'signal')} to #{similar}.")
+        _run(
+            lambda: link_signals(
+                ctx.store, failure_mode_id=similar, signal_ids=candidate.signal_ids, actor=ctx.actor
+            ),
+            f"Linked {plural(candidate.size, 'signal')} to #{similar}.",
+        )
 
 
 def _merge_suggestions(ctx: PageContext, result: Clustering, now: datetime) -> None:
@@ -101,31 +144,72 @@ def _merge_suggestions(ctx: PageContext, result: Clustering, now: datetime) -> N
     with st.container(border=True):
         st.markdown("#### Merge suggestions")
         for pair in result.merges:
-            text = (f"Failure mode **#{pair.source_id} {md_escape(names.get(pair.source_id, ''))}** looks like "
-                    f"**#{pair.target_id} {md_escape(names.get(pair.target_id, ''))}** ({pair.similarity:.0%} alike)")
+            text = (
+                f"Failure mode **#{pair.source_id} {md_escape(names.get(pair.source_id, ''))}** looks like "
+                f"**#{pair.target_id} {md_escape(names.get(pair.target_id, ''))}** ({pair.similarity:.0%} alike)"
+            )
             words, button = st.columns([5, 1], vertical_alignment="center")
             words.markdown(text)
-            if ctx.actor.can("manage_failure_modes") and button.button("Merge", key=f"fm_merge_{pair.source_id}_{pair.target_id}"):
-                _run(lambda p=pair: merge_failure_modes(ctx.store, source_id=p.source_id, source_version=p.source_version,
-                                                        target_id=p.target_id, actor=ctx.actor),
-                     f"Merged #{pair.source_id} into #{pair.target_id}.")
+            if ctx.actor.can("manage_failure_modes") and button.button(
+                "Merge", key=f"fm_merge_{pair.source_id}_{pair.target_id}"
+            ):
+                _run(
+                    lambda p=pair: merge_failure_modes(
+                        ctx.store,
+                        source_id=p.source_id,
+                        source_version=p.source_version,
+                        target_id=p.target_id,
+                        actor=ctx.actor,
+                    ),
+                    f"Merged #{pair.source_id} into #{pair.target_id}.",
+                )
         if result.duplicates:
-            st.markdown(f"**{plural(len(result.duplicates), 'pair')} of signals** say the same thing from the same account:")
-            st.dataframe(pd.DataFrame([{"Keep": LOG_URL.format(d.keep_id), "Duplicate": LOG_URL.format(d.duplicate_id),
-                                        "Alike": d.similarity} for d in result.duplicates]),
-                         hide_index=True, height=min(38 + 35 * len(result.duplicates), 300),
-                         column_config={"Keep": st.column_config.LinkColumn(display_text=r"signal=(\d+)$"),
-                                        "Duplicate": st.column_config.LinkColumn(display_text=r"signal=(\d+)$"),
-                                        "Alike": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
+            st.markdown(
+                f"**{plural(len(result.duplicates), 'pair')} of signals** say the same thing from the same account:"
+            )
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "Keep": LOG_URL.format(d.keep_id),
+                            "Duplicate": LOG_URL.format(d.duplicate_id),
+                            "Alike": d.similarity,
+                        }
+                        for d in result.duplicates
+                    ]
+                ),
+                hide_index=True,
+                height=min(38 + 35 * len(result.duplicates), 300),
+                column_config={
+                    "Keep": st.column_config.LinkColumn(display_text=r"signal=(\d+)$"),
+                    "Duplicate": st.column_config.LinkColumn(display_text=r"signal=(\d+)$"),
+                    "Alike": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+                },
+            )
             if ctx.actor.can("set_status"):
                 pairs = {d.duplicate_id: d for d in result.duplicates}
-                chosen = st.selectbox("Mark as a duplicate", list(pairs), index=None, placeholder="Choose a pair",
-                                      format_func=lambda i: f"#{i} duplicate of #{pairs[i].keep_id}")
-                if chosen is not None and st.button(f"Mark #{chosen} as a duplicate of #{pairs[chosen].keep_id}"):
+                chosen = st.selectbox(
+                    "Mark as a duplicate",
+                    list(pairs),
+                    index=None,
+                    placeholder="Choose a pair",
+                    format_func=lambda i: f"#{i} duplicate of #{pairs[i].keep_id}",
+                )
+                if chosen is not None and st.button(
+                    f"Mark #{chosen} as a duplicate of #{pairs[chosen].keep_id}"
+                ):
                     pair = pairs[chosen]
-                    _run(lambda: set_status(ctx.store, signal_id=pair.duplicate_id, expected_version=pair.duplicate_version,
-                                            status="duplicate", duplicate_of_id=pair.keep_id, actor=ctx.actor),
-                         f"#{pair.duplicate_id} is now a duplicate of #{pair.keep_id}.")
+                    _run(
+                        lambda: set_status(
+                            ctx.store,
+                            signal_id=pair.duplicate_id,
+                            expected_version=pair.duplicate_version,
+                            status="duplicate",
+                            duplicate_of_id=pair.keep_id,
+                            actor=ctx.actor,
+                        ),
+                        f"#{pair.duplicate_id} is now a duplicate of #{pair.keep_id}.",
+                    )
 
 
 def _run(change: Callable[[], object], done: str) -> None:

@@ -11,8 +11,13 @@ from components.common.charts import FONT_SIZE, PALETTE, THIS_WEEK
 def weekly_signals(weekly: tuple[int, ...], *, now: datetime, height: int = 200) -> alt.Chart:
     """Signals per rolling week (oldest first, the last week ending `now`) as bars, the current week darkest."""
     starts = [now - timedelta(days=7 * (len(weekly) - week)) for week in range(len(weekly))]
-    data = pd.DataFrame({"week": [f"{start:%d %b}" for start in starts], "signals": list(weekly),
-                         "current": [week == len(weekly) - 1 for week in range(len(weekly))]})
+    data = pd.DataFrame(
+        {
+            "week": [f"{start:%d %b}" for start in starts],
+            "signals": list(weekly),
+            "current": [week == len(weekly) - 1 for week in range(len(weekly))],
+        }
+    )
     return (
         alt.Chart(data)
         .mark_bar()
@@ -25,4 +30,3 @@ def weekly_signals(weekly: tuple[int, ...], *, now: datetime, height: int = 200)
         .properties(height=height)
         .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
     )
-

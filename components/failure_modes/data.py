@@ -14,7 +14,9 @@ from cxos.signals import queries
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
-def load_failure_modes(now: datetime, statuses: tuple[str, ...] = ("accepted", "candidate")) -> list[FailureModeFigures]:
+def load_failure_modes(
+    now: datetime, statuses: tuple[str, ...] = ("accepted", "candidate")
+) -> list[FailureModeFigures]:
     with get_store().read() as session:
         return failure_mode_figures(session, now=now, statuses=statuses)
 
@@ -42,8 +44,13 @@ def load_failure_mode_timeline(failure_mode_id: int) -> list[Event]:
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
 def load_root_cause_layers() -> list[str]:
     with get_store().read() as session:
-        return list(session.exec(select(RootCauseLayer.name).where(RootCauseLayer.archived == False)  # noqa: E712
-                                 .order_by(RootCauseLayer.position)))
+        return list(
+            session.exec(
+                select(RootCauseLayer.name)
+                .where(RootCauseLayer.archived == False)  # noqa: E712
+                .order_by(RootCauseLayer.position)
+            )
+        )
 
 
 @st.cache_data(show_spinner="Clustering recent signals…")

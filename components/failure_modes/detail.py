@@ -44,20 +44,33 @@ def failure_mode_detail(ctx: PageContext, failure_mode_id: int, now: datetime) -
     seen = st.session_state.setdefault(seen_version_key(mode.id), mode.version)
     if mode.version != seen:
         with st.container(border=True):
-            st.warning(f"Someone changed this failure mode after you opened it (now version {mode.version}). "
-                       "What you see is their version; reload to act on it.")
+            st.warning(
+                f"Someone changed this failure mode after you opened it (now version {mode.version}). "
+                "What you see is their version; reload to act on it."
+            )
             if st.button("Reload", type="primary"):
                 _forget(mode.id)
                 st.rerun()
     st.markdown(f"## {md_escape(mode.name)}")
-    st.caption(" · ".join([f"#{mode.id}", mode.status.capitalize(),
-                           f"owner: {md_escape(ctx.journey.team_name(mode.owner_team_id) or 'none yet')}",
-                           f"root-cause layer: {md_escape(mode.root_cause or 'not named')}",
-                           md_escape(ctx.journey.where(mode.touchpoint_id)) if mode.touchpoint_id else "any touchpoint"]))
+    st.caption(
+        " · ".join(
+            [
+                f"#{mode.id}",
+                mode.status.capitalize(),
+                f"owner: {md_escape(ctx.journey.team_name(mode.owner_team_id) or 'none yet')}",
+                f"root-cause layer: {md_escape(mode.root_cause or 'not named')}",
+                md_escape(ctx.journey.where(mode.touchpoint_id)) if mode.touchpoint_id else "any touchpoint",
+            ]
+        )
+    )
     if mode.merged_into_id:
         st.info(f"Merged into failure mode #{mode.merged_into_id}; its signals moved there.")
-        st.page_link("pages/7_Failure_modes.py", label=f"Open failure mode #{mode.merged_into_id}",
-                     query_params={"failure_mode": str(mode.merged_into_id)}, icon=":material/arrow_forward:")
+        st.page_link(
+            "pages/7_Failure_modes.py",
+            label=f"Open failure mode #{mode.merged_into_id}",
+            query_params={"failure_mode": str(mode.merged_into_id)},
+            icon=":material/arrow_forward:",
+        )
     _figures(mode, now)
     if ctx.actor.can("manage_failure_modes") and mode.status != "merged":
         edit, merge = st.columns([3, 2], gap="large")
@@ -74,9 +87,13 @@ def failure_mode_detail(ctx: PageContext, failure_mode_id: int, now: datetime) -
 
 def _figures(mode: FailureModeFigures, now: datetime) -> None:
     signals, accounts, arr, first, last = st.columns(5)
-    signals.metric("Signals", f"{mode.signals:,}", border=True, help=f"{mode.recurrence:,} in the last 12 weeks")
+    signals.metric(
+        "Signals", f"{mode.signals:,}", border=True, help=f"{mode.recurrence:,} in the last 12 weeks"
+    )
     accounts.metric("Accounts", f"{mode.accounts:,}", border=True)
-    arr.metric("ARR affected", f"${mode.arr:,}", border=True, help="Each affected account's ARR, counted once")
+    arr.metric(
+        "ARR affected", f"${mode.arr:,}", border=True, help="Each affected account's ARR, counted once"
+    )
     first.metric("First seen", f"{mode.first_seen:%d %b %Y}" if mode.first_seen else "—", border=True)
     last.metric("Last seen", f"{mode.last_seen:%d %b %Y}" if mode.last_seen else "—", border=True)
     trend, cause = st.columns([3, 2], gap="large")
@@ -87,8 +104,11 @@ def _figures(mode: FailureModeFigures, now: datetime) -> None:
         st.markdown("#### Upstream cause")
         st.markdown(md_escape(mode.upstream_cause) if mode.upstream_cause else "_Not written down yet._")
         st.markdown("#### Fix")
-        st.markdown(f"**{FIX_STATUS.get(mode.fix_status, mode.fix_status)}:** {md_escape(mode.fix_title)}"
-                    if mode.fix_title else "_No fix yet._")
+        st.markdown(
+            f"**{FIX_STATUS.get(mode.fix_status, mode.fix_status)}:** {md_escape(mode.fix_title)}"
+            if mode.fix_title
+            else "_No fix yet._"
+        )
 
 
 def _edit_form(ctx: PageContext, mode: FailureModeFigures, seen: int) -> None:
@@ -97,20 +117,46 @@ def _edit_form(ctx: PageContext, mode: FailureModeFigures, seen: int) -> None:
     with st.form(f"fm_edit_{mode.id}", border=True):
         st.markdown("#### Name, owner and upstream cause")
         name = st.text_input("Name", mode.name, max_chars=200, key=f"fm_name_{mode.id}")
-        owner = st.selectbox("Owner team", teams, index=teams.index(mode.owner_team_id) if mode.owner_team_id in teams else 0,
-                             format_func=lambda t: "— none yet" if t is None else ctx.journey.team_name(t),
-                             key=f"fm_owner_{mode.id}")
-        layer = st.selectbox("Root-cause layer", layers, index=layers.index(mode.root_cause) if mode.root_cause in layers else 0,
-                             format_func=lambda x: "— not named" if x is None else x, key=f"fm_layer_{mode.id}")
-        cause = st.text_area("Upstream cause, in words", mode.upstream_cause, max_chars=2000, key=f"fm_cause_{mode.id}",
-                             placeholder="What upstream makes this keep happening?")
+        owner = st.selectbox(
+            "Owner team",
+            teams,
+            index=teams.index(mode.owner_team_id) if mode.owner_team_id in teams else 0,
+            format_func=lambda t: "— none yet" if t is None else ctx.journey.team_name(t),
+            key=f"fm_owner_{mode.id}",
+        )
+        layer = st.selectbox(
+            "Root-cause layer",
+            layers,
+            index=layers.index(mode.root_cause) if mode.root_cause in layers else 0,
+            format_func=lambda x: "— not named" if x is None else x,
+            key=f"fm_layer_{mode.id}",
+        )
+        cause = st.text_area(
+            "Upstream cause, in words",
+            mode.upstream_cause,
+            max_chars=2000,
+            key=f"fm_cause_{mode.id}",
+            placeholder="What upstream makes this keep happening?",
+        )
         if st.form_submit_button("Save", type="primary"):
             changes = {"name": name, "owner_team_id": owner, "root_cause": layer, "upstream_cause": cause}
-            _run(mode.id, lambda: update_failure_mode(ctx.store, failure_mode_id=mode.id, expected_version=seen,
-                                                      changes=changes, actor=ctx.actor))
+            _run(
+                mode.id,
+                lambda: update_failure_mode(
+                    ctx.store,
+                    failure_mode_id=mode.id,
+                    expected_version=seen,
+                    changes=changes,
+                    actor=ctx.actor,
+                ),
+            )
     if mode.status == "candidate" and st.button("Accept as a failure mode", key=f"fm_accept_{mode.id}"):
-        _run(mode.id, lambda: accept_failure_mode(ctx.store, failure_mode_id=mode.id, expected_version=seen,
-                                                  actor=ctx.actor))
+        _run(
+            mode.id,
+            lambda: accept_failure_mode(
+                ctx.store, failure_mode_id=mode.id, expected_version=seen, actor=ctx.actor
+            ),
+        )
 
 
 def _merge_form(ctx: PageContext, mode: FailureModeFigures, seen: int, now: datetime) -> None:
@@ -118,35 +164,61 @@ def _merge_form(ctx: PageContext, mode: FailureModeFigures, seen: int, now: date
     with st.form(f"fm_merge_{mode.id}", border=True):
         st.markdown("#### Merge into another failure mode")
         st.caption("This one is kept as merged; each of its signals moves to the other, with an event.")
-        target = st.selectbox("Merge into", [f.id for f in others], index=None, placeholder="Choose a failure mode",
-                              format_func=lambda i: next(f"#{f.id} {f.name}" for f in others if f.id == i),
-                              key=f"fm_merge_target_{mode.id}")
+        target = st.selectbox(
+            "Merge into",
+            [f.id for f in others],
+            index=None,
+            placeholder="Choose a failure mode",
+            format_func=lambda i: next(f"#{f.id} {f.name}" for f in others if f.id == i),
+            key=f"fm_merge_target_{mode.id}",
+        )
         if st.form_submit_button("Merge"):
             if target is None:
                 st.error("Choose the failure mode to merge into.")
             else:
-                _run(mode.id, lambda: merge_failure_modes(ctx.store, source_id=mode.id, source_version=seen,
-                                                          target_id=target, actor=ctx.actor))
+                _run(
+                    mode.id,
+                    lambda: merge_failure_modes(
+                        ctx.store, source_id=mode.id, source_version=seen, target_id=target, actor=ctx.actor
+                    ),
+                )
 
 
 def _signals(ctx: PageContext, mode: FailureModeFigures, seen: int) -> None:
     rows = load_failure_mode_signals(mode.id)
     with st.container(border=True):
         st.markdown(f"#### Its signals · {plural(mode.signals, 'signal')}")
-        st.caption("Newest first" + (f", the newest {len(rows):,} shown" if len(rows) < mode.signals else "")
-                   + ". Click a number to open the signal.")
+        st.caption(
+            "Newest first"
+            + (f", the newest {len(rows):,} shown" if len(rows) < mode.signals else "")
+            + ". Click a number to open the signal."
+        )
         show_linked_signals(linked_signals_frame(rows, ctx.journey), key=f"fm_signals_{mode.id}")
         if not (ctx.actor.can("manage_failure_modes") and rows and mode.status != "merged"):
             return
         with st.form(f"fm_split_{mode.id}", border=False):
-            chosen = st.multiselect("Signals to split out or unlink", [row["id"] for row in rows],
-                                    format_func=lambda i: next(f"#{r['id']} {r['title']}" for r in rows if r["id"] == i),
-                                    key=f"fm_split_signals_{mode.id}")
-            new_name = st.text_input("Name of the new failure mode (to split)", max_chars=200, key=f"fm_split_name_{mode.id}")
+            chosen = st.multiselect(
+                "Signals to split out or unlink",
+                [row["id"] for row in rows],
+                format_func=lambda i: next(f"#{r['id']} {r['title']}" for r in rows if r["id"] == i),
+                key=f"fm_split_signals_{mode.id}",
+            )
+            new_name = st.text_input(
+                "Name of the new failure mode (to split)", max_chars=200, key=f"fm_split_name_{mode.id}"
+            )
             split, unlink = st.columns(2)
             if split.form_submit_button("Split into a new failure mode", width="stretch"):
-                _run(mode.id, lambda: split_failure_mode(ctx.store, failure_mode_id=mode.id, expected_version=seen,
-                                                         signal_ids=chosen, name=new_name, actor=ctx.actor))
+                _run(
+                    mode.id,
+                    lambda: split_failure_mode(
+                        ctx.store,
+                        failure_mode_id=mode.id,
+                        expected_version=seen,
+                        signal_ids=chosen,
+                        name=new_name,
+                        actor=ctx.actor,
+                    ),
+                )
             if unlink.form_submit_button("Unlink from this failure mode", width="stretch"):
                 _run(mode.id, lambda: unlink_signals(ctx.store, signal_ids=chosen, actor=ctx.actor))
 
@@ -154,14 +226,18 @@ def _signals(ctx: PageContext, mode: FailureModeFigures, seen: int) -> None:
 def _describe(event: Event, ctx: PageContext) -> str:
     when, who = f"**{event.at:%d %b %Y %H:%M}**", md_escape(event.actor)
     if event.action in {"created", "merged", "split"} and not event.field:
-        what = {"created": "created it", "merged": "merged another into it", "split": "split signals out"}[event.action]
+        what = {"created": "created it", "merged": "merged another into it", "split": "split signals out"}[
+            event.action
+        ]
         return f"{when} · {who} · {what}" + (f" — {md_escape(event.note)}" if event.note else "")
     return describe_event(event, ctx.journey)
 
 
 def _forget(failure_mode_id: int) -> None:
     """Drop this failure mode's remembered version and widget state, so the forms show what is stored."""
-    for name in [k for k in st.session_state if str(k).startswith("fm_") and str(k).endswith(f"_{failure_mode_id}")]:
+    for name in [
+        k for k in st.session_state if str(k).startswith("fm_") and str(k).endswith(f"_{failure_mode_id}")
+    ]:
         del st.session_state[name]
 
 

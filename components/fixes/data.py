@@ -28,8 +28,11 @@ def load_fixes(now: datetime) -> FixesView:
     with get_store().read() as session:
         shipped = fixes_shipped_since(session, since=EVER)
         fixes = {f.id: f for f in session.exec(select(Fix).where(Fix.id.in_([s.fix_id for s in shipped])))}
-        modes = session.exec(select(FailureMode.id, FailureMode.name).where(FailureMode.status == "accepted")
-                             .order_by(FailureMode.name)).all()
+        modes = session.exec(
+            select(FailureMode.id, FailureMode.name)
+            .where(FailureMode.status == "accepted")
+            .order_by(FailureMode.name)
+        ).all()
         return FixesView(
             in_flight=fixes_in_flight(session, now=now),
             shipped=shipped,

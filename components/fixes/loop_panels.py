@@ -14,31 +14,68 @@ from cxos.fixes.loops import PLACEHOLDERS, draft_notices, edit_notice, mark_sent
 from cxos.fixes.notice_export import SmtpSettings, mailto_list, notices_csv, notices_markdown, send_notices
 from cxos.fixes.recurrence import MATERIALLY_LESS, RULE, Recurrence
 
-VERDICT_ICONS = {"materially less": ":material/trending_down:", "no clear change": ":material/trending_flat:",
-                 "worse": ":material/trending_up:", "too little data": ":material/hourglass_empty:"}
+VERDICT_ICONS = {
+    "materially less": ":material/trending_down:",
+    "no clear change": ":material/trending_flat:",
+    "worse": ":material/trending_up:",
+    "too little data": ":material/hourglass_empty:",
+}
 
 
 def proof_panel(ctx: PageContext, shipped: ShippedFix, result: Recurrence) -> None:
     st.markdown(f"**What changed:** {md_escape(shipped.what_changed)}")
     verdict, before, after = st.columns(3)
     verdict.metric("Verdict", result.verdict.capitalize(), border=True, help=RULE)
-    before.metric(f"Before · {result.weeks_before} weeks", f"{result.rate_before:.2f}", border=True,
-                  help=f"{result.signals_before} signals; {result.rate_unit}")
+    before.metric(
+        f"Before · {result.weeks_before} weeks",
+        f"{result.rate_before:.2f}",
+        border=True,
+        help=f"{result.signals_before} signals; {result.rate_unit}",
+    )
     change = f"{result.change:+.0%}" if result.change is not None else None
-    after.metric(f"After · {result.weeks_after} weeks", f"{result.rate_after:.2f}", change, delta_color="inverse",
-                 border=True, help=f"{result.signals_after} signals; {result.rate_unit}")
-    chart = recurrence_chart([(p.week_start, p.side, p.rate) for p in result.weeks], shipped_at=result.shipped_at,
-                             unit=result.rate_unit, rate_before=result.rate_before, rate_after=result.rate_after)
+    after.metric(
+        f"After · {result.weeks_after} weeks",
+        f"{result.rate_after:.2f}",
+        change,
+        delta_color="inverse",
+        border=True,
+        help=f"{result.signals_after} signals; {result.rate_unit}",
+    )
+    chart = recurrence_chart(
+        [(p.week_start, p.side, p.rate) for p in result.weeks],
+        shipped_at=result.shipped_at,
+        unit=result.rate_unit,
+        rate_before=result.rate_before,
+        rate_after=result.rate_after,
+    )
     st.altair_chart(chart, width="stretch")
     st.caption(f"{VERDICT_ICONS[result.verdict]} {result.explanation}. Rule: {RULE}")
     left, right = st.columns(2)
-    left.download_button("Chart as PNG", data=lambda: chart_png(chart), file_name=f"fix-{shipped.fix_id}-recurrence.png",
-                         mime="image/png", icon=":material/image:", key=f"fix_png_{shipped.fix_id}")
+    left.download_button(
+        "Chart as PNG",
+        data=lambda: chart_png(chart),
+        file_name=f"fix-{shipped.fix_id}-recurrence.png",
+        mime="image/png",
+        icon=":material/image:",
+        key=f"fix_png_{shipped.fix_id}",
+    )
     if shipped.status == "shipped" and ctx.actor.can("manage_fixes"):
-        if right.button("Mark verified", disabled=result.verdict != MATERIALLY_LESS, key=f"fix_verify_{shipped.fix_id}",
-                        help="Only when the verdict is 'materially less'."):
-            run_change(lambda: advance_fix(ctx.store, fix_id=shipped.fix_id, expected_version=shipped.version,
-                                           status="verified", actor=ctx.actor), "Fix verified.")
+        if right.button(
+            "Mark verified",
+            disabled=result.verdict != MATERIALLY_LESS,
+            key=f"fix_verify_{shipped.fix_id}",
+            help="Only when the verdict is 'materially less'.",
+        ):
+            run_change(
+                lambda: advance_fix(
+                    ctx.store,
+                    fix_id=shipped.fix_id,
+                    expected_version=shipped.version,
+                    status="verified",
+                    actor=ctx.actor,
+                ),
+                "Fix verified.",
+            )
     else:
         right.caption(f"Status: {FIX_STATUS_LABELS[shipped.status]}")
 
@@ -48,40 +85,95 @@ def notices_panel(ctx: PageContext, shipped: ShippedFix) -> None:
     sent = sum(n.status == "sent" for n in notices)
     st.markdown(f"**Loop notices** · {len(notices)} drafted, {sent} sent")
     can_send = ctx.actor.can("send_notices")
-    if can_send and st.button("Draft notices for every reporter", key=f"notices_draft_{shipped.fix_id}",
-                              help="One per customer (the reporter, else the account); safe to repeat."):
-        run_change(lambda: draft_notices(ctx.store, fix_id=shipped.fix_id, actor=ctx.actor), "Notices drafted.")
+    if can_send and st.button(
+        "Draft notices for every reporter",
+        key=f"notices_draft_{shipped.fix_id}",
+        help="One per customer (the reporter, else the account); safe to repeat.",
+    ):
+        run_change(
+            lambda: draft_notices(ctx.store, fix_id=shipped.fix_id, actor=ctx.actor), "Notices drafted."
+        )
     if not notices:
         st.info("No notices yet for this fix.")
         return
-    st.dataframe(pd.DataFrame([{"To": n.recipient, "Account": n.account, "Signal": n.signal_id, "Status": n.status,
-                                "Sent by": n.sent_by or "—", "Sent at": n.sent_at} for n in notices]),
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "To": n.recipient,
+                    "Account": n.account,
+                    "Signal": n.signal_id,
+                    "Status": n.status,
+                    "Sent by": n.sent_by or "—",
+                    "Sent at": n.sent_at,
+                }
+                for n in notices
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     csv_col, md_col, mail_col = st.columns(3)
-    csv_col.download_button("CSV", notices_csv(notices, fix), f"fix-{fix.id}-notices.csv", "text/csv",
-                            icon=":material/download:", key=f"notices_csv_{fix.id}")
-    md_col.download_button("Markdown", notices_markdown(notices, fix), f"fix-{fix.id}-notices.md", "text/markdown",
-                           icon=":material/download:", key=f"notices_md_{fix.id}")
-    mail_col.download_button("mailto links", mailto_list(notices, fix), f"fix-{fix.id}-mailto.txt", "text/plain",
-                             icon=":material/download:", key=f"notices_mailto_{fix.id}")
+    csv_col.download_button(
+        "CSV",
+        notices_csv(notices, fix),
+        f"fix-{fix.id}-notices.csv",
+        "text/csv",
+        icon=":material/download:",
+        key=f"notices_csv_{fix.id}",
+    )
+    md_col.download_button(
+        "Markdown",
+        notices_markdown(notices, fix),
+        f"fix-{fix.id}-notices.md",
+        "text/markdown",
+        icon=":material/download:",
+        key=f"notices_md_{fix.id}",
+    )
+    mail_col.download_button(
+        "mailto links",
+        mailto_list(notices, fix),
+        f"fix-{fix.id}-mailto.txt",
+        "text/plain",
+        icon=":material/download:",
+        key=f"notices_mailto_{fix.id}",
+    )
     if not can_send:
         return
     drafted = {n.id: n for n in notices if n.status == "drafted"}
     if drafted:
-        chosen = st.selectbox("Notice", list(drafted), format_func=lambda i: drafted[i].recipient,
-                              key=f"notices_pick_{fix.id}")
+        chosen = st.selectbox(
+            "Notice", list(drafted), format_func=lambda i: drafted[i].recipient, key=f"notices_pick_{fix.id}"
+        )
         notice = drafted[chosen]
         body = st.text_area("Text", notice.body, height=200, key=f"notices_body_{notice.id}_{notice.version}")
         save, done, smtp_col = st.columns(3)
         if save.button("Save the text", key=f"notices_save_{notice.id}"):
-            run_change(lambda: edit_notice(ctx.store, notice_id=notice.id, expected_version=notice.version, body=body,
-                                           actor=ctx.actor))
-        if done.button("Mark sent", key=f"notices_sent_{notice.id}", help="Sent another way (mailto, your helpdesk)."):
-            run_change(lambda: mark_sent(ctx.store, notice_id=notice.id, expected_version=notice.version,
-                                         actor=ctx.actor), "Marked sent; the signal's loop is closed.")
+            run_change(
+                lambda: edit_notice(
+                    ctx.store,
+                    notice_id=notice.id,
+                    expected_version=notice.version,
+                    body=body,
+                    actor=ctx.actor,
+                )
+            )
+        if done.button(
+            "Mark sent", key=f"notices_sent_{notice.id}", help="Sent another way (mailto, your helpdesk)."
+        ):
+            run_change(
+                lambda: mark_sent(
+                    ctx.store, notice_id=notice.id, expected_version=notice.version, actor=ctx.actor
+                ),
+                "Marked sent; the signal's loop is closed.",
+            )
         smtp = _smtp_settings()
-        if smtp_col.button("Send all drafted by e-mail", disabled=smtp is None, key=f"notices_smtp_{fix.id}",
-                           help="Configure [smtp] in .streamlit/secrets.toml to send from here." if smtp is None else None):
+        if smtp_col.button(
+            "Send all drafted by e-mail",
+            disabled=smtp is None,
+            key=f"notices_smtp_{fix.id}",
+            help="Configure [smtp] in .streamlit/secrets.toml to send from here." if smtp is None else None,
+        ):
             _send(ctx, list(drafted.values()), fix, smtp)
 
 
@@ -108,8 +200,13 @@ def _smtp_settings() -> SmtpSettings | None:
 
 def template_panel(ctx: PageContext) -> None:
     st.caption("Placeholders: " + "; ".join(f"`{{{name}}}` {what}" for name, what in PLACEHOLDERS.items()))
-    text = st.text_area("Notice template", load_template(), height=220, key="notices_template",
-                        disabled=not ctx.actor.can("send_notices"))
+    text = st.text_area(
+        "Notice template",
+        load_template(),
+        height=220,
+        key="notices_template",
+        disabled=not ctx.actor.can("send_notices"),
+    )
     if ctx.actor.can("send_notices") and st.button("Save the template", key="notices_template_save"):
         run_change(lambda: save_template(ctx.store, template=text, actor=ctx.actor), "Template saved.")
     st.caption("New drafts use the saved template; notices already drafted keep their text.")

@@ -23,9 +23,17 @@ def report_card(report: ImportReport, *, key: str = "import") -> None:
         if not report.problems:
             return
         rows = sorted(report.problems, key=lambda p: p.row)
-        frame = pd.DataFrame([{"Row": p.row, "Outcome": p.outcome, "Why": p.message} for p in rows[:SHOWN_ROWS]])
+        frame = pd.DataFrame(
+            [{"Row": p.row, "Outcome": p.outcome, "Why": p.message} for p in rows[:SHOWN_ROWS]]
+        )
         st.dataframe(frame, hide_index=True, width="stretch", height=min(38 + 35 * len(frame), 420))
         if len(rows) > SHOWN_ROWS:
             st.caption(f"The first {SHOWN_ROWS:,} of {len(rows):,} reported rows; download them all.")
-        st.download_button("Download reported rows (CSV)", problems_csv(report), file_name="import-report.csv",
-                           mime="text/csv", icon=":material/download:", key=f"{key}_report_download")
+        st.download_button(
+            "Download reported rows (CSV)",
+            problems_csv(report),
+            file_name="import-report.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            key=f"{key}_report_download",
+        )

@@ -52,29 +52,43 @@ def sheet_section(ctx: PageContext) -> None:
         pull_card(ctx, connection)
     default = connection.address.url if connection else ""
     where, which = st.columns([3, 1])
-    text = where.text_input("Spreadsheet address", default, key=f"{KEY}_address",
-                         placeholder="https://docs.google.com/spreadsheets/d/…",
-                         help="The sheet's address from the browser, or gsheets://SPREADSHEET_ID. CX OS only reads "
-                              "it: share it with the app's service account as a Viewer.")
+    text = where.text_input(
+        "Spreadsheet address",
+        default,
+        key=f"{KEY}_address",
+        placeholder="https://docs.google.com/spreadsheets/d/…",
+        help="The sheet's address from the browser, or gsheets://SPREADSHEET_ID. CX OS only reads "
+        "it: share it with the app's service account as a Viewer.",
+    )
     if not text.strip():
-        st.info("Paste the address of your team's friction-log sheet to see a preview. CX OS reads the sheet and "
-                "never writes to it; nothing is stored until you press Import.")
+        st.info(
+            "Paste the address of your team's friction-log sheet to see a preview. CX OS reads the sheet and "
+            "never writes to it; nothing is stored until you press Import."
+        )
         return
     opened = _open(text)
     if opened is None:
         return
     address, sheet = opened
     titles = sheet["titles"]
-    wanted = connection.worksheet if connection and connection.spreadsheet_id == address.spreadsheet_id else None
-    worksheet = which.selectbox("Worksheet", titles, index=titles.index(wanted) if wanted in titles else 0,
-                             key=f"{KEY}_worksheet_{address.spreadsheet_id}")
+    wanted = (
+        connection.worksheet if connection and connection.spreadsheet_id == address.spreadsheet_id else None
+    )
+    worksheet = which.selectbox(
+        "Worksheet",
+        titles,
+        index=titles.index(wanted) if wanted in titles else 0,
+        key=f"{KEY}_worksheet_{address.spreadsheet_id}",
+    )
     address = replace(address, worksheet=worksheet)
     table = _table(sheet, address)
     if table is None:
         return
     preview_card(table)
     st.caption(f"The report's row numbers are the sheet's own: row 14 is row 14 in “{worksheet}”.")
-    profile = replace(mapping_card(ctx, table, key=KEY, preferred=connection.profile if wanted else None), kind=KIND)
+    profile = replace(
+        mapping_card(ctx, table, key=KEY, preferred=connection.profile if wanted else None), kind=KIND
+    )
     _actions(ctx, address, table, profile)
     if st.session_state.get(REPORT) is not None:
         report_card(st.session_state[REPORT], key=KEY)
@@ -83,13 +97,23 @@ def sheet_section(ctx: PageContext) -> None:
 def pull_card(ctx: PageContext, connection: SheetConnection) -> None:
     with st.container(border=True):
         st.markdown("**Connected sheet**")
-        st.caption(f"“{connection.worksheet}” in spreadsheet {connection.spreadsheet_id}, mapped with the "
-                   f"profile “{connection.profile}”. Pulling imports the rows that are not in yet.")
+        st.caption(
+            f"“{connection.worksheet}” in spreadsheet {connection.spreadsheet_id}, mapped with the "
+            f"profile “{connection.profile}”. Pulling imports the rows that are not in yet."
+        )
         left, right, _ = st.columns([1.4, 1, 3])
-        pull = left.button(f"Pull new rows from {connection.worksheet}", type="primary", icon=":material/sync:",
-                           key=f"{KEY}_pull")
-        if right.button("Disconnect", icon=":material/link_off:", key=f"{KEY}_disconnect",
-                        help="Forget the connection; the signals already imported stay."):
+        pull = left.button(
+            f"Pull new rows from {connection.worksheet}",
+            type="primary",
+            icon=":material/sync:",
+            key=f"{KEY}_pull",
+        )
+        if right.button(
+            "Disconnect",
+            icon=":material/link_off:",
+            key=f"{KEY}_disconnect",
+            help="Forget the connection; the signals already imported stay.",
+        ):
             if _run(lambda: forget_connection(ctx.store, actor=ctx.actor) or True):
                 refresh_after_write()
                 st.rerun()
@@ -107,14 +131,22 @@ def _pull(ctx: PageContext, connection: SheetConnection):
     profile = _run(lambda: get_profile(ctx.store, connection.profile))
     if table is None or profile is None:
         return None
-    return run_with_progress(ctx, *with_row_keys(table, profile, address.spreadsheet_id),
-                             label=sheet_label(connection.worksheet), dry_run=False)
+    return run_with_progress(
+        ctx,
+        *with_row_keys(table, profile, address.spreadsheet_id),
+        label=sheet_label(connection.worksheet),
+        dry_run=False,
+    )
 
 
 def _actions(ctx: PageContext, address: SheetAddress, table: Table, profile: Profile) -> None:
     cells = st.columns([1, 1, 1.4, 1.4, 1.2])
-    dry_run = cells[0].button("Dry run", icon=":material/fact_check:", key=f"{KEY}_dry_run",
-                              help="Validate every row; store nothing.")
+    dry_run = cells[0].button(
+        "Dry run",
+        icon=":material/fact_check:",
+        key=f"{KEY}_dry_run",
+        help="Validate every row; store nothing.",
+    )
     go = cells[1].button("Import", type="primary", icon=":material/upload:", key=f"{KEY}_import")
     with cells[2]:
         save_profile_form(ctx, profile, key=KEY)
@@ -124,22 +156,35 @@ def _actions(ctx: PageContext, address: SheetAddress, table: Table, profile: Pro
         _forget_values(address)
         st.rerun()
     if dry_run or go:
-        st.session_state[REPORT] = run_with_progress(ctx, *with_row_keys(table, profile, address.spreadsheet_id),
-                                                     label=sheet_label(address.worksheet or ""), dry_run=dry_run)
+        st.session_state[REPORT] = run_with_progress(
+            ctx,
+            *with_row_keys(table, profile, address.spreadsheet_id),
+            label=sheet_label(address.worksheet or ""),
+            dry_run=dry_run,
+        )
 
 
 def _connect_form(ctx: PageContext, address: SheetAddress, profile: Profile) -> None:
     with st.popover("Save mapping and connect", icon=":material/link:"):
-        st.caption(f"Saves this mapping as a profile and remembers “{address.worksheet}”, so next time "
-                   "“Pull new rows” is one click. Rows already imported are never imported twice.")
-        name = st.text_input("Profile name", "" if profile.built_in else profile.name, max_chars=80,
-                             key=f"{KEY}_connect_profile", placeholder=f"{address.worksheet} sheet")
+        st.caption(
+            f"Saves this mapping as a profile and remembers “{address.worksheet}”, so next time "
+            "“Pull new rows” is one click. Rows already imported are never imported twice."
+        )
+        name = st.text_input(
+            "Profile name",
+            "" if profile.built_in else profile.name,
+            max_chars=80,
+            key=f"{KEY}_connect_profile",
+            placeholder=f"{address.worksheet} sheet",
+        )
         if not st.button("Save and connect", type="primary", key=f"{KEY}_connect"):
             return
         saved = store_profile(ctx, profile, name)
         if saved is None:
             return
-        connection = SheetConnection(address.spreadsheet_id, address.worksheet or "", saved.name, address.fake)
+        connection = SheetConnection(
+            address.spreadsheet_id, address.worksheet or "", saved.name, address.fake
+        )
         if _run(lambda: save_connection(ctx.store, connection=connection, actor=ctx.actor)):
             refresh_after_write()
             st.success(f"Connected “{address.worksheet}” with the profile “{saved.name}”.")
@@ -152,7 +197,9 @@ def _open(text: str) -> tuple[SheetAddress, dict[str, Any]] | None:
         return None
     readers = st.session_state.setdefault(READERS, {})
     if address.url not in readers:
-        reader: SheetReader | None = _run(lambda: open_sheet(address, service_account=sheets_service_account()))
+        reader: SheetReader | None = _run(
+            lambda: open_sheet(address, service_account=sheets_service_account())
+        )
         titles = _run(reader.worksheet_titles) if reader else None
         if titles is None:
             return None

@@ -18,8 +18,12 @@ from cxos.vocabulary import Source
 
 NOT_MAPPED = "(not in this file)"
 PREVIEW_ROWS = 20
-KIND_LABELS = {"csv": "CSV", "xlsx": "Excel workbook", "slack_json": "Slack channel export",
-               "google_sheet": "Google Sheet"}
+KIND_LABELS = {
+    "csv": "CSV",
+    "xlsx": "Excel workbook",
+    "slack_json": "Slack channel export",
+    "google_sheet": "Google Sheet",
+}
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
@@ -39,12 +43,16 @@ def file_section(ctx: PageContext) -> None:
     preview_card(table)
     profile = mapping_card(ctx, table)
     actions = st.columns([1, 1, 1, 3])
-    dry_run = actions[0].button("Dry run", icon=":material/fact_check:", help="Validate every row; store nothing.")
+    dry_run = actions[0].button(
+        "Dry run", icon=":material/fact_check:", help="Validate every row; store nothing."
+    )
     go = actions[1].button("Import", type="primary", icon=":material/upload:")
     with actions[2]:
         save_profile_form(ctx, profile)
     if dry_run or go:
-        st.session_state["import_report"] = run_with_progress(ctx, table, profile, label=upload.name, dry_run=dry_run)
+        st.session_state["import_report"] = run_with_progress(
+            ctx, table, profile, label=upload.name, dry_run=dry_run
+        )
     if st.session_state.get("import_report") is not None:
         report_card(st.session_state["import_report"])
 
@@ -63,15 +71,30 @@ def preview_card(table: Table) -> None:
         st.markdown("**Preview**")
         how = KIND_LABELS.get(table.kind, table.kind)
         delimiter = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(table.delimiter or "", "")
-        st.caption(" · ".join(part for part in [how, table.encoding and f"encoding {table.encoding}",
-                                                 delimiter and f"{delimiter}-separated",
-                                                 f"{len(table.header)} columns"] if part))
+        st.caption(
+            " · ".join(
+                part
+                for part in [
+                    how,
+                    table.encoding and f"encoding {table.encoding}",
+                    delimiter and f"{delimiter}-separated",
+                    f"{len(table.header)} columns",
+                ]
+                if part
+            )
+        )
         rows = table.preview(PREVIEW_ROWS)
-        st.dataframe(pd.DataFrame(rows, columns=table.header), hide_index=True, width="stretch",
-                     height=min(38 + 35 * len(rows), 420))
+        st.dataframe(
+            pd.DataFrame(rows, columns=table.header),
+            hide_index=True,
+            width="stretch",
+            height=min(38 + 35 * len(rows), 420),
+        )
 
 
-def mapping_card(ctx: PageContext, table: Table, *, key: str = "import", preferred: str | None = None) -> Profile:
+def mapping_card(
+    ctx: PageContext, table: Table, *, key: str = "import", preferred: str | None = None
+) -> Profile:
     """Choose a profile, adjust which column fills each field, and the defaults; returns the profile to run.
     `key` prefixes the widgets' keys (two wizards on one page); `preferred` is the profile to start from."""
     profiles = {p.name: p for p in load_profiles()}
@@ -83,8 +106,13 @@ def mapping_card(ctx: PageContext, table: Table, *, key: str = "import", preferr
     with st.container(border=True):
         st.markdown("**Column mapping**")
         names = list(profiles)
-        name = st.selectbox("Profile", names, index=names.index(start), key=f"{key}_profile",
-                            help="Built-in profiles for Zendesk, Intercom and Slack exports, or one your team saved.")
+        name = st.selectbox(
+            "Profile",
+            names,
+            index=names.index(start),
+            key=f"{key}_profile",
+            help="Built-in profiles for Zendesk, Intercom and Slack exports, or one your team saved.",
+        )
         profile = profiles[name]
         by_field = fields_to_columns(profile.mapping)
         options = [NOT_MAPPED, *table.header]
@@ -93,8 +121,11 @@ def mapping_card(ctx: PageContext, table: Table, *, key: str = "import", preferr
         for position, (field_name, label) in enumerate(FIELDS.items()):
             current = by_field.get(field_name)
             column = columns[position % 4].selectbox(
-                label, options, index=options.index(current) if current in options else 0,
-                key=f"{key}_map_{name}_{field_name}")
+                label,
+                options,
+                index=options.index(current) if current in options else 0,
+                key=f"{key}_map_{name}_{field_name}",
+            )
             if column != NOT_MAPPED:
                 mapping[column] = field_name
         return replace(profile, mapping=mapping, **_defaults(ctx, profile, f"{key}_%s_{name}", table.kind))
@@ -103,28 +134,58 @@ def mapping_card(ctx: PageContext, table: Table, *, key: str = "import", preferr
 def _defaults(ctx: PageContext, profile: Profile, keys: str, kind: str) -> dict:
     left, middle, right = st.columns(3)
     sources = [None, *(s.value for s in Source)]
-    source = left.selectbox("Default source", sources, index=sources.index(profile.default_source)
-                            if profile.default_source in sources else 0, key=keys % "source",
-                            format_func=lambda v: "(none: a column says)" if v is None else Source(v).label)
+    source = left.selectbox(
+        "Default source",
+        sources,
+        index=sources.index(profile.default_source) if profile.default_source in sources else 0,
+        key=keys % "source",
+        format_func=lambda v: "(none: a column says)" if v is None else Source(v).label,
+    )
     touchpoints = [None, *(tp.id for tp in ctx.journey.touchpoints if not tp.archived)]
     touchpoint = middle.selectbox(
-        "Default touchpoint", touchpoints, key=keys % "touchpoint",
-        index=touchpoints.index(profile.default_touchpoint_id) if profile.default_touchpoint_id in touchpoints else 0,
+        "Default touchpoint",
+        touchpoints,
+        key=keys % "touchpoint",
+        index=touchpoints.index(profile.default_touchpoint_id)
+        if profile.default_touchpoint_id in touchpoints
+        else 0,
         format_func=lambda v: "(none: unmatched rows are reported)" if v is None else ctx.journey.where(v),
-        help="For rows without a touchpoint column, or whose value matches no touchpoint name.")
-    prefix = right.text_input("Reference prefix", profile.ref_prefix, key=keys % "prefix",
-                              help="Put before bare ticket ids, e.g. https://acme.zendesk.com/agent/tickets/")
-    skip = kind == "slack_json" and st.checkbox("Skip thread replies", profile.skip_replies, key=keys % "skip",
-                                                help="A thread's first message stands for its replies.")
-    return {"default_source": source, "default_touchpoint_id": touchpoint, "ref_prefix": prefix.strip(),
-            "skip_replies": skip}
+        help="For rows without a touchpoint column, or whose value matches no touchpoint name.",
+    )
+    prefix = right.text_input(
+        "Reference prefix",
+        profile.ref_prefix,
+        key=keys % "prefix",
+        help="Put before bare ticket ids, e.g. https://acme.zendesk.com/agent/tickets/",
+    )
+    skip = kind == "slack_json" and st.checkbox(
+        "Skip thread replies",
+        profile.skip_replies,
+        key=keys % "skip",
+        help="A thread's first message stands for its replies.",
+    )
+    return {
+        "default_source": source,
+        "default_touchpoint_id": touchpoint,
+        "ref_prefix": prefix.strip(),
+        "skip_replies": skip,
+    }
 
 
-def run_with_progress(ctx: PageContext, table: Table, profile: Profile, *, label: str, dry_run: bool) -> ImportReport | None:
+def run_with_progress(
+    ctx: PageContext, table: Table, profile: Profile, *, label: str, dry_run: bool
+) -> ImportReport | None:
     bar = st.progress(0.0, text="Reading rows…")
     try:
-        report = import_table(ctx.store, table=table, profile=profile, actor=ctx.actor, label=label, dry_run=dry_run,
-                              progress=lambda done, rows: bar.progress(min(done, 1.0), text=f"{rows:,} rows read"))
+        report = import_table(
+            ctx.store,
+            table=table,
+            profile=profile,
+            actor=ctx.actor,
+            label=label,
+            dry_run=dry_run,
+            progress=lambda done, rows: bar.progress(min(done, 1.0), text=f"{rows:,} rows read"),
+        )
     except CxosError as error:
         bar.empty()
         st.error(str(error))
@@ -137,17 +198,25 @@ def run_with_progress(ctx: PageContext, table: Table, profile: Profile, *, label
 
 def save_profile_form(ctx: PageContext, profile: Profile, *, key: str = "import") -> None:
     with st.popover("Save mapping as a profile", icon=":material/bookmark_add:"):
-        name = st.text_input("Profile name", "" if profile.built_in else profile.name, max_chars=80,
-                             key=f"{key}_profile_name")
-        if st.button("Save profile", type="primary", key=f"{key}_profile_save") and store_profile(ctx, profile, name):
+        name = st.text_input(
+            "Profile name", "" if profile.built_in else profile.name, max_chars=80, key=f"{key}_profile_name"
+        )
+        if st.button("Save profile", type="primary", key=f"{key}_profile_save") and store_profile(
+            ctx, profile, name
+        ):
             st.success(f"Saved profile “{name.strip()}”.")
 
 
 def store_profile(ctx: PageContext, profile: Profile, name: str) -> Profile | None:
     """Save the mapping under `name` (a new profile, or the saved one of that name); None after showing why not."""
     existing = {p.name: p for p in load_profiles() if not p.built_in}.get(name.strip())
-    to_save = replace(profile, name=name, built_in=False, id=existing.id if existing else None,
-                      version=existing.version if existing else None)
+    to_save = replace(
+        profile,
+        name=name,
+        built_in=False,
+        id=existing.id if existing else None,
+        version=existing.version if existing else None,
+    )
     try:
         saved = save_profile(ctx.store, profile=to_save, actor=ctx.actor)
     except CxosError as error:

@@ -11,12 +11,14 @@ from cxos.models import SelfAssessment
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
-def load_cells(now: datetime, days: int, by_week: bool, owner_team_ids: tuple[int, ...] = (),
-               previous: bool = False) -> list[friction.Cell]:
+def load_cells(
+    now: datetime, days: int, by_week: bool, owner_team_ids: tuple[int, ...] = (), previous: bool = False
+) -> list[friction.Cell]:
     window = friction.window_ending(now, days, whole_weeks=by_week)
     with get_store().read() as session:
-        return friction.friction_cells(session, window.previous() if previous else window, by_week=by_week,
-                                       owner_team_ids=owner_team_ids)
+        return friction.friction_cells(
+            session, window.previous() if previous else window, by_week=by_week, owner_team_ids=owner_team_ids
+        )
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)

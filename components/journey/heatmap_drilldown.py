@@ -14,8 +14,9 @@ LOG_PAGE = "pages/2_Friction_log.py"
 COMPONENT_BY_LABEL = {label: component.value for component, label in COMPONENT_LABELS.items()}
 
 
-def cell_filter(view: str, x: str, y: str, journey: Journey, *, now: datetime, days: int,
-                team_ids: tuple[int, ...]) -> SignalFilter:
+def cell_filter(
+    view: str, x: str, y: str, journey: Journey, *, now: datetime, days: int, team_ids: tuple[int, ...]
+) -> SignalFilter:
     """The friction log filter of one cell: its stage/component/touchpoint, its week or the window, the teams."""
     since, until = (now - timedelta(days=days)).date(), now.date()
     stage_ids: tuple[int, ...] = ()
@@ -31,14 +32,26 @@ def cell_filter(view: str, x: str, y: str, journey: Journey, *, now: datetime, d
             stage_ids = tuple(sid for sid, name in journey.stages if name == y)
         else:
             touchpoint_ids = tuple(tp.id for tp in journey.touchpoints if tp.label == y)
-    return SignalFilter(stage_ids=stage_ids, touchpoint_ids=touchpoint_ids, components=components,
-                        team_ids=team_ids, since=since, until=until, touchpoints=journey.touchpoints)
+    return SignalFilter(
+        stage_ids=stage_ids,
+        touchpoint_ids=touchpoint_ids,
+        components=components,
+        team_ids=team_ids,
+        since=since,
+        until=until,
+        touchpoints=journey.touchpoints,
+    )
 
 
 def log_link_params(f: SignalFilter) -> dict[str, str]:
-    params = {"stage": ",".join(map(str, f.stage_ids)), "touchpoint": ",".join(map(str, f.touchpoint_ids)),
-              "component": ",".join(f.components), "team": ",".join(map(str, f.team_ids)),
-              "since": f.since.isoformat() if f.since else "", "until": f.until.isoformat() if f.until else ""}
+    params = {
+        "stage": ",".join(map(str, f.stage_ids)),
+        "touchpoint": ",".join(map(str, f.touchpoint_ids)),
+        "component": ",".join(f.components),
+        "team": ",".join(map(str, f.team_ids)),
+        "since": f.since.isoformat() if f.since else "",
+        "until": f.until.isoformat() if f.until else "",
+    }
     return {k: v for k, v in params.items() if v}
 
 
@@ -47,11 +60,20 @@ def drilldown(title: str, signal_filter: SignalFilter, journey: Journey) -> None
     count = f"{page.total:,}+ signals" if page.more else plural(page.total, "signal")
     with st.container(border=True):
         st.markdown(f"#### {md_escape(title)} · {count}")
-        st.caption(f"Logged {signal_filter.since:%d %b} – {signal_filter.until:%d %b %Y}. The newest 20; "
-                   "the log has them all.")
-        picked = show_signals(signals_frame(page.rows, journey), key="heatmap_drilldown",
-                              columns=["#", "Logged", "What happened", "Where", "Status", "Owner", "Account", "ARR"])
-        st.page_link(LOG_PAGE, label="Open these signals in the friction log", icon=":material/arrow_forward:",
-                     query_params=log_link_params(signal_filter))
+        st.caption(
+            f"Logged {signal_filter.since:%d %b} – {signal_filter.until:%d %b %Y}. The newest 20; "
+            "the log has them all."
+        )
+        picked = show_signals(
+            signals_frame(page.rows, journey),
+            key="heatmap_drilldown",
+            columns=["#", "Logged", "What happened", "Where", "Status", "Owner", "Account", "ARR"],
+        )
+        st.page_link(
+            LOG_PAGE,
+            label="Open these signals in the friction log",
+            icon=":material/arrow_forward:",
+            query_params=log_link_params(signal_filter),
+        )
     if picked is not None:
         st.switch_page(LOG_PAGE, query_params={"signal": str(picked)})

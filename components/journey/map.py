@@ -22,8 +22,15 @@ def friction_colour(count: int, busiest: int) -> str:
     return "red" if share >= HOT else "orange" if share >= WARM else "blue"
 
 
-def journey_map(journey: Journey, now: list[Cell], before: list[Cell], top_modes: dict[int, tuple[str, int]],
-                *, days: int, since: date) -> None:
+def journey_map(
+    journey: Journey,
+    now: list[Cell],
+    before: list[Cell],
+    top_modes: dict[int, tuple[str, int]],
+    *,
+    days: int,
+    since: date,
+) -> None:
     counts = {c.touchpoint_id: c.signals for c in now}
     previous = {c.touchpoint_id: c.signals for c in before}
     busiest = max(counts.values(), default=0)
@@ -35,19 +42,37 @@ def journey_map(journey: Journey, now: list[Cell], before: list[Cell], top_modes
             st.markdown(f"### {md_escape(stage_name)}")
             st.caption(plural(total, "signal"))
             for tp in touchpoints:
-                _card(tp, counts.get(tp.id, 0), previous.get(tp.id, 0), busiest, top_modes.get(tp.id), days, since)
+                _card(
+                    tp,
+                    counts.get(tp.id, 0),
+                    previous.get(tp.id, 0),
+                    busiest,
+                    top_modes.get(tp.id),
+                    days,
+                    since,
+                )
 
 
-def _card(tp, count: int, before: int, busiest: int, top: tuple[str, int] | None, days: int, since: date) -> None:
+def _card(
+    tp, count: int, before: int, busiest: int, top: tuple[str, int] | None, days: int, since: date
+) -> None:
     with st.container(border=True):
         st.markdown(f"**{md_escape(tp.name)}**")
         change = count - before
-        trend = (f":red[▲ {change:,}]" if change > 0 else f":green[▼ {-change:,}]" if change < 0 else "no change")
+        trend = (
+            f":red[▲ {change:,}]" if change > 0 else f":green[▼ {-change:,}]" if change < 0 else "no change"
+        )
         st.badge(plural(count, "signal"), color=friction_colour(count, busiest))
         st.markdown(f"{trend} vs the {days} days before")
         component = COMPONENT_LABELS.get(Component(tp.component), tp.component)
-        st.caption(f"{md_escape(tp.team or 'no owner')} · {md_escape(tp.tool or 'no tool')} · {md_escape(component)}")
+        st.caption(
+            f"{md_escape(tp.team or 'no owner')} · {md_escape(tp.tool or 'no tool')} · {md_escape(component)}"
+        )
         if top:
             st.caption(f"Top failure mode: {md_escape(top[0])} ({top[1]:,})")
-        st.page_link(LOG_PAGE, label="Open its signals", icon=":material/arrow_forward:",
-                     query_params={"touchpoint": str(tp.id), "since": since.isoformat()})
+        st.page_link(
+            LOG_PAGE,
+            label="Open its signals",
+            icon=":material/arrow_forward:",
+            query_params={"touchpoint": str(tp.id), "since": since.isoformat()},
+        )

@@ -55,15 +55,22 @@ def load_kpis(start: datetime, end: datetime, team_id: int | None, now: datetime
     with get_store().read() as session:
         weekly = kpis.signals_per_week(session, window)
         accuracy = load_routing_accuracy(start)  # shared with the rules page and home, cached on its own
-        tally = accuracy.overall if team_id is None else accuracy.by_team.get(team_id, type(accuracy.overall)())
+        tally = (
+            accuracy.overall if team_id is None else accuracy.by_team.get(team_id, type(accuracy.overall)())
+        )
         closed, due = kpis.loop_closure(session, window)
         sent, drafted = kpis.notice_counts(session, window)
         recurrence = kpis.recurrence_summary(session, window, now=now)
         months = (date(start.year, start.month, 1), end.date())
-        deflection = kpis.month_over_month(metric_series(session, "deflection", start=months[0], end=months[1]))
+        deflection = kpis.month_over_month(
+            metric_series(session, "deflection", start=months[0], end=months[1])
+        )
         csat = metric_series(session, "csat", start=months[0], end=months[1])
         costs = kpis.costs(session)
-        time_to_route, time_to_fix = kpis.time_to_route_hours(session, window), kpis.time_to_fix_days(session, window)
+        time_to_route, time_to_fix = (
+            kpis.time_to_route_hours(session, window),
+            kpis.time_to_fix_days(session, window),
+        )
         ids = [r.fix_id for r in recurrence.fixes]
         titles = dict(session.exec(select(Fix.id, Fix.title).where(Fix.id.in_(ids))).all()) if ids else {}
     fit = load_fit_scores(now)  # shared with the fit score page; a team change does not recompute it
@@ -72,10 +79,20 @@ def load_kpis(start: datetime, end: datetime, team_id: int | None, now: datetime
     return KpiView(
         weekly_by_source=_fold(weekly, lambda source, _: label(Source, source)),
         weekly_by_stage=_fold(weekly, lambda _, tp: stage_of.get(tp, "(removed)")),
-        signals=sum(n for *_, n in weekly), routed=tally.routed, kept=tally.kept,
-        time_to_route_h=time_to_route, time_to_fix_d=time_to_fix,
-        loops_closed=closed, loops_due=due, notices_sent=sent, notices_drafted=drafted, recurrence=recurrence,
-        deflection=deflection, csat=csat, costs=costs, deflected=deflected,
+        signals=sum(n for *_, n in weekly),
+        routed=tally.routed,
+        kept=tally.kept,
+        time_to_route_h=time_to_route,
+        time_to_fix_d=time_to_fix,
+        loops_closed=closed,
+        loops_due=due,
+        notices_sent=sent,
+        notices_drafted=drafted,
+        recurrence=recurrence,
+        deflection=deflection,
+        csat=csat,
+        costs=costs,
+        deflected=deflected,
         cost_saved=kpis.cost_saved(deflected=deflected, avoided=recurrence.avoided, costs=costs),
         fit_score=round(sum(scored) / len(scored)) if scored else None,
         fit_components=[(c.component.label, c.score) for c in fit],

@@ -17,7 +17,10 @@ def subscore_table(fits: list[ComponentFit]) -> pd.DataFrame:
     """One row per component: its score and each sub-score as a percentage, or 'no data yet'."""
     rows = []
     for fit in fits:
-        row = {"Component": fit.component.label, "Fit score": NO_DATA if fit.score is None else str(fit.score)}
+        row = {
+            "Component": fit.component.label,
+            "Fit score": NO_DATA if fit.score is None else str(fit.score),
+        }
         for sub in fit.subscores:
             row[sub.name] = NO_DATA if sub.value is None else f"{round(100 * sub.value)}%"
         rows.append(row)
@@ -54,15 +57,24 @@ def self_assessment(actor: Actor, latest: dict[tuple[str, str], SelfAssessment])
         ratings = {}
         for question in QUESTIONS[component]:
             previous = latest.get((component.value, question))
-            ratings[question] = st.slider(question, 1, 5, previous.rating if previous else 3,
-                                          help="1: we can't answer this today · 5: we answer it with data, every week")
+            ratings[question] = st.slider(
+                question,
+                1,
+                5,
+                previous.rating if previous else 3,
+                help="1: we can't answer this today · 5: we answer it with data, every week",
+            )
             if previous:
-                st.caption(f"Last rated {previous.rating} by {md_escape(previous.assessed_by)} on "
-                           f"{previous.assessed_at:%d %b %Y}")
+                st.caption(
+                    f"Last rated {previous.rating} by {md_escape(previous.assessed_by)} on "
+                    f"{previous.assessed_at:%d %b %Y}"
+                )
         note = st.text_input("Note (optional)", max_chars=2000)
         if st.form_submit_button("Save ratings", disabled=not actor.can("self_assess")):
             try:
-                record_self_assessment(get_store(), component=component.value, ratings=ratings, actor=actor, note=note)
+                record_self_assessment(
+                    get_store(), component=component.value, ratings=ratings, actor=actor, note=note
+                )
             except CxosError as refused:
                 st.error(str(refused))
             else:

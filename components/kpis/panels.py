@@ -30,36 +30,76 @@ def kpi_rows(view: KpiView) -> list[dict[str, str]]:
     csat_change = view.csat[-1][1] - view.csat[-2][1] if len(view.csat) > 1 else None
     r = view.recurrence
     return [
-        {"kpi": "Routing accuracy", "value": _pct(view.routing_accuracy), "key": "routing_accuracy",
-         "detail": f"{view.kept:,} of {view.routed:,} first routes kept"},
-        {"kpi": "Time to route (median)", "key": "time_to_route",
-         "value": hours_text(view.time_to_route_h), "detail": "logged → first owner"},
-        {"kpi": "Time to fix (median)", "key": "time_to_fix",
-         "value": "—" if view.time_to_fix_d is None else f"{view.time_to_fix_d:.1f} days", "detail": "logged → fixed"},
-        {"kpi": "Loop-closure rate", "value": _pct(view.loop_closure_rate), "key": "loop_closure",
-         "detail": f"{view.loops_closed:,} of {view.loops_due:,} fixed signals; notices {view.notices_sent} sent of "
-                   f"{view.notices_drafted}"},
-        {"kpi": "Recurrence reduction", "value": _pct(r.reduction), "key": "recurrence_reduction",
-         "detail": f"{r.materially_less} of {r.judged} judged fixes materially less"},
-        {"kpi": "Deflection (latest month)", "key": "deflection",
-         "value": "—" if last_deflection is None else f"{last_deflection[1]:,.0f}",
-         "detail": "no imported figures" if last_deflection is None else
-         f"{last_deflection[0]:%b %Y}, " + ("first month" if last_deflection[2] is None else
-                                            f"{last_deflection[2]:+.0%} month over month")},
-        {"kpi": "CSAT (latest month)", "key": "csat", "value": "—" if last_csat is None else f"{last_csat[1]:.1f}%",
-         "detail": "no imported figures" if last_csat is None else
-         f"{last_csat[0]:%b %Y}" + ("" if csat_change is None else f", {csat_change:+.1f} points on the month before")},
-        {"kpi": "Cost saved", "value": f"${view.cost_saved:,.0f}", "key": "cost_saved",
-         "detail": f"{view.deflected:,.0f} deflected, {r.avoided:,.0f} recurrences avoided"},
-        {"kpi": "OS fit score (now)", "value": "—" if view.fit_score is None else f"{view.fit_score} / 100",
-         "key": "fit_score", "detail": "history starts now"},
+        {
+            "kpi": "Routing accuracy",
+            "value": _pct(view.routing_accuracy),
+            "key": "routing_accuracy",
+            "detail": f"{view.kept:,} of {view.routed:,} first routes kept",
+        },
+        {
+            "kpi": "Time to route (median)",
+            "key": "time_to_route",
+            "value": hours_text(view.time_to_route_h),
+            "detail": "logged → first owner",
+        },
+        {
+            "kpi": "Time to fix (median)",
+            "key": "time_to_fix",
+            "value": "—" if view.time_to_fix_d is None else f"{view.time_to_fix_d:.1f} days",
+            "detail": "logged → fixed",
+        },
+        {
+            "kpi": "Loop-closure rate",
+            "value": _pct(view.loop_closure_rate),
+            "key": "loop_closure",
+            "detail": f"{view.loops_closed:,} of {view.loops_due:,} fixed signals; notices {view.notices_sent} sent of "
+            f"{view.notices_drafted}",
+        },
+        {
+            "kpi": "Recurrence reduction",
+            "value": _pct(r.reduction),
+            "key": "recurrence_reduction",
+            "detail": f"{r.materially_less} of {r.judged} judged fixes materially less",
+        },
+        {
+            "kpi": "Deflection (latest month)",
+            "key": "deflection",
+            "value": "—" if last_deflection is None else f"{last_deflection[1]:,.0f}",
+            "detail": "no imported figures"
+            if last_deflection is None
+            else f"{last_deflection[0]:%b %Y}, "
+            + (
+                "first month" if last_deflection[2] is None else f"{last_deflection[2]:+.0%} month over month"
+            ),
+        },
+        {
+            "kpi": "CSAT (latest month)",
+            "key": "csat",
+            "value": "—" if last_csat is None else f"{last_csat[1]:.1f}%",
+            "detail": "no imported figures"
+            if last_csat is None
+            else f"{last_csat[0]:%b %Y}"
+            + ("" if csat_change is None else f", {csat_change:+.1f} points on the month before"),
+        },
+        {
+            "kpi": "Cost saved",
+            "value": f"${view.cost_saved:,.0f}",
+            "key": "cost_saved",
+            "detail": f"{view.deflected:,.0f} deflected, {r.avoided:,.0f} recurrences avoided",
+        },
+        {
+            "kpi": "OS fit score (now)",
+            "value": "—" if view.fit_score is None else f"{view.fit_score} / 100",
+            "key": "fit_score",
+            "detail": "history starts now",
+        },
     ]
 
 
 def kpi_tiles(view: KpiView) -> None:
     rows = kpi_rows(view)
     for start in range(0, len(rows), 3):
-        for column, row in zip(st.columns(3), rows[start:start + 3], strict=False):
+        for column, row in zip(st.columns(3), rows[start : start + 3], strict=False):
             with column.container(border=True):
                 st.metric(row["kpi"], row["value"], help=DEFINITIONS[row["key"]])
                 st.caption(row["detail"])
@@ -71,9 +111,19 @@ def kpi_csv(view: KpiView, *, period: str, team: str) -> str:
     writer = csv.DictWriter(out, fieldnames=["kpi", "value", "detail", "definition", "period", "team"])
     writer.writeheader()
     for row in kpi_rows(view):
-        writer.writerow({k: neutralise(v) for k, v in {"kpi": row["kpi"], "value": row["value"], "detail": row["detail"],
-                                                       "definition": DEFINITIONS[row["key"]], "period": period,
-                                                       "team": team}.items()})
+        writer.writerow(
+            {
+                k: neutralise(v)
+                for k, v in {
+                    "kpi": row["kpi"],
+                    "value": row["value"],
+                    "detail": row["detail"],
+                    "definition": DEFINITIONS[row["key"]],
+                    "period": period,
+                    "team": team,
+                }.items()
+            }
+        )
     return out.getvalue()
 
 
@@ -86,22 +136,50 @@ def recurrence_table(view: KpiView) -> None:
     if not fixes:
         st.info("No fix shipped in this range.")
         return
-    st.dataframe(pd.DataFrame([{"Fix": _short(f"#{r.fix_id} {view.fix_titles.get(r.fix_id, '')}"), "Shipped": r.shipped_at.date(), "Verdict": r.verdict,
-                                "Before": round(r.rate_before, 2), "After": round(r.rate_after, 2),
-                                "Change": None if r.change is None else f"{r.change:+.0%}"}
-                               for r in fixes]), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Fix": _short(f"#{r.fix_id} {view.fix_titles.get(r.fix_id, '')}"),
+                    "Shipped": r.shipped_at.date(),
+                    "Verdict": r.verdict,
+                    "Before": round(r.rate_before, 2),
+                    "After": round(r.rate_after, 2),
+                    "Change": None if r.change is None else f"{r.change:+.0%}",
+                }
+                for r in fixes
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     units = sorted({r.rate_unit for r in fixes})
-    st.caption(f"Before and after: {' or '.join(units)}, over {fixes[0].weeks_before} weeks each side at most.")
+    st.caption(
+        f"Before and after: {' or '.join(units)}, over {fixes[0].weeks_before} weeks each side at most."
+    )
 
 
 def cost_form(ctx: PageContext, view: KpiView) -> None:
     st.caption(GARTNER)
-    current = {"cost_live_contact": view.costs.live_contact, "cost_self_service_contact": view.costs.self_service_contact,
-               "cost_per_ticket": view.costs.per_ticket}
+    current = {
+        "cost_live_contact": view.costs.live_contact,
+        "cost_self_service_contact": view.costs.self_service_contact,
+        "cost_per_ticket": view.costs.per_ticket,
+    }
     allowed = ctx.actor.can("manage_settings")
     with st.form("kpi_costs"):
-        values = {key: st.number_input(COST_LABELS[key], min_value=0.0, max_value=10_000.0, value=float(current[key]),
-                                       step=0.01, format="%.2f", disabled=not allowed) for key in COST_DEFAULTS}
+        values = {
+            key: st.number_input(
+                COST_LABELS[key],
+                min_value=0.0,
+                max_value=10_000.0,
+                value=float(current[key]),
+                step=0.01,
+                format="%.2f",
+                disabled=not allowed,
+            )
+            for key in COST_DEFAULTS
+        }
         if st.form_submit_button("Save the costs", disabled=not allowed):
             run_change(lambda: _save_costs(ctx, values), "Costs saved.")
     if not allowed:
@@ -115,20 +193,27 @@ def _save_costs(ctx: PageContext, values: dict[str, float]) -> None:
 
 
 def metrics_import_form(ctx: PageContext) -> None:
-    st.caption("A CSV with the columns period (YYYY-MM), metric, value. Metrics: "
-               + "; ".join(f"`{name}` {what}" for name, what in METRICS.items())
-               + ". A month already imported is replaced. If any row is wrong, nothing is stored.")
+    st.caption(
+        "A CSV with the columns period (YYYY-MM), metric, value. Metrics: "
+        + "; ".join(f"`{name}` {what}" for name, what in METRICS.items())
+        + ". A month already imported is replaced. If any row is wrong, nothing is stored."
+    )
     if not ctx.actor.can("import_metrics"):
         st.caption("Importing metrics needs the council role.")
         return
     upload = st.file_uploader("Metrics CSV", type=["csv"], key="kpi_metrics_file")
     if upload is not None and st.button("Import the metrics", type="primary", key="kpi_metrics_import"):
         try:
-            count = import_metrics(ctx.store, text=upload.getvalue().decode("utf-8-sig", "replace"), actor=ctx.actor)
+            count = import_metrics(
+                ctx.store, text=upload.getvalue().decode("utf-8-sig", "replace"), actor=ctx.actor
+            )
         except ValidationFailed as refused:
             st.error("Nothing was imported. Fix these rows and try again:", icon=":material/block:")
-            st.dataframe(pd.DataFrame([{"Where": where, "Problem": why} for where, why in refused.problems.items()]),
-                         hide_index=True, width="stretch")
+            st.dataframe(
+                pd.DataFrame([{"Where": where, "Problem": why} for where, why in refused.problems.items()]),
+                hide_index=True,
+                width="stretch",
+            )
             return
         except CxosError as refused:
             st.error(md_escape(refused), icon=":material/block:")

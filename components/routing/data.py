@@ -39,8 +39,20 @@ class RuleRow:
 def load_rules() -> tuple[list[RuleRow], tuple[str, ...]]:
     """Every rule in order, and the warnings for rules that cannot route as written."""
     with get_store().read() as session:
-        rows = [RuleRow(r.id, r.position, r.name, r.enabled, r.match, json.loads(r.conditions), r.owner_team_id,
-                        r.root_cause, r.version) for r in list_rules(session)]
+        rows = [
+            RuleRow(
+                r.id,
+                r.position,
+                r.name,
+                r.enabled,
+                r.match,
+                json.loads(r.conditions),
+                r.owner_team_id,
+                r.root_cause,
+                r.version,
+            )
+            for r in list_rules(session)
+        ]
         warnings = load_rule_set(session).warnings
     return rows, warnings
 
@@ -59,8 +71,13 @@ def load_routing_accuracy(since: datetime) -> RoutingAccuracy:
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
 def load_root_causes() -> list[str]:
     with get_store().read() as session:
-        return list(session.exec(select(RootCauseLayer.name).where(RootCauseLayer.archived == False)  # noqa: E712
-                                 .order_by(RootCauseLayer.position)))
+        return list(
+            session.exec(
+                select(RootCauseLayer.name)
+                .where(RootCauseLayer.archived == False)  # noqa: E712
+                .order_by(RootCauseLayer.position)
+            )
+        )
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)

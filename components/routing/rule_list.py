@@ -27,63 +27,105 @@ def decider_label(decider: str, names: dict[int, str]) -> str:
     return {"model": "Owner model", "person": "By hand (council)"}.get(decider, decider)
 
 
-def rules_frame(rules: list[RuleRow], accuracy: RoutingAccuracy, journey: Journey, orphans: set[int]) -> pd.DataFrame:
+def rules_frame(
+    rules: list[RuleRow], accuracy: RoutingAccuracy, journey: Journey, orphans: set[int]
+) -> pd.DataFrame:
     rows = []
     for order, rule in enumerate(rules, start=1):
         tally = accuracy.rule_tally(rule.id)
         joiner = " and " if rule.match == "all" else " or "
-        rows.append({
-            "Order": order, "Rule": f"#{rule.id} · {rule.name}",
-            "When": joiner.join(describe_condition(c) for c in rule.conditions),
-            "Owner": journey.team_name(rule.owner_team_id) or f"team #{rule.owner_team_id} (archived)",
-            "Root cause": rule.root_cause or "—",
-            "State": "⚠ team archived" if rule.id in orphans else ("On" if rule.enabled else "Off"),
-            "Routed": tally.routed, "Accuracy": tally.accuracy,
-            "Flag": "⚠ below 60%" if tally.poor else "",
-        })
+        rows.append(
+            {
+                "Order": order,
+                "Rule": f"#{rule.id} · {rule.name}",
+                "When": joiner.join(describe_condition(c) for c in rule.conditions),
+                "Owner": journey.team_name(rule.owner_team_id) or f"team #{rule.owner_team_id} (archived)",
+                "Root cause": rule.root_cause or "—",
+                "State": "⚠ team archived" if rule.id in orphans else ("On" if rule.enabled else "Off"),
+                "Routed": tally.routed,
+                "Accuracy": tally.accuracy,
+                "Flag": "⚠ below 60%" if tally.poor else "",
+            }
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def accuracy_column() -> st.column_config.Column:
     """Accuracy as a bar from 0 to 100%, so a weak rule stands out at a glance."""
-    return st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0, width=130,
-                                           help="share of first routes the council never changed")
+    return st.column_config.ProgressColumn(
+        format="percent",
+        min_value=0.0,
+        max_value=1.0,
+        width=130,
+        help="share of first routes the council never changed",
+    )
 
 
 def show_rules(frame: pd.DataFrame) -> None:
-    st.dataframe(frame, hide_index=True, width="stretch", height=min(38 + 35 * len(frame), 760), column_config={
-        "Order": st.column_config.NumberColumn(width=60, format="%d"),
-        "Rule": st.column_config.TextColumn(width=330),
-        "Owner": st.column_config.TextColumn(width=150),
-        "Routed": st.column_config.NumberColumn(width=80, format="%d", help="first routes in the window"),
-        "Accuracy": accuracy_column(),
-        "Flag": st.column_config.TextColumn(width=110),
-        "State": st.column_config.TextColumn(width=120),
-        "Root cause": st.column_config.TextColumn(width=200),
-        "When": st.column_config.TextColumn(width="large"),
-    })
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(frame), 760),
+        column_config={
+            "Order": st.column_config.NumberColumn(width=60, format="%d"),
+            "Rule": st.column_config.TextColumn(width=330),
+            "Owner": st.column_config.TextColumn(width=150),
+            "Routed": st.column_config.NumberColumn(width=80, format="%d", help="first routes in the window"),
+            "Accuracy": accuracy_column(),
+            "Flag": st.column_config.TextColumn(width=110),
+            "State": st.column_config.TextColumn(width=120),
+            "Root cause": st.column_config.TextColumn(width=200),
+            "When": st.column_config.TextColumn(width="large"),
+        },
+    )
 
 
 def rule_actions(ctx: PageContext, rule: RuleRow, *, first: bool, last: bool) -> None:
     """Move up/down, switch on/off, delete: each checked against the version shown."""
     up, down, toggle, delete, _ = st.columns([1, 1, 1, 1, 2])
     try:
-        if up.button("Move up", icon=":material/arrow_upward:", disabled=first, width="stretch", key="rule_up"):
-            _done(move_rule(ctx.store, rule_id=rule.id, expected_version=rule.version, direction=-1, actor=ctx.actor),
-                  f"Rule #{rule.id} moved up.")
-        if down.button("Move down", icon=":material/arrow_downward:", disabled=last, width="stretch", key="rule_down"):
-            _done(move_rule(ctx.store, rule_id=rule.id, expected_version=rule.version, direction=1, actor=ctx.actor),
-                  f"Rule #{rule.id} moved down.")
-        if toggle.button("Disable" if rule.enabled else "Enable", width="stretch", key="rule_toggle",
-                         icon=":material/toggle_off:" if rule.enabled else ":material/toggle_on:"):
-            _done(set_rule_enabled(ctx.store, rule_id=rule.id, expected_version=rule.version,
-                                   enabled=not rule.enabled, actor=ctx.actor),
-                  f"Rule #{rule.id} {'disabled' if rule.enabled else 'enabled'}.")
+        if up.button(
+            "Move up", icon=":material/arrow_upward:", disabled=first, width="stretch", key="rule_up"
+        ):
+            _done(
+                move_rule(
+                    ctx.store, rule_id=rule.id, expected_version=rule.version, direction=-1, actor=ctx.actor
+                ),
+                f"Rule #{rule.id} moved up.",
+            )
+        if down.button(
+            "Move down", icon=":material/arrow_downward:", disabled=last, width="stretch", key="rule_down"
+        ):
+            _done(
+                move_rule(
+                    ctx.store, rule_id=rule.id, expected_version=rule.version, direction=1, actor=ctx.actor
+                ),
+                f"Rule #{rule.id} moved down.",
+            )
+        if toggle.button(
+            "Disable" if rule.enabled else "Enable",
+            width="stretch",
+            key="rule_toggle",
+            icon=":material/toggle_off:" if rule.enabled else ":material/toggle_on:",
+        ):
+            _done(
+                set_rule_enabled(
+                    ctx.store,
+                    rule_id=rule.id,
+                    expected_version=rule.version,
+                    enabled=not rule.enabled,
+                    actor=ctx.actor,
+                ),
+                f"Rule #{rule.id} {'disabled' if rule.enabled else 'enabled'}.",
+            )
         with delete.popover("Delete", icon=":material/delete:", width="stretch"):
             st.caption("Signals it routed keep 'rule #N' in their history.")
             if st.button(f"Delete rule #{rule.id}", type="primary", key="rule_delete"):
-                _done(delete_rule(ctx.store, rule_id=rule.id, expected_version=rule.version, actor=ctx.actor),
-                      f"Rule #{rule.id} deleted.")
+                _done(
+                    delete_rule(ctx.store, rule_id=rule.id, expected_version=rule.version, actor=ctx.actor),
+                    f"Rule #{rule.id} deleted.",
+                )
     except CxosError as error:
         st.error(md_escape(error), icon="⚠️")
 
@@ -96,8 +138,13 @@ def _done(_result: object, message: str) -> None:
 
 def import_export(ctx: PageContext) -> None:
     """Download the rules as YAML; upload a YAML file to add to (or replace) them."""
-    st.download_button("Download the rules (YAML)", export_rules(ctx.store), file_name="cxos-rules.yaml",
-                       mime="application/x-yaml", icon=":material/download:")
+    st.download_button(
+        "Download the rules (YAML)",
+        export_rules(ctx.store),
+        file_name="cxos-rules.yaml",
+        mime="application/x-yaml",
+        icon=":material/download:",
+    )
     if not ctx.actor.can("manage_rules"):
         return
     with st.form("rules_import", border=False):
@@ -106,11 +153,18 @@ def import_export(ctx: PageContext) -> None:
         submitted = st.form_submit_button("Import", icon=":material/upload:")
     if submitted and upload is not None:
         try:
-            count = import_rules(ctx.store, text=upload.getvalue().decode("utf-8", errors="replace"),
-                                 actor=ctx.actor, replace=replace)
+            count = import_rules(
+                ctx.store,
+                text=upload.getvalue().decode("utf-8", errors="replace"),
+                actor=ctx.actor,
+                replace=replace,
+            )
         except ValidationFailed as refused:
-            st.error("Nothing was imported. The file has problems:\n\n"
-                     + "\n".join(f"- {where}: {md_escape(why)}" for where, why in refused.problems.items()), icon="⚠️")
+            st.error(
+                "Nothing was imported. The file has problems:\n\n"
+                + "\n".join(f"- {where}: {md_escape(why)}" for where, why in refused.problems.items()),
+                icon="⚠️",
+            )
             return
         except CxosError as error:
             st.error(md_escape(error), icon="⚠️")
@@ -121,10 +175,13 @@ def import_export(ctx: PageContext) -> None:
 def route_now(ctx: PageContext, waiting: int) -> None:
     """Run every unrouted signal through the rules, then the owner model (council and admins)."""
     text, button = st.columns([4, 1], vertical_alignment="center")
-    text.markdown(f"**{waiting:,}** new signals wait in triage without an owner. Routing them tries the rules in "
-                  "order, then the owner model; what neither is sure about stays in triage.")
-    if not button.button("Route them now", icon=":material/alt_route:", disabled=not waiting, width="stretch",
-                         key="route_now"):
+    text.markdown(
+        f"**{waiting:,}** new signals wait in triage without an owner. Routing them tries the rules in "
+        "order, then the owner model; what neither is sure about stays in triage."
+    )
+    if not button.button(
+        "Route them now", icon=":material/alt_route:", disabled=not waiting, width="stretch", key="route_now"
+    ):
         return
     try:
         with st.spinner("Routing…"):
@@ -132,5 +189,8 @@ def route_now(ctx: PageContext, waiting: int) -> None:
     except CxosError as error:
         st.error(md_escape(error), icon="⚠️")
         return
-    _done(report, f"Routed {report.routed:,} of {report.examined:,}: {sum(report.by_rule.values()):,} by rules, "
-                  f"{report.by_model:,} by the model; {report.in_triage + report.orphaned:,} stay in triage.")
+    _done(
+        report,
+        f"Routed {report.routed:,} of {report.examined:,}: {sum(report.by_rule.values()):,} by rules, "
+        f"{report.by_model:,} by the model; {report.in_triage + report.orphaned:,} stay in triage.",
+    )

@@ -15,9 +15,15 @@ from cxos.signals.writes import assign_owner, set_status, update_signal
 from cxos.vocabulary import DRIVERS, Severity, Source, Status, label, plural
 
 NO_OWNER = 0  # the "back to triage" choice in the owner picker
-FIELD_NAMES = {"owner_team_id": "owner", "touchpoint_id": "where", "failure_mode_id": "failure mode",
-               "duplicate_of_id": "duplicate of", "status_reason": "reason", "external_ref": "link",
-               "arr": "ARR"} | DRIVERS
+FIELD_NAMES = {
+    "owner_team_id": "owner",
+    "touchpoint_id": "where",
+    "failure_mode_id": "failure mode",
+    "duplicate_of_id": "duplicate of",
+    "status_reason": "reason",
+    "external_ref": "link",
+    "arr": "ARR",
+} | DRIVERS
 
 
 def seen_version_key(signal_id: int) -> str:
@@ -36,17 +42,21 @@ def signal_detail(ctx: PageContext, signal_id: int) -> None:
     seen = st.session_state.setdefault(seen_version_key(signal_id), signal.version)
     if signal.version != seen:
         with st.container(border=True):
-            st.warning(f"{md_escape(signal.updated_by)} changed this signal at {signal.updated_at:%d %b %Y %H:%M} UTC "
-                       "after you opened it. What you see below is their version; reload to act on it.")
+            st.warning(
+                f"{md_escape(signal.updated_by)} changed this signal at {signal.updated_at:%d %b %Y %H:%M} UTC "
+                "after you opened it. What you see below is their version; reload to act on it."
+            )
             if st.button("Reload", type="primary"):
                 st.session_state[seen_version_key(signal_id)] = signal.version
                 _forget_choices(signal_id)
                 st.rerun()
 
     st.markdown(f"## #{signal.id} · {md_escape(signal.title)}")
-    st.caption(f"{_status_label(signal.status)} · owner: {md_escape(ctx.journey.team_name(signal.owner_team_id) or 'none (triage)')}"
-               f" · {md_escape(ctx.journey.where(signal.touchpoint_id))} · logged {signal.created_at:%d %b %Y %H:%M} UTC "
-               f"by {md_escape(signal.created_by)}")
+    st.caption(
+        f"{_status_label(signal.status)} · owner: {md_escape(ctx.journey.team_name(signal.owner_team_id) or 'none (triage)')}"
+        f" · {md_escape(ctx.journey.where(signal.touchpoint_id))} · logged {signal.created_at:%d %b %Y %H:%M} UTC "
+        f"by {md_escape(signal.created_by)}"
+    )
     fields, actions = st.columns([3, 2], gap="large")
     with fields:
         _fields(signal, ctx.journey)
@@ -71,13 +81,19 @@ def _fields(signal: Signal, journey: Journey) -> None:
             ("Reported by", signal.reporter or "—"),
             ("Link", signal.external_ref or "—"),
             ("CX drivers", ", ".join(label for key, label in DRIVERS.items() if getattr(signal, key)) or "—"),
-            ("Status", _status_label(signal.status) + (f" — {signal.status_reason}" if signal.status_reason else "")),
+            (
+                "Status",
+                _status_label(signal.status) + (f" — {signal.status_reason}" if signal.status_reason else ""),
+            ),
             ("Owner", journey.team_name(signal.owner_team_id) or "none: in the triage queue"),
             ("Routed by", routed_by_label(signal.routed_by)),
             ("Root-cause layer", signal.root_cause or "—"),
             ("Failure mode", f"#{signal.failure_mode_id}" if signal.failure_mode_id else "—"),
             ("Duplicate of", f"#{signal.duplicate_of_id}" if signal.duplicate_of_id else "—"),
-            ("Last change", f"{signal.updated_at:%d %b %Y %H:%M} UTC by {signal.updated_by} (version {signal.version})"),
+            (
+                "Last change",
+                f"{signal.updated_at:%d %b %Y %H:%M} UTC by {signal.updated_by} (version {signal.version})",
+            ),
         ]
         st.markdown("\n".join(f"- **{label}:** {md_escape(value)}" for label, value in rows))
         if signal.external_ref and signal.external_ref.lower().startswith(("http://", "https://")):
@@ -97,28 +113,60 @@ def _actions(ctx: PageContext, signal: Signal, seen: int) -> None:
             st.markdown("#### Owner")
             options = [NO_OWNER, *(team_id for team_id, _ in ctx.journey.teams)]
             current = signal.owner_team_id or NO_OWNER
-            team = st.selectbox("Upstream owner", options, index=options.index(current) if current in options else 0,
-                                key=f"owner_choice_{signal.id}", format_func=lambda t: "— no owner (triage)" if t == NO_OWNER else ctx.journey.team_name(t))
+            team = st.selectbox(
+                "Upstream owner",
+                options,
+                index=options.index(current) if current in options else 0,
+                key=f"owner_choice_{signal.id}",
+                format_func=lambda t: "— no owner (triage)" if t == NO_OWNER else ctx.journey.team_name(t),
+            )
             if st.form_submit_button("Assign owner"):
-                _run(signal.id, lambda: assign_owner(ctx.store, signal_id=signal.id, expected_version=seen,
-                                                     team_id=team or None, actor=actor))
+                _run(
+                    signal.id,
+                    lambda: assign_owner(
+                        ctx.store,
+                        signal_id=signal.id,
+                        expected_version=seen,
+                        team_id=team or None,
+                        actor=actor,
+                    ),
+                )
     if actor.can("set_status"):
         with st.form(f"status_{signal.id}", border=True):
             st.markdown("#### Status")
             targets = next_statuses(Status(signal.status))
-            target = st.selectbox("Move to", targets, format_func=lambda s: s.label, index=None,
-                                  placeholder=f"now: {_status_label(signal.status)}", key=f"status_choice_{signal.id}")
-            reason = st.text_input("Reason (won't fix) or question (needs info)", max_chars=2000,
-                                   key=f"status_reason_{signal.id}")
-            original = st.number_input("Duplicate of signal #", min_value=1, step=1, value=None,
-                                       key=f"status_original_{signal.id}")
+            target = st.selectbox(
+                "Move to",
+                targets,
+                format_func=lambda s: s.label,
+                index=None,
+                placeholder=f"now: {_status_label(signal.status)}",
+                key=f"status_choice_{signal.id}",
+            )
+            reason = st.text_input(
+                "Reason (won't fix) or question (needs info)",
+                max_chars=2000,
+                key=f"status_reason_{signal.id}",
+            )
+            original = st.number_input(
+                "Duplicate of signal #", min_value=1, step=1, value=None, key=f"status_original_{signal.id}"
+            )
             if st.form_submit_button("Change status"):
                 if target is None:
                     st.error("Pick a status to move to.")
                 else:
-                    _run(signal.id, lambda: set_status(ctx.store, signal_id=signal.id, expected_version=seen,
-                                                       status=target, reason=reason or None,
-                                                       duplicate_of_id=int(original) if original else None, actor=actor))
+                    _run(
+                        signal.id,
+                        lambda: set_status(
+                            ctx.store,
+                            signal_id=signal.id,
+                            expected_version=seen,
+                            status=target,
+                            reason=reason or None,
+                            duplicate_of_id=int(original) if original else None,
+                            actor=actor,
+                        ),
+                    )
     if can_edit:
         with st.expander("Edit fields"), st.form(f"edit_{signal.id}", border=False):
             changes = _edit_fields(signal, ctx.journey)
@@ -127,8 +175,12 @@ def _actions(ctx: PageContext, signal: Signal, seen: int) -> None:
                 if not edited:
                     st.info("Nothing changed.")
                 else:
-                    _run(signal.id, lambda: update_signal(ctx.store, signal_id=signal.id, expected_version=seen,
-                                                          changes=edited, actor=actor))
+                    _run(
+                        signal.id,
+                        lambda: update_signal(
+                            ctx.store, signal_id=signal.id, expected_version=seen, changes=edited, actor=actor
+                        ),
+                    )
 
 
 def _edit_fields(signal: Signal, journey: Journey) -> dict[str, Any]:
@@ -141,27 +193,46 @@ def _edit_fields(signal: Signal, journey: Journey) -> dict[str, Any]:
     changes: dict[str, Any] = {
         "title": st.text_input("What happened", signal.title, max_chars=200, key=key("title")),
         "description": st.text_area("Details", signal.description, key=key("description")),
-        "touchpoint_id": st.selectbox("Where", touchpoints, index=touchpoints.index(signal.touchpoint_id),
-                                      format_func=journey.where, key=key("touchpoint_id")),
-        "source": st.selectbox("Source", sources, index=sources.index(Source(signal.source)),
-                               format_func=lambda s: s.label, key=key("source")),
-        "severity": st.selectbox("Severity", severities, index=severities.index(Severity(signal.severity)),
-                                 key=key("severity")),
+        "touchpoint_id": st.selectbox(
+            "Where",
+            touchpoints,
+            index=touchpoints.index(signal.touchpoint_id),
+            format_func=journey.where,
+            key=key("touchpoint_id"),
+        ),
+        "source": st.selectbox(
+            "Source",
+            sources,
+            index=sources.index(Source(signal.source)),
+            format_func=lambda s: s.label,
+            key=key("source"),
+        ),
+        "severity": st.selectbox(
+            "Severity", severities, index=severities.index(Severity(signal.severity)), key=key("severity")
+        ),
         "account": st.text_input("Account", signal.account or "", key=key("account")) or None,
         "arr": st.number_input("ARR ($)", min_value=0, step=1000, value=signal.arr, key=key("arr")),
         "reporter": st.text_input("Reported by", signal.reporter or "", key=key("reporter")) or None,
         "external_ref": st.text_input("Link", signal.external_ref or "", key=key("external_ref")) or None,
     }
-    drivers = st.multiselect("CX drivers", list(DRIVERS), [k for k in DRIVERS if getattr(signal, k)],
-                             format_func=DRIVERS.get, key=key("drivers"))
+    drivers = st.multiselect(
+        "CX drivers",
+        list(DRIVERS),
+        [k for k in DRIVERS if getattr(signal, k)],
+        format_func=DRIVERS.get,
+        key=key("drivers"),
+    )
     changes |= {name: name in drivers for name in DRIVERS}
     return {k: (str(v) if k in {"source", "severity"} else v) for k, v in changes.items()}
 
 
 def _forget_choices(signal_id: int) -> None:
     """Drop this signal's widget state so the forms show the stored values again."""
-    for name in [k for k in st.session_state if str(k).endswith(f"_{signal_id}") and
-                 str(k).startswith(("edit_", "owner_choice_", "status_"))]:
+    for name in [
+        k
+        for k in st.session_state
+        if str(k).endswith(f"_{signal_id}") and str(k).startswith(("edit_", "owner_choice_", "status_"))
+    ]:
         del st.session_state[name]
 
 
@@ -184,7 +255,9 @@ def routed_by_label(routed_by: str | None) -> str:
     if not routed_by:
         return "—"
     kind, _, who = routed_by.partition(":")
-    return {"person": f"{who}, by hand", "rule": f"rule #{who}", "model": "the routing model"}.get(kind, routed_by)
+    return {"person": f"{who}, by hand", "rule": f"rule #{who}", "model": "the routing model"}.get(
+        kind, routed_by
+    )
 
 
 def _status_label(status: str) -> str:

@@ -33,13 +33,28 @@ def prefill_from_query(params: dict[str, str], journey: Journey) -> tuple[dict[s
         prefill["source"] = match if match else ignored.append(f"source “{source}”")
     if touchpoint := params.get("touchpoint"):
         wanted = touchpoint.strip().lower()
-        match = next((tp for tp in journey.touchpoints if not tp.archived and (
-            str(tp.id) == wanted or tp.name.lower() == wanted or tp.label.lower() == wanted)), None)
+        match = next(
+            (
+                tp
+                for tp in journey.touchpoints
+                if not tp.archived
+                and (str(tp.id) == wanted or tp.name.lower() == wanted or tp.label.lower() == wanted)
+            ),
+            None,
+        )
         prefill["touchpoint_id"] = match.id if match else ignored.append(f"touchpoint “{touchpoint}”")
     if severity := params.get("severity"):
-        prefill["severity"] = Severity(severity.lower()) if known(Severity, severity.lower()) else ignored.append(
-            f"severity “{severity}”")
-    for field, param in (("title", "title"), ("account", "account"), ("external_ref", "ref"), ("reporter", "reporter")):
+        prefill["severity"] = (
+            Severity(severity.lower())
+            if known(Severity, severity.lower())
+            else ignored.append(f"severity “{severity}”")
+        )
+    for field, param in (
+        ("title", "title"),
+        ("account", "account"),
+        ("external_ref", "ref"),
+        ("reporter", "reporter"),
+    ):
         if params.get(param):
             prefill[field] = params[param][:2_000]
     return {k: v for k, v in prefill.items() if v is not None}, ignored
@@ -53,49 +68,100 @@ def quick_entry_form(journey: Journey, actor: Actor, prefill: dict[str, Any]) ->
         signal_id, title = logged
         with st.container(border=True):
             st.success(f"Logged as signal #{signal_id}: {md_escape(title)}", icon=":material/check_circle:")
-            st.page_link("pages/2_Friction_log.py", label=f"Open signal #{signal_id}", icon=":material/open_in_new:",
-                         query_params={"signal": str(signal_id)})
+            st.page_link(
+                "pages/2_Friction_log.py",
+                label=f"Open signal #{signal_id}",
+                icon=":material/open_in_new:",
+                query_params={"signal": str(signal_id)},
+            )
     if "form" in errors:
         st.error(errors["form"])
 
     touchpoints = [tp.id for tp in journey.touchpoints if not tp.archived]
     with st.form(f"entry_form_{st.session_state[GENERATION]}", border=True, enter_to_submit=False):
-        st.text_input("What happened? (required)", key=_key("title"), value=prefill.get("title", ""), max_chars=200,
-                      placeholder="e.g. New hires can't log in via SSO after the SCIM sync")
+        st.text_input(
+            "What happened? (required)",
+            key=_key("title"),
+            value=prefill.get("title", ""),
+            max_chars=200,
+            placeholder="e.g. New hires can't log in via SSO after the SCIM sync",
+        )
         _inline(errors, "title")
         where, source = st.columns([3, 2])
         with where:
-            st.selectbox("Where in the journey? (required)", touchpoints, key=_key("touchpoint_id"),
-                         index=touchpoints.index(prefill["touchpoint_id"]) if "touchpoint_id" in prefill else None,
-                         format_func=lambda tp_id: journey.where(tp_id), placeholder="Type a stage or touchpoint…")
+            st.selectbox(
+                "Where in the journey? (required)",
+                touchpoints,
+                key=_key("touchpoint_id"),
+                index=touchpoints.index(prefill["touchpoint_id"]) if "touchpoint_id" in prefill else None,
+                format_func=lambda tp_id: journey.where(tp_id),
+                placeholder="Type a stage or touchpoint…",
+            )
             _inline(errors, "touchpoint_id")
         with source:
             sources = list(Source)
-            st.selectbox("Source (required)", sources, key=_key("source"), format_func=lambda s: s.label,
-                         index=sources.index(prefill["source"]) if "source" in prefill else None,
-                         placeholder="Where did it come from?")
+            st.selectbox(
+                "Source (required)",
+                sources,
+                key=_key("source"),
+                format_func=lambda s: s.label,
+                index=sources.index(prefill["source"]) if "source" in prefill else None,
+                placeholder="Where did it come from?",
+            )
             _inline(errors, "source")
-        with st.expander("Add details (optional)", expanded=bool(OPTIONAL_FIELDS & set(errors)) or len(prefill) > 2):
-            st.text_area("Details", key=_key("description"), placeholder="What the customer tried, what they saw")
+        with st.expander(
+            "Add details (optional)", expanded=bool(OPTIONAL_FIELDS & set(errors)) or len(prefill) > 2
+        ):
+            st.text_area(
+                "Details", key=_key("description"), placeholder="What the customer tried, what they saw"
+            )
             _inline(errors, "description")
             left, middle, right = st.columns(3)
             left.text_input("Account", key=_key("account"), value=prefill.get("account", ""))
-            middle.number_input("ARR ($)", key=_key("arr"), value=None, min_value=0, step=1000,
-                                placeholder="annual recurring revenue")
-            right.selectbox("Severity", list(Severity), key=_key("severity"),
-                            index=list(Severity).index(prefill.get("severity", Severity.MEDIUM)),
-                            format_func=lambda s: s.value.capitalize())
+            middle.number_input(
+                "ARR ($)",
+                key=_key("arr"),
+                value=None,
+                min_value=0,
+                step=1000,
+                placeholder="annual recurring revenue",
+            )
+            right.selectbox(
+                "Severity",
+                list(Severity),
+                key=_key("severity"),
+                index=list(Severity).index(prefill.get("severity", Severity.MEDIUM)),
+                format_func=lambda s: s.value.capitalize(),
+            )
             link, reporter = st.columns(2)
-            link.text_input("Link to the ticket or thread", key=_key("external_ref"),
-                            value=prefill.get("external_ref", ""), placeholder="https://… or ticket number")
-            reporter.text_input("Reported by (customer contact)", key=_key("reporter"),
-                                value=prefill.get("reporter", ""), placeholder="name@customer.com")
+            link.text_input(
+                "Link to the ticket or thread",
+                key=_key("external_ref"),
+                value=prefill.get("external_ref", ""),
+                placeholder="https://… or ticket number",
+            )
+            reporter.text_input(
+                "Reported by (customer contact)",
+                key=_key("reporter"),
+                value=prefill.get("reporter", ""),
+                placeholder="name@customer.com",
+            )
             for field in ("account", "arr", "severity", "external_ref", "reporter"):
                 _inline(errors, field)
-            st.multiselect("CX drivers", list(DRIVERS), key=_key("drivers"), format_func=DRIVERS.get,
-                           placeholder="What made this conversation hard?")
-        st.form_submit_button("Log friction", type="primary", on_click=_submit, args=(actor,),
-                              disabled=not actor.can("log_signal"))
+            st.multiselect(
+                "CX drivers",
+                list(DRIVERS),
+                key=_key("drivers"),
+                format_func=DRIVERS.get,
+                placeholder="What made this conversation hard?",
+            )
+        st.form_submit_button(
+            "Log friction",
+            type="primary",
+            on_click=_submit,
+            args=(actor,),
+            disabled=not actor.can("log_signal"),
+        )
 
 
 def _inline(errors: dict[str, str], field: str) -> None:

@@ -33,8 +33,14 @@ def signals_frame(rows: list[dict[str, Any]], journey: Journey) -> pd.DataFrame:
     )
 
 
-def show_signals(frame: pd.DataFrame, *, key: str, height: int | str = "auto",
-                 columns: list[str] | None = None, compact: bool = False) -> int | None:
+def show_signals(
+    frame: pd.DataFrame,
+    *,
+    key: str,
+    height: int | str = "auto",
+    columns: list[str] | None = None,
+    compact: bool = False,
+) -> int | None:
     """Show the table with single-row selection; returns the id of the signal clicked, if any.
 
     `compact` narrows the text columns for a half-width card.

@@ -6,12 +6,20 @@ from cxos.routing.backtest import BacktestReport
 
 
 def backtest_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="labelled history: CSV (UTF-8, header row), or XLSX when openpyxl is installed")
-    parser.add_argument("--text-col", required=True, help="the column with the text (title, message, ticket body)")
+    parser.add_argument(
+        "file", help="labelled history: CSV (UTF-8, header row), or XLSX when openpyxl is installed"
+    )
+    parser.add_argument(
+        "--text-col", required=True, help="the column with the text (title, message, ticket body)"
+    )
     parser.add_argument("--owner-col", required=True, help="the column with the owner that was right")
     parser.add_argument("--holdout", help="test on this file instead of the last 20%% of FILE")
-    parser.add_argument("--threshold", type=float, help="auto-route confidence (default: CXOS_ROUTING_CONFIDENCE or 0.8)")
-    parser.add_argument("--no-rules", action="store_true", help="the model alone: ignore the store's routing rules")
+    parser.add_argument(
+        "--threshold", type=float, help="auto-route confidence (default: CXOS_ROUTING_CONFIDENCE or 0.8)"
+    )
+    parser.add_argument(
+        "--no-rules", action="store_true", help="the model alone: ignore the store's routing rules"
+    )
     parser.add_argument("--json", action="store_true")
 
 
@@ -31,8 +39,10 @@ def render_backtest(report: BacktestReport, *, owners: int = 40) -> str:
     ]
     per_owner = report.per_owner()
     for row in per_owner[:owners]:
-        lines.append(f"{str(row['owner'])[:32]:<32} {row['rows']:>6,} {row['answered']:>9,} "
-                     f"{row['precision']:>10.1%} {row['recall']:>7.1%}")
+        lines.append(
+            f"{str(row['owner'])[:32]:<32} {row['rows']:>6,} {row['answered']:>9,} "
+            f"{row['precision']:>10.1%} {row['recall']:>7.1%}"
+        )
     if len(per_owner) > owners:
         lines.append(f"… and {len(per_owner) - owners} more owners (--json lists them all)")
     lines.extend(f"Note: {note}" for note in report.notes)

@@ -28,20 +28,38 @@ SHOWN = 20  # reported rows printed; the rest go to --errors-csv or --json
 
 
 def import_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", nargs="?", help="a CSV/TSV, XLSX or Slack channel export (JSON), or a Google Sheet: "
-                                                "gsheets://ID[/WORKSHEET] or its docs.google.com address")
+    parser.add_argument(
+        "file",
+        nargs="?",
+        help="a CSV/TSV, XLSX or Slack channel export (JSON), or a Google Sheet: "
+        "gsheets://ID[/WORKSHEET] or its docs.google.com address",
+    )
     parser.add_argument("--sheet", help="a Google Sheet's address (instead of FILE); read, never written")
     parser.add_argument("--worksheet", help="the sheet's worksheet to read (default: the first)")
-    parser.add_argument("--connected", action="store_true",
-                        help="pull the sheet connected on the Import page, with its saved profile")
+    parser.add_argument(
+        "--connected",
+        action="store_true",
+        help="pull the sheet connected on the Import page, with its saved profile",
+    )
     parser.add_argument("--profile", help="a built-in or saved profile (default: guessed from the header)")
-    parser.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
-                        help=f"map a column to a field ({', '.join(FIELDS)}); FIELD empty to ignore the column")
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help=f"map a column to a field ({', '.join(FIELDS)}); FIELD empty to ignore the column",
+    )
     parser.add_argument("--source", choices=[s.value for s in Source], help="source for rows that do not say")
-    parser.add_argument("--touchpoint", help="touchpoint (name or 'Stage › Touchpoint') for rows that do not say")
-    parser.add_argument("--ref-prefix", help="put before bare ticket ids (e.g. https://acme.zendesk.com/agent/tickets/)")
+    parser.add_argument(
+        "--touchpoint", help="touchpoint (name or 'Stage › Touchpoint') for rows that do not say"
+    )
+    parser.add_argument(
+        "--ref-prefix", help="put before bare ticket ids (e.g. https://acme.zendesk.com/agent/tickets/)"
+    )
     parser.add_argument("--as", dest="actor", default="cxos-cli", help="the name recorded as importer")
-    parser.add_argument("--errors-csv", help="write the reported rows (row, outcome, message) to this CSV file")
+    parser.add_argument(
+        "--errors-csv", help="write the reported rows (row, outcome, message) to this CSV file"
+    )
     parser.add_argument("--dry-run", action="store_true", help="validate and report; store nothing")
     parser.add_argument("--json", action="store_true")
 
@@ -53,23 +71,33 @@ def import_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
         address, profile_name = _sheet_address(store, args)
         address, table = read_table(address)
         label = f"{address.url}/{address.worksheet}"
-        profile = get_profile(store, args.profile or profile_name) if (args.profile or profile_name) \
+        profile = (
+            get_profile(store, args.profile or profile_name)
+            if (args.profile or profile_name)
             else suggest_profile(table.header, table.kind)
+        )
         profile = _with_options(store, profile, args)
-        report = import_sheet(store, address=address, table=table, profile=profile, actor=actor,
-                              dry_run=args.dry_run)
+        report = import_sheet(
+            store, address=address, table=table, profile=profile, actor=actor, dry_run=args.dry_run
+        )
     else:
         if not args.file:
-            raise ImportUnreadable("Name a file to import, or a Google Sheet (gsheets://ID, --sheet or --connected).")
+            raise ImportUnreadable(
+                "Name a file to import, or a Google Sheet (gsheets://ID, --sheet or --connected)."
+            )
         try:
             data = Path(args.file).read_bytes()
         except OSError as error:
             raise ImportUnreadable(f"Cannot read {args.file}: {error.strerror or error}.") from None
         label = Path(args.file).name
         table = open_table(data, label)
-        profile = get_profile(store, args.profile) if args.profile else suggest_profile(table.header, table.kind)
+        profile = (
+            get_profile(store, args.profile) if args.profile else suggest_profile(table.header, table.kind)
+        )
         profile = _with_options(store, profile, args)
-        report = import_table(store, table=table, profile=profile, actor=actor, label=label, dry_run=args.dry_run)
+        report = import_table(
+            store, table=table, profile=profile, actor=actor, label=label, dry_run=args.dry_run
+        )
     if args.errors_csv:
         Path(args.errors_csv).write_text(problems_csv(report), encoding="utf-8")
     if args.json:
@@ -98,7 +126,9 @@ def _with_options(store: Store, profile: Profile, args: argparse.Namespace) -> P
     for item in args.map:
         column, sep, field_name = item.partition("=")
         if not sep or (field_name and field_name not in FIELDS):
-            raise ValidationFailed({"map": f"{item!r}: write COLUMN=FIELD with FIELD one of {', '.join(FIELDS)}"})
+            raise ValidationFailed(
+                {"map": f"{item!r}: write COLUMN=FIELD with FIELD one of {', '.join(FIELDS)}"}
+            )
         mapping = {c: f for c, f in mapping.items() if c != column and (not field_name or f != field_name)}
         if field_name:
             mapping[column] = field_name
@@ -118,6 +148,10 @@ def _touchpoint_id(store: Store, name: str) -> int:
         options = touchpoint_options(session)
     matches = [tp.id for tp in options if wanted in (tp.label.lower(), tp.name.lower())]
     if len(matches) != 1:
-        raise ValidationFailed({"touchpoint": f"{name!r} names {len(matches)} touchpoints; "
-                                              "use 'Stage › Touchpoint' as the journey shows it"})
+        raise ValidationFailed(
+            {
+                "touchpoint": f"{name!r} names {len(matches)} touchpoints; "
+                "use 'Stage › Touchpoint' as the journey shows it"
+            }
+        )
     return matches[0]

@@ -36,8 +36,12 @@ class Command:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cxos", description="CX OS: fix it upstream or fix it forever.")
-    parser.add_argument("--database-url", help="overrides CXOS_DATABASE_URL (default: sqlite:///data/cxos.store.db)")
+    parser = argparse.ArgumentParser(
+        prog="python -m cxos", description="CX OS: fix it upstream or fix it forever."
+    )
+    parser.add_argument(
+        "--database-url", help="overrides CXOS_DATABASE_URL (default: sqlite:///data/cxos.store.db)"
+    )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_arguments(subparsers.add_parser(command.name, help=command.help))
@@ -60,7 +64,9 @@ def _no_arguments(parser: argparse.ArgumentParser) -> None:
 def _demo_arguments(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--signals", type=int, default=3000)
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--anchor", type=_anchor, help="the demo's 'now' (YYYY-MM-DD); default: the current hour")
+    demo.add_argument(
+        "--anchor", type=_anchor, help="the demo's 'now' (YYYY-MM-DD); default: the current hour"
+    )
     demo.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) when signals exist")
     demo.add_argument("--json", action="store_true")
 
@@ -85,8 +91,10 @@ def _demo(store: Store, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(counts))
     else:
-        print(f"Demo friction log: {counts['signals']:,} signals, {counts['events']:,} events, "
-              f"{counts['failure_modes']} failure modes, {counts['fixes']} fixes in {counts['seconds']} s.")
+        print(
+            f"Demo friction log: {counts['signals']:,} signals, {counts['events']:,} events, "
+            f"{counts['failure_modes']} failure modes, {counts['fixes']} fixes in {counts['seconds']} s."
+        )
     return 0
 
 
@@ -99,8 +107,14 @@ def _export(store: Store, args: argparse.Namespace) -> int:
 
 
 def _backtest(store: Store, args: argparse.Namespace) -> int:
-    report = backtest_file(args.file, text_col=args.text_col, owner_col=args.owner_col, holdout=args.holdout,
-                           rules_from=None if args.no_rules else store, threshold=args.threshold)
+    report = backtest_file(
+        args.file,
+        text_col=args.text_col,
+        owner_col=args.owner_col,
+        holdout=args.holdout,
+        rules_from=None if args.no_rules else store,
+        threshold=args.threshold,
+    )
     print(json.dumps(report.as_dict()) if args.json else render_backtest(report))
     return 0
 
@@ -111,13 +125,17 @@ def _sync(_store: None, args: argparse.Namespace) -> int:
     return status
 
 
-def _printed(output: Callable[[Store, argparse.Namespace], tuple[str, str]]) -> Callable[[Store, argparse.Namespace], int]:
+def _printed(
+    output: Callable[[Store, argparse.Namespace], tuple[str, str]],
+) -> Callable[[Store, argparse.Namespace], int]:
     """A command whose module returns (standard output, standard error) text, printed here."""
+
     def run(store: Store, args: argparse.Namespace) -> int:
         out, err = output(store, args)
         print(out, end="")
         print(err, end="", file=sys.stderr)
         return 0
+
     return run
 
 
@@ -131,21 +149,58 @@ def _anchor(value: str) -> datetime:
 # Each later capability adds its Command here (its arguments and run function live in its own module).
 COMMANDS: list[Command] = [
     Command("migrate", "upgrade the database schema to the newest migration", _no_arguments, _migrate),
-    Command("demo", "fill an empty database with a realistic, deterministic friction log", _demo_arguments, _demo),
+    Command(
+        "demo", "fill an empty database with a realistic, deterministic friction log", _demo_arguments, _demo
+    ),
     Command("export", "every signal with its current state", _export_arguments, _export),
-    Command("route", "route every unrouted signal: rules first, then the owner model; the rest stays in triage",
-            route_arguments, _printed(route_output)),
-    Command("rules", "export the routing rules as YAML, or import them from a YAML file", rules_arguments,
-            _printed(rules_output)),
-    Command("backtest", "train the owner model on a labelled file and report how routing would have done",
-            backtest_arguments, _backtest),
-    Command("cluster", "candidate failure modes and merge suggestions from recent signals (read-only)",
-            cluster_arguments, _printed(cluster_output)),
-    Command("import", "import a ticket or chat export (CSV, XLSX, Slack JSON) as signals; --dry-run to check first",
-            import_arguments, _printed(import_output)),
-    Command("digest", "the weekly digest in Markdown a manager can forward", digest_arguments, _printed(digest_output)),
-    Command("metrics", "import monthly metrics (ticket volume, deflection, CSAT) from a CSV: all rows or none",
-            metrics_arguments, _printed(metrics_output)),
-    Command("sync", "copy every table from one store into an empty one (SQLite, PostgreSQL, Google Sheets), "
-            "with counts and checksums per table on both sides", sync_arguments, _sync, needs_store=False),
+    Command(
+        "route",
+        "route every unrouted signal: rules first, then the owner model; the rest stays in triage",
+        route_arguments,
+        _printed(route_output),
+    ),
+    Command(
+        "rules",
+        "export the routing rules as YAML, or import them from a YAML file",
+        rules_arguments,
+        _printed(rules_output),
+    ),
+    Command(
+        "backtest",
+        "train the owner model on a labelled file and report how routing would have done",
+        backtest_arguments,
+        _backtest,
+    ),
+    Command(
+        "cluster",
+        "candidate failure modes and merge suggestions from recent signals (read-only)",
+        cluster_arguments,
+        _printed(cluster_output),
+    ),
+    Command(
+        "import",
+        "import a ticket or chat export (CSV, XLSX, Slack JSON) as signals; --dry-run to check first",
+        import_arguments,
+        _printed(import_output),
+    ),
+    Command(
+        "digest",
+        "the weekly digest in Markdown a manager can forward",
+        digest_arguments,
+        _printed(digest_output),
+    ),
+    Command(
+        "metrics",
+        "import monthly metrics (ticket volume, deflection, CSAT) from a CSV: all rows or none",
+        metrics_arguments,
+        _printed(metrics_output),
+    ),
+    Command(
+        "sync",
+        "copy every table from one store into an empty one (SQLite, PostgreSQL, Google Sheets), "
+        "with counts and checksums per table on both sides",
+        sync_arguments,
+        _sync,
+        needs_store=False,
+    ),
 ]

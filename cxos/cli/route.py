@@ -18,7 +18,9 @@ CLI_ACTOR = Actor("cxos-cli", Role.ADMIN)  # whoever can run the CLI can already
 
 
 def route_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--no-model", action="store_true", help="rules only; leave unmatched signals in triage")
+    parser.add_argument(
+        "--no-model", action="store_true", help="rules only; leave unmatched signals in triage"
+    )
     parser.add_argument("--json", action="store_true")
 
 
@@ -31,11 +33,19 @@ def route_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
         return json.dumps(report.as_dict() | {"model_available": suggester is not None}) + "\n", warnings
     with store.read() as session:
         names = {rule.id: rule.name for rule in session.exec(select(Rule))}
-    lines = [f"Examined {report.examined:,} unrouted signals: {report.routed:,} routed, "
-             f"{report.in_triage + report.orphaned:,} left in triage."]
-    lines += [f"  rule #{rule_id} {names.get(rule_id, '(deleted)')}: {count:,}"
-              for rule_id, count in report.by_rule.most_common()]
-    model = "model" if suggester is not None or args.no_model else "model (none yet: too little confirmed history)"
+    lines = [
+        f"Examined {report.examined:,} unrouted signals: {report.routed:,} routed, "
+        f"{report.in_triage + report.orphaned:,} left in triage."
+    ]
+    lines += [
+        f"  rule #{rule_id} {names.get(rule_id, '(deleted)')}: {count:,}"
+        for rule_id, count in report.by_rule.most_common()
+    ]
+    model = (
+        "model"
+        if suggester is not None or args.no_model
+        else "model (none yet: too little confirmed history)"
+    )
     lines.append(f"  {model}: {report.by_model:,}")
     if report.orphaned:
         lines.append(f"  caught by a rule whose team is archived, left in triage: {report.orphaned:,}")
@@ -52,7 +62,9 @@ def _suggester(store: Store):
 
 def rules_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["export", "import"])
-    parser.add_argument("file", nargs="?", help="import: the YAML file; export: where to write (default: stdout)")
+    parser.add_argument(
+        "file", nargs="?", help="import: the YAML file; export: where to write (default: stdout)"
+    )
     parser.add_argument("--replace", action="store_true", help="import: delete the current rules first")
 
 
@@ -66,5 +78,7 @@ def rules_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
         return "", f"Exported the rules to {args.file}.\n"
     if not args.file:
         raise ValidationFailed({"file": "rules import needs the YAML file to read"})
-    count = import_rules(store, text=Path(args.file).read_text(encoding="utf-8"), actor=CLI_ACTOR, replace=args.replace)
+    count = import_rules(
+        store, text=Path(args.file).read_text(encoding="utf-8"), actor=CLI_ACTOR, replace=args.replace
+    )
     return "", f"Imported {count} rules{' (the previous rules were removed)' if args.replace else ''}.\n"

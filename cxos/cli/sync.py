@@ -15,11 +15,23 @@ SHOWN_HEX = 12
 
 
 def sync_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--from", dest="source", required=True, metavar="URL",
-                        help="sqlite:///…, postgresql://…, gsheets://SPREADSHEET_ID or gsheets+fake://NAME")
-    parser.add_argument("--to", dest="target", required=True, metavar="URL",
-                        help="an empty, migrated store (a new SQLite file or sheet is made so)")
-    parser.add_argument("--check", action="store_true", help="only count and checksum both sides; copy nothing")
+    parser.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="URL",
+        help="sqlite:///…, postgresql://…, gsheets://SPREADSHEET_ID or gsheets+fake://NAME",
+    )
+    parser.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="URL",
+        help="an empty, migrated store (a new SQLite file or sheet is made so)",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="only count and checksum both sides; copy nothing"
+    )
     parser.add_argument("--json", action="store_true")
 
 
@@ -54,28 +66,47 @@ def open_for_sync(url: str) -> Store:
     from cxos.store.sheets.api import RetryPolicy
     from cxos.store.sheets.store import open_sheets_store
 
-    return open_sheets_store(url, retry=RetryPolicy(waits=(5.0, 10.0, 20.0, 30.0, 60.0, 60.0), max_wait=60.0),
-                             ttl_s=SHEET_TTL_S)
+    return open_sheets_store(
+        url, retry=RetryPolicy(waits=(5.0, 10.0, 20.0, 30.0, 60.0, 60.0), max_wait=60.0), ttl_s=SHEET_TTL_S
+    )
 
 
 def render_report(report: SyncReport, *, seconds: float, copied: bool = True) -> str:
-    rows = [(t.name, f"{t.source_count:,}", t.source_checksum[:SHOWN_HEX], f"{t.target_count:,}",
-             t.target_checksum[:SHOWN_HEX], "ok" if t.matches else "DIFFERS") for t in report.tables]
+    rows = [
+        (
+            t.name,
+            f"{t.source_count:,}",
+            t.source_checksum[:SHOWN_HEX],
+            f"{t.target_count:,}",
+            t.target_checksum[:SHOWN_HEX],
+            "ok" if t.matches else "DIFFERS",
+        )
+        for t in report.tables
+    ]
     headers = ("table", "source rows", "source sha256", "target rows", "target sha256", "result")
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
     right = {1, 3}
 
     def line(cells) -> str:
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+        return "  ".join(
+            str(c).rjust(w) if i in right else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
 
     done = f"Copied {report.copied:,} rows" if copied else "Compared"
-    lines = [f"{done} from {report.source} to {report.target} in {seconds:.1f} s.", line(headers),
-             line(["-" * w for w in widths]), *(line(row) for row in rows)]
+    lines = [
+        f"{done} from {report.source} to {report.target} in {seconds:.1f} s.",
+        line(headers),
+        line(["-" * w for w in widths]),
+        *(line(row) for row in rows),
+    ]
     lines += [f"note: {note}" for note in report.notes]
     differing = [t.name for t in report.tables if not t.matches]
-    lines.append("Every table matches." if not differing else
-                 f"{len(differing)} of {len(report.tables)} tables DIFFER: {', '.join(differing)}.")
+    lines.append(
+        "Every table matches."
+        if not differing
+        else f"{len(differing)} of {len(report.tables)} tables DIFFER: {', '.join(differing)}."
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -16,7 +16,11 @@ REVIEWED: list[tuple[str, str, Callable[[], object]]] = [
     ("signals whose owner the council confirmed", "signal", lambda: Event.action == "confirmed"),
     ("signals given a different owner", "signal", lambda: Event.field == "owner_team_id"),
     ("signals linked to a failure mode", "signal", lambda: Event.field == "failure_mode_id"),
-    ("signals marked needs info", "signal", lambda: (Event.field == "status") & (Event.to_value == "needs_info")),
+    (
+        "signals marked needs info",
+        "signal",
+        lambda: (Event.field == "status") & (Event.to_value == "needs_info"),
+    ),
     ("failure modes given a cause, layer or owner", "failure_mode", lambda: Event.action == "updated"),
     ("fixes planned", "fix", lambda: Event.action == "created"),
     ("fix updates recorded", "fix", lambda: Event.action == "update"),
@@ -37,25 +41,38 @@ class MinutesInput:
     pulse_line: str = ""
 
 
-def reviewed_during(session: Session, council: CouncilSession, *, now: datetime | None = None) -> list[tuple[str, int]]:
+def reviewed_during(
+    session: Session, council: CouncilSession, *, now: datetime | None = None
+) -> list[tuple[str, int]]:
     """What people changed while the session was open, as (what, how many); automatic routing is left out."""
     end = council.closed_at or now or utcnow()
     out = []
     for what, entity, condition in REVIEWED:
-        query = (select(func.count(func.distinct(Event.entity_id)))
-                 .where(Event.entity == entity, condition(), Event.at >= council.created_at, Event.at <= end,
-                        Event.action != "refused", Event.actor.not_in(AUTOMATIC_ACTORS)))
+        query = select(func.count(func.distinct(Event.entity_id))).where(
+            Event.entity == entity,
+            condition(),
+            Event.at >= council.created_at,
+            Event.at <= end,
+            Event.action != "refused",
+            Event.actor.not_in(AUTOMATIC_ACTORS),
+        )
         count = session.exec(query).one()
         if count:
             out.append((what, count))
     return out
 
 
-def minutes_input(session: Session, council: CouncilSession, *, pulse_line: str = "",
-                  now: datetime | None = None) -> MinutesInput:
-    return MinutesInput(held_on=council.held_on, attendees=attendees_of(council),
-                        reviewed=reviewed_during(session, council, now=now), decisions=decisions_of(council),
-                        actions=actions_of(session, session_ids=[council.id]), pulse_line=pulse_line)
+def minutes_input(
+    session: Session, council: CouncilSession, *, pulse_line: str = "", now: datetime | None = None
+) -> MinutesInput:
+    return MinutesInput(
+        held_on=council.held_on,
+        attendees=attendees_of(council),
+        reviewed=reviewed_during(session, council, now=now),
+        decisions=decisions_of(council),
+        actions=actions_of(session, session_ids=[council.id]),
+        pulse_line=pulse_line,
+    )
 
 
 def render_minutes(record: MinutesInput) -> str:
@@ -66,15 +83,24 @@ def render_minutes(record: MinutesInput) -> str:
     if record.pulse_line:
         lines += [f"**Since the last council:** {record.pulse_line}", ""]
     lines.append("## What we reviewed")
-    lines += [f"- {count:,} {what}" for what, count in record.reviewed] or ["- Nothing was changed during the session."]
+    lines += [f"- {count:,} {what}" for what, count in record.reviewed] or [
+        "- Nothing was changed during the session."
+    ]
     lines += ["", "## Decisions"]
-    lines += [f"{n}. {_cell(d.text)} — **owner:** {_cell(d.owner)}" + (f", **due** {d.due:%d %b %Y}" if d.due else "")
-              for n, d in enumerate(record.decisions, 1)] or ["No decisions beyond the actions below."]
+    lines += [
+        f"{n}. {_cell(d.text)} — **owner:** {_cell(d.owner)}"
+        + (f", **due** {d.due:%d %b %Y}" if d.due else "")
+        for n, d in enumerate(record.decisions, 1)
+    ] or ["No decisions beyond the actions below."]
     lines += ["", "## Actions", ""]
     if record.actions:
         lines += ["| # | Action | Owner | Due | Status |", "|---|---|---|---|---|"]
-        lines += [f"| {a.id} | {_cell(a.text)} | {_cell(a.owner)} | {a.due_on:%d %b %Y} | {a.status} |" if a.due_on
-                  else f"| {a.id} | {_cell(a.text)} | {_cell(a.owner)} | — | {a.status} |" for a in record.actions]
+        lines += [
+            f"| {a.id} | {_cell(a.text)} | {_cell(a.owner)} | {a.due_on:%d %b %Y} | {a.status} |"
+            if a.due_on
+            else f"| {a.id} | {_cell(a.text)} | {_cell(a.owner)} | — | {a.status} |"
+            for a in record.actions
+        ]
     else:
         lines.append("No actions recorded.")
     return "\n".join(lines) + "\n"

@@ -46,7 +46,8 @@ def pulse(session: Session, *, since: datetime, now: datetime) -> Pulse:
     cells = friction_cells(session, window)
     before = friction_cells(session, window.previous())
     return Pulse(
-        since=since, now=now,
+        since=since,
+        now=now,
         new_signals=queries.count_between(session, since, now),
         new_before=queries.count_between(session, window.previous().start, since),
         cells=cells,
@@ -81,8 +82,11 @@ def mean_severity(session: Session, ids: list[int]) -> dict[int, float]:
     if not ids:
         return {}
     points = case(*((Signal.severity == s.value, s.weight) for s in Severity), else_=1)
-    query = (select(Signal.failure_mode_id, func.avg(points)).where(Signal.failure_mode_id.in_(ids))
-             .group_by(Signal.failure_mode_id))
+    query = (
+        select(Signal.failure_mode_id, func.avg(points))
+        .where(Signal.failure_mode_id.in_(ids))
+        .group_by(Signal.failure_mode_id)
+    )
     return {mode_id: float(avg or 1) for mode_id, avg in session.exec(query)}
 
 

@@ -34,8 +34,12 @@ class Decision:
 
 
 def decisions_of(council: CouncilSession) -> list[Decision]:
-    return [Decision(d.get("text", ""), d.get("owner", ""), date.fromisoformat(d["due"]) if d.get("due") else None)
-            for d in json.loads(council.decisions or "[]")]
+    return [
+        Decision(
+            d.get("text", ""), d.get("owner", ""), date.fromisoformat(d["due"]) if d.get("due") else None
+        )
+        for d in json.loads(council.decisions or "[]")
+    ]
 
 
 def attendees_of(council: CouncilSession) -> list[str]:
@@ -49,8 +53,11 @@ def open_session(session: Session) -> CouncilSession | None:
 
 
 def last_closed(session: Session) -> CouncilSession | None:
-    query = (select(CouncilSession).where(CouncilSession.status == "closed")
-             .order_by(CouncilSession.closed_at.desc(), CouncilSession.id.desc()))
+    query = (
+        select(CouncilSession)
+        .where(CouncilSession.status == "closed")
+        .order_by(CouncilSession.closed_at.desc(), CouncilSession.id.desc())
+    )
     return session.exec(query).first()
 
 
@@ -60,12 +67,18 @@ def since_last_council(session: Session, *, now: datetime) -> datetime:
 
 
 def past_sessions(session: Session, *, limit: int = 50) -> list[CouncilSession]:
-    query = (select(CouncilSession).where(CouncilSession.status == "closed")
-             .order_by(CouncilSession.held_on.desc(), CouncilSession.id.desc()).limit(limit))
+    query = (
+        select(CouncilSession)
+        .where(CouncilSession.status == "closed")
+        .order_by(CouncilSession.held_on.desc(), CouncilSession.id.desc())
+        .limit(limit)
+    )
     return list(session.exec(query))
 
 
-def actions_of(session: Session, *, session_ids: list[int] | None = None, status: str | None = None) -> list[CouncilAction]:
+def actions_of(
+    session: Session, *, session_ids: list[int] | None = None, status: str | None = None
+) -> list[CouncilAction]:
     query = select(CouncilAction).order_by(CouncilAction.due_on, CouncilAction.id)
     if session_ids is not None:
         query = query.where(CouncilAction.session_id.in_(session_ids))
@@ -74,7 +87,9 @@ def actions_of(session: Session, *, session_ids: list[int] | None = None, status
     return list(session.exec(query))
 
 
-def start_session(store: Store, *, actor: Actor, attendees: list[str] = (), held_on: date | None = None) -> CouncilSession:
+def start_session(
+    store: Store, *, actor: Actor, attendees: list[str] = (), held_on: date | None = None
+) -> CouncilSession:
     """Open this week's council; when one is already open (someone else started it), that one is returned."""
     require(actor, "run_council")
     with store.write() as session:
@@ -83,17 +98,31 @@ def start_session(store: Store, *, actor: Actor, attendees: list[str] = (), held
             return running
         now = utcnow()
         names = _names(attendees)
-        council = CouncilSession(held_on=held_on or now.date(), attendees=json.dumps(names), created_at=now,
-                                 updated_at=now, created_by=actor.name, updated_by=actor.name)
+        council = CouncilSession(
+            held_on=held_on or now.date(),
+            attendees=json.dumps(names),
+            created_at=now,
+            updated_at=now,
+            created_by=actor.name,
+            updated_by=actor.name,
+        )
         session.add(council)
         session.flush()
-        record_event(session, actor=actor, entity="council_session", entity_id=council.id, action="created",
-                     to_value=council.held_on, note=", ".join(names) or None)
+        record_event(
+            session,
+            actor=actor,
+            entity="council_session",
+            entity_id=council.id,
+            action="created",
+            to_value=council.held_on,
+            note=", ".join(names) or None,
+        )
         return council
 
 
-def set_attendees(store: Store, *, session_id: int, expected_version: int, attendees: list[str],
-                  actor: Actor) -> CouncilSession:
+def set_attendees(
+    store: Store, *, session_id: int, expected_version: int, attendees: list[str], actor: Actor
+) -> CouncilSession:
     require(actor, "run_council")
     with editing(store, CouncilSession, session_id, expected_version, actor) as (session, council):
         _still_open(council)
@@ -101,29 +130,50 @@ def set_attendees(store: Store, *, session_id: int, expected_version: int, atten
         return council
 
 
-def add_decision(store: Store, *, session_id: int, text: str, owner: str, due_on: date | None,
-                 actor: Actor) -> CouncilSession:
+def add_decision(
+    store: Store, *, session_id: int, text: str, owner: str, due_on: date | None, actor: Actor
+) -> CouncilSession:
     """Append one decision. Appending under a row lock cannot overwrite anyone's decision, so it needs no
     version from the caller: two people deciding at once both get their decision recorded."""
     require(actor, "run_council")
     decision = _decision(text, owner, due_on)
     with store.write() as session:
-        council = session.exec(select(CouncilSession).where(CouncilSession.id == session_id).with_for_update()).first()
+        council = session.exec(
+            select(CouncilSession).where(CouncilSession.id == session_id).with_for_update()
+        ).first()
         if council is None:
             raise NotFound(f"Council session #{session_id} does not exist.")
         _still_open(council)
         decisions = [*json.loads(council.decisions or "[]"), decision.as_json()]
         council.decisions = json.dumps(decisions)
-        record_event(session, actor=actor, entity="council_session", entity_id=council.id, action="decided",
-                     field="decisions", to_value=decision.text, note=_owner_note(decision.owner, decision.due))
+        record_event(
+            session,
+            actor=actor,
+            entity="council_session",
+            entity_id=council.id,
+            action="decided",
+            field="decisions",
+            to_value=decision.text,
+            note=_owner_note(decision.owner, decision.due),
+        )
         touch(council, actor)
         session.add(council)
         return council
 
 
-def add_action(store: Store, *, session_id: int, text: str, owner: str, due_on: date | None, actor: Actor,
-               owner_team_id: int | None = None, signal_id: int | None = None, failure_mode_id: int | None = None,
-               fix_id: int | None = None) -> CouncilAction:
+def add_action(
+    store: Store,
+    *,
+    session_id: int,
+    text: str,
+    owner: str,
+    due_on: date | None,
+    actor: Actor,
+    owner_team_id: int | None = None,
+    signal_id: int | None = None,
+    failure_mode_id: int | None = None,
+    fix_id: int | None = None,
+) -> CouncilAction:
     """An action the council agreed on, with who owns it and by when."""
     require(actor, "run_council")
     decision = _decision(text, owner, due_on)
@@ -135,19 +185,37 @@ def add_action(store: Store, *, session_id: int, text: str, owner: str, due_on: 
         if owner_team_id is not None and session.get(Team, owner_team_id) is None:
             raise ValidationFailed({"owner_team_id": f"team #{owner_team_id} does not exist"})
         now = utcnow()
-        action = CouncilAction(session_id=session_id, text=decision.text, owner=decision.owner,
-                               owner_team_id=owner_team_id, due_on=due_on, signal_id=signal_id,
-                               failure_mode_id=failure_mode_id, fix_id=fix_id, created_at=now, updated_at=now,
-                               created_by=actor.name, updated_by=actor.name)
+        action = CouncilAction(
+            session_id=session_id,
+            text=decision.text,
+            owner=decision.owner,
+            owner_team_id=owner_team_id,
+            due_on=due_on,
+            signal_id=signal_id,
+            failure_mode_id=failure_mode_id,
+            fix_id=fix_id,
+            created_at=now,
+            updated_at=now,
+            created_by=actor.name,
+            updated_by=actor.name,
+        )
         session.add(action)
         session.flush()
-        record_event(session, actor=actor, entity="council_action", entity_id=action.id, action="created",
-                     to_value=action.text, note=_owner_note(action.owner, action.due_on))
+        record_event(
+            session,
+            actor=actor,
+            entity="council_action",
+            entity_id=action.id,
+            action="created",
+            to_value=action.text,
+            note=_owner_note(action.owner, action.due_on),
+        )
         return action
 
 
-def set_action_status(store: Store, *, action_id: int, expected_version: int, status: str,
-                      actor: Actor) -> CouncilAction:
+def set_action_status(
+    store: Store, *, action_id: int, expected_version: int, status: str, actor: Actor
+) -> CouncilAction:
     """Mark an action done or dropped (or open again); who and when go into its history."""
     require(actor, "run_council")
     if status not in ACTION_STATUSES:
@@ -158,14 +226,20 @@ def set_action_status(store: Store, *, action_id: int, expected_version: int, st
         return action
 
 
-def close_session(store: Store, *, session_id: int, expected_version: int, minutes: str,
-                  actor: Actor) -> CouncilSession:
+def close_session(
+    store: Store, *, session_id: int, expected_version: int, minutes: str, actor: Actor
+) -> CouncilSession:
     """Save the minutes and close the session: the next council's "since the last council" starts here."""
     require(actor, "run_council")
     with editing(store, CouncilSession, session_id, expected_version, actor) as (session, council):
         _still_open(council)
-        apply_changes(session, council, actor, {"minutes": minutes, "status": "closed", "closed_at": utcnow()},
-                      action="closed")
+        apply_changes(
+            session,
+            council,
+            actor,
+            {"minutes": minutes, "status": "closed", "closed_at": utcnow()},
+            action="closed",
+        )
         return council
 
 

@@ -27,8 +27,12 @@ from cxos.vocabulary import Status
 
 MAX_ROWS = 300
 COUNT_CAP = 10_000
-ACTIONS = {"confirm": "Confirm the owner", "correct": "Correct the owner", "link": "Link to a failure mode",
-           "needs_info": "Mark needs info"}
+ACTIONS = {
+    "confirm": "Confirm the owner",
+    "correct": "Correct the owner",
+    "link": "Link to a failure mode",
+    "needs_info": "Mark needs info",
+}
 
 
 @dataclass
@@ -39,9 +43,15 @@ class BulkResult:
 
 def _unconfirmed_route(since: datetime) -> Any:
     """Routed by a rule or the model since `since`, still with that owner, and nobody confirmed it."""
-    confirmed = exists().where(Event.entity == "signal", Event.entity_id == Signal.id, Event.action == "confirmed")
-    return and_(Signal.status == Status.ROUTED.value, Signal.routed_at >= since,
-                or_(Signal.routed_by.like("rule:%"), Signal.routed_by.like("model%")), ~confirmed)
+    confirmed = exists().where(
+        Event.entity == "signal", Event.entity_id == Signal.id, Event.action == "confirmed"
+    )
+    return and_(
+        Signal.status == Status.ROUTED.value,
+        Signal.routed_at >= since,
+        or_(Signal.routed_by.like("rule:%"), Signal.routed_by.like("model%")),
+        ~confirmed,
+    )
 
 
 def waiting_condition(since: datetime) -> Any:
@@ -51,16 +61,22 @@ def waiting_condition(since: datetime) -> Any:
 def waiting_signals(session: Session, *, since: datetime, limit: int = MAX_ROWS) -> list[dict[str, Any]]:
     """Unowned first (the queue), then unconfirmed routes; oldest first within each, with each row's version."""
     unowned_first = Signal.owner_team_id.is_not(None)
-    query = (select(*LIST_COLUMNS, Signal.version, Signal.routed_by)
-             .where(waiting_condition(since)).order_by(unowned_first, Signal.created_at, Signal.id).limit(limit))
+    query = (
+        select(*LIST_COLUMNS, Signal.version, Signal.routed_by)
+        .where(waiting_condition(since))
+        .order_by(unowned_first, Signal.created_at, Signal.id)
+        .limit(limit)
+    )
     return [dict(row._mapping) for row in session.exec(query)]
 
 
 def count_waiting(session: Session, *, since: datetime, cap: int = COUNT_CAP) -> dict[str, int]:
     """How many wait in the queue and how many routes wait for a confirmation (each capped)."""
+
     def capped(condition: Any) -> int:
         ids = select(Signal.id).where(condition).limit(cap + 1).subquery()
         return session.exec(select(func.count()).select_from(ids)).one()
+
     return {"unowned": capped(triage_condition()), "unconfirmed": capped(_unconfirmed_route(since))}
 
 
@@ -69,16 +85,27 @@ def confirm_owner(store: Store, *, signal_id: int, expected_version: int, actor:
     require(actor, "assign_owner")
     with editing(store, Signal, signal_id, expected_version, actor) as (session, signal):
         if signal.owner_team_id is None:
-            raise ValidationFailed({"owner_team_id": f"signal #{signal.id} has no owner to confirm; choose one"})
-        record_event(session, actor=actor, entity="signal", entity_id=signal.id, action="confirmed",
-                     field="owner_team_id", to_value=signal.owner_team_id, note=signal.routed_by)
+            raise ValidationFailed(
+                {"owner_team_id": f"signal #{signal.id} has no owner to confirm; choose one"}
+            )
+        record_event(
+            session,
+            actor=actor,
+            entity="signal",
+            entity_id=signal.id,
+            action="confirmed",
+            field="owner_team_id",
+            to_value=signal.owner_team_id,
+            note=signal.routed_by,
+        )
         touch(signal, actor)
         session.add(signal)
         return signal
 
 
-def link_to_failure_mode(store: Store, *, signal_id: int, expected_version: int, failure_mode_id: int,
-                         actor: Actor) -> Signal:
+def link_to_failure_mode(
+    store: Store, *, signal_id: int, expected_version: int, failure_mode_id: int, actor: Actor
+) -> Signal:
     """Link one signal the person saw at `expected_version` (failure_modes.link_signals takes no version)."""
     require(actor, "manage_failure_modes")
     with editing(store, Signal, signal_id, expected_version, actor) as (session, signal):
@@ -100,29 +127,48 @@ def apply_to_each(items: Iterable[tuple[int, int]], change: Callable[[int, int],
     return result
 
 
-def bulk_triage(store: Store, *, items: Iterable[tuple[int, int]], action: str, actor: Actor,
-                team_id: int | None = None, failure_mode_id: int | None = None, question: str = "") -> BulkResult:
+def bulk_triage(
+    store: Store,
+    *,
+    items: Iterable[tuple[int, int]],
+    action: str,
+    actor: Actor,
+    team_id: int | None = None,
+    failure_mode_id: int | None = None,
+    question: str = "",
+) -> BulkResult:
     """One council triage action on many signals, each against the version the person saw."""
     if action == "confirm":
+
         def change(i: int, v: int) -> Any:
             return confirm_owner(store, signal_id=i, expected_version=v, actor=actor)
     elif action == "correct":
         if team_id is None:
             raise ValidationFailed({"owner_team_id": "choose the team that owns these"})
+
         def change(i: int, v: int) -> Any:
             return signals.assign_owner(store, signal_id=i, expected_version=v, team_id=team_id, actor=actor)
     elif action == "link":
         if failure_mode_id is None:
             raise ValidationFailed({"failure_mode": "choose the failure mode"})
+
         def change(i: int, v: int) -> Any:
-            return link_to_failure_mode(store, signal_id=i, expected_version=v, failure_mode_id=failure_mode_id,
-                                        actor=actor)
+            return link_to_failure_mode(
+                store, signal_id=i, expected_version=v, failure_mode_id=failure_mode_id, actor=actor
+            )
     elif action == "needs_info":
         if not question.strip():
             raise ValidationFailed({"status_reason": "say what information is needed"})
+
         def change(i: int, v: int) -> Any:
-            return signals.set_status(store, signal_id=i, expected_version=v, status=Status.NEEDS_INFO.value,
-                                      reason=question, actor=actor)
+            return signals.set_status(
+                store,
+                signal_id=i,
+                expected_version=v,
+                status=Status.NEEDS_INFO.value,
+                reason=question,
+                actor=actor,
+            )
     else:
         raise ValidationFailed({"action": f"one of {', '.join(ACTIONS)}"})
     with store.batched():  # on a Google Sheet: one batch of requests for the lot, not a few per signal

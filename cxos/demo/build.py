@@ -75,21 +75,31 @@ class History:
     anchor: datetime
     events: list[dict[str, Any]] = field(default_factory=list)
 
-    def step(self, at: datetime, actor: str, changes: dict[str, Any], action: str, note: str | None = None) -> bool:
+    def step(
+        self, at: datetime, actor: str, changes: dict[str, Any], action: str, note: str | None = None
+    ) -> bool:
         """Apply one change at `at` if it has happened by the anchor; one version bump, one event per field."""
         at = at.replace(microsecond=0)
         if at > self.anchor:
             return False
         for name, value in changes.items():
             if name not in {"routed_by", "routed_at"}:  # bookkeeping of the owner change, as in assign_owner
-                self.events.append(_event(at, actor, self.row["id"], action, name, self.row[name], value, note))
+                self.events.append(
+                    _event(at, actor, self.row["id"], action, name, self.row[name], value, note)
+                )
             self.row[name] = value
         self.row.update(version=self.row["version"] + 1, updated_at=at, updated_by=actor)
         return True
 
 
-def build_demo(store: Store, *, signals: int = 3000, seed: int = 7, anchor: datetime | None = None,
-               recipe_path: Path | None = None) -> dict[str, int]:
+def build_demo(
+    store: Store,
+    *,
+    signals: int = 3000,
+    seed: int = 7,
+    anchor: datetime | None = None,
+    recipe_path: Path | None = None,
+) -> dict[str, int]:
     """Fill an empty friction log with `signals` signals over the recipe's weeks, ending at `anchor`."""
     if signals < 0:
         raise ValidationFailed({"signals": "cannot be negative"})
@@ -101,7 +111,9 @@ def build_demo(store: Store, *, signals: int = 3000, seed: int = 7, anchor: date
     load_default_rules(store, actor=DEMO_ACTOR)
     with store.read() as session:
         if session.exec(select(Signal.id).limit(1)).first() is not None:
-            raise ValidationFailed({"demo": "this friction log already has signals; demo data goes into an empty one"})
+            raise ValidationFailed(
+                {"demo": "this friction log already has signals; demo data goes into an empty one"}
+            )
         touchpoints = touchpoint_options(session)
         team_ids = {team.name: team.id for team in session.exec(select(Team))}
         rules, places = load_rule_set(session), journey_places(session)
@@ -112,8 +124,12 @@ def build_demo(store: Store, *, signals: int = 3000, seed: int = 7, anchor: date
     cooker = _Cooker(recipe, rng, anchor, touchpoints, list(team_ids.values()), modes, accounts)
     cooker.route = lambda row: _first_rule(rules, signal_view(row, places))
 
-    background = sum(m.spec["rate"] for m in modes) * recipe["background_share"] / (1 - recipe["background_share"])
-    week_weights = [(background + sum(m.rate(w, weeks) for m in modes)) * (1 + 0.03 * w) for w in range(weeks)]
+    background = (
+        sum(m.spec["rate"] for m in modes) * recipe["background_share"] / (1 - recipe["background_share"])
+    )
+    week_weights = [
+        (background + sum(m.rate(w, weeks) for m in modes)) * (1 + 0.03 * w) for w in range(weeks)
+    ]
     per_week = _allocate(signals, week_weights)
     rows: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
@@ -123,7 +139,9 @@ def build_demo(store: Store, *, signals: int = 3000, seed: int = 7, anchor: date
         kinds = [None, *modes]
         kind_weights = [background, *(m.rate(week, weeks) for m in modes)]
         for offset in sorted(rng.random() * 7 * 24 * 3600 for _ in range(count)):
-            history = cooker.cook(week_start + timedelta(seconds=int(offset)), rng.choices(kinds, kind_weights)[0])
+            history = cooker.cook(
+                week_start + timedelta(seconds=int(offset)), rng.choices(kinds, kind_weights)[0]
+            )
             rows.append(history.row)
             events.extend(history.events)
             if len(rows) >= CHUNK:
@@ -133,10 +151,19 @@ def build_demo(store: Store, *, signals: int = 3000, seed: int = 7, anchor: date
         session.execute(text("ANALYZE"))
     if not store.is_sqlite:
         with store.write() as session:
-            session.execute(text("SELECT setval(pg_get_serial_sequence('signal', 'id'), "
-                                 "(SELECT COALESCE(MAX(id), 1) FROM signal))"))
+            session.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('signal', 'id'), "
+                    "(SELECT COALESCE(MAX(id), 1) FROM signal))"
+                )
+            )
     loops = add_demo_loops(store, start=start, anchor=anchor, seed=seed, actor=DEMO_ACTOR)
-    return {**written, "failure_modes": len(modes), "fixes": sum(1 for m in modes if m.fix_started_at), **loops}
+    return {
+        **written,
+        "failure_modes": len(modes),
+        "fixes": sum(1 for m in modes if m.fix_started_at),
+        **loops,
+    }
 
 
 def signal_count(store: Store) -> int:
@@ -172,22 +199,58 @@ class _Cooker:
             title = f"{tp.name}: {rng.choice(self.recipe['background_phrases'][tp.component])}"
             source = rng.choice(list(Source))
             severity = rng.choices(list(SEVERITY_WEIGHTS), list(SEVERITY_WEIGHTS.values()))[0]
-            drivers = {d for d in ("driver_effort", "driver_emotion", "driver_answer_ai", "driver_answer_human",
-                                   "driver_product", "driver_policy") if rng.random() < 0.12}
+            drivers = {
+                d
+                for d in (
+                    "driver_effort",
+                    "driver_emotion",
+                    "driver_answer_ai",
+                    "driver_answer_human",
+                    "driver_product",
+                    "driver_policy",
+                )
+                if rng.random() < 0.12
+            }
         account, arr, domain = rng.choice(self.accounts)
         logger = rng.choice(self.recipe["loggers"])
         reporter = f"{rng.choice(self.recipe['contacts'])}@{domain}"
-        row = {name: None for name in SIGNAL_COLUMNS} | {
-            "id": self.next_id, "title": title, "source": str(source), "touchpoint_id": touchpoint_id,
-            "description": f"{Source(source).label} from {reporter} ({account}). {title}.",
-            "account": account, "arr": arr, "severity": str(Severity(severity)), "reporter": reporter,
-            "external_ref": self._reference(source),
-            "status": "new", "created_at": created_at, "created_by": logger, "updated_at": created_at,
-            "updated_by": logger, "version": 1, "client_token": None,
-        } | {d: d in drivers for d in ("driver_effort", "driver_emotion", "driver_answer_ai",
-                                        "driver_answer_human", "driver_product", "driver_policy")}
+        row = (
+            {name: None for name in SIGNAL_COLUMNS}
+            | {
+                "id": self.next_id,
+                "title": title,
+                "source": str(source),
+                "touchpoint_id": touchpoint_id,
+                "description": f"{Source(source).label} from {reporter} ({account}). {title}.",
+                "account": account,
+                "arr": arr,
+                "severity": str(Severity(severity)),
+                "reporter": reporter,
+                "external_ref": self._reference(source),
+                "status": "new",
+                "created_at": created_at,
+                "created_by": logger,
+                "updated_at": created_at,
+                "updated_by": logger,
+                "version": 1,
+                "client_token": None,
+            }
+            | {
+                d: d in drivers
+                for d in (
+                    "driver_effort",
+                    "driver_emotion",
+                    "driver_answer_ai",
+                    "driver_answer_human",
+                    "driver_product",
+                    "driver_policy",
+                )
+            }
+        )
         self.next_id += 1
-        history = History(row, self.anchor, [_event(created_at, logger, row["id"], "created", None, None, title, None)])
+        history = History(
+            row, self.anchor, [_event(created_at, logger, row["id"], "created", None, None, title, None)]
+        )
         self._live(history, mode, owner)
         self.last_by_touchpoint[touchpoint_id] = row["id"]
         return history
@@ -197,33 +260,56 @@ class _Cooker:
         t = h.row["created_at"]
         rule = self.route(h.row)
         if rule is not None:  # the rules routed it on arrival (create_signal does the same)
-            changes = {"owner_team_id": rule.owner_team_id, "status": "routed", "routed_by": f"rule:{rule.id}",
-                       "routed_at": t} | ({"root_cause": rule.root_cause} if rule.root_cause else {})
+            changes = {
+                "owner_team_id": rule.owner_team_id,
+                "status": "routed",
+                "routed_by": f"rule:{rule.id}",
+                "routed_at": t,
+            } | ({"root_cause": rule.root_cause} if rule.root_cause else {})
             h.step(t, ROUTER.name, changes, "owner", note=f"rule:{rule.id}")
         if rng.random() < 0.03:  # the backlog nobody has looked at yet
             if rule is None and rng.random() < 0.4:
-                h.step(t + DAY * rng.uniform(1, 3), rng.choice(council),
-                       {"status": "needs_info", "status_reason": "Asked the reporter for steps to reproduce"}, "status")
+                h.step(
+                    t + DAY * rng.uniform(1, 3),
+                    rng.choice(council),
+                    {"status": "needs_info", "status_reason": "Asked the reporter for steps to reproduce"},
+                    "status",
+                )
             return
         t += HOUR * rng.expovariate(1 / 18)
         first = owner if rng.random() > 0.12 else rng.choice([x for x in self.team_ids if x != owner])
         person = rng.choice(council)
         if rule is not None:
             first = rule.owner_team_id
-        elif not h.step(t, person, {"owner_team_id": first, "status": "routed", "routed_by": f"person:{person}",
-                                    "routed_at": t}, "owner", note=f"person:{person}"):
+        elif not h.step(
+            t,
+            person,
+            {"owner_team_id": first, "status": "routed", "routed_by": f"person:{person}", "routed_at": t},
+            "owner",
+            note=f"person:{person}",
+        ):
             return
         if first != owner:  # a misroute the council corrected: it counts against routing accuracy
             for detour in self._detours(h.row["id"], first, owner):
                 t += DAY * 1.5
                 person = council[h.row["id"] % len(council)]
-                if not h.step(t, person, {"owner_team_id": detour, "routed_by": f"person:{person}", "routed_at": t},
-                              "owner", note=f"person:{person}"):
+                if not h.step(
+                    t,
+                    person,
+                    {"owner_team_id": detour, "routed_by": f"person:{person}", "routed_at": t},
+                    "owner",
+                    note=f"person:{person}",
+                ):
                     return
             t += DAY * rng.uniform(0.5, 4)
             person = rng.choice(council)
-            if not h.step(t, person, {"owner_team_id": owner, "routed_by": f"person:{person}", "routed_at": t},
-                          "owner", note=f"person:{person}"):
+            if not h.step(
+                t,
+                person,
+                {"owner_team_id": owner, "routed_by": f"person:{person}", "routed_at": t},
+                "owner",
+                note=f"person:{person}",
+            ):
                 return
         if mode:
             self._linked(h, mode, t)
@@ -242,26 +328,46 @@ class _Cooker:
     def _linked(self, h: History, mode: Mode, t: datetime) -> None:
         rng, council = self.rng, self.recipe["council"]
         t += DAY * rng.uniform(0.5, 4)
-        if not h.step(t, rng.choice(council), {"failure_mode_id": mode.id, "status": "linked",
-                                               "root_cause": mode.spec["root_cause"]}, "linked"):
+        if not h.step(
+            t,
+            rng.choice(council),
+            {"failure_mode_id": mode.id, "status": "linked", "root_cause": mode.spec["root_cause"]},
+            "linked",
+        ):
             return
         if mode.fix_started_at and (mode.shipped_at is None or t < mode.shipped_at):
             if not h.step(max(t, mode.fix_started_at), rng.choice(council), {"status": "fixing"}, "status"):
                 return
-            if mode.shipped_at and h.step(mode.shipped_at, rng.choice(council), {"status": "fixed"}, "status") \
-                    and rng.random() < 0.7:
-                h.step(mode.shipped_at + DAY * rng.uniform(1, 5), rng.choice(council), {"status": "loop_closed"}, "status")
+            if (
+                mode.shipped_at
+                and h.step(mode.shipped_at, rng.choice(council), {"status": "fixed"}, "status")
+                and rng.random() < 0.7
+            ):
+                h.step(
+                    mode.shipped_at + DAY * rng.uniform(1, 5),
+                    rng.choice(council),
+                    {"status": "loop_closed"},
+                    "status",
+                )
 
     def _background(self, h: History, t: datetime) -> None:
         rng, council = self.rng, self.recipe["council"]
         roll = rng.random()
         earlier = self.last_by_touchpoint.get(h.row["touchpoint_id"])
         if roll < 0.08:
-            h.step(t + DAY * rng.uniform(1, 5), rng.choice(council),
-                   {"status": "wont_fix", "status_reason": rng.choice(self.recipe["wont_fix_reasons"])}, "status")
+            h.step(
+                t + DAY * rng.uniform(1, 5),
+                rng.choice(council),
+                {"status": "wont_fix", "status_reason": rng.choice(self.recipe["wont_fix_reasons"])},
+                "status",
+            )
         elif roll < 0.12 and earlier:
-            h.step(t + DAY * rng.uniform(0.2, 2), rng.choice(council),
-                   {"status": "duplicate", "duplicate_of_id": earlier}, "status")
+            h.step(
+                t + DAY * rng.uniform(0.2, 2),
+                rng.choice(council),
+                {"status": "duplicate", "duplicate_of_id": earlier},
+                "status",
+            )
         elif roll < 0.32:
             t += DAY * rng.uniform(3, 20)
             if h.step(t, rng.choice(council), {"status": "fixed"}, "status") and rng.random() < 0.5:
@@ -283,12 +389,22 @@ def _first_rule(rules: RuleSet, view: SignalView) -> CompiledRule | None:
 
 
 def _event(at, actor, signal_id, action, field_name, from_value, to_value, note) -> dict[str, Any]:
-    return {"at": at, "actor": actor, "entity": "signal", "entity_id": signal_id, "action": action,
-            "field": field_name, "from_value": None if from_value is None else str(from_value),
-            "to_value": None if to_value is None else str(to_value), "note": note}
+    return {
+        "at": at,
+        "actor": actor,
+        "entity": "signal",
+        "entity_id": signal_id,
+        "action": action,
+        "field": field_name,
+        "from_value": None if from_value is None else str(from_value),
+        "to_value": None if to_value is None else str(to_value),
+        "note": note,
+    }
 
 
-def _flush(store: Store, rows: list[dict[str, Any]], events: list[dict[str, Any]], written: dict[str, int]) -> None:
+def _flush(
+    store: Store, rows: list[dict[str, Any]], events: list[dict[str, Any]], written: dict[str, int]
+) -> None:
     if not rows:
         return
     with store.write() as session:
@@ -306,7 +422,9 @@ def _allocate(total: int, weights: list[float]) -> list[int]:
     """Split `total` in proportion to `weights` exactly (largest remainder)."""
     shares = [total * w / sum(weights) for w in weights]
     counts = [int(s) for s in shares]
-    for i in sorted(range(len(shares)), key=lambda i: shares[i] - counts[i], reverse=True)[: total - sum(counts)]:
+    for i in sorted(range(len(shares)), key=lambda i: shares[i] - counts[i], reverse=True)[
+        : total - sum(counts)
+    ]:
         counts[i] += 1
     return counts
 
@@ -329,14 +447,28 @@ def _store_failure_modes(store, recipe, touchpoints, team_ids, start, anchor, rn
         for spec in recipe["failure_modes"]:
             created = start + timedelta(weeks=3, days=rng.uniform(0, 14))
             person = rng.choice(council)
-            fm = FailureMode(name=spec["name"], upstream_cause=spec["upstream_cause"], root_cause=spec["root_cause"],
-                             owner_team_id=team_ids[spec["team"]], touchpoint_id=by_name[spec["touchpoint"]],
-                             status="accepted", created_at=created, updated_at=created, created_by=person,
-                             updated_by=person)
+            fm = FailureMode(
+                name=spec["name"],
+                upstream_cause=spec["upstream_cause"],
+                root_cause=spec["root_cause"],
+                owner_team_id=team_ids[spec["team"]],
+                touchpoint_id=by_name[spec["touchpoint"]],
+                status="accepted",
+                created_at=created,
+                updated_at=created,
+                created_by=person,
+                updated_by=person,
+            )
             session.add(fm)
             session.flush()
-            record_event(session, actor=person, entity="failure_mode", entity_id=fm.id, action="created",
-                         to_value=fm.name).at = created
+            record_event(
+                session,
+                actor=person,
+                entity="failure_mode",
+                entity_id=fm.id,
+                action="created",
+                to_value=fm.name,
+            ).at = created
             mode = Mode(fm.id, spec, fm.touchpoint_id, fm.owner_team_id)
             if spec.get("fix_week") is not None or spec.get("planned_fix"):
                 _store_fix(session, mode, spec, start, anchor, rng, person)
@@ -349,17 +481,29 @@ def _store_fix(session, mode: Mode, spec, start, anchor, rng, person) -> None:
         mode.shipped_at = start + timedelta(weeks=spec["fix_week"], days=rng.uniform(0, 2))
         mode.fix_started_at = mode.shipped_at - timedelta(weeks=3)
         verified = anchor - mode.shipped_at > timedelta(weeks=6)
-        fix = Fix(failure_mode_id=mode.id, title=spec["fix"].split(",")[0].split(";")[0], owner_team_id=mode.team_id,
-                  status="verified" if verified else "shipped", due_on=mode.shipped_at.date(),
-                  what_changed=spec["fix"], shipped_at=mode.shipped_at,
-                  verified_at=mode.shipped_at + timedelta(weeks=6) if verified else None)
+        fix = Fix(
+            failure_mode_id=mode.id,
+            title=spec["fix"].split(",")[0].split(";")[0],
+            owner_team_id=mode.team_id,
+            status="verified" if verified else "shipped",
+            due_on=mode.shipped_at.date(),
+            what_changed=spec["fix"],
+            shipped_at=mode.shipped_at,
+            verified_at=mode.shipped_at + timedelta(weeks=6) if verified else None,
+        )
         steps = [("in_progress", mode.fix_started_at), ("shipped", mode.shipped_at)]
         if verified:
             steps.append(("verified", fix.verified_at))
     else:
         mode.fix_started_at = anchor - timedelta(weeks=2)
-        fix = Fix(failure_mode_id=mode.id, title=spec["planned_fix"].split(",")[0], owner_team_id=mode.team_id,
-                  status="in_progress", due_on=(anchor + timedelta(days=10)).date(), what_changed="")
+        fix = Fix(
+            failure_mode_id=mode.id,
+            title=spec["planned_fix"].split(",")[0],
+            owner_team_id=mode.team_id,
+            status="in_progress",
+            due_on=(anchor + timedelta(days=10)).date(),
+            what_changed="",
+        )
         steps = [("in_progress", mode.fix_started_at)]
     created = mode.fix_started_at - timedelta(days=3)
     last = steps[-1][1]
@@ -367,9 +511,19 @@ def _store_fix(session, mode: Mode, spec, start, anchor, rng, person) -> None:
     fix.version = 1 + len(steps)
     session.add(fix)
     session.flush()
-    record_event(session, actor=person, entity="fix", entity_id=fix.id, action="created", to_value=fix.title).at = created
+    record_event(
+        session, actor=person, entity="fix", entity_id=fix.id, action="created", to_value=fix.title
+    ).at = created
     previous = "planned"
     for status, at in steps:
-        record_event(session, actor=person, entity="fix", entity_id=fix.id, action="status", field="status",
-                     from_value=previous, to_value=status).at = at
+        record_event(
+            session,
+            actor=person,
+            entity="fix",
+            entity_id=fix.id,
+            action="status",
+            field="status",
+            from_value=previous,
+            to_value=status,
+        ).at = at
         previous = status

@@ -11,7 +11,9 @@ from cxos.models import Event, Fix, LoopNotice, MetricValue, Signal
 from cxos.store.store import Store
 
 
-def add_demo_loops(store: Store, *, start: datetime, anchor: datetime, seed: int, actor: Actor) -> dict[str, int]:
+def add_demo_loops(
+    store: Store, *, start: datetime, anchor: datetime, seed: int, actor: Actor
+) -> dict[str, int]:
     """Deterministic for a seed: metrics for every month of the demo, and notices drafted a day after each fix shipped.
 
     A notice whose signal already had its loop closed in the demo history is marked sent by whoever closed it, then.
@@ -21,12 +23,17 @@ def add_demo_loops(store: Store, *, start: datetime, anchor: datetime, seed: int
     with store.write() as session:
         for i, month in enumerate(months):
             volume = round(2400 * (1 + 0.015 * i) * rng.uniform(0.95, 1.05))
-            figures = {"ticket_volume": volume,
-                       "deflection": round(volume * (0.9 + 0.06 * i) * rng.uniform(0.97, 1.03)),
-                       "csat": round(min(95.0, 81 + 1.1 * i + rng.uniform(-0.8, 0.8)), 1)}
+            figures = {
+                "ticket_volume": volume,
+                "deflection": round(volume * (0.9 + 0.06 * i) * rng.uniform(0.97, 1.03)),
+                "csat": round(min(95.0, 81 + 1.1 * i + rng.uniform(-0.8, 0.8)), 1),
+            }
             for metric, value in figures.items():
-                session.add(MetricValue(metric=metric, period=month, value=value, imported_at=anchor,
-                                        imported_by=actor.name))
+                session.add(
+                    MetricValue(
+                        metric=metric, period=month, value=value, imported_at=anchor, imported_by=actor.name
+                    )
+                )
     notices = 0
     with store.read() as session:
         shipped = list(session.exec(select(Fix).where(Fix.shipped_at.is_not(None)).order_by(Fix.id)))
@@ -43,18 +50,41 @@ def _backdate(store: Store, fixes: list[Fix]) -> None:
             drafted_at = fix.shipped_at + timedelta(days=1)
             for notice in session.exec(select(LoopNotice).where(LoopNotice.fix_id == fix.id)):
                 notice.created_at = notice.updated_at = drafted_at
-                for event in session.exec(select(Event).where(Event.entity == "loop_notice", Event.entity_id == notice.id)):
+                for event in session.exec(
+                    select(Event).where(Event.entity == "loop_notice", Event.entity_id == notice.id)
+                ):
                     event.at = drafted_at
                     session.add(event)
-                closed = session.exec(select(Event).where(
-                    Event.entity == "signal", Event.entity_id == notice.signal_id, Event.field == "status",
-                    Event.to_value == "loop_closed").order_by(Event.id)).first()
+                closed = session.exec(
+                    select(Event)
+                    .where(
+                        Event.entity == "signal",
+                        Event.entity_id == notice.signal_id,
+                        Event.field == "status",
+                        Event.to_value == "loop_closed",
+                    )
+                    .order_by(Event.id)
+                ).first()
                 signal = session.get(Signal, notice.signal_id)
                 if closed is not None and signal is not None and signal.status == "loop_closed":
                     notice.status, notice.sent_by, notice.sent_at = "sent", closed.actor, closed.at
-                    notice.updated_at, notice.updated_by, notice.version = closed.at, closed.actor, notice.version + 1
-                    session.add(Event(at=closed.at, actor=closed.actor, entity="loop_notice", entity_id=notice.id,
-                                      action="sent", field="status", from_value="drafted", to_value="sent"))
+                    notice.updated_at, notice.updated_by, notice.version = (
+                        closed.at,
+                        closed.actor,
+                        notice.version + 1,
+                    )
+                    session.add(
+                        Event(
+                            at=closed.at,
+                            actor=closed.actor,
+                            entity="loop_notice",
+                            entity_id=notice.id,
+                            action="sent",
+                            field="status",
+                            from_value="drafted",
+                            to_value="sent",
+                        )
+                    )
                 session.add(notice)
 
 

@@ -95,22 +95,32 @@ class Clustering:
     merges: list[MergePair]
 
 
-def cluster_signals(session: Session, *, now: datetime, window_days: int = WINDOW_DAYS,
-                    threshold: float = CLUSTER_THRESHOLD, min_size: int = MIN_CLUSTER_SIZE) -> Clustering:
+def cluster_signals(
+    session: Session,
+    *,
+    now: datetime,
+    window_days: int = WINDOW_DAYS,
+    threshold: float = CLUSTER_THRESHOLD,
+    min_size: int = MIN_CLUSTER_SIZE,
+) -> Clustering:
     """Candidates among recent signals not yet in an accepted failure mode, with merge suggestions."""
     rows = _unclustered_rows(session, since=now - timedelta(days=window_days))
     modes = _failure_mode_texts(session)
     texts = [_text(row) for row in rows]
-    counter = CountVectorizer(tokenizer=words, token_pattern=None, lowercase=False, min_df=2, dtype=np.float32)
+    counter = CountVectorizer(
+        tokenizer=words, token_pattern=None, lowercase=False, min_df=2, dtype=np.float32
+    )
     try:
         counts = counter.fit_transform(texts)
     except ValueError:  # no signal, or no word said twice: nothing can be alike
         return Clustering(len(rows), [], [], _merge_pairs(modes))
     terms = counter.get_feature_names_out()
     # Failure modes are compared by titles and names only: descriptions share sources, e-mails and accounts.
-    titles = TfidfVectorizer(tokenizer=words, token_pattern=None, lowercase=False, sublinear_tf=True, dtype=np.float32)
+    titles = TfidfVectorizer(
+        tokenizer=words, token_pattern=None, lowercase=False, sublinear_tf=True, dtype=np.float32
+    )
     title_vectors = titles.fit_transform([row["title"] for row in rows] + [" ".join(t) for _, _, t in modes])
-    mode_vectors = title_vectors[len(rows):]
+    mode_vectors = title_vectors[len(rows) :]
     candidates, duplicates = [], []
     by_touchpoint: dict[int, list[int]] = {}
     for index, row in enumerate(rows):
@@ -123,10 +133,16 @@ def cluster_signals(session: Session, *, now: datetime, window_days: int = WINDO
         for local in _groups(labels, block, threshold, min_size):
             chosen = [members[i] for i in local]
             similar = _similar_mode(touchpoint_id, title_vectors[chosen], modes, mode_vectors)
-            candidates.append(_candidate(touchpoint_id, [rows[i] for i in chosen], block[local], terms, similar))
-        duplicates += [_duplicate(rows[members[a]], rows[members[b]], s) for a, b, s in pairs
-                       if _same_account(rows[members[a]], rows[members[b]])
-                       and rows[members[a]]["status"] in OPEN_VALUES and rows[members[b]]["status"] in OPEN_VALUES]
+            candidates.append(
+                _candidate(touchpoint_id, [rows[i] for i in chosen], block[local], terms, similar)
+            )
+        duplicates += [
+            _duplicate(rows[members[a]], rows[members[b]], s)
+            for a, b, s in pairs
+            if _same_account(rows[members[a]], rows[members[b]])
+            and rows[members[a]]["status"] in OPEN_VALUES
+            and rows[members[b]]["status"] in OPEN_VALUES
+        ]
     candidates.sort(key=lambda c: (-c.size, -c.arr, c.signal_ids[0]))
     duplicates.sort(key=lambda d: (-d.similarity, d.keep_id))
     return Clustering(len(rows), candidates, duplicates[:MAX_SUGGESTIONS], _merge_pairs(modes, mode_vectors))
@@ -138,10 +154,22 @@ OPEN_VALUES = {status.value for status in OPEN}
 def _unclustered_rows(session: Session, *, since: datetime) -> list[dict[str, Any]]:
     accepted = select(FailureMode.id).where(FailureMode.status == "accepted")
     query = (
-        select(Signal.id, Signal.title, Signal.description, Signal.touchpoint_id, Signal.account, Signal.arr,
-               Signal.created_at, Signal.status, Signal.version)
-        .where(Signal.created_at >= since, Signal.status != "duplicate",
-               or_(Signal.failure_mode_id.is_(None), Signal.failure_mode_id.not_in(accepted)))
+        select(
+            Signal.id,
+            Signal.title,
+            Signal.description,
+            Signal.touchpoint_id,
+            Signal.account,
+            Signal.arr,
+            Signal.created_at,
+            Signal.status,
+            Signal.version,
+        )
+        .where(
+            Signal.created_at >= since,
+            Signal.status != "duplicate",
+            or_(Signal.failure_mode_id.is_(None), Signal.failure_mode_id.not_in(accepted)),
+        )
         .order_by(Signal.created_at.desc(), Signal.id.desc())
         .limit(MAX_SIGNALS)
     )
@@ -152,9 +180,15 @@ def _failure_mode_texts(session: Session) -> list[tuple[FailureMode, int, list[s
     """Each live failure mode with its (sampled) signal count and the texts that stand for it: its name and the
     titles of its newest signals."""
     out = []
-    for mode in session.exec(select(FailureMode).where(FailureMode.status != "merged").order_by(FailureMode.id)):
-        linked = session.exec(select(Signal.title).where(Signal.failure_mode_id == mode.id)
-                              .order_by(Signal.id.desc()).limit(FAILURE_MODE_SAMPLE)).all()
+    for mode in session.exec(
+        select(FailureMode).where(FailureMode.status != "merged").order_by(FailureMode.id)
+    ):
+        linked = session.exec(
+            select(Signal.title)
+            .where(Signal.failure_mode_id == mode.id)
+            .order_by(Signal.id.desc())
+            .limit(FAILURE_MODE_SAMPLE)
+        ).all()
         out.append((mode, len(linked), [mode.name, *linked]))
     return out
 
@@ -186,7 +220,7 @@ def _similar_pairs(block: csr_matrix, threshold: float) -> tuple[csr_matrix, lis
     n = block.shape[0]
     sources, targets, duplicate_pairs = [], [], []
     for start in range(0, n, CHUNK_ROWS):
-        similarity = (block[start:start + CHUNK_ROWS] @ block.T).toarray()
+        similarity = (block[start : start + CHUNK_ROWS] @ block.T).toarray()
         rows, cols = np.nonzero(similarity >= threshold)
         keep = cols > rows + start  # each pair once, no self-loops
         sources.append(rows[keep] + start)
@@ -211,10 +245,14 @@ def _groups(labels: np.ndarray, block: csr_matrix, threshold: float, min_size: i
         if len(members) > REFINE_MAX:
             groups.append(members)
             continue
-        refined = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
-                                          distance_threshold=1 - threshold).fit(block[members].toarray())
-        groups += [members[refined.labels_ == part] for part in np.unique(refined.labels_)
-                   if (refined.labels_ == part).sum() >= min_size]
+        refined = AgglomerativeClustering(
+            n_clusters=None, metric="cosine", linkage="average", distance_threshold=1 - threshold
+        ).fit(block[members].toarray())
+        groups += [
+            members[refined.labels_ == part]
+            for part in np.unique(refined.labels_)
+            if (refined.labels_ == part).sum() >= min_size
+        ]
     return groups
 
 
@@ -231,7 +269,9 @@ def _candidate(touchpoint_id, rows, block, terms, similar: int | None) -> Candid
     created = [row["created_at"] for row in rows]
     return Candidate(
         touchpoint_id=touchpoint_id,
-        suggested_name=Counter(r["title"] for r in rows).most_common(1)[0][0] if _repeats(rows) else rows[central]["title"],
+        suggested_name=Counter(r["title"] for r in rows).most_common(1)[0][0]
+        if _repeats(rows)
+        else rows[central]["title"],
         top_terms=top,
         signal_ids=tuple(sorted(row["id"] for row in rows)),
         accounts=len(arr_by_account),
@@ -278,9 +318,13 @@ def _merge_pairs(modes, mode_vectors=None) -> list[MergePair]:
     similarity = (mode_vectors @ mode_vectors.T).toarray()
     pairs = []
     for a, b in zip(*np.nonzero(np.triu(similarity, k=1) >= MATCH_THRESHOLD), strict=True):
-        if None not in (modes[a][0].touchpoint_id, modes[b][0].touchpoint_id) \
-                and modes[a][0].touchpoint_id != modes[b][0].touchpoint_id:
+        if (
+            None not in (modes[a][0].touchpoint_id, modes[b][0].touchpoint_id)
+            and modes[a][0].touchpoint_id != modes[b][0].touchpoint_id
+        ):
             continue
-        (source, _, _), (target, _, _) = sorted((modes[a], modes[b]), key=lambda m: (m[0].status == "accepted", m[1]))
+        (source, _, _), (target, _, _) = sorted(
+            (modes[a], modes[b]), key=lambda m: (m[0].status == "accepted", m[1])
+        )
         pairs.append(MergePair(source.id, source.version, target.id, round(float(similarity[a, b]), 3)))
     return sorted(pairs, key=lambda p: -p.similarity)[:MAX_SUGGESTIONS]

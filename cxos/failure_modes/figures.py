@@ -46,12 +46,20 @@ class FailureModeFigures:
         return self.recurrence * self.arr
 
 
-def failure_mode_figures(session: Session, *, now: datetime, statuses: tuple[str, ...] = ("accepted", "candidate"),
-                         ids: tuple[int, ...] | None = None, weeks: int = TREND_WEEKS) -> list[FailureModeFigures]:
+def failure_mode_figures(
+    session: Session,
+    *,
+    now: datetime,
+    statuses: tuple[str, ...] = ("accepted", "candidate"),
+    ids: tuple[int, ...] | None = None,
+    weeks: int = TREND_WEEKS,
+) -> list[FailureModeFigures]:
     """Every failure mode in `statuses` (or the given `ids`, whatever their status) with its figures,
     highest priority first."""
     chosen = FailureMode.id.in_(ids) if ids is not None else FailureMode.status.in_(statuses)
-    modes = list(session.exec(select(FailureMode).where(chosen).order_by(FailureMode.id).limit(MAX_FAILURE_MODES)))
+    modes = list(
+        session.exec(select(FailureMode).where(chosen).order_by(FailureMode.id).limit(MAX_FAILURE_MODES))
+    )
     ids = [mode.id for mode in modes]
     totals = _totals(session, ids)
     reach = _accounts_and_arr(session, ids)
@@ -59,12 +67,22 @@ def failure_mode_figures(session: Session, *, now: datetime, statuses: tuple[str
     fixes = _latest_fixes(session, ids)
     figures = [
         FailureModeFigures(
-            id=m.id, name=m.name, status=m.status, version=m.version, owner_team_id=m.owner_team_id,
-            root_cause=m.root_cause, upstream_cause=m.upstream_cause, touchpoint_id=m.touchpoint_id,
-            merged_into_id=m.merged_into_id, signals=totals.get(m.id, (0, None, None))[0],
-            accounts=reach.get(m.id, (0, 0))[0], arr=reach.get(m.id, (0, 0))[1],
-            first_seen=totals.get(m.id, (0, None, None))[1], last_seen=totals.get(m.id, (0, None, None))[2],
-            weekly=trend.get(m.id, (0,) * weeks), fix_title=fixes.get(m.id, (None, None))[0],
+            id=m.id,
+            name=m.name,
+            status=m.status,
+            version=m.version,
+            owner_team_id=m.owner_team_id,
+            root_cause=m.root_cause,
+            upstream_cause=m.upstream_cause,
+            touchpoint_id=m.touchpoint_id,
+            merged_into_id=m.merged_into_id,
+            signals=totals.get(m.id, (0, None, None))[0],
+            accounts=reach.get(m.id, (0, 0))[0],
+            arr=reach.get(m.id, (0, 0))[1],
+            first_seen=totals.get(m.id, (0, None, None))[1],
+            last_seen=totals.get(m.id, (0, None, None))[2],
+            weekly=trend.get(m.id, (0,) * weeks),
+            fix_title=fixes.get(m.id, (None, None))[0],
             fix_status=fixes.get(m.id, (None, None))[1],
         )
         for m in modes
@@ -73,8 +91,11 @@ def failure_mode_figures(session: Session, *, now: datetime, statuses: tuple[str
 
 
 def _totals(session: Session, ids: list[int]) -> dict[int, tuple[int, datetime, datetime]]:
-    query = (select(Signal.failure_mode_id, func.count(), func.min(Signal.created_at), func.max(Signal.created_at))
-             .where(Signal.failure_mode_id.in_(ids)).group_by(Signal.failure_mode_id))
+    query = (
+        select(Signal.failure_mode_id, func.count(), func.min(Signal.created_at), func.max(Signal.created_at))
+        .where(Signal.failure_mode_id.in_(ids))
+        .group_by(Signal.failure_mode_id)
+    )
     return {mode_id: (n, first, last) for mode_id, n, first, last in session.exec(query)} if ids else {}
 
 
@@ -82,23 +103,35 @@ def _accounts_and_arr(session: Session, ids: list[int]) -> dict[int, tuple[int, 
     """Distinct accounts and the sum of their ARR, each account once at its highest ARR on the signals."""
     if not ids:
         return {}
-    per_account = (select(Signal.failure_mode_id.label("mode_id"), Signal.account,
-                          func.max(func.coalesce(Signal.arr, 0)).label("arr"))
-                   .where(Signal.failure_mode_id.in_(ids), Signal.account.is_not(None), Signal.account != "")
-                   .group_by(Signal.failure_mode_id, Signal.account).subquery())
-    query = select(per_account.c.mode_id, func.count(), func.sum(per_account.c.arr)).group_by(per_account.c.mode_id)
+    per_account = (
+        select(
+            Signal.failure_mode_id.label("mode_id"),
+            Signal.account,
+            func.max(func.coalesce(Signal.arr, 0)).label("arr"),
+        )
+        .where(Signal.failure_mode_id.in_(ids), Signal.account.is_not(None), Signal.account != "")
+        .group_by(Signal.failure_mode_id, Signal.account)
+        .subquery()
+    )
+    query = select(per_account.c.mode_id, func.count(), func.sum(per_account.c.arr)).group_by(
+        per_account.c.mode_id
+    )
     return {mode_id: (n, int(arr or 0)) for mode_id, n, arr in session.exec(query)}
 
 
-def weekly_counts(session: Session, ids: list[int], *, now: datetime, weeks: int = TREND_WEEKS) -> dict[int, tuple[int, ...]]:
+def weekly_counts(
+    session: Session, ids: list[int], *, now: datetime, weeks: int = TREND_WEEKS
+) -> dict[int, tuple[int, ...]]:
     """Signals per rolling week for each failure mode, in one query: a CASE puts each signal in its week."""
     if not ids:
         return {}
     starts = [now - timedelta(days=7 * (weeks - week)) for week in range(weeks)]
     bucket = case(*((Signal.created_at >= starts[week], week) for week in range(weeks - 1, -1, -1)), else_=-1)
-    query = (select(Signal.failure_mode_id, bucket.label("week"), func.count())
-             .where(Signal.failure_mode_id.in_(ids), Signal.created_at >= starts[0], Signal.created_at < now)
-             .group_by(Signal.failure_mode_id, "week"))
+    query = (
+        select(Signal.failure_mode_id, bucket.label("week"), func.count())
+        .where(Signal.failure_mode_id.in_(ids), Signal.created_at >= starts[0], Signal.created_at < now)
+        .group_by(Signal.failure_mode_id, "week")
+    )
     counts: dict[int, list[int]] = {}
     for mode_id, week, n in session.exec(query):
         counts.setdefault(mode_id, [0] * weeks)[week] = n
@@ -108,13 +141,22 @@ def weekly_counts(session: Session, ids: list[int], *, now: datetime, weeks: int
 def _latest_fixes(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
     if not ids:
         return {}
-    fixes = session.exec(select(Fix.failure_mode_id, Fix.title, Fix.status).where(Fix.failure_mode_id.in_(ids))
-                         .order_by(Fix.id))
+    fixes = session.exec(
+        select(Fix.failure_mode_id, Fix.title, Fix.status)
+        .where(Fix.failure_mode_id.in_(ids))
+        .order_by(Fix.id)
+    )
     return {mode_id: (title, status) for mode_id, title, status in fixes}  # the newest fix wins
 
 
-def signals_of(session: Session, failure_mode_id: int, *, limit: int = MAX_SIGNALS_SHOWN) -> list[dict[str, Any]]:
+def signals_of(
+    session: Session, failure_mode_id: int, *, limit: int = MAX_SIGNALS_SHOWN
+) -> list[dict[str, Any]]:
     """A failure mode's signals, newest first, as plain dicts for the signal table."""
-    query = (select(*LIST_COLUMNS).where(Signal.failure_mode_id == failure_mode_id)
-             .order_by(Signal.created_at.desc(), Signal.id.desc()).limit(limit))
+    query = (
+        select(*LIST_COLUMNS)
+        .where(Signal.failure_mode_id == failure_mode_id)
+        .order_by(Signal.created_at.desc(), Signal.id.desc())
+        .limit(limit)
+    )
     return [dict(row._mapping) for row in session.exec(query)]

@@ -21,31 +21,62 @@ NAME_MAX = 200
 EDITABLE = ("name", "owner_team_id", "root_cause", "upstream_cause")
 
 
-def create_failure_mode(store: Store, *, name: str, signal_ids: Iterable[int], actor: Actor,
-                        status: str = "candidate", touchpoint_id: int | None = None,
-                        owner_team_id: int | None = None, root_cause: str | None = None,
-                        upstream_cause: str = "") -> FailureMode:
+def create_failure_mode(
+    store: Store,
+    *,
+    name: str,
+    signal_ids: Iterable[int],
+    actor: Actor,
+    status: str = "candidate",
+    touchpoint_id: int | None = None,
+    owner_team_id: int | None = None,
+    root_cause: str | None = None,
+    upstream_cause: str = "",
+) -> FailureMode:
     """A new failure mode (a candidate, or accepted at once) holding the given signals."""
     require(actor, "manage_failure_modes")
     if status not in {"candidate", "accepted"}:
         raise ValidationFailed({"status": "a new failure mode is a candidate or accepted"})
     with store.write() as session:
-        fields = _checked(session, {"name": name, "owner_team_id": owner_team_id, "root_cause": root_cause,
-                                    "upstream_cause": upstream_cause})
+        fields = _checked(
+            session,
+            {
+                "name": name,
+                "owner_team_id": owner_team_id,
+                "root_cause": root_cause,
+                "upstream_cause": upstream_cause,
+            },
+        )
         if touchpoint_id is not None and session.get(Touchpoint, touchpoint_id) is None:
             raise ValidationFailed({"touchpoint_id": f"touchpoint #{touchpoint_id} does not exist"})
         now = utcnow()
-        mode = FailureMode(**fields, status=status, touchpoint_id=touchpoint_id, created_at=now, updated_at=now,
-                           created_by=actor.name, updated_by=actor.name)
+        mode = FailureMode(
+            **fields,
+            status=status,
+            touchpoint_id=touchpoint_id,
+            created_at=now,
+            updated_at=now,
+            created_by=actor.name,
+            updated_by=actor.name,
+        )
         session.add(mode)
         session.flush()
-        record_event(session, actor=actor, entity="failure_mode", entity_id=mode.id, action="created",
-                     to_value=mode.name, note=f"status {status}")
+        record_event(
+            session,
+            actor=actor,
+            entity="failure_mode",
+            entity_id=mode.id,
+            action="created",
+            to_value=mode.name,
+            note=f"status {status}",
+        )
         link_in_session(session, mode, _signals(session, signal_ids), actor)
         return mode
 
 
-def accept_failure_mode(store: Store, *, failure_mode_id: int, expected_version: int, actor: Actor) -> FailureMode:
+def accept_failure_mode(
+    store: Store, *, failure_mode_id: int, expected_version: int, actor: Actor
+) -> FailureMode:
     """A candidate becomes an accepted failure mode."""
     require(actor, "manage_failure_modes")
     with editing(store, FailureMode, failure_mode_id, expected_version, actor) as (session, mode):
@@ -55,8 +86,9 @@ def accept_failure_mode(store: Store, *, failure_mode_id: int, expected_version:
         return mode
 
 
-def update_failure_mode(store: Store, *, failure_mode_id: int, expected_version: int, changes: dict[str, Any],
-                        actor: Actor) -> FailureMode:
+def update_failure_mode(
+    store: Store, *, failure_mode_id: int, expected_version: int, changes: dict[str, Any], actor: Actor
+) -> FailureMode:
     """Rename, set the owner team, the root-cause layer or the upstream cause in words."""
     require(actor, "manage_failure_modes")
     unknown = set(changes) - set(EDITABLE)
@@ -68,29 +100,50 @@ def update_failure_mode(store: Store, *, failure_mode_id: int, expected_version:
         return mode
 
 
-def merge_failure_modes(store: Store, *, source_id: int, source_version: int, target_id: int,
-                        actor: Actor) -> FailureMode:
+def merge_failure_modes(
+    store: Store, *, source_id: int, source_version: int, target_id: int, actor: Actor
+) -> FailureMode:
     """Merge `source` into `target`: the source is kept as merged, and each of its signals moves to the target."""
     require(actor, "manage_failure_modes")
     if source_id == target_id:
         raise ValidationFailed({"target": "a failure mode cannot be merged into itself"})
     with editing(store, FailureMode, source_id, source_version, actor) as (session, source):
-        target = session.exec(select(FailureMode).where(FailureMode.id == target_id).with_for_update()).first()
+        target = session.exec(
+            select(FailureMode).where(FailureMode.id == target_id).with_for_update()
+        ).first()
         if target is None:
             raise NotFound(f"Failure mode #{target_id} does not exist.")
         for mode in (source, target):
             if mode.status == "merged":
                 raise ValidationFailed({"status": f"failure mode #{mode.id} was already merged"})
-        moving = list(session.exec(select(Signal).where(Signal.failure_mode_id == source.id).with_for_update()))
+        moving = list(
+            session.exec(select(Signal).where(Signal.failure_mode_id == source.id).with_for_update())
+        )
         link_in_session(session, target, moving, actor)
-        apply_changes(session, source, actor, {"status": "merged", "merged_into_id": target.id}, action="merged")
-        record_event(session, actor=actor, entity="failure_mode", entity_id=target.id, action="merged",
-                     from_value=source.id, note=f"{len(moving)} signals moved from #{source.id} {source.name}")
+        apply_changes(
+            session, source, actor, {"status": "merged", "merged_into_id": target.id}, action="merged"
+        )
+        record_event(
+            session,
+            actor=actor,
+            entity="failure_mode",
+            entity_id=target.id,
+            action="merged",
+            from_value=source.id,
+            note=f"{len(moving)} signals moved from #{source.id} {source.name}",
+        )
         return target
 
 
-def split_failure_mode(store: Store, *, failure_mode_id: int, expected_version: int, signal_ids: Iterable[int],
-                       name: str, actor: Actor) -> FailureMode:
+def split_failure_mode(
+    store: Store,
+    *,
+    failure_mode_id: int,
+    expected_version: int,
+    signal_ids: Iterable[int],
+    name: str,
+    actor: Actor,
+) -> FailureMode:
     """Move the chosen signals out of a failure mode into a new one with the same status, owner and layer."""
     require(actor, "manage_failure_modes")
     chosen = sorted(set(signal_ids))
@@ -101,18 +154,48 @@ def split_failure_mode(store: Store, *, failure_mode_id: int, expected_version: 
         moving = _signals(session, chosen)
         strangers = [s.id for s in moving if s.failure_mode_id != origin.id]
         if strangers:
-            raise ValidationFailed({"signals": f"not in failure mode #{origin.id}: {', '.join(map(str, strangers))}"})
-        fields = _checked(session, {"name": name, "owner_team_id": origin.owner_team_id,
-                                    "root_cause": origin.root_cause, "upstream_cause": ""})
+            raise ValidationFailed(
+                {"signals": f"not in failure mode #{origin.id}: {', '.join(map(str, strangers))}"}
+            )
+        fields = _checked(
+            session,
+            {
+                "name": name,
+                "owner_team_id": origin.owner_team_id,
+                "root_cause": origin.root_cause,
+                "upstream_cause": "",
+            },
+        )
         now = utcnow()
-        new = FailureMode(**fields, status=origin.status, touchpoint_id=origin.touchpoint_id, created_at=now,
-                          updated_at=now, created_by=actor.name, updated_by=actor.name)
+        new = FailureMode(
+            **fields,
+            status=origin.status,
+            touchpoint_id=origin.touchpoint_id,
+            created_at=now,
+            updated_at=now,
+            created_by=actor.name,
+            updated_by=actor.name,
+        )
         session.add(new)
         session.flush()
-        record_event(session, actor=actor, entity="failure_mode", entity_id=new.id, action="created",
-                     to_value=new.name, note=f"split from #{origin.id} with {len(moving)} signals")
-        record_event(session, actor=actor, entity="failure_mode", entity_id=origin.id, action="split",
-                     to_value=new.id, note=f"{len(moving)} signals moved to #{new.id} {new.name}")
+        record_event(
+            session,
+            actor=actor,
+            entity="failure_mode",
+            entity_id=new.id,
+            action="created",
+            to_value=new.name,
+            note=f"split from #{origin.id} with {len(moving)} signals",
+        )
+        record_event(
+            session,
+            actor=actor,
+            entity="failure_mode",
+            entity_id=origin.id,
+            action="split",
+            to_value=new.id,
+            note=f"{len(moving)} signals moved to #{new.id} {new.name}",
+        )
         link_in_session(session, new, moving, actor)
         touch(origin, actor)
         session.add(origin)
@@ -138,8 +221,12 @@ def attachable_failure_mode(session: Session, failure_mode_id: int) -> FailureMo
 
 def refuse_merged(mode: FailureMode) -> None:
     if mode.status == "merged":
-        raise ValidationFailed({"failure_mode_id": f"failure mode #{mode.id} was merged into "
-                                                   f"#{mode.merged_into_id}; use that one"})
+        raise ValidationFailed(
+            {
+                "failure_mode_id": f"failure mode #{mode.id} was merged into "
+                f"#{mode.merged_into_id}; use that one"
+            }
+        )
 
 
 def unlink_signals(store: Store, *, signal_ids: Iterable[int], actor: Actor) -> int:
@@ -178,12 +265,17 @@ def link_in_session(session: Session, mode: FailureMode, signals: list[Signal], 
 
 def _signals(session: Session, signal_ids: Iterable[int]) -> list[Signal]:
     wanted = sorted(set(signal_ids))
-    found = list(session.exec(select(Signal).where(Signal.id.in_(wanted)).order_by(Signal.id).with_for_update())) \
-        if wanted else []
+    found = (
+        list(session.exec(select(Signal).where(Signal.id.in_(wanted)).order_by(Signal.id).with_for_update()))
+        if wanted
+        else []
+    )
     missing = sorted(set(wanted) - {s.id for s in found})
     if missing:
         listed = ", ".join(f"#{i}" for i in missing)
-        raise NotFound(f"Signal {listed} does not exist." if len(missing) == 1 else f"Signals {listed} do not exist.")
+        raise NotFound(
+            f"Signal {listed} does not exist." if len(missing) == 1 else f"Signals {listed} do not exist."
+        )
     return found
 
 
@@ -206,7 +298,9 @@ def _checked(session: Session, fields: dict[str, Any]) -> dict[str, Any]:
         elif field == "root_cause" and value:
             names = set(session.exec(select(RootCauseLayer.name)))
             if value not in names:
-                problems["root_cause"] = f"{value!r} is not a root-cause layer; choose one of {', '.join(sorted(names))}"
+                problems["root_cause"] = (
+                    f"{value!r} is not a root-cause layer; choose one of {', '.join(sorted(names))}"
+                )
         out[field] = (value or None) if field == "root_cause" else value
     if problems:
         raise ValidationFailed(problems)

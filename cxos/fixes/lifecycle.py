@@ -17,7 +17,12 @@ from cxos.store.store import Store
 from cxos.vocabulary import Status
 
 FIX_STATUSES = ("planned", "in_progress", "shipped", "verified")
-FIX_STATUS_LABELS = {"planned": "Planned", "in_progress": "In progress", "shipped": "Shipped", "verified": "Verified"}
+FIX_STATUS_LABELS = {
+    "planned": "Planned",
+    "in_progress": "In progress",
+    "shipped": "Shipped",
+    "verified": "Verified",
+}
 IN_FLIGHT = ("planned", "in_progress")
 EDITABLE = ("title", "owner_team_id", "due_on", "what_changed")
 STALE_AFTER = timedelta(days=14)
@@ -62,24 +67,47 @@ class ShippedFix:
     notices_sent: int
 
 
-def plan_fix(store: Store, *, failure_mode_id: int, title: str, owner_team_id: int | None, due_on: date | None,
-             actor: Actor) -> Fix:
+def plan_fix(
+    store: Store,
+    *,
+    failure_mode_id: int,
+    title: str,
+    owner_team_id: int | None,
+    due_on: date | None,
+    actor: Actor,
+) -> Fix:
     """A planned fix for a failure mode, with its event."""
     require(actor, "manage_fixes")
     with store.write() as session:
         mode = attachable_failure_mode(session, failure_mode_id)
         fields = _checked(session, {"title": title, "owner_team_id": owner_team_id, "due_on": due_on})
         now = utcnow()
-        fix = Fix(failure_mode_id=mode.id, **fields, status="planned", created_at=now, updated_at=now,
-                  created_by=actor.name, updated_by=actor.name)
+        fix = Fix(
+            failure_mode_id=mode.id,
+            **fields,
+            status="planned",
+            created_at=now,
+            updated_at=now,
+            created_by=actor.name,
+            updated_by=actor.name,
+        )
         session.add(fix)
         session.flush()
-        record_event(session, actor=actor, entity="fix", entity_id=fix.id, action="created", to_value=fix.title,
-                     note=f"for failure mode #{mode.id} {mode.name}")
+        record_event(
+            session,
+            actor=actor,
+            entity="fix",
+            entity_id=fix.id,
+            action="created",
+            to_value=fix.title,
+            note=f"for failure mode #{mode.id} {mode.name}",
+        )
         return fix
 
 
-def update_fix(store: Store, *, fix_id: int, expected_version: int, changes: dict[str, Any], actor: Actor) -> Fix:
+def update_fix(
+    store: Store, *, fix_id: int, expected_version: int, changes: dict[str, Any], actor: Actor
+) -> Fix:
     """Change the title, owner team, due date or the customer-facing 'what changed' text."""
     require(actor, "manage_fixes")
     unknown = set(changes) - set(EDITABLE)
@@ -87,14 +115,28 @@ def update_fix(store: Store, *, fix_id: int, expected_version: int, changes: dic
         raise ValidationFailed({field: "cannot be edited here" for field in sorted(unknown)})
     with editing(store, Fix, fix_id, expected_version, actor) as (session, fix):
         checked = _checked(session, changes)
-        if fix.status in ("shipped", "verified") and "what_changed" in checked and not checked["what_changed"]:
-            raise ValidationFailed({"what_changed": "a shipped fix keeps its customer-facing 'what changed' text"})
+        if (
+            fix.status in ("shipped", "verified")
+            and "what_changed" in checked
+            and not checked["what_changed"]
+        ):
+            raise ValidationFailed(
+                {"what_changed": "a shipped fix keeps its customer-facing 'what changed' text"}
+            )
         apply_changes(session, fix, actor, checked)
         return fix
 
 
-def advance_fix(store: Store, *, fix_id: int, expected_version: int, status: str, actor: Actor,
-                what_changed: str | None = None, now: datetime | None = None) -> Fix:
+def advance_fix(
+    store: Store,
+    *,
+    fix_id: int,
+    expected_version: int,
+    status: str,
+    actor: Actor,
+    what_changed: str | None = None,
+    now: datetime | None = None,
+) -> Fix:
     """Move a fix forward. Shipping needs the 'what changed' text; verifying needs the recurrence verdict 'materially less'.
 
     Shipping moves the failure mode's signals that wait on it (linked, fixing) to fixed, each with its event.
@@ -108,7 +150,9 @@ def advance_fix(store: Store, *, fix_id: int, expected_version: int, status: str
     with editing(store, Fix, fix_id, expected_version, actor) as (session, fix):
         current, target = FIX_STATUSES.index(fix.status), FIX_STATUSES.index(status)
         if target <= current:
-            raise ValidationFailed({"status": f"fix #{fix.id} is already {FIX_STATUS_LABELS[fix.status].lower()}"})
+            raise ValidationFailed(
+                {"status": f"fix #{fix.id} is already {FIX_STATUS_LABELS[fix.status].lower()}"}
+            )
         if status == "verified" and fix.status != "shipped":
             raise ValidationFailed({"status": "only a shipped fix can be verified"})
         changes: dict[str, Any] = {"status": status}
@@ -116,13 +160,19 @@ def advance_fix(store: Store, *, fix_id: int, expected_version: int, status: str
             changes["what_changed"] = what_changed.strip()
         if status == "shipped":
             if not (changes.get("what_changed") or fix.what_changed).strip():
-                raise ValidationFailed({"what_changed": "say what changed, in words a customer understands, before shipping"})
+                raise ValidationFailed(
+                    {"what_changed": "say what changed, in words a customer understands, before shipping"}
+                )
             changes["shipped_at"] = now
         if status == "verified":
             evidence = recurrence_for_fix(session, fix, now=now)
             if evidence.verdict != MATERIALLY_LESS:
-                raise ValidationFailed({"status": f"not verified: the recurrence verdict is '{evidence.verdict}' "
-                                                  f"({evidence.explanation})"})
+                raise ValidationFailed(
+                    {
+                        "status": f"not verified: the recurrence verdict is '{evidence.verdict}' "
+                        f"({evidence.explanation})"
+                    }
+                )
             changes["verified_at"] = now
         apply_changes(session, fix, actor, {f: v for f, v in changes.items() if f != "status"})
         apply_changes(session, fix, actor, {"status": status}, action="status")
@@ -155,11 +205,23 @@ def fixes_in_flight(session: Session, *, now: datetime) -> list[FixRow]:
     result = []
     for fix, mode_name, team_name in rows:
         idle = now - _aware(fix.updated_at)
-        result.append(FixRow(
-            fix_id=fix.id, version=fix.version, title=fix.title, status=fix.status, failure_mode_id=fix.failure_mode_id,
-            failure_mode=mode_name, owner_team_id=fix.owner_team_id, owner_team=team_name, due_on=fix.due_on,
-            overdue=fix.due_on is not None and fix.due_on < now.date(), last_update_at=_aware(fix.updated_at),
-            days_since_update=max(0, idle.days), stale=idle >= STALE_AFTER))
+        result.append(
+            FixRow(
+                fix_id=fix.id,
+                version=fix.version,
+                title=fix.title,
+                status=fix.status,
+                failure_mode_id=fix.failure_mode_id,
+                failure_mode=mode_name,
+                owner_team_id=fix.owner_team_id,
+                owner_team=team_name,
+                due_on=fix.due_on,
+                overdue=fix.due_on is not None and fix.due_on < now.date(),
+                last_update_at=_aware(fix.updated_at),
+                days_since_update=max(0, idle.days),
+                stale=idle >= STALE_AFTER,
+            )
+        )
     return sorted(result, key=lambda r: (not r.overdue, not r.stale, r.due_on or date.max, r.fix_id))
 
 
@@ -176,15 +238,27 @@ def fixes_shipped_since(session: Session, *, since: datetime) -> list[ShippedFix
     if rows:
         ids = [fix.id for fix, _, _ in rows]
         for fix_id, status, count in session.exec(
-                select(LoopNotice.fix_id, LoopNotice.status, func.count())
-                .where(LoopNotice.fix_id.in_(ids)).group_by(LoopNotice.fix_id, LoopNotice.status)):
+            select(LoopNotice.fix_id, LoopNotice.status, func.count())
+            .where(LoopNotice.fix_id.in_(ids))
+            .group_by(LoopNotice.fix_id, LoopNotice.status)
+        ):
             counts[(fix_id, status)] = count
-    return [ShippedFix(fix_id=fix.id, version=fix.version, title=fix.title, status=fix.status,
-                       failure_mode_id=fix.failure_mode_id, failure_mode=mode_name, owner_team=team_name,
-                       shipped_at=_aware(fix.shipped_at), what_changed=fix.what_changed,
-                       notices_drafted=counts.get((fix.id, "drafted"), 0) + counts.get((fix.id, "sent"), 0),
-                       notices_sent=counts.get((fix.id, "sent"), 0))
-            for fix, mode_name, team_name in rows]
+    return [
+        ShippedFix(
+            fix_id=fix.id,
+            version=fix.version,
+            title=fix.title,
+            status=fix.status,
+            failure_mode_id=fix.failure_mode_id,
+            failure_mode=mode_name,
+            owner_team=team_name,
+            shipped_at=_aware(fix.shipped_at),
+            what_changed=fix.what_changed,
+            notices_drafted=counts.get((fix.id, "drafted"), 0) + counts.get((fix.id, "sent"), 0),
+            notices_sent=counts.get((fix.id, "sent"), 0),
+        )
+        for fix, mode_name, team_name in rows
+    ]
 
 
 def fixes_for_failure_mode(session: Session, failure_mode_id: int) -> list[Fix]:
@@ -192,8 +266,11 @@ def fixes_for_failure_mode(session: Session, failure_mode_id: int) -> list[Fix]:
 
 
 def _mark_signals_fixed(session: Session, fix: Fix, actor: Actor) -> int:
-    waiting = session.exec(select(Signal).where(Signal.failure_mode_id == fix.failure_mode_id,
-                                                Signal.status.in_(WAITING_ON_FIX)).with_for_update()).all()
+    waiting = session.exec(
+        select(Signal)
+        .where(Signal.failure_mode_id == fix.failure_mode_id, Signal.status.in_(WAITING_ON_FIX))
+        .with_for_update()
+    ).all()
     moved = 0
     for signal in waiting:
         if not can_transition(Status(signal.status), Status.FIXED):

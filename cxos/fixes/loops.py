@@ -27,7 +27,7 @@ PLACEHOLDERS = {
 }
 DEFAULT_TEMPLATE = (
     "Hi {reporter},\n\n"
-    "On {reported_on} you told us about this: \"{title}\".\n\n"
+    'On {reported_on} you told us about this: "{title}".\n\n'
     "We fixed it. Here's what changed: {what_changed}\n\n"
     "Thank you for telling us — reports like yours are how we find what to fix.\n"
 )
@@ -40,13 +40,21 @@ def check_template(template: str) -> str:
     if not (template or "").strip():
         raise ValidationFailed({"template": "the notice template is empty"})
     try:
-        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(template) if name is not None]
+        fields = [
+            (name, spec, conv)
+            for _, name, spec, conv in string.Formatter().parse(template)
+            if name is not None
+        ]
     except ValueError as error:
         raise ValidationFailed({"template": f"{error} (write a literal brace as {{{{ or }}}})"}) from error
     unknown = sorted({name or "{}" for name, _, _ in fields if name not in PLACEHOLDERS})
     if unknown:
-        raise ValidationFailed({"template": f"unknown placeholder {', '.join('{' + u.strip('{}') + '}' for u in unknown)}; "
-                                            f"use {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"})
+        raise ValidationFailed(
+            {
+                "template": f"unknown placeholder {', '.join('{' + u.strip('{}') + '}' for u in unknown)}; "
+                f"use {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
+            }
+        )
     if any(spec or conv for _, spec, conv in fields):
         raise ValidationFailed({"template": "placeholders take no format spec or conversion, e.g. {title}"})
     return template
@@ -78,7 +86,9 @@ def recipient_of(signal: Signal) -> str | None:
     return (signal.reporter or "").strip() or (signal.account or "").strip() or None
 
 
-def draft_notices(store: Store, *, fix_id: int, actor: Actor, template: str | None = None) -> list[LoopNotice]:
+def draft_notices(
+    store: Store, *, fix_id: int, actor: Actor, template: str | None = None
+) -> list[LoopNotice]:
     """Draft the missing notices for a shipped fix: one per recipient (reporter, else account), from their first signal.
 
     Drafting again adds only recipients that have none yet, so it is safe to repeat. Returns the new notices.
@@ -91,12 +101,20 @@ def draft_notices(store: Store, *, fix_id: int, actor: Actor, template: str | No
         if fix is None:
             raise NotFound(f"Fix #{fix_id} does not exist.")
         if fix.status not in ("shipped", "verified"):
-            raise ValidationFailed({"fix": f"fix #{fix.id} has not shipped yet; notices follow a shipped fix"})
+            raise ValidationFailed(
+                {"fix": f"fix #{fix.id} has not shipped yet; notices follow a shipped fix"}
+            )
         text = check_template(template if template is not None else notice_template(session))
         have = set(session.exec(select(LoopNotice.recipient).where(LoopNotice.fix_id == fix.id)))
-        query = (select(Signal).where(Signal.failure_mode_id == fix.failure_mode_id, Signal.status.in_(OWED),
-                                      Signal.created_at <= fix.shipped_at)
-                 .order_by(Signal.created_at, Signal.id))
+        query = (
+            select(Signal)
+            .where(
+                Signal.failure_mode_id == fix.failure_mode_id,
+                Signal.status.in_(OWED),
+                Signal.created_at <= fix.shipped_at,
+            )
+            .order_by(Signal.created_at, Signal.id)
+        )
         drafted = []
         for signal in session.exec(query):
             recipient = recipient_of(signal)
@@ -104,18 +122,35 @@ def draft_notices(store: Store, *, fix_id: int, actor: Actor, template: str | No
                 continue
             have.add(recipient)
             now = utcnow()
-            notice = LoopNotice(fix_id=fix.id, signal_id=signal.id, recipient=recipient, account=signal.account,
-                                body=render(text, signal=signal, fix=fix), created_at=now, updated_at=now,
-                                created_by=actor.name, updated_by=actor.name)
+            notice = LoopNotice(
+                fix_id=fix.id,
+                signal_id=signal.id,
+                recipient=recipient,
+                account=signal.account,
+                body=render(text, signal=signal, fix=fix),
+                created_at=now,
+                updated_at=now,
+                created_by=actor.name,
+                updated_by=actor.name,
+            )
             session.add(notice)
             drafted.append(notice)
         try:
             session.flush()
         except IntegrityError as error:
-            raise ValidationFailed({"fix": "someone drafted these notices at the same moment; reload"}) from error
+            raise ValidationFailed(
+                {"fix": "someone drafted these notices at the same moment; reload"}
+            ) from error
         for notice in drafted:
-            record_event(session, actor=actor, entity="loop_notice", entity_id=notice.id, action="drafted",
-                         to_value=notice.recipient, note=f"fix #{fix.id}, signal #{notice.signal_id}")
+            record_event(
+                session,
+                actor=actor,
+                entity="loop_notice",
+                entity_id=notice.id,
+                action="drafted",
+                to_value=notice.recipient,
+                note=f"fix #{fix.id}, signal #{notice.signal_id}",
+            )
         return drafted
 
 
@@ -123,7 +158,9 @@ def notices_for_fix(session: Session, fix_id: int) -> list[LoopNotice]:
     return list(session.exec(select(LoopNotice).where(LoopNotice.fix_id == fix_id).order_by(LoopNotice.id)))
 
 
-def edit_notice(store: Store, *, notice_id: int, expected_version: int, body: str, actor: Actor) -> LoopNotice:
+def edit_notice(
+    store: Store, *, notice_id: int, expected_version: int, body: str, actor: Actor
+) -> LoopNotice:
     """Reword one drafted notice before it goes out."""
     require(actor, "send_notices")
     if not (body or "").strip():
@@ -135,20 +172,32 @@ def edit_notice(store: Store, *, notice_id: int, expected_version: int, body: st
         return notice
 
 
-def mark_sent(store: Store, *, notice_id: int, expected_version: int, actor: Actor,
-              at: datetime | None = None) -> LoopNotice:
+def mark_sent(
+    store: Store, *, notice_id: int, expected_version: int, actor: Actor, at: datetime | None = None
+) -> LoopNotice:
     """Drafted → sent, by whom and when; the recipient's fixed signals for this fix move to loop closed."""
     require(actor, "send_notices")
     with editing(store, LoopNotice, notice_id, expected_version, actor) as (session, notice):
         if notice.status == "sent":
             raise ValidationFailed({"status": f"notice #{notice.id} was already sent by {notice.sent_by}"})
-        apply_changes(session, notice, actor, {"status": "sent", "sent_by": actor.name, "sent_at": at or utcnow()},
-                      action="sent")
+        apply_changes(
+            session,
+            notice,
+            actor,
+            {"status": "sent", "sent_by": actor.name, "sent_at": at or utcnow()},
+            action="sent",
+        )
         # The customer was told about every signal they reported for this fix, not only the first one.
         fix = session.get(Fix, notice.fix_id)
-        told = session.exec(select(Signal).where(Signal.failure_mode_id == fix.failure_mode_id,
-                                                 Signal.status == Status.FIXED.value,
-                                                 Signal.created_at <= fix.shipped_at).with_for_update()).all()
+        told = session.exec(
+            select(Signal)
+            .where(
+                Signal.failure_mode_id == fix.failure_mode_id,
+                Signal.status == Status.FIXED.value,
+                Signal.created_at <= fix.shipped_at,
+            )
+            .with_for_update()
+        ).all()
         for signal in told:
             if recipient_of(signal) == notice.recipient and can_transition(Status.FIXED, Status.LOOP_CLOSED):
                 apply_changes(session, signal, actor, {"status": Status.LOOP_CLOSED.value}, action="status")

@@ -14,8 +14,19 @@ from cxos.models import Fix, LoopNotice
 from cxos.signals.export import neutralise
 from cxos.store.store import Store
 
-CSV_COLUMNS = ["notice_id", "fix_id", "fix", "recipient", "account", "signal_id", "status", "sent_by", "sent_at",
-               "subject", "body"]
+CSV_COLUMNS = [
+    "notice_id",
+    "fix_id",
+    "fix",
+    "recipient",
+    "account",
+    "signal_id",
+    "status",
+    "sent_by",
+    "sent_at",
+    "subject",
+    "body",
+]
 
 
 def subject(fix: Fix) -> str:
@@ -32,10 +43,19 @@ def notices_csv(notices: list[LoopNotice], fix: Fix) -> str:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
     writer.writeheader()
     for notice in notices:
-        row: dict[str, Any] = {"notice_id": notice.id, "fix_id": fix.id, "fix": fix.title, "recipient": notice.recipient,
-                               "account": notice.account, "signal_id": notice.signal_id, "status": notice.status,
-                               "sent_by": notice.sent_by, "sent_at": notice.sent_at.isoformat() if notice.sent_at else None,
-                               "subject": subject(fix), "body": notice.body}
+        row: dict[str, Any] = {
+            "notice_id": notice.id,
+            "fix_id": fix.id,
+            "fix": fix.title,
+            "recipient": notice.recipient,
+            "account": notice.account,
+            "signal_id": notice.signal_id,
+            "status": notice.status,
+            "sent_by": notice.sent_by,
+            "sent_at": notice.sent_at.isoformat() if notice.sent_at else None,
+            "subject": subject(fix),
+            "body": notice.body,
+        }
         writer.writerow({key: neutralise(value) for key, value in row.items()})
     return out.getvalue()
 
@@ -44,16 +64,23 @@ def notices_markdown(notices: list[LoopNotice], fix: Fix) -> str:
     """One section per notice, the body quoted as written (it is the customer's own text, so it stays plain)."""
     lines = [f"# Loop notices — fix #{fix.id}: {fix.title}", "", f"What changed: {fix.what_changed}", ""]
     for notice in notices:
-        lines += [f"## To {notice.recipient}" + (f" ({notice.account})" if notice.account else ""),
-                  f"Status: {notice.status}" + (f", sent by {notice.sent_by} on {notice.sent_at:%Y-%m-%d}" if notice.sent_at else ""),
-                  "", *[f"> {line}" if line else ">" for line in notice.body.splitlines()], ""]
+        lines += [
+            f"## To {notice.recipient}" + (f" ({notice.account})" if notice.account else ""),
+            f"Status: {notice.status}"
+            + (f", sent by {notice.sent_by} on {notice.sent_at:%Y-%m-%d}" if notice.sent_at else ""),
+            "",
+            *[f"> {line}" if line else ">" for line in notice.body.splitlines()],
+            "",
+        ]
     return "\n".join(lines)
 
 
 def mailto_link(notice: LoopNotice, fix: Fix) -> str | None:
     if not is_email(notice.recipient):
         return None
-    return f"mailto:{quote(notice.recipient, safe='@')}?subject={quote(subject(fix))}&body={quote(notice.body)}"
+    return (
+        f"mailto:{quote(notice.recipient, safe='@')}?subject={quote(subject(fix))}&body={quote(notice.body)}"
+    )
 
 
 def mailto_list(notices: list[LoopNotice], fix: Fix) -> str:
@@ -76,13 +103,25 @@ class SmtpSettings:
         """From `.streamlit/secrets.toml` [smtp] (host, port, username, password, from, starttls); None when absent."""
         if not section or not section.get("host"):
             return None
-        return cls(host=str(section["host"]), port=int(section.get("port", 587)), username=section.get("username"),
-                   password=section.get("password"), sender=str(section.get("from") or section.get("username") or ""),
-                   starttls=bool(section.get("starttls", True)))
+        return cls(
+            host=str(section["host"]),
+            port=int(section.get("port", 587)),
+            username=section.get("username"),
+            password=section.get("password"),
+            sender=str(section.get("from") or section.get("username") or ""),
+            starttls=bool(section.get("starttls", True)),
+        )
 
 
-def send_notices(store: Store, *, notices: list[LoopNotice], fix: Fix, smtp: SmtpSettings, actor: Actor,
-                 timeout: float = 20) -> tuple[list[int], dict[str, str]]:
+def send_notices(
+    store: Store,
+    *,
+    notices: list[LoopNotice],
+    fix: Fix,
+    smtp: SmtpSettings,
+    actor: Actor,
+    timeout: float = 20,
+) -> tuple[list[int], dict[str, str]]:
     """Send each drafted notice with an e-mail recipient; each one sent is marked sent at once.
 
     Returns the ids sent and, per recipient, why one was not (not an address, refused by the server).

@@ -37,9 +37,11 @@ NO_CLEAR_CHANGE = "no clear change"
 WORSE = "worse"
 TOO_LITTLE_DATA = "too little data"
 VERDICTS = (MATERIALLY_LESS, NO_CLEAR_CHANGE, WORSE, TOO_LITTLE_DATA)
-RULE = (f"Materially less: after-rate ≤ {MATERIALLY_LESS_AT:.0%} of the before-rate. Worse: after-rate ≥ "
-        f"{WORSE_AT:.0%} of it. No clear change: in between. Too little data: fewer than {MIN_SIGNALS_BEFORE} "
-        f"signals before, or fewer than {MIN_WEEKS_AFTER} whole weeks since shipping.")
+RULE = (
+    f"Materially less: after-rate ≤ {MATERIALLY_LESS_AT:.0%} of the before-rate. Worse: after-rate ≥ "
+    f"{WORSE_AT:.0%} of it. No clear change: in between. Too little data: fewer than {MIN_SIGNALS_BEFORE} "
+    f"signals before, or fewer than {MIN_WEEKS_AFTER} whole weeks since shipping."
+)
 
 
 @dataclass(frozen=True)
@@ -73,25 +75,46 @@ class Recurrence:
 
     @property
     def rate_unit(self) -> str:
-        return f"signals per 1,000 {UNIT_NAMES.get(self.normalised_by, self.normalised_by)}" if self.normalised_by \
+        return (
+            f"signals per 1,000 {UNIT_NAMES.get(self.normalised_by, self.normalised_by)}"
+            if self.normalised_by
             else "signals per week"
+        )
 
 
-def recurrence_for_fix(session: Session, fix: Fix, *, now: datetime, weeks: int = DEFAULT_WEEKS) -> Recurrence:
+def recurrence_for_fix(
+    session: Session, fix: Fix, *, now: datetime, weeks: int = DEFAULT_WEEKS
+) -> Recurrence:
     if fix.shipped_at is None:
         raise ValueError(f"fix #{fix.id} has not shipped")
-    return recurrence(session, failure_mode_id=fix.failure_mode_id, shipped_at=_aware(fix.shipped_at), now=now,
-                      weeks=weeks, fix_id=fix.id)
+    return recurrence(
+        session,
+        failure_mode_id=fix.failure_mode_id,
+        shipped_at=_aware(fix.shipped_at),
+        now=now,
+        weeks=weeks,
+        fix_id=fix.id,
+    )
 
 
-def recurrence(session: Session, *, failure_mode_id: int, shipped_at: datetime, now: datetime,
-               weeks: int = DEFAULT_WEEKS, fix_id: int | None = None) -> Recurrence:
+def recurrence(
+    session: Session,
+    *,
+    failure_mode_id: int,
+    shipped_at: datetime,
+    now: datetime,
+    weeks: int = DEFAULT_WEEKS,
+    fix_id: int | None = None,
+) -> Recurrence:
     """Count the failure mode's signals week by week around `shipped_at` and judge the change."""
     start, end = shipped_at - weeks * WEEK, min(shipped_at + weeks * WEEK, now)
     weeks_after = max(0, int((end - shipped_at) / WEEK))
     end = shipped_at + weeks_after * WEEK  # whole weeks only: a half week would read as a drop
-    created = session.exec(select(Signal.created_at).where(
-        Signal.failure_mode_id == failure_mode_id, Signal.created_at >= start, Signal.created_at < end)).all()
+    created = session.exec(
+        select(Signal.created_at).where(
+            Signal.failure_mode_id == failure_mode_id, Signal.created_at >= start, Signal.created_at < end
+        )
+    ).all()
     buckets = Counter(int((_aware(at) - shipped_at) // WEEK) for at in created)
     week_offsets = list(range(-weeks, weeks_after))
     activity, metric = _weekly_activity(session, [shipped_at + k * WEEK for k in week_offsets])
@@ -99,17 +122,38 @@ def recurrence(session: Session, *, failure_mode_id: int, shipped_at: datetime, 
     for k in week_offsets:
         count = buckets.get(k, 0)
         per = activity[k + weeks] if metric else None
-        points.append(WeekPoint(shipped_at + k * WEEK, "before" if k < 0 else "after", count,
-                                count * 1000 / per if per else float(count)))
+        points.append(
+            WeekPoint(
+                shipped_at + k * WEEK,
+                "before" if k < 0 else "after",
+                count,
+                count * 1000 / per if per else float(count),
+            )
+        )
     before = [p for p in points if p.side == "before"]
     after = [p for p in points if p.side == "after"]
     rate_before = _rate(before, activity[:weeks] if metric else None)
     rate_after = _rate(after, activity[weeks:] if metric else None)
     n_before, n_after = sum(p.signals for p in before), sum(p.signals for p in after)
     verdict, why = judge(n_before, weeks_after, rate_before, rate_after)
-    basis = f"normalised by {metric.replace('_', ' ')}" if metric else "raw counts (no activity figures imported)"
-    return Recurrence(fix_id, failure_mode_id, shipped_at, weeks, weeks_after, n_before, n_after, rate_before,
-                      rate_after, metric, verdict, f"{why}; {basis}", points)
+    basis = (
+        f"normalised by {metric.replace('_', ' ')}" if metric else "raw counts (no activity figures imported)"
+    )
+    return Recurrence(
+        fix_id,
+        failure_mode_id,
+        shipped_at,
+        weeks,
+        weeks_after,
+        n_before,
+        n_after,
+        rate_before,
+        rate_after,
+        metric,
+        verdict,
+        f"{why}; {basis}",
+        points,
+    )
 
 
 def judge(signals_before: int, weeks_after: int, rate_before: float, rate_after: float) -> tuple[str, str]:
@@ -139,7 +183,10 @@ def _rate(points: list[WeekPoint], activity: list[float] | None) -> float:
 def _weekly_activity(session: Session, week_starts: list[datetime]) -> tuple[list[float], str | None]:
     """Each week's share of its month's activity figure, from the first metric that covers every week."""
     for metric in ACTIVITY_METRICS:
-        monthly = {row.period: row.value for row in session.exec(select(MetricValue).where(MetricValue.metric == metric))}
+        monthly = {
+            row.period: row.value
+            for row in session.exec(select(MetricValue).where(MetricValue.metric == metric))
+        }
         if not monthly:
             continue
         values = []

@@ -34,8 +34,19 @@ from cxos.vocabulary import Status
 # Rows per transaction. Each commit writes out every index page it touched, so fewer, larger batches are
 # faster (100k rows: 2,000 → 10,000 saves 1.5 s, for ~25 MiB more); a refused batch still names its rows.
 BATCH = 10_000
-SLACK_NOISE = {"channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name", "bot_add",
-               "bot_remove", "pinned_item", "unpinned_item", "channel_archive", "tombstone"}
+SLACK_NOISE = {
+    "channel_join",
+    "channel_leave",
+    "channel_topic",
+    "channel_purpose",
+    "channel_name",
+    "bot_add",
+    "bot_remove",
+    "pinned_item",
+    "unpinned_item",
+    "channel_archive",
+    "tombstone",
+}
 Progress = Callable[[float, int], None]
 _SIGNALS, _EVENTS = Signal.__table__, Event.__table__
 
@@ -59,25 +70,56 @@ class Context:
     label: str
 
 
-def import_file(store: Store, *, data: bytes, filename: str, profile: Profile, actor: Actor, dry_run: bool = False,
-                batch_size: int = BATCH, progress: Progress | None = None) -> ImportReport:
+def import_file(
+    store: Store,
+    *,
+    data: bytes,
+    filename: str,
+    profile: Profile,
+    actor: Actor,
+    dry_run: bool = False,
+    batch_size: int = BATCH,
+    progress: Progress | None = None,
+) -> ImportReport:
     """Read an export and import its rows; every row ends imported, a duplicate, skipped, or an error with its number."""
     require(actor, "import_signals")
     table = open_table(data, filename)
-    return import_table(store, table=table, profile=profile, actor=actor, label=filename, dry_run=dry_run,
-                        batch_size=batch_size, progress=progress)
+    return import_table(
+        store,
+        table=table,
+        profile=profile,
+        actor=actor,
+        label=filename,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        progress=progress,
+    )
 
 
 @cyclic_gc_paused()
-def import_table(store: Store, *, table: Table, profile: Profile, actor: Actor, label: str = "", dry_run: bool = False,
-                 batch_size: int = BATCH, progress: Progress | None = None) -> ImportReport:
+def import_table(
+    store: Store,
+    *,
+    table: Table,
+    profile: Profile,
+    actor: Actor,
+    label: str = "",
+    dry_run: bool = False,
+    batch_size: int = BATCH,
+    progress: Progress | None = None,
+) -> ImportReport:
     require(actor, "import_signals")
     context = _context(store, actor, label)
     absent = [column for column in profile.mapping if column not in table.header]
     profile = replace(profile, mapping={c: f for c, f in profile.mapping.items() if c not in absent})
     check_profile(profile, context)
-    report = ImportReport(kind=table.kind, encoding=table.encoding, delimiter=table.delimiter, dry_run=dry_run,
-                          notes=[f"The file has no column {c!r}: its field stays empty." for c in absent])
+    report = ImportReport(
+        kind=table.kind,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        dry_run=dry_run,
+        notes=[f"The file has no column {c!r}: its field stays empty." for c in absent],
+    )
     seen: dict[str, int] = {}  # external ref → the row of this file that has it
     pending: list[Prepared] = []
     for record in table.records():
@@ -163,7 +205,9 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
         return "error", "; ".join(f"{FIELD_LABELS.get(f, f)}: {why}" for f, why in refused.problems.items())
     created_at = parse_created(given.get("created_at", ""), now=context.now) or context.now
     row = signal_in.model_dump(exclude={"client_token"})
-    decision = decide(signal_view(row, context.places), context.rules) if context.rules.rules else Decision(None)
+    decision = (
+        decide(signal_view(row, context.places), context.rules) if context.rules.rules else Decision(None)
+    )
     return Prepared(record.number, _signal_row(row, created_at, decision, context), decision)
 
 
@@ -171,8 +215,9 @@ def _touchpoint(given: dict[str, str], profile: Profile, context: Context) -> in
     name = given.get("touchpoint", "").strip()
     if not name:
         return profile.default_touchpoint_id
-    ids = context.touchpoints.get(name.lower().replace("›", ">").replace(" > ", " › "), []) or \
-        context.touchpoints.get(name.lower(), [])
+    ids = context.touchpoints.get(
+        name.lower().replace("›", ">").replace(" > ", " › "), []
+    ) or context.touchpoints.get(name.lower(), [])
     if len(ids) == 1:
         return ids[0]
     if profile.default_touchpoint_id is not None:
@@ -186,43 +231,75 @@ def _signal_row(data: dict[str, Any], created_at, decision: Decision, context: C
     """All the signal's columns, as create_signal and then route_new_signal would leave them."""
     routed = decision.team_id is not None
     return data | {
-        "created_at": created_at, "created_by": context.actor.name, "updated_at": context.now,
-        "updated_by": ROUTER.name if routed else context.actor.name, "version": 2 if routed else 1,
-        "status": Status.ROUTED.value if routed else Status.NEW.value, "status_reason": None,
-        "owner_team_id": decision.team_id, "routed_by": decision.routed_by if routed else None,
-        "routed_at": context.now if routed else None, "root_cause": decision.root_cause if routed else None,
-        "failure_mode_id": None, "duplicate_of_id": None, "client_token": None,
+        "created_at": created_at,
+        "created_by": context.actor.name,
+        "updated_at": context.now,
+        "updated_by": ROUTER.name if routed else context.actor.name,
+        "version": 2 if routed else 1,
+        "status": Status.ROUTED.value if routed else Status.NEW.value,
+        "status_reason": None,
+        "owner_team_id": decision.team_id,
+        "routed_by": decision.routed_by if routed else None,
+        "routed_at": context.now if routed else None,
+        "root_cause": decision.root_cause if routed else None,
+        "failure_mode_id": None,
+        "duplicate_of_id": None,
+        "client_token": None,
     }
 
 
-def _store_batch(store: Store, batch: list[Prepared], context: Context, report: ImportReport, seen: dict[str, int],
-                 dry_run: bool) -> None:
+def _store_batch(
+    store: Store,
+    batch: list[Prepared],
+    context: Context,
+    report: ImportReport,
+    seen: dict[str, int],
+    dry_run: bool,
+) -> None:
     if not batch:
         return
     try:
-        with (store.read() if dry_run else store.write()) as session:
+        with store.read() if dry_run else store.write() as session:
             refs = [p.row["external_ref"] for p in batch if p.row["external_ref"]]
-            existing = dict(session.execute(select(_SIGNALS.c.external_ref, _SIGNALS.c.id)
-                                            .where(_SIGNALS.c.external_ref.in_(refs))).all()) if refs else {}
+            existing = (
+                dict(
+                    session.execute(
+                        select(_SIGNALS.c.external_ref, _SIGNALS.c.id).where(
+                            _SIGNALS.c.external_ref.in_(refs)
+                        )
+                    ).all()
+                )
+                if refs
+                else {}
+            )
             fresh = [p for p in batch if p.row["external_ref"] not in existing]
             if fresh and not dry_run:
                 connection = session.connection()
                 ids = _reserve_ids(connection, len(fresh), sqlite=store.is_sqlite)
                 with roomy_sqlite_cache(connection):
-                    insert_many(connection, _SIGNALS, [p.row | {"id": i} for p, i in zip(fresh, ids, strict=True)])
+                    insert_many(
+                        connection, _SIGNALS, [p.row | {"id": i} for p, i in zip(fresh, ids, strict=True)]
+                    )
                     insert_many(connection, _EVENTS, list(_events(fresh, ids, context)))
     except (SQLAlchemyError, CxosError) as error:
         first, last = batch[0].number, batch[-1].number
         why = str(error).splitlines()[0][:300]
         for prepared in batch:
             seen.pop(prepared.row["external_ref"] or "", None)
-            report.add(prepared.number, "error", f"not imported: the database refused rows {first}–{last} "
-                                                 f"and stored none of them ({why})")
+            report.add(
+                prepared.number,
+                "error",
+                f"not imported: the database refused rows {first}–{last} and stored none of them ({why})",
+            )
         return
     for prepared in batch:
         ref = prepared.row["external_ref"]
         if ref in existing:
-            report.add(prepared.number, "duplicate", f"already in the friction log as signal #{existing[ref]} ({ref})")
+            report.add(
+                prepared.number,
+                "duplicate",
+                f"already in the friction log as signal #{existing[ref]} ({ref})",
+            )
         else:
             report.count_imported(prepared.decision)
 
@@ -232,8 +309,12 @@ def _reserve_ids(connection: Connection, count: int, *, sqlite: bool) -> list[in
     if sqlite:  # the write transaction began IMMEDIATE: nobody else can take these ids before we commit
         start = connection.execute(select(func.coalesce(func.max(_SIGNALS.c.id), 0))).scalar_one() + 1
         return list(range(start, start + count))
-    return list(connection.execute(text("SELECT nextval(pg_get_serial_sequence('signal', 'id')) "
-                                        "FROM generate_series(1, :count)"), {"count": count}).scalars())
+    return list(
+        connection.execute(
+            text("SELECT nextval(pg_get_serial_sequence('signal', 'id')) FROM generate_series(1, :count)"),
+            {"count": count},
+        ).scalars()
+    )
 
 
 def _events(fresh: list[Prepared], ids: list[int], context: Context) -> Iterator[dict[str, Any]]:
@@ -241,7 +322,13 @@ def _events(fresh: list[Prepared], ids: list[int], context: Context) -> Iterator
     now, note = context.now, f"imported from {context.label}" if context.label else "imported"
     for prepared, signal_id in zip(fresh, ids, strict=True):
         base = {"at": now, "entity": "signal", "entity_id": signal_id}
-        yield base | {"actor": context.actor.name, "action": "created", "field": None, "from_value": None,
-                      "to_value": prepared.row["title"], "note": f"{note}, row {prepared.number}"}
+        yield base | {
+            "actor": context.actor.name,
+            "action": "created",
+            "field": None,
+            "from_value": None,
+            "to_value": prepared.row["title"],
+            "note": f"{note}, row {prepared.number}",
+        }
         if prepared.decision.team_id is not None:
             yield from routing_events(signal_id, None, prepared.decision, ROUTER, now)

@@ -24,8 +24,19 @@ FIELDS = {
 }
 # Header words that suggest a field, best first (compared lower-case without punctuation).
 SYNONYMS = {
-    "title": ["title", "subject", "summary", "conversationtitle", "titleorfirstmessage", "whathappened", "issue",
-              "problem", "frictionpoint", "painpoint", "name"],
+    "title": [
+        "title",
+        "subject",
+        "summary",
+        "conversationtitle",
+        "titleorfirstmessage",
+        "whathappened",
+        "issue",
+        "problem",
+        "frictionpoint",
+        "painpoint",
+        "name",
+    ],
     "description": ["description", "body", "details", "firstmessage", "comment", "content"],
     "message": ["text", "message"],
     "source": ["source", "signalsource"],
@@ -38,16 +49,36 @@ SYNONYMS = {
     "created_at": ["createdat", "created", "date", "timestamp", "createddate", "submittedat"],
 }
 SEVERITY_WORDS = {
-    "low": Severity.LOW, "minor": Severity.LOW, "normal": Severity.MEDIUM, "medium": Severity.MEDIUM,
-    "moderate": Severity.MEDIUM, "high": Severity.HIGH, "major": Severity.HIGH, "urgent": Severity.CRITICAL,
-    "critical": Severity.CRITICAL, "blocker": Severity.CRITICAL,
+    "low": Severity.LOW,
+    "minor": Severity.LOW,
+    "normal": Severity.MEDIUM,
+    "medium": Severity.MEDIUM,
+    "moderate": Severity.MEDIUM,
+    "high": Severity.HIGH,
+    "major": Severity.HIGH,
+    "urgent": Severity.CRITICAL,
+    "critical": Severity.CRITICAL,
+    "blocker": Severity.CRITICAL,
 }
 BLANKS = {"", "-", "n/a", "na", "none", "null"}
 # Day-first wins where both could be meant (3/4/2026 is 3 April); month-first forms come after, so a date only
 # month-first can read (3/14/2026, as US Sheets and Excel write it) is still understood.
-DATE_FORMATS = ["%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
-                "%b %d, %Y %I:%M %p", "%B %d, %Y %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d",
-                "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y"]
+DATE_FORMATS = [
+    "%Y-%m-%d %H:%M:%S %z",
+    "%Y-%m-%d %H:%M %z",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%b %d, %Y %I:%M %p",
+    "%B %d, %Y %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y",
+]
 _NOT_WORD = re.compile(r"[^a-z0-9]")
 
 
@@ -67,8 +98,12 @@ class Profile:
     version: int | None = None
 
     def options(self) -> dict[str, Any]:
-        return {"default_source": self.default_source, "default_touchpoint_id": self.default_touchpoint_id,
-                "ref_prefix": self.ref_prefix, "skip_replies": self.skip_replies}
+        return {
+            "default_source": self.default_source,
+            "default_touchpoint_id": self.default_touchpoint_id,
+            "ref_prefix": self.ref_prefix,
+            "skip_replies": self.skip_replies,
+        }
 
 
 def header_key(name: str) -> str:
@@ -120,7 +155,9 @@ def parse_created(value: str, *, now: datetime) -> datetime | None:
     if parsed is None or parsed.year < 1990:
         return None
     parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    return min(parsed, now).replace(microsecond=0)  # a date in the future is a typo: the import time is honest
+    return min(parsed, now).replace(
+        microsecond=0
+    )  # a date in the future is a typo: the import time is honest
 
 
 def parse_severity(value: str) -> str | None:
@@ -139,7 +176,15 @@ def parse_source(value: str) -> str | None:
 
 
 def parse_arr(value: str) -> int | str | None:
-    text = value.strip().lower().replace(",", "").replace("$", "").replace("€", "").replace("£", "").replace(" ", "")
+    text = (
+        value.strip()
+        .lower()
+        .replace(",", "")
+        .replace("$", "")
+        .replace("€", "")
+        .replace("£", "")
+        .replace(" ", "")
+    )
     if text in BLANKS:
         return None
     scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)

@@ -15,18 +15,52 @@ from cxos.vocabulary import Source
 
 GENERIC = "Generic CSV"
 BUILT_IN: dict[str, Profile] = {
-    p.name: p for p in [
-        Profile("Zendesk tickets", "csv", {
-            "Id": "external_ref", "Subject": "title", "Description": "description", "Requester": "reporter",
-            "Organization": "account", "Created at": "created_at", "Priority": "severity",
-        }, default_source=Source.TICKET.value, ref_prefix="ZD-", built_in=True),
-        Profile("Intercom conversations", "csv", {
-            "Conversation ID": "external_ref", "Title or first message": "message", "Company name": "account",
-            "User email": "reporter", "Created at": "created_at",
-        }, default_source=Source.TICKET.value, ref_prefix="INTERCOM-", built_in=True),
-        Profile("Slack channel export", "slack_json", {
-            "text": "message", "user_name": "reporter", "permalink": "external_ref", "ts": "created_at",
-        }, default_source=Source.SLACK.value, ref_prefix="SLACK-", skip_replies=True, built_in=True),
+    p.name: p
+    for p in [
+        Profile(
+            "Zendesk tickets",
+            "csv",
+            {
+                "Id": "external_ref",
+                "Subject": "title",
+                "Description": "description",
+                "Requester": "reporter",
+                "Organization": "account",
+                "Created at": "created_at",
+                "Priority": "severity",
+            },
+            default_source=Source.TICKET.value,
+            ref_prefix="ZD-",
+            built_in=True,
+        ),
+        Profile(
+            "Intercom conversations",
+            "csv",
+            {
+                "Conversation ID": "external_ref",
+                "Title or first message": "message",
+                "Company name": "account",
+                "User email": "reporter",
+                "Created at": "created_at",
+            },
+            default_source=Source.TICKET.value,
+            ref_prefix="INTERCOM-",
+            built_in=True,
+        ),
+        Profile(
+            "Slack channel export",
+            "slack_json",
+            {
+                "text": "message",
+                "user_name": "reporter",
+                "permalink": "external_ref",
+                "ts": "created_at",
+            },
+            default_source=Source.SLACK.value,
+            ref_prefix="SLACK-",
+            skip_replies=True,
+            built_in=True,
+        ),
         Profile(GENERIC, "csv", {}, built_in=True),
     ]
 }
@@ -72,11 +106,16 @@ def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
     elif name in BUILT_IN:
         problems["name"] = "built-in profiles cannot be overwritten: choose another name"
     if set(profile.mapping.values()) - set(FIELDS):
-        problems["mapping"] = f"unknown fields: {', '.join(sorted(set(profile.mapping.values()) - set(FIELDS)))}"
+        problems["mapping"] = (
+            f"unknown fields: {', '.join(sorted(set(profile.mapping.values()) - set(FIELDS)))}"
+        )
     if problems:
         raise ValidationFailed(problems)
-    values = {"kind": profile.kind, "mapping": json.dumps(profile.mapping, ensure_ascii=False),
-              "options": json.dumps(profile.options(), ensure_ascii=False)}
+    values = {
+        "kind": profile.kind,
+        "mapping": json.dumps(profile.mapping, ensure_ascii=False),
+        "options": json.dumps(profile.options(), ensure_ascii=False),
+    }
     if profile.id is not None:
         with editing(store, ImportProfile, profile.id, profile.version or 0, actor) as (session, row):
             apply_changes(session, row, actor, {"name": name, **values})
@@ -87,22 +126,36 @@ def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
         row = ImportProfile(name=name, **values, created_by=actor.name, updated_by=actor.name)
         session.add(row)
         session.flush()
-        record_event(session, actor=actor, entity="import_profile", entity_id=row.id, action="created", to_value=name)
+        record_event(
+            session, actor=actor, entity="import_profile", entity_id=row.id, action="created", to_value=name
+        )
         return _profile(row)
 
 
 def delete_profile(store: Store, *, profile_id: int, expected_version: int, actor: Actor) -> None:
     require(actor, "import_signals")
     with editing(store, ImportProfile, profile_id, expected_version, actor) as (session, row):
-        record_event(session, actor=actor, entity="import_profile", entity_id=row.id, action="deleted",
-                     from_value=row.name)
+        record_event(
+            session,
+            actor=actor,
+            entity="import_profile",
+            entity_id=row.id,
+            action="deleted",
+            from_value=row.name,
+        )
         session.delete(row)
 
 
 def _profile(row: ImportProfile) -> Profile:
     options = json.loads(row.options or "{}")
-    return Profile(row.name, row.kind, json.loads(row.mapping or "{}"),
-                   default_source=options.get("default_source"),
-                   default_touchpoint_id=options.get("default_touchpoint_id"),
-                   ref_prefix=options.get("ref_prefix") or "", skip_replies=bool(options.get("skip_replies")),
-                   id=row.id, version=row.version)
+    return Profile(
+        row.name,
+        row.kind,
+        json.loads(row.mapping or "{}"),
+        default_source=options.get("default_source"),
+        default_touchpoint_id=options.get("default_touchpoint_id"),
+        ref_prefix=options.get("ref_prefix") or "",
+        skip_replies=bool(options.get("skip_replies")),
+        id=row.id,
+        version=row.version,
+    )

@@ -116,10 +116,13 @@ def unique_header(cells: list[str]) -> list[str]:
 
 
 def _cells_to_record(number: int, header: list[str], cells: list[str]) -> Record:
-    extra = [cell for cell in cells[len(header):] if str(cell).strip()]
+    extra = [cell for cell in cells[len(header) :] if str(cell).strip()]
     if extra:
-        return Record(number, None, f"has {len(cells)} cells but the header has {len(header)} columns "
-                                    "(an unquoted delimiter?)")
+        return Record(
+            number,
+            None,
+            f"has {len(cells)} cells but the header has {len(header)} columns (an unquoted delimiter?)",
+        )
     padded = list(cells[: len(header)]) + [""] * (len(header) - len(cells))
     return Record(number, dict(zip(header, padded, strict=True)))
 
@@ -129,7 +132,9 @@ def _open_csv(text: str, encoding: str) -> Table:
     first = next(_csv_rows(text, delimiter), None)
     if first is None or first[1] is None or not any(cell.strip() for cell in first[1]):
         raise ImportUnreadable("The file has no header row: the first line should name the columns.")
-    return Table("csv", unique_header(first[1]), encoding, delimiter, _reread=lambda table: _csv_records(table, text))
+    return Table(
+        "csv", unique_header(first[1]), encoding, delimiter, _reread=lambda table: _csv_records(table, text)
+    )
 
 
 def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | None, str | None, float]]:
@@ -170,7 +175,9 @@ def _csv_records(table: Table, text: str) -> Iterator[Record]:
     next(rows, None)  # the header
     for number, cells, problem, fraction in rows:
         table.position = fraction
-        yield Record(number, None, problem) if cells is None else _cells_to_record(number, table.header, cells)
+        yield (
+            Record(number, None, problem) if cells is None else _cells_to_record(number, table.header, cells)
+        )
 
 
 def _open_xlsx(data: bytes) -> Table:
@@ -227,7 +234,9 @@ def _open_slack(text: str, encoding: str) -> Table:
         raise ImportUnreadable("A Slack channel export is a JSON list of messages; this file is not.")
     if not messages:
         raise ImportUnreadable("The export has no messages: there is nothing to import.")
-    return Table("slack_json", list(SLACK_COLUMNS), encoding, _reread=lambda table: _slack_records(table, messages))
+    return Table(
+        "slack_json", list(SLACK_COLUMNS), encoding, _reread=lambda table: _slack_records(table, messages)
+    )
 
 
 def _slack_records(table: Table, messages: list[Any]) -> Iterator[Record]:
@@ -238,8 +247,12 @@ def _slack_records(table: Table, messages: list[Any]) -> Iterator[Record]:
             continue
         profile = message.get("user_profile") if isinstance(message.get("user_profile"), dict) else {}
         values = {column: _json_text(message.get(column)) for column in SLACK_COLUMNS}
-        values["user_name"] = _json_text(profile.get("real_name") or profile.get("display_name")
-                                         or message.get("user_name") or message.get("username"))
+        values["user_name"] = _json_text(
+            profile.get("real_name")
+            or profile.get("display_name")
+            or message.get("user_name")
+            or message.get("username")
+        )
         yield Record(number, values)
 
 

@@ -46,18 +46,28 @@ class ImportReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "dry_run": self.dry_run, "kind": self.kind, "encoding": self.encoding, "delimiter": self.delimiter,
-            "rows_read": self.rows_read, "imported": self.imported, "routed": self.routed,
-            "in_triage": self.imported - self.routed, "notes": self.notes, "duplicates": self.count("duplicate"),
-            "skipped": self.count("skipped"), "errors": self.count("error"),
+            "dry_run": self.dry_run,
+            "kind": self.kind,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "rows_read": self.rows_read,
+            "imported": self.imported,
+            "routed": self.routed,
+            "in_triage": self.imported - self.routed,
+            "notes": self.notes,
+            "duplicates": self.count("duplicate"),
+            "skipped": self.count("skipped"),
+            "errors": self.count("error"),
             "problems": [{"row": p.row, "outcome": p.outcome, "message": p.message} for p in self.problems],
         }
 
     def summary(self) -> str:
         verb = "Would import" if self.dry_run else "Imported"
-        return (f"{verb} {self.imported:,} of {self.rows_read:,} rows ({self.routed:,} routed by rules, "
-                f"{self.imported - self.routed:,} to triage); {self.count('duplicate'):,} duplicates, "
-                f"{self.count('skipped'):,} skipped, {self.count('error'):,} errors.")
+        return (
+            f"{verb} {self.imported:,} of {self.rows_read:,} rows ({self.routed:,} routed by rules, "
+            f"{self.imported - self.routed:,} to triage); {self.count('duplicate'):,} duplicates, "
+            f"{self.count('skipped'):,} skipped, {self.count('error'):,} errors."
+        )
 
 
 def problems_csv(report: ImportReport) -> str:

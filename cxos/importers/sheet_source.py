@@ -19,7 +19,9 @@ from cxos.store.sheets.a1 import quote_title
 from cxos.store.sheets.address import DOC_URL, SCHEMES, is_sheets_url
 from cxos.store.store import Store
 
-if TYPE_CHECKING:  # gspread is loaded only when a sheet is read (the CLI imports this module for every import)
+if (
+    TYPE_CHECKING
+):  # gspread is loaded only when a sheet is read (the CLI imports this module for every import)
     from cxos.store.sheets.api import SheetsApi
 
 KIND = "google_sheet"
@@ -72,8 +74,12 @@ def parse_address(text: str) -> SheetAddress:
     else:
         spreadsheet_id, worksheet, fake = text, "", False
     if not spreadsheet_id or any(c in spreadsheet_id for c in " /:?#"):
-        raise ValidationFailed({"sheet": f"{text!r} is not a spreadsheet address: paste the sheet's "
-                                         "https://docs.google.com/spreadsheets/d/… address"})
+        raise ValidationFailed(
+            {
+                "sheet": f"{text!r} is not a spreadsheet address: paste the sheet's "
+                "https://docs.google.com/spreadsheets/d/… address"
+            }
+        )
     return SheetAddress(spreadsheet_id, unquote(worksheet) or None, fake)
 
 
@@ -95,8 +101,12 @@ class SheetReader:
         titles = self.worksheet_titles()
         title = worksheet or titles[0]
         if title not in titles:
-            raise ValidationFailed({"worksheet": f"the spreadsheet has no worksheet {title!r}; it has "
-                                                 f"{', '.join(repr(t) for t in titles)}"})
+            raise ValidationFailed(
+                {
+                    "worksheet": f"the spreadsheet has no worksheet {title!r}; it has "
+                    f"{', '.join(repr(t) for t in titles)}"
+                }
+            )
         values = self._explained(lambda: self.api.read([quote_title(title)], render="FORMATTED_VALUE"))[0]
         return title, [["" if cell is None else str(cell) for cell in row] for row in values]
 
@@ -108,25 +118,34 @@ class SheetReader:
 
         try:
             return request()
-        except TransportError as error:  # signing in (the token request) failed to connect: not caught in api.py
-            raise SheetsUnavailable("Google Sheets cannot be reached (signing in to Google failed). The sheet was "
-                                    "not read; try again in a minute.") from error
+        except (
+            TransportError
+        ) as error:  # signing in (the token request) failed to connect: not caught in api.py
+            raise SheetsUnavailable(
+                "Google Sheets cannot be reached (signing in to Google failed). The sheet was "
+                "not read; try again in a minute."
+            ) from error
         except RefreshError as error:
-            raise SheetsRefused(f"Google refused the service account {self.client_email} ({error}).") from error
+            raise SheetsRefused(
+                f"Google refused the service account {self.client_email} ({error})."
+            ) from error
         except SheetsRefused as error:
             status = error.__cause__.response.status_code if isinstance(error.__cause__, APIError) else None
             if status in (403, 404):
                 raise SheetsRefused(
                     f"CX OS cannot open spreadsheet {self.api.spreadsheet_id}: check the address, and share the "
-                    f"sheet with {self.client_email} (Viewer is enough). Google said: {error}") from error
+                    f"sheet with {self.client_email} (Viewer is enough). Google said: {error}"
+                ) from error
             raise
         except SheetsUnavailable as error:
-            raise SheetsUnavailable(f"{error} The sheet was not read; try again in a minute.",
-                                    quota=error.quota) from error
+            raise SheetsUnavailable(
+                f"{error} The sheet was not read; try again in a minute.", quota=error.quota
+            ) from error
 
 
-def open_sheet(address: SheetAddress, *, service_account: dict[str, Any] | None = None, transport=None,
-               **retry: Any) -> SheetReader:
+def open_sheet(
+    address: SheetAddress, *, service_account: dict[str, Any] | None = None, transport=None, **retry: Any
+) -> SheetReader:
     """A reader for the spreadsheet; the fake's own key and server for gsheets+fake:// addresses.
     `retry` goes to cxos.store.sheets.api.connect (retry=RetryPolicy(...), sleep=...)."""
     from cxos.store.sheets.api import connect, load_service_account
@@ -144,7 +163,9 @@ def sheet_table(values: list[list[str]]) -> Table:
     """The first non-empty row names the columns; each later non-blank row is a record numbered by its sheet row."""
     start = next((index for index, row in enumerate(values) if any(cell.strip() for cell in row)), None)
     if start is None:
-        raise ValidationFailed({"sheet": "the worksheet is empty: its first filled row should name the columns"})
+        raise ValidationFailed(
+            {"sheet": "the worksheet is empty: its first filled row should name the columns"}
+        )
     width = max(len(row) for row in values[start:])
     # Padded to the widest row: a note typed right of the last named column still gets a column to map.
     header = unique_header(values[start] + [""] * (width - len(values[start])))
@@ -173,7 +194,9 @@ def with_row_keys(table: Table, profile: Profile, spreadsheet_id: str) -> tuple[
     The key is a link to the sheet (a signal's "Open the ticket" opens it; Sheets ignores the fragment):
     a bare "sheet:…" would be refused as an unknown link scheme.
     """
-    ref_column = next((c for c, f in profile.mapping.items() if f == "external_ref" and c in table.header), None)
+    ref_column = next(
+        (c for c, f in profile.mapping.items() if f == "external_ref" and c in table.header), None
+    )
     content = sorted((f, c) for c, f in profile.mapping.items() if f != "external_ref" and c in table.header)
 
     def keyed(outer: Table) -> Iterator[Record]:
@@ -189,8 +212,9 @@ def with_row_keys(table: Table, profile: Profile, spreadsheet_id: str) -> tuple[
             yield replace(record, values=record.values | {ROW_KEY: ref})
 
     mapping = {c: f for c, f in profile.mapping.items() if f != "external_ref"} | {ROW_KEY: "external_ref"}
-    return Table(table.kind, [*table.header, ROW_KEY], _reread=keyed), replace(profile, mapping=mapping,
-                                                                                ref_prefix="")
+    return Table(table.kind, [*table.header, ROW_KEY], _reread=keyed), replace(
+        profile, mapping=mapping, ref_prefix=""
+    )
 
 
 def sheet_link(spreadsheet_id: str) -> str:
@@ -201,20 +225,36 @@ def sheet_label(worksheet: str) -> str:
     return f"Google Sheet “{worksheet}”"
 
 
-def read_table(address: SheetAddress, *, service_account: dict[str, Any] | None = None, transport=None,
-               **retry: Any) -> tuple[SheetAddress, Table]:
+def read_table(
+    address: SheetAddress, *, service_account: dict[str, Any] | None = None, transport=None, **retry: Any
+) -> tuple[SheetAddress, Table]:
     """Read the worksheet now (the first one when the address names none): the address with its title, its rows."""
     reader = open_sheet(address, service_account=service_account, transport=transport, **retry)
     title, values = reader.read(address.worksheet)
     return replace(address, worksheet=title), sheet_table(values)
 
 
-def import_sheet(store: Store, *, address: SheetAddress, table: Table, profile: Profile, actor: Actor,
-                 dry_run: bool = False, progress: Progress | None = None) -> ImportReport:
+def import_sheet(
+    store: Store,
+    *,
+    address: SheetAddress,
+    table: Table,
+    profile: Profile,
+    actor: Actor,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
     """Import the worksheet's rows; rows imported before come back as duplicates, so a pull imports only new rows."""
     keyed_table, keyed_profile = with_row_keys(table, profile, address.spreadsheet_id)
-    return import_table(store, table=keyed_table, profile=keyed_profile, actor=actor,
-                        label=sheet_label(address.worksheet or ""), dry_run=dry_run, progress=progress)
+    return import_table(
+        store,
+        table=keyed_table,
+        profile=keyed_profile,
+        actor=actor,
+        label=sheet_label(address.worksheet or ""),
+        dry_run=dry_run,
+        progress=progress,
+    )
 
 
 def load_connection(store: Store) -> SheetConnection | None:
@@ -223,7 +263,9 @@ def load_connection(store: Store) -> SheetConnection | None:
     try:
         saved = json.loads(raw) if raw else None
         return SheetConnection(**saved) if isinstance(saved, dict) else None
-    except TypeError:  # saved by a version with other fields: treat as not connected rather than fail the page
+    except (
+        TypeError
+    ):  # saved by a version with other fields: treat as not connected rather than fail the page
         return None
 
 
@@ -233,11 +275,12 @@ def save_connection(store: Store, *, connection: SheetConnection, actor: Actor) 
     if not connection.worksheet.strip():
         raise ValidationFailed({"worksheet": "choose the worksheet to pull"})
     get_profile(store, connection.profile)  # NotFound names the known profiles
-    write_setting(store, key=CONNECTION_KEY, value=json.dumps(asdict(connection), ensure_ascii=False), actor=actor)
+    write_setting(
+        store, key=CONNECTION_KEY, value=json.dumps(asdict(connection), ensure_ascii=False), actor=actor
+    )
     return connection
 
 
 def forget_connection(store: Store, *, actor: Actor) -> None:
     require(actor, "import_signals")
     write_setting(store, key=CONNECTION_KEY, value="", actor=actor)
-

@@ -63,8 +63,11 @@ def insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]
     unfilled = [c.name for c in table.columns if c.name not in columns and c.default is not None]
     if unfilled:  # Core would fill these from their defaults; this path does not, so every row must give them
         raise ValueError(f"rows for {table.name} must give {', '.join(unfilled)}")
-    converters = [(position, processor) for position, name in enumerate(columns)
-                  if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))]
+    converters = [
+        (position, processor)
+        for position, name in enumerate(columns)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    ]
     # A row missing a column fails here instead of storing NULL.
     values_of = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
     by_column = list(zip(*map(values_of, rows), strict=True))

@@ -28,15 +28,24 @@ def add_stage(store: Store, *, name: str, actor: Actor, description: str = "") -
     with store.write() as session:
         _unique_stage(session, name)
         position = (session.exec(select(func.max(Stage.position))).one() or 0) + 1
-        stage = Stage(name=name, description=description.strip(), position=position,
-                      created_by=actor.name, updated_by=actor.name)
+        stage = Stage(
+            name=name,
+            description=description.strip(),
+            position=position,
+            created_by=actor.name,
+            updated_by=actor.name,
+        )
         session.add(stage)
         session.flush()
-        record_event(session, actor=actor, entity="stage", entity_id=stage.id, action="created", to_value=name)
+        record_event(
+            session, actor=actor, entity="stage", entity_id=stage.id, action="created", to_value=name
+        )
         return stage
 
 
-def update_stage(store: Store, *, stage_id: int, expected_version: int, changes: dict[str, Any], actor: Actor) -> Stage:
+def update_stage(
+    store: Store, *, stage_id: int, expected_version: int, changes: dict[str, Any], actor: Actor
+) -> Stage:
     require(actor, "manage_journey")
     _only(changes, STAGE_FIELDS)
     with editing(store, Stage, stage_id, expected_version, actor) as (session, stage):
@@ -48,24 +57,44 @@ def update_stage(store: Store, *, stage_id: int, expected_version: int, changes:
         return stage
 
 
-def add_touchpoint(store: Store, *, stage_id: int, name: str, component: str, actor: Actor,
-                   team_id: int | None = None, tool: str = "") -> Touchpoint:
+def add_touchpoint(
+    store: Store,
+    *,
+    stage_id: int,
+    name: str,
+    component: str,
+    actor: Actor,
+    team_id: int | None = None,
+    tool: str = "",
+) -> Touchpoint:
     require(actor, "manage_journey")
     with store.write() as session:
-        fields = _touchpoint_fields(session, {"name": name, "component": component, "team_id": team_id,
-                                              "tool": tool, "stage_id": stage_id}, current=None)
-        position = (session.exec(select(func.max(Touchpoint.position)).where(Touchpoint.stage_id == stage_id)).one()
-                    or 0) + 1
+        fields = _touchpoint_fields(
+            session,
+            {"name": name, "component": component, "team_id": team_id, "tool": tool, "stage_id": stage_id},
+            current=None,
+        )
+        position = (
+            session.exec(select(func.max(Touchpoint.position)).where(Touchpoint.stage_id == stage_id)).one()
+            or 0
+        ) + 1
         touchpoint = Touchpoint(**fields, position=position, created_by=actor.name, updated_by=actor.name)
         session.add(touchpoint)
         session.flush()
-        record_event(session, actor=actor, entity="touchpoint", entity_id=touchpoint.id, action="created",
-                     to_value=touchpoint.name)
+        record_event(
+            session,
+            actor=actor,
+            entity="touchpoint",
+            entity_id=touchpoint.id,
+            action="created",
+            to_value=touchpoint.name,
+        )
         return touchpoint
 
 
-def update_touchpoint(store: Store, *, touchpoint_id: int, expected_version: int, changes: dict[str, Any],
-                      actor: Actor) -> Touchpoint:
+def update_touchpoint(
+    store: Store, *, touchpoint_id: int, expected_version: int, changes: dict[str, Any], actor: Actor
+) -> Touchpoint:
     """Rename, re-own, re-tool, re-classify or move to another stage. Signals keep pointing at it."""
     require(actor, "manage_journey")
     _only(changes, TOUCHPOINT_FIELDS)
@@ -74,7 +103,9 @@ def update_touchpoint(store: Store, *, touchpoint_id: int, expected_version: int
         return touchpoint
 
 
-def move(store: Store, *, entity: type[Stage] | type[Touchpoint], row_id: int, direction: int, actor: Actor) -> None:
+def move(
+    store: Store, *, entity: type[Stage] | type[Touchpoint], row_id: int, direction: int, actor: Actor
+) -> None:
     """Swap a stage (or a touchpoint within its stage) with its neighbour: direction -1 is left/up, +1 right/down."""
     require(actor, "manage_journey")
     with store.write() as session:
@@ -95,33 +126,58 @@ def move(store: Store, *, entity: type[Stage] | type[Touchpoint], row_id: int, d
                 apply_changes(session, sibling, actor, {"position": position}, action="reordered")
 
 
-def archive(store: Store, *, entity: type[Stage] | type[Touchpoint], row_id: int, expected_version: int,
-            actor: Actor, archived: bool = True) -> None:
+def archive(
+    store: Store,
+    *,
+    entity: type[Stage] | type[Touchpoint],
+    row_id: int,
+    expected_version: int,
+    actor: Actor,
+    archived: bool = True,
+) -> None:
     """Hide a stage or touchpoint from pickers and the map; its signals and history stay."""
     require(actor, "manage_journey")
     with editing(store, entity, row_id, expected_version, actor) as (session, row):
         if entity is Stage and archived:
-            active = session.exec(select(func.count()).select_from(Touchpoint).where(
-                Touchpoint.stage_id == row_id, Touchpoint.archived == False)).one()  # noqa: E712
+            active = session.exec(
+                select(func.count())
+                .select_from(Touchpoint)
+                .where(Touchpoint.stage_id == row_id, Touchpoint.archived == False)  # noqa: E712
+            ).one()
             if active:
-                raise ValidationFailed({"stage": f"{row.name} still has {active} active touchpoints: "
-                                                 "archive or move them first"})
-        apply_changes(session, row, actor, {"archived": archived}, action="archived" if archived else "restored")
+                raise ValidationFailed(
+                    {"stage": f"{row.name} still has {active} active touchpoints: archive or move them first"}
+                )
+        apply_changes(
+            session, row, actor, {"archived": archived}, action="archived" if archived else "restored"
+        )
 
 
 def remove_touchpoint(store: Store, *, touchpoint_id: int, expected_version: int, actor: Actor) -> None:
     """Delete a touchpoint nobody ever logged against; one with signals must have them moved first."""
     require(actor, "manage_journey")
     with editing(store, Touchpoint, touchpoint_id, expected_version, actor) as (session, touchpoint):
-        signals = session.exec(select(func.count()).select_from(Signal).where(
-            Signal.touchpoint_id == touchpoint_id)).one()
-        modes = session.exec(select(func.count()).select_from(FailureMode).where(
-            FailureMode.touchpoint_id == touchpoint_id)).one()
+        signals = session.exec(
+            select(func.count()).select_from(Signal).where(Signal.touchpoint_id == touchpoint_id)
+        ).one()
+        modes = session.exec(
+            select(func.count()).select_from(FailureMode).where(FailureMode.touchpoint_id == touchpoint_id)
+        ).one()
         if signals or modes:
-            raise ValidationFailed({"touchpoint": f"{touchpoint.name} has {signals:,} signals and {modes} failure "
-                                                  "modes: move them to another touchpoint first, or archive it"})
-        record_event(session, actor=actor, entity="touchpoint", entity_id=touchpoint_id, action="removed",
-                     from_value=touchpoint.name)
+            raise ValidationFailed(
+                {
+                    "touchpoint": f"{touchpoint.name} has {signals:,} signals and {modes} failure "
+                    "modes: move them to another touchpoint first, or archive it"
+                }
+            )
+        record_event(
+            session,
+            actor=actor,
+            entity="touchpoint",
+            entity_id=touchpoint_id,
+            action="removed",
+            from_value=touchpoint.name,
+        )
         session.delete(touchpoint)
 
 
@@ -137,18 +193,36 @@ def move_signals(store: Store, *, from_touchpoint_id: int, to_touchpoint_id: int
         ids = list(session.exec(select(Signal.id).where(Signal.touchpoint_id == from_touchpoint_id)))
         now = utcnow()
         for signal_id in ids:
-            record_event(session, actor=actor, entity="signal", entity_id=signal_id, action="updated",
-                         field="touchpoint_id", from_value=from_touchpoint_id, to_value=to_touchpoint_id,
-                         note="moved with its touchpoint")
-        session.execute(update(Signal).where(Signal.touchpoint_id == from_touchpoint_id).values(
-            touchpoint_id=to_touchpoint_id, version=Signal.version + 1, updated_at=now, updated_by=actor.name))
+            record_event(
+                session,
+                actor=actor,
+                entity="signal",
+                entity_id=signal_id,
+                action="updated",
+                field="touchpoint_id",
+                from_value=from_touchpoint_id,
+                to_value=to_touchpoint_id,
+                note="moved with its touchpoint",
+            )
+        session.execute(
+            update(Signal)
+            .where(Signal.touchpoint_id == from_touchpoint_id)
+            .values(
+                touchpoint_id=to_touchpoint_id,
+                version=Signal.version + 1,
+                updated_at=now,
+                updated_by=actor.name,
+            )
+        )
         modes = list(session.exec(select(FailureMode).where(FailureMode.touchpoint_id == from_touchpoint_id)))
         for mode in modes:
             apply_changes(session, mode, actor, {"touchpoint_id": to_touchpoint_id})
         return len(ids)
 
 
-def _touchpoint_fields(session: Session, changes: dict[str, Any], *, current: Touchpoint | None) -> dict[str, Any]:
+def _touchpoint_fields(
+    session: Session, changes: dict[str, Any], *, current: Touchpoint | None
+) -> dict[str, Any]:
     fields = dict(changes)
     stage_id = fields.get("stage_id", current.stage_id if current else None)
     stage = session.get(Stage, stage_id) if stage_id else None
@@ -157,9 +231,13 @@ def _touchpoint_fields(session: Session, changes: dict[str, Any], *, current: To
     if "name" in fields:
         fields["name"] = _name(fields["name"], "touchpoint")
     name = fields.get("name", current.name if current else None)
-    if ("name" in fields or "stage_id" in fields) and session.exec(select(Touchpoint.id).where(
-            Touchpoint.stage_id == stage_id, Touchpoint.name == name,
-            Touchpoint.id != (current.id if current else -1))).first():
+    if ("name" in fields or "stage_id" in fields) and session.exec(
+        select(Touchpoint.id).where(
+            Touchpoint.stage_id == stage_id,
+            Touchpoint.name == name,
+            Touchpoint.id != (current.id if current else -1),
+        )
+    ).first():
         raise ValidationFailed({"name": f"{stage.name} already has a touchpoint called {name}"})
     if "component" in fields and not known(Component, fields["component"]):
         raise ValidationFailed({"component": "must be one of the six components"})
@@ -192,4 +270,3 @@ def _only(changes: dict[str, Any], allowed: set[str]) -> None:
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed({field: "cannot be changed here" for field in sorted(unknown)})
-

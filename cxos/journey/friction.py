@@ -24,7 +24,9 @@ class Weight(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"count": "Signals", "arr": "ARR affected ($)", "severity": "Severity-weighted signals"}[self.value]
+        return {"count": "Signals", "arr": "ARR affected ($)", "severity": "Severity-weighted signals"}[
+            self.value
+        ]
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,9 @@ def _severity_points() -> Any:
     return case(*((Signal.severity == s.value, s.weight) for s in Severity), else_=1)
 
 
-def friction_cells(session: Session, window: Window, *, by_week: bool = False,
-                   owner_team_ids: tuple[int, ...] = ()) -> list[Cell]:
+def friction_cells(
+    session: Session, window: Window, *, by_week: bool = False, owner_team_ids: tuple[int, ...] = ()
+) -> list[Cell]:
     """Signals, severity points and ARR affected per touchpoint (and week) in the window.
 
     ARR affected counts each account once per cell, at the largest ARR any of its signals carried.
@@ -70,18 +73,27 @@ def friction_cells(session: Session, window: Window, *, by_week: bool = False,
     if owner_team_ids:
         where.append(Signal.owner_team_id.in_(owner_team_ids))
     per_account = (
-        select(Signal.touchpoint_id, week, Signal.account,
-               func.count().label("signals"), func.sum(_severity_points()).label("severity"),
-               func.max(Signal.arr).label("arr"))
+        select(
+            Signal.touchpoint_id,
+            week,
+            Signal.account,
+            func.count().label("signals"),
+            func.sum(_severity_points()).label("severity"),
+            func.max(Signal.arr).label("arr"),
+        )
         .where(*where)
-        .group_by(Signal.touchpoint_id, literal_column("week") if by_week else Signal.touchpoint_id, Signal.account)
+        .group_by(
+            Signal.touchpoint_id, literal_column("week") if by_week else Signal.touchpoint_id, Signal.account
+        )
         .subquery()
     )
-    query = (
-        select(per_account.c.touchpoint_id, per_account.c.week, func.sum(per_account.c.signals),
-               func.sum(per_account.c.severity), func.sum(func.coalesce(per_account.c.arr, 0)))
-        .group_by(per_account.c.touchpoint_id, per_account.c.week)
-    )
+    query = select(
+        per_account.c.touchpoint_id,
+        per_account.c.week,
+        func.sum(per_account.c.signals),
+        func.sum(per_account.c.severity),
+        func.sum(func.coalesce(per_account.c.arr, 0)),
+    ).group_by(per_account.c.touchpoint_id, per_account.c.week)
     return [Cell(tp, _as_date(wk), int(n), int(sev), int(arr)) for tp, wk, n, sev, arr in session.exec(query)]
 
 
@@ -98,8 +110,9 @@ def top_failure_modes(session: Session, window: Window) -> dict[int, tuple[str, 
     query = (
         select(Signal.touchpoint_id, FailureMode.name, func.count())
         .join(FailureMode, FailureMode.id == Signal.failure_mode_id)
-        .where(Signal.created_at >= window.start, Signal.created_at < window.end,
-               FailureMode.status != "merged")
+        .where(
+            Signal.created_at >= window.start, Signal.created_at < window.end, FailureMode.status != "merged"
+        )
         .group_by(Signal.touchpoint_id, FailureMode.name)
     )
     best: dict[int, tuple[str, int]] = {}
@@ -136,11 +149,17 @@ def rollup(cells: list[Cell], touchpoints: list[Any], view: str, weight: Weight)
         tp = by_id.get(cell.touchpoint_id)
         if tp is None:
             continue
-        keys = {"stage": tp.stage, "component": tp.component, "touchpoint": tp.label,
-                "week": cell.week.isoformat() if cell.week else None}
+        keys = {
+            "stage": tp.stage,
+            "component": tp.component,
+            "touchpoint": tp.label,
+            "week": cell.week.isoformat() if cell.week else None,
+        }
         slot = totals.setdefault((keys[x_axis], keys[y_axis]), [0, 0, 0])
         slot[0] += cell.signals
         slot[1] += cell.severity
         slot[2] += cell.arr
     index = {Weight.COUNT: 0, Weight.SEVERITY: 1, Weight.ARR: 2}[weight]
-    return [{"x": x, "y": y, "value": v[index], "signals": v[0]} for (x, y), v in sorted(totals.items(), key=str)]
+    return [
+        {"x": x, "y": y, "value": v[index], "signals": v[0]} for (x, y), v in sorted(totals.items(), key=str)
+    ]

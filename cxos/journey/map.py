@@ -49,29 +49,60 @@ def load_journey_template(store: Store, *, actor: Actor, path: Path | None = Non
             raise ValidationFailed({"journey": "this store already has a journey; edit it instead"})
         teams = {}
         for team_spec in spec["teams"]:
-            team = Team(name=team_spec["name"], description=team_spec.get("description", ""),
-                        created_by=actor.name, updated_by=actor.name)
+            team = Team(
+                name=team_spec["name"],
+                description=team_spec.get("description", ""),
+                created_by=actor.name,
+                updated_by=actor.name,
+            )
             session.add(team)
             session.flush()
             teams[team.name] = team.id
-            record_event(session, actor=actor, entity="team", entity_id=team.id, action="created", to_value=team.name)
+            record_event(
+                session, actor=actor, entity="team", entity_id=team.id, action="created", to_value=team.name
+            )
         for position, name in enumerate(spec.get("root_cause_layers") or DEFAULT_ROOT_CAUSE_LAYERS):
             session.add(RootCauseLayer(name=name, position=position))
         count = 0
         for stage_position, stage_spec in enumerate(spec["stages"]):
-            stage = Stage(name=stage_spec["name"], position=stage_position, description=stage_spec.get("description", ""),
-                          created_by=actor.name, updated_by=actor.name)
+            stage = Stage(
+                name=stage_spec["name"],
+                position=stage_position,
+                description=stage_spec.get("description", ""),
+                created_by=actor.name,
+                updated_by=actor.name,
+            )
             session.add(stage)
             session.flush()
-            record_event(session, actor=actor, entity="stage", entity_id=stage.id, action="created", to_value=stage.name)
+            record_event(
+                session,
+                actor=actor,
+                entity="stage",
+                entity_id=stage.id,
+                action="created",
+                to_value=stage.name,
+            )
             for position, tp in enumerate(stage_spec["touchpoints"]):
-                touchpoint = Touchpoint(stage_id=stage.id, name=tp["name"], position=position, component=tp["component"],
-                                        team_id=teams.get(tp.get("team")), tool=tp.get("tool", ""),
-                                        created_by=actor.name, updated_by=actor.name)
+                touchpoint = Touchpoint(
+                    stage_id=stage.id,
+                    name=tp["name"],
+                    position=position,
+                    component=tp["component"],
+                    team_id=teams.get(tp.get("team")),
+                    tool=tp.get("tool", ""),
+                    created_by=actor.name,
+                    updated_by=actor.name,
+                )
                 session.add(touchpoint)
                 session.flush()
-                record_event(session, actor=actor, entity="touchpoint", entity_id=touchpoint.id, action="created",
-                             to_value=touchpoint.name)
+                record_event(
+                    session,
+                    actor=actor,
+                    entity="touchpoint",
+                    entity_id=touchpoint.id,
+                    action="created",
+                    to_value=touchpoint.name,
+                )
                 count += 1
         return {"teams": len(teams), "stages": len(spec["stages"]), "touchpoints": count}
 
@@ -113,8 +144,17 @@ def touchpoint_options(session: Session, *, include_archived: bool = False) -> l
     if not include_archived:
         query = query.where(Touchpoint.archived == False, Stage.archived == False)  # noqa: E712
     return [
-        TouchpointOption(tp.id, tp.name, stage.id, stage.name, tp.component, tp.team_id, team.name if team else None,
-                         tp.archived or stage.archived, tp.tool)
+        TouchpointOption(
+            tp.id,
+            tp.name,
+            stage.id,
+            stage.name,
+            tp.component,
+            tp.team_id,
+            team.name if team else None,
+            tp.archived or stage.archived,
+            tp.tool,
+        )
         for tp, stage, team in session.exec(query)
     ]
 

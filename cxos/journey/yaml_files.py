@@ -15,15 +15,25 @@ from cxos.store.store import Store
 
 def export_journey_yaml(session: Session) -> str:
     teams = {team.id: team for team in session.exec(select(Team).order_by(Team.name))}
-    layers = session.exec(select(RootCauseLayer.name).where(RootCauseLayer.archived == False)  # noqa: E712
-                          .order_by(RootCauseLayer.position))
+    layers = session.exec(
+        select(RootCauseLayer.name)
+        .where(RootCauseLayer.archived == False)  # noqa: E712
+        .order_by(RootCauseLayer.position)
+    )
     stages = []
     for stage in session.exec(select(Stage).order_by(Stage.position, Stage.id)):
         touchpoints = []
-        for tp in session.exec(select(Touchpoint).where(Touchpoint.stage_id == stage.id)
-                               .order_by(Touchpoint.position, Touchpoint.id)):
-            entry: dict[str, Any] = {"name": tp.name, "team": teams[tp.team_id].name if tp.team_id else None,
-                                     "tool": tp.tool, "component": tp.component}
+        for tp in session.exec(
+            select(Touchpoint)
+            .where(Touchpoint.stage_id == stage.id)
+            .order_by(Touchpoint.position, Touchpoint.id)
+        ):
+            entry: dict[str, Any] = {
+                "name": tp.name,
+                "team": teams[tp.team_id].name if tp.team_id else None,
+                "tool": tp.tool,
+                "component": tp.component,
+            }
             if tp.archived:
                 entry["archived"] = True
             touchpoints.append(entry)
@@ -48,32 +58,61 @@ def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, l
         teams = {team.name: team for team in session.exec(select(Team))}
         for team_spec in spec["teams"]:
             if team_spec["name"] not in teams:
-                team = Team(name=team_spec["name"], description=team_spec.get("description") or "",
-                            created_by=actor.name, updated_by=actor.name)
+                team = Team(
+                    name=team_spec["name"],
+                    description=team_spec.get("description") or "",
+                    created_by=actor.name,
+                    updated_by=actor.name,
+                )
                 session.add(team)
                 session.flush()
-                record_event(session, actor=actor, entity="team", entity_id=team.id, action="created",
-                             to_value=team.name)
+                record_event(
+                    session,
+                    actor=actor,
+                    entity="team",
+                    entity_id=team.id,
+                    action="created",
+                    to_value=team.name,
+                )
                 teams[team.name] = team
                 report["created"].append(f"team {team.name}")
         stages = {stage.name: stage for stage in session.exec(select(Stage))}
         seen: set[tuple[str, str]] = set()
         for stage_spec in spec["stages"]:
-            stage = stages.get(stage_spec["name"]) or _new_stage(session, stage_spec, len(stages), actor, report)
+            stage = stages.get(stage_spec["name"]) or _new_stage(
+                session, stage_spec, len(stages), actor, report
+            )
             stages[stage.name] = stage
-            existing = {tp.name: tp for tp in session.exec(select(Touchpoint).where(Touchpoint.stage_id == stage.id))}
+            existing = {
+                tp.name: tp for tp in session.exec(select(Touchpoint).where(Touchpoint.stage_id == stage.id))
+            }
             for position, tp_spec in enumerate(stage_spec.get("touchpoints") or []):
                 seen.add((stage.name, tp_spec["name"]))
-                wanted = {"component": tp_spec["component"], "tool": tp_spec.get("tool") or "",
-                          "team_id": teams[tp_spec["team"]].id if tp_spec.get("team") else None}
+                wanted = {
+                    "component": tp_spec["component"],
+                    "tool": tp_spec.get("tool") or "",
+                    "team_id": teams[tp_spec["team"]].id if tp_spec.get("team") else None,
+                }
                 touchpoint = existing.get(tp_spec["name"])
                 if touchpoint is None:
-                    touchpoint = Touchpoint(stage_id=stage.id, name=tp_spec["name"], position=len(existing) + position,
-                                            created_by=actor.name, updated_by=actor.name, **wanted)
+                    touchpoint = Touchpoint(
+                        stage_id=stage.id,
+                        name=tp_spec["name"],
+                        position=len(existing) + position,
+                        created_by=actor.name,
+                        updated_by=actor.name,
+                        **wanted,
+                    )
                     session.add(touchpoint)
                     session.flush()
-                    record_event(session, actor=actor, entity="touchpoint", entity_id=touchpoint.id,
-                                 action="created", to_value=touchpoint.name)
+                    record_event(
+                        session,
+                        actor=actor,
+                        entity="touchpoint",
+                        entity_id=touchpoint.id,
+                        action="created",
+                        to_value=touchpoint.name,
+                    )
                     report["created"].append(f"{stage.name} › {touchpoint.name}")
                 elif apply_changes(session, touchpoint, actor, wanted):
                     report["updated"].append(f"{stage.name} › {touchpoint.name}")
@@ -84,12 +123,20 @@ def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, l
     return report
 
 
-def _new_stage(session: Session, stage_spec: dict[str, Any], position: int, actor: Actor,
-               report: dict[str, list[str]]) -> Stage:
-    stage = Stage(name=stage_spec["name"], description=stage_spec.get("description") or "", position=position,
-                  created_by=actor.name, updated_by=actor.name)
+def _new_stage(
+    session: Session, stage_spec: dict[str, Any], position: int, actor: Actor, report: dict[str, list[str]]
+) -> Stage:
+    stage = Stage(
+        name=stage_spec["name"],
+        description=stage_spec.get("description") or "",
+        position=position,
+        created_by=actor.name,
+        updated_by=actor.name,
+    )
     session.add(stage)
     session.flush()
-    record_event(session, actor=actor, entity="stage", entity_id=stage.id, action="created", to_value=stage.name)
+    record_event(
+        session, actor=actor, entity="stage", entity_id=stage.id, action="created", to_value=stage.name
+    )
     report["created"].append(f"stage {stage.name}")
     return stage

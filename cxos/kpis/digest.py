@@ -48,41 +48,66 @@ def weekly_digest(session: Session, *, now: datetime) -> str:
     for _, source, _, n in this_week:
         by_source[label(Source, source)] = by_source.get(label(Source, source), 0) + n
     change = f" ({(total - previous) / previous:+.0%} on the week before)" if previous else ""
-    lines = [f"# CX OS weekly digest — week ending {now:%d %B %Y}", "",
-             f"## Signals: {plural(total, 'new signal')}{change}", ""]
-    lines += [f"- {name}: {n:,}" for name, n in sorted(by_source.items(), key=lambda kv: -kv[1])] or ["- none"]
+    lines = [
+        f"# CX OS weekly digest — week ending {now:%d %B %Y}",
+        "",
+        f"## Signals: {plural(total, 'new signal')}{change}",
+        "",
+    ]
+    lines += [f"- {name}: {n:,}" for name, n in sorted(by_source.items(), key=lambda kv: -kv[1])] or [
+        "- none"
+    ]
 
     lines += ["", "## Fixes shipped this week", ""]
     shipped = fixes_shipped_since(session, since=week.start)
-    lines += [f"- **{_line(f.title)}** ({_line(f.failure_mode)}, {f.owner_team or 'no owner'}): {_line(f.what_changed)}"
-              for f in shipped] or ["- none this week"]
+    lines += [
+        f"- **{_line(f.title)}** ({_line(f.failure_mode)}, {f.owner_team or 'no owner'}): {_line(f.what_changed)}"
+        for f in shipped
+    ] or ["- none this week"]
 
     lines += ["", f"## Proof: fixes shipped in the last {PROOF_WEEKS} weeks, before vs after", ""]
     for row in fixes_shipped_since(session, since=now - timedelta(weeks=PROOF_WEEKS)):
         result = recurrence_for_fix(session, session.get(Fix, row.fix_id), now=now)
-        lines.append(f"- {_line(row.title)}: **{result.verdict}** — {result.rate_before:.2f} → {result.rate_after:.2f} "
-                     f"{result.rate_unit}; notices {row.notices_sent} sent of {row.notices_drafted}")
+        lines.append(
+            f"- {_line(row.title)}: **{result.verdict}** — {result.rate_before:.2f} → {result.rate_after:.2f} "
+            f"{result.rate_unit}; notices {row.notices_sent} sent of {row.notices_drafted}"
+        )
     if lines[-1] == "":
         lines.append("- none")
 
     late = [r for r in fixes_in_flight(session, now=now) if r.overdue or r.stale]
     lines += ["", "## Fixes in flight that need a nudge", ""]
-    lines += [f"- {_line(r.title)} ({r.owner_team or 'no owner'}): " + ", ".join(
-        w for w, flag in ((f"overdue since {r.due_on:%d %b}" if r.due_on else "", r.overdue),
-                          (f"no update for {r.days_since_update} days", r.stale)) if flag) for r in late] or ["- none"]
+    lines += [
+        f"- {_line(r.title)} ({r.owner_team or 'no owner'}): "
+        + ", ".join(
+            w
+            for w, flag in (
+                (f"overdue since {r.due_on:%d %b}" if r.due_on else "", r.overdue),
+                (f"no update for {r.days_since_update} days", r.stale),
+            )
+            if flag
+        )
+        for r in late
+    ] or ["- none"]
 
     closed, due = kpis.loop_closure(session, quarter)
     accuracy = routing_accuracy(session, since=quarter.start).overall.accuracy
     route_h, fix_d = kpis.time_to_route_hours(session, quarter), kpis.time_to_fix_days(session, quarter)
     summary = kpis.recurrence_summary(session, quarter, now=now)
-    lines += ["", f"## KPIs, last {KPI_DAYS} days", "",
-              f"- Routing accuracy: {_pct(accuracy)}",
-              f"- Time to route (median): {hours_text(route_h)}",
-              f"- Time to fix (median): {'—' if fix_d is None else f'{fix_d:.1f} days'}",
-              f"- Loop-closure rate: {_pct(closed / due if due else None)} ({closed:,} of {due:,} fixed signals)",
-              f"- Recurrence reduction: {_pct(summary.reduction)} across {summary.judged} {'fix' if summary.judged == 1 else 'fixes'}"
-              f" ({summary.materially_less} materially less)",
-              "", "_Definitions: see the KPIs page in CX OS._", ""]
+    lines += [
+        "",
+        f"## KPIs, last {KPI_DAYS} days",
+        "",
+        f"- Routing accuracy: {_pct(accuracy)}",
+        f"- Time to route (median): {hours_text(route_h)}",
+        f"- Time to fix (median): {'—' if fix_d is None else f'{fix_d:.1f} days'}",
+        f"- Loop-closure rate: {_pct(closed / due if due else None)} ({closed:,} of {due:,} fixed signals)",
+        f"- Recurrence reduction: {_pct(summary.reduction)} across {summary.judged} {'fix' if summary.judged == 1 else 'fixes'}"
+        f" ({summary.materially_less} materially less)",
+        "",
+        "_Definitions: see the KPIs page in CX OS._",
+        "",
+    ]
     return "\n".join(lines)
 
 

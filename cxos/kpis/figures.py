@@ -14,36 +14,41 @@ from cxos.store.settings import read_float
 
 # Gartner (2019): a live-channel contact costs $8.01 on average, a self-service one $0.10.
 COST_DEFAULTS = {"cost_live_contact": 8.01, "cost_self_service_contact": 0.10, "cost_per_ticket": 8.01}
-COST_LABELS = {"cost_live_contact": "Cost per live contact ($)", "cost_self_service_contact": "Cost per self-service contact ($)",
-               "cost_per_ticket": "Cost per ticket ($)"}
-GARTNER = ("Gartner, 2019: live-channel contacts (phone, chat, e-mail) cost $8.01 each on average; "
-           "self-service contacts $0.10 (\"Gartner Says Only 9% of Customers Report Solving Their Issues "
-           "Completely via Self-Service\", press release, 2019).")
+COST_LABELS = {
+    "cost_live_contact": "Cost per live contact ($)",
+    "cost_self_service_contact": "Cost per self-service contact ($)",
+    "cost_per_ticket": "Cost per ticket ($)",
+}
+GARTNER = (
+    "Gartner, 2019: live-channel contacts (phone, chat, e-mail) cost $8.01 each on average; "
+    'self-service contacts $0.10 ("Gartner Says Only 9% of Customers Report Solving Their Issues '
+    'Completely via Self-Service", press release, 2019).'
+)
 
 DEFINITIONS = {
     "signals_per_week": "New signals created each week (Monday to Sunday, UTC) in the date range, by source and by "
-                        "the journey stage of their touchpoint. The first and last weeks "
-                        "may be partial. With a team chosen: signals that team owns now.",
+    "the journey stage of their touchpoint. The first and last weeks "
+    "may be partial. With a team chosen: signals that team owns now.",
     "routing_accuracy": "Share of first routes (by a rule, the model or a person) made since the range start whose "
-                        "owner the council never changed afterwards. With a team: first routes to that team.",
+    "owner the council never changed afterwards. With a team: first routes to that team.",
     "time_to_route": "Median hours from a signal being logged to its first owner, for signals logged in the range "
-                     "that have an owner.",
+    "that have an owner.",
     "time_to_fix": "Median days from a signal being logged to it being marked fixed, for signals logged in the "
-                   "range that have been fixed.",
+    "range that have been fixed.",
     "loop_closure": "Of the signals logged in the range that are fixed or loop-closed, the share whose loop is "
-                    "closed (the customer was told what changed).",
+    "closed (the customer was told what changed).",
     "recurrence_reduction": "For fixes shipped in the range with enough data, the mean drop in the failure mode's "
-                            "recurrence rate: 1 − after-rate ÷ before-rate over the weeks around the ship date "
-                            "(normalised by ticket volume where imported). Also: how many reached 'materially less'.",
+    "recurrence rate: 1 − after-rate ÷ before-rate over the weeks around the ship date "
+    "(normalised by ticket volume where imported). Also: how many reached 'materially less'.",
     "deflection": "Contacts resolved by self-service per month (imported metric 'deflection'), and the change from "
-                  "the previous month.",
+    "the previous month.",
     "csat": "Customer satisfaction per month, percent satisfied (imported metric 'csat').",
     "cost_saved": "Deflected contacts in the range × (cost per live contact − cost per self-service contact) + "
-                  "recurrences avoided by shipped fixes × cost per ticket. Avoided recurrences: for each fix, "
-                  "(signals per week before − signals per week after) × weeks since shipping, never below 0.",
+    "recurrences avoided by shipped fixes × cost per ticket. Avoided recurrences: for each fix, "
+    "(signals per week before − signals per week after) × weeks since shipping, never below 0.",
     "fit_score": "The OS fit score (0–100): mean of the six components' scores from the data (ownership, flow, "
-                 "closure, recurrence, loop closure). It describes the system as it is now and cannot honestly be "
-                 "recomputed for past months, so its history starts today; the table shows each component now.",
+    "closure, recurrence, loop closure). It describes the system as it is now and cannot honestly be "
+    "recomputed for past months, so its history starts today; the table shows each component now.",
 }
 
 
@@ -84,7 +89,10 @@ def signals_per_week(session: Session, f: KpiFilter) -> list[tuple[date, str, in
     week = week_start(session.get_bind().dialect.name).label("week")
     query = _in_range(select(week, Signal.source, Signal.touchpoint_id, func.count()), f)
     rows = session.exec(query.group_by(week, Signal.source, Signal.touchpoint_id)).all()
-    return [(w if isinstance(w, date) else date.fromisoformat(str(w)[:10]), source, tp, n) for w, source, tp, n in rows]
+    return [
+        (w if isinstance(w, date) else date.fromisoformat(str(w)[:10]), source, tp, n)
+        for w, source, tp, n in rows
+    ]
 
 
 def _seconds_between(session: Session, later, earlier):
@@ -100,11 +108,17 @@ def time_to_route_hours(session: Session, f: KpiFilter) -> float | None:
 
 
 def time_to_fix_days(session: Session, f: KpiFilter) -> float | None:
-    first_fixed = (select(Event.entity_id.label("signal_id"), func.min(Event.at).label("fixed_at"))
-                   .where(Event.entity == "signal", Event.field == "status", Event.to_value == "fixed")
-                   .group_by(Event.entity_id).subquery())
+    first_fixed = (
+        select(Event.entity_id.label("signal_id"), func.min(Event.at).label("fixed_at"))
+        .where(Event.entity == "signal", Event.field == "status", Event.to_value == "fixed")
+        .group_by(Event.entity_id)
+        .subquery()
+    )
     gap = _seconds_between(session, first_fixed.c.fixed_at, Signal.created_at)
-    query = _in_range(select(gap.label("gap")).select_from(Signal).join(first_fixed, first_fixed.c.signal_id == Signal.id), f)
+    query = _in_range(
+        select(gap.label("gap")).select_from(Signal).join(first_fixed, first_fixed.c.signal_id == Signal.id),
+        f,
+    )
     seconds = session.exec(query).all()  # fewer rows than routed ones; one pass beats sorting the join twice
     return statistics.median(seconds) / 86400 if seconds else None
 
@@ -115,14 +129,17 @@ def _median(session: Session, query) -> float | None:
     count = session.exec(select(func.count()).select_from(gaps)).one()
     if not count:
         return None
-    middle = session.exec(select(gaps.c.gap).order_by(gaps.c.gap).offset((count - 1) // 2)
-                          .limit(2 - count % 2)).all()
+    middle = session.exec(
+        select(gaps.c.gap).order_by(gaps.c.gap).offset((count - 1) // 2).limit(2 - count % 2)
+    ).all()
     return statistics.fmean(middle)
 
 
 def loop_closure(session: Session, f: KpiFilter) -> tuple[int, int]:
     """(loop-closed, fixed or loop-closed) among the signals logged in the range."""
-    query = _in_range(select(Signal.status, func.count()), f).where(Signal.status.in_(("fixed", "loop_closed")))
+    query = _in_range(select(Signal.status, func.count()), f).where(
+        Signal.status.in_(("fixed", "loop_closed"))
+    )
     counts = dict(session.exec(query.group_by(Signal.status)).all())
     closed = counts.get("loop_closed", 0)
     return closed, closed + counts.get("fixed", 0)
@@ -130,8 +147,11 @@ def loop_closure(session: Session, f: KpiFilter) -> tuple[int, int]:
 
 def notice_counts(session: Session, f: KpiFilter) -> tuple[int, int]:
     """(sent, drafted or sent) notices of the fixes shipped in the range."""
-    query = (select(LoopNotice.status, func.count()).join(Fix, Fix.id == LoopNotice.fix_id)
-             .where(Fix.shipped_at >= f.start, Fix.shipped_at < f.end))
+    query = (
+        select(LoopNotice.status, func.count())
+        .join(Fix, Fix.id == LoopNotice.fix_id)
+        .where(Fix.shipped_at >= f.start, Fix.shipped_at < f.end)
+    )
     if f.team_id is not None:
         query = query.where(Fix.owner_team_id == f.team_id)
     counts = dict(session.exec(query.group_by(LoopNotice.status)).all())
@@ -142,15 +162,22 @@ def recurrence_summary(session: Session, f: KpiFilter, *, now: datetime) -> Recu
     query = select(Fix).where(Fix.shipped_at.is_not(None), Fix.shipped_at >= f.start, Fix.shipped_at < f.end)
     if f.team_id is not None:
         query = query.where(Fix.owner_team_id == f.team_id)
-    fixes = [recurrence_for_fix(session, fix, now=now) for fix in session.exec(query.order_by(Fix.shipped_at))]
+    fixes = [
+        recurrence_for_fix(session, fix, now=now) for fix in session.exec(query.order_by(Fix.shipped_at))
+    ]
     return summarise(fixes)
 
 
 def summarise(fixes: list[Recurrence]) -> RecurrenceSummary:
     judged = [r for r in fixes if r.verdict != TOO_LITTLE_DATA and r.rate_before > 0]
     reduction = (sum(1 - r.rate_after / r.rate_before for r in judged) / len(judged)) if judged else None
-    return RecurrenceSummary(len(judged), sum(r.verdict == MATERIALLY_LESS for r in judged), reduction,
-                             sum(avoided_recurrences(r) for r in judged), fixes)
+    return RecurrenceSummary(
+        len(judged),
+        sum(r.verdict == MATERIALLY_LESS for r in judged),
+        reduction,
+        sum(avoided_recurrences(r) for r in judged),
+        fixes,
+    )
 
 
 def avoided_recurrences(r: Recurrence) -> float:

@@ -29,23 +29,36 @@ MIN_SIGNALS_FOR_TREND = 10
 
 # The method's questions for each component (shared/seeds: "Questions this component answers").
 QUESTIONS: dict[Component, list[str]] = {
-    Component.ONBOARDING: ["What's the critical path to first value?", "Where do customers get stuck or drop off?",
-                           "What's the difference between completing steps vs. actually understanding?"],
-    Component.COMMUNITY: ["What questions do customers have that other customers can answer?",
-                          "How do we surface the best community answers everywhere else?",
-                          "How do unanswered questions route to the teams who should see them?"],
-    Component.EDUCATION: ["What do customers need to learn to be successful?",
-                          "When in their journey do they need to learn it?",
-                          "How do we know if education is actually working?"],
-    Component.KNOWLEDGE: ["Can customers find answers without asking?",
-                          "Are answers accurate and current across all channels?",
-                          "What searches return zero results?"],
-    Component.LIFECYCLE: ["What's the next best action for this customer at this stage?",
-                          "How do we celebrate wins and prevent silent churn?",
-                          "When do we communicate vs. when is it just noise?"],
-    Component.INTELLIGENCE: ["Where do signals live and where do they die?",
-                             "How do we route signals to teams who can fix root causes?",
-                             "What tells us the operating system is healthy?"],
+    Component.ONBOARDING: [
+        "What's the critical path to first value?",
+        "Where do customers get stuck or drop off?",
+        "What's the difference between completing steps vs. actually understanding?",
+    ],
+    Component.COMMUNITY: [
+        "What questions do customers have that other customers can answer?",
+        "How do we surface the best community answers everywhere else?",
+        "How do unanswered questions route to the teams who should see them?",
+    ],
+    Component.EDUCATION: [
+        "What do customers need to learn to be successful?",
+        "When in their journey do they need to learn it?",
+        "How do we know if education is actually working?",
+    ],
+    Component.KNOWLEDGE: [
+        "Can customers find answers without asking?",
+        "Are answers accurate and current across all channels?",
+        "What searches return zero results?",
+    ],
+    Component.LIFECYCLE: [
+        "What's the next best action for this customer at this stage?",
+        "How do we celebrate wins and prevent silent churn?",
+        "When do we communicate vs. when is it just noise?",
+    ],
+    Component.INTELLIGENCE: [
+        "Where do signals live and where do they die?",
+        "How do we route signals to teams who can fix root causes?",
+        "What tells us the operating system is healthy?",
+    ],
 }
 
 
@@ -76,32 +89,54 @@ class ComponentFit:
 def fit_scores(session: Session, touchpoints: list[TouchpointOption], now: datetime) -> list[ComponentFit]:
     flow = _routed_within(session, now)
     closure = _fixed_failure_modes(session)
-    recent, before = (_counts(session, now - timedelta(weeks=4), now),
-                      _counts(session, now - timedelta(weeks=8), now - timedelta(weeks=4)))
+    recent, before = (
+        _counts(session, now - timedelta(weeks=4), now),
+        _counts(session, now - timedelta(weeks=8), now - timedelta(weeks=4)),
+    )
     loops = _loop_states(session)
     out = []
     for component in Component:
         mine = [tp for tp in touchpoints if tp.component == component.value and not tp.archived]
         ids = {tp.id for tp in mine}
-        out.append(ComponentFit(component, [
-            _ownership(mine),
-            _ratio("Flow", *_sum(flow, ids), "signals got an owner within 7 days",
-                   "Route faster: add routing rules for its touchpoints and clear the triage queue weekly."),
-            _ratio("Closure", *_sum(closure, ids), "failure modes have a shipped fix",
-                   "Ship upstream fixes for its open failure modes, with owners and due dates."),
-            _recurrence(sum(recent.get(i, 0) for i in ids), sum(before.get(i, 0) for i in ids)),
-            _ratio("Loop closure", *_sum(loops, ids), "fixed signals had their loop closed",
-                   "Tell the customers who reported fixed issues what changed."),
-        ]))
+        out.append(
+            ComponentFit(
+                component,
+                [
+                    _ownership(mine),
+                    _ratio(
+                        "Flow",
+                        *_sum(flow, ids),
+                        "signals got an owner within 7 days",
+                        "Route faster: add routing rules for its touchpoints and clear the triage queue weekly.",
+                    ),
+                    _ratio(
+                        "Closure",
+                        *_sum(closure, ids),
+                        "failure modes have a shipped fix",
+                        "Ship upstream fixes for its open failure modes, with owners and due dates.",
+                    ),
+                    _recurrence(sum(recent.get(i, 0) for i in ids), sum(before.get(i, 0) for i in ids)),
+                    _ratio(
+                        "Loop closure",
+                        *_sum(loops, ids),
+                        "fixed signals had their loop closed",
+                        "Tell the customers who reported fixed issues what changed.",
+                    ),
+                ],
+            )
+        )
     return out
 
 
 def _ownership(touchpoints: list[TouchpointOption]) -> SubScore:
     owned = [tp for tp in touchpoints if tp.team_id]
     missing = ", ".join(tp.name for tp in touchpoints if not tp.team_id)
-    return SubScore("Ownership", len(owned) / len(touchpoints) if touchpoints else None,
-                    f"{len(owned)} of {len(touchpoints)} touchpoints have an owning team",
-                    f"Give an owning team to: {missing}." if missing else "Every touchpoint has an owner.")
+    return SubScore(
+        "Ownership",
+        len(owned) / len(touchpoints) if touchpoints else None,
+        f"{len(owned)} of {len(touchpoints)} touchpoints have an owning team",
+        f"Give an owning team to: {missing}." if missing else "Every touchpoint has an owner.",
+    )
 
 
 def _ratio(name: str, hits: int, total: int, what: str, advice: str) -> SubScore:
@@ -112,11 +147,19 @@ def _ratio(name: str, hits: int, total: int, what: str, advice: str) -> SubScore
 
 def _recurrence(recent: int, before: int) -> SubScore:
     if recent + before < MIN_SIGNALS_FOR_TREND:
-        return SubScore("Recurrence trend", None, "no data yet (fewer than 10 signals in 8 weeks)",
-                        "Log friction at its touchpoints so the trend can be read.")
+        return SubScore(
+            "Recurrence trend",
+            None,
+            "no data yet (fewer than 10 signals in 8 weeks)",
+            "Log friction at its touchpoints so the trend can be read.",
+        )
     value = 0.5 + 0.5 * (before - recent) / max(before, recent)
-    return SubScore("Recurrence trend", value, f"{recent:,} signals in the last 4 weeks vs {before:,} in the 4 before",
-                    "Find what keeps coming back at its busiest touchpoint and fix it upstream.")
+    return SubScore(
+        "Recurrence trend",
+        value,
+        f"{recent:,} signals in the last 4 weeks vs {before:,} in the 4 before",
+        "Find what keeps coming back at its busiest touchpoint and fix it upstream.",
+    )
 
 
 def _sum(per_touchpoint: dict[int, tuple[int, int]], ids: set[int]) -> tuple[int, int]:
@@ -125,36 +168,49 @@ def _sum(per_touchpoint: dict[int, tuple[int, int]], ids: set[int]) -> tuple[int
 
 
 def _counts(session: Session, start: datetime, end: datetime) -> dict[int, int]:
-    query = (select(Signal.touchpoint_id, func.count()).where(Signal.created_at >= start, Signal.created_at < end)
-             .group_by(Signal.touchpoint_id))
+    query = (
+        select(Signal.touchpoint_id, func.count())
+        .where(Signal.created_at >= start, Signal.created_at < end)
+        .group_by(Signal.touchpoint_id)
+    )
     return dict(session.exec(query).all())
 
 
 def _routed_within(session: Session, now: datetime) -> dict[int, tuple[int, int]]:
     """Per touchpoint: (routed within 7 days, all) over the window's signals old enough to judge."""
-    first_owner = (select(Event.entity_id.label("signal_id"), func.min(Event.at).label("at"))
-                   .where(Event.entity == "signal", Event.action == "owner", Event.to_value.is_not(None))
-                   .group_by(Event.entity_id).subquery())
+    first_owner = (
+        select(Event.entity_id.label("signal_id"), func.min(Event.at).label("at"))
+        .where(Event.entity == "signal", Event.action == "owner", Event.to_value.is_not(None))
+        .group_by(Event.entity_id)
+        .subquery()
+    )
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         fast = func.julianday(first_owner.c.at) - func.julianday(Signal.created_at) <= ROUTED_WITHIN.days
     else:
         fast = first_owner.c.at - Signal.created_at <= literal_column(f"interval '{ROUTED_WITHIN.days} days'")
     query = (
-        select(Signal.touchpoint_id, func.sum(cast(and_(first_owner.c.at.is_not(None), fast), Integer)),
-               func.count())
+        select(
+            Signal.touchpoint_id,
+            func.sum(cast(and_(first_owner.c.at.is_not(None), fast), Integer)),
+            func.count(),
+        )
         .join(first_owner, first_owner.c.signal_id == Signal.id, isouter=True)
-        .where(Signal.created_at >= now - timedelta(days=WINDOW_DAYS), Signal.created_at < now - ROUTED_WITHIN)
+        .where(
+            Signal.created_at >= now - timedelta(days=WINDOW_DAYS), Signal.created_at < now - ROUTED_WITHIN
+        )
         .group_by(Signal.touchpoint_id)
     )
     rows = session.exec(query).all()
-    if not session.exec(select(Event.id).where(Event.entity == "signal", Event.action == "owner").limit(1)).first():
+    if not session.exec(
+        select(Event.id).where(Event.entity == "signal", Event.action == "owner").limit(1)
+    ).first():
         return {}  # nobody has routed anything yet: flow is "no data yet", not 0
     return {tp: (int(hits or 0), int(total)) for tp, hits, total in rows}
 
 
 def _fixed_failure_modes(session: Session) -> dict[int, tuple[int, int]]:
-    shipped = (select(Fix.failure_mode_id).where(Fix.status.in_(["shipped", "verified"])).distinct().subquery())
+    shipped = select(Fix.failure_mode_id).where(Fix.status.in_(["shipped", "verified"])).distinct().subquery()
     query = (
         select(FailureMode.touchpoint_id, func.count(shipped.c.failure_mode_id), func.count())
         .join(shipped, shipped.c.failure_mode_id == FailureMode.id, isouter=True)
@@ -166,8 +222,11 @@ def _fixed_failure_modes(session: Session) -> dict[int, tuple[int, int]]:
 
 def _loop_states(session: Session) -> dict[int, tuple[int, int]]:
     closed = func.sum(cast(Signal.status == "loop_closed", Integer))
-    query = (select(Signal.touchpoint_id, closed, func.count())
-             .where(Signal.status.in_(["fixed", "loop_closed"])).group_by(Signal.touchpoint_id))
+    query = (
+        select(Signal.touchpoint_id, closed, func.count())
+        .where(Signal.status.in_(["fixed", "loop_closed"]))
+        .group_by(Signal.touchpoint_id)
+    )
     return {tp: (int(hits or 0), int(total)) for tp, hits, total in session.exec(query)}
 
 
@@ -179,24 +238,41 @@ def latest_self_assessment(session: Session) -> dict[tuple[str, str], SelfAssess
     return latest
 
 
-def record_self_assessment(store: Store, *, component: str, ratings: dict[str, int], actor: Actor,
-                           note: str = "") -> int:
+def record_self_assessment(
+    store: Store, *, component: str, ratings: dict[str, int], actor: Actor, note: str = ""
+) -> int:
     """Store one rating (1–5) per answered question of a component; earlier ratings are kept as history."""
     require(actor, "self_assess")
     questions = QUESTIONS.get(Component(component)) if component in Component._value2member_map_ else None
     if questions is None:
         raise ValidationFailed({"component": "must be one of the six components"})
     problems = {q: "is not a question of this component" for q in ratings if q not in questions}
-    problems |= {q: "must be a whole number from 1 to 5" for q, r in ratings.items()
-                 if not isinstance(r, int) or not 1 <= r <= 5}
+    problems |= {
+        q: "must be a whole number from 1 to 5"
+        for q, r in ratings.items()
+        if not isinstance(r, int) or not 1 <= r <= 5
+    }
     if problems:
         raise ValidationFailed(problems)
     with store.write() as session:
         for question, rating in ratings.items():
-            row = SelfAssessment(component=component, question=question, rating=rating, note=note.strip()[:2000],
-                                 assessed_by=actor.name)
+            row = SelfAssessment(
+                component=component,
+                question=question,
+                rating=rating,
+                note=note.strip()[:2000],
+                assessed_by=actor.name,
+            )
             session.add(row)
             session.flush()
-            record_event(session, actor=actor, entity="self_assessment", entity_id=row.id, action="rated",
-                         field=question, to_value=rating, note=component)
+            record_event(
+                session,
+                actor=actor,
+                entity="self_assessment",
+                entity_id=row.id,
+                action="rated",
+                field=question,
+                to_value=rating,
+                note=component,
+            )
     return len(ratings)

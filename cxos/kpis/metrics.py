@@ -103,18 +103,35 @@ def import_metrics(store: Store, *, text: str, actor: Actor) -> int:
             if old is not None and old.value == row.value:
                 continue
             if old is None:
-                old = MetricValue(metric=row.metric, period=row.period, value=row.value, imported_by=actor.name)
+                old = MetricValue(
+                    metric=row.metric, period=row.period, value=row.value, imported_by=actor.name
+                )
                 previous = None
             else:
-                previous, old.value, old.imported_at, old.imported_by = old.value, row.value, utcnow(), actor.name
+                previous, old.value, old.imported_at, old.imported_by = (
+                    old.value,
+                    row.value,
+                    utcnow(),
+                    actor.name,
+                )
             session.add(old)
             session.flush()
-            record_event(session, actor=actor, entity="metric_value", entity_id=old.id, action="imported",
-                         field=f"{row.metric} {row.period:%Y-%m}", from_value=previous, to_value=row.value)
+            record_event(
+                session,
+                actor=actor,
+                entity="metric_value",
+                entity_id=old.id,
+                action="imported",
+                field=f"{row.metric} {row.period:%Y-%m}",
+                from_value=previous,
+                to_value=row.value,
+            )
     return len(rows)
 
 
-def metric_series(session: Session, metric: str, *, start: date | None = None, end: date | None = None) -> list[tuple[date, float]]:
+def metric_series(
+    session: Session, metric: str, *, start: date | None = None, end: date | None = None
+) -> list[tuple[date, float]]:
     """One metric's months, oldest first, optionally within [start, end]."""
     query = select(MetricValue.period, MetricValue.value).where(MetricValue.metric == metric)
     if start is not None:

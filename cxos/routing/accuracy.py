@@ -41,7 +41,9 @@ class Tally:
 @dataclass
 class RoutingAccuracy:
     overall: Tally = field(default_factory=Tally)
-    by_decider: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))  # rule:<id> | model | person
+    by_decider: dict[str, Tally] = field(
+        default_factory=lambda: defaultdict(Tally)
+    )  # rule:<id> | model | person
     by_team: dict[int, Tally] = field(default_factory=lambda: defaultdict(Tally))  # the first owner's team
     by_week: dict[date, Tally] = field(default_factory=lambda: defaultdict(Tally))  # ISO week (its Monday)
 
@@ -64,21 +66,39 @@ def _day(session: Session, column):
 def routing_accuracy(session: Session, *, since: datetime | None = None) -> RoutingAccuracy:
     """Accuracy of the first routes made since `since` (all of them when None)."""
     owner_events = (Event.entity == "signal", Event.field == "owner_team_id")
-    first = (select(Event.entity_id.label("signal_id"), func.min(Event.id).label("first_id"))
-             .where(*owner_events, Event.to_value.is_not(None))
-             .group_by(Event.entity_id).subquery())
+    first = (
+        select(Event.entity_id.label("signal_id"), func.min(Event.id).label("first_id"))
+        .where(*owner_events, Event.to_value.is_not(None))
+        .group_by(Event.entity_id)
+        .subquery()
+    )
     first_event, later = aliased(Event), aliased(Event)
     overridden = exists().where(
-        later.entity == "signal", later.entity_id == first.c.signal_id, later.field == "owner_team_id",
-        later.id > first.c.first_id, or_(later.to_value.is_(None), later.to_value != first_event.to_value))
-    decider = case((first_event.note.like("rule:%"), first_event.note),
-                   (first_event.note.like("model%"), literal("model")), else_=literal("person"))
+        later.entity == "signal",
+        later.entity_id == first.c.signal_id,
+        later.field == "owner_team_id",
+        later.id > first.c.first_id,
+        or_(later.to_value.is_(None), later.to_value != first_event.to_value),
+    )
+    decider = case(
+        (first_event.note.like("rule:%"), first_event.note),
+        (first_event.note.like("model%"), literal("model")),
+        else_=literal("person"),
+    )
     day = _day(session, first_event.at)
     # Grouped by output label: PostgreSQL cannot match a repeated expression whose literals are bound parameters.
-    query = (select(decider.label("decider"), first_event.to_value.label("team"), day.label("day"), func.count(),
-                    func.sum(case((overridden, 0), else_=1)))
-             .select_from(first).join(first_event, first_event.id == first.c.first_id)
-             .group_by("decider", "team", "day"))
+    query = (
+        select(
+            decider.label("decider"),
+            first_event.to_value.label("team"),
+            day.label("day"),
+            func.count(),
+            func.sum(case((overridden, 0), else_=1)),
+        )
+        .select_from(first)
+        .join(first_event, first_event.id == first.c.first_id)
+        .group_by("decider", "team", "day")
+    )
     if since is not None:
         query = query.where(first_event.at >= since)
     result = RoutingAccuracy()
@@ -95,6 +115,13 @@ def routing_accuracy(session: Session, *, since: datetime | None = None) -> Rout
 
 def weekly_rows(accuracy: RoutingAccuracy) -> list[dict]:
     """Per ISO week, oldest first: routed, kept and the accuracy (for the weekly chart and tables)."""
-    return [{"week": week, "iso_week": f"{week.isocalendar().year}-W{week.isocalendar().week:02d}",
-             "routed": tally.routed, "kept": tally.kept, "accuracy": tally.accuracy}
-            for week, tally in sorted(accuracy.by_week.items())]
+    return [
+        {
+            "week": week,
+            "iso_week": f"{week.isocalendar().year}-W{week.isocalendar().week:02d}",
+            "routed": tally.routed,
+            "kept": tally.kept,
+            "accuracy": tally.accuracy,
+        }
+        for week, tally in sorted(accuracy.by_week.items())
+    ]

@@ -84,18 +84,33 @@ class BacktestReport:
         answers = Counter(o.answer for o in self.outcomes if o.answer is not None)
         right = Counter(o.truth for o in self.outcomes if o.answer == o.truth)
         owners = sorted(set(truths) | set(answers), key=lambda x: (-truths[x], str(x)))
-        return [{"owner": owner, "rows": truths[owner], "answered": answers[owner],
-                 "precision": _share(right[owner], answers[owner]), "recall": _share(right[owner], truths[owner])}
-                for owner in owners]
+        return [
+            {
+                "owner": owner,
+                "rows": truths[owner],
+                "answered": answers[owner],
+                "precision": _share(right[owner], answers[owner]),
+                "recall": _share(right[owner], truths[owner]),
+            }
+            for owner in owners
+        ]
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "train_rows": self.train_rows, "test_rows": self.test_rows, "owners_trained": self.owners_trained,
-            "threshold": self.threshold, "training_seconds": self.training_seconds,
-            "accuracy": self.accuracy, "coverage": self.coverage, "auto_accuracy": self.auto_accuracy,
+            "train_rows": self.train_rows,
+            "test_rows": self.test_rows,
+            "owners_trained": self.owners_trained,
+            "threshold": self.threshold,
+            "training_seconds": self.training_seconds,
+            "accuracy": self.accuracy,
+            "coverage": self.coverage,
+            "auto_accuracy": self.auto_accuracy,
             "triage_top3": self.triage_top3,
-            "routed_by_rules": self.count("rule"), "routed_by_model": self.count("model"),
-            "left_in_triage": self.count("triage"), "per_owner": self.per_owner(), "notes": self.notes,
+            "routed_by_rules": self.count("rule"),
+            "routed_by_model": self.count("model"),
+            "left_in_triage": self.count("triage"),
+            "per_owner": self.per_owner(),
+            "notes": self.notes,
         }
 
 
@@ -103,10 +118,17 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def evaluate(train_texts: Sequence[str], train_owners: Sequence[Hashable], test_texts: Sequence[str],
-             test_owners: Sequence[Hashable], *, train_touchpoints: Sequence[str] | None = None,
-             test_touchpoints: Sequence[str] | None = None, rule_answers: Sequence[RuleAnswer] | None = None,
-             threshold: float | None = None) -> BacktestReport:
+def evaluate(
+    train_texts: Sequence[str],
+    train_owners: Sequence[Hashable],
+    test_texts: Sequence[str],
+    test_owners: Sequence[Hashable],
+    *,
+    train_touchpoints: Sequence[str] | None = None,
+    test_touchpoints: Sequence[str] | None = None,
+    rule_answers: Sequence[RuleAnswer] | None = None,
+    threshold: float | None = None,
+) -> BacktestReport:
     """Train on the first set, route the second (rules first when given), and score the routing."""
     if not test_texts:
         raise BadInput("there is nothing to test on: the test part has no rows")
@@ -127,20 +149,36 @@ def evaluate(train_texts: Sequence[str], train_owners: Sequence[Hashable], test_
         best, confidence = ranked[0]
         if rule is not None:
             kind, owner = rule
-            outcomes.append(Outcome(truth, owner if kind == "rule" else best, None, "rule" if kind == "rule" else "triage", top3))
+            outcomes.append(
+                Outcome(
+                    truth,
+                    owner if kind == "rule" else best,
+                    None,
+                    "rule" if kind == "rule" else "triage",
+                    top3,
+                )
+            )
         else:
-            outcomes.append(Outcome(truth, best, confidence, "model" if confidence >= threshold else "triage", top3))
+            outcomes.append(
+                Outcome(truth, best, confidence, "model" if confidence >= threshold else "triage", top3)
+            )
     notes = []
     rare = sorted({str(o) for o, n in Counter(train_owners).items() if n < MIN_ROWS_PER_OWNER})
     if rare:
-        notes.append(f"{len(rare)} owner(s) with fewer than {MIN_ROWS_PER_OWNER} training rows were left out of "
-                     f"the model: {', '.join(rare[:10])}{' …' if len(rare) > 10 else ''}")
+        notes.append(
+            f"{len(rare)} owner(s) with fewer than {MIN_ROWS_PER_OWNER} training rows were left out of "
+            f"the model: {', '.join(rare[:10])}{' …' if len(rare) > 10 else ''}"
+        )
     known = set(model.classes)
     unseen = sum(truth not in known for truth in test_owners)
     if unseen:
-        notes.append(f"{unseen} of {len(test_owners)} test rows belong to an owner the model never saw in training, "
-                     "so they cannot be right (is the file sorted by owner? shuffle it, or pass --holdout)")
-    return BacktestReport(len(train_texts), outcomes, threshold, round(training_seconds, 2), len(model.classes), notes)
+        notes.append(
+            f"{unseen} of {len(test_owners)} test rows belong to an owner the model never saw in training, "
+            "so they cannot be right (is the file sorted by owner? shuffle it, or pass --holdout)"
+        )
+    return BacktestReport(
+        len(train_texts), outcomes, threshold, round(training_seconds, 2), len(model.classes), notes
+    )
 
 
 # ---------------------------------------------------------------- files
@@ -156,8 +194,10 @@ def read_labelled(path: str | Path, *, text_col: str, owner_col: str) -> tuple[l
         raise BadInput(f"{path}: the file is empty")
     missing = [c for c in (text_col, owner_col) if c not in header]
     if missing:
-        raise BadInput(f"{path}: no column {', '.join(repr(c) for c in missing)}; "
-                       f"the columns are {', '.join(repr(h) for h in header)}")
+        raise BadInput(
+            f"{path}: no column {', '.join(repr(c) for c in missing)}; "
+            f"the columns are {', '.join(repr(h) for h in header)}"
+        )
     t, o = header.index(text_col), header.index(owner_col)
     texts, owners, skipped = [], [], 0
     for row in rows:
@@ -178,7 +218,9 @@ def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.reader(handle))
     except UnicodeDecodeError as error:
-        raise BadInput(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as CSV UTF-8") from None
+        raise BadInput(
+            f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as CSV UTF-8"
+        ) from None
     except csv.Error as error:
         raise BadInput(f"{path}: not a readable CSV file ({error})") from None
     return ([h.strip() for h in rows[0]], rows[1:]) if rows else ([], [])
@@ -188,14 +230,23 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[list[Any]]]:
     try:
         import openpyxl
     except ImportError:
-        raise BadInput(f"{path}: reading XLSX needs openpyxl (pip install openpyxl); or save the sheet as CSV") from None
+        raise BadInput(
+            f"{path}: reading XLSX needs openpyxl (pip install openpyxl); or save the sheet as CSV"
+        ) from None
     sheet = openpyxl.load_workbook(path, read_only=True, data_only=True).active
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     return ([str(h or "").strip() for h in rows[0]], rows[1:]) if rows else ([], [])
 
 
-def backtest_file(path: str | Path, *, text_col: str, owner_col: str, holdout: str | Path | None = None,
-                  rules_from: Store | None = None, threshold: float | None = None) -> BacktestReport:
+def backtest_file(
+    path: str | Path,
+    *,
+    text_col: str,
+    owner_col: str,
+    holdout: str | Path | None = None,
+    rules_from: Store | None = None,
+    threshold: float | None = None,
+) -> BacktestReport:
     """Train on FILE (or its first 80%) and test on HOLDOUT (or the last 20%), in file order; with a store,
     its enabled rules get the first say on each test row."""
     texts, owners, skipped = read_labelled(path, text_col=text_col, owner_col=owner_col)
@@ -206,8 +257,12 @@ def backtest_file(path: str | Path, *, text_col: str, owner_col: str, holdout: s
         cut = int(len(texts) * TRAIN_SHARE)
         texts, test_texts, owners, test_owners = texts[:cut], texts[cut:], owners[:cut], owners[cut:]
     if len(set(owners)) < 2:
-        raise BadInput(f"{path}: the training rows name {len(set(owners))} owner(s); a backtest needs at least two")
-    answers, notes = text_rule_answers(rules_from, test_texts) if rules_from else (None, ["rules were not used"])
+        raise BadInput(
+            f"{path}: the training rows name {len(set(owners))} owner(s); a backtest needs at least two"
+        )
+    answers, notes = (
+        text_rule_answers(rules_from, test_texts) if rules_from else (None, ["rules were not used"])
+    )
     report = evaluate(texts, owners, test_texts, test_owners, rule_answers=answers, threshold=threshold)
     report.notes.extend(notes)
     if skipped:
@@ -218,17 +273,34 @@ def backtest_file(path: str | Path, *, text_col: str, owner_col: str, holdout: s
 # ---------------------------------------------------------------- the store's own history
 
 
-def backtest_store(store: Store, *, cutoff: datetime, threshold: float | None = None, use_rules: bool = True,
-                   now: datetime | None = None) -> BacktestReport:
+def backtest_store(
+    store: Store,
+    *,
+    cutoff: datetime,
+    threshold: float | None = None,
+    use_rules: bool = True,
+    now: datetime | None = None,
+) -> BacktestReport:
     """How routing would have done since `cutoff`: learn from what was confirmed before it, route what came after."""
     routes = confirmed_routes(store, now=now)
     train = [r for r in routes if r.routed_at is not None and r.routed_at < cutoff]
     test = [r for r in routes if r.created_at >= cutoff]
     if not test:
         raise BadInput(f"no confirmed route was logged after {cutoff:%Y-%m-%d}: pick an earlier cut-off")
-    answers, notes = store_rule_answers(store, [r.signal_id for r in test]) if use_rules else (None, ["rules were not used"])
-    report = evaluate([r.text for r in train], [r.owner_team_id for r in train], [r.text for r in test],
-                      [r.owner_team_id for r in test], train_touchpoints=[r.touchpoint for r in train],
-                      test_touchpoints=[r.touchpoint for r in test], rule_answers=answers, threshold=threshold)
+    answers, notes = (
+        store_rule_answers(store, [r.signal_id for r in test])
+        if use_rules
+        else (None, ["rules were not used"])
+    )
+    report = evaluate(
+        [r.text for r in train],
+        [r.owner_team_id for r in train],
+        [r.text for r in test],
+        [r.owner_team_id for r in test],
+        train_touchpoints=[r.touchpoint for r in train],
+        test_touchpoints=[r.touchpoint for r in test],
+        rule_answers=answers,
+        threshold=threshold,
+    )
     report.notes.extend(notes)
     return report

@@ -33,7 +33,7 @@ def store_rule_answers(store: Store, signal_ids: Sequence[int]) -> tuple[list[Ru
             return None, ["no routing rule is enabled: every row went to the model"]
         rows = {}
         for start in range(0, len(signal_ids), CHUNK):
-            chunk = signal_ids[start:start + CHUNK]
+            chunk = signal_ids[start : start + CHUNK]
             rows |= {row.id: row for row in session.exec(select(*columns).where(Signal.id.in_(chunk)))}
     answers = [_answer(rules.first_match(engine.signal_view(rows[i]._mapping, places))) for i in signal_ids]
     return answers, list(rules.warnings)
@@ -54,7 +54,9 @@ def text_rule_answers(store: Store, texts: Sequence[str]) -> tuple[list[RuleAnsw
     for text in texts:
         view = engine.signal_view({"title": text, "description": "", "source": "", "touchpoint_id": None}, {})
         answer = _answer(rules.first_match(view))
-        answers.append(answer if answer is None or answer[0] != "rule" else ("rule", team_names.get(answer[1])))
+        answers.append(
+            answer if answer is None or answer[0] != "rule" else ("rule", team_names.get(answer[1]))
+        )
     notes = ["rules saw only the text column (a file row has no source, touchpoint or account)"]
     return answers, notes + list(rules.warnings)
 

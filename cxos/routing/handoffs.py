@@ -26,8 +26,15 @@ DONE = {Status.FIXED.value} | {status.value for status in CLOSED}
 BACKLOG = {status.value for status in Status} - DONE
 OPEN_VALUES = [status.value for status in OPEN]
 CLOSED_VALUES = {status.value for status in CLOSED}
-SIGNAL_COLUMNS = (Signal.id, Signal.title, Signal.status, Signal.owner_team_id, Signal.touchpoint_id,
-                  Signal.created_at, Signal.updated_at)
+SIGNAL_COLUMNS = (
+    Signal.id,
+    Signal.title,
+    Signal.status,
+    Signal.owner_team_id,
+    Signal.touchpoint_id,
+    Signal.created_at,
+    Signal.updated_at,
+)
 
 
 @dataclass(frozen=True)
@@ -57,20 +64,34 @@ class TeamBacklog:
         return self.open_now > self.open_before and self.closed == 0
 
 
-def bounced_signals(session: Session, *, at_least: int = BOUNCE_FLAG, limit: int = MAX_ROWS) -> list[dict[str, Any]]:
+def bounced_signals(
+    session: Session, *, at_least: int = BOUNCE_FLAG, limit: int = MAX_ROWS
+) -> list[dict[str, Any]]:
     """Signals with `at_least` bounces, most bounced first, each with its bounce count."""
-    owner_events = (select(Event.entity_id.label("signal_id"), (func.count() - 1).label("bounces"))
-                    .where(Event.entity == "signal", Event.field == OWNER_FIELD)
-                    .group_by(Event.entity_id).having(func.count() - 1 >= at_least).subquery())
-    query = (select(*SIGNAL_COLUMNS, owner_events.c.bounces)
-             .join(owner_events, owner_events.c.signal_id == Signal.id)
-             .order_by(owner_events.c.bounces.desc(), Signal.id).limit(limit))
+    owner_events = (
+        select(Event.entity_id.label("signal_id"), (func.count() - 1).label("bounces"))
+        .where(Event.entity == "signal", Event.field == OWNER_FIELD)
+        .group_by(Event.entity_id)
+        .having(func.count() - 1 >= at_least)
+        .subquery()
+    )
+    query = (
+        select(*SIGNAL_COLUMNS, owner_events.c.bounces)
+        .join(owner_events, owner_events.c.signal_id == Signal.id)
+        .order_by(owner_events.c.bounces.desc(), Signal.id)
+        .limit(limit)
+    )
     return [dict(row._mapping) for row in session.exec(query)]
 
 
 def count_bounced(session: Session, *, at_least: int = BOUNCE_FLAG) -> int:
-    per_signal = (select(Event.entity_id).where(Event.entity == "signal", Event.field == OWNER_FIELD)
-                  .group_by(Event.entity_id).having(func.count() - 1 >= at_least).subquery())
+    per_signal = (
+        select(Event.entity_id)
+        .where(Event.entity == "signal", Event.field == OWNER_FIELD)
+        .group_by(Event.entity_id)
+        .having(func.count() - 1 >= at_least)
+        .subquery()
+    )
     return session.exec(select(func.count()).select_from(per_signal)).one()
 
 
@@ -80,8 +101,11 @@ def owner_spells(session: Session, signal_id: int, *, now: datetime) -> list[Own
     signal = session.get(Signal, signal_id)
     if signal is None:
         return []
-    changes = session.exec(select(Event.at, Event.to_value).where(
-        Event.entity == "signal", Event.entity_id == signal_id, Event.field == OWNER_FIELD).order_by(Event.at, Event.id)).all()
+    changes = session.exec(
+        select(Event.at, Event.to_value)
+        .where(Event.entity == "signal", Event.entity_id == signal_id, Event.field == OWNER_FIELD)
+        .order_by(Event.at, Event.id)
+    ).all()
     marks = [(signal.created_at, None)] + [(at, int(to) if to else None) for at, to in changes]
     until = signal.updated_at if signal.status in CLOSED_VALUES else now
     spells = []
@@ -101,14 +125,17 @@ def time_with_owner(spells: list[OwnerSpell]) -> dict[int | None, float]:
     return totals
 
 
-def stale_signals(session: Session, *, now: datetime, days: int = STALE_DAYS, limit: int = MAX_ROWS) -> list[dict[str, Any]]:
+def stale_signals(
+    session: Session, *, now: datetime, days: int = STALE_DAYS, limit: int = MAX_ROWS
+) -> list[dict[str, Any]]:
     """Open signals with no change for `days` days, the longest silent first.
 
     A signal's updated_at is the time of its last event: every change bumps it in the same transaction
     as its event (invariant 2); only a refused attempt writes an event without changing the row.
     """
-    query = (select(*SIGNAL_COLUMNS).where(*_stale(now, days))
-             .order_by(Signal.updated_at, Signal.id).limit(limit))
+    query = (
+        select(*SIGNAL_COLUMNS).where(*_stale(now, days)).order_by(Signal.updated_at, Signal.id).limit(limit)
+    )
     return [dict(row._mapping) for row in session.exec(query)]
 
 
@@ -128,21 +155,34 @@ def team_backlogs(session: Session, *, now: datetime, weeks: int = BACKLOG_WEEKS
     one that reopened was not.
     """
     since = now - timedelta(weeks=weeks)
-    backlog = dict(session.exec(select(Signal.owner_team_id, func.count()).where(
-        Signal.owner_team_id.is_not(None), Signal.status.in_(BACKLOG)).group_by(Signal.owner_team_id)).all())
+    backlog = dict(
+        session.exec(
+            select(Signal.owner_team_id, func.count())
+            .where(Signal.owner_team_id.is_not(None), Signal.status.in_(BACKLOG))
+            .group_by(Signal.owner_team_id)
+        ).all()
+    )
     before = dict(backlog)
     # Owners change while a signal waits (a done signal keeps its owner), so every move counts.
-    moves = session.exec(select(Event.to_value, Event.from_value, func.count())
-                         .where(Event.entity == "signal", Event.field == OWNER_FIELD, Event.at >= since)
-                         .group_by(Event.to_value, Event.from_value)).all()
+    moves = session.exec(
+        select(Event.to_value, Event.from_value, func.count())
+        .where(Event.entity == "signal", Event.field == OWNER_FIELD, Event.at >= since)
+        .group_by(Event.to_value, Event.from_value)
+    ).all()
     for to_team, from_team, n in moves:
         _add(before, to_team, -n)
         _add(before, from_team, +n)
-    status_moves = session.exec(select(Event.from_value, Event.to_value, Signal.owner_team_id, func.count())
-                                .join(Signal, Signal.id == Event.entity_id)
-                                .where(Event.entity == "signal", Event.field == "status", Event.at >= since,
-                                       Signal.owner_team_id.is_not(None))
-                                .group_by(Event.from_value, Event.to_value, Signal.owner_team_id)).all()
+    status_moves = session.exec(
+        select(Event.from_value, Event.to_value, Signal.owner_team_id, func.count())
+        .join(Signal, Signal.id == Event.entity_id)
+        .where(
+            Event.entity == "signal",
+            Event.field == "status",
+            Event.at >= since,
+            Signal.owner_team_id.is_not(None),
+        )
+        .group_by(Event.from_value, Event.to_value, Signal.owner_team_id)
+    ).all()
     closed: dict[int, int] = {}
     for old, new, team_id, n in status_moves:
         if old in BACKLOG and new in DONE:

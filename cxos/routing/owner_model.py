@@ -28,7 +28,9 @@ from cxos.store.store import Store
 from cxos.vocabulary import Status
 
 Suggestion = tuple[int, float]  # (team id, confidence 0..1), best first
-Suggester = Callable[[Any], list[Suggestion]]  # takes a Signal or anything with its fields (a rule-engine view)
+Suggester = Callable[
+    [Any], list[Suggestion]
+]  # takes a Signal or anything with its fields (a rule-engine view)
 
 MIN_ROWS = 20  # fewer confirmed routes than this and the model would only echo noise
 MIN_CLASSES = 2
@@ -52,14 +54,19 @@ class OwnerModel:
     trained_at: datetime
     training_seconds: float
 
-    def suggest(self, texts: Sequence[str], touchpoints: Sequence[str] | None = None, *, top: int = 3) -> list[list[tuple[Hashable, float]]]:
+    def suggest(
+        self, texts: Sequence[str], touchpoints: Sequence[str] | None = None, *, top: int = 3
+    ) -> list[list[tuple[Hashable, float]]]:
         """The `top` most likely owners for each text, best first."""
         if not texts:
             return []
         documents = [compose(t, tp) for t, tp in zip(texts, touchpoints or [""] * len(texts), strict=True)]
         probabilities = self.pipeline.predict_proba(documents)
         ranked = probabilities.argsort(axis=1)[:, ::-1][:, :top]
-        return [[(self.classes[j], float(row[j])) for j in order] for row, order in zip(probabilities, ranked, strict=True)]
+        return [
+            [(self.classes[j], float(row[j])) for j in order]
+            for row, order in zip(probabilities, ranked, strict=True)
+        ]
 
     def top3(self, text: str, touchpoint: str = "") -> list[tuple[Hashable, float]]:
         return self.suggest([text], [touchpoint])[0]
@@ -88,17 +95,23 @@ def build_pipeline(*, folds: int = 3, c: float = 0.5):
         TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
     )
-    classifier = CalibratedClassifierCV(LinearSVC(C=c), cv=folds, method="temperature", n_jobs=TRAINING_THREADS)
+    classifier = CalibratedClassifierCV(
+        LinearSVC(C=c), cv=folds, method="temperature", n_jobs=TRAINING_THREADS
+    )
     return make_pipeline(features, classifier)
 
 
-def train_owner_model(texts: Sequence[str], owners: Sequence[Hashable], touchpoints: Sequence[str] | None = None) -> OwnerModel:
+def train_owner_model(
+    texts: Sequence[str], owners: Sequence[Hashable], touchpoints: Sequence[str] | None = None
+) -> OwnerModel:
     """Fit on labelled texts. Owners seen fewer than MIN_ROWS_PER_OWNER times are left out (too few to learn,
     and calibration needs one per fold); raises ValueError when fewer than two owners remain."""
     counts = Counter(owners)
     keep = [i for i, owner in enumerate(owners) if counts[owner] >= MIN_ROWS_PER_OWNER]
     if len({owners[i] for i in keep}) < MIN_CLASSES:
-        raise ValueError(f"training needs at least {MIN_CLASSES} owners with {MIN_ROWS_PER_OWNER} or more rows each")
+        raise ValueError(
+            f"training needs at least {MIN_CLASSES} owners with {MIN_ROWS_PER_OWNER} or more rows each"
+        )
     touchpoints = touchpoints or [""] * len(texts)
     documents = [compose(texts[i], touchpoints[i]) for i in keep]
     # Fit on positions 0..k-1: scikit-learn 1.9's temperature scaling mis-reads integer labels that are
@@ -125,8 +138,13 @@ class ConfirmedRoute(NamedTuple):
     routed_at: datetime | None
 
 
-def confirmed_routes(store: Store, *, routed_before: datetime | None = None, now: datetime | None = None,
-                     limit: int = MAX_TRAINING_ROWS) -> list[ConfirmedRoute]:
+def confirmed_routes(
+    store: Store,
+    *,
+    routed_before: datetime | None = None,
+    now: datetime | None = None,
+    limit: int = MAX_TRAINING_ROWS,
+) -> list[ConfirmedRoute]:
     """The newest `limit` confirmed routes (see the module docstring), oldest first; optionally only those
     whose owner was already set before a cut-off, so a backtest never learns from the future."""
     now = now or utcnow()
@@ -135,17 +153,29 @@ def confirmed_routes(store: Store, *, routed_before: datetime | None = None, now
         Signal.status.in_([s.value for s in WORKED_STATUSES]),
         Signal.routed_at <= now - CONFIRM_AFTER,
     )
-    query = (select(Signal.id, Signal.title, Signal.description, Touchpoint.name, Signal.owner_team_id,
-                    Signal.created_at, Signal.routed_at)
-             .join(Touchpoint, Touchpoint.id == Signal.touchpoint_id)
-             .where(Signal.owner_team_id.is_not(None), confirmed)
-             .order_by(Signal.created_at.desc(), Signal.id.desc()).limit(limit))
+    query = (
+        select(
+            Signal.id,
+            Signal.title,
+            Signal.description,
+            Touchpoint.name,
+            Signal.owner_team_id,
+            Signal.created_at,
+            Signal.routed_at,
+        )
+        .join(Touchpoint, Touchpoint.id == Signal.touchpoint_id)
+        .where(Signal.owner_team_id.is_not(None), confirmed)
+        .order_by(Signal.created_at.desc(), Signal.id.desc())
+        .limit(limit)
+    )
     if routed_before is not None:
         query = query.where(Signal.routed_at < routed_before)
     with store.read() as session:
         rows = session.exec(query).all()
-    return [ConfirmedRoute(sid, join_text(title, description), tp or "", owner, created, routed)
-            for sid, title, description, tp, owner, created, routed in reversed(rows)]
+    return [
+        ConfirmedRoute(sid, join_text(title, description), tp or "", owner, created, routed)
+        for sid, title, description, tp, owner, created, routed in reversed(rows)
+    ]
 
 
 def train_on_routes(routes: Sequence[ConfirmedRoute]) -> OwnerModel | None:
@@ -153,8 +183,9 @@ def train_on_routes(routes: Sequence[ConfirmedRoute]) -> OwnerModel | None:
     if len(routes) < MIN_ROWS:
         return None
     try:
-        return train_owner_model([r.text for r in routes], [r.owner_team_id for r in routes],
-                                 [r.touchpoint for r in routes])
+        return train_owner_model(
+            [r.text for r in routes], [r.owner_team_id for r in routes], [r.touchpoint for r in routes]
+        )
     except ValueError:
         return None
 
@@ -176,7 +207,11 @@ def model_status(store: Store, *, retrain: bool = False) -> ModelStatus:
     """The store's model, trained once per process and again when a day old or on demand (cached by store URL)."""
     with _cache_lock:
         status = _cache.get(store.url)
-        if retrain or status is None or utcnow() - status.checked_at > (MAX_AGE if status.model else RECHECK_UNTRAINED):
+        if (
+            retrain
+            or status is None
+            or utcnow() - status.checked_at > (MAX_AGE if status.model else RECHECK_UNTRAINED)
+        ):
             routes = confirmed_routes(store)
             status = _cache[store.url] = ModelStatus(train_on_routes(routes), len(routes), utcnow())
         return status
@@ -235,5 +270,7 @@ class StoreSuggester:
         return self.many([signal])[0]
 
     def many(self, signals: Sequence[Any]) -> list[list[Suggestion]]:
-        return self.model.suggest([join_text(s.title, s.description) for s in signals],
-                                  [self.touchpoint_names.get(s.touchpoint_id, "") for s in signals])
+        return self.model.suggest(
+            [join_text(s.title, s.description) for s in signals],
+            [self.touchpoint_names.get(s.touchpoint_id, "") for s in signals],
+        )

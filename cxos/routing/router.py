@@ -44,8 +44,9 @@ class Decision:
     rule_id: int | None = None
 
 
-def decide(view: SignalView, rules: RuleSet, *, suggester: Suggester | None = None,
-           threshold: float | None = None) -> Decision:
+def decide(
+    view: SignalView, rules: RuleSet, *, suggester: Suggester | None = None, threshold: float | None = None
+) -> Decision:
     """First enabled matching rule wins; no match → the model if it is confident enough; else triage."""
     rule = rules.first_match(view)
     if rule is not None and rule.orphan:
@@ -62,9 +63,16 @@ def decide(view: SignalView, rules: RuleSet, *, suggester: Suggester | None = No
     return Decision(None)
 
 
-def route_signal(session: Session, signal: Signal, *, rules: RuleSet, actor: Actor = ROUTER,
-                 suggester: Suggester | None = None, threshold: float | None = None,
-                 places: dict[int, tuple[str, str, str]] | None = None) -> Decision:
+def route_signal(
+    session: Session,
+    signal: Signal,
+    *,
+    rules: RuleSet,
+    actor: Actor = ROUTER,
+    suggester: Suggester | None = None,
+    threshold: float | None = None,
+    places: dict[int, tuple[str, str, str]] | None = None,
+) -> Decision:
     """Route one unowned new signal inside the caller's write transaction, with its owner and status events."""
     if signal.owner_team_id is not None or signal.status != Status.NEW.value:
         return Decision(signal.owner_team_id, outcome="already routed")
@@ -91,17 +99,40 @@ def route_new_signal(session: Session, signal: Signal) -> Decision:
     return route_signal(session, signal, rules=rules)
 
 
-def routing_events(signal_id: int, old_root_cause: str | None, decision: Decision, actor: Actor,
-                   at) -> list[dict[str, Any]]:
+def routing_events(
+    signal_id: int, old_root_cause: str | None, decision: Decision, actor: Actor, at
+) -> list[dict[str, Any]]:
     """The events of one routing decision (owner, status, root cause): every routing path writes these."""
     base = {"at": at, "actor": actor.name, "entity": "signal", "entity_id": signal_id}
-    events = [base | {"action": "owner", "field": "owner_team_id", "from_value": None,
-                      "to_value": str(decision.team_id), "note": decision.note},
-              base | {"action": "status", "field": "status", "from_value": Status.NEW.value,
-                      "to_value": Status.ROUTED.value, "note": None}]
+    events = [
+        base
+        | {
+            "action": "owner",
+            "field": "owner_team_id",
+            "from_value": None,
+            "to_value": str(decision.team_id),
+            "note": decision.note,
+        },
+        base
+        | {
+            "action": "status",
+            "field": "status",
+            "from_value": Status.NEW.value,
+            "to_value": Status.ROUTED.value,
+            "note": None,
+        },
+    ]
     if decision.root_cause and decision.root_cause != old_root_cause:
-        events.append(base | {"action": "updated", "field": "root_cause", "from_value": old_root_cause,
-                              "to_value": decision.root_cause, "note": decision.note})
+        events.append(
+            base
+            | {
+                "action": "updated",
+                "field": "root_cause",
+                "from_value": old_root_cause,
+                "to_value": decision.root_cause,
+                "note": decision.note,
+            }
+        )
     return events
 
 
@@ -121,9 +152,15 @@ class RouteReport:
         return sum(self.by_rule.values()) + self.by_model
 
     def as_dict(self) -> dict[str, Any]:
-        return {"examined": self.examined, "routed": self.routed, "by_rule": {str(k): v for k, v in self.by_rule.items()},
-                "by_model": self.by_model, "left_in_triage": self.in_triage + self.orphaned,
-                "caught_by_disabled_rules": self.orphaned, "warnings": list(self.warnings)}
+        return {
+            "examined": self.examined,
+            "routed": self.routed,
+            "by_rule": {str(k): v for k, v in self.by_rule.items()},
+            "by_model": self.by_model,
+            "left_in_triage": self.in_triage + self.orphaned,
+            "caught_by_disabled_rules": self.orphaned,
+            "warnings": list(self.warnings),
+        }
 
 
 def unrouted_condition():
@@ -132,16 +169,32 @@ def unrouted_condition():
 
 _ROUTE_UPDATE = (
     update(Signal.__table__)
-    .where(Signal.__table__.c.id == bindparam("b_id"), Signal.__table__.c.status == Status.NEW.value,
-           Signal.__table__.c.owner_team_id.is_(None))
-    .values(owner_team_id=bindparam("b_team"), status=Status.ROUTED.value, routed_by=bindparam("b_by"),
-            routed_at=bindparam("b_at"), root_cause=bindparam("b_root"), version=Signal.__table__.c.version + 1,
-            updated_at=bindparam("b_at"), updated_by=bindparam("b_actor"))
+    .where(
+        Signal.__table__.c.id == bindparam("b_id"),
+        Signal.__table__.c.status == Status.NEW.value,
+        Signal.__table__.c.owner_team_id.is_(None),
+    )
+    .values(
+        owner_team_id=bindparam("b_team"),
+        status=Status.ROUTED.value,
+        routed_by=bindparam("b_by"),
+        routed_at=bindparam("b_at"),
+        root_cause=bindparam("b_root"),
+        version=Signal.__table__.c.version + 1,
+        updated_at=bindparam("b_at"),
+        updated_by=bindparam("b_actor"),
+    )
 )
 
 
-def route_unrouted(store: Store, *, actor: Actor = ROUTER, suggester: Suggester | None = None,
-                   threshold: float | None = None, batch: int = BATCH) -> RouteReport:
+def route_unrouted(
+    store: Store,
+    *,
+    actor: Actor = ROUTER,
+    suggester: Suggester | None = None,
+    threshold: float | None = None,
+    batch: int = BATCH,
+) -> RouteReport:
     """Route every new signal without an owner, a batch per transaction; the rest stays in triage, visible."""
     require(actor, "route_signals")
     with store.read() as session:
@@ -152,16 +205,29 @@ def route_unrouted(store: Store, *, actor: Actor = ROUTER, suggester: Suggester 
     while True:
         with store.write() as session:
             # Locked rows are being changed by someone right now: skip them rather than wait or overwrite.
-            rows = session.exec(select(*columns).where(unrouted_condition(), Signal.id > last_id)
-                                .order_by(Signal.id).limit(batch).with_for_update(skip_locked=True)).all()
+            rows = session.exec(
+                select(*columns)
+                .where(unrouted_condition(), Signal.id > last_id)
+                .order_by(Signal.id)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            ).all()
             if not rows:
                 return report
             last_id = rows[-1].id
             _route_batch(session, rows, rules, places, actor, suggester, threshold, report)
 
 
-def _route_batch(session: Session, rows: Sequence[Any], rules: RuleSet, places, actor: Actor,
-                 suggester: Suggester | None, threshold: float | None, report: RouteReport) -> None:
+def _route_batch(
+    session: Session,
+    rows: Sequence[Any],
+    rules: RuleSet,
+    places,
+    actor: Actor,
+    suggester: Suggester | None,
+    threshold: float | None,
+    report: RouteReport,
+) -> None:
     now = utcnow()
     updates, events = [], []
     for row in rows:
@@ -175,8 +241,16 @@ def _route_batch(session: Session, rows: Sequence[Any], rules: RuleSet, places, 
             report.by_rule[decision.rule_id] += 1
         else:
             report.by_model += 1
-        updates.append({"b_id": row.id, "b_team": decision.team_id, "b_by": decision.routed_by, "b_at": now,
-                        "b_root": decision.root_cause or row.root_cause, "b_actor": actor.name})
+        updates.append(
+            {
+                "b_id": row.id,
+                "b_team": decision.team_id,
+                "b_by": decision.routed_by,
+                "b_at": now,
+                "b_root": decision.root_cause or row.root_cause,
+                "b_actor": actor.name,
+            }
+        )
         events.extend(routing_events(row.id, row.root_cause, decision, actor, now))
     if updates:
         session.connection().execute(_ROUTE_UPDATE, updates)
@@ -200,20 +274,32 @@ def recent_views(session: Session, *, limit: int = 500) -> list[SignalView]:
     """The newest signals as rule views (the test bench's sample)."""
     places = journey_places(session)
     columns = [getattr(Signal, name) for name in VIEW_FIELDS]
-    rows = session.exec(select(*columns).order_by(Signal.created_at.desc(), Signal.id.desc()).limit(limit)).all()
+    rows = session.exec(
+        select(*columns).order_by(Signal.created_at.desc(), Signal.id.desc()).limit(limit)
+    ).all()
     return [signal_view(row._mapping, places) for row in rows]
 
 
-def preview_rule(draft: CompiledRule, views: Sequence[SignalView], *,
-                 earlier: Sequence[CompiledRule] = ()) -> list[PreviewRow]:
+def preview_rule(
+    draft: CompiledRule, views: Sequence[SignalView], *, earlier: Sequence[CompiledRule] = ()
+) -> list[PreviewRow]:
     """Which of `views` the draft rule catches, whose owner it would change, and which an earlier rule takes first."""
     caught = []
     for view in views:
         if not draft.matches(view):
             continue
         first = next((rule.id for rule in earlier if rule.matches(view)), None)
-        caught.append(PreviewRow(view.id, view.title, view.touchpoint_id, view.owner_team_id, draft.owner_team_id,
-                                 view.owner_team_id != draft.owner_team_id, first))
+        caught.append(
+            PreviewRow(
+                view.id,
+                view.title,
+                view.touchpoint_id,
+                view.owner_team_id,
+                draft.owner_team_id,
+                view.owner_team_id != draft.owner_team_id,
+                first,
+            )
+        )
     return caught
 
 
@@ -233,7 +319,9 @@ class TryOut:
         return sum(1 for row in self.rows if row.taken_first_by is not None)
 
 
-def try_rule(store: Store, *, rule_in: dict[str, Any], rule_id: int | None = None, limit: int = 500) -> TryOut:
+def try_rule(
+    store: Store, *, rule_in: dict[str, Any], rule_id: int | None = None, limit: int = 500
+) -> TryOut:
     """Validate a draft (new, or an edit of `rule_id`) and preview it on the last `limit` signals."""
     with store.read() as session:
         fields = check_rule(rule_in, rule_context(session))
@@ -242,6 +330,10 @@ def try_rule(store: Store, *, rule_in: dict[str, Any], rule_id: int | None = Non
         current = session.get(Rule, rule_id) if rule_id else None
     draft = compile_rule(fields | {"id": rule_id})
     # A new rule goes to the end of the order; an edited one keeps its place.
-    earlier = [rule for rule in rules.rules if rule.id != rule_id and (
-        current is None or (rule.position, rule.id or 0) < (current.position, current.id))]
+    earlier = [
+        rule
+        for rule in rules.rules
+        if rule.id != rule_id
+        and (current is None or (rule.position, rule.id or 0) < (current.position, current.id))
+    ]
     return TryOut(len(views), preview_rule(draft, views, earlier=earlier))

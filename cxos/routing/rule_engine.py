@@ -50,26 +50,54 @@ class SignalView:
 
 Places = Mapping[int, tuple[str, str, str]]  # touchpoint id → (stage, touchpoint, component)
 
-VIEW_FIELDS = ("id", "title", "description", "source", "touchpoint_id", "severity", "account", "arr",
-               "owner_team_id", *DRIVERS)
+VIEW_FIELDS = (
+    "id",
+    "title",
+    "description",
+    "source",
+    "touchpoint_id",
+    "severity",
+    "account",
+    "arr",
+    "owner_team_id",
+    *DRIVERS,
+)
 
 
 def journey_places(session: Session) -> dict[int, tuple[str, str, str]]:
-    rows = session.exec(select(Touchpoint.id, Stage.name, Touchpoint.name, Touchpoint.component)
-                        .join(Stage, Stage.id == Touchpoint.stage_id))
+    rows = session.exec(
+        select(Touchpoint.id, Stage.name, Touchpoint.name, Touchpoint.component).join(
+            Stage, Stage.id == Touchpoint.stage_id
+        )
+    )
     return {tp_id: (stage.lower(), name.lower(), component) for tp_id, stage, name, component in rows}
 
 
 def signal_view(signal: Any, places: Places) -> SignalView:
     """A view of an ORM Signal, a row mapping or a plain dict (whatever has the signal's fields)."""
-    get = signal.get if isinstance(signal, Mapping) else lambda name, default=None: getattr(signal, name, default)
+    get = (
+        signal.get
+        if isinstance(signal, Mapping)
+        else lambda name, default=None: getattr(signal, name, default)
+    )
     stage, touchpoint, component = places.get(get("touchpoint_id"), ("", "", ""))
     text = f"{get('title') or ''}\n{get('description') or ''}".lower()
     return SignalView(
-        id=get("id"), title=get("title") or "", description=get("description") or "", source=get("source"),
-        touchpoint_id=get("touchpoint_id"), severity=get("severity") or "medium", account=get("account"),
-        arr=get("arr"), stage=stage, touchpoint=touchpoint, component=component, owner_team_id=get("owner_team_id"),
-        **{d: bool(get(d)) for d in DRIVERS}, text=text, words=frozenset(WORD.findall(text)),
+        id=get("id"),
+        title=get("title") or "",
+        description=get("description") or "",
+        source=get("source"),
+        touchpoint_id=get("touchpoint_id"),
+        severity=get("severity") or "medium",
+        account=get("account"),
+        arr=get("arr"),
+        stage=stage,
+        touchpoint=touchpoint,
+        component=component,
+        owner_team_id=get("owner_team_id"),
+        **{d: bool(get(d)) for d in DRIVERS},
+        text=text,
+        words=frozenset(WORD.findall(text)),
         account_key=(get("account") or "").strip().lower(),
     )
 
@@ -118,8 +146,10 @@ def _predicate(condition: dict[str, Any]) -> Predicate:
         if name == "text":
             # A phrase can only be there when all its words are: a set test before the regex.
             phrase_words = [frozenset(WORD.findall(p)) for p in phrases]
-            return lambda s: not words.isdisjoint(s.words) or (
-                any(needed <= s.words for needed in phrase_words) and search(s.text) is not None)
+            return lambda s: (
+                not words.isdisjoint(s.words)
+                or (any(needed <= s.words for needed in phrase_words) and search(s.text) is not None)
+            )
         pattern = _any_phrase(terms)
         return lambda s: pattern(get(s) or "") is not None
     raise ValueError(f"unknown operator {op!r}")
@@ -148,7 +178,9 @@ def _needed(items) -> tuple[str, ...] | None:
                 candidates.append(tuple(word for alternative in alternatives for word in alternative))
         elif op is sre_constants.SUBPATTERN:
             candidates.append(_needed(arg[-1]))
-        for found in filter(None, candidates):  # any required part will do; the longest shortest word filters best
+        for found in filter(
+            None, candidates
+        ):  # any required part will do; the longest shortest word filters best
             if best is None or min(map(len, found)) > min(map(len, best)):
                 best = found
     return best
@@ -205,14 +237,20 @@ class RuleSet:
         return None
 
 
-def compile_rule(rule: Rule | Mapping[str, Any], *, active_team_ids: Iterable[int] | None = None) -> CompiledRule:
+def compile_rule(
+    rule: Rule | Mapping[str, Any], *, active_team_ids: Iterable[int] | None = None
+) -> CompiledRule:
     get = rule.get if isinstance(rule, Mapping) else lambda name, default=None: getattr(rule, name, default)
     conditions = get("conditions") or []
     conditions = json.loads(conditions) if isinstance(conditions, str) else conditions
     team = get("owner_team_id")
     return CompiledRule(
-        id=get("id"), name=get("name") or "", position=get("position") or 0, owner_team_id=team,
-        root_cause=get("root_cause"), match_all=get("match", "all") != "any",
+        id=get("id"),
+        name=get("name") or "",
+        position=get("position") or 0,
+        owner_team_id=team,
+        root_cause=get("root_cause"),
+        match_all=get("match", "all") != "any",
         predicates=tuple(_predicate(check_condition(c)) for c in conditions),
         orphan=active_team_ids is not None and team not in set(active_team_ids),
     )
@@ -231,8 +269,10 @@ def compile_rules(rules: Sequence[Rule], *, active_team_ids: Iterable[int]) -> R
             warnings.append(f"Rule #{rule.id} “{rule.name}” is skipped: {error}.")
             continue
         if compiled_rule.orphan:
-            warnings.append(f"Rule #{rule.id} “{rule.name}” is disabled: its team (#{rule.owner_team_id}) is archived "
-                            "or no longer exists. Signals it catches wait in triage; pick another team.")
+            warnings.append(
+                f"Rule #{rule.id} “{rule.name}” is disabled: its team (#{rule.owner_team_id}) is archived "
+                "or no longer exists. Signals it catches wait in triage; pick another team."
+            )
         compiled.append(compiled_rule)
     return RuleSet(tuple(compiled), tuple(warnings))
 
@@ -243,4 +283,3 @@ def load_rule_set(session: Session) -> RuleSet:
         return RuleSet(())
     active = session.exec(select(Team.id).where(Team.archived == False))  # noqa: E712
     return compile_rules(rules, active_team_ids=list(active))
-

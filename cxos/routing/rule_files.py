@@ -24,9 +24,17 @@ def export_rules(store: Store) -> str:
     """Every rule in order as YAML, teams by name so the file travels between installations."""
     with store.read() as session:
         names = {t.id: t.name for t in session.exec(select(Team))}
-        rules = [{"name": r.name, "owner": names.get(r.owner_team_id, f"#{r.owner_team_id}"),
-                  **({"root_cause": r.root_cause} if r.root_cause else {}), "match": r.match, "enabled": r.enabled,
-                  "conditions": json.loads(r.conditions)} for r in list_rules(session)]
+        rules = [
+            {
+                "name": r.name,
+                "owner": names.get(r.owner_team_id, f"#{r.owner_team_id}"),
+                **({"root_cause": r.root_cause} if r.root_cause else {}),
+                "match": r.match,
+                "enabled": r.enabled,
+                "conditions": json.loads(r.conditions),
+            }
+            for r in list_rules(session)
+        ]
     return yaml.safe_dump({"rules": rules}, sort_keys=False, allow_unicode=True, width=120)
 
 
@@ -38,7 +46,9 @@ def parse_rules_file(text: str, context) -> list[dict[str, Any]]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = f"line {mark.line + 1}" if mark else "file"
-        raise ValidationFailed({line: f"not valid YAML: {getattr(error, 'problem', None) or error}"}) from None
+        raise ValidationFailed(
+            {line: f"not valid YAML: {getattr(error, 'problem', None) or error}"}
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         raise ValidationFailed({"line 1": "the file must be a mapping with a 'rules:' list"})
     rule_nodes = _value_node(root, "rules").value
@@ -51,7 +61,9 @@ def parse_rules_file(text: str, context) -> list[dict[str, Any]]:
             continue
         unknown = set(raw) - RULE_KEYS
         if unknown:
-            problems[where] = f"unknown key {', '.join(sorted(unknown))}; a rule has {', '.join(sorted(RULE_KEYS))}"
+            problems[where] = (
+                f"unknown key {', '.join(sorted(unknown))}; a rule has {', '.join(sorted(RULE_KEYS))}"
+            )
             continue
         team_id = context.team_ids.get(raw.get("owner"))
         fields = {k: v for k, v in raw.items() if k != "owner"} | {"owner_team_id": team_id}
@@ -85,8 +97,15 @@ def import_rules(store: Store, *, text: str, actor: Actor, replace: bool = False
         existing = list_rules(session)
         if replace:
             for rule in existing:
-                record_event(session, actor=actor, entity="rule", entity_id=rule.id, action="deleted",
-                             from_value=rule.name, note=rule_as_json(rule))
+                record_event(
+                    session,
+                    actor=actor,
+                    entity="rule",
+                    entity_id=rule.id,
+                    action="deleted",
+                    from_value=rule.name,
+                    note=rule_as_json(rule),
+                )
                 session.delete(rule)
             existing = []
         position = max((r.position for r in existing), default=0)
@@ -94,8 +113,15 @@ def import_rules(store: Store, *, text: str, actor: Actor, replace: bool = False
             rule = Rule(**fields, position=position + number, created_by=actor.name, updated_by=actor.name)
             session.add(rule)
             session.flush()
-            record_event(session, actor=actor, entity="rule", entity_id=rule.id, action="created", to_value=rule.name,
-                         note="imported")
+            record_event(
+                session,
+                actor=actor,
+                entity="rule",
+                entity_id=rule.id,
+                action="created",
+                to_value=rule.name,
+                note="imported",
+            )
         return len(checked)
 
 
@@ -143,7 +169,10 @@ def _typed_value(op: str, value: str) -> Any:
         return None
     if op == "between":
         low, _, high = value.partition("..")
-        return [low.replace(",", "").replace("_", "").strip() or None, high.replace(",", "").replace("_", "").strip() or None]
+        return [
+            low.replace(",", "").replace("_", "").strip() or None,
+            high.replace(",", "").replace("_", "").strip() or None,
+        ]
     if op in {"in", "contains_any"}:
         return [part.strip().strip('"') for part in value.split(",") if part.strip()]
     return value

@@ -18,14 +18,35 @@ from cxos.vocabulary import DRIVERS, Component, Severity, Source
 
 CHOICE_OPS = ("is", "is_not", "in")
 FIELD_OPS: dict[str, tuple[str, ...]] = {
-    "source": CHOICE_OPS, "stage": CHOICE_OPS, "touchpoint": CHOICE_OPS, "component": CHOICE_OPS,
-    "severity": CHOICE_OPS, "account": (*CHOICE_OPS, "contains_any", "matches"),
-    "text": ("contains_any", "matches"), "arr": ("between",),
+    "source": CHOICE_OPS,
+    "stage": CHOICE_OPS,
+    "touchpoint": CHOICE_OPS,
+    "component": CHOICE_OPS,
+    "severity": CHOICE_OPS,
+    "account": (*CHOICE_OPS, "contains_any", "matches"),
+    "text": ("contains_any", "matches"),
+    "arr": ("between",),
 } | {driver: ("is_true", "is_false") for driver in DRIVERS}
-FIELD_LABELS = {"source": "Source", "stage": "Stage", "touchpoint": "Touchpoint", "component": "Component",
-                "severity": "Severity", "account": "Account", "text": "Text (title + details)", "arr": "ARR"} | DRIVERS
-OP_LABELS = {"is": "is", "is_not": "is not", "in": "is one of", "contains_any": "contains any of",
-             "matches": "matches regex", "between": "between", "is_true": "is yes", "is_false": "is no"}
+FIELD_LABELS = {
+    "source": "Source",
+    "stage": "Stage",
+    "touchpoint": "Touchpoint",
+    "component": "Component",
+    "severity": "Severity",
+    "account": "Account",
+    "text": "Text (title + details)",
+    "arr": "ARR",
+} | DRIVERS
+OP_LABELS = {
+    "is": "is",
+    "is_not": "is not",
+    "in": "is one of",
+    "contains_any": "contains any of",
+    "matches": "matches regex",
+    "between": "between",
+    "is_true": "is yes",
+    "is_false": "is no",
+}
 MAX_CONDITIONS = 20
 NAME_MAX = 120
 
@@ -46,7 +67,9 @@ def rule_context(session: Session) -> RuleContext:
     return RuleContext(
         team_ids={t.name: t.id for t in all_teams if not t.archived},
         all_team_ids=frozenset(t.id for t in all_teams),
-        root_causes=frozenset(session.exec(select(RootCauseLayer.name).where(RootCauseLayer.archived == False))),  # noqa: E712
+        root_causes=frozenset(
+            session.exec(select(RootCauseLayer.name).where(RootCauseLayer.archived == False))  # noqa: E712
+        ),
         stages=frozenset(session.exec(select(Stage.name))),
         touchpoints=frozenset(session.exec(select(Touchpoint.name))),
     )
@@ -98,7 +121,9 @@ def check_condition(raw: Any, context: RuleContext | None = None) -> dict[str, A
     if choices is not None:
         unknown = [v for v in values if v.lower() not in choices]
         if unknown:
-            raise ValueError(f"{field} has no {', '.join(map(repr, unknown))}; known: {', '.join(sorted(set(choices.values())))}")
+            raise ValueError(
+                f"{field} has no {', '.join(map(repr, unknown))}; known: {', '.join(sorted(set(choices.values())))}"
+            )
         values = [choices[v.lower()] for v in values]
     return {"field": field, "op": op, "value": values if op in {"in", "contains_any"} else values[0]}
 
@@ -135,7 +160,9 @@ def check_rule(raw: dict[str, Any], context: RuleContext) -> dict[str, Any]:
         problems["owner_team_id"] = "pick a team that exists and is not archived"
     root_cause = raw.get("root_cause") or None
     if root_cause is not None and root_cause not in context.root_causes:
-        problems["root_cause"] = f"{root_cause!r} is not a root-cause layer; layers are {', '.join(sorted(context.root_causes))}"
+        problems["root_cause"] = (
+            f"{root_cause!r} is not a root-cause layer; layers are {', '.join(sorted(context.root_causes))}"
+        )
     conditions = raw.get("conditions") or []
     if not conditions or len(conditions) > MAX_CONDITIONS:
         problems["conditions"] = f"a rule needs 1 to {MAX_CONDITIONS} conditions"
@@ -147,8 +174,14 @@ def check_rule(raw: dict[str, Any], context: RuleContext) -> dict[str, Any]:
             problems[f"condition {number}"] = str(error)
     if problems:
         raise ValidationFailed(problems)
-    return {"name": name, "match": raw.get("match", "all"), "conditions": json.dumps(checked),
-            "owner_team_id": team_id, "root_cause": root_cause, "enabled": bool(raw.get("enabled", True))}
+    return {
+        "name": name,
+        "match": raw.get("match", "all"),
+        "conditions": json.dumps(checked),
+        "owner_team_id": team_id,
+        "root_cause": root_cause,
+        "enabled": bool(raw.get("enabled", True)),
+    }
 
 
 def list_rules(session: Session) -> list[Rule]:
@@ -164,25 +197,43 @@ def create_rule(store: Store, *, rule_in: dict[str, Any], actor: Actor) -> Rule:
         rule = Rule(**fields, position=position, created_by=actor.name, updated_by=actor.name)
         session.add(rule)
         session.flush()
-        record_event(session, actor=actor, entity="rule", entity_id=rule.id, action="created", to_value=rule.name,
-                     note=rule.conditions)
+        record_event(
+            session,
+            actor=actor,
+            entity="rule",
+            entity_id=rule.id,
+            action="created",
+            to_value=rule.name,
+            note=rule.conditions,
+        )
         return rule
 
 
-def update_rule(store: Store, *, rule_id: int, expected_version: int, changes: dict[str, Any], actor: Actor) -> Rule:
+def update_rule(
+    store: Store, *, rule_id: int, expected_version: int, changes: dict[str, Any], actor: Actor
+) -> Rule:
     """Change a rule's name, match, conditions, owner, root cause or enabled flag; one event per field."""
     require(actor, "manage_rules")
     with editing(store, Rule, rule_id, expected_version, actor) as (session, rule):
-        current = {"name": rule.name, "match": rule.match, "conditions": json.loads(rule.conditions),
-                   "owner_team_id": rule.owner_team_id, "root_cause": rule.root_cause, "enabled": rule.enabled}
+        current = {
+            "name": rule.name,
+            "match": rule.match,
+            "conditions": json.loads(rule.conditions),
+            "owner_team_id": rule.owner_team_id,
+            "root_cause": rule.root_cause,
+            "enabled": rule.enabled,
+        }
         fields = check_rule(current | changes, rule_context(session))
         apply_changes(session, rule, actor, {k: v for k, v in fields.items() if k in changes})
         return rule
 
 
-def set_rule_enabled(store: Store, *, rule_id: int, expected_version: int, enabled: bool, actor: Actor) -> Rule:
-    return update_rule(store, rule_id=rule_id, expected_version=expected_version, changes={"enabled": enabled},
-                       actor=actor)
+def set_rule_enabled(
+    store: Store, *, rule_id: int, expected_version: int, enabled: bool, actor: Actor
+) -> Rule:
+    return update_rule(
+        store, rule_id=rule_id, expected_version=expected_version, changes={"enabled": enabled}, actor=actor
+    )
 
 
 def move_rule(store: Store, *, rule_id: int, expected_version: int, direction: int, actor: Actor) -> Rule:
@@ -200,8 +251,16 @@ def move_rule(store: Store, *, rule_id: int, expected_version: int, direction: i
             row.position = number
         rule.position, other.position = other.position, rule.position
         for row, old in ((rule, index + 1), (other, other_index + 1)):
-            record_event(session, actor=actor, entity="rule", entity_id=row.id, action="moved", field="position",
-                         from_value=old, to_value=row.position)
+            record_event(
+                session,
+                actor=actor,
+                entity="rule",
+                entity_id=row.id,
+                action="moved",
+                field="position",
+                from_value=old,
+                to_value=row.position,
+            )
             touch(row, actor)
         session.add_all(ordered)
         return rule
@@ -211,8 +270,15 @@ def delete_rule(store: Store, *, rule_id: int, expected_version: int, actor: Act
     """Remove a rule; its last state stays in the event history (signals keep their 'rule:<id>')."""
     require(actor, "manage_rules")
     with editing(store, Rule, rule_id, expected_version, actor) as (session, rule):
-        record_event(session, actor=actor, entity="rule", entity_id=rule.id, action="deleted", from_value=rule.name,
-                     note=rule_as_json(rule))
+        record_event(
+            session,
+            actor=actor,
+            entity="rule",
+            entity_id=rule.id,
+            action="deleted",
+            from_value=rule.name,
+            note=rule_as_json(rule),
+        )
         session.delete(rule)
 
 
@@ -224,8 +290,16 @@ def get_rule(session: Session, rule_id: int) -> Rule:
 
 
 def rule_as_json(rule: Rule) -> str:
-    return json.dumps({"name": rule.name, "match": rule.match, "conditions": json.loads(rule.conditions),
-                       "owner_team_id": rule.owner_team_id, "root_cause": rule.root_cause, "enabled": rule.enabled})
+    return json.dumps(
+        {
+            "name": rule.name,
+            "match": rule.match,
+            "conditions": json.loads(rule.conditions),
+            "owner_team_id": rule.owner_team_id,
+            "root_cause": rule.root_cause,
+            "enabled": rule.enabled,
+        }
+    )
 
 
 def describe_condition(condition: Mapping[str, Any]) -> str:

@@ -27,18 +27,41 @@ class WaitingSignal:
         return bool(self.suggestions) and self.suggestions[0][1] >= threshold
 
 
-def triage_with_suggestions(store: Store, model: OwnerModel | None, *, limit: int) -> tuple[int, list[WaitingSignal]]:
+def triage_with_suggestions(
+    store: Store, model: OwnerModel | None, *, limit: int
+) -> tuple[int, list[WaitingSignal]]:
     """How many signals wait in triage, and the oldest `limit` of them with their top three owners."""
-    query = (select(Signal.id, Signal.version, Signal.created_at, Signal.title, Signal.description,
-                    Signal.touchpoint_id, Touchpoint.name)
-             .join(Touchpoint, Touchpoint.id == Signal.touchpoint_id)
-             .where(triage_condition()).order_by(Signal.created_at, Signal.id).limit(limit))
+    query = (
+        select(
+            Signal.id,
+            Signal.version,
+            Signal.created_at,
+            Signal.title,
+            Signal.description,
+            Signal.touchpoint_id,
+            Touchpoint.name,
+        )
+        .join(Touchpoint, Touchpoint.id == Signal.touchpoint_id)
+        .where(triage_condition())
+        .order_by(Signal.created_at, Signal.id)
+        .limit(limit)
+    )
     with store.read() as session:
         total = session.exec(select(func.count()).select_from(Signal).where(triage_condition())).one()
         rows = session.exec(query).all()
-    ranked = model.suggest([join_text(r.title, r.description) for r in rows], [r.name for r in rows]) if model else []
+    ranked = (
+        model.suggest([join_text(r.title, r.description) for r in rows], [r.name for r in rows])
+        if model
+        else []
+    )
     return total, [
-        WaitingSignal(r.id, r.version, r.created_at, r.title, r.touchpoint_id,
-                      tuple((int(team), confidence) for team, confidence in ranked[n]) if ranked else ())
+        WaitingSignal(
+            r.id,
+            r.version,
+            r.created_at,
+            r.title,
+            r.touchpoint_id,
+            tuple((int(team), confidence) for team, confidence in ranked[n]) if ranked else (),
+        )
         for n, r in enumerate(rows)
     ]

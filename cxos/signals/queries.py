@@ -17,8 +17,16 @@ from cxos.models import Event, Signal
 from cxos.signals.lifecycle import TRIAGE_STATUSES
 
 LIST_COLUMNS = (
-    Signal.id, Signal.created_at, Signal.title, Signal.source, Signal.severity, Signal.status,
-    Signal.touchpoint_id, Signal.owner_team_id, Signal.account, Signal.arr,
+    Signal.id,
+    Signal.created_at,
+    Signal.title,
+    Signal.source,
+    Signal.severity,
+    Signal.status,
+    Signal.touchpoint_id,
+    Signal.owner_team_id,
+    Signal.account,
+    Signal.arr,
 )
 
 
@@ -60,8 +68,10 @@ class SignalFilter:
             where.append(Signal.created_at < start_of(self.until + timedelta(days=1)))
         text = self.text.strip()
         if text:
-            matches = [column.icontains(text, autoescape=True)
-                       for column in (Signal.title, Signal.description, Signal.account, Signal.external_ref)]
+            matches = [
+                column.icontains(text, autoescape=True)
+                for column in (Signal.title, Signal.description, Signal.account, Signal.external_ref)
+            ]
             if text.lstrip("#").isdigit():
                 matches.append(Signal.id == int(text.lstrip("#")))
             where.append(or_(*matches))
@@ -71,10 +81,13 @@ class SignalFilter:
         """Stage and component filters resolve to touchpoint ids on the small journey table, not by a join."""
         if not (self.stage_ids or self.components):
             return list(self.touchpoint_ids) if self.touchpoint_ids else None
-        return [tp.id for tp in self.touchpoints
-                if (not self.stage_ids or tp.stage_id in self.stage_ids)
-                and (not self.components or tp.component in self.components)
-                and (not self.touchpoint_ids or tp.id in self.touchpoint_ids)]
+        return [
+            tp.id
+            for tp in self.touchpoints
+            if (not self.stage_ids or tp.stage_id in self.stage_ids)
+            and (not self.components or tp.component in self.components)
+            and (not self.touchpoint_ids or tp.id in self.touchpoint_ids)
+        ]
 
 
 def start_of(day: date) -> datetime:
@@ -92,7 +105,9 @@ def count_signals(session: Session, signal_filter: SignalFilter, *, cap: int | N
     return session.exec(select(func.count()).select_from(matching.subquery())).one()
 
 
-def page_of_signals(session: Session, signal_filter: SignalFilter, *, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+def page_of_signals(
+    session: Session, signal_filter: SignalFilter, *, limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
     """One page of the log, newest first, as plain dicts (no ORM objects leave the read session)."""
     query = (
         select(*LIST_COLUMNS)
@@ -114,7 +129,9 @@ def timeline(session: Session, entity: str, entity_id: int) -> list[Event]:
 
 
 def count_between(session: Session, start: datetime, end: datetime) -> int:
-    query = select(func.count()).select_from(Signal).where(Signal.created_at >= start, Signal.created_at < end)
+    query = (
+        select(func.count()).select_from(Signal).where(Signal.created_at >= start, Signal.created_at < end)
+    )
     return session.exec(query).one()
 
 
@@ -147,7 +164,9 @@ def triage_count(session: Session) -> int:
 
 def triage_queue(session: Session, *, limit: int) -> list[dict[str, Any]]:
     """Signals waiting for an owner, oldest first: the longest wait is the first to route."""
-    query = select(*LIST_COLUMNS).where(triage_condition()).order_by(Signal.created_at, Signal.id).limit(limit)
+    query = (
+        select(*LIST_COLUMNS).where(triage_condition()).order_by(Signal.created_at, Signal.id).limit(limit)
+    )
     return [dict(row._mapping) for row in session.exec(query)]
 
 

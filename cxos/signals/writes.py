@@ -29,12 +29,24 @@ def create_signal(store: Store, *, signal_in: SignalCreate | dict[str, Any], act
         with store.write() as session:
             _check_touchpoint(session, data.touchpoint_id)
             now = utcnow()
-            signal = Signal(**data.model_dump(), status=Status.NEW.value, created_at=now, updated_at=now,
-                            created_by=actor.name, updated_by=actor.name)
+            signal = Signal(
+                **data.model_dump(),
+                status=Status.NEW.value,
+                created_at=now,
+                updated_at=now,
+                created_by=actor.name,
+                updated_by=actor.name,
+            )
             session.add(signal)
             session.flush()
-            record_event(session, actor=actor, entity="signal", entity_id=signal.id, action="created",
-                         to_value=signal.title)
+            record_event(
+                session,
+                actor=actor,
+                entity="signal",
+                entity_id=signal.id,
+                action="created",
+                to_value=signal.title,
+            )
             route_new_signal(session, signal)  # the first matching rule owns it from the start; else triage
             return signal
     except IntegrityError:
@@ -45,7 +57,9 @@ def create_signal(store: Store, *, signal_in: SignalCreate | dict[str, Any], act
         raise
 
 
-def update_signal(store: Store, *, signal_id: int, expected_version: int, changes: dict[str, Any], actor: Actor) -> Signal:
+def update_signal(
+    store: Store, *, signal_id: int, expected_version: int, changes: dict[str, Any], actor: Actor
+) -> Signal:
     """Edit a signal's fields. Contributors may edit what they logged; the council may edit any."""
     require(actor, "edit_own_signal")
     parsed = parse(SignalUpdate, changes).model_dump()
@@ -59,8 +73,16 @@ def update_signal(store: Store, *, signal_id: int, expected_version: int, change
         return signal
 
 
-def set_status(store: Store, *, signal_id: int, expected_version: int, status: str, actor: Actor,
-               reason: str | None = None, duplicate_of_id: int | None = None) -> Signal:
+def set_status(
+    store: Store,
+    *,
+    signal_id: int,
+    expected_version: int,
+    status: str,
+    actor: Actor,
+    reason: str | None = None,
+    duplicate_of_id: int | None = None,
+) -> Signal:
     """Move a signal along its lifecycle; won't fix needs a reason, duplicate needs the original."""
     require(actor, "set_status")
     change = parse(StatusChange, {"status": status, "reason": reason, "duplicate_of_id": duplicate_of_id})
@@ -84,8 +106,15 @@ def set_status(store: Store, *, signal_id: int, expected_version: int, status: s
         return signal
 
 
-def assign_owner(store: Store, *, signal_id: int, expected_version: int, team_id: int | None, actor: Actor,
-                 routed_by: str | None = None) -> Signal:
+def assign_owner(
+    store: Store,
+    *,
+    signal_id: int,
+    expected_version: int,
+    team_id: int | None,
+    actor: Actor,
+    routed_by: str | None = None,
+) -> Signal:
     """Give a signal an upstream owner (or send it back to triage with None)."""
     require(actor, "assign_owner")
     with editing(store, Signal, signal_id, expected_version, actor) as (session, signal):
@@ -95,7 +124,9 @@ def assign_owner(store: Store, *, signal_id: int, expected_version: int, team_id
                 raise ValidationFailed({"owner_team_id": f"team #{team_id} does not exist or is archived"})
         elif Status(signal.status) in OWNER_REQUIRED - {Status.ROUTED}:
             # Only a merely routed signal can go back to triage; later states carry work that needs an owner.
-            raise ValidationFailed({"owner_team_id": f"a {Status(signal.status).label} signal must keep an owner"})
+            raise ValidationFailed(
+                {"owner_team_id": f"a {Status(signal.status).label} signal must keep an owner"}
+            )
         updates: dict[str, Any] = {"owner_team_id": team_id}
         if team_id is not None:
             updates |= {"routed_by": routed_by or f"person:{actor.name}", "routed_at": utcnow()}
@@ -105,10 +136,17 @@ def assign_owner(store: Store, *, signal_id: int, expected_version: int, team_id
             updates["status"] = Status.NEW.value
         for field, value in updates.items():
             if getattr(signal, field) != value and field in {"owner_team_id", "status"}:
-                record_event(session, actor=actor, entity="signal", entity_id=signal.id,
-                             action="owner" if field == "owner_team_id" else "status", field=field,
-                             from_value=getattr(signal, field), to_value=value,
-                             note=updates.get("routed_by") if field == "owner_team_id" else None)
+                record_event(
+                    session,
+                    actor=actor,
+                    entity="signal",
+                    entity_id=signal.id,
+                    action="owner" if field == "owner_team_id" else "status",
+                    field=field,
+                    from_value=getattr(signal, field),
+                    to_value=value,
+                    note=updates.get("routed_by") if field == "owner_team_id" else None,
+                )
             setattr(signal, field, value)
         touch(signal, actor)
         session.add(signal)

@@ -48,7 +48,9 @@ def _text(value: Any) -> str | None:
 
 
 @contextmanager
-def editing(store: Store, model: type[SQLModel], row_id: int, expected_version: int, actor: Actor) -> Iterator[tuple[Session, Any]]:
+def editing(
+    store: Store, model: type[SQLModel], row_id: int, expected_version: int, actor: Actor
+) -> Iterator[tuple[Session, Any]]:
     """Open a write transaction on one row that the caller read at `expected_version`.
 
     A stale copy is refused with who changed the row and when; the refused attempt is itself
@@ -69,11 +71,15 @@ def editing(store: Store, model: type[SQLModel], row_id: int, expected_version: 
             yield session, row
     except StaleWrite as stale:
         with store.write() as session:
-            record_event(session, actor=actor, entity=entity, entity_id=row_id, action="refused", note=str(stale))
+            record_event(
+                session, actor=actor, entity=entity, entity_id=row_id, action="refused", note=str(stale)
+            )
         raise
 
 
-def apply_changes(session: Session, row: Any, actor: Actor, changes: dict[str, Any], *, action: str = "updated") -> list[str]:
+def apply_changes(
+    session: Session, row: Any, actor: Actor, changes: dict[str, Any], *, action: str = "updated"
+) -> list[str]:
     """Set the fields that really change, one event per field, then bump the row's version."""
     changed = []
     for field, new in changes.items():
@@ -81,8 +87,16 @@ def apply_changes(session: Session, row: Any, actor: Actor, changes: dict[str, A
         if old == new:
             continue
         setattr(row, field, new)
-        record_event(session, actor=actor, entity=row.__tablename__, entity_id=row.id, action=action,
-                     field=field, from_value=old, to_value=new)
+        record_event(
+            session,
+            actor=actor,
+            entity=row.__tablename__,
+            entity_id=row.id,
+            action=action,
+            field=field,
+            from_value=old,
+            to_value=new,
+        )
         changed.append(field)
     if changed:
         touch(row, actor)

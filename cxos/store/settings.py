@@ -28,12 +28,25 @@ def write_setting(store: Store, *, key: str, value: str, actor: Actor) -> Settin
         row = session.exec(select(Setting).where(Setting.key == key).with_for_update()).first()
         if row is None:
             now = utcnow()
-            row = Setting(key=key, value=value, created_at=now, updated_at=now, created_by=actor.name,
-                          updated_by=actor.name)
+            row = Setting(
+                key=key,
+                value=value,
+                created_at=now,
+                updated_at=now,
+                created_by=actor.name,
+                updated_by=actor.name,
+            )
             session.add(row)
             session.flush()
-            record_event(session, actor=actor, entity="setting", entity_id=row.id, action="created",
-                         field=key, to_value=value)
+            record_event(
+                session,
+                actor=actor,
+                entity="setting",
+                entity_id=row.id,
+                action="created",
+                field=key,
+                to_value=value,
+            )
         else:
             apply_changes(session, row, actor, {"value": value})
         return row

@@ -54,9 +54,14 @@ class TableReport:
         return (self.source_count, self.source_checksum) == (self.target_count, self.target_checksum)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"table": self.name, "source_count": self.source_count, "source_checksum": self.source_checksum,
-                "target_count": self.target_count, "target_checksum": self.target_checksum,
-                "matches": self.matches}
+        return {
+            "table": self.name,
+            "source_count": self.source_count,
+            "source_checksum": self.source_checksum,
+            "target_count": self.target_count,
+            "target_checksum": self.target_checksum,
+            "matches": self.matches,
+        }
 
 
 @dataclass
@@ -72,8 +77,14 @@ class SyncReport:
         return all(table.matches for table in self.tables)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "target": self.target, "ok": self.ok, "copied": self.copied,
-                "tables": [table.as_dict() for table in self.tables], "notes": self.notes}
+        return {
+            "source": self.source,
+            "target": self.target,
+            "ok": self.ok,
+            "copied": self.copied,
+            "tables": [table.as_dict() for table in self.tables],
+            "notes": self.notes,
+        }
 
 
 def sync_stores(source: Store, target: Store, *, progress: Progress | None = None) -> SyncReport:
@@ -83,7 +94,9 @@ def sync_stores(source: Store, target: Store, *, progress: Progress | None = Non
     _ready(source, role="source")
     _ready(target, role="target")
     _refuse_unless_empty(target)
-    chunk = None if target.backend == SHEETS_BACKEND else SQL_CHUNK  # a sheet: one write, few requests, per table
+    chunk = (
+        None if target.backend == SHEETS_BACKEND else SQL_CHUNK
+    )  # a sheet: one write, few requests, per table
     source_sums, copied = {}, 0
     with source.read() as session:
         _one_snapshot(session)
@@ -129,8 +142,9 @@ class _Checksum:
         return TableSum(self.count, self.digest.hexdigest())
 
 
-def _copy_table(session: Session, table: Table, target: Store, *, chunk: int | None,
-                progress: Progress | None) -> TableSum:
+def _copy_table(
+    session: Session, table: Table, target: Store, *, chunk: int | None, progress: Progress | None
+) -> TableSum:
     """Stream one table into the target in chunks; a reference to a row of the same table that comes later
     (a failure mode merged into a newer one) is inserted empty and set in the table's last transaction."""
     checksum = _Checksum(table)
@@ -163,14 +177,19 @@ def _stream(session: Session, table: Table) -> Iterable[list[dict[str, Any]]]:
         yield [dict(row) for row in rows]
 
 
-def _write(target: Store, table: Table, rows: list[dict[str, Any]], later: Iterable[dict[str, Any]] = ()) -> None:
+def _write(
+    target: Store, table: Table, rows: list[dict[str, Any]], later: Iterable[dict[str, Any]] = ()
+) -> None:
     with target.write() as session:
         connection = session.connection()
         if rows:
             connection.execute(table.insert(), rows)
         for row in later:  # few: one statement each
-            connection.execute(update(table).where(table.c.id == row["id"]).values(
-                {name: value for name, value in row.items() if name != "id"}))
+            connection.execute(
+                update(table)
+                .where(table.c.id == row["id"])
+                .values({name: value for name, value in row.items() if name != "id"})
+            )
 
 
 def _one_snapshot(session: Session) -> None:
@@ -189,22 +208,30 @@ def _ready(store: Store, *, role: str) -> None:
     if not status.reachable or status.problem:  # a problem after a forced read: offline, or not loadable
         raise SyncRefused(f"{where} cannot be read: {status.problem} Nothing was copied.")
     if status.queued:
-        raise SyncRefused(f"{where} has {status.queued:,} rows written here that have not reached it yet; "
-                          "nothing was copied. Try again once they are sent.")
+        raise SyncRefused(
+            f"{where} has {status.queued:,} rows written here that have not reached it yet; "
+            "nothing was copied. Try again once they are sent."
+        )
     if status.unreadable and role == "source":
         shown = "; ".join(status.unreadable[:10]) + (" …" if len(status.unreadable) > 10 else "")
-        raise SyncRefused(f"{where} has {len(status.unreadable):,} rows that cannot be read, so they would be "
-                          f"lost: {shown}. Correct them in the sheet and sync again; nothing was copied.")
+        raise SyncRefused(
+            f"{where} has {len(status.unreadable):,} rows that cannot be read, so they would be "
+            f"lost: {shown}. Correct them in the sheet and sync again; nothing was copied."
+        )
 
 
 def _refuse_unless_empty(target: Store) -> None:
     with target.read() as session:
-        counts = {table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
-                  for table in layout.tables()}
+        counts = {
+            table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in layout.tables()
+        }
     held = [f"{count:,} rows in {name}" for name, count in counts.items() if count]
     if held:
-        raise SyncRefused(f"The target {describe(target)} is not empty: it holds {', '.join(held)}. "
-                          "sync copies only into an empty, migrated database; nothing was copied.")
+        raise SyncRefused(
+            f"The target {describe(target)} is not empty: it holds {', '.join(held)}. "
+            "sync copies only into an empty, migrated database; nothing was copied."
+        )
 
 
 def _reset_sequences(target: Store) -> None:
@@ -215,8 +242,13 @@ def _reset_sequences(target: Store) -> None:
     with target.write() as session:
         for table in layout.tables():
             name = quote(table.name)
-            session.execute(text(f"SELECT setval(pg_get_serial_sequence(:name, 'id'), coalesce(max(id), 0) + 1, "
-                                 f"false) FROM {name}"), {"name": name})
+            session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence(:name, 'id'), coalesce(max(id), 0) + 1, "
+                    f"false) FROM {name}"
+                ),
+                {"name": name},
+            )
 
 
 def _reread(store: Store) -> list[str]:
@@ -225,22 +257,39 @@ def _reread(store: Store) -> list[str]:
         return []
     status = store.refresh(force=True)
     if status.queued:
-        raise SyncIncomplete(f"{status.queued:,} copied rows have not reached the target sheet ({store.url}): "
-                             f"{status.problem or 'not sent yet'}. The sheet is incomplete: empty its worksheets "
-                             "and sync again.")
+        raise SyncIncomplete(
+            f"{status.queued:,} copied rows have not reached the target sheet ({store.url}): "
+            f"{status.problem or 'not sent yet'}. The sheet is incomplete: empty its worksheets "
+            "and sync again."
+        )
     if not status.reachable or status.problem:
-        raise SyncIncomplete(f"The target sheet ({store.url}) could not be read back to check it: {status.problem}")
+        raise SyncIncomplete(
+            f"The target sheet ({store.url}) could not be read back to check it: {status.problem}"
+        )
     return [f"target sheet: {why}" for why in status.unreadable]
 
 
-def _report(source: Store, target: Store, source_sums: dict[str, TableSum], target_sums: dict[str, TableSum],
-            *, copied: int = 0, notes: list[str] | None = None) -> SyncReport:
-    tables = [TableReport(name, ours.count, ours.checksum, target_sums[name].count, target_sums[name].checksum)
-              for name, ours in source_sums.items()]
+def _report(
+    source: Store,
+    target: Store,
+    source_sums: dict[str, TableSum],
+    target_sums: dict[str, TableSum],
+    *,
+    copied: int = 0,
+    notes: list[str] | None = None,
+) -> SyncReport:
+    tables = [
+        TableReport(name, ours.count, ours.checksum, target_sums[name].count, target_sums[name].checksum)
+        for name, ours in source_sums.items()
+    ]
     return SyncReport(describe(source), describe(target), tables, copied=copied, notes=notes or [])
 
 
 def describe(store: Store) -> str:
     """The backend and where it is, without a password."""
-    where = store.url if store.backend == SHEETS_BACKEND else make_url(store.url).render_as_string(hide_password=True)
+    where = (
+        store.url
+        if store.backend == SHEETS_BACKEND
+        else make_url(store.url).render_as_string(hide_password=True)
+    )
     return f"{store.backend} {where}"

@@ -34,8 +34,14 @@ def _routed_by_rule(store, touchpoint_id: int, title: str = "Invoice in USD") ->
     signal_id = _log(store, touchpoint_id, title)
     with store.read() as session:
         version = session.get(Signal, signal_id).version
-    return assign_owner(store, signal_id=signal_id, expected_version=version, team_id=_teams(store)[0],
-                        actor=COUNCIL, routed_by="rule:1")
+    return assign_owner(
+        store,
+        signal_id=signal_id,
+        expected_version=version,
+        team_id=_teams(store)[0],
+        actor=COUNCIL,
+        routed_by="rule:1",
+    )
 
 
 def _events(store, entity: str, entity_id: int) -> list[Event]:
@@ -48,14 +54,17 @@ def test_the_first_council_looks_back_seven_days_then_from_the_last_close(store)
     with store.read() as session:
         assert council.since_last_council(session, now=now) == now - timedelta(days=7)
     opened = council.start_session(store, actor=COUNCIL, attendees=["Priya Shah"])
-    closed = council.close_session(store, session_id=opened.id, expected_version=opened.version, minutes="# M",
-                                   actor=COUNCIL)
+    closed = council.close_session(
+        store, session_id=opened.id, expected_version=opened.version, minutes="# M", actor=COUNCIL
+    )
     with store.read() as session:
         assert council.since_last_council(session, now=now + timedelta(days=7)) == closed.closed_at
 
 
 def test_starting_while_a_session_is_open_joins_it(store):
-    first = council.start_session(store, actor=COUNCIL, attendees=["Priya Shah", "priya shah ", "Marco Rossi"])
+    first = council.start_session(
+        store, actor=COUNCIL, attendees=["Priya Shah", "priya shah ", "Marco Rossi"]
+    )
     second = council.start_session(store, actor=COUNCIL)
     assert second.id == first.id and council.attendees_of(first) == ["Priya Shah", "Marco Rossi"]
 
@@ -67,20 +76,37 @@ def test_only_the_council_runs_a_session(store):
 
 def test_closing_a_stale_copy_is_refused_and_the_refusal_is_an_event(store):
     opened = council.start_session(store, actor=COUNCIL)
-    council.set_attendees(store, session_id=opened.id, expected_version=opened.version, attendees=["Ann"], actor=COUNCIL)
+    council.set_attendees(
+        store, session_id=opened.id, expected_version=opened.version, attendees=["Ann"], actor=COUNCIL
+    )
     with pytest.raises(StaleWrite):
-        council.close_session(store, session_id=opened.id, expected_version=opened.version, minutes="", actor=COUNCIL)
-    assert [e.action for e in _events(store, "council_session", opened.id)] == ["created", "updated", "refused"]
+        council.close_session(
+            store, session_id=opened.id, expected_version=opened.version, minutes="", actor=COUNCIL
+        )
+    assert [e.action for e in _events(store, "council_session", opened.id)] == [
+        "created",
+        "updated",
+        "refused",
+    ]
 
 
 def test_decisions_from_two_people_are_both_kept(store):
     opened = council.start_session(store, actor=COUNCIL)
-    council.add_decision(store, session_id=opened.id, text="Ship the EU invoice fix", owner="Billing",
-                         due_on=date(2026, 12, 1), actor=COUNCIL)
-    updated = council.add_decision(store, session_id=opened.id, text="Own SSO docs", owner="Knowledge", due_on=None,
-                                   actor=COUNCIL)
+    council.add_decision(
+        store,
+        session_id=opened.id,
+        text="Ship the EU invoice fix",
+        owner="Billing",
+        due_on=date(2026, 12, 1),
+        actor=COUNCIL,
+    )
+    updated = council.add_decision(
+        store, session_id=opened.id, text="Own SSO docs", owner="Knowledge", due_on=None, actor=COUNCIL
+    )
     assert [(d.text, d.owner) for d in council.decisions_of(updated)] == [
-        ("Ship the EU invoice fix", "Billing"), ("Own SSO docs", "Knowledge")]
+        ("Ship the EU invoice fix", "Billing"),
+        ("Own SSO docs", "Knowledge"),
+    ]
 
 
 def test_a_decision_needs_an_owner(store):
@@ -91,14 +117,22 @@ def test_a_decision_needs_an_owner(store):
 
 def test_an_action_marked_done_keeps_who_and_when(store):
     opened = council.start_session(store, actor=COUNCIL)
-    action = council.add_action(store, session_id=opened.id, text="Rewrite the SCIM page", owner="Knowledge",
-                                due_on=date(2026, 12, 1), actor=COUNCIL)
-    done = council.set_action_status(store, action_id=action.id, expected_version=action.version, status="done",
-                                     actor=COUNCIL)
+    action = council.add_action(
+        store,
+        session_id=opened.id,
+        text="Rewrite the SCIM page",
+        owner="Knowledge",
+        due_on=date(2026, 12, 1),
+        actor=COUNCIL,
+    )
+    done = council.set_action_status(
+        store, action_id=action.id, expected_version=action.version, status="done", actor=COUNCIL
+    )
     assert done.status == "done" and done.closed_at is not None and done.updated_by == COUNCIL.name
     with pytest.raises(StaleWrite):
-        council.set_action_status(store, action_id=action.id, expected_version=action.version, status="dropped",
-                                  actor=COUNCIL)
+        council.set_action_status(
+            store, action_id=action.id, expected_version=action.version, status="dropped", actor=COUNCIL
+        )
 
 
 def test_confirming_an_owner_is_an_event_without_an_owner_change(journey_store, touchpoint_id):
@@ -106,8 +140,9 @@ def test_confirming_an_owner_is_an_event_without_an_owner_change(journey_store, 
     with journey_store.read() as session:
         since = utcnow() - timedelta(days=7)
         assert [r["id"] for r in council_triage.waiting_signals(session, since=since)] == [signal.id]
-    confirmed = council_triage.confirm_owner(journey_store, signal_id=signal.id, expected_version=signal.version,
-                                             actor=COUNCIL)
+    confirmed = council_triage.confirm_owner(
+        journey_store, signal_id=signal.id, expected_version=signal.version, actor=COUNCIL
+    )
     assert confirmed.owner_team_id == signal.owner_team_id and confirmed.version == signal.version + 1
     assert _events(journey_store, "signal", signal.id)[-1].action == "confirmed"
     with journey_store.read() as session:
@@ -116,8 +151,13 @@ def test_confirming_an_owner_is_an_event_without_an_owner_change(journey_store, 
 
 def test_a_correction_counts_against_routing_accuracy(journey_store, touchpoint_id):
     signal = _routed_by_rule(journey_store, touchpoint_id)
-    council_triage.bulk_triage(journey_store, items=[(signal.id, signal.version)], action="correct",
-                               team_id=_teams(journey_store)[1], actor=COUNCIL)
+    council_triage.bulk_triage(
+        journey_store,
+        items=[(signal.id, signal.version)],
+        action="correct",
+        team_id=_teams(journey_store)[1],
+        actor=COUNCIL,
+    )
     with journey_store.read() as session:
         tally = routing_accuracy(session).by_decider["rule:1"]
     assert (tally.routed, tally.kept) == (1, 0)
@@ -125,8 +165,13 @@ def test_a_correction_counts_against_routing_accuracy(journey_store, touchpoint_
 
 def test_bulk_triage_refuses_a_stale_row_and_does_the_others(journey_store, touchpoint_id):
     first, second = _log(journey_store, touchpoint_id, "One"), _log(journey_store, touchpoint_id, "Two")
-    result = council_triage.bulk_triage(journey_store, items=[(first, 1), (second, 0)], action="needs_info",
-                                        question="Which tenant?", actor=COUNCIL)
+    result = council_triage.bulk_triage(
+        journey_store,
+        items=[(first, 1), (second, 0)],
+        action="needs_info",
+        question="Which tenant?",
+        actor=COUNCIL,
+    )
     assert result.done == [first] and [i for i, _ in result.refused] == [second]
     assert "after you opened it" in result.refused[0][1]
 
@@ -134,8 +179,13 @@ def test_bulk_triage_refuses_a_stale_row_and_does_the_others(journey_store, touc
 def test_bulk_linking_moves_signals_into_the_failure_mode(journey_store, touchpoint_id):
     signal = _routed_by_rule(journey_store, touchpoint_id)
     mode = create_failure_mode(journey_store, name="Invoices in USD", signal_ids=[], actor=COUNCIL)
-    council_triage.bulk_triage(journey_store, items=[(signal.id, signal.version)], action="link",
-                               failure_mode_id=mode.id, actor=COUNCIL)
+    council_triage.bulk_triage(
+        journey_store,
+        items=[(signal.id, signal.version)],
+        action="link",
+        failure_mode_id=mode.id,
+        actor=COUNCIL,
+    )
     with journey_store.read() as session:
         stored = session.get(Signal, signal.id)
     assert (stored.failure_mode_id, stored.status) == (mode.id, "linked")
@@ -149,9 +199,12 @@ def test_biggest_movers_are_the_largest_rises():
 
 def test_severity_raises_a_failure_mode_in_the_ranking(journey_store, touchpoint_id):
     def mode_with(severity: str, name: str) -> int:
-        ids = [_log(journey_store, touchpoint_id, name, severity=severity, account=f"{name} {n}", arr=1000)
-               for n in range(2)]
+        ids = [
+            _log(journey_store, touchpoint_id, name, severity=severity, account=f"{name} {n}", arr=1000)
+            for n in range(2)
+        ]
         return create_failure_mode(journey_store, name=name, signal_ids=ids, actor=COUNCIL).id
+
     mild, severe = mode_with("low", "Mild"), mode_with("critical", "Severe")
     with journey_store.read() as session:
         ranked = council_pulse.ranked_failure_modes(session, now=utcnow() + timedelta(minutes=1))
@@ -160,10 +213,22 @@ def test_severity_raises_a_failure_mode_in_the_ranking(journey_store, touchpoint
 
 def test_minutes_list_every_decision_and_action_with_its_owner(store):
     opened = council.start_session(store, actor=COUNCIL, attendees=["Priya Shah", "Marco Rossi"])
-    council.add_decision(store, session_id=opened.id, text="Ship the EU | invoice fix", owner="Billing",
-                         due_on=date(2026, 12, 1), actor=COUNCIL)
-    council.add_action(store, session_id=opened.id, text="Rewrite the SCIM page", owner="Knowledge",
-                       due_on=date(2026, 12, 4), actor=COUNCIL)
+    council.add_decision(
+        store,
+        session_id=opened.id,
+        text="Ship the EU | invoice fix",
+        owner="Billing",
+        due_on=date(2026, 12, 1),
+        actor=COUNCIL,
+    )
+    council.add_action(
+        store,
+        session_id=opened.id,
+        text="Rewrite the SCIM page",
+        owner="Knowledge",
+        due_on=date(2026, 12, 4),
+        actor=COUNCIL,
+    )
     with store.read() as session:
         text = minutes.render_minutes(minutes.minutes_input(session, council.open_session(session)))
     assert "**Attendees:** Priya Shah, Marco Rossi" in text

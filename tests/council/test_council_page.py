@@ -10,8 +10,14 @@ from tests.test_pages import open_page
 
 PAGE = "pages/10_Council.py"
 TABLE = "council_triage_table"
-STEP_TITLES = ["Pulse", "Triage", "Recurring failure modes", "Fixes in flight", "Close the loop",
-               "Decisions and minutes"]
+STEP_TITLES = [
+    "Pulse",
+    "Triage",
+    "Recurring failure modes",
+    "Fixes in flight",
+    "Close the loop",
+    "Decisions and minutes",
+]
 
 
 def _headers(at) -> list[str]:
@@ -57,7 +63,10 @@ def test_the_step_in_the_link_opens_that_step(demo_db):
 
 
 def test_the_second_person_on_the_same_signal_is_refused_and_both_tries_are_logged(demo_db):
-    first, second = open_page(PAGE, query={"step": "2"}), open_page(PAGE, name="Marco Rossi", query={"step": "2"})
+    first, second = (
+        open_page(PAGE, query={"step": "2"}),
+        open_page(PAGE, name="Marco Rossi", query={"step": "2"}),
+    )
     signal_id = int(first.dataframe[0].value.iloc[0]["#"])
     assert int(second.dataframe[0].value.iloc[0]["#"]) == signal_id
 
@@ -109,7 +118,9 @@ def test_a_council_records_decisions_plans_a_fix_and_closes_with_the_minutes(dem
     with Store(demo_db).read() as session:
         closed = session.exec(select(CouncilSession)).one()
         fix = session.exec(select(Fix).where(Fix.title == "Currency from the billing entity")).one()
-        decided = session.exec(select(Event).where(Event.entity == "council_session", Event.action == "decided")).all()
+        decided = session.exec(
+            select(Event).where(Event.entity == "council_session", Event.action == "decided")
+        ).all()
     assert closed.status == "closed" and decided
     assert "Priya Shah, Marco Rossi, Dana Kim" in closed.minutes
     assert f"Fix “{fix.title}”" in closed.minutes and "**owner:**" in closed.minutes
@@ -123,7 +134,9 @@ def _apply(at):
 def test_a_whole_council_runs_from_this_page_and_its_minutes_name_every_owner(demo_db):
     """The 'done when' walk: start, triage everything waiting, a cause and a fix, an update, notices, minutes."""
     at = open_page(PAGE)
-    at.text_input(key="council_start_attendees").input("Priya Shah, Marco Rossi, Dana Kim, Lee Park, Sam Ortiz")
+    at.text_input(key="council_start_attendees").input(
+        "Priya Shah, Marco Rossi, Dana Kim, Lee Park, Sam Ortiz"
+    )
     at = _click(at, "Next →")
     at = _click(at, "Start this week's council")
 
@@ -168,8 +181,13 @@ def test_a_whole_council_runs_from_this_page_and_its_minutes_name_every_owner(de
     for decision in decisions_of(closed):
         assert f"{decision.text} — **owner:** {decision.owner}" in closed.minutes
     assert "| Audit the routing rule for webinars | Support ops |" in closed.minutes
-    for reviewed in ("signals whose owner the council confirmed", "signals given a different owner",
-                     "failure modes given a cause, layer or owner", "fixes planned", "fix updates recorded"):
+    for reviewed in (
+        "signals whose owner the council confirmed",
+        "signals given a different owner",
+        "failure modes given a cause, layer or owner",
+        "fixes planned",
+        "fix updates recorded",
+    ):
         assert reviewed in closed.minutes
 
 
@@ -181,10 +199,17 @@ def test_history_shows_past_sessions_and_the_council_marks_an_action_done(demo_d
 
     store = Store(demo_db)
     opened = council.start_session(store, actor=COUNCIL, attendees=["Priya Shah"])
-    action = council.add_action(store, session_id=opened.id, text="Rewrite the SCIM page", owner="Knowledge",
-                                due_on=date(2026, 12, 4), actor=COUNCIL)
-    council.close_session(store, session_id=opened.id, expected_version=opened.version, minutes="# Minutes",
-                          actor=COUNCIL)
+    action = council.add_action(
+        store,
+        session_id=opened.id,
+        text="Rewrite the SCIM page",
+        owner="Knowledge",
+        due_on=date(2026, 12, 4),
+        actor=COUNCIL,
+    )
+    council.close_session(
+        store, session_id=opened.id, expected_version=opened.version, minutes="# Minutes", actor=COUNCIL
+    )
     at = open_page(PAGE, name="Marco Rossi")
     at.segmented_control(key="council_view").set_value("History").run()
     assert at.dataframe[0].value.iloc[0]["Status"] == "Open"
@@ -193,7 +218,11 @@ def test_history_shows_past_sessions_and_the_council_marks_an_action_done(demo_d
     row = at.dataframe[0].value.iloc[0]
     assert (row["Status"], row["Changed by"]) == ("Done", "Marco Rossi")
     with store.read() as session:
-        assert [e.action for e in queries.timeline(session, "council_action", action.id)] == ["created", "status", "status"]
+        assert [e.action for e in queries.timeline(session, "council_action", action.id)] == [
+            "created",
+            "status",
+            "status",
+        ]
 
 
 def test_ticked_rows_hold_still_so_a_refresh_never_moves_them_onto_other_signals(demo_db):
@@ -205,10 +234,14 @@ def test_ticked_rows_hold_still_so_a_refresh_never_moves_them_onto_other_signals
     store = Store(demo_db)
     with store.read() as session:
         version = session.get(Signal, ticked).version
-    assign_owner(store, signal_id=ticked, expected_version=version, team_id=_teams(demo_db)[1][0], actor=COUNCIL)
+    assign_owner(
+        store, signal_id=ticked, expected_version=version, team_id=_teams(demo_db)[1][0], actor=COUNCIL
+    )
     at.selectbox(key="council_triage_action").set_value("needs_info").run()
     assert int(at.dataframe[0].value.iloc[0]["#"]) == ticked
     at.text_input(key="council_triage_question").input("Which tenant?")
     at = _apply(at)
     assert any(f"#{ticked} refused" in e.value for e in at.error)
-    assert int(at.dataframe[0].value.iloc[0]["#"]) != ticked, "after the refusal the table shows the current queue"
+    assert int(at.dataframe[0].value.iloc[0]["#"]) != ticked, (
+        "after the refusal the table shows the current queue"
+    )

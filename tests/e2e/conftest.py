@@ -16,8 +16,15 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORT = {"width": 1920, "height": 1080}
 HEALTH_TIMEOUT_S = 60
 
@@ -91,9 +98,15 @@ def sheets_app(browser_available: None) -> Iterator[dict]:
     and a file that, while it exists, makes the fake unreachable."""
     workdir = Path(tempfile.mkdtemp(prefix="cxos-e2e-sheets-"))
     files = {"sheet_file": workdir / "fake_sheets.json", "offline_file": workdir / "offline"}
-    env = _app_env({"CXOS_DATABASE_URL": "gsheets+fake://e2e", "CXOS_FAKE_SHEETS_FILE": str(files["sheet_file"]),
-                    "CXOS_FAKE_SHEETS_OFFLINE_FILE": str(files["offline_file"]),
-                    "CXOS_SHEETS_CACHE_DIR": str(workdir / "cache"), "CXOS_SHEETS_TTL_S": "1"})
+    env = _app_env(
+        {
+            "CXOS_DATABASE_URL": "gsheets+fake://e2e",
+            "CXOS_FAKE_SHEETS_FILE": str(files["sheet_file"]),
+            "CXOS_FAKE_SHEETS_OFFLINE_FILE": str(files["offline_file"]),
+            "CXOS_SHEETS_CACHE_DIR": str(workdir / "cache"),
+            "CXOS_SHEETS_TTL_S": "1",
+        }
+    )
     with _seeded_app(env, workdir) as url:
         yield files | {"url": url}
 
@@ -108,17 +121,37 @@ def _app_env(settings: dict[str, str]) -> dict[str, str]:
 @contextmanager
 def _seeded_app(env: dict[str, str], workdir: Path) -> Iterator[str]:
     """A 300-signal demo in the store env names, then `streamlit run` on a free port until the block ends."""
-    subprocess.run([sys.executable, "-m", "cxos", "demo", "--signals", "300", "--seed", "1"],
-                   cwd=REPO_ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "cxos", "demo", "--signals", "300", "--seed", "1"],
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = workdir / "streamlit.log"
     with log.open("wb") as log_file:
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false"],
-            cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     try:
         _wait_healthy(url, server, log)

@@ -112,8 +112,11 @@ def test_log_friction_then_find_it_in_the_log_and_open_its_timeline(page):
     expect(page.get_by_role("heading", name=f"#{signal_id} · {title}")).to_be_visible()
     expect(page.get_by_text("Where: Onboard › Data import")).to_be_visible()
     expect(page.get_by_text("Source: Slack")).to_be_visible()
-    timeline = page.get_by_test_id("stVerticalBlock").filter(
-        has=page.get_by_role("heading", name=re.compile(r"^Timeline"))).last
+    timeline = (
+        page.get_by_test_id("stVerticalBlock")
+        .filter(has=page.get_by_role("heading", name=re.compile(r"^Timeline")))
+        .last
+    )
     expect(timeline).to_contain_text(f"{LOCAL_USER} · logged it")
     no_exception(page)
     save_screenshot(page, "signal_detail")
@@ -144,7 +147,9 @@ def test_prefill_from_query_params(page):
 def test_html_in_title_is_plain_text(page, dialogs):
     """A title that looks like HTML is shown as the literal text: no image element, no script run."""
     signal_id = log_friction(page, XSS_TITLE)
-    expect(page.get_by_test_id("stAlert").filter(has_text=f"Logged as signal #{signal_id}")).to_contain_text(XSS_TITLE)
+    expect(page.get_by_test_id("stAlert").filter(has_text=f"Logged as signal #{signal_id}")).to_contain_text(
+        XSS_TITLE
+    )
 
     page.get_by_role("link", name=f"Open signal #{signal_id}").click()
     wait_for_app(page)
@@ -202,8 +207,14 @@ def test_clicking_a_heatmap_cell_shows_the_signals_behind_it(page):
     save_screenshot(page, "heatmap")
 
 
-COUNCIL_STEPS = ["Pulse", "Triage", "Recurring failure modes", "Fixes in flight", "Close the loop",
-                 "Decisions and minutes"]
+COUNCIL_STEPS = [
+    "Pulse",
+    "Triage",
+    "Recurring failure modes",
+    "Fixes in flight",
+    "Close the loop",
+    "Decisions and minutes",
+]
 
 
 def test_the_council_walks_through_every_step_in_presentation_mode(page):
@@ -231,7 +242,13 @@ def test_the_council_walks_through_every_step_in_presentation_mode(page):
 def test_kpi_page_shows_every_kpi_with_its_definition(page):
     """Managers' KPIs at 1920 wide: each tile with its definition, the weekly charts and the recurrence table."""
     open_signed_in(page, "/KPIs")
-    for name in ("Routing accuracy", "Loop-closure rate", "Recurrence reduction", "Cost saved", "OS fit score (now)"):
+    for name in (
+        "Routing accuracy",
+        "Loop-closure rate",
+        "Recurrence reduction",
+        "Cost saved",
+        "OS fit score (now)",
+    ):
         expect(page.get_by_test_id("stMetricLabel").filter(has_text=name)).to_be_visible()
     expect(page.get_by_text("Gartner, 2019").first).to_be_attached()
     expect(page.get_by_text("materially less").first).to_be_visible()

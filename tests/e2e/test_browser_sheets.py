@@ -37,8 +37,9 @@ def test_offline_the_log_stays_readable_and_a_new_signal_waits_then_is_sent(shee
     try:
         open_signed_in(sheets_page, "/Friction_log")
         expect(sheets_page.get_by_text("Google Sheets can't be reached")).to_be_visible()
-        expect(sheets_page.get_by_test_id("stDataFrame").or_(sheets_page.get_by_test_id("stTable")).first) \
-            .to_be_visible()
+        expect(
+            sheets_page.get_by_test_id("stDataFrame").or_(sheets_page.get_by_test_id("stTable")).first
+        ).to_be_visible()
         no_exception(sheets_page)
         save_screenshot(sheets_page, "sheets_offline_friction_log")
 

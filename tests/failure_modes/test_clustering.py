@@ -11,15 +11,32 @@ from cxos.signals.writes import create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
 
 GROUPS = {
-    "sso": ["Okta SCIM sync skips new users", "SCIM sync skips users on alias domains",
-            "New users skipped by the Okta SCIM sync", "SCIM sync skips new hires", "Okta SCIM skips users again"],
-    "import": ["CSV import fails on European dates", "CSV import rejects dates in day-month order",
-               "European dates fail the CSV import", "CSV import fails: dates not accepted"],
-    "search": ["Search for API key returns nothing", "No results when searching API key",
-               "API key search finds nothing", "Searching for API key gives zero results"],
+    "sso": [
+        "Okta SCIM sync skips new users",
+        "SCIM sync skips users on alias domains",
+        "New users skipped by the Okta SCIM sync",
+        "SCIM sync skips new hires",
+        "Okta SCIM skips users again",
+    ],
+    "import": [
+        "CSV import fails on European dates",
+        "CSV import rejects dates in day-month order",
+        "European dates fail the CSV import",
+        "CSV import fails: dates not accepted",
+    ],
+    "search": [
+        "Search for API key returns nothing",
+        "No results when searching API key",
+        "API key search finds nothing",
+        "Searching for API key gives zero results",
+    ],
 }
-NOISE = ["Invoice PDF shows the wrong currency", "Webinar recording link is missing",
-         "Dark mode hides the save button", "Renewal reminder arrived after the renewal"]
+NOISE = [
+    "Invoice PDF shows the wrong currency",
+    "Webinar recording link is missing",
+    "Dark mode hides the save button",
+    "Renewal reminder arrived after the renewal",
+]
 
 
 def _log(store, touchpoint_id: int, title: str, **extra) -> int:
@@ -36,8 +53,16 @@ def _seed(store) -> dict[str, set[int]]:
     first, second = _touchpoints(store)[:2]
     known = {}
     for name, titles in GROUPS.items():
-        known[name] = {_log(store, first if name != "search" else second, title,
-                            account=f"Account {i}", arr=10_000 * (i + 1)) for i, title in enumerate(titles)}
+        known[name] = {
+            _log(
+                store,
+                first if name != "search" else second,
+                title,
+                account=f"Account {i}",
+                arr=10_000 * (i + 1),
+            )
+            for i, title in enumerate(titles)
+        }
     for title in NOISE:
         _log(store, first, title)
     return known
@@ -75,8 +100,9 @@ def test_a_candidate_carries_its_name_accounts_and_arr(journey_store):
 
 def test_signals_of_an_accepted_failure_mode_are_not_clustered_again(journey_store):
     known = _seed(journey_store)
-    create_failure_mode(journey_store, name="SCIM skips users", signal_ids=known["sso"], actor=COUNCIL,
-                        status="accepted")
+    create_failure_mode(
+        journey_store, name="SCIM skips users", signal_ids=known["sso"], actor=COUNCIL, status="accepted"
+    )
     result = _cluster(journey_store)
     assert all(not set(c.signal_ids) & known["sso"] for c in result.candidates)
     assert result.considered == sum(map(len, GROUPS.values())) + len(NOISE) - len(known["sso"])
@@ -84,11 +110,16 @@ def test_signals_of_an_accepted_failure_mode_are_not_clustered_again(journey_sto
 
 def test_new_signals_like_an_accepted_failure_mode_point_to_it(journey_store):
     first = _touchpoints(journey_store)[0]
-    mode = create_failure_mode(journey_store, name="Okta SCIM sync skips users", actor=COUNCIL, status="accepted",
-                               signal_ids=[_log(journey_store, first, t) for t in GROUPS["sso"][:3]])
+    mode = create_failure_mode(
+        journey_store,
+        name="Okta SCIM sync skips users",
+        actor=COUNCIL,
+        status="accepted",
+        signal_ids=[_log(journey_store, first, t) for t in GROUPS["sso"][:3]],
+    )
     for title in GROUPS["sso"][2:]:
         _log(journey_store, first, title)
-    candidate, = _cluster(journey_store).candidates
+    (candidate,) = _cluster(journey_store).candidates
     assert candidate.similar_failure_mode_id == mode.id
 
 
@@ -103,12 +134,25 @@ def test_the_same_report_twice_from_one_account_is_a_duplicate_suggestion(journe
 
 def test_two_failure_modes_about_the_same_thing_are_suggested_for_a_merge(journey_store):
     first = _touchpoints(journey_store)[0]
-    big = create_failure_mode(journey_store, name="SCIM sync skips users", actor=COUNCIL, status="accepted",
-                              signal_ids=[_log(journey_store, first, t) for t in GROUPS["sso"][:3]])
-    small = create_failure_mode(journey_store, name="Okta SCIM skips new users", actor=COUNCIL,
-                                signal_ids=[_log(journey_store, first, t) for t in GROUPS["sso"][3:]])
-    create_failure_mode(journey_store, name="CSV import fails on dates", actor=COUNCIL,
-                        signal_ids=[_log(journey_store, first, t) for t in GROUPS["import"]])
+    big = create_failure_mode(
+        journey_store,
+        name="SCIM sync skips users",
+        actor=COUNCIL,
+        status="accepted",
+        signal_ids=[_log(journey_store, first, t) for t in GROUPS["sso"][:3]],
+    )
+    small = create_failure_mode(
+        journey_store,
+        name="Okta SCIM skips new users",
+        actor=COUNCIL,
+        signal_ids=[_log(journey_store, first, t) for t in GROUPS["sso"][3:]],
+    )
+    create_failure_mode(
+        journey_store,
+        name="CSV import fails on dates",
+        actor=COUNCIL,
+        signal_ids=[_log(journey_store, first, t) for t in GROUPS["import"]],
+    )
     merges = [(m.source_id, m.target_id) for m in _cluster(journey_store).merges]
     assert merges == [(small.id, big.id)]
 

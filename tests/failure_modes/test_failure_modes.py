@@ -24,9 +24,14 @@ from cxos.signals.writes import assign_owner, create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
 
 
-def _log(store, touchpoint_id: int, title: str = "SCIM sync skips users", *, owned: bool = True, **extra) -> int:
-    signal = create_signal(store, signal_in={"title": title, "source": "ticket", "touchpoint_id": touchpoint_id} | extra,
-                           actor=CONTRIBUTOR)
+def _log(
+    store, touchpoint_id: int, title: str = "SCIM sync skips users", *, owned: bool = True, **extra
+) -> int:
+    signal = create_signal(
+        store,
+        signal_in={"title": title, "source": "ticket", "touchpoint_id": touchpoint_id} | extra,
+        actor=CONTRIBUTOR,
+    )
     if owned:
         assign_owner(store, signal_id=signal.id, expected_version=1, team_id=_team(store), actor=COUNCIL)
     return signal.id
@@ -49,8 +54,11 @@ def _mode(store, mode_id: int) -> FailureMode:
 
 def _events(store, entity: str, entity_id: int) -> list[Event]:
     with store.read() as session:
-        return list(session.exec(select(Event).where(Event.entity == entity, Event.entity_id == entity_id)
-                                 .order_by(Event.id)))
+        return list(
+            session.exec(
+                select(Event).where(Event.entity == entity, Event.entity_id == entity_id).order_by(Event.id)
+            )
+        )
 
 
 def _members(store, mode_id: int) -> set[int]:
@@ -63,73 +71,138 @@ def _signal_count(store) -> int:
         return session.exec(select(func.count()).select_from(Signal)).one()
 
 
-def test_linking_moves_an_owned_signal_to_linked_and_leaves_a_triage_signal_where_it_is(journey_store, touchpoint_id):
+def test_linking_moves_an_owned_signal_to_linked_and_leaves_a_triage_signal_where_it_is(
+    journey_store, touchpoint_id
+):
     routed = _log(journey_store, touchpoint_id)
     in_triage = _log(journey_store, touchpoint_id, owned=False)
-    mode = create_failure_mode(journey_store, name="SCIM skips users", signal_ids=[routed, in_triage], actor=COUNCIL,
-                               status="accepted", root_cause="Unclear product behaviour")
-    assert (_signal(journey_store, routed).status, _signal(journey_store, in_triage).status) == ("linked", "new")
+    mode = create_failure_mode(
+        journey_store,
+        name="SCIM skips users",
+        signal_ids=[routed, in_triage],
+        actor=COUNCIL,
+        status="accepted",
+        root_cause="Unclear product behaviour",
+    )
+    assert (_signal(journey_store, routed).status, _signal(journey_store, in_triage).status) == (
+        "linked",
+        "new",
+    )
     assert _signal(journey_store, in_triage).owner_team_id is None  # still in the triage queue, visible
     assert _members(journey_store, mode.id) == {routed, in_triage}
-    linked = [(e.action, e.field, e.to_value) for e in _events(journey_store, "signal", routed) if e.action == "linked"]
-    assert linked == [("linked", "failure_mode_id", str(mode.id)), ("linked", "status", "linked"),
-                      ("linked", "root_cause", "Unclear product behaviour")]
+    linked = [
+        (e.action, e.field, e.to_value)
+        for e in _events(journey_store, "signal", routed)
+        if e.action == "linked"
+    ]
+    assert linked == [
+        ("linked", "failure_mode_id", str(mode.id)),
+        ("linked", "status", "linked"),
+        ("linked", "root_cause", "Unclear product behaviour"),
+    ]
     assert [e.action for e in _events(journey_store, "failure_mode", mode.id)] == ["created"]
 
 
 def test_only_the_council_changes_failure_modes(journey_store, touchpoint_id):
     with pytest.raises(NotAllowed):
-        create_failure_mode(journey_store, name="Mine", signal_ids=[_log(journey_store, touchpoint_id)],
-                            actor=CONTRIBUTOR)
+        create_failure_mode(
+            journey_store, name="Mine", signal_ids=[_log(journey_store, touchpoint_id)], actor=CONTRIBUTOR
+        )
 
 
 def test_accepting_a_candidate_records_it(journey_store, touchpoint_id):
-    mode = create_failure_mode(journey_store, name="SCIM", signal_ids=[_log(journey_store, touchpoint_id)], actor=COUNCIL)
+    mode = create_failure_mode(
+        journey_store, name="SCIM", signal_ids=[_log(journey_store, touchpoint_id)], actor=COUNCIL
+    )
     accepted = accept_failure_mode(journey_store, failure_mode_id=mode.id, expected_version=1, actor=COUNCIL)
     assert (accepted.status, accepted.version) == ("accepted", 2)
-    assert [(e.action, e.to_value) for e in _events(journey_store, "failure_mode", mode.id)][-1] == ("accepted", "accepted")
+    assert [(e.action, e.to_value) for e in _events(journey_store, "failure_mode", mode.id)][-1] == (
+        "accepted",
+        "accepted",
+    )
 
 
 def test_rename_owner_layer_and_cause_are_saved_with_one_event_each(journey_store, touchpoint_id):
-    mode = create_failure_mode(journey_store, name="SCIM", signal_ids=[_log(journey_store, touchpoint_id)], actor=COUNCIL)
-    update_failure_mode(journey_store, failure_mode_id=mode.id, expected_version=1, actor=COUNCIL, changes={
-        "name": "  SCIM provisioning skips alias domains ", "owner_team_id": _team(journey_store),
-        "root_cause": "Unclear product behaviour", "upstream_cause": "SCIM ignores secondary domains."})
+    mode = create_failure_mode(
+        journey_store, name="SCIM", signal_ids=[_log(journey_store, touchpoint_id)], actor=COUNCIL
+    )
+    update_failure_mode(
+        journey_store,
+        failure_mode_id=mode.id,
+        expected_version=1,
+        actor=COUNCIL,
+        changes={
+            "name": "  SCIM provisioning skips alias domains ",
+            "owner_team_id": _team(journey_store),
+            "root_cause": "Unclear product behaviour",
+            "upstream_cause": "SCIM ignores secondary domains.",
+        },
+    )
     stored = _mode(journey_store, mode.id)
     assert (stored.name, stored.root_cause, stored.version) == (
-        "SCIM provisioning skips alias domains", "Unclear product behaviour", 2)
+        "SCIM provisioning skips alias domains",
+        "Unclear product behaviour",
+        2,
+    )
     fields = [e.field for e in _events(journey_store, "failure_mode", mode.id) if e.action == "updated"]
     assert fields == ["name", "owner_team_id", "root_cause", "upstream_cause"]
 
 
 def test_renaming_a_stale_copy_is_refused_and_logged(journey_store, touchpoint_id):
-    mode = create_failure_mode(journey_store, name="SCIM", signal_ids=[_log(journey_store, touchpoint_id)], actor=COUNCIL)
-    update_failure_mode(journey_store, failure_mode_id=mode.id, expected_version=1, changes={"name": "First"},
-                        actor=COUNCIL)
+    mode = create_failure_mode(
+        journey_store, name="SCIM", signal_ids=[_log(journey_store, touchpoint_id)], actor=COUNCIL
+    )
+    update_failure_mode(
+        journey_store, failure_mode_id=mode.id, expected_version=1, changes={"name": "First"}, actor=COUNCIL
+    )
     with pytest.raises(StaleWrite):
-        update_failure_mode(journey_store, failure_mode_id=mode.id, expected_version=1, changes={"name": "Second"},
-                            actor=COUNCIL)
+        update_failure_mode(
+            journey_store,
+            failure_mode_id=mode.id,
+            expected_version=1,
+            changes={"name": "Second"},
+            actor=COUNCIL,
+        )
     assert _mode(journey_store, mode.id).name == "First"
     assert _events(journey_store, "failure_mode", mode.id)[-1].action == "refused"
 
 
 def test_unknown_root_cause_layer_empty_name_and_missing_team_are_refused(journey_store, touchpoint_id):
-    mode = create_failure_mode(journey_store, name="SCIM", signal_ids=[_log(journey_store, touchpoint_id)], actor=COUNCIL)
+    mode = create_failure_mode(
+        journey_store, name="SCIM", signal_ids=[_log(journey_store, touchpoint_id)], actor=COUNCIL
+    )
     with pytest.raises(ValidationFailed) as refused:
-        update_failure_mode(journey_store, failure_mode_id=mode.id, expected_version=1, actor=COUNCIL,
-                            changes={"name": " ", "root_cause": "Bad luck", "owner_team_id": 9_999})
+        update_failure_mode(
+            journey_store,
+            failure_mode_id=mode.id,
+            expected_version=1,
+            actor=COUNCIL,
+            changes={"name": " ", "root_cause": "Bad luck", "owner_team_id": 9_999},
+        )
     assert set(refused.value.problems) == {"name", "root_cause", "owner_team_id"}
     assert _mode(journey_store, mode.id).version == 1
 
 
 def test_merging_moves_every_signal_with_an_event_and_keeps_the_merged_mode(journey_store, touchpoint_id):
-    source = create_failure_mode(journey_store, name="A", actor=COUNCIL, status="accepted",
-                                 signal_ids=[_log(journey_store, touchpoint_id) for _ in range(3)])
-    target = create_failure_mode(journey_store, name="B", actor=COUNCIL, status="accepted",
-                                 signal_ids=[_log(journey_store, touchpoint_id) for _ in range(2)])
+    source = create_failure_mode(
+        journey_store,
+        name="A",
+        actor=COUNCIL,
+        status="accepted",
+        signal_ids=[_log(journey_store, touchpoint_id) for _ in range(3)],
+    )
+    target = create_failure_mode(
+        journey_store,
+        name="B",
+        actor=COUNCIL,
+        status="accepted",
+        signal_ids=[_log(journey_store, touchpoint_id) for _ in range(2)],
+    )
     moved, kept = _members(journey_store, source.id), _members(journey_store, target.id)
     total = _signal_count(journey_store)
-    merge_failure_modes(journey_store, source_id=source.id, source_version=1, target_id=target.id, actor=COUNCIL)
+    merge_failure_modes(
+        journey_store, source_id=source.id, source_version=1, target_id=target.id, actor=COUNCIL
+    )
     assert _members(journey_store, target.id) == moved | kept
     assert _members(journey_store, source.id) == set() and _signal_count(journey_store) == total
     merged = _mode(journey_store, source.id)
@@ -141,24 +214,47 @@ def test_merging_moves_every_signal_with_an_event_and_keeps_the_merged_mode(jour
 
 
 def test_a_merged_failure_mode_cannot_be_merged_again_or_renamed(journey_store, touchpoint_id):
-    source = create_failure_mode(journey_store, name="A", actor=COUNCIL, signal_ids=[_log(journey_store, touchpoint_id)])
-    target = create_failure_mode(journey_store, name="B", actor=COUNCIL, signal_ids=[_log(journey_store, touchpoint_id)])
-    merged = merge_failure_modes(journey_store, source_id=source.id, source_version=1, target_id=target.id,
-                                 actor=COUNCIL)
+    source = create_failure_mode(
+        journey_store, name="A", actor=COUNCIL, signal_ids=[_log(journey_store, touchpoint_id)]
+    )
+    target = create_failure_mode(
+        journey_store, name="B", actor=COUNCIL, signal_ids=[_log(journey_store, touchpoint_id)]
+    )
+    merged = merge_failure_modes(
+        journey_store, source_id=source.id, source_version=1, target_id=target.id, actor=COUNCIL
+    )
     with pytest.raises(ValidationFailed):
-        merge_failure_modes(journey_store, source_id=target.id, source_version=merged.version, target_id=source.id,
-                            actor=COUNCIL)
+        merge_failure_modes(
+            journey_store,
+            source_id=target.id,
+            source_version=merged.version,
+            target_id=source.id,
+            actor=COUNCIL,
+        )
     with pytest.raises(ValidationFailed):
-        update_failure_mode(journey_store, failure_mode_id=source.id, expected_version=2, changes={"name": "C"},
-                            actor=COUNCIL)
+        update_failure_mode(
+            journey_store, failure_mode_id=source.id, expected_version=2, changes={"name": "C"}, actor=COUNCIL
+        )
 
 
 def test_splitting_moves_the_chosen_signals_into_a_new_mode_and_loses_none(journey_store, touchpoint_id):
     signal_ids = [_log(journey_store, touchpoint_id) for _ in range(4)]
-    origin = create_failure_mode(journey_store, name="Import fails", actor=COUNCIL, status="accepted",
-                                 signal_ids=signal_ids, owner_team_id=_team(journey_store))
-    new = split_failure_mode(journey_store, failure_mode_id=origin.id, expected_version=1, signal_ids=signal_ids[:2],
-                             name="Dates swapped after import", actor=COUNCIL)
+    origin = create_failure_mode(
+        journey_store,
+        name="Import fails",
+        actor=COUNCIL,
+        status="accepted",
+        signal_ids=signal_ids,
+        owner_team_id=_team(journey_store),
+    )
+    new = split_failure_mode(
+        journey_store,
+        failure_mode_id=origin.id,
+        expected_version=1,
+        signal_ids=signal_ids[:2],
+        name="Dates swapped after import",
+        actor=COUNCIL,
+    )
     assert _members(journey_store, new.id) == set(signal_ids[:2])
     assert _members(journey_store, origin.id) == set(signal_ids[2:])
     assert (new.status, new.owner_team_id) == ("accepted", _team(journey_store))
@@ -168,11 +264,19 @@ def test_splitting_moves_the_chosen_signals_into_a_new_mode_and_loses_none(journ
 
 
 def test_splitting_signals_of_another_mode_is_refused(journey_store, touchpoint_id):
-    origin = create_failure_mode(journey_store, name="A", actor=COUNCIL, signal_ids=[_log(journey_store, touchpoint_id)])
+    origin = create_failure_mode(
+        journey_store, name="A", actor=COUNCIL, signal_ids=[_log(journey_store, touchpoint_id)]
+    )
     stranger = _log(journey_store, touchpoint_id)
     with pytest.raises(ValidationFailed):
-        split_failure_mode(journey_store, failure_mode_id=origin.id, expected_version=1, signal_ids=[stranger],
-                           name="B", actor=COUNCIL)
+        split_failure_mode(
+            journey_store,
+            failure_mode_id=origin.id,
+            expected_version=1,
+            signal_ids=[stranger],
+            name="B",
+            actor=COUNCIL,
+        )
     assert _signal(journey_store, stranger).failure_mode_id is None
 
 
@@ -181,14 +285,24 @@ def test_unlinking_sends_a_linked_signal_back_to_its_owner_as_routed(journey_sto
     mode = create_failure_mode(journey_store, name="A", actor=COUNCIL, signal_ids=[signal_id])
     assert unlink_signals(journey_store, signal_ids=[signal_id], actor=COUNCIL) == 1
     signal = _signal(journey_store, signal_id)
-    assert (signal.failure_mode_id, signal.status, signal.owner_team_id) == (None, "routed", _team(journey_store))
+    assert (signal.failure_mode_id, signal.status, signal.owner_team_id) == (
+        None,
+        "routed",
+        _team(journey_store),
+    )
     assert link_signals(journey_store, failure_mode_id=mode.id, signal_ids=[signal_id], actor=COUNCIL) == 1
     assert _signal(journey_store, signal_id).status == "linked"
 
 
 def test_live_figures_count_signals_accounts_arr_and_weeks(journey_store, touchpoint_id):
     now = utcnow()
-    spec = [("Acme", 100_000, 1), ("Acme", 150_000, 3), ("Globex", 50_000, 10), (None, None, 20), ("Acme", 120_000, 100)]
+    spec = [
+        ("Acme", 100_000, 1),
+        ("Acme", 150_000, 3),
+        ("Globex", 50_000, 10),
+        (None, None, 20),
+        ("Acme", 120_000, 100),
+    ]
     ids = [_log(journey_store, touchpoint_id, account=account, arr=arr) for account, arr, _ in spec]
     with journey_store.write() as session:  # back-date them: 1, 3, 10, 20 and 100 days ago
         for signal_id, (_, _, days) in zip(ids, spec, strict=True):
@@ -197,7 +311,7 @@ def test_live_figures_count_signals_accounts_arr_and_weeks(journey_store, touchp
     with journey_store.write() as session:
         session.add(Fix(failure_mode_id=mode.id, title="Secondary domains provisioned", status="shipped"))
     with journey_store.read() as session:
-        figures, = failure_mode_figures(session, now=now)
+        (figures,) = failure_mode_figures(session, now=now)
     assert (figures.signals, figures.accounts, figures.arr) == (5, 2, 150_000 + 50_000)
     assert figures.first_seen == now - timedelta(days=100) and figures.last_seen == now - timedelta(days=1)
     assert figures.weekly == (0,) * 9 + (1, 1, 2)  # 20 days ago: week -3; 10: week -2; 1 and 3: this week
@@ -206,10 +320,20 @@ def test_live_figures_count_signals_accounts_arr_and_weeks(journey_store, touchp
 
 
 def test_failure_modes_are_ranked_by_recurrence_times_arr(journey_store, touchpoint_id):
-    small = create_failure_mode(journey_store, name="Small", actor=COUNCIL, status="accepted",
-                                signal_ids=[_log(journey_store, touchpoint_id, account="A", arr=1_000) for _ in range(5)])
-    large = create_failure_mode(journey_store, name="Large", actor=COUNCIL, status="accepted",
-                                signal_ids=[_log(journey_store, touchpoint_id, account="B", arr=90_000)])
+    small = create_failure_mode(
+        journey_store,
+        name="Small",
+        actor=COUNCIL,
+        status="accepted",
+        signal_ids=[_log(journey_store, touchpoint_id, account="A", arr=1_000) for _ in range(5)],
+    )
+    large = create_failure_mode(
+        journey_store,
+        name="Large",
+        actor=COUNCIL,
+        status="accepted",
+        signal_ids=[_log(journey_store, touchpoint_id, account="B", arr=90_000)],
+    )
     with journey_store.read() as session:
         ranked = [f.id for f in failure_mode_figures(session, now=utcnow() + timedelta(seconds=1))]
     assert ranked == [large.id, small.id]

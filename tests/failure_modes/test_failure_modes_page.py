@@ -44,8 +44,12 @@ def test_council_accepts_a_candidate_as_a_named_failure_mode(demo_db):
     next(t for t in at.text_input if t.label == "Name").input("Kickoff step takes longer than promised")
     at = _button(at, "Accept as a failure mode").click().run()
     assert not at.exception and not at.error
-    mode = _read(demo_db, lambda s: s.exec(select(FailureMode).where(
-        FailureMode.name == "Kickoff step takes longer than promised")).one())
+    mode = _read(
+        demo_db,
+        lambda s: s.exec(
+            select(FailureMode).where(FailureMode.name == "Kickoff step takes longer than promised")
+        ).one(),
+    )
     signals = _read(demo_db, lambda s: s.exec(select(Signal).where(Signal.failure_mode_id == mode.id)).all())
     assert mode.status == "accepted" and len(signals) >= 3
     assert all(s.status != "routed" for s in signals)  # owned ones moved on to linked
@@ -54,14 +58,20 @@ def test_council_accepts_a_candidate_as_a_named_failure_mode(demo_db):
 def test_renaming_from_a_stale_copy_is_refused_and_keeps_the_other_change(demo_db):
     at = open_page(PAGE, query={"failure_mode": "1"})
     store = Store(demo_db)
-    update_failure_mode(store, failure_mode_id=1, expected_version=1, changes={"name": "Marco's name"}, actor=MARCO)
+    update_failure_mode(
+        store, failure_mode_id=1, expected_version=1, changes={"name": "Marco's name"}, actor=MARCO
+    )
     store.dispose()
     next(t for t in at.text_input if t.label == "Name").input("Priya's name")
     at = _button(at, "Save").click().run()
     assert any("changed by Marco Rossi" in e.value for e in at.error)
     assert _read(demo_db, lambda s: s.get(FailureMode, 1).name) == "Marco's name"
-    refused = _read(demo_db, lambda s: s.exec(select(Event).where(Event.entity == "failure_mode",
-                                                                  Event.action == "refused")).all())
+    refused = _read(
+        demo_db,
+        lambda s: s.exec(
+            select(Event).where(Event.entity == "failure_mode", Event.action == "refused")
+        ).all(),
+    )
     assert [e.actor for e in refused] == ["Priya Shah"]
 
 
@@ -76,16 +86,28 @@ def test_council_renames_a_failure_mode_and_sets_its_layer(demo_db):
 
 
 def test_council_splits_chosen_signals_into_a_new_failure_mode(demo_db):
-    members = _read(demo_db, lambda s: s.exec(select(Signal.id).where(Signal.failure_mode_id == 3)
-                                               .order_by(Signal.id)).all())
+    members = _read(
+        demo_db,
+        lambda s: s.exec(select(Signal.id).where(Signal.failure_mode_id == 3).order_by(Signal.id)).all(),
+    )
     at = open_page(PAGE, query={"failure_mode": "3"})
     next(m for m in at.multiselect if m.label == "Signals to split out or unlink").set_value(members[:2])
     next(t for t in at.text_input if t.label.startswith("Name of the new")).input("Token article missing")
     at = _button(at, "Split into a new failure mode").click().run()
     assert not at.exception and not at.error
-    new = _read(demo_db, lambda s: s.exec(select(FailureMode).where(FailureMode.name == "Token article missing")).one())
-    assert _read(demo_db, lambda s: s.exec(select(Signal.id).where(Signal.failure_mode_id == new.id)
-                                           .order_by(Signal.id)).all()) == members[:2]
+    new = _read(
+        demo_db,
+        lambda s: s.exec(select(FailureMode).where(FailureMode.name == "Token article missing")).one(),
+    )
+    assert (
+        _read(
+            demo_db,
+            lambda s: s.exec(
+                select(Signal.id).where(Signal.failure_mode_id == new.id).order_by(Signal.id)
+            ).all(),
+        )
+        == members[:2]
+    )
 
 
 def test_a_viewer_sees_the_figures_but_no_edit_form(demo_db):
@@ -113,11 +135,17 @@ def test_weekly_chart_labels_each_week_by_its_start_and_marks_the_current_one():
     data = weekly_signals((1, 0, 4), now=datetime(2026, 11, 21, tzinfo=UTC)).to_dict()["datasets"]
     rows = next(iter(data.values()))
     assert [(r["week"], r["signals"], r["current"]) for r in rows] == [
-        ("31 Oct", 1, False), ("07 Nov", 0, False), ("14 Nov", 4, True)]
+        ("31 Oct", 1, False),
+        ("07 Nov", 0, False),
+        ("14 Nov", 4, True),
+    ]
 
 
 def test_owner_spell_chart_has_one_bar_per_spell_in_days():
     start = datetime(2026, 11, 1, tzinfo=UTC)
-    spells = [("Triage", start, start + timedelta(days=1)), ("Product", start + timedelta(days=1), start + timedelta(days=4))]
+    spells = [
+        ("Triage", start, start + timedelta(days=1)),
+        ("Product", start + timedelta(days=1), start + timedelta(days=4)),
+    ]
     rows = next(iter(owner_spells(spells).to_dict()["datasets"].values()))
     assert [(r["owner"], r["days"]) for r in rows] == [("Triage", 1.0), ("Product", 3.0)]

@@ -60,8 +60,15 @@ def test_every_kpi_shows_with_its_definition(demo_db):
     text = _texts(at)
     for definition in DEFINITIONS.values():
         assert definition in text, definition
-    assert {m.label for m in at.metric} >= {"Routing accuracy", "Loop-closure rate", "Recurrence reduction", "Cost saved",
-                                            "Deflection (latest month)", "CSAT (latest month)", "OS fit score (now)"}
+    assert {m.label for m in at.metric} >= {
+        "Routing accuracy",
+        "Loop-closure rate",
+        "Recurrence reduction",
+        "Cost saved",
+        "Deflection (latest month)",
+        "CSAT (latest month)",
+        "OS fit score (now)",
+    }
     assert "Gartner, 2019" in text
 
 
@@ -90,7 +97,11 @@ def test_the_weekly_digest_names_the_proof_and_the_kpis(demo_db, tmp_path):
     out = tmp_path / "digest.md"
     assert main(["--database-url", demo_db, "digest", "--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
-    assert text.startswith("# CX OS weekly digest") and "## KPIs, last 90 days" in text and "Loop-closure rate" in text
+    assert (
+        text.startswith("# CX OS weekly digest")
+        and "## KPIs, last 90 days" in text
+        and "Loop-closure rate" in text
+    )
 
 
 def test_metrics_import_from_the_command_line_refuses_a_bad_file(demo_db, tmp_path, capsys):

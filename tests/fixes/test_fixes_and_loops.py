@@ -23,9 +23,20 @@ from cxos.signals.writes import create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
 
 
-def _signal(store, touchpoint_id, *, reporter=None, account="Acme Bank", status="linked", mode_id=None, team_id=1):
-    signal = create_signal(store, signal_in={"title": "SSO login loops", "source": "ticket", "touchpoint_id": touchpoint_id,
-                                             "reporter": reporter, "account": account}, actor=COUNCIL)
+def _signal(
+    store, touchpoint_id, *, reporter=None, account="Acme Bank", status="linked", mode_id=None, team_id=1
+):
+    signal = create_signal(
+        store,
+        signal_in={
+            "title": "SSO login loops",
+            "source": "ticket",
+            "touchpoint_id": touchpoint_id,
+            "reporter": reporter,
+            "account": account,
+        },
+        actor=COUNCIL,
+    )
     with store.write() as session:
         row = session.get(Signal, signal.id)
         row.status, row.owner_team_id, row.failure_mode_id = status, team_id, mode_id
@@ -36,29 +47,46 @@ def _signal(store, touchpoint_id, *, reporter=None, account="Acme Bank", status=
 @pytest.fixture
 def mode_id(journey_store, touchpoint_id) -> int:
     first = _signal(journey_store, touchpoint_id, status="routed")
-    return create_failure_mode(journey_store, name="SSO loops", signal_ids=[first], actor=COUNCIL, status="accepted").id
+    return create_failure_mode(
+        journey_store, name="SSO loops", signal_ids=[first], actor=COUNCIL, status="accepted"
+    ).id
 
 
 def _shipped(store, mode_id, what="SSO now remembers the tenant.") -> Fix:
-    fix = plan_fix(store, failure_mode_id=mode_id, title="Remember tenant", owner_team_id=1, due_on=None, actor=COUNCIL)
+    fix = plan_fix(
+        store, failure_mode_id=mode_id, title="Remember tenant", owner_team_id=1, due_on=None, actor=COUNCIL
+    )
     fix = advance_fix(store, fix_id=fix.id, expected_version=fix.version, status="in_progress", actor=COUNCIL)
-    return advance_fix(store, fix_id=fix.id, expected_version=fix.version, status="shipped", actor=COUNCIL,
-                       what_changed=what)
+    return advance_fix(
+        store, fix_id=fix.id, expected_version=fix.version, status="shipped", actor=COUNCIL, what_changed=what
+    )
 
 
 def test_each_fix_transition_is_an_event(journey_store, mode_id):
     fix = _shipped(journey_store, mode_id)
     with journey_store.read() as session:
-        events = session.exec(select(Event).where(Event.entity == "fix", Event.entity_id == fix.id,
-                                                  Event.action == "status")).all()
-    assert [(e.from_value, e.to_value) for e in events] == [("planned", "in_progress"), ("in_progress", "shipped")]
+        events = session.exec(
+            select(Event).where(Event.entity == "fix", Event.entity_id == fix.id, Event.action == "status")
+        ).all()
+    assert [(e.from_value, e.to_value) for e in events] == [
+        ("planned", "in_progress"),
+        ("in_progress", "shipped"),
+    ]
 
 
 def test_shipping_needs_the_what_changed_text(journey_store, mode_id):
-    fix = plan_fix(journey_store, failure_mode_id=mode_id, title="Remember tenant", owner_team_id=None,
-                   due_on=None, actor=COUNCIL)
+    fix = plan_fix(
+        journey_store,
+        failure_mode_id=mode_id,
+        title="Remember tenant",
+        owner_team_id=None,
+        due_on=None,
+        actor=COUNCIL,
+    )
     with pytest.raises(ValidationFailed, match="what_changed"):
-        advance_fix(journey_store, fix_id=fix.id, expected_version=fix.version, status="shipped", actor=COUNCIL)
+        advance_fix(
+            journey_store, fix_id=fix.id, expected_version=fix.version, status="shipped", actor=COUNCIL
+        )
 
 
 def test_shipping_moves_waiting_signals_to_fixed(journey_store, touchpoint_id, mode_id):
@@ -71,34 +99,61 @@ def test_shipping_moves_waiting_signals_to_fixed(journey_store, touchpoint_id, m
 def test_verifying_without_evidence_is_refused(journey_store, mode_id):
     fix = _shipped(journey_store, mode_id)
     with pytest.raises(ValidationFailed, match="too little data"):
-        advance_fix(journey_store, fix_id=fix.id, expected_version=fix.version, status="verified", actor=COUNCIL)
+        advance_fix(
+            journey_store, fix_id=fix.id, expected_version=fix.version, status="verified", actor=COUNCIL
+        )
 
 
 def test_a_contributor_cannot_plan_a_fix(journey_store, mode_id):
     with pytest.raises(NotAllowed):
-        plan_fix(journey_store, failure_mode_id=mode_id, title="x", owner_team_id=None, due_on=None, actor=CONTRIBUTOR)
+        plan_fix(
+            journey_store,
+            failure_mode_id=mode_id,
+            title="x",
+            owner_team_id=None,
+            due_on=None,
+            actor=CONTRIBUTOR,
+        )
 
 
 def test_a_stale_fix_copy_is_refused(journey_store, mode_id):
-    fix = plan_fix(journey_store, failure_mode_id=mode_id, title="A", owner_team_id=None, due_on=None, actor=COUNCIL)
-    update_fix(journey_store, fix_id=fix.id, expected_version=fix.version, changes={"title": "B"}, actor=COUNCIL)
+    fix = plan_fix(
+        journey_store, failure_mode_id=mode_id, title="A", owner_team_id=None, due_on=None, actor=COUNCIL
+    )
+    update_fix(
+        journey_store, fix_id=fix.id, expected_version=fix.version, changes={"title": "B"}, actor=COUNCIL
+    )
     with pytest.raises(StaleWrite):
-        update_fix(journey_store, fix_id=fix.id, expected_version=fix.version, changes={"title": "C"}, actor=COUNCIL)
+        update_fix(
+            journey_store, fix_id=fix.id, expected_version=fix.version, changes={"title": "C"}, actor=COUNCIL
+        )
 
 
 def test_in_flight_fixes_show_overdue_and_stale(journey_store, mode_id):
-    fix = plan_fix(journey_store, failure_mode_id=mode_id, title="A", owner_team_id=1,
-                   due_on=clock.today() - timedelta(days=1), actor=COUNCIL)
+    fix = plan_fix(
+        journey_store,
+        failure_mode_id=mode_id,
+        title="A",
+        owner_team_id=1,
+        due_on=clock.today() - timedelta(days=1),
+        actor=COUNCIL,
+    )
     with journey_store.read() as session:
         later = fixes_in_flight(session, now=utcnow() + timedelta(days=15))
     assert [(r.fix_id, r.overdue, r.stale, r.days_since_update) for r in later] == [(fix.id, True, True, 15)]
 
 
 def test_an_owner_update_resets_the_stale_clock(journey_store, mode_id):
-    fix = plan_fix(journey_store, failure_mode_id=mode_id, title="A", owner_team_id=1, due_on=None, actor=COUNCIL)
-    fix = record_fix_update(journey_store, fix_id=fix.id, expected_version=fix.version, note="Design done", actor=COUNCIL)
+    fix = plan_fix(
+        journey_store, failure_mode_id=mode_id, title="A", owner_team_id=1, due_on=None, actor=COUNCIL
+    )
+    fix = record_fix_update(
+        journey_store, fix_id=fix.id, expected_version=fix.version, note="Design done", actor=COUNCIL
+    )
     with journey_store.read() as session:
-        assert session.exec(select(Event.note).where(Event.entity == "fix", Event.action == "update")).all() == ["Design done"]
+        assert session.exec(
+            select(Event.note).where(Event.entity == "fix", Event.action == "update")
+        ).all() == ["Design done"]
         assert fixes_in_flight(session, now=utcnow())[0].stale is False
 
 
@@ -116,11 +171,15 @@ def test_one_notice_per_customer_per_fix(journey_store, touchpoint_id, mode_id):
 def test_a_notice_says_what_changed(journey_store, touchpoint_id, mode_id):
     _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing", mode_id=mode_id)
     fix = _shipped(journey_store, mode_id, what="SSO now remembers the tenant.")
-    notice = next(n for n in draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL) if n.recipient == "sam@acme.com")
+    notice = next(
+        n for n in draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL) if n.recipient == "sam@acme.com"
+    )
     assert "Hi sam@acme.com" in notice.body and "SSO now remembers the tenant." in notice.body
 
 
-def test_a_template_with_an_unknown_placeholder_is_refused_before_drafting(journey_store, touchpoint_id, mode_id):
+def test_a_template_with_an_unknown_placeholder_is_refused_before_drafting(
+    journey_store, touchpoint_id, mode_id
+):
     _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing", mode_id=mode_id)
     fix = _shipped(journey_store, mode_id)
     with pytest.raises(ValidationFailed, match="unknown placeholder {customer_name}"):
@@ -140,12 +199,20 @@ def test_a_saved_template_is_used(journey_store, touchpoint_id, mode_id):
 
 
 def test_marking_sent_closes_the_signals_loop(journey_store, touchpoint_id, mode_id):
-    signal_id = _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing", mode_id=mode_id)
+    signal_id = _signal(
+        journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing", mode_id=mode_id
+    )
     fix = _shipped(journey_store, mode_id)
-    notice = next(n for n in draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL) if n.signal_id == signal_id)
+    notice = next(
+        n for n in draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL) if n.signal_id == signal_id
+    )
     sent = mark_sent(journey_store, notice_id=notice.id, expected_version=notice.version, actor=COUNCIL)
     with journey_store.read() as session:
-        assert (sent.status, sent.sent_by, session.get(Signal, signal_id).status) == ("sent", "Priya Shah", "loop_closed")
+        assert (sent.status, sent.sent_by, session.get(Signal, signal_id).status) == (
+            "sent",
+            "Priya Shah",
+            "loop_closed",
+        )
         assert fixes_shipped_since(session, since=fix.shipped_at)[0].notices_sent == 1
 
 
@@ -157,7 +224,9 @@ def test_marking_sent_closes_every_signal_that_customer_reported(journey_store, 
     first = _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing", mode_id=mode_id)
     second = _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing", mode_id=mode_id)
     fix = _shipped(journey_store, mode_id)
-    notice = next(n for n in draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL) if n.recipient == "sam@acme.com")
+    notice = next(
+        n for n in draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL) if n.recipient == "sam@acme.com"
+    )
     mark_sent(journey_store, notice_id=notice.id, expected_version=notice.version, actor=COUNCIL)
     with journey_store.read() as session:
         assert {session.get(Signal, i).status for i in (first, second)} == {"loop_closed"}

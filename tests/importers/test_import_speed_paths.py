@@ -16,12 +16,27 @@ AT = datetime(2026, 7, 1, 12, 30, 5, 123456, tzinfo=UTC)
 
 def signal_row(signal_id: int, touchpoint_id: int, **changes) -> dict:
     row = {c.name: None for c in SIGNALS.columns} | {
-        "id": signal_id, "title": "Invoice shows the wrong VAT number", "description": "line 1\nline 2, \"quoted\"",
-        "source": "zendesk", "touchpoint_id": touchpoint_id, "account": "Account 7", "arr": 12_000,
-        "severity": "high", "external_ref": f"T-{signal_id}", "status": "new", "version": 1,
-        "created_at": AT, "updated_at": AT, "created_by": "importer", "updated_by": "importer",
-        "driver_effort": True, "driver_emotion": False, "driver_answer_ai": False, "driver_answer_human": False,
-        "driver_product": False, "driver_policy": False,
+        "id": signal_id,
+        "title": "Invoice shows the wrong VAT number",
+        "description": 'line 1\nline 2, "quoted"',
+        "source": "zendesk",
+        "touchpoint_id": touchpoint_id,
+        "account": "Account 7",
+        "arr": 12_000,
+        "severity": "high",
+        "external_ref": f"T-{signal_id}",
+        "status": "new",
+        "version": 1,
+        "created_at": AT,
+        "updated_at": AT,
+        "created_by": "importer",
+        "updated_by": "importer",
+        "driver_effort": True,
+        "driver_emotion": False,
+        "driver_answer_ai": False,
+        "driver_answer_human": False,
+        "driver_product": False,
+        "driver_policy": False,
     }
     return row | changes
 
@@ -31,29 +46,47 @@ def stored(store, table, key, value) -> dict:
         return dict(session.execute(select(table).where(table.c[key] == value)).mappings().one())
 
 
-@pytest.mark.parametrize("created_at", [AT, AT.astimezone(timezone(timedelta(hours=-5))),
-                                        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)])
-def test_a_signal_inserted_fast_reads_back_like_one_inserted_by_core(journey_store, touchpoint_id, created_at):
+@pytest.mark.parametrize(
+    "created_at",
+    [AT, AT.astimezone(timezone(timedelta(hours=-5))), datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)],
+)
+def test_a_signal_inserted_fast_reads_back_like_one_inserted_by_core(
+    journey_store, touchpoint_id, created_at
+):
     with journey_store.write() as session:
         connection = session.connection()
         connection.execute(insert(SIGNALS), [signal_row(1001, touchpoint_id, created_at=created_at)])
         insert_many(connection, SIGNALS, [signal_row(1002, touchpoint_id, created_at=created_at)])
     by_core, fast = stored(journey_store, SIGNALS, "id", 1001), stored(journey_store, SIGNALS, "id", 1002)
-    assert {k: v for k, v in fast.items() if k not in {"id", "external_ref"}} == \
-        {k: v for k, v in by_core.items() if k not in {"id", "external_ref"}}
+    assert {k: v for k, v in fast.items() if k not in {"id", "external_ref"}} == {
+        k: v for k, v in by_core.items() if k not in {"id", "external_ref"}
+    }
     assert fast["created_at"] == created_at and fast["created_at"].tzinfo is not None
 
 
 def test_events_inserted_fast_read_back_like_core_ones(journey_store):
-    event = {"at": AT, "actor": "Dana", "entity": "signal", "entity_id": 900_005, "action": "created", "field": None,
-             "from_value": None, "to_value": "x", "note": "imported"}
+    event = {
+        "at": AT,
+        "actor": "Dana",
+        "entity": "signal",
+        "entity_id": 900_005,
+        "action": "created",
+        "field": None,
+        "from_value": None,
+        "to_value": "x",
+        "note": "imported",
+    }
     with journey_store.write() as session:
         connection = session.connection()
         connection.execute(insert(EVENTS), [event | {"entity_id": 900_006}])
         insert_many(connection, EVENTS, [event])
-    by_core, fast = stored(journey_store, EVENTS, "entity_id", 900_006), stored(journey_store, EVENTS, "entity_id", 900_005)
-    assert {k: v for k, v in fast.items() if k not in {"id", "entity_id"}} == \
-        {k: v for k, v in by_core.items() if k not in {"id", "entity_id"}}
+    by_core, fast = (
+        stored(journey_store, EVENTS, "entity_id", 900_006),
+        stored(journey_store, EVENTS, "entity_id", 900_005),
+    )
+    assert {k: v for k, v in fast.items() if k not in {"id", "entity_id"}} == {
+        k: v for k, v in by_core.items() if k not in {"id", "entity_id"}
+    }
 
 
 def test_a_row_the_database_refuses_raises_sqlalchemys_error_and_stores_nothing(journey_store, touchpoint_id):

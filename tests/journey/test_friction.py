@@ -75,8 +75,11 @@ def test_heatmap_figure_carries_exactly_the_aggregated_values(journey_store):
     chart = heatmap(rows, x_title="week", y_title="stage", value_title="Signals").to_dict()
     values = {(d["x"], d["y"]): d["value"] for d in next(iter(chart["datasets"].values()))}
     assert values == {("2026-11-02", a.stage): 2, ("2026-11-09", a.stage): 1, ("2026-11-02", b.stage): 1}
-    assert any(p.get("name") == "cell" for p in chart.get("params", []) + [
-        q for layer in chart.get("layer", []) for q in layer.get("params", [])])
+    assert any(
+        p.get("name") == "cell"
+        for p in chart.get("params", [])
+        + [q for layer in chart.get("layer", []) for q in layer.get("params", [])]
+    )
 
 
 def test_top_failure_mode_per_touchpoint(journey_store):

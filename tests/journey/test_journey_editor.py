@@ -18,18 +18,28 @@ def _tp(store, touchpoint_id) -> Touchpoint:
 
 
 def _log(store, touchpoint_id):
-    return create_signal(store, signal_in={"title": "It broke", "source": "call", "touchpoint_id": touchpoint_id},
-                         actor=CONTRIBUTOR)
+    return create_signal(
+        store,
+        signal_in={"title": "It broke", "source": "call", "touchpoint_id": touchpoint_id},
+        actor=CONTRIBUTOR,
+    )
 
 
 def test_renaming_a_touchpoint_keeps_its_signals_and_writes_an_event(journey_store, touchpoint_id):
     signal = _log(journey_store, touchpoint_id)
-    editor.update_touchpoint(journey_store, touchpoint_id=touchpoint_id, expected_version=1,
-                             changes={"name": "Handoff call"}, actor=ADMIN)
+    editor.update_touchpoint(
+        journey_store,
+        touchpoint_id=touchpoint_id,
+        expected_version=1,
+        changes={"name": "Handoff call"},
+        actor=ADMIN,
+    )
     with journey_store.read() as session:
         assert session.get(Signal, signal.id).touchpoint_id == touchpoint_id
         options = {tp.id: tp.label for tp in touchpoint_options(session)}
-        events = session.exec(select(Event).where(Event.entity == "touchpoint", Event.action == "updated")).all()
+        events = session.exec(
+            select(Event).where(Event.entity == "touchpoint", Event.action == "updated")
+        ).all()
     assert options[touchpoint_id].endswith("› Handoff call")
     assert [(e.field, e.to_value) for e in events] == [("name", "Handoff call")]
 
@@ -39,12 +49,18 @@ def test_removing_a_touchpoint_with_signals_is_refused_until_they_are_moved(jour
     other = next(tp.id for tp in touchpoint_options_of(journey_store) if tp.id != touchpoint_id)
     with pytest.raises(ValidationFailed, match="1 signals"):
         editor.remove_touchpoint(journey_store, touchpoint_id=touchpoint_id, expected_version=1, actor=ADMIN)
-    assert editor.move_signals(journey_store, from_touchpoint_id=touchpoint_id, to_touchpoint_id=other,
-                               actor=ADMIN) == 1
+    assert (
+        editor.move_signals(
+            journey_store, from_touchpoint_id=touchpoint_id, to_touchpoint_id=other, actor=ADMIN
+        )
+        == 1
+    )
     editor.remove_touchpoint(journey_store, touchpoint_id=touchpoint_id, expected_version=1, actor=ADMIN)
     with journey_store.read() as session:
         moved = session.get(Signal, signal.id)
-        history = session.exec(select(Event).where(Event.entity == "signal", Event.entity_id == signal.id)).all()
+        history = session.exec(
+            select(Event).where(Event.entity == "signal", Event.entity_id == signal.id)
+        ).all()
         assert session.get(Touchpoint, touchpoint_id) is None
     assert (moved.touchpoint_id, moved.version) == (other, 2)
     assert history[-1].field == "touchpoint_id" and history[-1].to_value == str(other)
@@ -80,32 +96,57 @@ def test_reordering_swaps_neighbours_and_records_positions(journey_store):
     assert [tp.stage_id for tp in touchpoint_options_of(journey_store)][0] == 1
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"name": "  "}, "name"), ({"component": "vibes"}, "component"), ({"team_id": 999}, "team_id"),
-    ({"name": "Kickoff call", "stage_id": 2}, "name"), ({"stage_id": 999}, "stage_id"), ({"version": 9}, "version"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"name": "  "}, "name"),
+        ({"component": "vibes"}, "component"),
+        ({"team_id": 999}, "team_id"),
+        ({"name": "Kickoff call", "stage_id": 2}, "name"),
+        ({"stage_id": 999}, "stage_id"),
+        ({"version": 9}, "version"),
+    ],
+)
 def test_touchpoint_edits_are_validated(journey_store, touchpoint_id, changes, field):
     with pytest.raises(ValidationFailed) as refused:
-        editor.update_touchpoint(journey_store, touchpoint_id=touchpoint_id, expected_version=1, changes=changes,
-                                 actor=ADMIN)
+        editor.update_touchpoint(
+            journey_store, touchpoint_id=touchpoint_id, expected_version=1, changes=changes, actor=ADMIN
+        )
     assert field in refused.value.problems
 
 
 def test_only_admins_reshape_the_journey_and_stale_edits_are_refused(journey_store, touchpoint_id):
     with pytest.raises(NotAllowed):
         editor.add_stage(journey_store, name="Expand", actor=COUNCIL)
-    editor.update_touchpoint(journey_store, touchpoint_id=touchpoint_id, expected_version=1,
-                             changes={"tool": "HubSpot"}, actor=ADMIN)
+    editor.update_touchpoint(
+        journey_store,
+        touchpoint_id=touchpoint_id,
+        expected_version=1,
+        changes={"tool": "HubSpot"},
+        actor=ADMIN,
+    )
     with pytest.raises(StaleWrite):
-        editor.update_touchpoint(journey_store, touchpoint_id=touchpoint_id, expected_version=1,
-                                 changes={"tool": "Salesforce"}, actor=ADMIN)
+        editor.update_touchpoint(
+            journey_store,
+            touchpoint_id=touchpoint_id,
+            expected_version=1,
+            changes={"tool": "Salesforce"},
+            actor=ADMIN,
+        )
     assert _tp(journey_store, touchpoint_id).tool == "HubSpot"
 
 
 def test_new_stage_and_touchpoint_are_added_at_the_end(journey_store):
     stage = editor.add_stage(journey_store, name="Expand", actor=ADMIN)
-    tp = editor.add_touchpoint(journey_store, stage_id=stage.id, name="QBR", component="customer_marketing_lifecycle",
-                               team_id=1, tool="Gainsight", actor=ADMIN)
+    tp = editor.add_touchpoint(
+        journey_store,
+        stage_id=stage.id,
+        name="QBR",
+        component="customer_marketing_lifecycle",
+        team_id=1,
+        tool="Gainsight",
+        actor=ADMIN,
+    )
     assert touchpoint_options_of(journey_store)[-1].id == tp.id
     with pytest.raises(ValidationFailed, match="already"):
         editor.add_stage(journey_store, name="Expand", actor=ADMIN)
@@ -114,10 +155,17 @@ def test_new_stage_and_touchpoint_are_added_at_the_end(journey_store):
 def test_yaml_export_then_import_changes_nothing_and_a_merge_adds_and_updates(journey_store):
     with journey_store.read() as session:
         text = export_journey_yaml(session)
-    assert import_journey_yaml(journey_store, text=text, actor=ADMIN) == {"created": [], "updated": [], "kept": []}
+    assert import_journey_yaml(journey_store, text=text, actor=ADMIN) == {
+        "created": [],
+        "updated": [],
+        "kept": [],
+    }
     edited = text.replace("tool: Zoom\n", "tool: Google Meet\n", 1).replace(
-        "stages:\n", "stages:\n- name: Discover\n  touchpoints:\n  - {name: Website chat, team: Product, tool: Drift,"
-        " component: intelligence_orchestration}\n", 1)
+        "stages:\n",
+        "stages:\n- name: Discover\n  touchpoints:\n  - {name: Website chat, team: Product, tool: Drift,"
+        " component: intelligence_orchestration}\n",
+        1,
+    )
     report = import_journey_yaml(journey_store, text=edited, actor=ADMIN)
     assert report["created"] == ["stage Discover", "Discover › Website chat"]
     assert report["updated"] == ["Onboard › Kickoff call"]
@@ -125,8 +173,11 @@ def test_yaml_export_then_import_changes_nothing_and_a_merge_adds_and_updates(jo
 
 def test_a_broken_journey_file_is_refused_with_where_and_why(journey_store):
     with pytest.raises(ValidationFailed) as refused:
-        import_journey_yaml(journey_store, text="stages:\n- name: X\n  touchpoints:\n  - {name: Y, component: nope}\n",
-                            actor=ADMIN)
+        import_journey_yaml(
+            journey_store,
+            text="stages:\n- name: X\n  touchpoints:\n  - {name: Y, component: nope}\n",
+            actor=ADMIN,
+        )
     assert "X › Y" in refused.value.problems
     with pytest.raises(ValidationFailed, match="not valid YAML"):
         import_journey_yaml(journey_store, text="stages: [\n", actor=ADMIN)

@@ -12,7 +12,9 @@ JOURNEY, HEATMAPS, FIT = "pages/3_Journey.py", "pages/4_Heatmaps.py", "pages/5_F
 def _first_touchpoint(url: str) -> Touchpoint:
     store = Store(url)
     with store.read() as session:
-        touchpoint = session.exec(select(Touchpoint).order_by(Touchpoint.stage_id, Touchpoint.position)).first()
+        touchpoint = session.exec(
+            select(Touchpoint).order_by(Touchpoint.stage_id, Touchpoint.position)
+        ).first()
     store.dispose()
     return touchpoint
 
@@ -21,7 +23,14 @@ def test_journey_map_shows_every_stage_and_links_each_touchpoint_to_its_signals(
     at = open_page(JOURNEY)
     assert not at.exception
     stages = [m.value for m in at.main.markdown if m.value.startswith("### ")]
-    assert stages == ["### Handoff", "### Onboard", "### Adopt", "### Get help", "### Renew \\& expand", "### Advocate"]
+    assert stages == [
+        "### Handoff",
+        "### Onboard",
+        "### Adopt",
+        "### Get help",
+        "### Renew \\& expand",
+        "### Advocate",
+    ]
     cards = [m.value for m in at.main.markdown if m.value.startswith("**") and m.value.endswith("**")]
     assert len(cards) == 25
     links = [p for p in at.main.get("page_link") if p.proto.label == "Open its signals"]
@@ -61,13 +70,16 @@ def test_removing_a_touchpoint_with_signals_says_to_move_them_first(demo_db):
 
 
 def test_heatmap_cell_from_the_url_drills_into_its_signals_and_links_the_log(demo_db):
-    at = open_page(HEATMAPS, query={"view": "stage_component", "cell": "Onboard|Onboarding & Activation",
-                                    "days": "182"})
+    at = open_page(
+        HEATMAPS, query={"view": "stage_component", "cell": "Onboard|Onboarding & Activation", "days": "182"}
+    )
     assert not at.exception
     heading = next(m.value for m in at.markdown if m.value.startswith("#### Onboarding"))
     assert "signals" in heading
     link = next(p for p in at.get("page_link") if "friction log" in p.proto.label)
-    assert "stage=" in link.proto.query_string and "component=onboarding_activation" in link.proto.query_string
+    assert (
+        "stage=" in link.proto.query_string and "component=onboarding_activation" in link.proto.query_string
+    )
 
 
 def test_fit_score_page_explains_every_component(demo_db):

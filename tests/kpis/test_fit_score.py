@@ -24,20 +24,34 @@ def _scores(store):
 def test_an_empty_log_scores_only_ownership(journey_store):
     fit = _scores(journey_store)[Component.ONBOARDING]
     values = {s.name: s.value for s in fit.subscores}
-    assert values == {"Ownership": 1.0, "Flow": None, "Closure": None, "Recurrence trend": None, "Loop closure": None}
+    assert values == {
+        "Ownership": 1.0,
+        "Flow": None,
+        "Closure": None,
+        "Recurrence trend": None,
+        "Loop closure": None,
+    }
     assert fit.score == 100
 
 
 def test_flow_closure_and_loop_closure_from_hand_made_history(journey_store):
     with journey_store.read() as session:
         tp = next(t for t in touchpoint_options(session) if t.component == Component.ONBOARDING.value)
-    ids = [create_signal(journey_store, signal_in={"title": f"Stuck {i}", "source": "call", "touchpoint_id": tp.id},
-                         actor=CONTRIBUTOR).id for i in range(4)]
+    ids = [
+        create_signal(
+            journey_store,
+            signal_in={"title": f"Stuck {i}", "source": "call", "touchpoint_id": tp.id},
+            actor=CONTRIBUTOR,
+        ).id
+        for i in range(4)
+    ]
     old = utcnow() - timedelta(days=20)
     with journey_store.write() as session:  # all four logged 20 days ago
         session.execute(update(Signal).where(Signal.id.in_(ids)).values(created_at=old))
     for signal_id in ids[:3]:  # three routed now: 20 days after logging, so not within 7 days
-        assign_owner(journey_store, signal_id=signal_id, expected_version=1, team_id=tp.team_id, actor=COUNCIL)
+        assign_owner(
+            journey_store, signal_id=signal_id, expected_version=1, team_id=tp.team_id, actor=COUNCIL
+        )
     set_status(journey_store, signal_id=ids[0], expected_version=2, status="fixed", actor=COUNCIL)
     set_status(journey_store, signal_id=ids[1], expected_version=2, status="fixed", actor=COUNCIL)
     set_status(journey_store, signal_id=ids[1], expected_version=3, status="loop_closed", actor=COUNCIL)
@@ -64,14 +78,23 @@ def test_weakest_subscore_names_what_would_raise_it(journey_store):
 
 def test_self_assessment_keeps_history_and_validates(journey_store):
     question = QUESTIONS[Component.KNOWLEDGE][2]
-    record_self_assessment(journey_store, component="knowledge_self_service", ratings={question: 2}, actor=COUNCIL)
-    record_self_assessment(journey_store, component="knowledge_self_service", ratings={question: 4}, actor=COUNCIL)
+    record_self_assessment(
+        journey_store, component="knowledge_self_service", ratings={question: 2}, actor=COUNCIL
+    )
+    record_self_assessment(
+        journey_store, component="knowledge_self_service", ratings={question: 4}, actor=COUNCIL
+    )
     with journey_store.read() as session:
         assert latest_self_assessment(session)[("knowledge_self_service", question)].rating == 4
     with pytest.raises(ValidationFailed):
-        record_self_assessment(journey_store, component="knowledge_self_service", ratings={question: 6}, actor=COUNCIL)
+        record_self_assessment(
+            journey_store, component="knowledge_self_service", ratings={question: 6}, actor=COUNCIL
+        )
     with pytest.raises(ValidationFailed):
-        record_self_assessment(journey_store, component="knowledge_self_service", ratings={"Why?": 3}, actor=COUNCIL)
+        record_self_assessment(
+            journey_store, component="knowledge_self_service", ratings={"Why?": 3}, actor=COUNCIL
+        )
     with pytest.raises(NotAllowed):
-        record_self_assessment(journey_store, component="knowledge_self_service", ratings={question: 3},
-                               actor=CONTRIBUTOR)
+        record_self_assessment(
+            journey_store, component="knowledge_self_service", ratings={question: 3}, actor=CONTRIBUTOR
+        )

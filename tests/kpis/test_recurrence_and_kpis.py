@@ -34,14 +34,24 @@ def _history(store, touchpoint_id, before_per_week: int, after_per_week: int) ->
         for week in range(-6, 6):
             for n in range(before_per_week if week < 0 else after_per_week):
                 at = SHIPPED + timedelta(weeks=week, hours=10 + n)
-                session.add(Signal(title="x", source="ticket", touchpoint_id=touchpoint_id, failure_mode_id=mode.id,
-                                   created_at=at, updated_at=at))
+                session.add(
+                    Signal(
+                        title="x",
+                        source="ticket",
+                        touchpoint_id=touchpoint_id,
+                        failure_mode_id=mode.id,
+                        created_at=at,
+                        updated_at=at,
+                    )
+                )
         return mode.id
 
 
-@pytest.mark.parametrize(("before", "after", "verdict"), [
-    (5, 1, MATERIALLY_LESS), (5, 5, NO_CLEAR_CHANGE), (4, 6, WORSE), (1, 0, TOO_LITTLE_DATA)],
-    ids=["clear drop", "no change", "rise", "too little data"])
+@pytest.mark.parametrize(
+    ("before", "after", "verdict"),
+    [(5, 1, MATERIALLY_LESS), (5, 5, NO_CLEAR_CHANGE), (4, 6, WORSE), (1, 0, TOO_LITTLE_DATA)],
+    ids=["clear drop", "no change", "rise", "too little data"],
+)
 def test_recurrence_verdict(journey_store, touchpoint_id, before, after, verdict):
     mode_id = _history(journey_store, touchpoint_id, before, after)
     with journey_store.read() as session:
@@ -52,7 +62,9 @@ def test_recurrence_verdict(journey_store, touchpoint_id, before, after, verdict
 def test_recurrence_too_soon_after_shipping_is_too_little_data(journey_store, touchpoint_id):
     mode_id = _history(journey_store, touchpoint_id, 5, 0)
     with journey_store.read() as session:
-        result = recurrence(session, failure_mode_id=mode_id, shipped_at=SHIPPED, now=SHIPPED + timedelta(days=10))
+        result = recurrence(
+            session, failure_mode_id=mode_id, shipped_at=SHIPPED, now=SHIPPED + timedelta(days=10)
+        )
     assert (result.verdict, result.weeks_after) == (TOO_LITTLE_DATA, 1)
 
 
@@ -91,7 +103,11 @@ def test_cost_saved_by_hand():
 
 def test_month_over_month_change():
     series = [(date(2026, 1, 1), 200.0), (date(2026, 2, 1), 250.0), (date(2026, 3, 1), 200.0)]
-    assert [round(c, 2) if c is not None else None for _, _, c in month_over_month(series)] == [None, 0.25, -0.2]
+    assert [round(c, 2) if c is not None else None for _, _, c in month_over_month(series)] == [
+        None,
+        0.25,
+        -0.2,
+    ]
 
 
 @pytest.mark.parametrize(("gaps", "median"), [((1, 3, 10), 3), ((1, 3, 10, 20), 6.5)], ids=["odd", "even"])
@@ -99,8 +115,15 @@ def test_time_to_route_is_the_median(journey_store, touchpoint_id, gaps, median)
     start = datetime(2026, 3, 2, tzinfo=UTC)
     with journey_store.write() as session:
         for hours in gaps:
-            session.add(Signal(title="x", source="ticket", touchpoint_id=touchpoint_id, created_at=start,
-                               routed_at=start + timedelta(hours=hours)))
+            session.add(
+                Signal(
+                    title="x",
+                    source="ticket",
+                    touchpoint_id=touchpoint_id,
+                    created_at=start,
+                    routed_at=start + timedelta(hours=hours),
+                )
+            )
         session.add(Signal(title="unrouted", source="ticket", touchpoint_id=touchpoint_id, created_at=start))
     with journey_store.read() as session:
         hours = time_to_route_hours(session, KpiFilter(start, start + timedelta(days=1)))
@@ -111,7 +134,11 @@ def test_loop_closure_rate_counts_fixed_and_closed(journey_store, touchpoint_id)
     start = datetime(2026, 3, 2, tzinfo=UTC)
     with journey_store.write() as session:
         for status in ("loop_closed", "loop_closed", "fixed", "fixed", "routed"):
-            session.add(Signal(title="x", source="ticket", touchpoint_id=touchpoint_id, created_at=start, status=status))
+            session.add(
+                Signal(
+                    title="x", source="ticket", touchpoint_id=touchpoint_id, created_at=start, status=status
+                )
+            )
     with journey_store.read() as session:
         assert loop_closure(session, KpiFilter(start, start + timedelta(days=1))) == (2, 4)
 
@@ -127,8 +154,10 @@ def test_metrics_import_stores_every_row(journey_store):
 
 
 def test_metrics_import_with_bad_rows_stores_nothing_and_names_each_row(journey_store):
-    text = ("period,metric,value\n2026-01,ticket_volume,1200\n2026-13,csat,80\n2026-02,nps,40\n"
-            "2026-03,deflection,lots\n")
+    text = (
+        "period,metric,value\n2026-01,ticket_volume,1200\n2026-13,csat,80\n2026-02,nps,40\n"
+        "2026-03,deflection,lots\n"
+    )
     with pytest.raises(ValidationFailed) as refused:
         import_metrics(journey_store, text=text, actor=COUNCIL)
     assert sorted(refused.value.problems) == ["line 3", "line 4", "line 5"]

@@ -18,8 +18,11 @@ def _team_ids(store) -> dict[str, int]:
 
 
 def _log(store, touchpoint_id: int, title: str = "Permission question") -> int:
-    return create_signal(store, signal_in={"title": title, "source": "ticket", "touchpoint_id": touchpoint_id},
-                         actor=CONTRIBUTOR).id
+    return create_signal(
+        store,
+        signal_in={"title": title, "source": "ticket", "touchpoint_id": touchpoint_id},
+        actor=CONTRIBUTOR,
+    ).id
 
 
 def _route(store, signal_id: int, *team_ids: int | None) -> None:
@@ -35,8 +38,11 @@ def _backdate(store, signal_id: int, created_days_ago: float, owner_days_ago: li
     with store.write() as session:
         signal = session.get(Signal, signal_id)
         signal.created_at = signal.updated_at = now - timedelta(days=created_days_ago)
-        owner_events = session.exec(select(Event).where(Event.entity_id == signal_id, Event.field == "owner_team_id")
-                                    .order_by(Event.id)).all()
+        owner_events = session.exec(
+            select(Event)
+            .where(Event.entity_id == signal_id, Event.field == "owner_team_id")
+            .order_by(Event.id)
+        ).all()
         for event, days in zip(owner_events, owner_days_ago, strict=True):
             event.at = now - timedelta(days=days)
         signal.updated_at = now - timedelta(days=min(owner_days_ago, default=created_days_ago))
@@ -71,7 +77,11 @@ def test_time_with_each_owner_comes_from_consecutive_owner_events(journey_store,
     with journey_store.read() as session:
         spells = handoffs.owner_spells(session, signal_id, now=utcnow())
     assert [(s.team_id, round(s.days), s.current) for s in spells] == [
-        (None, 1, False), (team["Support ops"], 3, False), (team["Product"], 5, False), (team["Support ops"], 1, True)]
+        (None, 1, False),
+        (team["Support ops"], 3, False),
+        (team["Product"], 5, False),
+        (team["Support ops"], 1, True),
+    ]
     totals = {team_id: round(days) for team_id, days in handoffs.time_with_owner(spells).items()}
     assert totals == {None: 1, team["Support ops"]: 4, team["Product"]: 5}
 
@@ -81,8 +91,14 @@ def test_open_signals_silent_for_n_days_are_stale_and_closed_ones_are_not(journe
     silent, recent, closed = (_log(journey_store, touchpoint_id) for _ in range(3))
     _route(journey_store, silent, team["Product"])
     _route(journey_store, closed, team["Product"])
-    set_status(journey_store, signal_id=closed, expected_version=2, status="wont_fix", reason="Works as designed",
-               actor=COUNCIL)
+    set_status(
+        journey_store,
+        signal_id=closed,
+        expected_version=2,
+        status="wont_fix",
+        reason="Works as designed",
+        actor=COUNCIL,
+    )
     with journey_store.write() as session:
         for signal_id, days in ((silent, 20), (closed, 40), (recent, 3)):
             session.get(Signal, signal_id).updated_at = utcnow() - timedelta(days=days)
@@ -103,10 +119,17 @@ def test_a_team_whose_backlog_grows_while_nothing_closes_is_a_black_hole(journey
     set_status(journey_store, signal_id=closing[0], expected_version=2, status="fixed", actor=COUNCIL)
     _route(journey_store, _log(journey_store, touchpoint_id), team["Engineering"])
     with journey_store.read() as session:
-        backlogs = {row.team_id: row for row in handoffs.team_backlogs(session, now=utcnow() + timedelta(seconds=1))}
+        backlogs = {
+            row.team_id: row for row in handoffs.team_backlogs(session, now=utcnow() + timedelta(seconds=1))
+        }
     product, engineering = backlogs[team["Product"]], backlogs[team["Engineering"]]
     assert (product.open_now, product.open_before, product.closed, product.black_hole) == (3, 0, 0, True)
-    assert (engineering.open_now, engineering.open_before, engineering.closed, engineering.black_hole) == (2, 0, 1, False)
+    assert (engineering.open_now, engineering.open_before, engineering.closed, engineering.black_hole) == (
+        2,
+        0,
+        1,
+        False,
+    )
 
 
 def test_the_backlog_of_four_weeks_ago_is_replayed_from_the_events(journey_store, touchpoint_id):
@@ -127,8 +150,14 @@ def test_a_closed_signal_stops_counting_time_with_its_last_owner(journey_store, 
     team = _team_ids(journey_store)
     signal_id = _log(journey_store, touchpoint_id)
     _route(journey_store, signal_id, team["Product"])
-    set_status(journey_store, signal_id=signal_id, expected_version=2, status="wont_fix", reason="By design",
-               actor=COUNCIL)
+    set_status(
+        journey_store,
+        signal_id=signal_id,
+        expected_version=2,
+        status="wont_fix",
+        reason="By design",
+        actor=COUNCIL,
+    )
     with journey_store.read() as session:
         closed_at = session.get(Signal, signal_id).updated_at
         last = handoffs.owner_spells(session, signal_id, now=utcnow() + timedelta(days=30))[-1]

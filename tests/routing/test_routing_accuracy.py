@@ -15,8 +15,17 @@ def _owner_history(store, signal_id: int, *changes: tuple[datetime, int | None, 
     with store.write() as session:
         previous = None
         for at, team, note in changes:
-            record_event(session, actor="x", entity="signal", entity_id=signal_id, action="owner",
-                         field="owner_team_id", from_value=previous, to_value=team, note=note).at = at
+            record_event(
+                session,
+                actor="x",
+                entity="signal",
+                entity_id=signal_id,
+                action="owner",
+                field="owner_team_id",
+                from_value=previous,
+                to_value=team,
+                note=note,
+            ).at = at
             previous = team
 
 
@@ -24,10 +33,16 @@ def _fixture(store) -> None:
     later = timedelta(days=2)
     _owner_history(store, 1, (WEEK_1, A, "rule:1"))  # kept
     _owner_history(store, 2, (WEEK_1, A, "rule:1"), (WEEK_1 + later, B, "person:Priya"))  # overridden
-    _owner_history(store, 3, (WEEK_2, A, "rule:1"), (WEEK_2 + later, A, "person:Priya"))  # same team again: kept
-    _owner_history(store, 4, (WEEK_2, B, "model:0.91"), (WEEK_2 + later, None, "person:Priya"))  # back to triage
+    _owner_history(
+        store, 3, (WEEK_2, A, "rule:1"), (WEEK_2 + later, A, "person:Priya")
+    )  # same team again: kept
+    _owner_history(
+        store, 4, (WEEK_2, B, "model:0.91"), (WEEK_2 + later, None, "person:Priya")
+    )  # back to triage
     _owner_history(store, 5, (WEEK_2, B, "person:Marco"))  # kept
-    _owner_history(store, 6, (WEEK_2, None, "person:Dana"), (WEEK_2 + later, A, "person:Dana"))  # first team: A
+    _owner_history(
+        store, 6, (WEEK_2, None, "person:Dana"), (WEEK_2 + later, A, "person:Dana")
+    )  # first team: A
     _owner_history(store, 7, (WEEK_1, B, "rule:2"))  # kept
 
 
@@ -47,7 +62,12 @@ def test_accuracy_per_rule_model_and_person(store):
     _fixture(store)
     with store.read() as session:
         accuracy = routing_accuracy(session)
-    assert _tallies(accuracy.by_decider) == {"rule:1": (3, 2), "rule:2": (1, 1), "model": (1, 0), "person": (2, 2)}
+    assert _tallies(accuracy.by_decider) == {
+        "rule:1": (3, 2),
+        "rule:2": (1, 1),
+        "model": (1, 0),
+        "person": (2, 2),
+    }
     assert (accuracy.rule_tally(1).routed, accuracy.rule_tally(99).routed) == (3, 0)
 
 
@@ -57,7 +77,9 @@ def test_accuracy_per_first_owner_team_and_iso_week(store):
         accuracy = routing_accuracy(session)
     assert _tallies(accuracy.by_team) == {A: (4, 3), B: (3, 2)}
     assert [(r["iso_week"], r["routed"], r["kept"]) for r in weekly_rows(accuracy)] == [
-        ("2026-W45", 3, 2), ("2026-W46", 4, 3)]
+        ("2026-W45", 3, 2),
+        ("2026-W46", 4, 3),
+    ]
     assert weekly_rows(accuracy)[0]["week"] == date(2026, 11, 2)
 
 

@@ -47,8 +47,11 @@ def test_assign_to_suggestion_writes_one_owner_event_routed_by_the_model(demo_db
     store = Store(demo_db)
     with store.read() as session:
         signal = session.get(Signal, int(signal_id))
-        events = session.exec(select(Event).where(Event.entity == "signal", Event.entity_id == int(signal_id),
-                                                  Event.action == "owner")).all()
+        events = session.exec(
+            select(Event).where(
+                Event.entity == "signal", Event.entity_id == int(signal_id), Event.action == "owner"
+            )
+        ).all()
     assert signal.owner_team_id == int(team_id) and signal.routed_by == "model" and signal.status == "routed"
     assert [(e.to_value, e.note, e.actor) for e in events] == [(team_id, "model", "Priya Shah")]
 
@@ -87,5 +90,12 @@ def test_backtest_on_the_stores_history_shows_its_figures(demo_db):
     next(b for b in at.button if b.label == "Run backtest").click().run()
     assert not at.exception
     labels = [m.label for m in at.metric]
-    assert {"Accuracy", "Auto-routed", "Right when automatic", "By rules", "By the model", "Left in triage"} <= set(labels)
+    assert {
+        "Accuracy",
+        "Auto-routed",
+        "Right when automatic",
+        "By rules",
+        "By the model",
+        "Left in triage",
+    } <= set(labels)
     assert at.dataframe

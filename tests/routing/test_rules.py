@@ -34,8 +34,11 @@ def _team(store, name="Product") -> int:
 
 
 def _rule_in(store, **extra) -> dict:
-    return {"name": "Imports to Product", "owner_team_id": _team(store),
-            "conditions": [{"field": "touchpoint", "op": "is", "value": "Data import"}]} | extra
+    return {
+        "name": "Imports to Product",
+        "owner_team_id": _team(store),
+        "conditions": [{"field": "touchpoint", "op": "is", "value": "Data import"}],
+    } | extra
 
 
 def _rules(store) -> list[Rule]:
@@ -48,24 +51,31 @@ def _rule_events(store) -> list[Event]:
         return list(session.exec(select(Event).where(Event.entity == "rule").order_by(Event.id)))
 
 
-@pytest.mark.parametrize(("condition", "why"), [
-    ({"field": "colour", "op": "is", "value": "red"}, "unknown field"),
-    ({"field": "text", "op": "is", "value": "x"}, "takes the operators"),
-    ({"field": "text", "op": "matches", "value": "(unclosed"}, "does not compile"),
-    ({"field": "source", "op": "is", "value": "fax"}, "source has no 'fax'"),
-    ({"field": "arr", "op": "between", "value": [None, None]}, "at least a min or a max"),
-    ({"field": "arr", "op": "between", "value": [500, 100]}, "min is above the max"),
-    ({"field": "source", "op": "is", "value": ["ticket", "slack"]}, "takes one value"),
-])
+@pytest.mark.parametrize(
+    ("condition", "why"),
+    [
+        ({"field": "colour", "op": "is", "value": "red"}, "unknown field"),
+        ({"field": "text", "op": "is", "value": "x"}, "takes the operators"),
+        ({"field": "text", "op": "matches", "value": "(unclosed"}, "does not compile"),
+        ({"field": "source", "op": "is", "value": "fax"}, "source has no 'fax'"),
+        ({"field": "arr", "op": "between", "value": [None, None]}, "at least a min or a max"),
+        ({"field": "arr", "op": "between", "value": [500, 100]}, "min is above the max"),
+        ({"field": "source", "op": "is", "value": ["ticket", "slack"]}, "takes one value"),
+    ],
+)
 def test_bad_conditions_are_refused_with_the_reason(condition, why):
     with pytest.raises(ValueError, match=why):
         check_condition(condition)
 
 
 def test_condition_values_are_stored_in_their_canonical_spelling():
-    assert check_condition({"field": "source", "op": "in", "value": ["Support ticket", "SLACK"]})["value"] == [
-        "ticket", "slack"]
-    assert check_condition({"field": "arr", "op": "between", "value": ["1000", None]})["value"] == [1000, None]
+    assert check_condition({"field": "source", "op": "in", "value": ["Support ticket", "SLACK"]})[
+        "value"
+    ] == ["ticket", "slack"]
+    assert check_condition({"field": "arr", "op": "between", "value": ["1000", None]})["value"] == [
+        1000,
+        None,
+    ]
 
 
 def test_an_admin_creates_a_rule_with_its_event_at_the_end_of_the_order(journey_store):
@@ -73,7 +83,9 @@ def test_an_admin_creates_a_rule_with_its_event_at_the_end_of_the_order(journey_
     second = create_rule(journey_store, rule_in=_rule_in(journey_store, name="Second"), actor=ADMIN)
     assert [r.id for r in _rules(journey_store)] == [first.id, second.id]
     assert [(e.action, e.entity_id, e.actor) for e in _rule_events(journey_store)] == [
-        ("created", first.id, ADMIN.name), ("created", second.id, ADMIN.name)]
+        ("created", first.id, ADMIN.name),
+        ("created", second.id, ADMIN.name),
+    ]
 
 
 def test_only_admins_change_rules(journey_store):
@@ -82,13 +94,16 @@ def test_only_admins_change_rules(journey_store):
     assert _rules(journey_store) == []
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"owner_team_id": 99_999}, "owner_team_id"),
-    ({"root_cause": "Bad luck"}, "root_cause"),
-    ({"conditions": []}, "conditions"),
-    ({"name": " "}, "name"),
-    ({"conditions": [{"field": "stage", "op": "is", "value": "Nowhere"}]}, "condition 1"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"owner_team_id": 99_999}, "owner_team_id"),
+        ({"root_cause": "Bad luck"}, "root_cause"),
+        ({"conditions": []}, "conditions"),
+        ({"name": " "}, "name"),
+        ({"conditions": [{"field": "stage", "op": "is", "value": "Nowhere"}]}, "condition 1"),
+    ],
+)
 def test_an_invalid_rule_is_refused_per_part(journey_store, change, field):
     with pytest.raises(ValidationFailed) as refused:
         create_rule(journey_store, rule_in=_rule_in(journey_store) | change, actor=ADMIN)
@@ -113,12 +128,16 @@ def test_enable_disable_writes_one_event(journey_store):
 
 
 def test_moving_a_rule_swaps_it_with_its_neighbour(journey_store):
-    a, b, c = (create_rule(journey_store, rule_in=_rule_in(journey_store, name=n), actor=ADMIN) for n in "abc")
+    a, b, c = (
+        create_rule(journey_store, rule_in=_rule_in(journey_store, name=n), actor=ADMIN) for n in "abc"
+    )
     move_rule(journey_store, rule_id=c.id, expected_version=1, direction=-1, actor=ADMIN)
     assert [r.name for r in _rules(journey_store)] == ["a", "c", "b"]
     with pytest.raises(ValidationFailed):
         move_rule(journey_store, rule_id=a.id, expected_version=1, direction=-1, actor=ADMIN)
-    moves = [(e.entity_id, e.from_value, e.to_value) for e in _rule_events(journey_store) if e.action == "moved"]
+    moves = [
+        (e.entity_id, e.from_value, e.to_value) for e in _rule_events(journey_store) if e.action == "moved"
+    ]
     assert sorted(moves) == sorted([(c.id, "3", "2"), (b.id, "2", "3")])
 
 
@@ -139,12 +158,14 @@ def test_default_rules_load_and_round_trip_through_yaml(journey_store):
 
 
 def test_a_malformed_rule_file_is_refused_with_line_and_reason(journey_store):
-    text = (DEFAULT_RULES.read_text(encoding="utf-8")
-            + "  - name: Broken\n"
-            + "    owner: Nobody\n"
-            + "    conditions:\n"
-            + "      - {field: source, op: is, value: ticket}\n"
-            + "      - {field: text, op: matches, value: 'invoice(s'}\n")
+    text = (
+        DEFAULT_RULES.read_text(encoding="utf-8")
+        + "  - name: Broken\n"
+        + "    owner: Nobody\n"
+        + "    conditions:\n"
+        + "      - {field: source, op: is, value: ticket}\n"
+        + "      - {field: text, op: matches, value: 'invoice(s'}\n"
+    )
     lines = text.splitlines()
     with pytest.raises(ValidationFailed) as refused:
         import_rules(journey_store, text=text, actor=ADMIN)
@@ -157,7 +178,7 @@ def test_a_malformed_rule_file_is_refused_with_line_and_reason(journey_store):
 def test_broken_yaml_is_refused_with_its_line(journey_store):
     with pytest.raises(ValidationFailed) as refused:
         import_rules(journey_store, text="rules:\n  - name: x\n   owner: [Product\n", actor=ADMIN)
-    (where, why), = refused.value.problems.items()
+    ((where, why),) = refused.value.problems.items()
     assert where == "line 3" and "not valid YAML" in why
 
 

@@ -30,7 +30,9 @@ def _team_id(url: str, name: str) -> int:
     return team_id
 
 
-def _draft(at, url: str, conditions: str, *, name: str = "Invoices to Support ops", team: str = "Support ops"):
+def _draft(
+    at, url: str, conditions: str, *, name: str = "Invoices to Support ops", team: str = "Support ops"
+):
     at.text_input(key=f"{NEW}_name").input(name)
     at.session_state[f"{NEW}_owner"] = _team_id(url, team)
     at.text_area(key=f"{NEW}_conditions").input(conditions)
@@ -56,7 +58,9 @@ def test_test_bench_shows_what_a_draft_catches_before_saving(demo_db):
 
 def test_admin_saves_a_new_rule_at_the_end_with_its_event(demo_db):
     count = len(_rules(demo_db))
-    at = _draft(open_page(PAGE, name=ADMIN_NAME), demo_db, "text contains_any invoice, VAT\narr between 50000..")
+    at = _draft(
+        open_page(PAGE, name=ADMIN_NAME), demo_db, "text contains_any invoice, VAT\narr between 50000.."
+    )
     at = _press(at, "Save rule")
     assert not at.exception and not at.error
     rules = _rules(demo_db)
@@ -65,8 +69,12 @@ def test_admin_saves_a_new_rule_at_the_end_with_its_event(demo_db):
     assert any(f"Rule #{rules[-1].id} saved" in s.value for s in at.success)
     store = Store(demo_db)
     with store.read() as session:
-        assert session.exec(select(Event).where(Event.entity == "rule", Event.entity_id == rules[-1].id)).one().actor \
+        assert (
+            session.exec(select(Event).where(Event.entity == "rule", Event.entity_id == rules[-1].id))
+            .one()
+            .actor
             == ADMIN_NAME
+        )
     store.dispose()
 
 
@@ -112,9 +120,13 @@ def test_council_routes_the_waiting_signals_from_the_page(demo_db):
     from cxos.identity import Actor
     from cxos.signals.writes import create_signal
     from cxos.vocabulary import Role
+
     store = Store(demo_db)
-    waiting = create_signal(store, signal_in={"title": "Webhook fired twice", "source": "community",
-                                              "touchpoint_id": 1}, actor=Actor("Carla Diaz", Role.CONTRIBUTOR))
+    waiting = create_signal(
+        store,
+        signal_in={"title": "Webhook fired twice", "source": "community", "touchpoint_id": 1},
+        actor=Actor("Carla Diaz", Role.CONTRIBUTOR),
+    )
     store.dispose()
     assert waiting.owner_team_id is None  # no rule catches it
     at = open_page(PAGE, name="Priya Shah")

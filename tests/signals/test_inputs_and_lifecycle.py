@@ -11,7 +11,11 @@ from cxos.vocabulary import Status
 def test_missing_required_fields_each_get_a_plain_message():
     with pytest.raises(ValidationFailed) as refused:
         parse(SignalCreate, {})
-    assert refused.value.problems == {"title": "is required", "source": "is required", "touchpoint_id": "is required"}
+    assert refused.value.problems == {
+        "title": "is required",
+        "source": "is required",
+        "touchpoint_id": "is required",
+    }
 
 
 @pytest.mark.parametrize("ref", ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd"])
@@ -23,11 +27,18 @@ def test_links_must_be_web_links(ref):
 
 @pytest.mark.parametrize("ref", ["https://support.example.com/t/1", "ZD-4512", "#4512", "4512"])
 def test_web_links_and_ticket_numbers_are_accepted(ref):
-    assert parse(SignalCreate, {"title": "abc", "source": "ticket", "touchpoint_id": 1, "external_ref": ref}).external_ref == ref
+    assert (
+        parse(
+            SignalCreate, {"title": "abc", "source": "ticket", "touchpoint_id": 1, "external_ref": ref}
+        ).external_ref
+        == ref
+    )
 
 
 def test_blank_optional_text_is_stored_as_nothing():
-    parsed = parse(SignalCreate, {"title": "  abc  ", "source": "slack", "touchpoint_id": 1, "account": "   "})
+    parsed = parse(
+        SignalCreate, {"title": "  abc  ", "source": "slack", "touchpoint_id": 1, "account": "   "}
+    )
     assert (parsed.title, parsed.account) == ("abc", None)
 
 

@@ -25,8 +25,12 @@ def test_filters_narrow_by_stage_component_status_source_team_and_text(journey_s
 
     def ids(**criteria):
         with journey_store.read() as session:
-            rows = queries.page_of_signals(session, queries.SignalFilter(touchpoints=journey, **criteria), limit=50)
-            assert queries.count_signals(session, queries.SignalFilter(touchpoints=journey, **criteria)) == len(rows)
+            rows = queries.page_of_signals(
+                session, queries.SignalFilter(touchpoints=journey, **criteria), limit=50
+            )
+            assert queries.count_signals(
+                session, queries.SignalFilter(touchpoints=journey, **criteria)
+            ) == len(rows)
         return [row["title"] for row in rows]
 
     assert ids(stage_ids=(first.stage_id,)) == ["SSO broken for Acme"]
@@ -72,7 +76,10 @@ def test_counts_by_stage_window_are_grouped_in_the_database(journey_store, touch
     _log(journey_store, touchpoint_id, "Two", source="slack")
     now = utcnow() + timedelta(minutes=1)
     with journey_store.read() as session:
-        assert queries.counts_by(session, queries.Signal.source, now - timedelta(days=7), now) == {"ticket": 1, "slack": 1}
+        assert queries.counts_by(session, queries.Signal.source, now - timedelta(days=7), now) == {
+            "ticket": 1,
+            "slack": 1,
+        }
         assert queries.count_between(session, now - timedelta(days=14), now - timedelta(days=7)) == 0
         weekly = queries.weekly_counts(session, weeks=3, now=now)
     assert [n for _, n in weekly] == [0, 0, 2]

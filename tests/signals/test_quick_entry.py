@@ -22,6 +22,7 @@ def _counts(url: str) -> tuple[int, int]:
 
 def _first_touchpoint_id() -> int:
     from components.common.data import load_journey
+
     return load_journey().touchpoints[0].id
 
 
@@ -46,7 +47,11 @@ def test_valid_entry_stores_one_signal_one_event_and_clears_the_form(demo_db):
     with store.read() as session:
         newest = session.exec(select(Signal).order_by(Signal.id.desc())).first()
     assert (newest.title, newest.source, newest.created_by, newest.status) == (
-        "Okta users missing after SCIM sync", "slack", "Priya Shah", "new")
+        "Okta users missing after SCIM sync",
+        "slack",
+        "Priya Shah",
+        "new",
+    )
 
 
 def test_invalid_entry_shows_inline_messages_and_stores_nothing(demo_db):
@@ -73,9 +78,12 @@ def test_submitting_the_same_form_twice_creates_one_signal(demo_db):
 
 
 def test_query_parameters_prefill_the_form(demo_db):
-    at = open_page(PAGE, query={"source": "slack", "touchpoint": "Data import", "title": "From a chat shortcut"})
+    at = open_page(
+        PAGE, query={"source": "slack", "touchpoint": "Data import", "title": "From a chat shortcut"}
+    )
     assert at.selectbox(key="entry_source_0").value == "slack"
     from components.common.data import load_journey
+
     assert load_journey().where(at.selectbox(key="entry_touchpoint_id_0").value) == "Onboard › Data import"
     assert at.text_input(key="entry_title_0").value == "From a chat shortcut"
 

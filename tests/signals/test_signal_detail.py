@@ -16,8 +16,11 @@ LOG = "pages/2_Friction_log.py"
 
 def _new_signal(url: str, title: str = "Webhook fired twice") -> int:
     store = Store(url)
-    signal = create_signal(store, signal_in={"title": title, "source": "community", "touchpoint_id": 1},
-                           actor=Actor("Carla Diaz", Role.CONTRIBUTOR))
+    signal = create_signal(
+        store,
+        signal_in={"title": title, "source": "community", "touchpoint_id": 1},
+        actor=Actor("Carla Diaz", Role.CONTRIBUTOR),
+    )
     store.dispose()
     return signal.id
 
@@ -26,14 +29,18 @@ def _stored(url: str, signal_id: int) -> tuple[Signal, list[Event]]:
     store = Store(url)
     with store.read() as session:
         signal = session.get(Signal, signal_id)
-        events = list(session.exec(select(Event).where(Event.entity == "signal", Event.entity_id == signal_id)
-                                   .order_by(Event.id)))
+        events = list(
+            session.exec(
+                select(Event).where(Event.entity == "signal", Event.entity_id == signal_id).order_by(Event.id)
+            )
+        )
     store.dispose()
     return signal, events
 
 
 def _journey():
     from components.common.data import load_journey
+
     return load_journey()
 
 
@@ -74,7 +81,11 @@ def test_second_person_editing_a_stale_copy_is_refused_and_both_attempts_are_log
     signal, events = _stored(demo_db, signal_id)
     assert (signal.status, signal.owner_team_id) == ("routed", engineering)
     assert [(e.action, e.actor) for e in events] == [
-        ("created", "Carla Diaz"), ("owner", "Priya Shah"), ("status", "Priya Shah"), ("refused", "Marco Rossi")]
+        ("created", "Carla Diaz"),
+        ("owner", "Priya Shah"),
+        ("status", "Priya Shah"),
+        ("refused", "Marco Rossi"),
+    ]
     assert any("changed this signal" in w.value for w in second.warning)
 
 
@@ -101,7 +112,9 @@ def test_a_viewer_reads_but_gets_no_actions(demo_db):
 def test_a_contributor_edits_their_own_signal_only(demo_db):
     signal_id = _new_signal(demo_db)
     mine = open_page(LOG, name="Carla Diaz", query={"signal": str(signal_id)})
-    assert [b.label for b in mine.button if b.label in {"Assign owner", "Change status", "Save changes"}] == ["Save changes"]
+    assert [b.label for b in mine.button if b.label in {"Assign owner", "Change status", "Save changes"}] == [
+        "Save changes"
+    ]
     next(t for t in mine.text_input if t.label == "Account").input("Acme Health")
     mine = next(b for b in mine.button if b.label == "Save changes").click().run()
     assert _stored(demo_db, signal_id)[0].account == "Acme Health"
@@ -127,6 +140,8 @@ def test_an_edit_typed_over_someone_elses_change_is_refused_not_lost(demo_db):
     next(t for t in second.text_input if t.label == "Account").input("Acme Health")
     second = next(b for b in second.button if b.label == "Save changes").click().run()
     assert any("changed by Priya Shah" in e.value for e in second.error)
-    assert next(t for t in second.text_input if t.label == "Account").value == "Acme Health"  # still there to retry
+    assert (
+        next(t for t in second.text_input if t.label == "Account").value == "Acme Health"
+    )  # still there to retry
     signal, _ = _stored(demo_db, signal_id)
     assert (signal.title, signal.account) == ("Webhook fired three times", None)

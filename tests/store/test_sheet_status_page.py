@@ -13,8 +13,8 @@ from cxos.signals.writes import create_signal
 from cxos.store.sheets import fake_api
 from cxos.store.sheets.store import SheetsStore, open_sheets_store
 from tests.conftest import ADMIN, CONTRIBUTOR
-from tests.test_pages import open_page
 from tests.signals.test_quick_entry import _submit
+from tests.test_pages import open_page
 
 SHEET = "status-page"
 URL = f"gsheets+fake://{SHEET}"
@@ -51,8 +51,11 @@ def sheet(tmp_path, monkeypatch):
     with seed.read() as session:
         touchpoint = touchpoint_options(session)[0].id
     for title in SEEDED:
-        create_signal(seed, signal_in={"title": title, "source": "ticket", "touchpoint_id": touchpoint},
-                      actor=CONTRIBUTOR)
+        create_signal(
+            seed,
+            signal_in={"title": title, "source": "ticket", "touchpoint_id": touchpoint},
+            actor=CONTRIBUTOR,
+        )
     seed.dispose()
     app_store = get_store()
     app_store.api.sleep = _no_sleep  # the foreground retries would wait 1 s and 2 s
@@ -120,7 +123,9 @@ def test_a_change_refused_with_429_is_queued_shown_as_queued_and_sent_by_send_no
     assert "Okta users missing after SCIM sync" not in _titles_in_sheet(sheet.server)
     queued = " ".join(i.value for i in at.info)
     assert "queued for Google Sheets" in queued and sheet.store.status.queued >= 1
-    assert f"{sheet.store.status.queued:,} changed rows are queued" in queued  # visible in the run after the write
+    assert (
+        f"{sheet.store.status.queued:,} changed rows are queued" in queued
+    )  # visible in the run after the write
     assert any("queued for Google Sheets" in t.value for t in at.toast)
 
     sheet.server._failures.clear()  # Google answers again
@@ -158,8 +163,13 @@ def test_conflicting_queued_changes_are_shown_with_our_values(sheet):
     sheet.store.refresh(force=True)
     with sheet.store.read() as session:
         signal = session.exec(select(Signal).where(Signal.title == SEEDED[0])).one()
-    update_signal(sheet.store, signal_id=signal.id, expected_version=signal.version,
-                  changes={"title": "Renamed in the app"}, actor=CONTRIBUTOR)
+    update_signal(
+        sheet.store,
+        signal_id=signal.id,
+        expected_version=signal.version,
+        changes={"title": "Renamed in the app"},
+        actor=CONTRIBUTOR,
+    )
     rows = sheet.server.rows(SHEET, "signal")
     number = next(n for n, row in enumerate(rows, start=1) if row and row[0] == signal.id)
     sheet.server.set_cell(SHEET, "signal", number, rows[0].index("title") + 1, "Renamed in the sheet")
@@ -167,7 +177,9 @@ def test_conflicting_queued_changes_are_shown_with_our_values(sheet):
     sheet.store.refresh(force=True)
     assert sheet.store.status.conflicts == 1
     at = open_page("pages/2_Friction_log.py")
-    assert any("1 queued change conflicted with edits made directly in the sheet" in w.value for w in at.warning)
+    assert any(
+        "1 queued change conflicted with edits made directly in the sheet" in w.value for w in at.warning
+    )
     assert f"signal #{signal.id}" in at.expander[0].text[0].value
     assert "Renamed in the app" in at.expander[0].code[0].value
 

@@ -52,8 +52,11 @@ def _touchpoint(store) -> int:
 
 
 def _log(store, title: str = "SSO users missing after sync") -> Signal:
-    return create_signal(store, signal_in={"title": title, "source": "ticket", "touchpoint_id": _touchpoint(store)},
-                         actor=CONTRIBUTOR)
+    return create_signal(
+        store,
+        signal_in={"title": title, "source": "ticket", "touchpoint_id": _touchpoint(store)},
+        actor=CONTRIBUTOR,
+    )
 
 
 def _sheet_rows(server, title: str) -> list[dict]:
@@ -72,7 +75,9 @@ def test_a_logged_signal_lands_in_its_worksheet_with_its_event(sheet_store, serv
     signal = _log(sheet_store)
     _, row = _signal_row(server, signal.id)
     assert row["title"] == "SSO users missing after sync" and row["created_by"] == CONTRIBUTOR.name
-    events = [e for e in _sheet_rows(server, "event") if e["entity"] == "signal" and e["entity_id"] == signal.id]
+    events = [
+        e for e in _sheet_rows(server, "event") if e["entity"] == "signal" and e["entity_id"] == signal.id
+    ]
     assert [e["action"] for e in events] == ["created"]
 
 
@@ -85,14 +90,21 @@ def test_text_that_looks_like_a_formula_is_stored_as_text_and_every_write_is_raw
     assert all(r.params["insertDataOption"] == ["INSERT_ROWS"] for r in appends)
 
 
-def test_a_row_changed_in_the_sheet_refuses_the_stale_update_and_keeps_the_sheets_version(sheet_store, server):
+def test_a_row_changed_in_the_sheet_refuses_the_stale_update_and_keeps_the_sheets_version(
+    sheet_store, server
+):
     signal = _log(sheet_store)
     number, row = _signal_row(server, signal.id)
     title_col = server.rows(SHEET, "signal")[0].index("title") + 1
     server.set_cell(SHEET, "signal", number, title_col, "Edited by hand in the sheet")  # a person, in Sheets
     with pytest.raises(StaleWrite, match=r"changed in the sheet .*row \d+ of 'signal'"):
-        update_signal(sheet_store, signal_id=signal.id, expected_version=1, changes={"title": "The app's edit"},
-                      actor=CONTRIBUTOR)
+        update_signal(
+            sheet_store,
+            signal_id=signal.id,
+            expected_version=1,
+            changes={"title": "The app's edit"},
+            actor=CONTRIBUTOR,
+        )
     assert _signal_row(server, signal.id)[1]["title"] == "Edited by hand in the sheet"  # not overwritten
     with sheet_store.read() as session:  # the app now shows the sheet's version
         assert session.get(Signal, signal.id).title == "Edited by hand in the sheet"
@@ -105,8 +117,9 @@ def test_an_update_after_a_fresh_read_goes_through(sheet_store, server):
     number, _ = _signal_row(server, signal.id)
     server.set_cell(SHEET, "signal", number, server.rows(SHEET, "signal")[0].index("account") + 1, "Acme")
     sheet_store.refresh(force=True)
-    updated = update_signal(sheet_store, signal_id=signal.id, expected_version=1, changes={"title": "Renamed"},
-                            actor=CONTRIBUTOR)
+    updated = update_signal(
+        sheet_store, signal_id=signal.id, expected_version=1, changes={"title": "Renamed"}, actor=CONTRIBUTOR
+    )
     row = _signal_row(server, signal.id)[1]
     assert (row["title"], row["account"], row["version"]) == ("Renamed", "Acme", 2) and updated.version == 2
 
@@ -126,8 +139,9 @@ def test_quota_exhausted_the_write_is_kept_and_queued_then_sent(sheet_store, ser
     assert signal.id in [r["id"] for r in _sheet_rows(server, "signal")]
 
 
-def test_sixty_writes_a_minute_the_sixty_first_change_waits_for_the_next_minute(sheet_store, server, clock,
-                                                                             sheets_key, tmp_path):
+def test_sixty_writes_a_minute_the_sixty_first_change_waits_for_the_next_minute(
+    sheet_store, server, clock, sheets_key, tmp_path
+):
     writes_before = server.count("write")
     for number in range(60 - writes_before % 60 + 5):
         _log(sheet_store, title=f"Quota probe {number}")
@@ -136,7 +150,8 @@ def test_sixty_writes_a_minute_the_sixty_first_change_waits_for_the_next_minute(
     sheet_store.refresh(force=True)
     assert sheet_store.status.queued == 0
     assert table_checksums(sheet_store) == table_checksums(
-        open_fake_sheets_store(server, sheets_key, tmp_path / "check.db", SHEET))
+        open_fake_sheets_store(server, sheets_key, tmp_path / "check.db", SHEET)
+    )
 
 
 def test_offline_the_app_reads_its_copy_and_queues_writes_until_sheets_answers(sheet_store, server):
@@ -185,7 +200,9 @@ def test_concurrent_appends_through_two_clients_never_overwrite_each_other(serve
     for thread in threads:
         thread.join()
     rows = server.rows(SHEET, "log")[1:]
-    assert len(rows) == 80 and sorted(row[0] for row in rows) == sorted(f"{i}-{n}" for i in range(2) for n in range(40))
+    assert len(rows) == 80 and sorted(row[0] for row in rows) == sorted(
+        f"{i}-{n}" for i in range(2) for n in range(40)
+    )
 
 
 def test_a_column_a_person_adds_to_a_worksheet_survives_the_apps_updates(sheet_store, server):
@@ -197,8 +214,9 @@ def test_a_column_a_person_adds_to_a_worksheet_survives_the_apps_updates(sheet_s
     number, _ = _signal_row(server, signal.id)
     server.set_cell(SHEET, "signal", number, notes_col, "call them Tuesday")
     sheet_store.refresh(force=True)
-    update_signal(sheet_store, signal_id=signal.id, expected_version=1, changes={"title": "Renamed"},
-                  actor=CONTRIBUTOR)
+    update_signal(
+        sheet_store, signal_id=signal.id, expected_version=1, changes={"title": "Renamed"}, actor=CONTRIBUTOR
+    )
     _, row = _signal_row(server, signal.id)
     assert (row["title"], row["Our notes"]) == ("Renamed", "call them Tuesday")
 
@@ -219,7 +237,9 @@ def test_a_deleted_record_keeps_its_row_so_no_other_row_moves(sheet_store, serve
 def test_rows_a_person_broke_are_reported_by_row_number_not_silently_dropped(sheet_store, server):
     signal = _log(sheet_store)
     number, _ = _signal_row(server, signal.id)
-    server.set_cell(SHEET, "signal", number, server.rows(SHEET, "signal")[0].index("touchpoint_id") + 1, "abc")
+    server.set_cell(
+        SHEET, "signal", number, server.rows(SHEET, "signal")[0].index("touchpoint_id") + 1, "abc"
+    )
     server.set_cell(SHEET, "signal", number + 3, 2, "a row without an id")
     status = sheet_store.refresh(force=True)
     assert any(f"signal row {number}: column touchpoint_id" in why for why in status.unreadable)
@@ -232,8 +252,10 @@ def test_every_request_is_signed_with_the_service_accounts_token(sheet_store, se
 
     session = requests.Session()
     server.install(session)
-    refused = session.get(f"https://sheets.googleapis.com/v4/spreadsheets/{SHEET}",
-                          headers={"Authorization": "Bearer not-a-token"})
+    refused = session.get(
+        f"https://sheets.googleapis.com/v4/spreadsheets/{SHEET}",
+        headers={"Authorization": "Bearer not-a-token"},
+    )
     assert refused.status_code == 401
 
 
@@ -247,11 +269,14 @@ def test_a_too_long_value_is_refused_before_anything_is_sent(sheet_store, server
     assert server.count("write") == writes and sheet_store.status.queued == 0
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("gsheets://1AbC_d-9", ("1AbC_d-9", False)),
-    ("https://docs.google.com/spreadsheets/d/1AbC_d-9/edit#gid=0", ("1AbC_d-9", False)),
-    ("gsheets+fake://demo?cache=/tmp/x.db", ("demo", True)),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("gsheets://1AbC_d-9", ("1AbC_d-9", False)),
+        ("https://docs.google.com/spreadsheets/d/1AbC_d-9/edit#gid=0", ("1AbC_d-9", False)),
+        ("gsheets+fake://demo?cache=/tmp/x.db", ("demo", True)),
+    ],
+)
 def test_sheet_addresses_people_paste_are_understood(url, expected):
     spreadsheet_id, fake, _ = _parse(url)
     assert (spreadsheet_id, fake) == expected
@@ -262,31 +287,43 @@ def test_a_bulk_triage_is_one_batch_of_requests_and_a_conflict_in_it_is_set_asid
 
     made = [_log(sheet_store, title=f"Bulk {n}") for n in range(20)]
     number, _ = _signal_row(server, made[0].id)
-    server.set_cell(SHEET, "signal", number, server.rows(SHEET, "signal")[0].index("account") + 1, "Typed in Sheets")
+    server.set_cell(
+        SHEET, "signal", number, server.rows(SHEET, "signal")[0].index("account") + 1, "Typed in Sheets"
+    )
     before = len(server.log)
-    result = bulk_triage(sheet_store, items=[(s.id, s.version) for s in made], action="correct", team_id=2,
-                         actor=ADMIN)
+    result = bulk_triage(
+        sheet_store, items=[(s.id, s.version) for s in made], action="correct", team_id=2, actor=ADMIN
+    )
     assert len(result.done) == 20
-    assert [r.kind for r in server.log[before:]] == ["read", "write", "write"]  # re-read, update, append events
+    assert [r.kind for r in server.log[before:]] == [
+        "read",
+        "write",
+        "write",
+    ]  # re-read, update, append events
     assert sheet_store.status.conflicts == 1  # the row typed into: the sheet keeps it, ours is set aside
     assert _signal_row(server, made[0].id)[1]["account"] == "Typed in Sheets"
     with sheet_store.engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT tbl, row_id FROM _sheet_conflicts").all() == [("signal", made[0].id)]
+        assert connection.exec_driver_sql("SELECT tbl, row_id FROM _sheet_conflicts").all() == [
+            ("signal", made[0].id)
+        ]
     assert {_signal_row(server, s.id)[1]["owner_team_id"] for s in made[1:]} == {2}
 
 
-def test_rows_sorted_in_the_sheet_are_found_by_id_and_the_right_row_is_updated(sheet_store, server, sheets_key,
-                                                                               tmp_path):
+def test_rows_sorted_in_the_sheet_are_found_by_id_and_the_right_row_is_updated(
+    sheet_store, server, sheets_key, tmp_path
+):
     made = [_log(sheet_store, title=f"Signal {n}") for n in range(5)]
     worksheet = server.spreadsheets[SHEET]["signal"]
     worksheet.rows[1:] = list(reversed(worksheet.rows[1:]))  # a person sorts the sheet, newest first
-    update_signal(sheet_store, signal_id=made[1].id, expected_version=1, changes={"title": "Renamed"},
-                  actor=CONTRIBUTOR)
+    update_signal(
+        sheet_store, signal_id=made[1].id, expected_version=1, changes={"title": "Renamed"}, actor=CONTRIBUTOR
+    )
     titles = {row["id"]: row["title"] for row in _sheet_rows(server, "signal")}
     assert titles == {s.id: ("Renamed" if s.id == made[1].id else s.title) for s in made}
     sheet_store.refresh()  # the row numbers it knew are stale now: it re-reads the sheet
     assert table_checksums(sheet_store) == table_checksums(
-        open_fake_sheets_store(server, sheets_key, tmp_path / "check.db", SHEET))
+        open_fake_sheets_store(server, sheets_key, tmp_path / "check.db", SHEET)
+    )
 
 
 def test_a_row_a_person_deleted_from_the_sheet_refuses_the_update(sheet_store, server):
@@ -294,10 +331,20 @@ def test_a_row_a_person_deleted_from_the_sheet_refuses_the_update(sheet_store, s
     number, _ = _signal_row(server, made[0].id)
     del server.spreadsheets[SHEET]["signal"].rows[number - 1]
     with pytest.raises(StaleWrite, match="removed from the 'signal' sheet"):
-        update_signal(sheet_store, signal_id=made[0].id, expected_version=1, changes={"title": "Renamed"},
-                      actor=CONTRIBUTOR)
-    update_signal(sheet_store, signal_id=made[2].id, expected_version=1, changes={"title": "Still works"},
-                  actor=CONTRIBUTOR)
+        update_signal(
+            sheet_store,
+            signal_id=made[0].id,
+            expected_version=1,
+            changes={"title": "Renamed"},
+            actor=CONTRIBUTOR,
+        )
+    update_signal(
+        sheet_store,
+        signal_id=made[2].id,
+        expected_version=1,
+        changes={"title": "Still works"},
+        actor=CONTRIBUTOR,
+    )
     assert _signal_row(server, made[2].id)[1]["title"] == "Still works"
 
 
@@ -320,15 +367,18 @@ def test_a_sheet_that_breaks_a_database_rule_is_reported_and_the_last_good_copy_
     with sheet_store.read() as session:
         teams_before = len(session.exec(select(Team)).all())
     name_col = server.rows(SHEET, "team")[0].index("name") + 1
-    server.set_cell(SHEET, "team", 3, name_col, server.rows(SHEET, "team")[1][name_col - 1])  # two teams, one name
+    server.set_cell(
+        SHEET, "team", 3, name_col, server.rows(SHEET, "team")[1][name_col - 1]
+    )  # two teams, one name
     status = sheet_store.refresh(force=True)
     assert "could not be loaded" in status.problem and "team" in status.problem
     with sheet_store.read() as session:
         assert len(session.exec(select(Team)).all()) == teams_before
 
 
-def test_changes_queued_when_the_app_stopped_are_sent_when_it_starts_again(sheet_store, server, sheets_key,
-                                                                           tmp_path):
+def test_changes_queued_when_the_app_stopped_are_sent_when_it_starts_again(
+    sheet_store, server, sheets_key, tmp_path
+):
     server.offline = True
     sheet_store.refresh(force=True)
     queued = _log(sheet_store, title="Logged just before a restart")
@@ -387,7 +437,9 @@ def test_any_cell_a_person_types_into_a_row_loads_or_is_reported_never_crashes(s
     typed_into_the_sheet()
 
 
-def test_a_refusal_before_anything_is_sent_refuses_the_write_and_after_keeps_and_queues_it(sheet_store, server):
+def test_a_refusal_before_anything_is_sent_refuses_the_write_and_after_keeps_and_queues_it(
+    sheet_store, server
+):
     from cxos.store.sheets.api import SheetsRefused
 
     server.fail_next(1, 403)  # the check read: nothing sent yet

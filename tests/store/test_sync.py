@@ -72,7 +72,9 @@ def test_sqlite_to_sql_to_sheet_to_sqlite_loses_nothing(demo, store, server, she
     assert len(server.rows("hop", "signal")) == 1 + 200  # the header and every signal, in the sheet itself
     sheet.dispose()
 
-    from_sheet = open_fake_sheets_store(server, sheets_key, tmp_path / "fresh.db", "hop")  # a copy read from it
+    from_sheet = open_fake_sheets_store(
+        server, sheets_key, tmp_path / "fresh.db", "hop"
+    )  # a copy read from it
     last = _sqlite(tmp_path, "last.db")
     _assert_every_table_matches(sync_stores(from_sheet, last), first)  # → a fresh SQLite
     assert list(export_rows(last)) == list(export_rows(demo))
@@ -94,7 +96,9 @@ def test_a_target_that_holds_rows_is_refused_and_nothing_is_written(demo, store)
     load_journey_template(store, actor=ADMIN)
     before = table_sums(store)
     stages = before["stage"].count
-    with pytest.raises(SyncRefused, match=rf"not empty: it holds .*{stages} rows in stage.*nothing was copied"):
+    with pytest.raises(
+        SyncRefused, match=rf"not empty: it holds .*{stages} rows in stage.*nothing was copied"
+    ):
         sync_stores(demo, store)
     assert table_sums(store) == before
 
@@ -109,14 +113,18 @@ def test_a_row_changed_in_the_target_during_the_copy_is_reported_as_differing(de
     assert not report.ok
     assert [t.name for t in report.tables if not t.matches] == ["signal"]
     signal = next(t for t in report.tables if t.name == "signal")
-    assert signal.source_count == signal.target_count == 200 and signal.source_checksum != signal.target_checksum
+    assert (
+        signal.source_count == signal.target_count == 200 and signal.source_checksum != signal.target_checksum
+    )
 
 
 def test_a_failure_mode_merged_into_a_newer_one_is_copied(demo, store):
     with demo.read() as session:
         newest = session.execute(select(func.max(FailureMode.id))).scalar_one()
         oldest = session.get(FailureMode, 1)
-    merge_failure_modes(demo, source_id=oldest.id, source_version=oldest.version, target_id=newest, actor=ADMIN)
+    merge_failure_modes(
+        demo, source_id=oldest.id, source_version=oldest.version, target_id=newest, actor=ADMIN
+    )
     assert sync_stores(demo, store).ok
     with store.read() as session:
         assert session.get(FailureMode, 1).merged_into_id == newest
@@ -126,24 +134,34 @@ def test_after_a_copy_the_next_signal_gets_the_next_id(demo, store):
     sync_stores(demo, store)
     with store.read() as session:
         touchpoint = touchpoint_options(session)[0].id
-    signal = create_signal(store, signal_in={"title": "Logged after the move", "source": "ticket",
-                                             "touchpoint_id": touchpoint}, actor=CONTRIBUTOR)
+    signal = create_signal(
+        store,
+        signal_in={"title": "Logged after the move", "source": "ticket", "touchpoint_id": touchpoint},
+        actor=CONTRIBUTOR,
+    )
     assert signal.id == 201
 
 
 def test_a_sheet_with_unreadable_rows_is_not_copied_from(demo, server, sheets_key, tmp_path):
     with demo.read() as session:
-        notice = session.execute(select(LoopNotice).where(LoopNotice.signal_id.is_not(None))).scalars().first()
+        notice = (
+            session.execute(select(LoopNotice).where(LoopNotice.signal_id.is_not(None))).scalars().first()
+        )
     sheet = open_fake_sheets_store(server, sheets_key, tmp_path / "working.db", "broken")
     sync_stores(demo, sheet)
     signals, notices = server.rows("broken", "signal"), server.rows("broken", "loop_notice")
     row = next(n for n, cells in enumerate(signals, start=1) if cells[0] == notice.signal_id)
     notice_row = next(n for n, cells in enumerate(notices, start=1) if cells[0] == notice.id)
-    server.set_cell("broken", "signal", row, signals[0].index("version") + 1, "three")  # a person, in the sheet
+    server.set_cell(
+        "broken", "signal", row, signals[0].index("version") + 1, "three"
+    )  # a person, in the sheet
     target = _sqlite(tmp_path, "target.db")
-    with pytest.raises(SyncRefused, match=rf"rows that cannot be read.*signal row {row}: column version.*"
-                                          rf"loop_notice row {notice_row}: signal_id {notice.signal_id} is not a "
-                                          "readable row of 'signal'"):
+    with pytest.raises(
+        SyncRefused,
+        match=rf"rows that cannot be read.*signal row {row}: column version.*"
+        rf"loop_notice row {notice_row}: signal_id {notice.signal_id} is not a "
+        "readable row of 'signal'",
+    ):
         sync_stores(sheet, target)
     assert table_sums(target)["signal"].count == 0
     sheet.dispose()
@@ -167,7 +185,9 @@ def test_cli_copies_sqlite_to_a_fake_sheet_and_prints_a_line_per_table(demo, tmp
     assert main(["sync", "--from", demo.url, "--to", sheet_url]) == 0
     out = capsys.readouterr().out
     for name in TABLES:
-        assert re.search(rf"^{name} +[\d,]+ +[0-9a-f]{{12}} +[\d,]+ +[0-9a-f]{{12}} +ok$", out, re.MULTILINE), name
+        assert re.search(
+            rf"^{name} +[\d,]+ +[0-9a-f]{{12}} +[\d,]+ +[0-9a-f]{{12}} +ok$", out, re.MULTILINE
+        ), name
     assert re.search(r"^signal +200 +[0-9a-f]{12} +200 ", out, re.MULTILINE)
     assert "Every table matches." in out
     assert not default.exists()  # sync opens its two stores, never the default database
@@ -196,7 +216,11 @@ def test_a_sheet_that_breaks_a_schema_rule_is_not_copied_from(demo, server, shee
     sheet = open_fake_sheets_store(server, sheets_key, tmp_path / "working.db", "twins")
     sync_stores(demo, sheet)
     teams = server.rows("twins", "team")
-    server.set_cell("twins", "team", 3, teams[0].index("name") + 1, teams[1][teams[0].index("name")])  # a person
-    with pytest.raises(SyncRefused, match=r"cannot be read: The sheet could not be loaded: UNIQUE constraint failed"):
+    server.set_cell(
+        "twins", "team", 3, teams[0].index("name") + 1, teams[1][teams[0].index("name")]
+    )  # a person
+    with pytest.raises(
+        SyncRefused, match=r"cannot be read: The sheet could not be loaded: UNIQUE constraint failed"
+    ):
         sync_stores(sheet, _sqlite(tmp_path, "target.db"))
     sheet.dispose()

@@ -50,8 +50,14 @@ FOREGROUND = RetryPolicy()
 class SheetsApi:
     """One spreadsheet. `requests_made` counts every request sent (retries included), for the benchmark."""
 
-    def __init__(self, http: gspread.HTTPClient, spreadsheet_id: str, *, retry: RetryPolicy = FOREGROUND,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        http: gspread.HTTPClient,
+        spreadsheet_id: str,
+        *,
+        retry: RetryPolicy = FOREGROUND,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.http, self.spreadsheet_id, self.retry, self.sleep = http, spreadsheet_id, retry, sleep
         self.requests_made = 0
 
@@ -61,29 +67,49 @@ class SheetsApi:
     def worksheets(self) -> dict[str, tuple[int, int]]:
         """Each worksheet's title → (sheetId, number of columns in its grid)."""
         metadata = self._call(lambda: self.http.fetch_sheet_metadata(self.spreadsheet_id))
-        return {sheet["properties"]["title"]: (sheet["properties"]["sheetId"],
-                                               sheet["properties"].get("gridProperties", {}).get("columnCount", 26))
-                for sheet in metadata.get("sheets", [])}
+        return {
+            sheet["properties"]["title"]: (
+                sheet["properties"]["sheetId"],
+                sheet["properties"].get("gridProperties", {}).get("columnCount", 26),
+            )
+            for sheet in metadata.get("sheets", [])
+        }
 
     def add_columns(self, widths: dict[int, int]) -> None:
         """Grow worksheets (sheetId → columns to add) so a longer header fits: Google refuses values beyond
         the grid's last column."""
-        body = {"requests": [{"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS", "length": extra}}
-                             for sheet_id, extra in widths.items()]}
+        body = {
+            "requests": [
+                {"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS", "length": extra}}
+                for sheet_id, extra in widths.items()
+            ]
+        }
         self._call(lambda: self.http.batch_update(self.spreadsheet_id, body))
 
     def add_worksheets(self, titles: list[str], *, columns: int) -> None:
-        body = {"requests": [{"addSheet": {"properties": {"title": title,
-                                                          "gridProperties": {"rowCount": 1000,
-                                                                             "columnCount": columns}}}}
-                             for title in titles]}
+        body = {
+            "requests": [
+                {
+                    "addSheet": {
+                        "properties": {
+                            "title": title,
+                            "gridProperties": {"rowCount": 1000, "columnCount": columns},
+                        }
+                    }
+                }
+                for title in titles
+            ]
+        }
         self._call(lambda: self.http.batch_update(self.spreadsheet_id, body))
 
     def read(self, ranges: list[str], *, render: str = "UNFORMATTED_VALUE") -> list[list[list[Any]]]:
         """The cells of each range (rows of values, trailing blanks omitted), in one request. `render` is
         FORMATTED_VALUE for a sheet people type into: every cell as text, dates as they see them."""
-        params = {"valueRenderOption": render, "dateTimeRenderOption": "FORMATTED_STRING",
-                  "majorDimension": "ROWS"}
+        params = {
+            "valueRenderOption": render,
+            "dateTimeRenderOption": "FORMATTED_STRING",
+            "majorDimension": "ROWS",
+        }
         result = self._call(lambda: self.http.values_batch_get(self.spreadsheet_id, ranges, dict(params)))
         return [value_range.get("values", []) for value_range in result.get("valueRanges", [])]
 
@@ -95,10 +121,17 @@ class SheetsApi:
     def append(self, title: str, rows: list[list[Any]]) -> int:
         """Add rows after the last row of data, inserting rows so nothing is overwritten; returns the first
         row number they landed on (another writer's append at the same moment lands before or after)."""
-        params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS", "includeValuesInResponse": "false"}
+        params = {
+            "valueInputOption": "RAW",
+            "insertDataOption": "INSERT_ROWS",
+            "includeValuesInResponse": "false",
+        }
         width = max(len(row) for row in rows)
-        result = self._call(lambda: self.http.values_append(self.spreadsheet_id, a1(title, 1, width, 1),
-                                                            dict(params), {"values": rows}))
+        result = self._call(
+            lambda: self.http.values_append(
+                self.spreadsheet_id, a1(title, 1, width, 1), dict(params), {"values": rows}
+            )
+        )
         landed = parse(result["updates"]["updatedRange"])
         return landed.first_row or 1
 
@@ -113,13 +146,19 @@ class SheetsApi:
                 if status not in RETRYABLE:
                     raise SheetsRefused(_api_message(error)) from error
                 if not waits:
-                    raise SheetsUnavailable(_unavailable_message(status, error), quota=status == 429) from error
+                    raise SheetsUnavailable(
+                        _unavailable_message(status, error), quota=status == 429
+                    ) from error
                 self.sleep(min(_retry_after(error) or waits.pop(0), self.retry.max_wait))
-            except RefreshError as error:  # Google refused the key itself (revoked, wrong project, clock skew)
+            except (
+                RefreshError
+            ) as error:  # Google refused the key itself (revoked, wrong project, clock skew)
                 raise SheetsRefused(f"Google refused the service account's sign-in: {error}") from error
             except (requests.RequestException, TransportError) as error:  # no answer, from Sheets or sign-in
                 if not waits:
-                    raise SheetsUnavailable(f"Google Sheets cannot be reached ({type(error).__name__}).") from error
+                    raise SheetsUnavailable(
+                        f"Google Sheets cannot be reached ({type(error).__name__})."
+                    ) from error
                 self.sleep(waits.pop(0))
 
 
@@ -153,14 +192,23 @@ def load_service_account(explicit: dict[str, Any] | None = None) -> dict[str, An
             try:
                 return json.loads(Path(path).read_text(encoding="utf-8"))
             except (OSError, ValueError) as error:
-                raise SheetsRefused(f"{variable} names {path}, which is not a readable service-account key "
-                                    f"({error}).") from None
-    raise SheetsRefused("No Google service account: put its key under [gcp_service_account] in "
-                        ".streamlit/secrets.toml, or name its JSON file in CXOS_SHEETS_CREDENTIALS.")
+                raise SheetsRefused(
+                    f"{variable} names {path}, which is not a readable service-account key ({error})."
+                ) from None
+    raise SheetsRefused(
+        "No Google service account: put its key under [gcp_service_account] in "
+        ".streamlit/secrets.toml, or name its JSON file in CXOS_SHEETS_CREDENTIALS."
+    )
 
 
-def connect(spreadsheet_id: str, service_account: dict[str, Any], *, transport=None,
-            retry: RetryPolicy = FOREGROUND, sleep: Callable[[float], None] = time.sleep) -> SheetsApi:
+def connect(
+    spreadsheet_id: str,
+    service_account: dict[str, Any],
+    *,
+    transport=None,
+    retry: RetryPolicy = FOREGROUND,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SheetsApi:
     """A client for one spreadsheet, signed in as the service account. `transport` (a fake server with an
     `install(session)` method) routes the real client's HTTP requests somewhere other than Google."""
     try:

@@ -17,9 +17,18 @@ def list_conflicts(store: Store, *, limit: int = SHOWN) -> list[dict[str, Any]]:
     with store.engine.connect() as connection:
         rows = connection.exec_driver_sql(
             "SELECT at, tbl, row_id, reason, ours FROM _sheet_conflicts ORDER BY at DESC, rowid DESC LIMIT ?",
-            (limit,)).all()
-    return [{"at": at, "tbl": tbl, "row_id": row_id, "reason": reason,
-             "ours": _by_column(store.columns(tbl), ours)} for at, tbl, row_id, reason, ours in rows]
+            (limit,),
+        ).all()
+    return [
+        {
+            "at": at,
+            "tbl": tbl,
+            "row_id": row_id,
+            "reason": reason,
+            "ours": _by_column(store.columns(tbl), ours),
+        }
+        for at, tbl, row_id, reason, ours in rows
+    ]
 
 
 def _by_column(columns: list[str], ours: str) -> dict[str, Any]:
@@ -28,5 +37,7 @@ def _by_column(columns: list[str], ours: str) -> dict[str, Any]:
     except ValueError:
         return {"(as stored)": ours}
     named = dict(zip(columns, cells, strict=False))
-    named.update({f"column {index + 1}": cell for index, cell in enumerate(cells[len(columns):], start=len(columns))})
+    named.update(
+        {f"column {index + 1}": cell for index, cell in enumerate(cells[len(columns) :], start=len(columns))}
+    )
     return named

@@ -60,8 +60,13 @@ class _Worksheet:
 class FakeSheetsServer:
     """Spreadsheets held in memory; one lock makes each request atomic, as each API call is on Google's side."""
 
-    def __init__(self, *, quota_per_minute: int = QUOTA_PER_MINUTE, clock: Callable[[], float] = time.monotonic,
-                 state_file: Path | None = None):
+    def __init__(
+        self,
+        *,
+        quota_per_minute: int = QUOTA_PER_MINUTE,
+        clock: Callable[[], float] = time.monotonic,
+        state_file: Path | None = None,
+    ):
         self.spreadsheets: dict[str, dict[str, _Worksheet]] = {}
         self.state_file = state_file
         self.log: list[RequestRecord] = []
@@ -83,12 +88,18 @@ class FakeSheetsServer:
         for spreadsheet_id, sheets in state.items():
             self.spreadsheets[spreadsheet_id] = {
                 sheet["title"]: _Worksheet(sheet["sheet_id"], sheet["title"], sheet["rows"], sheet["columns"])
-                for sheet in sheets}
+                for sheet in sheets
+            }
             self._next_sheet_id = max([self._next_sheet_id] + [s["sheet_id"] + 1 for s in sheets])
 
     def _save(self) -> None:
-        state = {sid: [{"sheet_id": ws.sheet_id, "title": ws.title, "rows": ws.rows, "columns": ws.column_count}
-                       for ws in book.values()] for sid, book in self.spreadsheets.items()}
+        state = {
+            sid: [
+                {"sheet_id": ws.sheet_id, "title": ws.title, "rows": ws.rows, "columns": ws.column_count}
+                for ws in book.values()
+            ]
+            for sid, book in self.spreadsheets.items()
+        }
         temporary = self.state_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(state), encoding="utf-8")
         temporary.replace(self.state_file)
@@ -136,7 +147,9 @@ class FakeSheetsServer:
         params = parse_qs(parts.query)
         if url.startswith(TOKEN_HOST):
             return self._record(method, "token", parts.path, params, self._token(body))
-        if url.startswith(IAM_HOST):  # no regional boundary lookup offline; google-auth then simply carries on
+        if url.startswith(
+            IAM_HOST
+        ):  # no regional boundary lookup offline; google-auth then simply carries on
             return self._record(method, "token", parts.path, params, _error(404, "Not modelled by the fake"))
         kind = "read" if method == "GET" else "write"
         with self._lock:
@@ -144,9 +157,17 @@ class FakeSheetsServer:
                 status = self._failures.popleft()
                 return self._record(method, kind, parts.path, params, _error(status, "Injected failure"))
             if not self._within_quota(kind):
-                return self._record(method, kind, parts.path, params, _error(
-                    429, f"Quota exceeded for quota metric '{kind.title()} requests' and limit "
-                         f"'{kind.title()} requests per minute per user'"))
+                return self._record(
+                    method,
+                    kind,
+                    parts.path,
+                    params,
+                    _error(
+                        429,
+                        f"Quota exceeded for quota metric '{kind.title()} requests' and limit "
+                        f"'{kind.title()} requests per minute per user'",
+                    ),
+                )
             try:
                 payload = json.loads(body) if body else {}
                 result = self._route(method, unquote(parts.path), params, payload)
@@ -171,7 +192,10 @@ class FakeSheetsServer:
 
     def _token(self, body: bytes | None) -> tuple[int, dict[str, Any]]:
         if self.fail_token_with:  # as Google answers a revoked or unknown key
-            return self.fail_token_with, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+            return self.fail_token_with, {
+                "error": "invalid_grant",
+                "error_description": "Invalid JWT Signature.",
+            }
         form = parse_qs((body or b"").decode())
         assertion = (form.get("assertion") or [""])[0]
         try:
@@ -199,21 +223,33 @@ class FakeSheetsServer:
         if tail == "values:batchGet":
             ranges = params.get("ranges", [])
             render = (params.get("valueRenderOption") or ["FORMATTED_VALUE"])[0]
-            return 200, {"spreadsheetId": spreadsheet_id,
-                         "valueRanges": [self._read(book, text, render) for text in ranges]}
+            return 200, {
+                "spreadsheetId": spreadsheet_id,
+                "valueRanges": [self._read(book, text, render) for text in ranges],
+            }
         if tail == "values:batchUpdate":
             _require_raw(payload.get("valueInputOption"))
-            responses = [self._write(book, item["range"], item.get("values", [])) for item in payload.get("data", [])]
-            return 200, {"spreadsheetId": spreadsheet_id, "responses": responses,
-                         "totalUpdatedCells": sum(r["updatedCells"] for r in responses)}
+            responses = [
+                self._write(book, item["range"], item.get("values", [])) for item in payload.get("data", [])
+            ]
+            return 200, {
+                "spreadsheetId": spreadsheet_id,
+                "responses": responses,
+                "totalUpdatedCells": sum(r["updatedCells"] for r in responses),
+            }
         if tail == "values:batchClear":
             for text in payload.get("ranges", []):
                 self._clear(book, text)
             return 200, {"spreadsheetId": spreadsheet_id, "clearedRanges": payload.get("ranges", [])}
         if tail.startswith("values/") and tail.endswith(":append") and method == "POST":
             _require_raw((params.get("valueInputOption") or [None])[0])
-            return 200, self._append(spreadsheet_id, book, tail[7:-7], payload.get("values", []),
-                                     (params.get("insertDataOption") or ["OVERWRITE"])[0])
+            return 200, self._append(
+                spreadsheet_id,
+                book,
+                tail[7:-7],
+                payload.get("values", []),
+                (params.get("insertDataOption") or ["OVERWRITE"])[0],
+            )
         if tail.startswith("values/") and method == "GET":
             render = (params.get("valueRenderOption") or ["FORMATTED_VALUE"])[0]
             return 200, self._read(book, tail[7:], render)
@@ -221,13 +257,28 @@ class FakeSheetsServer:
 
     # --- spreadsheet semantics --------------------------------------------------------------------------
     def _metadata(self, spreadsheet_id: str, book: dict[str, _Worksheet]) -> dict[str, Any]:
-        return {"spreadsheetId": spreadsheet_id, "properties": {"title": spreadsheet_id},
-                "sheets": [{"properties": {"sheetId": ws.sheet_id, "title": ws.title, "index": index,
-                                           "gridProperties": {"rowCount": max(1000, len(ws.rows)),
-                                                              "columnCount": ws.column_count}}}
-                           for index, ws in enumerate(book.values())]}
+        return {
+            "spreadsheetId": spreadsheet_id,
+            "properties": {"title": spreadsheet_id},
+            "sheets": [
+                {
+                    "properties": {
+                        "sheetId": ws.sheet_id,
+                        "title": ws.title,
+                        "index": index,
+                        "gridProperties": {
+                            "rowCount": max(1000, len(ws.rows)),
+                            "columnCount": ws.column_count,
+                        },
+                    }
+                }
+                for index, ws in enumerate(book.values())
+            ],
+        }
 
-    def _batch_update(self, spreadsheet_id: str, book: dict[str, _Worksheet], payload: dict) -> dict[str, Any]:
+    def _batch_update(
+        self, spreadsheet_id: str, book: dict[str, _Worksheet], payload: dict
+    ) -> dict[str, Any]:
         replies = []
         for request in payload.get("requests", []):
             if "appendDimension" in request:
@@ -239,7 +290,9 @@ class FakeSheetsServer:
                 replies.append({})
                 continue
             if "addSheet" not in request:
-                raise _ApiError(400, f"The fake supports only addSheet and appendDimension, not {sorted(request)}")
+                raise _ApiError(
+                    400, f"The fake supports only addSheet and appendDimension, not {sorted(request)}"
+                )
             properties = request["addSheet"].get("properties", {})
             title = properties.get("title") or f"Sheet{self._next_sheet_id}"
             if title in book:
@@ -262,7 +315,7 @@ class FakeSheetsServer:
         last = target.last_row if target.last_row is not None else len(sheet.rows)
         values = []
         for row in sheet.rows[first:last]:
-            cells = row[target.first_col - 1:target.last_col]
+            cells = row[target.first_col - 1 : target.last_col]
             cells = [_render(cell, render) for cell in cells]
             while cells and cells[-1] == "":
                 cells.pop()
@@ -284,8 +337,11 @@ class FakeSheetsServer:
                 if value is None:  # null leaves a cell as it is, as in the API
                     continue
                 self.set_cell_unlocked(sheet, start + offset, target.first_col + col_offset, value)
-        return {"updatedRange": text, "updatedRows": len(values),
-                "updatedCells": sum(len(row) for row in values)}
+        return {
+            "updatedRange": text,
+            "updatedRows": len(values),
+            "updatedCells": sum(len(row) for row in values),
+        }
 
     def _clear(self, book: dict[str, _Worksheet], text: str) -> None:
         sheet, target = self._sheet(book, text)
@@ -296,22 +352,35 @@ class FakeSheetsServer:
             for index in range(target.first_col - 1, stop):
                 row[index] = ""
 
-    def _append(self, spreadsheet_id, book, text: str, values: list[list[Any]], insert: str) -> dict[str, Any]:
+    def _append(
+        self, spreadsheet_id, book, text: str, values: list[list[Any]], insert: str
+    ) -> dict[str, Any]:
         sheet, target = self._sheet(book, text)
         _check_cells(values)
         _check_width(sheet, target.first_col, values, text)
         start = sheet.last_data_row() + 1
         if insert == "INSERT_ROWS":
-            sheet.rows[start - 1:start - 1] = [[] for _ in values]
+            sheet.rows[start - 1 : start - 1] = [[] for _ in values]
         for offset, row in enumerate(values):
             for col_offset, value in enumerate(row):
-                self.set_cell_unlocked(sheet, start + offset, target.first_col + col_offset,
-                                       "" if value is None else value)
+                self.set_cell_unlocked(
+                    sheet, start + offset, target.first_col + col_offset, "" if value is None else value
+                )
         width = max((len(row) for row in values), default=1)
-        updated = a1(sheet.title, start, target.first_col + width - 1, start + len(values) - 1, target.first_col)
-        return {"spreadsheetId": spreadsheet_id, "tableRange": a1(sheet.title, 1, width, max(start - 1, 1)),
-                "updates": {"spreadsheetId": spreadsheet_id, "updatedRange": updated, "updatedRows": len(values),
-                            "updatedColumns": width, "updatedCells": sum(len(row) for row in values)}}
+        updated = a1(
+            sheet.title, start, target.first_col + width - 1, start + len(values) - 1, target.first_col
+        )
+        return {
+            "spreadsheetId": spreadsheet_id,
+            "tableRange": a1(sheet.title, 1, width, max(start - 1, 1)),
+            "updates": {
+                "spreadsheetId": spreadsheet_id,
+                "updatedRange": updated,
+                "updatedRows": len(values),
+                "updatedColumns": width,
+                "updatedCells": sum(len(row) for row in values),
+            },
+        }
 
     @staticmethod
     def set_cell_unlocked(sheet: _Worksheet, row: int, col: int, value: Any) -> None:
@@ -329,12 +398,20 @@ class _ApiError(Exception):
         self.status, self.message = status, message
 
 
-_STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
-                 500: "INTERNAL", 503: "UNAVAILABLE"}
+_STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
 
 
 def _error(status: int, message: str) -> tuple[int, dict[str, Any]]:
-    return status, {"error": {"code": status, "message": message, "status": _STATUS_NAMES.get(status, "UNKNOWN")}}
+    return status, {
+        "error": {"code": status, "message": message, "status": _STATUS_NAMES.get(status, "UNKNOWN")}
+    }
 
 
 def _require_raw(option: str | None) -> None:
@@ -348,8 +425,10 @@ def _check_cells(values: list[list[Any]]) -> None:
     for row in values:
         for value in row:
             if isinstance(value, str) and len(value) > CELL_LIMIT:
-                raise _ApiError(400, f"Your input contains more than the maximum of {CELL_LIMIT} characters "
-                                     "in a single cell.")
+                raise _ApiError(
+                    400,
+                    f"Your input contains more than the maximum of {CELL_LIMIT} characters in a single cell.",
+                )
 
 
 def _check_width(sheet: _Worksheet, first_col: int, values: list[list[Any]], text: str) -> None:
@@ -409,11 +488,18 @@ def service_account_info(email: str = "cxos-test@cxos-offline.iam.gserviceaccoun
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    return {"type": "service_account", "project_id": "cxos-offline", "private_key_id": secrets.token_hex(20),
-            "private_key": pem, "client_email": email, "client_id": "1",
-            "token_uri": TOKEN_HOST + "token"}
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return {
+        "type": "service_account",
+        "project_id": "cxos-offline",
+        "private_key_id": secrets.token_hex(20),
+        "private_key": pem,
+        "client_email": email,
+        "client_id": "1",
+        "token_uri": TOKEN_HOST + "token",
+    }
 
 
 _SHARED: dict[str, Any] = {}
@@ -429,8 +515,10 @@ def shared_server(spreadsheet_id: str) -> tuple[FakeSheetsServer, dict[str, str]
     with _SHARED_LOCK:
         if "server" not in _SHARED:
             path = os.environ.get("CXOS_FAKE_SHEETS_FILE", "").strip()
-            _SHARED["server"], _SHARED["key"] = FakeSheetsServer(state_file=Path(path) if path else None), \
-                service_account_info()
+            _SHARED["server"], _SHARED["key"] = (
+                FakeSheetsServer(state_file=Path(path) if path else None),
+                service_account_info(),
+            )
             offline_flag = os.environ.get("CXOS_FAKE_SHEETS_OFFLINE_FILE", "").strip()
             _SHARED["server"].offline_flag = Path(offline_flag) if offline_flag else None
         _SHARED["server"].create_spreadsheet(spreadsheet_id)

@@ -68,8 +68,10 @@ def encode(table: Table, record: Mapping[str, Any], columns: Sequence[str] | Non
             continue
         value = _encode_value(record.get(name))
         if isinstance(value, str) and len(value) > CELL_LIMIT:
-            raise CellTooLong(f"{table.name.replace('_', ' ')} #{record.get(KEY)}: {name} has {len(value):,} "
-                              f"characters; a Google Sheets cell holds at most {CELL_LIMIT:,}. Nothing was saved.")
+            raise CellTooLong(
+                f"{table.name.replace('_', ' ')} #{record.get(KEY)}: {name} has {len(value):,} "
+                f"characters; a Google Sheets cell holds at most {CELL_LIMIT:,}. Nothing was saved."
+            )
         cells.append(value)
     return cells
 
@@ -116,7 +118,9 @@ def decode(table: Table, columns: Sequence[str], cells: Sequence[Any]) -> dict[s
         try:
             record[name] = _decode_value(table.c[name], raw)
         except (TypeError, ValueError) as error:
-            raise UnreadableRow(f"column {name}: {str(raw)[:60]!r} is not {_kind(table.c[name])} ({error})") from None
+            raise UnreadableRow(
+                f"column {name}: {str(raw)[:60]!r} is not {_kind(table.c[name])} ({error})"
+            ) from None
     return record
 
 
@@ -168,8 +172,13 @@ def _base_type(column: Column) -> Any:
 
 
 def _kind(column: Column) -> str:
-    kinds = [(Boolean, "TRUE/FALSE"), (Integer, "a whole number"), (Float, "a number"), (DateTime, "a date and time"),
-             (Date, "a date")]
+    kinds = [
+        (Boolean, "TRUE/FALSE"),
+        (Integer, "a whole number"),
+        (Float, "a number"),
+        (DateTime, "a date and time"),
+        (Date, "a date"),
+    ]
     return next((name for kind, name in kinds if isinstance(_base_type(column), kind)), "text")
 
 

@@ -32,8 +32,11 @@ def digest(rows: list[list[Any]]) -> str:
 
 
 def known_fingerprints(connection: Connection, table_name: str) -> dict[int, str]:
-    return dict(connection.exec_driver_sql("SELECT row_id, fingerprint FROM _sheet_rows WHERE tbl = ?",
-                                           (table_name,)).all())
+    return dict(
+        connection.exec_driver_sql(
+            "SELECT row_id, fingerprint FROM _sheet_rows WHERE tbl = ?", (table_name,)
+        ).all()
+    )
 
 
 def parse_table(table: Table, rows: list[list[Any]], known: dict[int, str] | None) -> TableRead:
@@ -47,7 +50,12 @@ def parse_table(table: Table, rows: list[list[Any]], known: dict[int, str] | Non
             continue
         fingerprint = layout.fingerprint(layout.cells_at(positions, cells))
         row_id = layout.as_id(cells[key_at] if key_at < len(cells) else "")
-        if known is not None and row_id is not None and row_id not in seen and known.get(row_id) == fingerprint:
+        if (
+            known is not None
+            and row_id is not None
+            and row_id not in seen
+            and known.get(row_id) == fingerprint
+        ):
             seen[row_id] = number  # unchanged since the copy last saw it
             read.places.append(_place(table, row_id, number, fingerprint))
             continue
@@ -57,8 +65,10 @@ def parse_table(table: Table, rows: list[list[Any]], known: dict[int, str] | Non
             read.unreadable.append(f"{table.name} row {number}: {why}")
             continue
         if record[layout.KEY] in seen:
-            read.unreadable.append(f"{table.name} row {number}: id {record[layout.KEY]} is already on row "
-                                   f"{seen[record[layout.KEY]]}")
+            read.unreadable.append(
+                f"{table.name} row {number}: id {record[layout.KEY]} is already on row "
+                f"{seen[record[layout.KEY]]}"
+            )
             continue
         seen[record[layout.KEY]] = number
         read.records.append(record)
@@ -81,14 +91,15 @@ def load(connection: Connection, reads: list[TableRead], *, incremental: bool) -
         gone = present - {place["row_id"] for place in read.places}
         stale = sorted(gone | ({record[layout.KEY] for record in read.records} & present))
         for start in range(0, len(stale), CHUNK):
-            connection.execute(table.delete().where(table.c.id.in_(stale[start:start + CHUNK])))
+            connection.execute(table.delete().where(table.c.id.in_(stale[start : start + CHUNK])))
     for read in reads:
         if read.records:
             connection.execute(read.table.insert(), _complete(read.table, read.records))
         connection.exec_driver_sql("DELETE FROM _sheet_rows WHERE tbl = ?", (read.table.name,))
         if read.places:
-            connection.execute(text("INSERT INTO _sheet_rows VALUES (:tbl, :row_id, :row_number, :fingerprint)"),
-                               read.places)
+            connection.execute(
+                text("INSERT INTO _sheet_rows VALUES (:tbl, :row_id, :row_number, :fingerprint)"), read.places
+            )
     connection.exec_driver_sql("UPDATE _sheet_state SET pulling = 0")
 
 
@@ -104,15 +115,24 @@ def drop_orphans(reads: list[TableRead]) -> None:
             rows = {place["row_id"]: place["row_number"] for place in read.places}
             kept = []
             for record in read.records:
-                missing = next((fk for fk in read.table.foreign_keys if record.get(fk.parent.name) is not None
-                                and record[fk.parent.name] not in ids.get(fk.column.table.name, ())), None)
+                missing = next(
+                    (
+                        fk
+                        for fk in read.table.foreign_keys
+                        if record.get(fk.parent.name) is not None
+                        and record[fk.parent.name] not in ids.get(fk.column.table.name, ())
+                    ),
+                    None,
+                )
                 if missing is None:
                     kept.append(record)
                     continue
                 ids[read.table.name].discard(record[layout.KEY])
-                read.unreadable.append(f"{read.table.name} row {rows[record[layout.KEY]]}: {missing.parent.name} "
-                                       f"{record[missing.parent.name]} is not a readable row of "
-                                       f"'{missing.column.table.name}'")
+                read.unreadable.append(
+                    f"{read.table.name} row {rows[record[layout.KEY]]}: {missing.parent.name} "
+                    f"{record[missing.parent.name]} is not a readable row of "
+                    f"'{missing.column.table.name}'"
+                )
                 dropped = True
             read.records = kept
     for read in reads:
@@ -127,6 +147,8 @@ def _complete(table: Table, records: list[dict[str, Any]]) -> list[dict[str, Any
     """Every column in every record, so one executemany fits all (a column the sheet lacks gets its default)."""
     defaults = {}
     for column in table.columns:
-        default = column.default.arg if column.default is not None and not callable(column.default.arg) else None
+        default = (
+            column.default.arg if column.default is not None and not callable(column.default.arg) else None
+        )
         defaults[column.name] = default
     return [defaults | record for record in records]

@@ -31,14 +31,21 @@ def send(store: "SheetsStore", connection: Connection, plan: "Plan", *, live: bo
     if plan.updates:
         store.api.update([(a1(t, n, len(cells), n), [cells]) for t, _, n, cells in plan.updates])
         plan.sent = True
-        _placed(connection, [(t, row_id, n, store.known_cells(t, cells)) for t, row_id, n, cells in plan.updates])
+        _placed(
+            connection, [(t, row_id, n, store.known_cells(t, cells)) for t, row_id, n, cells in plan.updates]
+        )
     for table_name, rows in sorted(plan.appends.items(), key=lambda item: _LOAD_ORDER[item[0]]):
         for start in range(0, len(rows), APPEND_CHUNK):  # parents first, so a half-sent change has no orphans
-            chunk = rows[start:start + APPEND_CHUNK]
+            chunk = rows[start : start + APPEND_CHUNK]
             first = store.api.append(table_name, [cells for _, cells in chunk])
             plan.sent = True
-            _placed(connection, [(table_name, row_id, first + offset, store.known_cells(table_name, cells))
-                                 for offset, (row_id, cells) in enumerate(chunk)])
+            _placed(
+                connection,
+                [
+                    (table_name, row_id, first + offset, store.known_cells(table_name, cells))
+                    for offset, (row_id, cells) in enumerate(chunk)
+                ],
+            )
     _done(connection, plan.nothing_to_send)
 
 
@@ -75,7 +82,9 @@ class Plan:
                     else:
                         self.appends[table_name].append((row_id, cells))
                 elif place:
-                    self.updates.append((table_name, row_id, place[0], layout.tombstone(row_id, len(columns))))
+                    self.updates.append(
+                        (table_name, row_id, place[0], layout.tombstone(row_id, len(columns)))
+                    )
                 else:
                     self.nothing_to_send.append((table_name, row_id))  # added and removed before it was sent
 
@@ -92,56 +101,94 @@ class Plan:
             return
         found = self.store.api.read(ranges)
         where = {t: _id_rows(column) for t, column in zip(updated_tables, found, strict=False)}
-        at_known = found[len(updated_tables):len(updated_tables) + len(self.updates)]
+        at_known = found[len(updated_tables) : len(updated_tables) + len(self.updates)]
         kept, moved = [], []
         for (table_name, row_id, number, cells), sheet_rows in zip(self.updates, at_known, strict=True):
             actual = where[table_name].get(row_id)
             if actual is None:
-                self._conflict(live, table_name, row_id, cells, f"{_name(table_name).capitalize()} #{row_id} was "
-                               f"removed from the '{table_name}' sheet by someone after the app read it")
+                self._conflict(
+                    live,
+                    table_name,
+                    row_id,
+                    cells,
+                    f"{_name(table_name).capitalize()} #{row_id} was "
+                    f"removed from the '{table_name}' sheet by someone after the app read it",
+                )
             elif actual != number:
                 moved.append((table_name, row_id, actual, cells))
             else:
-                self._compare(live, kept, (table_name, row_id, number, cells), sheet_rows[0] if sheet_rows else [])
+                self._compare(
+                    live, kept, (table_name, row_id, number, cells), sheet_rows[0] if sheet_rows else []
+                )
         if moved:  # rows were sorted or removed above ours: read them where they are now
             self.store.moved_rows = True
-            for update, sheet_rows in zip(moved, self.store.api.read(
-                    [a1(t, n, max(len(cells), 1), n) for t, _, n, cells in moved]), strict=True):
+            for update, sheet_rows in zip(
+                moved,
+                self.store.api.read([a1(t, n, max(len(cells), 1), n) for t, _, n, cells in moved]),
+                strict=True,
+            ):
                 self._compare(live, kept, update, sheet_rows[0] if sheet_rows else [])
         self.updates = kept
-        for (table_name, last), tail in zip(tails.items(), found[len(ranges) - len(tails):], strict=True):
+        for (table_name, last), tail in zip(tails.items(), found[len(ranges) - len(tails) :], strict=True):
             ours = {row_id: cells for row_id, cells in self.appends[table_name]}
             for offset, cells in enumerate(tail):
                 row_id = layout.as_id(cells[0] if cells else "")
                 if row_id in ours:
-                    self._conflict(live, table_name, row_id, ours.pop(row_id),
-                                   f"{_name(table_name)} #{row_id} was also added to the sheet by someone else "
-                                   f"(row {last + 1 + offset}) at the same moment")
-            self.appends[table_name] = [(row_id, cells) for row_id, cells in self.appends[table_name]
-                                        if row_id in ours]
+                    self._conflict(
+                        live,
+                        table_name,
+                        row_id,
+                        ours.pop(row_id),
+                        f"{_name(table_name)} #{row_id} was also added to the sheet by someone else "
+                        f"(row {last + 1 + offset}) at the same moment",
+                    )
+            self.appends[table_name] = [
+                (row_id, cells) for row_id, cells in self.appends[table_name] if row_id in ours
+            ]
 
-    def _compare(self, live: bool, kept: list, update: tuple[str, int, int, list[Any]], now_there: list[Any]) -> None:
+    def _compare(
+        self, live: bool, kept: list, update: tuple[str, int, int, list[Any]], now_there: list[Any]
+    ) -> None:
         table_name, row_id, number, cells = update
-        if layout.fingerprint(self.store.known_cells(table_name, now_there)) != self._known[(table_name, row_id)][1]:
-            self._conflict(live, table_name, row_id, cells,
-                           _changed_in_sheet(table_name, row_id, number, self.store, now_there))
+        if (
+            layout.fingerprint(self.store.known_cells(table_name, now_there))
+            != self._known[(table_name, row_id)][1]
+        ):
+            self._conflict(
+                live,
+                table_name,
+                row_id,
+                cells,
+                _changed_in_sheet(table_name, row_id, number, self.store, now_there),
+            )
         else:
             kept.append(update)
 
     def _conflict(self, live: bool, table_name: str, row_id: int, cells: list[Any], why: str) -> None:
         if live:
             raise StaleWrite(f"{why}. Nothing was saved: the app now shows the sheet's version; try again.")
-        self.connection.execute(text("INSERT INTO _sheet_conflicts VALUES (:at, :tbl, :row_id, :reason, :ours)"),
-                                {"at": utcnow().isoformat(), "tbl": table_name, "row_id": row_id,
-                                 "reason": why, "ours": json.dumps(cells, default=str)})
+        self.connection.execute(
+            text("INSERT INTO _sheet_conflicts VALUES (:at, :tbl, :row_id, :reason, :ours)"),
+            {
+                "at": utcnow().isoformat(),
+                "tbl": table_name,
+                "row_id": row_id,
+                "reason": why,
+                "ours": json.dumps(cells, default=str),
+            },
+        )
         _done(self.connection, [(table_name, row_id)])
 
 
-def _changed_in_sheet(table_name: str, row_id: int, number: int, store: "SheetsStore", cells: list[Any]) -> str:
+def _changed_in_sheet(
+    table_name: str, row_id: int, number: int, store: "SheetsStore", cells: list[Any]
+) -> str:
     who = dict(zip(store.columns(table_name), cells, strict=False))
     by = f" by {who['updated_by']}" if who.get("updated_by") else ""
-    return f"{_name(table_name).capitalize()} #{row_id} was changed in the sheet{by} (row {number} of " \
-           f"'{table_name}') after the app read it"
+    return (
+        f"{_name(table_name).capitalize()} #{row_id} was changed in the sheet{by} (row {number} of "
+        f"'{table_name}') after the app read it"
+    )
 
 
 def _name(table_name: str) -> str:
@@ -161,7 +208,7 @@ def _id_rows(column: list[list[Any]]) -> dict[int, int]:
 def _rows_by_id(connection: Connection, table, ids: list[int]) -> dict[int, dict[str, Any]]:
     rows = {}
     for start in range(0, len(ids), LOOKUP_CHUNK):
-        chunk = ids[start:start + LOOKUP_CHUNK]
+        chunk = ids[start : start + LOOKUP_CHUNK]
         for row in connection.execute(select(table).where(table.c.id.in_(chunk))).mappings():
             rows[row["id"]] = dict(row)
     return rows
@@ -170,25 +217,31 @@ def _rows_by_id(connection: Connection, table, ids: list[int]) -> dict[int, dict
 def _known_rows(connection: Connection, table_name: str, ids: list[int]) -> dict[int, tuple[int, str]]:
     known = {}
     for start in range(0, len(ids), LOOKUP_CHUNK):
-        chunk = ids[start:start + LOOKUP_CHUNK]
+        chunk = ids[start : start + LOOKUP_CHUNK]
         marks = ",".join("?" * len(chunk))
         for row_id, number, fp in connection.exec_driver_sql(
-                f"SELECT row_id, row_number, fingerprint FROM _sheet_rows WHERE tbl = ? AND row_id IN ({marks})",
-                (table_name, *chunk)):
+            f"SELECT row_id, row_number, fingerprint FROM _sheet_rows WHERE tbl = ? AND row_id IN ({marks})",
+            (table_name, *chunk),
+        ):
             known[row_id] = (number, fp)
     return known
 
 
 def _last_row(connection: Connection, table_name: str) -> int:
     """The last sheet row we know of in this table (1: just the header)."""
-    return connection.exec_driver_sql("SELECT coalesce(max(row_number), 1) FROM _sheet_rows WHERE tbl = ?",
-                                      (table_name,)).scalar_one()
+    return connection.exec_driver_sql(
+        "SELECT coalesce(max(row_number), 1) FROM _sheet_rows WHERE tbl = ?", (table_name,)
+    ).scalar_one()
 
 
 def _placed(connection: Connection, rows: list[tuple[str, int, int, list[Any]]]) -> None:
     """Rows now in the sheet: where they are and what they hold (a tombstone is no longer anywhere)."""
     gone = [(t, row_id) for t, row_id, _, cells in rows if layout.is_tombstone(cells)]
-    kept = [(t, row_id, n, layout.fingerprint(cells)) for t, row_id, n, cells in rows if not layout.is_tombstone(cells)]
+    kept = [
+        (t, row_id, n, layout.fingerprint(cells))
+        for t, row_id, n, cells in rows
+        if not layout.is_tombstone(cells)
+    ]
     if gone:
         connection.exec_driver_sql("DELETE FROM _sheet_rows WHERE tbl = ? AND row_id = ?", gone)
     if kept:

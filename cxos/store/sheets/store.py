@@ -82,8 +82,15 @@ class SheetStatus:
 
 
 class SheetsStore(Store):
-    def __init__(self, url: str, api: SheetsApi, cache_path: Path, *, ttl_s: float = DEFAULT_TTL_S,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        url: str,
+        api: SheetsApi,
+        cache_path: Path,
+        *,
+        ttl_s: float = DEFAULT_TTL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         working_url = f"sqlite:///{cache_path}"
         upgrade_to_head(working_url)
@@ -123,7 +130,9 @@ class SheetsStore(Store):
     # --- the Store contract ---------------------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Session]:
-        if self._write_lock.acquire(blocking=False):  # a write in progress is not waited for: the copy is readable
+        if self._write_lock.acquire(
+            blocking=False
+        ):  # a write in progress is not waited for: the copy is readable
             try:
                 self.refresh()
             finally:
@@ -139,10 +148,16 @@ class SheetsStore(Store):
                 try:
                     yield session
                     session.flush()
-                    plan = push.Plan.of(self, session.connection())  # a value too long for a cell is refused here
+                    plan = push.Plan.of(
+                        self, session.connection()
+                    )  # a value too long for a cell is refused here
                     # Behind a queue, or while Sheets is being given a rest, a change waits its turn.
-                    if plan and not self._batch_depth and self.status.queued == 0 \
-                            and self._clock() >= self._next_attempt:
+                    if (
+                        plan
+                        and not self._batch_depth
+                        and self.status.queued == 0
+                        and self._clock() >= self._next_attempt
+                    ):
                         self._push_now(session, plan)
                     session.commit()
                 except StaleWrite:
@@ -182,8 +197,9 @@ class SheetsStore(Store):
             try:
                 if self.status.queued:
                     self._send_queue()
-                if not self.status.queued and (force or self._last_pull is None
-                                               or now - self._last_pull >= self.ttl_s):
+                if not self.status.queued and (
+                    force or self._last_pull is None or now - self._last_pull >= self.ttl_s
+                ):
                     self._pull()
             except (SheetsUnavailable, SheetsRefused) as error:
                 self._went_offline(error)
@@ -219,8 +235,10 @@ class SheetsStore(Store):
         """Sheets answered, but its rows break a rule of the schema; the last good copy stays in use."""
         self._last_pull = self._clock()  # not again at once: it would fail the same way until someone edits
         detail = str(getattr(error, "orig", error)).splitlines()[0]
-        self.status.problem = (f"The sheet could not be loaded: {detail}. Showing the copy read before; "
-                               "fix the row in the sheet and it loads again.")
+        self.status.problem = (
+            f"The sheet could not be loaded: {detail}. Showing the copy read before; "
+            "fix the row in the sheet and it loads again."
+        )
 
     def _back_online(self) -> None:
         self._failures, self._next_attempt = 0, 0.0
@@ -229,7 +247,9 @@ class SheetsStore(Store):
     def _count_queued(self) -> None:
         with self.engine.connect() as connection:
             self.status.queued = connection.exec_driver_sql("SELECT count(*) FROM _sheet_dirty").scalar_one()
-            self.status.conflicts = connection.exec_driver_sql("SELECT count(*) FROM _sheet_conflicts").scalar_one()
+            self.status.conflicts = connection.exec_driver_sql(
+                "SELECT count(*) FROM _sheet_conflicts"
+            ).scalar_one()
 
     # --- set-up ---------------------------------------------------------------------------------------
     def _install_change_log(self) -> None:
@@ -246,16 +266,19 @@ class SheetsStore(Store):
         existing = self.api.worksheets()
         missing = [table for table in layout.tables() if table.name not in existing]
         if missing:
-            self.api.add_worksheets([table.name for table in missing],
-                                    columns=max(len(table.columns) for table in missing))
+            self.api.add_worksheets(
+                [table.name for table in missing], columns=max(len(table.columns) for table in missing)
+            )
             existing = self.api.worksheets()
         headers = self.api.read([f"{quote_title(table.name)}!1:1" for table in layout.tables()])
         fixes, grow = [], {}
         for table, rows in zip(layout.tables(), headers, strict=True):
             have = [str(cell) for cell in (rows[0] if rows else [])]
             if have and have[0] != layout.KEY:
-                raise SheetsRefused(f"The '{table.name}' worksheet must keep its id column first (column A); "
-                                    f"it starts with {have[0]!r}.")
+                raise SheetsRefused(
+                    f"The '{table.name}' worksheet must keep its id column first (column A); "
+                    f"it starts with {have[0]!r}."
+                )
             wanted = have + [name for name in layout.header(table) if name not in have]
             if wanted != have:
                 fixes.append((a1(table.name, 1, len(wanted), 1), [wanted]))
@@ -277,8 +300,11 @@ class SheetsStore(Store):
         self._last_pull = self._clock()
         self.status.last_read_at = utcnow()
         digests = {table.name: pull.digest(rows) for table, rows in zip(tables, sheets, strict=True)}
-        changed = [(table, rows) for table, rows in zip(tables, sheets, strict=True)
-                   if digests[table.name] != self._digests.get(table.name)]
+        changed = [
+            (table, rows)
+            for table, rows in zip(tables, sheets, strict=True)
+            if digests[table.name] != self._digests.get(table.name)
+        ]
         if not changed:
             return
         try:
@@ -291,8 +317,12 @@ class SheetsStore(Store):
 
     def _load(self, tables_rows: list, *, incremental: bool) -> None:
         with self._write_engine.begin() as connection:
-            reads = [pull.parse_table(table, rows, pull.known_fingerprints(connection, table.name)
-                                      if incremental else None) for table, rows in tables_rows]
+            reads = [
+                pull.parse_table(
+                    table, rows, pull.known_fingerprints(connection, table.name) if incremental else None
+                )
+                for table, rows in tables_rows
+            ]
             if not incremental:
                 pull.drop_orphans(reads)
             pull.load(connection, reads, incremental=incremental)
@@ -318,9 +348,16 @@ class SheetsStore(Store):
         self.engine.dispose()
 
 
-def open_sheets_store(url: str, *, service_account: dict[str, Any] | None = None, transport=None,
-                      cache_path: Path | None = None, retry: RetryPolicy = FOREGROUND,
-                      sleep: Callable[[float], None] = time.sleep, ttl_s: float | None = None) -> SheetsStore:
+def open_sheets_store(
+    url: str,
+    *,
+    service_account: dict[str, Any] | None = None,
+    transport=None,
+    cache_path: Path | None = None,
+    retry: RetryPolicy = FOREGROUND,
+    sleep: Callable[[float], None] = time.sleep,
+    ttl_s: float | None = None,
+) -> SheetsStore:
     """gsheets://SPREADSHEET_ID (or the sheet's docs.google.com address). `?cache=PATH` places the working copy;
     gsheets+fake://NAME uses the in-process fake server (for trying the backend without Google)."""
     spreadsheet_id, fake, options = _parse(url)
@@ -330,8 +367,13 @@ def open_sheets_store(url: str, *, service_account: dict[str, Any] | None = None
         transport, service_account = shared_server(spreadsheet_id)
     key = load_service_account(service_account)
     api = connect(spreadsheet_id, key, transport=transport, retry=retry, sleep=sleep)
-    cache = cache_path or Path(options.get("cache") or (
-        Path(os.environ.get("CXOS_SHEETS_CACHE_DIR") or config.DATA_DIR / "sheets-cache") / f"{spreadsheet_id}.db"))
+    cache = cache_path or Path(
+        options.get("cache")
+        or (
+            Path(os.environ.get("CXOS_SHEETS_CACHE_DIR") or config.DATA_DIR / "sheets-cache")
+            / f"{spreadsheet_id}.db"
+        )
+    )
     ttl = ttl_s if ttl_s is not None else float(os.environ.get("CXOS_SHEETS_TTL_S") or DEFAULT_TTL_S)
     scheme = "gsheets+fake" if fake else "gsheets"
     return SheetsStore(f"{scheme}://{spreadsheet_id}", api, Path(cache), ttl_s=ttl)
