@@ -5,7 +5,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
-DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'cxos.store.db'}"
+DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'cxos.db'}"
 DEFAULT_ROLES_FILE = DATA_DIR / "roles.yaml"
 JOURNEY_TEMPLATE = DATA_DIR / "journey.yaml"
 

@@ -71,7 +71,7 @@ def open_test_store(request, tmp_path) -> Iterator[Store]:
         yield from _sheets_store(request, tmp_path)
         return
     if request.param == "sqlite":
-        opened = Store.open(f"sqlite:///{tmp_path / 'cxos.store.db'}")
+        opened = Store.open(f"sqlite:///{tmp_path / 'cxos.db'}")
     else:
         opened = Store(request.getfixturevalue("postgres_database"))
         with opened.engine.begin() as connection:
@@ -149,7 +149,7 @@ def table_checksums(store: Store) -> dict[str, tuple[int, str]]:
 
 @pytest.fixture
 def sqlite_store(tmp_path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'cxos.store.db'}")
+    opened = Store.open(f"sqlite:///{tmp_path / 'cxos.db'}")
     yield opened
     opened.dispose()
 

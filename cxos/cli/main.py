@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m cxos", description="CX OS: fix it upstream or fix it forever."
     )
     parser.add_argument(
-        "--database-url", help="overrides CXOS_DATABASE_URL (default: sqlite:///data/cxos.store.db)"
+        "--database-url", help="overrides CXOS_DATABASE_URL (default: sqlite:///data/cxos.db)"
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
