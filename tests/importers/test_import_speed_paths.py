@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from cxos.importers.writing import cyclic_gc_paused, insert_many, roomy_sqlite_cache
 from cxos.models import Event, Signal
+from cxos.store.bulk import cyclic_gc_paused, insert_many, roomy_sqlite_cache
 
 SIGNALS, EVENTS = Signal.__table__, Event.__table__
 AT = datetime(2026, 7, 1, 12, 30, 5, 123456, tzinfo=UTC)
