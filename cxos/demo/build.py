@@ -502,11 +502,12 @@ def _store_failure_modes(store, recipe, touchpoints, team_ids, start, anchor, rn
             record_event(
                 session,
                 actor=person,
-                entity="failure_mode",
+                entity=EventEntity.FAILURE_MODE,
                 entity_id=fm.id,
-                action="created",
+                action=EventAction.CREATED,
                 to_value=fm.name,
-            ).at = created
+                at=created,
+            )
             mode = Mode(fm.id, spec, fm.touchpoint_id, fm.owner_team_id)
             if spec.get("fix_week") is not None or spec.get("planned_fix"):
                 _store_fix(session, mode, spec, start, anchor, rng, person)
@@ -550,18 +551,25 @@ def _store_fix(session, mode: Mode, spec, start, anchor, rng, person) -> None:
     session.add(fix)
     session.flush()
     record_event(
-        session, actor=person, entity="fix", entity_id=fix.id, action="created", to_value=fix.title
-    ).at = created
+        session,
+        actor=person,
+        entity=EventEntity.FIX,
+        entity_id=fix.id,
+        action=EventAction.CREATED,
+        to_value=fix.title,
+        at=created,
+    )
     previous = "planned"
     for status, at in steps:
         record_event(
             session,
             actor=person,
-            entity="fix",
+            entity=EventEntity.FIX,
             entity_id=fix.id,
-            action="status",
+            action=EventAction.STATUS,
             field="status",
             from_value=previous,
             to_value=status,
-        ).at = at
+            at=at,
+        )
         previous = status
