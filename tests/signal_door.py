@@ -25,7 +25,7 @@ APP = ("cxos/", "components/", "pages/", "app.py")
 # Copying rows verbatim is not a signal change: these modules may write the table, each for its reason.
 REPLICATION = {
     "cxos/store/sync.py": "copies every table from one store to another, row for row (python -m cxos sync)",
-    "cxos/store/sheets/pull.py": "loads the rows read from the Google Sheet into the Sheets store's working copy",
+    "cxos/store/sheets/pull.py": "loads the rows read from the Google Sheet into the Sheets store's own copy",
     "cxos/store/migrations/": "schema migrations (Alembic) own the table itself",
 }
 # Transaction plumbing: it commits (and so flushes) what its caller wrote; the caller is the writer.
@@ -50,7 +50,7 @@ def is_signal_write(statement: str) -> bool:
 
 
 def offender(files: list[str]) -> str | None:
-    """Given the stack's files (innermost first, relative to the repository), the app module to blame, if any."""
+    """Given the stack's files (innermost first, relative to the repository), the app module to blame."""
     app = [f for f in files if f.startswith(APP) and not f.startswith(PLUMBING)]
     if any(f == DOOR for f in app):
         return None

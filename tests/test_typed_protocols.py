@@ -1,4 +1,4 @@
-"""Statuses, event entities and actions, and 'who routed it' are used as vocabulary types, never as literals."""
+"""Statuses, event entities and actions, and 'who routed it' are vocabulary types, never literals."""
 
 import ast
 from pathlib import Path

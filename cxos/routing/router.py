@@ -1,4 +1,4 @@
-"""Routing the signals waiting in triage in bulk, and trying a draft rule on the newest signals before saving it.
+"""Routing the triage queue in bulk, and trying a draft rule on the newest signals before it is saved.
 
 Where one signal goes is `cxos.routing.decision.decide`; the rows are written by `cxos.signals.writes`.
 """

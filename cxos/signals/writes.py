@@ -236,7 +236,7 @@ _ROUTE_UPDATE = (
 
 
 def route_many(session: Session, *, routes: Sequence[Route], actor: Actor, at: datetime) -> None:
-    """Route many new, unowned signals: one UPDATE for the lot (an executemany) and one INSERT of their events.
+    """Route many new, unowned signals: one UPDATE for the lot (executemany), one INSERT of their events.
 
     A signal someone else took meanwhile (no longer new and unowned) is left as it is.
     """
@@ -389,7 +389,7 @@ def arrival_events(
 
 
 def reserve_ids(session: Session, *, count: int, sqlite: bool) -> list[int]:
-    """Ids for a batch of new signals, so it is written in one executemany (RETURNING goes row by row on SQLite)."""
+    """Ids for a batch of new signals, so it goes in one executemany (RETURNING is row by row on SQLite)."""
     connection = session.connection()
     if sqlite:  # the write transaction began IMMEDIATE: nobody else can take these ids before we commit
         start = connection.execute(select(func.coalesce(func.max(SIGNALS.c.id), 0))).scalar_one() + 1
@@ -414,7 +414,7 @@ def insert_batch(session: Session, *, rows: list[dict[str, Any]], events: list[d
 
 
 def _route_on_arrival(session: Session, signal: Signal) -> None:
-    """Rules only, inside create_signal's transaction: quick entry stays fast, and with no rules this costs one query."""
+    """Rules only, in create_signal's transaction: quick entry stays fast; no rules cost one query."""
     rules = load_rule_set(session)
     if not rules.rules:
         return

@@ -27,7 +27,7 @@ def event_row(
     note: str | None = None,
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    """One Event's columns, the only place they are built: bulk paths insert these dicts, the rest `record_event`."""
+    """One Event's columns, built here only: bulk paths insert the dicts, the others `record_event`."""
     return {
         "at": at or utcnow(),
         "actor": actor if isinstance(actor, str) else actor.name,

@@ -1,4 +1,4 @@
-"""Bulk loading for an import or the demo: batched INSERTs through the driver, with SQLAlchemy's conversions."""
+"""Bulk loading (an import, the demo): batched INSERTs through the driver, with SQLAlchemy's conversions."""
 
 import gc
 from collections.abc import Iterator

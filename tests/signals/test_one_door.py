@@ -1,4 +1,4 @@
-"""One door for signals: the suite's guard names any module but cxos/signals/writes.py that writes a signal row."""
+"""One door for signals: the guard names any module but cxos/signals/writes.py that writes a signal row."""
 
 from collections.abc import Iterator
 
@@ -61,7 +61,7 @@ def test_writes_to_the_signal_table_are_recognised(statement):
         "INSERT INTO event (actor) VALUES (?)",
         "UPDATE signal_archive SET x = 1",
         "UPDATE failure_mode SET status = 'merged'",
-        "CREATE TRIGGER t AFTER UPDATE ON signal BEGIN INSERT INTO _sheet_dirty VALUES ('signal', NEW.id); END",
+        "CREATE TRIGGER t AFTER UPDATE ON signal BEGIN INSERT INTO _sheet_dirty VALUES ('signal', NEW.id);",
         "COPY event (id) FROM STDIN",
     ],
 )
