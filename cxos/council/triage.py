@@ -1,10 +1,11 @@
 """The council's triage: signals without a confirmed owner, and one action applied to many of them at once.
 
 A signal waits for the council when it has no owner (the triage queue), or when a rule or the owner model
-routed it since the last council and nobody has confirmed or corrected that owner. Confirming writes a
-"confirmed" Event (no owner change: `signals.confirm_owner`); correcting goes through `signals.assign_owner`, so it counts against
-routing accuracy. Each signal in a bulk action is checked against the version the person saw: a stale one
-is refused on its own, with its message, and the others proceed.
+routed it since the last council and nobody has confirmed or corrected that owner. Confirming
+(`signals.confirm_owner`) writes a "confirmed" Event and changes no owner; correcting goes through
+`signals.assign_owner`, so it counts against routing accuracy. Each signal in a bulk action is checked
+against the version the person saw: a stale one is refused on its own, with its message, and the others
+proceed.
 """
 
 from collections.abc import Callable, Iterable
