@@ -11,6 +11,7 @@ from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cxos.clock import utcnow
+from cxos.vocabulary import Status
 
 # Named constraints, so later batch migrations on SQLite can find and alter them.
 SQLModel.metadata.naming_convention = {
@@ -113,10 +114,10 @@ class Signal(Versioned, table=True):
     driver_answer_human: bool = False
     driver_product: bool = False
     driver_policy: bool = False
-    status: str = Field(default="new", index=True)  # vocabulary.Status
+    status: str = Field(default=Status.NEW.value, index=True)  # vocabulary.Status
     status_reason: str | None = None  # why won't fix / what info is needed
     owner_team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
-    routed_by: str | None = None  # "rule:<id>", "model", or "person:<name>"
+    routed_by: str | None = None  # vocabulary.RoutedBy: "rule:<id>", "model", or "person:<name>"
     routed_at: datetime | None = None
     root_cause: str | None = None
     failure_mode_id: int | None = Field(default=None, foreign_key="failure_mode.id", index=True)
@@ -256,9 +257,9 @@ class Event(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
     actor: str
-    entity: str  # table name: signal, team, touchpoint, ...
+    entity: str  # vocabulary.EventEntity, the table's name: signal, team, touchpoint, ...
     entity_id: int
-    action: str  # created, updated, status, owner, linked, refused, ...
+    action: str  # vocabulary.EventAction: created, updated, status, owner, linked, refused, ...
     field: str | None = None
     from_value: str | None = Field(default=None, sa_type=Text)
     to_value: str | None = Field(default=None, sa_type=Text)

@@ -1,4 +1,5 @@
-"""The fixed vocabulary of CX OS: signal sources, severities, lifecycle states, components, drivers, roles."""
+"""The fixed vocabulary of CX OS: signal sources, severities, lifecycle states, components, drivers, roles,
+and the words of the event history (entities, actions, who routed a signal)."""
 
 from enum import StrEnum
 
@@ -136,3 +137,105 @@ class Role(StrEnum):
 
     def allows(self, needed: "Role") -> bool:
         return self.rank >= needed.rank
+
+
+class EventEntity(StrEnum):
+    """What an Event is about: the table of the row that changed (stored as the table's name)."""
+
+    TEAM = "team"
+    STAGE = "stage"
+    TOUCHPOINT = "touchpoint"
+    SIGNAL = "signal"
+    FAILURE_MODE = "failure_mode"
+    FIX = "fix"
+    LOOP_NOTICE = "loop_notice"
+    RULE = "rule"
+    COUNCIL_SESSION = "council_session"
+    COUNCIL_ACTION = "council_action"
+    METRIC_VALUE = "metric_value"
+    SELF_ASSESSMENT = "self_assessment"
+    IMPORT_PROFILE = "import_profile"
+    SETTING = "setting"
+
+
+class EventAction(StrEnum):
+    """What happened to the row, as the event history stores it."""
+
+    CREATED = "created"
+    UPDATED = "updated"  # one field edited (the event names it)
+    OWNER = "owner"  # a signal's owner team set, changed or taken away
+    STATUS = "status"
+    CONFIRMED = "confirmed"  # the council agreed with the owner a rule or the model chose
+    LINKED = "linked"
+    UNLINKED = "unlinked"
+    REFUSED = "refused"  # a change made against a stale copy, refused
+    ACCEPTED = "accepted"
+    MERGED = "merged"
+    SPLIT = "split"
+    UPDATE = "update"  # a fix owner's progress note
+    DRAFTED = "drafted"
+    SENT = "sent"
+    MOVED = "moved"
+    REORDERED = "reordered"
+    ARCHIVED = "archived"
+    RESTORED = "restored"
+    REMOVED = "removed"
+    DELETED = "deleted"
+    IMPORTED = "imported"
+    RATED = "rated"
+    DECIDED = "decided"
+    CLOSED = "closed"
+
+
+class Decider(StrEnum):
+    """Who routed a signal to its owner: a routing rule, the owner model, or a person by hand."""
+
+    RULE = "rule"
+    MODEL = "model"
+    PERSON = "person"
+
+    @property
+    def pattern(self) -> str:
+        """A SQL LIKE pattern for the stored strings of this kind ('rule:%', 'model%', 'person:%')."""
+        return f"{self.value}%" if self is Decider.MODEL else f"{self.value}:%"
+
+
+class RoutedBy(str):
+    """Who routed a signal, as stored in `signal.routed_by` and in its owner Event's note.
+
+    The text is "rule:<id>", "model" (an event's note adds the confidence: "model:0.87") or "person:<name>".
+    A RoutedBy is that very text (a `str`, so it is stored and compared as before); build one with `rule`,
+    `model` or `person`, read one with `parse`, and ask it its `kind`.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def rule(cls, rule_id: int) -> "RoutedBy":
+        return cls(f"{Decider.RULE}:{rule_id}")
+
+    @classmethod
+    def model(cls, confidence: float | None = None) -> "RoutedBy":
+        return cls(Decider.MODEL.value if confidence is None else f"{Decider.MODEL}:{confidence:.2f}")
+
+    @classmethod
+    def person(cls, name: str) -> "RoutedBy":
+        return cls(f"{Decider.PERSON}:{name}")
+
+    @classmethod
+    def parse(cls, text: str | None) -> "RoutedBy | None":
+        """The stored text as a RoutedBy; None for no text or a kind the code does not know."""
+        return cls(text) if text and known(Decider, text.partition(":")[0]) else None
+
+    @property
+    def kind(self) -> Decider:
+        return Decider(self.partition(":")[0])
+
+    @property
+    def detail(self) -> str:
+        """The rule's id, the person's name, or the model's confidence ("" when there is none)."""
+        return self.partition(":")[2]
+
+    @property
+    def rule_id(self) -> int | None:
+        return int(self.detail) if self.kind is Decider.RULE and self.detail.isdigit() else None

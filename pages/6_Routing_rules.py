@@ -17,6 +17,7 @@ from components.routing.rule_editor import FLASH_KEY, rule_editor
 from components.routing.rule_list import import_export, route_now, rule_actions, rules_frame, show_rules
 from cxos import config
 from cxos.routing.accuracy import MIN_ROUTED, POOR_ACCURACY
+from cxos.vocabulary import Decider, RoutedBy
 
 ctx = setup_page("Routing rules", ":material/alt_route:")
 rules, warnings = load_rules()
@@ -43,7 +44,7 @@ overall.metric(
     help=f"Share of signals first routed in the last {ACCURACY_WEEKS} weeks whose first owner "
     "the council never changed (no later owner change, no return to triage).",
 )
-rule_share = sum(t.routed for k, t in accuracy.by_decider.items() if k.startswith("rule:"))
+rule_share = sum(t.routed for k, t in accuracy.by_decider.items() if RoutedBy(k).kind is Decider.RULE)
 by_rules.metric(
     "Routed by rules",
     f"{rule_share / accuracy.overall.routed:.0%}" if accuracy.overall.routed else "—",

@@ -17,6 +17,7 @@ from cxos.identity import Actor
 from cxos.journey.map import load_journey_template, touchpoint_options
 from cxos.store.store import Store
 from cxos.vocabulary import Role
+from tests import signal_door
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("CXOS_TEST_POSTGRES_URL")
@@ -173,6 +174,30 @@ def fixed_clock() -> Iterator[datetime]:
     clock.use_clock(lambda: TEST_NOW + timedelta(seconds=time.monotonic() - started))
     yield TEST_NOW
     clock.use_clock(None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def signal_door_guard() -> Iterator[None]:
+    """The one-door guard on every engine for the whole run (see tests/signal_door.py)."""
+    with signal_door.installed():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def one_door_for_signals(request, signal_door_guard) -> Iterator[None]:
+    """A test fails when the app wrote the signal table anywhere but cxos/signals/writes.py meanwhile.
+
+    A test of a bulk loader itself (it writes whatever table it is handed) says so with
+    `@pytest.mark.outside_signal_door("why")`.
+    """
+    if request.node.get_closest_marker("outside_signal_door"):
+        with signal_door.bypassed():
+            yield
+        return
+    yield
+    found = signal_door.take_violations()
+    if found:
+        pytest.fail("signal rows written outside the door:\n" + "\n".join(found), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from cxos.signals import queries
 from cxos.signals.lifecycle import OPEN
 from cxos.store.sheets.address import is_sheets_url
 from cxos.store.store import Store
+from cxos.vocabulary import EventEntity, Status
 
 LOADER_TTL_S = 30  # other people's changes show up within this; our own writes clear the cache at once
 
@@ -130,9 +131,9 @@ def load_glance(now: datetime) -> Glance:
             select(func.count())
             .select_from(Event)
             .where(
-                Event.entity == "signal",
+                Event.entity == EventEntity.SIGNAL,
                 Event.field == "status",
-                Event.to_value == "fixed",
+                Event.to_value == Status.FIXED,
                 Event.at >= this_start,
             )
         ).one()

@@ -19,6 +19,7 @@ from cxos.fixes import lifecycle as fixes
 from cxos.fixes import loops
 from cxos.models import CouncilAction, CouncilSession, Event, Signal
 from cxos.routing import handoffs
+from cxos.vocabulary import EventAction, EventEntity
 
 REFRESH_S = 10
 
@@ -103,7 +104,11 @@ def load_fix_updates(fix_ids: tuple[int, ...], tick: int) -> dict[int, tuple[dat
     with get_store().read() as session:
         rows = session.exec(
             select(Event.entity_id, Event.at, Event.actor, Event.note)
-            .where(Event.entity == "fix", Event.entity_id.in_(fix_ids), Event.action == "update")
+            .where(
+                Event.entity == EventEntity.FIX,
+                Event.entity_id.in_(fix_ids),
+                Event.action == EventAction.UPDATE,
+            )
             .order_by(Event.id)
         )
         return {fix_id: (at, actor, note or "") for fix_id, at, actor, note in rows}
@@ -165,7 +170,7 @@ def load_history() -> tuple[list[SessionView], list[CouncilAction], dict[int, tu
         actions = council.actions_of(session)
         changes = session.exec(
             select(Event.entity_id, Event.actor, Event.at)
-            .where(Event.entity == "council_action", Event.field == "status")
+            .where(Event.entity == EventEntity.COUNCIL_ACTION, Event.field == "status")
             .order_by(Event.id)
         )
         return sessions, actions, {action_id: (actor, at) for action_id, actor, at in changes}

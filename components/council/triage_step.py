@@ -12,7 +12,7 @@ from components.council.nav import flash, forget_seen, seen_version
 from components.failure_modes.data import load_failure_modes
 from cxos.council.triage import ACTIONS, bulk_triage
 from cxos.errors import CxosError
-from cxos.vocabulary import Severity, Status, label, plural
+from cxos.vocabulary import Decider, RoutedBy, Severity, Status, label, plural
 
 TABLE_KEY = "council_triage_table"
 SNAPSHOT_KEY = "council_triage_rows"
@@ -22,7 +22,10 @@ ENTITY = "signal"
 def _routed_by(value: str | None) -> str:
     if not value:
         return "— nobody yet"
-    return "a rule" if value.startswith("rule:") else "the model" if value.startswith("model") else "a person"
+    routed = RoutedBy.parse(value)
+    return {Decider.RULE: "a rule", Decider.MODEL: "the model"}.get(
+        routed.kind if routed else None, "a person"
+    )
 
 
 def triage_frame(rows: list[dict], ctx: PageContext) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from cxos.errors import CxosError
 from cxos.failure_modes.clustering import WINDOW_DAYS, Candidate, Clustering
 from cxos.failure_modes.writes import create_failure_mode, link_signals, merge_failure_modes
 from cxos.signals.writes import set_status
-from cxos.vocabulary import plural
+from cxos.vocabulary import Status, plural
 
 RUN_KEY = "fm_cluster_run"
 PICK_KEY = "fm_candidate_pick"
@@ -204,7 +204,7 @@ def _merge_suggestions(ctx: PageContext, result: Clustering, now: datetime) -> N
                             ctx.store,
                             signal_id=pair.duplicate_id,
                             expected_version=pair.duplicate_version,
-                            status="duplicate",
+                            status=Status.DUPLICATE,
                             duplicate_of_id=pair.keep_id,
                             actor=ctx.actor,
                         ),

@@ -11,6 +11,7 @@ from cxos.failure_modes.clustering import Clustering, cluster_signals
 from cxos.failure_modes.figures import FailureModeFigures, failure_mode_figures, signals_of
 from cxos.models import Event, RootCauseLayer
 from cxos.signals import queries
+from cxos.vocabulary import EventEntity
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
@@ -38,7 +39,7 @@ def load_failure_mode_signals(failure_mode_id: int) -> list[dict[str, Any]]:
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
 def load_failure_mode_timeline(failure_mode_id: int) -> list[Event]:
     with get_store().read() as session:
-        return queries.timeline(session, "failure_mode", failure_mode_id)
+        return queries.timeline(session, EventEntity.FAILURE_MODE, failure_mode_id)
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)

@@ -28,7 +28,14 @@ from cxos.failure_modes.writes import (
     update_failure_mode,
 )
 from cxos.models import Event
-from cxos.vocabulary import plural
+from cxos.vocabulary import EventAction, plural
+
+# Events about the whole failure mode (no field), in words.
+WHOLE_ROW_ACTIONS = {
+    EventAction.CREATED: "created it",
+    EventAction.MERGED: "merged another into it",
+    EventAction.SPLIT: "split signals out",
+}
 
 
 def seen_version_key(failure_mode_id: int) -> str:
@@ -225,10 +232,8 @@ def _signals(ctx: PageContext, mode: FailureModeFigures, seen: int) -> None:
 
 def _describe(event: Event, ctx: PageContext) -> str:
     when, who = f"**{event.at:%d %b %Y %H:%M}**", md_escape(event.actor)
-    if event.action in {"created", "merged", "split"} and not event.field:
-        what = {"created": "created it", "merged": "merged another into it", "split": "split signals out"}[
-            event.action
-        ]
+    if event.action in WHOLE_ROW_ACTIONS and not event.field:
+        what = WHOLE_ROW_ACTIONS[EventAction(event.action)]
         return f"{when} · {who} · {what}" + (f" — {md_escape(event.note)}" if event.note else "")
     return describe_event(event, ctx.journey)
 

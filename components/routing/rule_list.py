@@ -13,6 +13,7 @@ from cxos.routing.owner_model import suggester_for
 from cxos.routing.router import route_unrouted
 from cxos.routing.rule_files import export_rules, import_rules
 from cxos.routing.rules import delete_rule, describe_condition, move_rule, set_rule_enabled
+from cxos.vocabulary import Decider, RoutedBy
 
 FLASH_KEY = "rules_flash"
 # What the council scans first (who, how well) on the left; the conditions, the longest, last.
@@ -21,10 +22,14 @@ COLUMNS = ["Order", "Rule", "Owner", "Routed", "Accuracy", "Flag", "State", "Roo
 
 def decider_label(decider: str, names: dict[int, str]) -> str:
     """'rule:4' → 'Rule #4 · Billing'; 'model' → 'Owner model'; 'person' → 'By hand (council)'."""
-    kind, _, rule_id = decider.partition(":")
-    if kind == "rule" and rule_id.isdigit():
-        return f"Rule #{rule_id} · {names.get(int(rule_id), '(deleted)')}"
-    return {"model": "Owner model", "person": "By hand (council)"}.get(decider, decider)
+    routed = RoutedBy.parse(decider)
+    if routed is None:
+        return decider
+    if routed.rule_id is not None:
+        return f"Rule #{routed.rule_id} · {names.get(routed.rule_id, '(deleted)')}"
+    if routed.detail:
+        return decider
+    return {Decider.MODEL: "Owner model", Decider.PERSON: "By hand (council)"}.get(routed.kind, decider)
 
 
 def rules_frame(

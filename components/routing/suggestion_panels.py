@@ -9,7 +9,7 @@ from cxos.identity import Actor
 from cxos.routing import owner_model as suggestions
 from cxos.routing.suggestion_queue import WaitingSignal, triage_with_suggestions
 from cxos.signals.writes import assign_owner
-from cxos.vocabulary import plural
+from cxos.vocabulary import RoutedBy, plural
 
 QUEUE_ROWS = 15
 
@@ -130,7 +130,7 @@ def _assign(signal: WaitingSignal, team_id: int, actor: Actor, journey: Journey)
             expected_version=signal.version,
             team_id=team_id,
             actor=actor,
-            routed_by="model",
+            routed_by=RoutedBy.model(),
         )
     except CxosError as refused:
         st.error(str(refused), icon=":material/block:")

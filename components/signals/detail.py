@@ -12,7 +12,18 @@ from cxos.models import Event, Signal
 from cxos.signals import queries
 from cxos.signals.lifecycle import next_statuses
 from cxos.signals.writes import assign_owner, set_status, update_signal
-from cxos.vocabulary import DRIVERS, Severity, Source, Status, label, plural
+from cxos.vocabulary import (
+    DRIVERS,
+    Decider,
+    EventAction,
+    EventEntity,
+    RoutedBy,
+    Severity,
+    Source,
+    Status,
+    label,
+    plural,
+)
 
 NO_OWNER = 0  # the "back to triage" choice in the owner picker
 FIELD_NAMES = {
@@ -33,7 +44,7 @@ def seen_version_key(signal_id: int) -> str:
 def signal_detail(ctx: PageContext, signal_id: int) -> None:
     with ctx.store.read() as session:
         signal = queries.get_signal(session, signal_id)
-        events = queries.timeline(session, "signal", signal_id)
+        events = queries.timeline(session, EventEntity.SIGNAL, signal_id)
     if signal is None:
         st.warning(f"Signal #{signal_id} does not exist.")
         return
@@ -254,10 +265,14 @@ def routed_by_label(routed_by: str | None) -> str:
     """'person:Priya' → 'Priya, by hand'; 'rule:4' → 'rule #4'; 'model' → 'the routing model'."""
     if not routed_by:
         return "—"
-    kind, _, who = routed_by.partition(":")
-    return {"person": f"{who}, by hand", "rule": f"rule #{who}", "model": "the routing model"}.get(
-        kind, routed_by
-    )
+    routed = RoutedBy.parse(routed_by)
+    if routed is None:
+        return routed_by
+    return {
+        Decider.PERSON: f"{routed.detail}, by hand",
+        Decider.RULE: f"rule #{routed.detail}",
+        Decider.MODEL: "the routing model",
+    }[routed.kind]
 
 
 def _status_label(status: str) -> str:
@@ -268,14 +283,14 @@ def describe_event(event: Event, journey: Journey) -> str:
     """One timeline line: when · who · what, from → to. Every user-typed part is escaped."""
     when = f"{event.at:%d %b %Y %H:%M}"
     who = md_escape(event.actor)
-    if event.action == "created":
+    if event.action == EventAction.CREATED:
         what = "logged it"
-    elif event.action == "refused":
+    elif event.action == EventAction.REFUSED:
         what = f":red[change refused] — {md_escape(event.note)}"
     else:
         field = FIELD_NAMES.get(event.field or "", (event.field or "").replace("_", " "))
         what = f"{md_escape(field)}: {_value(event.field, event.from_value, journey)} → {_value(event.field, event.to_value, journey)}"
-        if event.note and event.action == "owner":
+        if event.note and event.action == EventAction.OWNER:
             what += f" ({md_escape(routed_by_label(event.note))})"
     return f"**{when}** · {who} · {what}"
 

@@ -10,23 +10,32 @@ from sqlmodel import Session, select
 from cxos.clock import utcnow
 from cxos.council.sessions import Decision, actions_of, attendees_of, decisions_of
 from cxos.models import CouncilAction, CouncilSession, Event
+from cxos.vocabulary import EventAction, EventEntity, Status
 
 # (label, entity, condition on the event): what the room did during the session, counted per distinct row.
-REVIEWED: list[tuple[str, str, Callable[[], object]]] = [
-    ("signals whose owner the council confirmed", "signal", lambda: Event.action == "confirmed"),
-    ("signals given a different owner", "signal", lambda: Event.field == "owner_team_id"),
-    ("signals linked to a failure mode", "signal", lambda: Event.field == "failure_mode_id"),
+REVIEWED: list[tuple[str, EventEntity, Callable[[], object]]] = [
+    (
+        "signals whose owner the council confirmed",
+        EventEntity.SIGNAL,
+        lambda: Event.action == EventAction.CONFIRMED,
+    ),
+    ("signals given a different owner", EventEntity.SIGNAL, lambda: Event.field == "owner_team_id"),
+    ("signals linked to a failure mode", EventEntity.SIGNAL, lambda: Event.field == "failure_mode_id"),
     (
         "signals marked needs info",
-        "signal",
-        lambda: (Event.field == "status") & (Event.to_value == "needs_info"),
+        EventEntity.SIGNAL,
+        lambda: (Event.field == "status") & (Event.to_value == Status.NEEDS_INFO),
     ),
-    ("failure modes given a cause, layer or owner", "failure_mode", lambda: Event.action == "updated"),
-    ("fixes planned", "fix", lambda: Event.action == "created"),
-    ("fix updates recorded", "fix", lambda: Event.action == "update"),
-    ("fixes moved on", "fix", lambda: Event.field == "status"),
-    ("loop notices drafted", "loop_notice", lambda: Event.action == "drafted"),
-    ("loop notices sent", "loop_notice", lambda: Event.action == "sent"),
+    (
+        "failure modes given a cause, layer or owner",
+        EventEntity.FAILURE_MODE,
+        lambda: Event.action == EventAction.UPDATED,
+    ),
+    ("fixes planned", EventEntity.FIX, lambda: Event.action == EventAction.CREATED),
+    ("fix updates recorded", EventEntity.FIX, lambda: Event.action == EventAction.UPDATE),
+    ("fixes moved on", EventEntity.FIX, lambda: Event.field == "status"),
+    ("loop notices drafted", EventEntity.LOOP_NOTICE, lambda: Event.action == EventAction.DRAFTED),
+    ("loop notices sent", EventEntity.LOOP_NOTICE, lambda: Event.action == EventAction.SENT),
 ]
 AUTOMATIC_ACTORS = ("cxos-routing", "cxos-demo")
 
@@ -53,7 +62,7 @@ def reviewed_during(
             condition(),
             Event.at >= council.created_at,
             Event.at <= end,
-            Event.action != "refused",
+            Event.action != EventAction.REFUSED,
             Event.actor.not_in(AUTOMATIC_ACTORS),
         )
         count = session.exec(query).one()

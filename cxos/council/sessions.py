@@ -17,6 +17,7 @@ from cxos.identity import Actor, require
 from cxos.models import CouncilAction, CouncilSession, Team
 from cxos.store.audit import apply_changes, editing, record_event, touch
 from cxos.store.store import Store
+from cxos.vocabulary import EventAction, EventEntity
 
 FIRST_WINDOW = timedelta(days=7)
 ACTION_STATUSES = ("open", "done", "dropped")
@@ -111,9 +112,9 @@ def start_session(
         record_event(
             session,
             actor=actor,
-            entity="council_session",
+            entity=EventEntity.COUNCIL_SESSION,
             entity_id=council.id,
-            action="created",
+            action=EventAction.CREATED,
             to_value=council.held_on,
             note=", ".join(names) or None,
         )
@@ -149,9 +150,9 @@ def add_decision(
         record_event(
             session,
             actor=actor,
-            entity="council_session",
+            entity=EventEntity.COUNCIL_SESSION,
             entity_id=council.id,
-            action="decided",
+            action=EventAction.DECIDED,
             field="decisions",
             to_value=decision.text,
             note=_owner_note(decision.owner, decision.due),
@@ -204,9 +205,9 @@ def add_action(
         record_event(
             session,
             actor=actor,
-            entity="council_action",
+            entity=EventEntity.COUNCIL_ACTION,
             entity_id=action.id,
-            action="created",
+            action=EventAction.CREATED,
             to_value=action.text,
             note=_owner_note(action.owner, action.due_on),
         )
@@ -222,7 +223,9 @@ def set_action_status(
         raise ValidationFailed({"status": f"an action is {', '.join(ACTION_STATUSES)}"})
     with editing(store, CouncilAction, action_id, expected_version, actor) as (session, action):
         closed_at = None if status == "open" else (action.closed_at or utcnow())
-        apply_changes(session, action, actor, {"status": status, "closed_at": closed_at}, action="status")
+        apply_changes(
+            session, action, actor, {"status": status, "closed_at": closed_at}, action=EventAction.STATUS
+        )
         return action
 
 
@@ -238,7 +241,7 @@ def close_session(
             council,
             actor,
             {"minutes": minutes, "status": "closed", "closed_at": utcnow()},
-            action="closed",
+            action=EventAction.CLOSED,
         )
         return council
 

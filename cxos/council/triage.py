@@ -1,10 +1,11 @@
 """The council's triage: signals without a confirmed owner, and one action applied to many of them at once.
 
 A signal waits for the council when it has no owner (the triage queue), or when a rule or the owner model
-routed it since the last council and nobody has confirmed or corrected that owner. Confirming writes a
-"confirmed" Event (no owner change); correcting goes through `signals.assign_owner`, so it counts against
-routing accuracy. Each signal in a bulk action is checked against the version the person saw: a stale one
-is refused on its own, with its message, and the others proceed.
+routed it since the last council and nobody has confirmed or corrected that owner. Confirming
+(`signals.confirm_owner`) writes a "confirmed" Event and changes no owner; correcting goes through
+`signals.assign_owner`, so it counts against routing accuracy. Each signal in a bulk action is checked
+against the version the person saw: a stale one is refused on its own, with its message, and the others
+proceed.
 """
 
 from collections.abc import Callable, Iterable
@@ -21,9 +22,9 @@ from cxos.identity import Actor, require
 from cxos.models import Event, Signal
 from cxos.signals import writes as signals
 from cxos.signals.queries import LIST_COLUMNS, triage_condition
-from cxos.store.audit import editing, record_event, touch
+from cxos.store.audit import editing
 from cxos.store.store import Store
-from cxos.vocabulary import Status
+from cxos.vocabulary import Decider, EventAction, EventEntity, Status
 
 MAX_ROWS = 300
 COUNT_CAP = 10_000
@@ -44,12 +45,14 @@ class BulkResult:
 def _unconfirmed_route(since: datetime) -> Any:
     """Routed by a rule or the model since `since`, still with that owner, and nobody confirmed it."""
     confirmed = exists().where(
-        Event.entity == "signal", Event.entity_id == Signal.id, Event.action == "confirmed"
+        Event.entity == EventEntity.SIGNAL,
+        Event.entity_id == Signal.id,
+        Event.action == EventAction.CONFIRMED,
     )
     return and_(
-        Signal.status == Status.ROUTED.value,
+        Signal.status == Status.ROUTED,
         Signal.routed_at >= since,
-        or_(Signal.routed_by.like("rule:%"), Signal.routed_by.like("model%")),
+        or_(Signal.routed_by.like(Decider.RULE.pattern), Signal.routed_by.like(Decider.MODEL.pattern)),
         ~confirmed,
     )
 
@@ -80,30 +83,7 @@ def count_waiting(session: Session, *, since: datetime, cap: int = COUNT_CAP) ->
     return {"unowned": capped(triage_condition()), "unconfirmed": capped(_unconfirmed_route(since))}
 
 
-def confirm_owner(store: Store, *, signal_id: int, expected_version: int, actor: Actor) -> Signal:
-    """The council agrees with the owner a rule or the model chose: an event, no owner change."""
-    require(actor, "assign_owner")
-    with editing(store, Signal, signal_id, expected_version, actor) as (session, signal):
-        if signal.owner_team_id is None:
-            raise ValidationFailed(
-                {"owner_team_id": f"signal #{signal.id} has no owner to confirm; choose one"}
-            )
-        record_event(
-            session,
-            actor=actor,
-            entity="signal",
-            entity_id=signal.id,
-            action="confirmed",
-            field="owner_team_id",
-            to_value=signal.owner_team_id,
-            note=signal.routed_by,
-        )
-        touch(signal, actor)
-        session.add(signal)
-        return signal
-
-
-def link_to_failure_mode(
+def link_seen_signal(
     store: Store, *, signal_id: int, expected_version: int, failure_mode_id: int, actor: Actor
 ) -> Signal:
     """Link one signal the person saw at `expected_version` (failure_modes.link_signals takes no version)."""
@@ -111,7 +91,7 @@ def link_to_failure_mode(
     with editing(store, Signal, signal_id, expected_version, actor) as (session, signal):
         mode = failure_modes.attachable_failure_mode(session, failure_mode_id)
         # The same linking rules as the failure-mode page, inside this version-checked transaction.
-        failure_modes.link_in_session(session, mode, [signal], actor)
+        signals.link_to_failure_mode(session, signals=[signal], failure_mode=mode, actor=actor)
         return signal
 
 
@@ -141,7 +121,7 @@ def bulk_triage(
     if action == "confirm":
 
         def change(i: int, v: int) -> Any:
-            return confirm_owner(store, signal_id=i, expected_version=v, actor=actor)
+            return signals.confirm_owner(store, signal_id=i, expected_version=v, actor=actor)
     elif action == "correct":
         if team_id is None:
             raise ValidationFailed({"owner_team_id": "choose the team that owns these"})
@@ -153,7 +133,7 @@ def bulk_triage(
             raise ValidationFailed({"failure_mode": "choose the failure mode"})
 
         def change(i: int, v: int) -> Any:
-            return link_to_failure_mode(
+            return link_seen_signal(
                 store, signal_id=i, expected_version=v, failure_mode_id=failure_mode_id, actor=actor
             )
     elif action == "needs_info":

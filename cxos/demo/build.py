@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, insert, text
+from sqlalchemy import func, text
 from sqlmodel import select
 
 from cxos import config
@@ -24,8 +24,8 @@ from cxos.demo.loops import add_demo_loops
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor
 from cxos.journey.map import journey_is_empty, load_journey_template, touchpoint_options
-from cxos.models import Event, FailureMode, Fix, Signal, Team
-from cxos.routing.router import ROUTER
+from cxos.models import FailureMode, Fix, Signal, Team
+from cxos.routing.decision import ROUTER
 from cxos.routing.rule_engine import (
     CompiledRule,
     RuleSet,
@@ -35,9 +35,11 @@ from cxos.routing.rule_engine import (
     signal_view,
 )
 from cxos.routing.rule_files import load_default_rules
-from cxos.store.audit import record_event
+from cxos.signals import writes as signal_writes
+from cxos.signals.lifecycle import status_change
+from cxos.store.audit import event_row, record_event
 from cxos.store.store import Store
-from cxos.vocabulary import Role, Severity, Source
+from cxos.vocabulary import EventAction, EventEntity, Role, RoutedBy, Severity, Source, Status
 
 RECIPE = config.DATA_DIR / "demo_recipe.yaml"
 DEMO_ACTOR = Actor("cxos-demo", Role.ADMIN)
@@ -76,12 +78,28 @@ class History:
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def step(
-        self, at: datetime, actor: str, changes: dict[str, Any], action: str, note: str | None = None
+        self,
+        at: datetime,
+        actor: str,
+        changes: dict[str, Any],
+        action: EventAction,
+        note: str | None = None,
     ) -> bool:
-        """Apply one change at `at` if it has happened by the anchor; one version bump, one event per field."""
+        """Apply one change at `at` if it has happened by the anchor; one version bump, one event per field.
+
+        A status move is checked by the lifecycle as a real one is (and refused the same way)."""
         at = at.replace(microsecond=0)
         if at > self.anchor:
             return False
+        if "status" in changes:
+            changes = changes | status_change(
+                current=Status(self.row["status"]),
+                target=Status(changes["status"]),
+                owner_team_id=changes.get("owner_team_id", self.row["owner_team_id"]),
+                reason=changes.get("status_reason"),
+                duplicate_of_id=changes.get("duplicate_of_id"),
+                signal_id=self.row["id"],
+            )
         for name, value in changes.items():
             if name not in {"routed_by", "routed_at"}:  # bookkeeping of the owner change, as in assign_owner
                 self.events.append(
@@ -227,7 +245,7 @@ class _Cooker:
                 "severity": str(Severity(severity)),
                 "reporter": reporter,
                 "external_ref": self._reference(source),
-                "status": "new",
+                "status": Status.NEW.value,
                 "created_at": created_at,
                 "created_by": logger,
                 "updated_at": created_at,
@@ -249,7 +267,9 @@ class _Cooker:
         )
         self.next_id += 1
         history = History(
-            row, self.anchor, [_event(created_at, logger, row["id"], "created", None, None, title, None)]
+            row,
+            self.anchor,
+            [_event(created_at, logger, row["id"], EventAction.CREATED, None, None, title, None)],
         )
         self._live(history, mode, owner)
         self.last_by_touchpoint[touchpoint_id] = row["id"]
@@ -262,18 +282,21 @@ class _Cooker:
         if rule is not None:  # the rules routed it on arrival (create_signal does the same)
             changes = {
                 "owner_team_id": rule.owner_team_id,
-                "status": "routed",
-                "routed_by": f"rule:{rule.id}",
+                "status": Status.ROUTED,
+                "routed_by": RoutedBy.rule(rule.id),
                 "routed_at": t,
             } | ({"root_cause": rule.root_cause} if rule.root_cause else {})
-            h.step(t, ROUTER.name, changes, "owner", note=f"rule:{rule.id}")
+            h.step(t, ROUTER.name, changes, EventAction.OWNER, note=RoutedBy.rule(rule.id))
         if rng.random() < 0.03:  # the backlog nobody has looked at yet
             if rule is None and rng.random() < 0.4:
                 h.step(
                     t + DAY * rng.uniform(1, 3),
                     rng.choice(council),
-                    {"status": "needs_info", "status_reason": "Asked the reporter for steps to reproduce"},
-                    "status",
+                    {
+                        "status": Status.NEEDS_INFO,
+                        "status_reason": "Asked the reporter for steps to reproduce",
+                    },
+                    EventAction.STATUS,
                 )
             return
         t += HOUR * rng.expovariate(1 / 18)
@@ -284,9 +307,14 @@ class _Cooker:
         elif not h.step(
             t,
             person,
-            {"owner_team_id": first, "status": "routed", "routed_by": f"person:{person}", "routed_at": t},
-            "owner",
-            note=f"person:{person}",
+            {
+                "owner_team_id": first,
+                "status": Status.ROUTED,
+                "routed_by": RoutedBy.person(person),
+                "routed_at": t,
+            },
+            EventAction.OWNER,
+            note=RoutedBy.person(person),
         ):
             return
         if first != owner:  # a misroute the council corrected: it counts against routing accuracy
@@ -296,9 +324,9 @@ class _Cooker:
                 if not h.step(
                     t,
                     person,
-                    {"owner_team_id": detour, "routed_by": f"person:{person}", "routed_at": t},
-                    "owner",
-                    note=f"person:{person}",
+                    {"owner_team_id": detour, "routed_by": RoutedBy.person(person), "routed_at": t},
+                    EventAction.OWNER,
+                    note=RoutedBy.person(person),
                 ):
                     return
             t += DAY * rng.uniform(0.5, 4)
@@ -306,9 +334,9 @@ class _Cooker:
             if not h.step(
                 t,
                 person,
-                {"owner_team_id": owner, "routed_by": f"person:{person}", "routed_at": t},
-                "owner",
-                note=f"person:{person}",
+                {"owner_team_id": owner, "routed_by": RoutedBy.person(person), "routed_at": t},
+                EventAction.OWNER,
+                note=RoutedBy.person(person),
             ):
                 return
         if mode:
@@ -331,23 +359,28 @@ class _Cooker:
         if not h.step(
             t,
             rng.choice(council),
-            {"failure_mode_id": mode.id, "status": "linked", "root_cause": mode.spec["root_cause"]},
-            "linked",
+            {"failure_mode_id": mode.id, "status": Status.LINKED, "root_cause": mode.spec["root_cause"]},
+            EventAction.LINKED,
         ):
             return
         if mode.fix_started_at and (mode.shipped_at is None or t < mode.shipped_at):
-            if not h.step(max(t, mode.fix_started_at), rng.choice(council), {"status": "fixing"}, "status"):
+            if not h.step(
+                max(t, mode.fix_started_at),
+                rng.choice(council),
+                {"status": Status.FIXING},
+                EventAction.STATUS,
+            ):
                 return
             if (
                 mode.shipped_at
-                and h.step(mode.shipped_at, rng.choice(council), {"status": "fixed"}, "status")
+                and h.step(mode.shipped_at, rng.choice(council), {"status": Status.FIXED}, EventAction.STATUS)
                 and rng.random() < 0.7
             ):
                 h.step(
                     mode.shipped_at + DAY * rng.uniform(1, 5),
                     rng.choice(council),
-                    {"status": "loop_closed"},
-                    "status",
+                    {"status": Status.LOOP_CLOSED},
+                    EventAction.STATUS,
                 )
 
     def _background(self, h: History, t: datetime) -> None:
@@ -358,20 +391,28 @@ class _Cooker:
             h.step(
                 t + DAY * rng.uniform(1, 5),
                 rng.choice(council),
-                {"status": "wont_fix", "status_reason": rng.choice(self.recipe["wont_fix_reasons"])},
-                "status",
+                {"status": Status.WONT_FIX, "status_reason": rng.choice(self.recipe["wont_fix_reasons"])},
+                EventAction.STATUS,
             )
         elif roll < 0.12 and earlier:
             h.step(
                 t + DAY * rng.uniform(0.2, 2),
                 rng.choice(council),
-                {"status": "duplicate", "duplicate_of_id": earlier},
-                "status",
+                {"status": Status.DUPLICATE, "duplicate_of_id": earlier},
+                EventAction.STATUS,
             )
         elif roll < 0.32:
             t += DAY * rng.uniform(3, 20)
-            if h.step(t, rng.choice(council), {"status": "fixed"}, "status") and rng.random() < 0.5:
-                h.step(t + DAY * rng.uniform(1, 4), rng.choice(council), {"status": "loop_closed"}, "status")
+            if (
+                h.step(t, rng.choice(council), {"status": Status.FIXED}, EventAction.STATUS)
+                and rng.random() < 0.5
+            ):
+                h.step(
+                    t + DAY * rng.uniform(1, 4),
+                    rng.choice(council),
+                    {"status": Status.LOOP_CLOSED},
+                    EventAction.STATUS,
+                )
 
     def _reference(self, source: str) -> str | None:
         self.ticket_number += 1
@@ -389,17 +430,17 @@ def _first_rule(rules: RuleSet, view: SignalView) -> CompiledRule | None:
 
 
 def _event(at, actor, signal_id, action, field_name, from_value, to_value, note) -> dict[str, Any]:
-    return {
-        "at": at,
-        "actor": actor,
-        "entity": "signal",
-        "entity_id": signal_id,
-        "action": action,
-        "field": field_name,
-        "from_value": None if from_value is None else str(from_value),
-        "to_value": None if to_value is None else str(to_value),
-        "note": note,
-    }
+    return event_row(
+        at=at,
+        actor=actor,
+        entity=EventEntity.SIGNAL,
+        entity_id=signal_id,
+        action=action,
+        field=field_name,
+        from_value=from_value,
+        to_value=to_value,
+        note=note,
+    )
 
 
 def _flush(
@@ -408,10 +449,7 @@ def _flush(
     if not rows:
         return
     with store.write() as session:
-        # render_nulls keeps every row the same shape, so the driver sends one executemany per table
-        # instead of one INSERT per distinct set of empty fields (4x faster at a million signals).
-        session.execute(insert(Signal).execution_options(render_nulls=True), rows)
-        session.execute(insert(Event).execution_options(render_nulls=True), events)
+        signal_writes.insert_batch(session, rows=rows, events=events)
     written["signals"] += len(rows)
     written["events"] += len(events)
     rows.clear()
@@ -464,11 +502,12 @@ def _store_failure_modes(store, recipe, touchpoints, team_ids, start, anchor, rn
             record_event(
                 session,
                 actor=person,
-                entity="failure_mode",
+                entity=EventEntity.FAILURE_MODE,
                 entity_id=fm.id,
-                action="created",
+                action=EventAction.CREATED,
                 to_value=fm.name,
-            ).at = created
+                at=created,
+            )
             mode = Mode(fm.id, spec, fm.touchpoint_id, fm.owner_team_id)
             if spec.get("fix_week") is not None or spec.get("planned_fix"):
                 _store_fix(session, mode, spec, start, anchor, rng, person)
@@ -512,18 +551,25 @@ def _store_fix(session, mode: Mode, spec, start, anchor, rng, person) -> None:
     session.add(fix)
     session.flush()
     record_event(
-        session, actor=person, entity="fix", entity_id=fix.id, action="created", to_value=fix.title
-    ).at = created
+        session,
+        actor=person,
+        entity=EventEntity.FIX,
+        entity_id=fix.id,
+        action=EventAction.CREATED,
+        to_value=fix.title,
+        at=created,
+    )
     previous = "planned"
     for status, at in steps:
         record_event(
             session,
             actor=person,
-            entity="fix",
+            entity=EventEntity.FIX,
             entity_id=fix.id,
-            action="status",
+            action=EventAction.STATUS,
             field="status",
             from_value=previous,
             to_value=status,
-        ).at = at
+            at=at,
+        )
         previous = status

@@ -8,7 +8,9 @@ from sqlmodel import select
 from cxos.fixes.loops import draft_notices
 from cxos.identity import Actor
 from cxos.models import Event, Fix, LoopNotice, MetricValue, Signal
+from cxos.store.audit import record_event
 from cxos.store.store import Store
+from cxos.vocabulary import EventAction, EventEntity, Status
 
 
 def add_demo_loops(
@@ -51,39 +53,38 @@ def _backdate(store: Store, fixes: list[Fix]) -> None:
             for notice in session.exec(select(LoopNotice).where(LoopNotice.fix_id == fix.id)):
                 notice.created_at = notice.updated_at = drafted_at
                 for event in session.exec(
-                    select(Event).where(Event.entity == "loop_notice", Event.entity_id == notice.id)
+                    select(Event).where(Event.entity == EventEntity.LOOP_NOTICE, Event.entity_id == notice.id)
                 ):
                     event.at = drafted_at
                     session.add(event)
                 closed = session.exec(
                     select(Event)
                     .where(
-                        Event.entity == "signal",
+                        Event.entity == EventEntity.SIGNAL,
                         Event.entity_id == notice.signal_id,
                         Event.field == "status",
-                        Event.to_value == "loop_closed",
+                        Event.to_value == Status.LOOP_CLOSED,
                     )
                     .order_by(Event.id)
                 ).first()
                 signal = session.get(Signal, notice.signal_id)
-                if closed is not None and signal is not None and signal.status == "loop_closed":
+                if closed is not None and signal is not None and signal.status == Status.LOOP_CLOSED:
                     notice.status, notice.sent_by, notice.sent_at = "sent", closed.actor, closed.at
                     notice.updated_at, notice.updated_by, notice.version = (
                         closed.at,
                         closed.actor,
                         notice.version + 1,
                     )
-                    session.add(
-                        Event(
-                            at=closed.at,
-                            actor=closed.actor,
-                            entity="loop_notice",
-                            entity_id=notice.id,
-                            action="sent",
-                            field="status",
-                            from_value="drafted",
-                            to_value="sent",
-                        )
+                    record_event(
+                        session,
+                        at=closed.at,
+                        actor=closed.actor,
+                        entity=EventEntity.LOOP_NOTICE,
+                        entity_id=notice.id,
+                        action=EventAction.SENT,
+                        field="status",
+                        from_value="drafted",
+                        to_value="sent",
                     )
                 session.add(notice)
 

@@ -32,6 +32,7 @@ from sqlmodel import Session, select
 
 from cxos.models import FailureMode, Signal
 from cxos.signals.lifecycle import OPEN
+from cxos.vocabulary import Status
 
 WINDOW_DAYS = 90
 MAX_SIGNALS = 20_000  # the newest in the window; bounds memory and time whatever the log's size
@@ -167,7 +168,7 @@ def _unclustered_rows(session: Session, *, since: datetime) -> list[dict[str, An
         )
         .where(
             Signal.created_at >= since,
-            Signal.status != "duplicate",
+            Signal.status != Status.DUPLICATE,
             or_(Signal.failure_mode_id.is_(None), Signal.failure_mode_id.not_in(accepted)),
         )
         .order_by(Signal.created_at.desc(), Signal.id.desc())

@@ -13,9 +13,10 @@ from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.models import FailureMode, RootCauseLayer, Signal, Team, Touchpoint
+from cxos.signals import writes as signals
 from cxos.store.audit import apply_changes, editing, record_event, touch
 from cxos.store.store import Store
-from cxos.vocabulary import Status
+from cxos.vocabulary import EventAction, EventEntity
 
 NAME_MAX = 200
 EDITABLE = ("name", "owner_team_id", "root_cause", "upstream_cause")
@@ -64,13 +65,15 @@ def create_failure_mode(
         record_event(
             session,
             actor=actor,
-            entity="failure_mode",
+            entity=EventEntity.FAILURE_MODE,
             entity_id=mode.id,
-            action="created",
+            action=EventAction.CREATED,
             to_value=mode.name,
             note=f"status {status}",
         )
-        link_in_session(session, mode, _signals(session, signal_ids), actor)
+        signals.link_to_failure_mode(
+            session, signals=_signals(session, signal_ids), failure_mode=mode, actor=actor
+        )
         return mode
 
 
@@ -82,7 +85,7 @@ def accept_failure_mode(
     with editing(store, FailureMode, failure_mode_id, expected_version, actor) as (session, mode):
         if mode.status != "candidate":
             raise ValidationFailed({"status": f"failure mode #{mode.id} is {mode.status}, not a candidate"})
-        apply_changes(session, mode, actor, {"status": "accepted"}, action="accepted")
+        apply_changes(session, mode, actor, {"status": "accepted"}, action=EventAction.ACCEPTED)
         return mode
 
 
@@ -119,16 +122,20 @@ def merge_failure_modes(
         moving = list(
             session.exec(select(Signal).where(Signal.failure_mode_id == source.id).with_for_update())
         )
-        link_in_session(session, target, moving, actor)
+        signals.link_to_failure_mode(session, signals=moving, failure_mode=target, actor=actor)
         apply_changes(
-            session, source, actor, {"status": "merged", "merged_into_id": target.id}, action="merged"
+            session,
+            source,
+            actor,
+            {"status": "merged", "merged_into_id": target.id},
+            action=EventAction.MERGED,
         )
         record_event(
             session,
             actor=actor,
-            entity="failure_mode",
+            entity=EventEntity.FAILURE_MODE,
             entity_id=target.id,
-            action="merged",
+            action=EventAction.MERGED,
             from_value=source.id,
             note=f"{len(moving)} signals moved from #{source.id} {source.name}",
         )
@@ -181,22 +188,22 @@ def split_failure_mode(
         record_event(
             session,
             actor=actor,
-            entity="failure_mode",
+            entity=EventEntity.FAILURE_MODE,
             entity_id=new.id,
-            action="created",
+            action=EventAction.CREATED,
             to_value=new.name,
             note=f"split from #{origin.id} with {len(moving)} signals",
         )
         record_event(
             session,
             actor=actor,
-            entity="failure_mode",
+            entity=EventEntity.FAILURE_MODE,
             entity_id=origin.id,
-            action="split",
+            action=EventAction.SPLIT,
             to_value=new.id,
             note=f"{len(moving)} signals moved to #{new.id} {new.name}",
         )
-        link_in_session(session, new, moving, actor)
+        signals.link_to_failure_mode(session, signals=moving, failure_mode=new, actor=actor)
         touch(origin, actor)
         session.add(origin)
         return new
@@ -207,7 +214,9 @@ def link_signals(store: Store, *, failure_mode_id: int, signal_ids: Iterable[int
     require(actor, "manage_failure_modes")
     with store.write() as session:
         mode = attachable_failure_mode(session, failure_mode_id)
-        return link_in_session(session, mode, _signals(session, signal_ids), actor)
+        return signals.link_to_failure_mode(
+            session, signals=_signals(session, signal_ids), failure_mode=mode, actor=actor
+        )
 
 
 def attachable_failure_mode(session: Session, failure_mode_id: int) -> FailureMode:
@@ -235,32 +244,8 @@ def unlink_signals(store: Store, *, signal_ids: Iterable[int], actor: Actor) -> 
     wanted = sorted(set(signal_ids))
     if not wanted:
         raise ValidationFailed({"signals": "choose the signals to unlink"})
-    changed = 0
     with store.write() as session:
-        for signal in _signals(session, wanted):
-            if signal.failure_mode_id is None:
-                continue
-            updates: dict[str, Any] = {"failure_mode_id": None}
-            if signal.status == Status.LINKED.value:
-                updates["status"] = Status.ROUTED.value
-            apply_changes(session, signal, actor, updates, action="unlinked")
-            changed += 1
-    return changed
-
-
-def link_in_session(session: Session, mode: FailureMode, signals: list[Signal], actor: Actor) -> int:
-    """Point each signal at `mode`. An owned, routed signal moves on to linked; any other state stays as it is
-    (a signal in triage has no owner yet, and linked needs one: invariant 1)."""
-    changed = 0
-    for signal in signals:
-        updates: dict[str, Any] = {"failure_mode_id": mode.id}
-        if signal.status == Status.ROUTED.value and signal.owner_team_id is not None:
-            updates["status"] = Status.LINKED.value
-        if mode.root_cause and not signal.root_cause:
-            updates["root_cause"] = mode.root_cause
-        if apply_changes(session, signal, actor, updates, action="linked"):
-            changed += 1
-    return changed
+        return signals.unlink_from_failure_mode(session, signals=_signals(session, wanted), actor=actor)
 
 
 def _signals(session: Session, signal_ids: Iterable[int]) -> list[Signal]:

@@ -11,10 +11,10 @@ from cxos.errors import ValidationFailed
 from cxos.failure_modes.writes import attachable_failure_mode
 from cxos.identity import Actor, require
 from cxos.models import FailureMode, Fix, LoopNotice, Signal, Team
-from cxos.signals.lifecycle import OWNER_REQUIRED, can_transition
+from cxos.signals import writes as signals
 from cxos.store.audit import apply_changes, editing, record_event, touch
 from cxos.store.store import Store
-from cxos.vocabulary import Status
+from cxos.vocabulary import EventAction, EventEntity, Status
 
 FIX_STATUSES = ("planned", "in_progress", "shipped", "verified")
 FIX_STATUS_LABELS = {
@@ -28,7 +28,7 @@ EDITABLE = ("title", "owner_team_id", "due_on", "what_changed")
 STALE_AFTER = timedelta(days=14)
 TITLE_MAX = 200
 # Signals still waiting on the fix when it ships; later states (loop closed, won't fix) are left as they are.
-WAITING_ON_FIX = (Status.LINKED.value, Status.FIXING.value)
+WAITING_ON_FIX = (Status.LINKED, Status.FIXING)
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,9 @@ def plan_fix(
         record_event(
             session,
             actor=actor,
-            entity="fix",
+            entity=EventEntity.FIX,
             entity_id=fix.id,
-            action="created",
+            action=EventAction.CREATED,
             to_value=fix.title,
             note=f"for failure mode #{mode.id} {mode.name}",
         )
@@ -175,7 +175,7 @@ def advance_fix(
                 )
             changes["verified_at"] = now
         apply_changes(session, fix, actor, {f: v for f, v in changes.items() if f != "status"})
-        apply_changes(session, fix, actor, {"status": status}, action="status")
+        apply_changes(session, fix, actor, {"status": status}, action=EventAction.STATUS)
         if status == "shipped":
             _mark_signals_fixed(session, fix, actor)
         return fix
@@ -188,7 +188,14 @@ def record_fix_update(store: Store, *, fix_id: int, expected_version: int, note:
     if not text:
         raise ValidationFailed({"note": "write what happened since the last update"})
     with editing(store, Fix, fix_id, expected_version, actor) as (session, fix):
-        record_event(session, actor=actor, entity="fix", entity_id=fix.id, action="update", note=text)
+        record_event(
+            session,
+            actor=actor,
+            entity=EventEntity.FIX,
+            entity_id=fix.id,
+            action=EventAction.UPDATE,
+            note=text,
+        )
         touch(fix, actor)
         session.add(fix)
         return fix
@@ -271,15 +278,7 @@ def _mark_signals_fixed(session: Session, fix: Fix, actor: Actor) -> int:
         .where(Signal.failure_mode_id == fix.failure_mode_id, Signal.status.in_(WAITING_ON_FIX))
         .with_for_update()
     ).all()
-    moved = 0
-    for signal in waiting:
-        if not can_transition(Status(signal.status), Status.FIXED):
-            continue
-        if Status.FIXED in OWNER_REQUIRED and signal.owner_team_id is None:
-            continue  # an ownerless signal stays where it is rather than breaking the lifecycle's rule
-        apply_changes(session, signal, actor, {"status": Status.FIXED.value}, action="status")
-        moved += 1
-    return moved
+    return signals.mark_fixed(session, signals=waiting, actor=actor)
 
 
 def _checked(session: Session, changes: dict[str, Any]) -> dict[str, Any]:

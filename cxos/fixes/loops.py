@@ -10,11 +10,11 @@ from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.models import Fix, LoopNotice, Setting, Signal
-from cxos.signals.lifecycle import can_transition
+from cxos.signals import writes as signals
 from cxos.store.audit import apply_changes, editing, record_event
 from cxos.store.settings import read_setting, write_setting
 from cxos.store.store import Store
-from cxos.vocabulary import Status
+from cxos.vocabulary import EventAction, EventEntity, Status
 
 TEMPLATE_KEY = "notice_template"
 PLACEHOLDERS = {
@@ -32,7 +32,7 @@ DEFAULT_TEMPLATE = (
     "Thank you for telling us — reports like yours are how we find what to fix.\n"
 )
 # Statuses of a linked signal whose reporter is owed a notice (not won't fix, not a duplicate).
-OWED = {Status.LINKED.value, Status.FIXING.value, Status.FIXED.value, Status.LOOP_CLOSED.value}
+OWED = {Status.LINKED, Status.FIXING, Status.FIXED, Status.LOOP_CLOSED}
 
 
 def check_template(template: str) -> str:
@@ -145,9 +145,9 @@ def draft_notices(
             record_event(
                 session,
                 actor=actor,
-                entity="loop_notice",
+                entity=EventEntity.LOOP_NOTICE,
                 entity_id=notice.id,
-                action="drafted",
+                action=EventAction.DRAFTED,
                 to_value=notice.recipient,
                 note=f"fix #{fix.id}, signal #{notice.signal_id}",
             )
@@ -185,7 +185,7 @@ def mark_sent(
             notice,
             actor,
             {"status": "sent", "sent_by": actor.name, "sent_at": at or utcnow()},
-            action="sent",
+            action=EventAction.SENT,
         )
         # The customer was told about every signal they reported for this fix, not only the first one.
         fix = session.get(Fix, notice.fix_id)
@@ -193,12 +193,11 @@ def mark_sent(
             select(Signal)
             .where(
                 Signal.failure_mode_id == fix.failure_mode_id,
-                Signal.status == Status.FIXED.value,
+                Signal.status == Status.FIXED,
                 Signal.created_at <= fix.shipped_at,
             )
             .with_for_update()
         ).all()
-        for signal in told:
-            if recipient_of(signal) == notice.recipient and can_transition(Status.FIXED, Status.LOOP_CLOSED):
-                apply_changes(session, signal, actor, {"status": Status.LOOP_CLOSED.value}, action="status")
+        theirs = [signal for signal in told if recipient_of(signal) == notice.recipient]
+        signals.close_loop(session, signals=theirs, actor=actor)
         return notice

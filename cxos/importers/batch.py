@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from cxos.clock import utcnow
@@ -22,14 +22,14 @@ from cxos.importers.mapping import (
 )
 from cxos.importers.reading import Record, Table, open_table
 from cxos.importers.report import ImportReport
-from cxos.importers.writing import cyclic_gc_paused, insert_many, roomy_sqlite_cache
 from cxos.inputs import FIELD_LABELS, SignalCreate, parse
 from cxos.journey.map import touchpoint_options
-from cxos.models import Event, Signal
-from cxos.routing.router import ROUTER, Decision, decide, routing_events
+from cxos.models import Signal
+from cxos.routing.decision import Decision, decide
 from cxos.routing.rule_engine import RuleSet, journey_places, load_rule_set, signal_view
+from cxos.signals import writes as signals
+from cxos.store.bulk import cyclic_gc_paused
 from cxos.store.store import Store
-from cxos.vocabulary import Status
 
 # Rows per transaction. Each commit writes out every index page it touched, so fewer, larger batches are
 # faster (100k rows: 2,000 → 10,000 saves 1.5 s, for ~25 MiB more); a refused batch still names its rows.
@@ -48,7 +48,7 @@ SLACK_NOISE = {
     "tombstone",
 }
 Progress = Callable[[float, int], None]
-_SIGNALS, _EVENTS = Signal.__table__, Event.__table__
+_SIGNALS = Signal.__table__
 
 
 @dataclass
@@ -208,7 +208,10 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
     decision = (
         decide(signal_view(row, context.places), context.rules) if context.rules.rules else Decision(None)
     )
-    return Prepared(record.number, _signal_row(row, created_at, decision, context), decision)
+    stored = signals.new_signal_row(
+        fields=row, created_at=created_at, decision=decision, actor=context.actor, at=context.now
+    )
+    return Prepared(record.number, stored, decision)
 
 
 def _touchpoint(given: dict[str, str], profile: Profile, context: Context) -> int | str | None:
@@ -225,27 +228,6 @@ def _touchpoint(given: dict[str, str], profile: Profile, context: Context) -> in
     if ids:
         return f"Touchpoint: {name!r} is in several stages; write it as 'Stage › Touchpoint'"
     return f"Touchpoint: {name!r} is not a touchpoint of the journey (choose a default touchpoint to catch these)"
-
-
-def _signal_row(data: dict[str, Any], created_at, decision: Decision, context: Context) -> dict[str, Any]:
-    """All the signal's columns, as create_signal and then route_new_signal would leave them."""
-    routed = decision.team_id is not None
-    return data | {
-        "created_at": created_at,
-        "created_by": context.actor.name,
-        "updated_at": context.now,
-        "updated_by": ROUTER.name if routed else context.actor.name,
-        "version": 2 if routed else 1,
-        "status": Status.ROUTED.value if routed else Status.NEW.value,
-        "status_reason": None,
-        "owner_team_id": decision.team_id,
-        "routed_by": decision.routed_by if routed else None,
-        "routed_at": context.now if routed else None,
-        "root_cause": decision.root_cause if routed else None,
-        "failure_mode_id": None,
-        "duplicate_of_id": None,
-        "client_token": None,
-    }
 
 
 def _store_batch(
@@ -274,13 +256,12 @@ def _store_batch(
             )
             fresh = [p for p in batch if p.row["external_ref"] not in existing]
             if fresh and not dry_run:
-                connection = session.connection()
-                ids = _reserve_ids(connection, len(fresh), sqlite=store.is_sqlite)
-                with roomy_sqlite_cache(connection):
-                    insert_many(
-                        connection, _SIGNALS, [p.row | {"id": i} for p, i in zip(fresh, ids, strict=True)]
-                    )
-                    insert_many(connection, _EVENTS, list(_events(fresh, ids, context)))
+                ids = signals.reserve_ids(session, count=len(fresh), sqlite=store.is_sqlite)
+                signals.insert_batch(
+                    session,
+                    rows=[p.row | {"id": i} for p, i in zip(fresh, ids, strict=True)],
+                    events=list(_events(fresh, ids, context)),
+                )
     except (SQLAlchemyError, CxosError) as error:
         first, last = batch[0].number, batch[-1].number
         why = str(error).splitlines()[0][:300]
@@ -304,31 +285,15 @@ def _store_batch(
             report.count_imported(prepared.decision)
 
 
-def _reserve_ids(connection: Connection, count: int, *, sqlite: bool) -> list[int]:
-    """Signal ids for a batch, so it is written in one executemany (RETURNING goes row by row on SQLite)."""
-    if sqlite:  # the write transaction began IMMEDIATE: nobody else can take these ids before we commit
-        start = connection.execute(select(func.coalesce(func.max(_SIGNALS.c.id), 0))).scalar_one() + 1
-        return list(range(start, start + count))
-    return list(
-        connection.execute(
-            text("SELECT nextval(pg_get_serial_sequence('signal', 'id')) FROM generate_series(1, :count)"),
-            {"count": count},
-        ).scalars()
-    )
-
-
 def _events(fresh: list[Prepared], ids: list[int], context: Context) -> Iterator[dict[str, Any]]:
-    """Per signal: 'created' by the importing person, then the routing events cxos.routing.router writes."""
-    now, note = context.now, f"imported from {context.label}" if context.label else "imported"
+    """Per signal: 'created' by the importing person, then the events of its routing on arrival."""
+    note = f"imported from {context.label}" if context.label else "imported"
     for prepared, signal_id in zip(fresh, ids, strict=True):
-        base = {"at": now, "entity": "signal", "entity_id": signal_id}
-        yield base | {
-            "actor": context.actor.name,
-            "action": "created",
-            "field": None,
-            "from_value": None,
-            "to_value": prepared.row["title"],
-            "note": f"{note}, row {prepared.number}",
-        }
-        if prepared.decision.team_id is not None:
-            yield from routing_events(signal_id, None, prepared.decision, ROUTER, now)
+        yield from signals.arrival_events(
+            signal_id=signal_id,
+            row=prepared.row,
+            decision=prepared.decision,
+            actor=context.actor,
+            at=context.now,
+            note=f"{note}, row {prepared.number}",
+        )

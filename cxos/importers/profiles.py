@@ -11,7 +11,7 @@ from cxos.importers.mapping import FIELDS, Profile, guess_mapping
 from cxos.models import ImportProfile
 from cxos.store.audit import apply_changes, editing, record_event
 from cxos.store.store import Store
-from cxos.vocabulary import Source
+from cxos.vocabulary import EventAction, EventEntity, Source
 
 GENERIC = "Generic CSV"
 BUILT_IN: dict[str, Profile] = {
@@ -127,7 +127,12 @@ def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
         session.add(row)
         session.flush()
         record_event(
-            session, actor=actor, entity="import_profile", entity_id=row.id, action="created", to_value=name
+            session,
+            actor=actor,
+            entity=EventEntity.IMPORT_PROFILE,
+            entity_id=row.id,
+            action=EventAction.CREATED,
+            to_value=name,
         )
         return _profile(row)
 
@@ -138,9 +143,9 @@ def delete_profile(store: Store, *, profile_id: int, expected_version: int, acto
         record_event(
             session,
             actor=actor,
-            entity="import_profile",
+            entity=EventEntity.IMPORT_PROFILE,
             entity_id=row.id,
-            action="deleted",
+            action=EventAction.DELETED,
             from_value=row.name,
         )
         session.delete(row)

@@ -5,7 +5,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from cxos.routing.router import Decision
+from cxos.routing.decision import Decision
 from cxos.signals.export import neutralise
 
 OUTCOMES = ("error", "duplicate", "skipped")

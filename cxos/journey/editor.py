@@ -6,16 +6,16 @@ but not removed until its signals have been moved to another touchpoint.
 
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlmodel import Session, select
 
-from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.models import FailureMode, Signal, Stage, Team, Touchpoint
+from cxos.signals import writes as signal_writes
 from cxos.store.audit import apply_changes, editing, record_event
 from cxos.store.store import Store
-from cxos.vocabulary import Component, known
+from cxos.vocabulary import Component, EventAction, EventEntity, known
 
 NAME_MAX = 80
 STAGE_FIELDS = {"name", "description"}
@@ -38,7 +38,12 @@ def add_stage(store: Store, *, name: str, actor: Actor, description: str = "") -
         session.add(stage)
         session.flush()
         record_event(
-            session, actor=actor, entity="stage", entity_id=stage.id, action="created", to_value=name
+            session,
+            actor=actor,
+            entity=EventEntity.STAGE,
+            entity_id=stage.id,
+            action=EventAction.CREATED,
+            to_value=name,
         )
         return stage
 
@@ -84,9 +89,9 @@ def add_touchpoint(
         record_event(
             session,
             actor=actor,
-            entity="touchpoint",
+            entity=EventEntity.TOUCHPOINT,
             entity_id=touchpoint.id,
-            action="created",
+            action=EventAction.CREATED,
             to_value=touchpoint.name,
         )
         return touchpoint
@@ -123,7 +128,7 @@ def move(
         ordered[index], ordered[target] = ordered[target], ordered[index]
         for position, sibling in enumerate(ordered):
             if sibling.position != position:
-                apply_changes(session, sibling, actor, {"position": position}, action="reordered")
+                apply_changes(session, sibling, actor, {"position": position}, action=EventAction.REORDERED)
 
 
 def archive(
@@ -149,7 +154,11 @@ def archive(
                     {"stage": f"{row.name} still has {active} active touchpoints: archive or move them first"}
                 )
         apply_changes(
-            session, row, actor, {"archived": archived}, action="archived" if archived else "restored"
+            session,
+            row,
+            actor,
+            {"archived": archived},
+            action=EventAction.ARCHIVED if archived else EventAction.RESTORED,
         )
 
 
@@ -173,9 +182,9 @@ def remove_touchpoint(store: Store, *, touchpoint_id: int, expected_version: int
         record_event(
             session,
             actor=actor,
-            entity="touchpoint",
+            entity=EventEntity.TOUCHPOINT,
             entity_id=touchpoint_id,
-            action="removed",
+            action=EventAction.REMOVED,
             from_value=touchpoint.name,
         )
         session.delete(touchpoint)
@@ -190,34 +199,13 @@ def move_signals(store: Store, *, from_touchpoint_id: int, to_touchpoint_id: int
         target = session.get(Touchpoint, to_touchpoint_id)
         if target is None or target.archived:
             raise ValidationFailed({"to_touchpoint_id": "pick an active touchpoint"})
-        ids = list(session.exec(select(Signal.id).where(Signal.touchpoint_id == from_touchpoint_id)))
-        now = utcnow()
-        for signal_id in ids:
-            record_event(
-                session,
-                actor=actor,
-                entity="signal",
-                entity_id=signal_id,
-                action="updated",
-                field="touchpoint_id",
-                from_value=from_touchpoint_id,
-                to_value=to_touchpoint_id,
-                note="moved with its touchpoint",
-            )
-        session.execute(
-            update(Signal)
-            .where(Signal.touchpoint_id == from_touchpoint_id)
-            .values(
-                touchpoint_id=to_touchpoint_id,
-                version=Signal.version + 1,
-                updated_at=now,
-                updated_by=actor.name,
-            )
+        moved = signal_writes.move_touchpoint(
+            session, from_touchpoint_id=from_touchpoint_id, to_touchpoint_id=to_touchpoint_id, actor=actor
         )
         modes = list(session.exec(select(FailureMode).where(FailureMode.touchpoint_id == from_touchpoint_id)))
         for mode in modes:
             apply_changes(session, mode, actor, {"touchpoint_id": to_touchpoint_id})
-        return len(ids)
+        return moved
 
 
 def _touchpoint_fields(

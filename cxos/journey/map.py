@@ -13,7 +13,7 @@ from cxos.identity import Actor, require
 from cxos.models import RootCauseLayer, Signal, Stage, Team, Touchpoint
 from cxos.store.audit import record_event
 from cxos.store.store import Store
-from cxos.vocabulary import DEFAULT_ROOT_CAUSE_LAYERS, Component
+from cxos.vocabulary import DEFAULT_ROOT_CAUSE_LAYERS, Component, EventAction, EventEntity
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,12 @@ def load_journey_template(store: Store, *, actor: Actor, path: Path | None = Non
             session.flush()
             teams[team.name] = team.id
             record_event(
-                session, actor=actor, entity="team", entity_id=team.id, action="created", to_value=team.name
+                session,
+                actor=actor,
+                entity=EventEntity.TEAM,
+                entity_id=team.id,
+                action=EventAction.CREATED,
+                to_value=team.name,
             )
         for position, name in enumerate(spec.get("root_cause_layers") or DEFAULT_ROOT_CAUSE_LAYERS):
             session.add(RootCauseLayer(name=name, position=position))
@@ -77,9 +82,9 @@ def load_journey_template(store: Store, *, actor: Actor, path: Path | None = Non
             record_event(
                 session,
                 actor=actor,
-                entity="stage",
+                entity=EventEntity.STAGE,
                 entity_id=stage.id,
-                action="created",
+                action=EventAction.CREATED,
                 to_value=stage.name,
             )
             for position, tp in enumerate(stage_spec["touchpoints"]):
@@ -98,9 +103,9 @@ def load_journey_template(store: Store, *, actor: Actor, path: Path | None = Non
                 record_event(
                     session,
                     actor=actor,
-                    entity="touchpoint",
+                    entity=EventEntity.TOUCHPOINT,
                     entity_id=touchpoint.id,
-                    action="created",
+                    action=EventAction.CREATED,
                     to_value=touchpoint.name,
                 )
                 count += 1

@@ -11,6 +11,7 @@ from cxos.journey.map import parse_spec
 from cxos.models import RootCauseLayer, Stage, Team, Touchpoint
 from cxos.store.audit import apply_changes, record_event
 from cxos.store.store import Store
+from cxos.vocabulary import EventAction, EventEntity
 
 
 def export_journey_yaml(session: Session) -> str:
@@ -69,9 +70,9 @@ def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, l
                 record_event(
                     session,
                     actor=actor,
-                    entity="team",
+                    entity=EventEntity.TEAM,
                     entity_id=team.id,
-                    action="created",
+                    action=EventAction.CREATED,
                     to_value=team.name,
                 )
                 teams[team.name] = team
@@ -108,9 +109,9 @@ def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, l
                     record_event(
                         session,
                         actor=actor,
-                        entity="touchpoint",
+                        entity=EventEntity.TOUCHPOINT,
                         entity_id=touchpoint.id,
-                        action="created",
+                        action=EventAction.CREATED,
                         to_value=touchpoint.name,
                     )
                     report["created"].append(f"{stage.name} › {touchpoint.name}")
@@ -136,7 +137,12 @@ def _new_stage(
     session.add(stage)
     session.flush()
     record_event(
-        session, actor=actor, entity="stage", entity_id=stage.id, action="created", to_value=stage.name
+        session,
+        actor=actor,
+        entity=EventEntity.STAGE,
+        entity_id=stage.id,
+        action=EventAction.CREATED,
+        to_value=stage.name,
     )
     report["created"].append(f"stage {stage.name}")
     return stage

@@ -11,6 +11,7 @@ from cxos.fixes.recurrence import MATERIALLY_LESS, TOO_LITTLE_DATA, Recurrence, 
 from cxos.journey.friction import week_start
 from cxos.models import Event, Fix, LoopNotice, Signal
 from cxos.store.settings import read_float
+from cxos.vocabulary import EventEntity, Status
 
 # Gartner (2019): a live-channel contact costs $8.01 on average, a self-service one $0.10.
 COST_DEFAULTS = {"cost_live_contact": 8.01, "cost_self_service_contact": 0.10, "cost_per_ticket": 8.01}
@@ -110,7 +111,7 @@ def time_to_route_hours(session: Session, f: KpiFilter) -> float | None:
 def time_to_fix_days(session: Session, f: KpiFilter) -> float | None:
     first_fixed = (
         select(Event.entity_id.label("signal_id"), func.min(Event.at).label("fixed_at"))
-        .where(Event.entity == "signal", Event.field == "status", Event.to_value == "fixed")
+        .where(Event.entity == EventEntity.SIGNAL, Event.field == "status", Event.to_value == Status.FIXED)
         .group_by(Event.entity_id)
         .subquery()
     )
@@ -138,11 +139,11 @@ def _median(session: Session, query) -> float | None:
 def loop_closure(session: Session, f: KpiFilter) -> tuple[int, int]:
     """(loop-closed, fixed or loop-closed) among the signals logged in the range."""
     query = _in_range(select(Signal.status, func.count()), f).where(
-        Signal.status.in_(("fixed", "loop_closed"))
+        Signal.status.in_((Status.FIXED, Status.LOOP_CLOSED))
     )
     counts = dict(session.exec(query.group_by(Signal.status)).all())
-    closed = counts.get("loop_closed", 0)
-    return closed, closed + counts.get("fixed", 0)
+    closed = counts.get(Status.LOOP_CLOSED, 0)
+    return closed, closed + counts.get(Status.FIXED, 0)
 
 
 def notice_counts(session: Session, f: KpiFilter) -> tuple[int, int]:

@@ -21,7 +21,7 @@ from cxos.journey.map import TouchpointOption
 from cxos.models import Event, FailureMode, Fix, SelfAssessment, Signal
 from cxos.store.audit import record_event
 from cxos.store.store import Store
-from cxos.vocabulary import Component
+from cxos.vocabulary import Component, EventAction, EventEntity, Status
 
 WINDOW_DAYS = 90
 ROUTED_WITHIN = timedelta(days=7)
@@ -180,7 +180,9 @@ def _routed_within(session: Session, now: datetime) -> dict[int, tuple[int, int]
     """Per touchpoint: (routed within 7 days, all) over the window's signals old enough to judge."""
     first_owner = (
         select(Event.entity_id.label("signal_id"), func.min(Event.at).label("at"))
-        .where(Event.entity == "signal", Event.action == "owner", Event.to_value.is_not(None))
+        .where(
+            Event.entity == EventEntity.SIGNAL, Event.action == EventAction.OWNER, Event.to_value.is_not(None)
+        )
         .group_by(Event.entity_id)
         .subquery()
     )
@@ -203,7 +205,7 @@ def _routed_within(session: Session, now: datetime) -> dict[int, tuple[int, int]
     )
     rows = session.exec(query).all()
     if not session.exec(
-        select(Event.id).where(Event.entity == "signal", Event.action == "owner").limit(1)
+        select(Event.id).where(Event.entity == EventEntity.SIGNAL, Event.action == EventAction.OWNER).limit(1)
     ).first():
         return {}  # nobody has routed anything yet: flow is "no data yet", not 0
     return {tp: (int(hits or 0), int(total)) for tp, hits, total in rows}
@@ -221,10 +223,10 @@ def _fixed_failure_modes(session: Session) -> dict[int, tuple[int, int]]:
 
 
 def _loop_states(session: Session) -> dict[int, tuple[int, int]]:
-    closed = func.sum(cast(Signal.status == "loop_closed", Integer))
+    closed = func.sum(cast(Signal.status == Status.LOOP_CLOSED, Integer))
     query = (
         select(Signal.touchpoint_id, closed, func.count())
-        .where(Signal.status.in_(["fixed", "loop_closed"]))
+        .where(Signal.status.in_([Status.FIXED, Status.LOOP_CLOSED]))
         .group_by(Signal.touchpoint_id)
     )
     return {tp: (int(hits or 0), int(total)) for tp, hits, total in session.exec(query)}
@@ -268,9 +270,9 @@ def record_self_assessment(
             record_event(
                 session,
                 actor=actor,
-                entity="self_assessment",
+                entity=EventEntity.SELF_ASSESSMENT,
                 entity_id=row.id,
-                action="rated",
+                action=EventAction.RATED,
                 field=question,
                 to_value=rating,
                 note=component,

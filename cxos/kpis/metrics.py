@@ -13,6 +13,7 @@ from cxos.identity import Actor, require
 from cxos.models import MetricValue
 from cxos.store.audit import record_event
 from cxos.store.store import Store
+from cxos.vocabulary import EventAction, EventEntity
 
 METRICS = {
     "ticket_volume": "live support contacts (tickets, chats, calls) in the month",
@@ -119,9 +120,9 @@ def import_metrics(store: Store, *, text: str, actor: Actor) -> int:
             record_event(
                 session,
                 actor=actor,
-                entity="metric_value",
+                entity=EventEntity.METRIC_VALUE,
                 entity_id=old.id,
-                action="imported",
+                action=EventAction.IMPORTED,
                 field=f"{row.metric} {row.period:%Y-%m}",
                 from_value=previous,
                 to_value=row.value,

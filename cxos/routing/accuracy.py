@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from cxos.models import Event
+from cxos.vocabulary import Decider, EventEntity, RoutedBy
 
 POOR_ACCURACY = 0.6  # below this, with at least MIN_ROUTED first routes, a rule is flagged
 MIN_ROUTED = 10
@@ -48,12 +49,12 @@ class RoutingAccuracy:
     by_week: dict[date, Tally] = field(default_factory=lambda: defaultdict(Tally))  # ISO week (its Monday)
 
     def rule_tally(self, rule_id: int) -> Tally:
-        return self.by_decider.get(f"rule:{rule_id}", Tally())
+        return self.by_decider.get(RoutedBy.rule(rule_id), Tally())
 
     @property
     def flagged(self) -> list[str]:
         """Deciders (rules, the model) whose first routes are often overridden."""
-        return [key for key, tally in self.by_decider.items() if key != "person" and tally.poor]
+        return [key for key, tally in self.by_decider.items() if key != Decider.PERSON and tally.poor]
 
 
 def _day(session: Session, column):
@@ -65,7 +66,7 @@ def _day(session: Session, column):
 
 def routing_accuracy(session: Session, *, since: datetime | None = None) -> RoutingAccuracy:
     """Accuracy of the first routes made since `since` (all of them when None)."""
-    owner_events = (Event.entity == "signal", Event.field == "owner_team_id")
+    owner_events = (Event.entity == EventEntity.SIGNAL, Event.field == "owner_team_id")
     first = (
         select(Event.entity_id.label("signal_id"), func.min(Event.id).label("first_id"))
         .where(*owner_events, Event.to_value.is_not(None))
@@ -74,16 +75,17 @@ def routing_accuracy(session: Session, *, since: datetime | None = None) -> Rout
     )
     first_event, later = aliased(Event), aliased(Event)
     overridden = exists().where(
-        later.entity == "signal",
+        later.entity == EventEntity.SIGNAL,
         later.entity_id == first.c.signal_id,
         later.field == "owner_team_id",
         later.id > first.c.first_id,
         or_(later.to_value.is_(None), later.to_value != first_event.to_value),
     )
+    # Keys of by_decider: the rule's own "rule:<id>", else the kind alone ("model", "person").
     decider = case(
-        (first_event.note.like("rule:%"), first_event.note),
-        (first_event.note.like("model%"), literal("model")),
-        else_=literal("person"),
+        (first_event.note.like(Decider.RULE.pattern), first_event.note),
+        (first_event.note.like(Decider.MODEL.pattern), literal(Decider.MODEL.value)),
+        else_=literal(Decider.PERSON.value),
     )
     day = _day(session, first_event.at)
     # Grouped by output label: PostgreSQL cannot match a repeated expression whose literals are bound parameters.

@@ -8,7 +8,9 @@ from cxos.models import Signal, Team
 from cxos.store.store import Store
 
 RuleAnswer = tuple[str, object] | None
-NO_RULE_ENGINE = "routing rules are not available in this version (cxos.routing.rule_engine is missing): rules = 0"
+NO_RULE_ENGINE = (
+    "routing rules are not available in this version (cxos.routing.rule_engine is missing): rules = 0"
+)
 CHUNK = 500  # ids per IN (...) query
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from cxos.models import Event, Signal
 from cxos.signals.lifecycle import CLOSED, OPEN
-from cxos.vocabulary import Status
+from cxos.vocabulary import EventEntity, Status
 
 BOUNCE_FLAG = 3
 OWNER_FIELD = "owner_team_id"  # every owner change writes an event on this field, whichever service made it
@@ -70,7 +70,7 @@ def bounced_signals(
     """Signals with `at_least` bounces, most bounced first, each with its bounce count."""
     owner_events = (
         select(Event.entity_id.label("signal_id"), (func.count() - 1).label("bounces"))
-        .where(Event.entity == "signal", Event.field == OWNER_FIELD)
+        .where(Event.entity == EventEntity.SIGNAL, Event.field == OWNER_FIELD)
         .group_by(Event.entity_id)
         .having(func.count() - 1 >= at_least)
         .subquery()
@@ -87,7 +87,7 @@ def bounced_signals(
 def count_bounced(session: Session, *, at_least: int = BOUNCE_FLAG) -> int:
     per_signal = (
         select(Event.entity_id)
-        .where(Event.entity == "signal", Event.field == OWNER_FIELD)
+        .where(Event.entity == EventEntity.SIGNAL, Event.field == OWNER_FIELD)
         .group_by(Event.entity_id)
         .having(func.count() - 1 >= at_least)
         .subquery()
@@ -103,7 +103,7 @@ def owner_spells(session: Session, signal_id: int, *, now: datetime) -> list[Own
         return []
     changes = session.exec(
         select(Event.at, Event.to_value)
-        .where(Event.entity == "signal", Event.entity_id == signal_id, Event.field == OWNER_FIELD)
+        .where(Event.entity == EventEntity.SIGNAL, Event.entity_id == signal_id, Event.field == OWNER_FIELD)
         .order_by(Event.at, Event.id)
     ).all()
     marks = [(signal.created_at, None)] + [(at, int(to) if to else None) for at, to in changes]
@@ -166,7 +166,7 @@ def team_backlogs(session: Session, *, now: datetime, weeks: int = BACKLOG_WEEKS
     # Owners change while a signal waits (a done signal keeps its owner), so every move counts.
     moves = session.exec(
         select(Event.to_value, Event.from_value, func.count())
-        .where(Event.entity == "signal", Event.field == OWNER_FIELD, Event.at >= since)
+        .where(Event.entity == EventEntity.SIGNAL, Event.field == OWNER_FIELD, Event.at >= since)
         .group_by(Event.to_value, Event.from_value)
     ).all()
     for to_team, from_team, n in moves:
@@ -176,7 +176,7 @@ def team_backlogs(session: Session, *, now: datetime, weeks: int = BACKLOG_WEEKS
         select(Event.from_value, Event.to_value, Signal.owner_team_id, func.count())
         .join(Signal, Signal.id == Event.entity_id)
         .where(
-            Event.entity == "signal",
+            Event.entity == EventEntity.SIGNAL,
             Event.field == "status",
             Event.at >= since,
             Signal.owner_team_id.is_not(None),

@@ -25,7 +25,7 @@ from sqlmodel import select
 from cxos.clock import utcnow
 from cxos.models import Signal, Touchpoint
 from cxos.store.store import Store
-from cxos.vocabulary import Status
+from cxos.vocabulary import Decider, Status
 
 Suggestion = tuple[int, float]  # (team id, confidence 0..1), best first
 Suggester = Callable[
@@ -149,7 +149,7 @@ def confirmed_routes(
     whose owner was already set before a cut-off, so a backtest never learns from the future."""
     now = now or utcnow()
     confirmed = or_(
-        Signal.routed_by.startswith("person:"),
+        Signal.routed_by.like(Decider.PERSON.pattern),
         Signal.status.in_([s.value for s in WORKED_STATUSES]),
         Signal.routed_at <= now - CONFIRM_AFTER,
     )

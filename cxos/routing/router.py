@@ -1,17 +1,20 @@
-"""Routing signals upstream: first matching rule, else a confident model suggestion, else the triage queue."""
+"""Routing the triage queue in bulk, and trying a draft rule on the newest signals before it is saved.
+
+Where one signal goes is `cxos.routing.decision.decide`; the rows are written by `cxos.signals.writes`.
+"""
 
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, update
+from sqlalchemy import and_
 from sqlmodel import Session, select
 
-from cxos import config
 from cxos.clock import utcnow
 from cxos.identity import Actor, require
-from cxos.models import Event, Rule, Signal
+from cxos.models import Rule, Signal
+from cxos.routing.decision import ROUTER, decide
 from cxos.routing.rule_engine import (
     VIEW_FIELDS,
     CompiledRule,
@@ -24,116 +27,11 @@ from cxos.routing.rule_engine import (
     signal_view,
 )
 from cxos.routing.rules import check_rule, rule_context
-from cxos.store.audit import touch
+from cxos.signals import writes as signals
 from cxos.store.store import Store
-from cxos.vocabulary import Role, Status
+from cxos.vocabulary import Status
 
-ROUTER = Actor("cxos-routing", Role.COUNCIL)  # who automatic routing decisions are recorded as
 BATCH = 2_000
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Where one signal goes: a team and who decided, or triage (team None) and why."""
-
-    team_id: int | None
-    routed_by: str | None = None  # "rule:<id>" or "model"
-    note: str | None = None  # the owner Event's note: "rule:<id>" or "model:<confidence>"
-    root_cause: str | None = None
-    outcome: str = "triage"  # rule | model | orphan | triage
-    rule_id: int | None = None
-
-
-def decide(
-    view: SignalView, rules: RuleSet, *, suggester: Suggester | None = None, threshold: float | None = None
-) -> Decision:
-    """First enabled matching rule wins; no match → the model if it is confident enough; else triage."""
-    rule = rules.first_match(view)
-    if rule is not None and rule.orphan:
-        return Decision(None, outcome="orphan", rule_id=rule.id)
-    if rule is not None:
-        label = f"rule:{rule.id}"
-        return Decision(rule.owner_team_id, label, label, rule.root_cause, "rule", rule.id)
-    if suggester is not None:
-        suggestions = suggester(view)
-        limit = config.routing_confidence() if threshold is None else threshold
-        if suggestions and suggestions[0][1] >= limit:
-            team_id, confidence = suggestions[0]
-            return Decision(int(team_id), "model", f"model:{confidence:.2f}", outcome="model")
-    return Decision(None)
-
-
-def route_signal(
-    session: Session,
-    signal: Signal,
-    *,
-    rules: RuleSet,
-    actor: Actor = ROUTER,
-    suggester: Suggester | None = None,
-    threshold: float | None = None,
-    places: dict[int, tuple[str, str, str]] | None = None,
-) -> Decision:
-    """Route one unowned new signal inside the caller's write transaction, with its owner and status events."""
-    if signal.owner_team_id is not None or signal.status != Status.NEW.value:
-        return Decision(signal.owner_team_id, outcome="already routed")
-    view = signal_view(signal, places if places is not None else journey_places(session))
-    decision = decide(view, rules, suggester=suggester, threshold=threshold)
-    if decision.team_id is None:
-        return decision
-    now = utcnow()
-    for event in routing_events(signal.id, signal.root_cause, decision, actor, now):
-        session.add(Event(**event))
-    signal.owner_team_id, signal.status = decision.team_id, Status.ROUTED.value
-    signal.routed_by, signal.routed_at = decision.routed_by, now
-    signal.root_cause = decision.root_cause or signal.root_cause
-    touch(signal, actor)
-    session.add(signal)
-    return decision
-
-
-def route_new_signal(session: Session, signal: Signal) -> Decision:
-    """Rules only, inside create_signal's transaction: quick entry stays fast, and with no rules this costs one query."""
-    rules = load_rule_set(session)
-    if not rules.rules:
-        return Decision(None)
-    return route_signal(session, signal, rules=rules)
-
-
-def routing_events(
-    signal_id: int, old_root_cause: str | None, decision: Decision, actor: Actor, at
-) -> list[dict[str, Any]]:
-    """The events of one routing decision (owner, status, root cause): every routing path writes these."""
-    base = {"at": at, "actor": actor.name, "entity": "signal", "entity_id": signal_id}
-    events = [
-        base
-        | {
-            "action": "owner",
-            "field": "owner_team_id",
-            "from_value": None,
-            "to_value": str(decision.team_id),
-            "note": decision.note,
-        },
-        base
-        | {
-            "action": "status",
-            "field": "status",
-            "from_value": Status.NEW.value,
-            "to_value": Status.ROUTED.value,
-            "note": None,
-        },
-    ]
-    if decision.root_cause and decision.root_cause != old_root_cause:
-        events.append(
-            base
-            | {
-                "action": "updated",
-                "field": "root_cause",
-                "from_value": old_root_cause,
-                "to_value": decision.root_cause,
-                "note": decision.note,
-            }
-        )
-    return events
 
 
 @dataclass
@@ -165,26 +63,6 @@ class RouteReport:
 
 def unrouted_condition():
     return and_(Signal.status == Status.NEW.value, Signal.owner_team_id.is_(None))
-
-
-_ROUTE_UPDATE = (
-    update(Signal.__table__)
-    .where(
-        Signal.__table__.c.id == bindparam("b_id"),
-        Signal.__table__.c.status == Status.NEW.value,
-        Signal.__table__.c.owner_team_id.is_(None),
-    )
-    .values(
-        owner_team_id=bindparam("b_team"),
-        status=Status.ROUTED.value,
-        routed_by=bindparam("b_by"),
-        routed_at=bindparam("b_at"),
-        root_cause=bindparam("b_root"),
-        version=Signal.__table__.c.version + 1,
-        updated_at=bindparam("b_at"),
-        updated_by=bindparam("b_actor"),
-    )
-)
 
 
 def route_unrouted(
@@ -228,8 +106,7 @@ def _route_batch(
     threshold: float | None,
     report: RouteReport,
 ) -> None:
-    now = utcnow()
-    updates, events = [], []
+    routes = []
     for row in rows:
         report.examined += 1
         decision = decide(signal_view(row._mapping, places), rules, suggester=suggester, threshold=threshold)
@@ -241,20 +118,8 @@ def _route_batch(
             report.by_rule[decision.rule_id] += 1
         else:
             report.by_model += 1
-        updates.append(
-            {
-                "b_id": row.id,
-                "b_team": decision.team_id,
-                "b_by": decision.routed_by,
-                "b_at": now,
-                "b_root": decision.root_cause or row.root_cause,
-                "b_actor": actor.name,
-            }
-        )
-        events.extend(routing_events(row.id, row.root_cause, decision, actor, now))
-    if updates:
-        session.connection().execute(_ROUTE_UPDATE, updates)
-        session.execute(insert(Event).execution_options(render_nulls=True), events)
+        routes.append(signals.Route(row.id, row.root_cause, decision))
+    signals.route_many(session, routes=routes, actor=actor, at=utcnow())
 
 
 @dataclass(frozen=True)

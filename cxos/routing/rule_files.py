@@ -15,6 +15,7 @@ from cxos.models import Rule, Team
 from cxos.routing.rules import FIELD_OPS, check_condition, check_rule, list_rules, rule_as_json, rule_context
 from cxos.store.audit import record_event
 from cxos.store.store import Store
+from cxos.vocabulary import EventAction, EventEntity
 
 DEFAULT_RULES = config.DATA_DIR / "rules.yaml"
 RULE_KEYS = {"name", "owner", "root_cause", "match", "enabled", "conditions"}
@@ -100,9 +101,9 @@ def import_rules(store: Store, *, text: str, actor: Actor, replace: bool = False
                 record_event(
                     session,
                     actor=actor,
-                    entity="rule",
+                    entity=EventEntity.RULE,
                     entity_id=rule.id,
-                    action="deleted",
+                    action=EventAction.DELETED,
                     from_value=rule.name,
                     note=rule_as_json(rule),
                 )
@@ -116,9 +117,9 @@ def import_rules(store: Store, *, text: str, actor: Actor, replace: bool = False
             record_event(
                 session,
                 actor=actor,
-                entity="rule",
+                entity=EventEntity.RULE,
                 entity_id=rule.id,
-                action="created",
+                action=EventAction.CREATED,
                 to_value=rule.name,
                 note="imported",
             )

@@ -14,7 +14,7 @@ from cxos.identity import Actor, require
 from cxos.models import RootCauseLayer, Rule, Stage, Team, Touchpoint
 from cxos.store.audit import apply_changes, editing, record_event, touch
 from cxos.store.store import Store
-from cxos.vocabulary import DRIVERS, Component, Severity, Source
+from cxos.vocabulary import DRIVERS, Component, EventAction, EventEntity, Severity, Source
 
 CHOICE_OPS = ("is", "is_not", "in")
 FIELD_OPS: dict[str, tuple[str, ...]] = {
@@ -200,9 +200,9 @@ def create_rule(store: Store, *, rule_in: dict[str, Any], actor: Actor) -> Rule:
         record_event(
             session,
             actor=actor,
-            entity="rule",
+            entity=EventEntity.RULE,
             entity_id=rule.id,
-            action="created",
+            action=EventAction.CREATED,
             to_value=rule.name,
             note=rule.conditions,
         )
@@ -254,9 +254,9 @@ def move_rule(store: Store, *, rule_id: int, expected_version: int, direction: i
             record_event(
                 session,
                 actor=actor,
-                entity="rule",
+                entity=EventEntity.RULE,
                 entity_id=row.id,
-                action="moved",
+                action=EventAction.MOVED,
                 field="position",
                 from_value=old,
                 to_value=row.position,
@@ -273,9 +273,9 @@ def delete_rule(store: Store, *, rule_id: int, expected_version: int, actor: Act
         record_event(
             session,
             actor=actor,
-            entity="rule",
+            entity=EventEntity.RULE,
             entity_id=rule.id,
-            action="deleted",
+            action=EventAction.DELETED,
             from_value=rule.name,
             note=rule_as_json(rule),
         )

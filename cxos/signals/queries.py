@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from cxos.journey.map import TouchpointOption
 from cxos.models import Event, Signal
 from cxos.signals.lifecycle import TRIAGE_STATUSES
+from cxos.vocabulary import EventEntity
 
 LIST_COLUMNS = (
     Signal.id,
@@ -123,7 +124,7 @@ def get_signal(session: Session, signal_id: int) -> Signal | None:
     return session.get(Signal, signal_id)
 
 
-def timeline(session: Session, entity: str, entity_id: int) -> list[Event]:
+def timeline(session: Session, entity: EventEntity, entity_id: int) -> list[Event]:
     query = select(Event).where(Event.entity == entity, Event.entity_id == entity_id).order_by(Event.id)
     return list(session.exec(query))
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, SQLModel, select
@@ -11,37 +12,69 @@ from cxos.errors import NotFound, StaleWrite
 from cxos.identity import Actor
 from cxos.models import Event
 from cxos.store.store import Store
+from cxos.vocabulary import EventAction, EventEntity
+
+
+def event_row(
+    *,
+    actor: Actor | str,
+    entity: EventEntity,
+    entity_id: int,
+    action: EventAction,
+    field: str | None = None,
+    from_value: Any = None,
+    to_value: Any = None,
+    note: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """One Event's columns, built here only: bulk paths insert the dicts, the others `record_event`."""
+    return {
+        "at": at or utcnow(),
+        "actor": actor if isinstance(actor, str) else actor.name,
+        "entity": str(entity),
+        "entity_id": entity_id,
+        "action": str(action),
+        "field": field,
+        "from_value": _text(from_value),
+        "to_value": _text(to_value),
+        "note": None if note is None else str(note),
+    }
 
 
 def record_event(
     session: Session,
     *,
     actor: Actor | str,
-    entity: str,
+    entity: EventEntity,
     entity_id: int,
-    action: str,
+    action: EventAction,
     field: str | None = None,
     from_value: Any = None,
     to_value: Any = None,
     note: str | None = None,
+    at: datetime | None = None,
 ) -> Event:
+    """Add one Event to the caller's transaction."""
     event = Event(
-        actor=actor if isinstance(actor, str) else actor.name,
-        entity=entity,
-        entity_id=entity_id,
-        action=action,
-        field=field,
-        from_value=_text(from_value),
-        to_value=_text(to_value),
-        note=note,
+        **event_row(
+            actor=actor,
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            field=field,
+            from_value=from_value,
+            to_value=to_value,
+            note=note,
+            at=at,
+        )
     )
     session.add(event)
     return event
 
 
 def _text(value: Any) -> str | None:
-    if value is None:
-        return None
+    if value is None or type(value) is str:
+        return value
     if hasattr(value, "isoformat"):
         return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
     return str(value)
@@ -56,7 +89,7 @@ def editing(
     A stale copy is refused with who changed the row and when; the refused attempt is itself
     recorded as an event (in its own transaction, since the edit's transaction is rolled back).
     """
-    entity = model.__tablename__
+    entity = EventEntity(model.__tablename__)
     try:
         with store.write() as session:
             row = session.exec(select(model).where(model.id == row_id).with_for_update()).first()
@@ -72,13 +105,23 @@ def editing(
     except StaleWrite as stale:
         with store.write() as session:
             record_event(
-                session, actor=actor, entity=entity, entity_id=row_id, action="refused", note=str(stale)
+                session,
+                actor=actor,
+                entity=entity,
+                entity_id=row_id,
+                action=EventAction.REFUSED,
+                note=str(stale),
             )
         raise
 
 
 def apply_changes(
-    session: Session, row: Any, actor: Actor, changes: dict[str, Any], *, action: str = "updated"
+    session: Session,
+    row: Any,
+    actor: Actor,
+    changes: dict[str, Any],
+    *,
+    action: EventAction = EventAction.UPDATED,
 ) -> list[str]:
     """Set the fields that really change, one event per field, then bump the row's version."""
     changed = []
@@ -90,7 +133,7 @@ def apply_changes(
         record_event(
             session,
             actor=actor,
-            entity=row.__tablename__,
+            entity=EventEntity(row.__tablename__),
             entity_id=row.id,
             action=action,
             field=field,

@@ -7,6 +7,7 @@ from cxos.identity import Actor
 from cxos.models import Setting
 from cxos.store.audit import apply_changes, record_event
 from cxos.store.store import Store
+from cxos.vocabulary import EventAction, EventEntity
 
 
 def read_setting(session: Session, key: str) -> str | None:
@@ -41,9 +42,9 @@ def write_setting(store: Store, *, key: str, value: str, actor: Actor) -> Settin
             record_event(
                 session,
                 actor=actor,
-                entity="setting",
+                entity=EventEntity.SETTING,
                 entity_id=row.id,
-                action="created",
+                action=EventAction.CREATED,
                 field=key,
                 to_value=value,
             )

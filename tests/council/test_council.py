@@ -16,7 +16,7 @@ from cxos.journey.friction import Cell
 from cxos.models import Event, Signal, Team
 from cxos.routing.accuracy import routing_accuracy
 from cxos.signals import queries
-from cxos.signals.writes import assign_owner, create_signal
+from cxos.signals.writes import assign_owner, confirm_owner, create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
 
 
@@ -140,7 +140,7 @@ def test_confirming_an_owner_is_an_event_without_an_owner_change(journey_store, 
     with journey_store.read() as session:
         since = utcnow() - timedelta(days=7)
         assert [r["id"] for r in council_triage.waiting_signals(session, since=since)] == [signal.id]
-    confirmed = council_triage.confirm_owner(
+    confirmed = confirm_owner(
         journey_store, signal_id=signal.id, expected_version=signal.version, actor=COUNCIL
     )
     assert confirmed.owner_team_id == signal.owner_team_id and confirmed.version == signal.version + 1

@@ -9,7 +9,8 @@ from sqlmodel import select
 
 from cxos.journey.map import teams
 from cxos.models import Event, Signal, Team
-from cxos.routing.router import decide, preview_rule, recent_views, route_unrouted
+from cxos.routing.decision import decide
+from cxos.routing.router import preview_rule, recent_views, route_unrouted
 from cxos.routing.rule_engine import RuleSet, compile_rule, compile_rules, signal_view
 from cxos.routing.rules import create_rule
 from cxos.signals import queries

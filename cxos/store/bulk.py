@@ -1,4 +1,4 @@
-"""The importer's bulk loading: batched INSERTs through the driver with SQLAlchemy's own value conversions."""
+"""Bulk loading (an import, the demo): batched INSERTs through the driver, with SQLAlchemy's conversions."""
 
 import gc
 from collections.abc import Iterator
