@@ -24,13 +24,14 @@ if __package__ in (None, ""):
 
 from bench import common  # noqa: E402
 from bench.friction_log_page import EMPTY_PAGE, demo_database  # noqa: E402
+from components.common import pages  # noqa: E402
 
 common.ensure_repo_on_path()
 
 DEFAULT_SIZES = (100_000,)
 DEFAULT_SEED = 7
 DEFAULT_RUNS = 5
-PAGE = "pages/10_Council.py"
+PAGE = pages.COUNCIL.path
 STEPS = {1: "Pulse", 2: "Triage"}
 RUN_TIMEOUT_S = 900
 

@@ -35,6 +35,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
+from components.common import pages  # noqa: E402
 
 common.ensure_repo_on_path()
 
@@ -42,7 +43,7 @@ DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 DEFAULT_SEED = 7
 DEFAULT_RUNS = 5
 TARGET_RATIO = 3.0
-PAGE = "pages/2_Friction_log.py"
+PAGE = pages.FRICTION_LOG.path
 PAGE_SIZE = 50  # pages/2_Friction_log.py PAGE_SIZE
 RUN_TIMEOUT_S = 900  # one AppTest.run(); a text search over 1M rows without the cache must still finish
 DISPLAY_NAME = "Bench"

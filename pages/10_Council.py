@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.common import pages
 from components.common.data import glance_now
 from components.common.page import setup_page
 from components.council.data import REFRESH_S, load_council_state, load_pulse, refresh_tick
@@ -13,9 +14,7 @@ from components.council.nav import current_step, show_flash, step_header, total_
 from components.council.pulse_step import pulse_line, pulse_step
 from components.council.triage_step import triage_step
 
-ctx = setup_page(
-    "Experience Council", ":material/groups:", presentation=st.query_params.get("present") == "1"
-)
+ctx = setup_page(pages.COUNCIL, presentation=st.query_params.get("present") == "1")
 presenting = st.query_params.get("present") == "1"
 step = current_step()
 

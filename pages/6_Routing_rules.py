@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.common import pages
 from components.common.page import setup_page
 from components.common.safe import md_escape
 from components.routing.accuracy import accuracy_cards
@@ -18,7 +19,7 @@ from components.routing.rule_list import import_export, route_now, rule_actions,
 from cxos import config
 from cxos.routing.accuracy import MIN_ROUTED, POOR_ACCURACY
 
-ctx = setup_page("Routing rules", ":material/alt_route:")
+ctx = setup_page(pages.ROUTING_RULES)
 rules, warnings = load_rules()
 accuracy = load_routing_accuracy(accuracy_since())
 names = {rule.id: rule.name for rule in rules}

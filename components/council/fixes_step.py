@@ -5,6 +5,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from components.common import pages
 from components.common.page import PageContext
 from components.common.safe import md_escape
 from components.council.data import CouncilState, LoopView, load_fix_updates, load_in_flight, load_loops
@@ -14,7 +15,6 @@ from cxos.fixes.loops import draft_notices
 from cxos.vocabulary import plural
 
 ENTITY = "fix"
-LOOPS_PAGE = "pages/11_Fixes_and_loops.py"
 
 
 def fixes_step(ctx: PageContext, now: datetime, tick: int) -> None:
@@ -102,7 +102,9 @@ def loop_step(ctx: PageContext, state: CouncilState, tick: int) -> None:
             _shipped_fix(ctx, view)
     if shipped or owed:
         st.page_link(
-            LOOPS_PAGE, label="Edit and send the notices on Fixes & loops", icon=":material/forward_to_inbox:"
+            pages.FIXES_AND_LOOPS.path,
+            label="Edit and send the notices on Fixes & loops",
+            icon=":material/forward_to_inbox:",
         )
 
 

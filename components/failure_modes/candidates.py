@@ -6,11 +6,11 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from components.common import pages
 from components.common.data import refresh_after_write
 from components.common.page import PageContext
 from components.common.safe import md_escape
 from components.failure_modes.data import load_clustering, load_failure_modes, load_root_cause_layers
-from components.failure_modes.table import LOG_URL
 from cxos.clock import utcnow
 from cxos.errors import CxosError
 from cxos.failure_modes.clustering import WINDOW_DAYS, Candidate, Clustering
@@ -171,8 +171,8 @@ def _merge_suggestions(ctx: PageContext, result: Clustering, now: datetime) -> N
                 pd.DataFrame(
                     [
                         {
-                            "Keep": LOG_URL.format(d.keep_id),
-                            "Duplicate": LOG_URL.format(d.duplicate_id),
+                            "Keep": pages.FRICTION_LOG.url(signal=d.keep_id),
+                            "Duplicate": pages.FRICTION_LOG.url(signal=d.duplicate_id),
                             "Alike": d.similarity,
                         }
                         for d in result.duplicates

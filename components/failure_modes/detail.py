@@ -5,6 +5,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from components.common import pages
 from components.common.data import refresh_after_write
 from components.common.page import PageContext
 from components.common.safe import md_escape
@@ -66,7 +67,7 @@ def failure_mode_detail(ctx: PageContext, failure_mode_id: int, now: datetime) -
     if mode.merged_into_id:
         st.info(f"Merged into failure mode #{mode.merged_into_id}; its signals moved there.")
         st.page_link(
-            "pages/7_Failure_modes.py",
+            pages.FAILURE_MODES.path,
             label=f"Open failure mode #{mode.merged_into_id}",
             query_params={"failure_mode": str(mode.merged_into_id)},
             icon=":material/arrow_forward:",

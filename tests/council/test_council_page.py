@@ -3,12 +3,13 @@
 import pytest
 from sqlmodel import select
 
+from components.common import pages
 from cxos.models import CouncilSession, Event, Fix, Signal
 from cxos.signals import queries
 from cxos.store.store import Store
 from tests.test_pages import open_page
 
-PAGE = "pages/10_Council.py"
+PAGE = pages.COUNCIL.path
 TABLE = "council_triage_table"
 STEP_TITLES = [
     "Pulse",
