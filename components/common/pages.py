@@ -39,23 +39,23 @@ class Page:
 
 
 HOME = Page("app.py", "This week", ":material/today:", None)
-LOG_FRICTION = Page("pages/1_Log_friction.py", "Log friction", ":material/edit_note:", Section.LISTEN)
-FRICTION_LOG = Page("pages/2_Friction_log.py", "Friction log", ":material/list_alt:", Section.LISTEN)
-IMPORT = Page("pages/13_Import.py", "Import", ":material/upload_file:", Section.LISTEN)
-JOURNEY = Page("pages/3_Journey.py", "Journey", ":material/route:", Section.UNDERSTAND)
-HEATMAPS = Page("pages/4_Heatmaps.py", "Heatmaps", ":material/grid_on:", Section.UNDERSTAND)
-ROUTING_RULES = Page("pages/6_Routing_rules.py", "Routing rules", ":material/alt_route:", Section.UNDERSTAND)
-FAILURE_MODES = Page("pages/7_Failure_modes.py", "Failure modes", ":material/hub:", Section.UNDERSTAND)
-HANDOFFS = Page("pages/8_Handoffs.py", "Handoffs", ":material/swap_horiz:", Section.UNDERSTAND)
+LOG_FRICTION = Page("pages/Log_friction.py", "Log friction", ":material/edit_note:", Section.LISTEN)
+FRICTION_LOG = Page("pages/Friction_log.py", "Friction log", ":material/list_alt:", Section.LISTEN)
+IMPORT = Page("pages/Import.py", "Import", ":material/upload_file:", Section.LISTEN)
+JOURNEY = Page("pages/Journey.py", "Journey", ":material/route:", Section.UNDERSTAND)
+HEATMAPS = Page("pages/Heatmaps.py", "Heatmaps", ":material/grid_on:", Section.UNDERSTAND)
+ROUTING_RULES = Page("pages/Routing_rules.py", "Routing rules", ":material/alt_route:", Section.UNDERSTAND)
+FAILURE_MODES = Page("pages/Failure_modes.py", "Failure modes", ":material/hub:", Section.UNDERSTAND)
+HANDOFFS = Page("pages/Handoffs.py", "Handoffs", ":material/swap_horiz:", Section.UNDERSTAND)
 ROUTING_MODEL = Page(
-    "pages/9_Routing_model.py", "Routing model", ":material/model_training:", Section.UNDERSTAND
+    "pages/Routing_model.py", "Routing model", ":material/model_training:", Section.UNDERSTAND
 )
 FIXES_AND_LOOPS = Page(
-    "pages/11_Fixes_and_loops.py", "Fixes & loops", ":material/published_with_changes:", Section.ACT
+    "pages/Fixes_and_loops.py", "Fixes & loops", ":material/published_with_changes:", Section.ACT
 )
-KPIS = Page("pages/12_KPIs.py", "KPIs", ":material/monitoring:", Section.AMPLIFY)
-FIT_SCORE = Page("pages/5_Fit_score.py", "OS fit score", ":material/radar:", Section.AMPLIFY)
-COUNCIL = Page("pages/10_Council.py", "Experience Council", ":material/groups:", Section.COUNCIL)
+KPIS = Page("pages/KPIs.py", "KPIs", ":material/monitoring:", Section.AMPLIFY)
+FIT_SCORE = Page("pages/Fit_score.py", "OS fit score", ":material/radar:", Section.AMPLIFY)
+COUNCIL = Page("pages/Council.py", "Experience Council", ":material/groups:", Section.COUNCIL)
 # No page is for admins alone: what only admins may do (edit the journey, the rules, the KPI costs) is a
 # part of the page it belongs to, so the Admin heading stays out of the sidebar until such a page exists.
 
