@@ -8,6 +8,7 @@ import streamlit as st
 from components.common.data import Journey, get_store, load_journey
 from components.common.pages import Page, sidebar_groups
 from components.common.presentation_style import apply_presentation_style
+from components.common.seen import enter_page
 from components.common.sheet_status import data_caption, show_sheet_status
 from cxos.identity import Actor, RoleMap, load_role_map
 from cxos.store.store import Store
@@ -34,6 +35,7 @@ def setup_page(page: Page, *, presentation: bool = False) -> PageContext:
         layout="wide",
         initial_sidebar_state="collapsed" if presentation else "auto",
     )
+    enter_page(page.path)
     actor = _identify(_role_map())
     store = get_store()
     show_sheet_status(store)

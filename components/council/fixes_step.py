@@ -8,8 +8,9 @@ import streamlit as st
 from components.common import pages
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import seen_version
 from components.council.data import CouncilState, LoopView, load_fix_updates, load_in_flight, load_loops
-from components.council.nav import seen_version, write
+from components.council.nav import write
 from cxos.fixes.lifecycle import FIX_STATUS_LABELS, record_fix_update
 from cxos.fixes.loops import draft_notices
 from cxos.vocabulary import plural

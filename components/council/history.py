@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from components.common.page import PageContext
+from components.common.seen import seen_version
 from components.council.data import load_history
-from components.council.nav import seen_version, write
+from components.council.nav import write
 from cxos.council.sessions import set_action_status
 
 ENTITY = "council_action"

@@ -7,8 +7,9 @@ import streamlit as st
 
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import seen_version
 from components.council.data import CouncilState, load_minutes
-from components.council.nav import seen_version, write
+from components.council.nav import write
 from cxos.council.sessions import add_action, add_decision, close_session, set_attendees, start_session
 
 ENTITY = "council_session"

@@ -7,8 +7,9 @@ import streamlit as st
 
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import seen_version
 from components.council.data import CouncilState, load_ranked
-from components.council.nav import seen_version, write
+from components.council.nav import write
 from components.failure_modes.data import load_root_cause_layers
 from cxos.council.pulse import RankedFailureMode
 from cxos.council.sessions import add_decision

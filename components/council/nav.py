@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from components.common.data import refresh_after_write
+from components.common.seen import forget_seen
 from cxos.errors import CxosError
 
 
@@ -72,17 +73,6 @@ def time_box(step: int) -> None:
 
 def total_minutes() -> int:
     return sum(s.minutes for s in STEPS)
-
-
-def seen_version(entity: str, row_id: int, version: int) -> int:
-    """The version this person first saw of a row: their change is checked against it, never the newest."""
-    return st.session_state.setdefault(f"council_seen_{entity}", {}).setdefault(row_id, version)
-
-
-def forget_seen(entity: str, row_ids: list[int] | None = None) -> None:
-    seen = st.session_state.setdefault(f"council_seen_{entity}", {})
-    for row_id in list(seen) if row_ids is None else row_ids:
-        seen.pop(row_id, None)
 
 
 def flash(kind: str, message: str) -> None:

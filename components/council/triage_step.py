@@ -7,8 +7,9 @@ import streamlit as st
 
 from components.common.data import glance_now, refresh_after_write
 from components.common.page import PageContext
+from components.common.seen import forget_seen, seen_version
 from components.council.data import CouncilState, load_waiting
-from components.council.nav import flash, forget_seen, seen_version
+from components.council.nav import flash
 from components.failure_modes.data import load_failure_modes
 from cxos.council.triage import ACTIONS, bulk_triage
 from cxos.errors import CxosError

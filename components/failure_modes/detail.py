@@ -9,6 +9,7 @@ from components.common import pages
 from components.common.data import refresh_after_write
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import forget_seen, seen_version
 from components.failure_modes import charts as failure_mode_charts
 from components.failure_modes.data import (
     load_failure_mode,
@@ -31,9 +32,7 @@ from cxos.failure_modes.writes import (
 from cxos.models import Event
 from cxos.vocabulary import plural
 
-
-def seen_version_key(failure_mode_id: int) -> str:
-    return f"fm_seen_version_{failure_mode_id}"
+ENTITY = "failure_mode"
 
 
 def failure_mode_detail(ctx: PageContext, failure_mode_id: int, now: datetime) -> None:
@@ -42,7 +41,7 @@ def failure_mode_detail(ctx: PageContext, failure_mode_id: int, now: datetime) -
         st.warning(f"Failure mode #{failure_mode_id} does not exist.")
         return
     # The version this person opened: edits are checked against it, so someone else's change is never overwritten.
-    seen = st.session_state.setdefault(seen_version_key(mode.id), mode.version)
+    seen = seen_version(ENTITY, mode.id, mode.version)
     if mode.version != seen:
         with st.container(border=True):
             st.warning(
@@ -236,6 +235,7 @@ def _describe(event: Event, ctx: PageContext) -> str:
 
 def _forget(failure_mode_id: int) -> None:
     """Drop this failure mode's remembered version and widget state, so the forms show what is stored."""
+    forget_seen(ENTITY, [failure_mode_id])
     for name in [
         k for k in st.session_state if str(k).startswith("fm_") and str(k).endswith(f"_{failure_mode_id}")
     ]:

@@ -9,6 +9,7 @@ from sqlmodel import select
 from components.common.data import Journey, get_store, refresh_after_write
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import forget_seen, seen_version
 from cxos.errors import CxosError
 from cxos.journey import editor
 from cxos.journey.map import signals_per_touchpoint
@@ -254,7 +255,7 @@ def _yaml_panel(ctx: PageContext) -> None:
 
 def _seen(kind: str, row: Any) -> int:
     """The version this admin opened; a change someone else made meanwhile makes the save refused."""
-    return st.session_state.setdefault(f"seen_{kind}_{row.id}_v", row.version)
+    return seen_version(kind, row.id, row.version)
 
 
 def _do(change: Callable[[], Any]) -> None:
@@ -263,8 +264,9 @@ def _do(change: Callable[[], Any]) -> None:
     except CxosError as refused:
         st.error(str(refused), icon=":material/block:")
         return
-    for key in [k for k in st.session_state if str(k).startswith("seen_") and str(k).endswith("_v")]:
-        del st.session_state[key]
+    # A move renumbers its neighbours too: after any change of ours, every row is seen as it is now.
+    forget_seen("stage")
+    forget_seen("touchpoint")
     refresh_after_write()
     st.toast("Saved.", icon=":material/check:")
     st.rerun()

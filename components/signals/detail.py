@@ -7,6 +7,7 @@ import streamlit as st
 from components.common.data import Journey, refresh_after_write
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import remember_seen, seen_version
 from cxos.errors import CxosError
 from cxos.models import Event, Signal
 from cxos.signals import queries
@@ -14,6 +15,7 @@ from cxos.signals.lifecycle import next_statuses
 from cxos.signals.writes import assign_owner, set_status, update_signal
 from cxos.vocabulary import DRIVERS, Severity, Source, Status, label, plural
 
+ENTITY = "signal"
 NO_OWNER = 0  # the "back to triage" choice in the owner picker
 FIELD_NAMES = {
     "owner_team_id": "owner",
@@ -26,10 +28,6 @@ FIELD_NAMES = {
 } | DRIVERS
 
 
-def seen_version_key(signal_id: int) -> str:
-    return f"seen_version_{signal_id}"
-
-
 def signal_detail(ctx: PageContext, signal_id: int) -> None:
     with ctx.store.read() as session:
         signal = queries.get_signal(session, signal_id)
@@ -39,7 +37,7 @@ def signal_detail(ctx: PageContext, signal_id: int) -> None:
         return
     # The version this person is looking at: every action is checked against it, so a change made by
     # someone else meanwhile is refused instead of silently overwritten.
-    seen = st.session_state.setdefault(seen_version_key(signal_id), signal.version)
+    seen = seen_version(ENTITY, signal_id, signal.version)
     if signal.version != seen:
         with st.container(border=True):
             st.warning(
@@ -47,7 +45,7 @@ def signal_detail(ctx: PageContext, signal_id: int) -> None:
                 "after you opened it. What you see below is their version; reload to act on it."
             )
             if st.button("Reload", type="primary"):
-                st.session_state[seen_version_key(signal_id)] = signal.version
+                remember_seen(ENTITY, signal_id, signal.version)
                 _forget_choices(signal_id)
                 st.rerun()
 
@@ -243,7 +241,7 @@ def _run(signal_id: int, change) -> None:
     except CxosError as refused:
         st.error(str(refused), icon=":material/block:")
         return
-    st.session_state[seen_version_key(signal_id)] = updated.version
+    remember_seen(ENTITY, signal_id, updated.version)
     _forget_choices(signal_id)
     refresh_after_write()
     st.toast("Saved.", icon=":material/check:")
