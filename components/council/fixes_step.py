@@ -82,8 +82,7 @@ def fixes_step(ctx: PageContext, now: datetime, tick: int) -> None:
                     ctx.store, fix_id=row.fix_id, expected_version=seen, note=text, actor=ctx.actor
                 ),
                 f"Recorded the update on “{row.title}”.",
-                entity=ENTITY,
-                row_id=row.fix_id,
+                rows=[(ENTITY, row.fix_id)],
             )
     for row in rows:
         seen_version(

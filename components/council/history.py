@@ -68,8 +68,7 @@ def history(ctx: PageContext) -> None:
                         actor=ctx.actor,
                     ),
                     f"Action #{action.id} marked {new_status}.",
-                    entity=ENTITY,
-                    row_id=action.id,
+                    rows=[(ENTITY, action.id)],
                 )
     for action in still_open:
         seen_version(ENTITY, action.id, action.version)

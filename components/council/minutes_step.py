@@ -62,8 +62,7 @@ def minutes_step(ctx: PageContext, state: CouncilState, now: datetime, pulse_lin
                         actor=ctx.actor,
                     ),
                     "Attendees saved.",
-                    entity=ENTITY,
-                    row_id=current.id,
+                    rows=[(ENTITY, current.id)],
                 )
         _decision_form(ctx, current.id, now, disabled=not can_run)
         st.dataframe(
@@ -104,8 +103,7 @@ def minutes_step(ctx: PageContext, state: CouncilState, now: datetime, pulse_lin
                     ctx.store, session_id=current.id, expected_version=seen, minutes=markdown, actor=ctx.actor
                 ),
                 "Minutes saved and the council closed. Next week's pulse starts from now.",
-                entity=ENTITY,
-                row_id=current.id,
+                rows=[(ENTITY, current.id)],
             )
 
 

@@ -117,8 +117,7 @@ def _cause_form(ctx: PageContext, mode: RankedFailureMode) -> None:
                     actor=ctx.actor,
                 ),
                 f"Saved the cause of “{figures.name}”.",
-                entity=ENTITY,
-                row_id=figures.id,
+                rows=[(ENTITY, figures.id)],
             )
 
 

@@ -6,10 +6,10 @@ from datetime import datetime
 import streamlit as st
 
 from components.common import pages
-from components.common.data import refresh_after_write
 from components.common.page import PageContext
 from components.common.safe import md_escape
 from components.common.seen import forget_seen, seen_version
+from components.common.writes import run_write
 from components.failure_modes import charts as failure_mode_charts
 from components.failure_modes.data import (
     load_failure_mode,
@@ -20,7 +20,6 @@ from components.failure_modes.data import (
 )
 from components.failure_modes.table import FIX_STATUS, linked_signals_frame, show_linked_signals
 from components.signals.detail import describe_event
-from cxos.errors import CxosError
 from cxos.failure_modes.figures import FailureModeFigures
 from cxos.failure_modes.writes import (
     accept_failure_mode,
@@ -243,13 +242,5 @@ def _forget(failure_mode_id: int) -> None:
 
 
 def _run(failure_mode_id: int, change: Callable[[], object]) -> None:
-    """Do one service call; on success forget the old version and redraw, on refusal say why."""
-    try:
-        change()
-    except CxosError as refused:
-        st.error(str(refused), icon=":material/block:")
-        return
-    _forget(failure_mode_id)
-    refresh_after_write()
-    st.toast("Saved.", icon=":material/check:")
-    st.rerun()
+    """Do one service call; on success redraw the failure mode as it is now, on refusal say why."""
+    run_write(change, rows=[(ENTITY, failure_mode_id)], after=lambda _: _forget(failure_mode_id))

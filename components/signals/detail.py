@@ -1,14 +1,15 @@
 """One signal in full: its fields, the actions the person's role allows, and its whole timeline."""
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
-from components.common.data import Journey, refresh_after_write
+from components.common.data import Journey
 from components.common.page import PageContext
 from components.common.safe import md_escape
 from components.common.seen import remember_seen, seen_version
-from cxos.errors import CxosError
+from components.common.writes import run_write
 from cxos.models import Event, Signal
 from cxos.signals import queries
 from cxos.signals.lifecycle import next_statuses
@@ -234,18 +235,10 @@ def _forget_choices(signal_id: int) -> None:
         del st.session_state[name]
 
 
-def _run(signal_id: int, change) -> None:
-    """Do one service call; on success remember the new version and redraw, on refusal say why."""
-    try:
-        updated = change()
-    except CxosError as refused:
-        st.error(str(refused), icon=":material/block:")
-        return
-    remember_seen(ENTITY, signal_id, updated.version)
-    _forget_choices(signal_id)
-    refresh_after_write()
-    st.toast("Saved.", icon=":material/check:")
-    st.rerun()
+def _run(signal_id: int, change: Callable[[], Signal]) -> None:
+    """Do one service call; a refusal stays seen against the old version until the person reloads (the
+    banner above says who changed it), a success redraws the signal as it is now with the forms reset."""
+    run_write(change, rows=[(ENTITY, signal_id)], after=lambda _: _forget_choices(signal_id))
 
 
 def routed_by_label(routed_by: str | None) -> str:
