@@ -146,4 +146,5 @@ def _decision_form(ctx: PageContext, session_id: int, now: datetime, *, disabled
                         ctx.store, session_id=session_id, text=text, owner=who, due_on=due, actor=ctx.actor
                     ),
                     "Decision recorded.",
+                    rows=[(ENTITY, session_id)],  # a decision is appended to the session: a new version
                 )

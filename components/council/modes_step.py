@@ -174,4 +174,8 @@ def _fix_form(ctx: PageContext, state: CouncilState, mode: RankedFailureMode, no
                         actor=ctx.actor,
                     )
 
-            write(plan, f"Planned “{title.strip()}” for {figures.name}, due {due:%d %b}.")
+            write(
+                plan,
+                f"Planned “{title.strip()}” for {figures.name}, due {due:%d %b}.",
+                rows=[("council_session", state.current.id)] if state.current is not None else [],
+            )
