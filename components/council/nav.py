@@ -1,4 +1,4 @@
-"""The council walkthrough's frame: steps kept in the URL, Next/Back, the time box, versions seen, writes with their outcome."""
+"""The council walkthrough's frame: steps kept in the URL, Next/Back, the time box, writes with the meeting's manners."""
 
 import time
 from collections.abc import Callable, Sequence
