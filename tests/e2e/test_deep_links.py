@@ -7,7 +7,14 @@ import pytest
 from components.common import pages
 
 from .conftest import skip_module_without_browser
-from .test_browser import LOCAL_USER, expect, no_exception, open_signed_in, save_screenshot, wait_for_app
+from .test_browser import (
+    expect,
+    no_exception,
+    open_on_the_shared_screen,
+    open_signed_in,
+    save_screenshot,
+    wait_for_app,
+)
 
 skip_module_without_browser()
 pytestmark = pytest.mark.e2e
@@ -91,14 +98,7 @@ def test_the_log_filter_link_fills_the_filters(page):
 
 def test_the_presentation_link_opens_the_room_screen(page):
     """`/Council?present=1&step=2` opens step 2 on the shared screen: no sidebar, no exception."""
-    page.goto("/Council?present=1&step=2")
-    wait_for_app(page)
-    name = page.get_by_label("Display name")
-    name.or_(page.get_by_role("heading", name=re.compile(r"^Step 2 of 6"))).first.wait_for()
-    if name.count():
-        name.fill(LOCAL_USER)
-        page.get_by_role("button", name="Continue").click()
-        wait_for_app(page)
+    open_on_the_shared_screen(page, "/Council?present=1&step=2", re.compile(r"^Step 2 of 6"))
     expect_heading(page, "Step 2 of 6 · Triage")
     expect(page.get_by_test_id("stSidebar")).to_have_count(0)
     no_exception(page)
