@@ -2,17 +2,16 @@
 
 import streamlit as st
 
-from components.common import charts
+from components.common import charts, pages
 from components.common.data import glance_now, load_glance, load_newest, load_triage_queue
 from components.common.page import setup_page
 from components.routing.data import ACCURACY_WEEKS, accuracy_since, load_routing_accuracy
 from components.signals.table import show_signals, signals_frame
 from cxos.vocabulary import Source, label
 
-LOG_PAGE = "pages/2_Friction_log.py"
 QUEUE_ROWS = 8
 
-ctx = setup_page("This week", ":material/today:")
+ctx = setup_page(pages.HOME)
 glance = load_glance(glance_now())
 
 st.title("This week at a glance")
@@ -87,7 +86,7 @@ with queue.container(border=True):
         compact=True,
     )
     st.page_link(
-        LOG_PAGE,
+        pages.FRICTION_LOG.path,
         label="Open the whole triage queue in the log",
         icon=":material/arrow_forward:",
         query_params={"team": "none", "status": "new,needs_info"},
@@ -104,7 +103,7 @@ with newest.container(border=True):
         )
         or picked
     )
-    st.page_link(LOG_PAGE, label="Open the friction log", icon=":material/arrow_forward:")
+    st.page_link(pages.FRICTION_LOG.path, label="Open the friction log", icon=":material/arrow_forward:")
 
 if picked is not None:
-    st.switch_page(LOG_PAGE, query_params={"signal": str(picked)})
+    st.switch_page(pages.FRICTION_LOG.path, query_params={"signal": str(picked)})

@@ -5,7 +5,7 @@ The demo database comes from bench/friction_log_page.py's cache (`python -m cxos
 kept under bench/out/). Each measurement runs in a fresh process so st.cache_data starts empty:
 
 * empty page: a script that only calls st.title; cold = first run, warm = median of the next runs;
-* council step N (app.py switched to pages/10_Council.py?step=N, as "Bench"): cold = the first AppTest.run()
+* council step N (app.py switched to pages/Council.py?step=N, as "Bench"): cold = the first AppTest.run()
   in a fresh process (imports, the store's Alembic upgrade and every query of the step); warm = median of the
   next runs (served by st.cache_data); uncached = median of runs right after st.cache_data.clear() (what the
   screen pays after any attendee's write).
@@ -24,13 +24,14 @@ if __package__ in (None, ""):
 
 from bench import common  # noqa: E402
 from bench.friction_log_page import EMPTY_PAGE, demo_database  # noqa: E402
+from components.common import pages  # noqa: E402
 
 common.ensure_repo_on_path()
 
 DEFAULT_SIZES = (100_000,)
 DEFAULT_SEED = 7
 DEFAULT_RUNS = 5
-PAGE = "pages/10_Council.py"
+PAGE = pages.COUNCIL.path
 STEPS = {1: "Pulse", 2: "Triage"}
 RUN_TIMEOUT_S = 900
 

@@ -7,7 +7,7 @@ For each size a SQLite database is built once with `python -m cxos demo --signal
 under bench/out/ (gitignored). Then, per size:
 
 * empty page: a script that only calls st.title, cold (first run in a fresh process) and warm (median);
-* friction log page (app.py, switched to pages/2_Friction_log.py, as "Bench"): cold = the first
+* friction log page (app.py, switched to pages/Friction_log.py, as "Bench"): cold = the first
   `AppTest.run()` in a fresh process (module imports, the store's Alembic upgrade and the page's SQL
   included, as the app does it); warm = median of the next runs in the same AppTest, which are served
   by st.cache_data; uncached = median of runs right after st.cache_data.clear() (what the next viewer
@@ -35,6 +35,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
+from components.common import pages  # noqa: E402
 
 common.ensure_repo_on_path()
 
@@ -42,8 +43,8 @@ DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 DEFAULT_SEED = 7
 DEFAULT_RUNS = 5
 TARGET_RATIO = 3.0
-PAGE = "pages/2_Friction_log.py"
-PAGE_SIZE = 50  # pages/2_Friction_log.py PAGE_SIZE
+PAGE = pages.FRICTION_LOG.path
+PAGE_SIZE = 50  # pages/Friction_log.py PAGE_SIZE
 RUN_TIMEOUT_S = 900  # one AppTest.run(); a text search over 1M rows without the cache must still finish
 DISPLAY_NAME = "Bench"
 EMPTY_PAGE = 'import streamlit as st\n\nst.title("Empty page")\n'

@@ -23,6 +23,7 @@ if __package__ in (None, ""):
 
 from bench import common  # noqa: E402
 from bench.friction_log_page import DEFAULT_SEED, DEFAULT_SIZES, demo_database  # noqa: E402
+from components.common import pages  # noqa: E402
 
 common.ensure_repo_on_path()
 
@@ -38,7 +39,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 
     at = AppTest.from_file(str(common.REPO_ROOT / "app.py"), default_timeout=900)
     at.session_state["cxos_display_name"] = "Bench"
-    at.switch_page("pages/4_Heatmaps.py")
+    at.switch_page(pages.HEATMAPS.path)
     at.query_params.update({"view": spec["view"], "days": str(DAYS), "weight": "count"})
 
     cold = common.timed_apptest_run(at)

@@ -21,10 +21,11 @@ if __package__ in (None, ""):
 
 from bench import common  # noqa: E402
 from bench.friction_log_page import EMPTY_PAGE, demo_database  # noqa: E402
+from components.common import pages  # noqa: E402
 
 common.ensure_repo_on_path()
 
-PAGE = "pages/12_KPIs.py"
+PAGE = pages.KPIS.path
 DEFAULT_SIZES, DEFAULT_SEED, DEFAULT_RUNS = (100_000,), 11, 5
 
 

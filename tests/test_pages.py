@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from components.common import pages as page_table
+
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
+PAGES = [page.path for page in page_table.PAGES]
 
 
 def open_page(page: str, *, name: str | None = "Priya Shah", query: dict[str, str] | None = None) -> AppTest:
@@ -20,6 +22,11 @@ def open_page(page: str, *, name: str | None = "Priya Shah", query: dict[str, st
     for key, value in (query or {}).items():
         at.query_params[key] = value
     return at.run()
+
+
+def test_the_table_of_pages_names_every_page_file_once():
+    files = ["app.py", *(str(path.relative_to(ROOT)) for path in (ROOT / "pages").glob("*.py"))]
+    assert sorted(PAGES) == sorted(files), "add the page to components/common/pages.py (or remove it there)"
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -46,11 +53,11 @@ def test_page_calls_the_shared_setup_first(page):
 
 # Presentation mode's one static style sheet: Streamlit has no API to hide its chrome or size type, and the
 # CSS there is a constant never formatted with data, so no user text can reach it.
-RAW_HTML_ALLOWED = {ROOT / "components" / "presentation_style.py"}
+RAW_HTML_ALLOWED = {ROOT / "components" / "common" / "presentation_style.py"}
 
 
 def test_no_page_or_component_renders_raw_html():
-    for path in [*ROOT.glob("*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("components/*.py")]:
+    for path in [*ROOT.glob("*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("components/**/*.py")]:
         if path in RAW_HTML_ALLOWED:
             continue
         source = path.read_text(encoding="utf-8")
@@ -82,3 +89,19 @@ def test_signing_in_by_name_gives_the_role_from_the_roles_file(demo_db):
     at.text_input[0].input("Board Viewer")
     at.button[0].click().run()
     assert "Board Viewer · viewer" in [t.value for t in at.sidebar.text]
+
+
+def test_the_sidebar_groups_every_page_under_its_step_of_the_loop(demo_db):
+    at = open_page("app.py")
+    headings = [m.value for m in at.sidebar.markdown if m.value.startswith("**")]
+    links = [link.proto.label for link in at.sidebar.get("page_link")]
+    assert headings == ["**Listen**", "**Understand**", "**Act**", "**Amplify**", "**Council**"]
+    assert links == [page.title for page in page_table.PAGES]
+    assert links[0] == "This week" and links[-1] == "Experience Council"
+
+
+def test_a_page_address_is_its_file_name_without_the_number():
+    assert page_table.HOME.url_path == "/"
+    assert page_table.FRICTION_LOG.url_path == "/Friction_log"
+    assert page_table.FRICTION_LOG.url(signal=12) == "/Friction_log?signal=12"
+    assert page_table.FIXES_AND_LOOPS.url_path == "/Fixes_and_loops"

@@ -6,30 +6,14 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components.common.data import Journey, get_store, load_journey
+from components.common.pages import Page, sidebar_groups
 from components.common.presentation_style import apply_presentation_style
+from components.common.seen import enter_page
 from components.common.sheet_status import data_caption, show_sheet_status
 from cxos.identity import Actor, RoleMap, load_role_map
 from cxos.store.store import Store
 
 APP_NAME = "CX OS"
-# Our own sidebar navigation: directory-based pages keep working deep links, and the home page
-# gets a real label instead of its file name ("app").
-NAVIGATION = [
-    ("app.py", "This week", ":material/today:"),
-    ("pages/10_Council.py", "Experience Council", ":material/groups:"),
-    ("pages/1_Log_friction.py", "Log friction", ":material/edit_note:"),
-    ("pages/2_Friction_log.py", "Friction log", ":material/list_alt:"),
-    ("pages/3_Journey.py", "Journey", ":material/route:"),
-    ("pages/4_Heatmaps.py", "Heatmaps", ":material/grid_on:"),
-    ("pages/5_Fit_score.py", "OS fit score", ":material/radar:"),
-    ("pages/6_Routing_rules.py", "Routing rules", ":material/alt_route:"),
-    ("pages/7_Failure_modes.py", "Failure modes", ":material/hub:"),
-    ("pages/8_Handoffs.py", "Handoffs", ":material/swap_horiz:"),
-    ("pages/9_Routing_model.py", "Routing model", ":material/model_training:"),
-    ("pages/13_Import.py", "Import", ":material/upload_file:"),
-    ("pages/11_Fixes_and_loops.py", "Fixes & loops", ":material/published_with_changes:"),
-    ("pages/12_KPIs.py", "KPIs", ":material/monitoring:"),
-]
 LOCAL_NAME_KEY = "cxos_display_name"
 
 
@@ -40,17 +24,18 @@ class PageContext:
     journey: Journey
 
 
-def setup_page(title: str, icon: str, *, presentation: bool = False) -> PageContext:
+def setup_page(page: Page, *, presentation: bool = False) -> PageContext:
     """Call first on every page; stops the run until the person has said who they are.
 
     `presentation` is for the shared meeting-room screen: no sidebar or chrome, large type.
     """
     st.set_page_config(
-        page_title=f"{title} · {APP_NAME}",
-        page_icon=icon,
+        page_title=f"{page.title} · {APP_NAME}",
+        page_icon=page.icon,
         layout="wide",
         initial_sidebar_state="collapsed" if presentation else "auto",
     )
+    enter_page(page.path)
     actor = _identify(_role_map())
     store = get_store()
     show_sheet_status(store)
@@ -106,8 +91,14 @@ def _ask_display_name() -> None:
 def _sidebar(actor: Actor, store: Store) -> None:
     with st.sidebar:
         st.markdown(f"### {APP_NAME}")
-        for path, label, icon in NAVIGATION:
-            st.page_link(path, label=label, icon=icon)
+        # Our own navigation (Streamlit's is hidden in .streamlit/config.toml): directory-based pages keep
+        # deep links working, the home page gets a real label instead of its file name, and the pages sit
+        # under the step of the loop they serve.
+        for section, section_pages in sidebar_groups():
+            if section is not None:
+                st.markdown(f"**{section}**")
+            for page in section_pages:
+                st.page_link(page.path, label=page.title, icon=page.icon)
         st.divider()
         st.caption("Signed in as")
         st.text(f"{actor.name} · {actor.role.value}")

@@ -5,16 +5,17 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from components.common import pages
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import seen_version
 from components.council.data import CouncilState, LoopView, load_fix_updates, load_in_flight, load_loops
-from components.council.nav import seen_version, write
+from components.council.nav import write
 from cxos.fixes.lifecycle import FIX_STATUS_LABELS, record_fix_update
 from cxos.fixes.loops import draft_notices
 from cxos.vocabulary import plural
 
 ENTITY = "fix"
-LOOPS_PAGE = "pages/11_Fixes_and_loops.py"
 
 
 def fixes_step(ctx: PageContext, now: datetime, tick: int) -> None:
@@ -81,8 +82,7 @@ def fixes_step(ctx: PageContext, now: datetime, tick: int) -> None:
                     ctx.store, fix_id=row.fix_id, expected_version=seen, note=text, actor=ctx.actor
                 ),
                 f"Recorded the update on “{row.title}”.",
-                entity=ENTITY,
-                row_id=row.fix_id,
+                rows=[(ENTITY, row.fix_id)],
             )
     for row in rows:
         seen_version(
@@ -102,7 +102,9 @@ def loop_step(ctx: PageContext, state: CouncilState, tick: int) -> None:
             _shipped_fix(ctx, view)
     if shipped or owed:
         st.page_link(
-            LOOPS_PAGE, label="Edit and send the notices on Fixes & loops", icon=":material/forward_to_inbox:"
+            pages.FIXES_AND_LOOPS.path,
+            label="Edit and send the notices on Fixes & loops",
+            icon=":material/forward_to_inbox:",
         )
 
 

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from components.common.page import PageContext
+from components.common.seen import seen_version
 from components.council.data import load_history
-from components.council.nav import seen_version, write
+from components.council.nav import write
 from cxos.council.sessions import set_action_status
 
 ENTITY = "council_action"
@@ -67,8 +68,7 @@ def history(ctx: PageContext) -> None:
                         actor=ctx.actor,
                     ),
                     f"Action #{action.id} marked {new_status}.",
-                    entity=ENTITY,
-                    row_id=action.id,
+                    rows=[(ENTITY, action.id)],
                 )
     for action in still_open:
         seen_version(ENTITY, action.id, action.version)

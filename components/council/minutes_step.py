@@ -7,8 +7,9 @@ import streamlit as st
 
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import seen_version
 from components.council.data import CouncilState, load_minutes
-from components.council.nav import seen_version, write
+from components.council.nav import write
 from cxos.council.sessions import add_action, add_decision, close_session, set_attendees, start_session
 
 ENTITY = "council_session"
@@ -61,8 +62,7 @@ def minutes_step(ctx: PageContext, state: CouncilState, now: datetime, pulse_lin
                         actor=ctx.actor,
                     ),
                     "Attendees saved.",
-                    entity=ENTITY,
-                    row_id=current.id,
+                    rows=[(ENTITY, current.id)],
                 )
         _decision_form(ctx, current.id, now, disabled=not can_run)
         st.dataframe(
@@ -103,8 +103,7 @@ def minutes_step(ctx: PageContext, state: CouncilState, now: datetime, pulse_lin
                     ctx.store, session_id=current.id, expected_version=seen, minutes=markdown, actor=ctx.actor
                 ),
                 "Minutes saved and the council closed. Next week's pulse starts from now.",
-                entity=ENTITY,
-                row_id=current.id,
+                rows=[(ENTITY, current.id)],
             )
 
 
@@ -147,4 +146,5 @@ def _decision_form(ctx: PageContext, session_id: int, now: datetime, *, disabled
                         ctx.store, session_id=session_id, text=text, owner=who, due_on=due, actor=ctx.actor
                     ),
                     "Decision recorded.",
+                    rows=[(ENTITY, session_id)],  # a decision is appended to the session: a new version
                 )

@@ -7,8 +7,9 @@ import streamlit as st
 
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import seen_version
 from components.council.data import CouncilState, load_ranked
-from components.council.nav import seen_version, write
+from components.council.nav import write
 from components.failure_modes.data import load_root_cause_layers
 from cxos.council.pulse import RankedFailureMode
 from cxos.council.sessions import add_decision
@@ -116,8 +117,7 @@ def _cause_form(ctx: PageContext, mode: RankedFailureMode) -> None:
                     actor=ctx.actor,
                 ),
                 f"Saved the cause of “{figures.name}”.",
-                entity=ENTITY,
-                row_id=figures.id,
+                rows=[(ENTITY, figures.id)],
             )
 
 
@@ -174,4 +174,8 @@ def _fix_form(ctx: PageContext, state: CouncilState, mode: RankedFailureMode, no
                         actor=ctx.actor,
                     )
 
-            write(plan, f"Planned “{title.strip()}” for {figures.name}, due {due:%d %b}.")
+            write(
+                plan,
+                f"Planned “{title.strip()}” for {figures.name}, due {due:%d %b}.",
+                rows=[("council_session", state.current.id)] if state.current is not None else [],
+            )

@@ -1,13 +1,15 @@
-"""The council walkthrough's frame: steps kept in the URL, Next/Back, the time box, versions seen, writes with their outcome."""
+"""The council walkthrough's frame: steps kept in the URL, Next/Back, the time box, writes with the meeting's manners."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
 from components.common.data import refresh_after_write
+from components.common.seen import forget_seen
+from components.common.writes import SeenRow, flash, run_write
 from cxos.errors import CxosError
 
 
@@ -26,7 +28,6 @@ STEPS = [
     Step("Close the loop", 4, "Which customers do we tell what changed?"),
     Step("Decisions and minutes", 3, "What did we decide, who owns it, by when?"),
 ]
-FLASH_KEY = "council_flash"
 CLOCK_TICK_S = 5
 
 
@@ -74,45 +75,16 @@ def total_minutes() -> int:
     return sum(s.minutes for s in STEPS)
 
 
-def seen_version(entity: str, row_id: int, version: int) -> int:
-    """The version this person first saw of a row: their change is checked against it, never the newest."""
-    return st.session_state.setdefault(f"council_seen_{entity}", {}).setdefault(row_id, version)
+def write(change: Callable[[], Any], done: str, *, rows: Sequence[SeenRow] = ()) -> None:
+    """Run one service call with the meeting's manners: the outcome, success or refusal, is flashed at the top
+    of the step and the room redrawn. After a refusal the rows are forgotten as seen: the message said who
+    changed them, and the next try acts on the version now on screen."""
 
-
-def forget_seen(entity: str, row_ids: list[int] | None = None) -> None:
-    seen = st.session_state.setdefault(f"council_seen_{entity}", {})
-    for row_id in list(seen) if row_ids is None else row_ids:
-        seen.pop(row_id, None)
-
-
-def flash(kind: str, message: str) -> None:
-    """A message that survives the rerun after a write."""
-    st.session_state.setdefault(FLASH_KEY, []).append((kind, message))
-
-
-def show_flash() -> None:
-    for kind, message in st.session_state.pop(FLASH_KEY, []):
-        getattr(st, kind)(message)
-
-
-def write(
-    change: Callable[[], Any], done: str, *, entity: str | None = None, row_id: int | None = None
-) -> bool:
-    """Run one service call: on success say so and reload; a refusal (stale, not allowed, invalid) is shown as it is."""
-    try:
-        change()
-    except CxosError as refusal:
-        if entity and row_id is not None:
-            forget_seen(
-                entity, [row_id]
-            )  # after reading the message, the next try acts on the current version
+    def refused(refusal: CxosError) -> None:
+        for kind, row_id in rows:
+            forget_seen(kind, None if row_id is None else [row_id])
         flash("error", str(refusal))
         refresh_after_write()
         st.rerun()
-        return False
-    if entity and row_id is not None:
-        forget_seen(entity, [row_id])
-    flash("success", done)
-    refresh_after_write()
-    st.rerun()
-    return True
+
+    run_write(change, done=done, show="flash", rows=rows, on_refusal=refused)

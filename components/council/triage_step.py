@@ -5,13 +5,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components.common.data import glance_now, refresh_after_write
+from components.common.data import glance_now
 from components.common.page import PageContext
+from components.common.seen import seen_version
+from components.common.writes import flash, run_write
 from components.council.data import CouncilState, load_waiting
-from components.council.nav import flash, forget_seen, seen_version
 from components.failure_modes.data import load_failure_modes
-from cxos.council.triage import ACTIONS, bulk_triage
-from cxos.errors import CxosError
+from cxos.council.triage import ACTIONS, BulkResult, bulk_triage
 from cxos.vocabulary import Decider, RoutedBy, Severity, Status, label, plural
 
 TABLE_KEY = "council_triage_table"
@@ -131,8 +131,8 @@ def _bulk_form(ctx: PageContext, chosen: list[int], versions: dict[int, int]) ->
         width="stretch",
         key="council_triage_apply",
     ):
-        try:
-            result = bulk_triage(
+        run_write(
+            lambda: bulk_triage(
                 ctx.store,
                 items=[(i, versions[i]) for i in chosen if i in versions],
                 action=picked,
@@ -140,16 +140,19 @@ def _bulk_form(ctx: PageContext, chosen: list[int], versions: dict[int, int]) ->
                 team_id=team_id,
                 failure_mode_id=failure_mode_id,
                 question=question,
-            )
-        except CxosError as refusal:
-            st.error(str(refusal))
-            return
-        forget_seen(ENTITY, chosen)
-        if result.done:
-            flash("success", f"{ACTIONS[picked]}: done for {plural(len(result.done), 'signal')}.")
-        for signal_id, why in result.refused:
-            flash("error", f"#{signal_id} refused — {why}")
-        refresh_after_write()
-        st.session_state.pop(TABLE_KEY, None)
-        st.session_state.pop(SNAPSHOT_KEY, None)
-        st.rerun()
+            ),
+            done=lambda result: (
+                f"{ACTIONS[picked]}: done for {plural(len(result.done), 'signal')}." if result.done else None
+            ),
+            show="flash",
+            rows=[(ENTITY, i) for i in chosen],
+            after=_release_table,
+        )
+
+
+def _release_table(result: BulkResult) -> None:
+    """Each refused row said with its reason; the table no longer holds still, it shows the queue as it is now."""
+    for signal_id, why in result.refused:
+        flash("error", f"#{signal_id} refused — {why}")
+    st.session_state.pop(TABLE_KEY, None)
+    st.session_state.pop(SNAPSHOT_KEY, None)

@@ -6,13 +6,12 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from components.common.data import refresh_after_write
+from components.common import pages
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.writes import run_write
 from components.failure_modes.data import load_clustering, load_failure_modes, load_root_cause_layers
-from components.failure_modes.table import LOG_URL
 from cxos.clock import utcnow
-from cxos.errors import CxosError
 from cxos.failure_modes.clustering import WINDOW_DAYS, Candidate, Clustering
 from cxos.failure_modes.writes import create_failure_mode, link_signals, merge_failure_modes
 from cxos.signals.writes import set_status
@@ -171,8 +170,8 @@ def _merge_suggestions(ctx: PageContext, result: Clustering, now: datetime) -> N
                 pd.DataFrame(
                     [
                         {
-                            "Keep": LOG_URL.format(d.keep_id),
-                            "Duplicate": LOG_URL.format(d.duplicate_id),
+                            "Keep": pages.FRICTION_LOG.url(signal=d.keep_id),
+                            "Duplicate": pages.FRICTION_LOG.url(signal=d.duplicate_id),
                             "Alike": d.similarity,
                         }
                         for d in result.duplicates
@@ -213,12 +212,5 @@ def _merge_suggestions(ctx: PageContext, result: Clustering, now: datetime) -> N
 
 
 def _run(change: Callable[[], object], done: str) -> None:
-    try:
-        change()
-    except CxosError as refused:
-        st.error(str(refused), icon=":material/block:")
-        return
-    st.session_state.pop(PICK_KEY, None)
-    refresh_after_write()
-    st.toast(done, icon=":material/check:")
-    st.rerun()
+    """One service call; after it the candidate picker starts again from the first candidate."""
+    run_write(change, done=done, after=lambda _: st.session_state.pop(PICK_KEY, None))

@@ -5,9 +5,11 @@ from datetime import datetime
 
 import streamlit as st
 
-from components.common.data import refresh_after_write
+from components.common import pages
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import forget_seen, seen_version
+from components.common.writes import run_write
 from components.failure_modes import charts as failure_mode_charts
 from components.failure_modes.data import (
     load_failure_mode,
@@ -18,7 +20,6 @@ from components.failure_modes.data import (
 )
 from components.failure_modes.table import FIX_STATUS, linked_signals_frame, show_linked_signals
 from components.signals.detail import describe_event
-from cxos.errors import CxosError
 from cxos.failure_modes.figures import FailureModeFigures
 from cxos.failure_modes.writes import (
     accept_failure_mode,
@@ -37,9 +38,7 @@ WHOLE_ROW_ACTIONS = {
     EventAction.SPLIT: "split signals out",
 }
 
-
-def seen_version_key(failure_mode_id: int) -> str:
-    return f"fm_seen_version_{failure_mode_id}"
+ENTITY = "failure_mode"
 
 
 def failure_mode_detail(ctx: PageContext, failure_mode_id: int, now: datetime) -> None:
@@ -48,7 +47,7 @@ def failure_mode_detail(ctx: PageContext, failure_mode_id: int, now: datetime) -
         st.warning(f"Failure mode #{failure_mode_id} does not exist.")
         return
     # The version this person opened: edits are checked against it, so someone else's change is never overwritten.
-    seen = st.session_state.setdefault(seen_version_key(mode.id), mode.version)
+    seen = seen_version(ENTITY, mode.id, mode.version)
     if mode.version != seen:
         with st.container(border=True):
             st.warning(
@@ -73,7 +72,7 @@ def failure_mode_detail(ctx: PageContext, failure_mode_id: int, now: datetime) -
     if mode.merged_into_id:
         st.info(f"Merged into failure mode #{mode.merged_into_id}; its signals moved there.")
         st.page_link(
-            "pages/7_Failure_modes.py",
+            pages.FAILURE_MODES.path,
             label=f"Open failure mode #{mode.merged_into_id}",
             query_params={"failure_mode": str(mode.merged_into_id)},
             icon=":material/arrow_forward:",
@@ -240,6 +239,7 @@ def _describe(event: Event, ctx: PageContext) -> str:
 
 def _forget(failure_mode_id: int) -> None:
     """Drop this failure mode's remembered version and widget state, so the forms show what is stored."""
+    forget_seen(ENTITY, [failure_mode_id])
     for name in [
         k for k in st.session_state if str(k).startswith("fm_") and str(k).endswith(f"_{failure_mode_id}")
     ]:
@@ -247,13 +247,5 @@ def _forget(failure_mode_id: int) -> None:
 
 
 def _run(failure_mode_id: int, change: Callable[[], object]) -> None:
-    """Do one service call; on success forget the old version and redraw, on refusal say why."""
-    try:
-        change()
-    except CxosError as refused:
-        st.error(str(refused), icon=":material/block:")
-        return
-    _forget(failure_mode_id)
-    refresh_after_write()
-    st.toast("Saved.", icon=":material/check:")
-    st.rerun()
+    """Do one service call; on success redraw the failure mode as it is now, on refusal say why."""
+    run_write(change, rows=[(ENTITY, failure_mode_id)], after=lambda _: _forget(failure_mode_id))

@@ -5,11 +5,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from components.common import pages
 from components.common.data import Journey
 from cxos.failure_modes.figures import FailureModeFigures
 from cxos.vocabulary import Status, label
 
-LOG_URL = "/Friction_log?signal={}"
 # The figures the council ranks by come first; where and since when are one scroll away.
 RANKING_COLUMNS = [
     "#",
@@ -101,7 +101,7 @@ def linked_signals_frame(rows: list[dict[str, Any]], journey: Journey) -> pd.Dat
     return pd.DataFrame(
         [
             {
-                "Open": LOG_URL.format(row["id"]),
+                "Open": pages.FRICTION_LOG.url(signal=row["id"]),
                 "Logged": row["created_at"],
                 "What happened": row["title"],
                 "Status": label(Status, row["status"]),

@@ -3,11 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from components.common.data import refresh_after_write
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.writes import run_write
 from components.fixes.data import load_fix, load_notices, load_template
-from components.fixes.panels import run_change
 from components.kpis.charts import chart_png, recurrence_chart
 from cxos.fixes.lifecycle import FIX_STATUS_LABELS, ShippedFix, advance_fix
 from cxos.fixes.loops import PLACEHOLDERS, draft_notices, edit_notice, mark_sent, save_template
@@ -66,7 +65,7 @@ def proof_panel(ctx: PageContext, shipped: ShippedFix, result: Recurrence) -> No
             key=f"fix_verify_{shipped.fix_id}",
             help="Only when the verdict is 'materially less'.",
         ):
-            run_change(
+            run_write(
                 lambda: advance_fix(
                     ctx.store,
                     fix_id=shipped.fix_id,
@@ -74,7 +73,7 @@ def proof_panel(ctx: PageContext, shipped: ShippedFix, result: Recurrence) -> No
                     status="verified",
                     actor=ctx.actor,
                 ),
-                "Fix verified.",
+                done="Fix verified.",
             )
     else:
         right.caption(f"Status: {FIX_STATUS_LABELS[shipped.status]}")
@@ -90,8 +89,8 @@ def notices_panel(ctx: PageContext, shipped: ShippedFix) -> None:
         key=f"notices_draft_{shipped.fix_id}",
         help="One per customer (the reporter, else the account); safe to repeat.",
     ):
-        run_change(
-            lambda: draft_notices(ctx.store, fix_id=shipped.fix_id, actor=ctx.actor), "Notices drafted."
+        run_write(
+            lambda: draft_notices(ctx.store, fix_id=shipped.fix_id, actor=ctx.actor), done="Notices drafted."
         )
     if not notices:
         st.info("No notices yet for this fix.")
@@ -149,7 +148,7 @@ def notices_panel(ctx: PageContext, shipped: ShippedFix) -> None:
         body = st.text_area("Text", notice.body, height=200, key=f"notices_body_{notice.id}_{notice.version}")
         save, done, smtp_col = st.columns(3)
         if save.button("Save the text", key=f"notices_save_{notice.id}"):
-            run_change(
+            run_write(
                 lambda: edit_notice(
                     ctx.store,
                     notice_id=notice.id,
@@ -161,11 +160,11 @@ def notices_panel(ctx: PageContext, shipped: ShippedFix) -> None:
         if done.button(
             "Mark sent", key=f"notices_sent_{notice.id}", help="Sent another way (mailto, your helpdesk)."
         ):
-            run_change(
+            run_write(
                 lambda: mark_sent(
                     ctx.store, notice_id=notice.id, expected_version=notice.version, actor=ctx.actor
                 ),
-                "Marked sent; the signal's loop is closed.",
+                done="Marked sent; the signal's loop is closed.",
             )
         smtp = _smtp_settings()
         if smtp_col.button(
@@ -179,13 +178,21 @@ def notices_panel(ctx: PageContext, shipped: ShippedFix) -> None:
 
 def _send(ctx, notices, fix, smtp) -> None:
     try:
-        sent, skipped = send_notices(ctx.store, notices=notices, fix=fix, smtp=smtp, actor=ctx.actor)
+        # Inline, no redraw: when notices were skipped, the reasons below must stay on screen.
+        outcome = run_write(
+            lambda: send_notices(ctx.store, notices=notices, fix=fix, smtp=smtp, actor=ctx.actor),
+            done=None,
+            show="inline",
+        )
     except OSError as error:
         st.error(f"Could not reach the mail server {smtp.host}:{smtp.port}: {error}. Nothing more was sent.")
         return
+    if outcome is None:
+        return
+    sent, skipped = outcome
     if not skipped:
-        run_change(lambda: None, f"{len(sent)} sent.")
-    refresh_after_write()  # no rerun: the reasons below must stay on screen
+        st.toast(f"{len(sent)} sent.", icon=":material/check:")
+        st.rerun()
     st.success(f"{len(sent)} sent. Reload to see their status.")
     for recipient, why in skipped.items():
         st.warning(f"{md_escape(recipient)}: {md_escape(why)}")
@@ -208,5 +215,5 @@ def template_panel(ctx: PageContext) -> None:
         disabled=not ctx.actor.can("send_notices"),
     )
     if ctx.actor.can("send_notices") and st.button("Save the template", key="notices_template_save"):
-        run_change(lambda: save_template(ctx.store, template=text, actor=ctx.actor), "Template saved.")
+        run_write(lambda: save_template(ctx.store, template=text, actor=ctx.actor), done="Template saved.")
     st.caption("New drafts use the saved template; notices already drafted keep their text.")

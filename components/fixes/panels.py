@@ -1,15 +1,13 @@
 """The fix lifecycle panels: fixes in flight (advance, record an update) and planning a fix."""
 
-from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from components.common.data import refresh_after_write
 from components.common.page import PageContext
+from components.common.writes import run_write
 from components.fixes.data import FixesView
-from cxos.errors import CxosError
 from cxos.fixes.lifecycle import (
     FIX_STATUS_LABELS,
     FIX_STATUSES,
@@ -18,18 +16,6 @@ from cxos.fixes.lifecycle import (
     plan_fix,
     record_fix_update,
 )
-
-
-def run_change(change: Callable[[], object], done: str = "Saved.") -> None:
-    """One service call: on success clear the caches and redraw, on refusal say why."""
-    try:
-        change()
-    except CxosError as refused:
-        st.error(str(refused), icon=":material/block:")
-        return
-    refresh_after_write()
-    st.toast(done, icon=":material/check:")
-    st.rerun()
 
 
 def in_flight_panel(ctx: PageContext, view: FixesView) -> None:
@@ -79,7 +65,7 @@ def in_flight_panel(ctx: PageContext, view: FixesView) -> None:
             placeholder="e.g. CSV import now detects the date format and lists every rejected row.",
         )
         if st.form_submit_button("Move the fix", type="primary"):
-            run_change(
+            run_write(
                 lambda: advance_fix(
                     ctx.store,
                     fix_id=fix.fix_id,
@@ -88,18 +74,18 @@ def in_flight_panel(ctx: PageContext, view: FixesView) -> None:
                     actor=ctx.actor,
                     what_changed=what or None,
                 ),
-                "Fix moved.",
+                done="Fix moved.",
             )
     with note.form("fixes_update"):
         text = st.text_area(
             "Owner's update", max_chars=2000, placeholder="What happened since the last update?"
         )
         if st.form_submit_button("Record the update"):
-            run_change(
+            run_write(
                 lambda: record_fix_update(
                     ctx.store, fix_id=fix.fix_id, expected_version=fix.version, note=text, actor=ctx.actor
                 ),
-                "Update recorded.",
+                done="Update recorded.",
             )
 
 
@@ -123,7 +109,7 @@ def plan_panel(ctx: PageContext, view: FixesView) -> None:
         )
         due = due_col.date_input("Due", value=None, min_value=date(2020, 1, 1))
         if st.form_submit_button("Plan the fix", type="primary"):
-            run_change(
+            run_write(
                 lambda: plan_fix(
                     ctx.store,
                     failure_mode_id=mode_id,
@@ -132,5 +118,5 @@ def plan_panel(ctx: PageContext, view: FixesView) -> None:
                     due_on=due,
                     actor=ctx.actor,
                 ),
-                "Fix planned.",
+                done="Fix planned.",
             )

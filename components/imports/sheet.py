@@ -5,8 +5,9 @@ from typing import Any
 
 import streamlit as st
 
-from components.common.data import LOADER_TTL_S, get_store, refresh_after_write, sheets_service_account
+from components.common.data import LOADER_TTL_S, get_store, sheets_service_account
 from components.common.page import PageContext
+from components.common.writes import run_write
 from components.imports.report import report_card
 from components.imports.wizard import (
     mapping_card,
@@ -114,9 +115,7 @@ def pull_card(ctx: PageContext, connection: SheetConnection) -> None:
             key=f"{KEY}_disconnect",
             help="Forget the connection; the signals already imported stay.",
         ):
-            if _run(lambda: forget_connection(ctx.store, actor=ctx.actor) or True):
-                refresh_after_write()
-                st.rerun()
+            run_write(lambda: forget_connection(ctx.store, actor=ctx.actor), done=None)
         if pull:
             st.session_state[PULL_REPORT] = _pull(ctx, connection)
         if st.session_state.get(PULL_REPORT) is not None:
@@ -185,9 +184,11 @@ def _connect_form(ctx: PageContext, address: SheetAddress, profile: Profile) -> 
         connection = SheetConnection(
             address.spreadsheet_id, address.worksheet or "", saved.name, address.fake
         )
-        if _run(lambda: save_connection(ctx.store, connection=connection, actor=ctx.actor)):
-            refresh_after_write()
-            st.success(f"Connected “{address.worksheet}” with the profile “{saved.name}”.")
+        run_write(
+            lambda: save_connection(ctx.store, connection=connection, actor=ctx.actor),
+            done=f"Connected “{address.worksheet}” with the profile “{saved.name}”.",
+            show="inline",
+        )
 
 
 def _open(text: str) -> tuple[SheetAddress, dict[str, Any]] | None:

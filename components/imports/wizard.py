@@ -7,6 +7,7 @@ import streamlit as st
 
 from components.common.data import LOADER_TTL_S, get_store, refresh_after_write
 from components.common.page import PageContext
+from components.common.writes import run_write
 from components.imports.report import report_card
 from cxos.errors import CxosError
 from cxos.importers.batch import import_table
@@ -217,10 +218,6 @@ def store_profile(ctx: PageContext, profile: Profile, name: str) -> Profile | No
         id=existing.id if existing else None,
         version=existing.version if existing else None,
     )
-    try:
-        saved = save_profile(ctx.store, profile=to_save, actor=ctx.actor)
-    except CxosError as error:
-        st.error(str(error))
-        return None
-    refresh_after_write()
-    return saved
+    return run_write(
+        lambda: save_profile(ctx.store, profile=to_save, actor=ctx.actor), done=None, show="inline"
+    )

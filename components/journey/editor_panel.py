@@ -6,10 +6,11 @@ from typing import Any
 import streamlit as st
 from sqlmodel import select
 
-from components.common.data import Journey, get_store, refresh_after_write
+from components.common.data import Journey, get_store
 from components.common.page import PageContext
 from components.common.safe import md_escape
-from cxos.errors import CxosError
+from components.common.seen import seen_version
+from components.common.writes import run_write
 from cxos.journey import editor
 from cxos.journey.map import signals_per_touchpoint
 from cxos.journey.yaml_files import export_journey_yaml, import_journey_yaml
@@ -235,18 +236,19 @@ def _yaml_panel(ctx: PageContext) -> None:
         type=["yaml", "yml"],
     )
     if upload is not None and st.button("Import", type="primary"):
-        try:
-            report = import_journey_yaml(
+        report = run_write(
+            lambda: import_journey_yaml(
                 get_store(), text=upload.getvalue().decode("utf-8", "replace"), actor=ctx.actor
-            )
-        except CxosError as refused:
-            st.error(str(refused))
-            return
-        refresh_after_write()
-        st.success(
-            f"Imported: {len(report['created'])} created, {len(report['updated'])} updated, "
-            f"{len(report['kept'])} kept as they were."
+            ),
+            done=lambda report: (
+                f"Imported: {len(report['created'])} created, {len(report['updated'])} updated, "
+                f"{len(report['kept'])} kept as they were."
+            ),
+            show="inline",  # the lists below stay on screen
+            rows=[("stage", None), ("touchpoint", None)],
         )
+        if report is None:
+            return
         for kind in ("created", "updated", "kept"):
             if report[kind]:
                 st.caption(f"{kind.capitalize()}: " + md_escape(", ".join(report[kind])))
@@ -254,17 +256,9 @@ def _yaml_panel(ctx: PageContext) -> None:
 
 def _seen(kind: str, row: Any) -> int:
     """The version this admin opened; a change someone else made meanwhile makes the save refused."""
-    return st.session_state.setdefault(f"seen_{kind}_{row.id}_v", row.version)
+    return seen_version(kind, row.id, row.version)
 
 
 def _do(change: Callable[[], Any]) -> None:
-    try:
-        change()
-    except CxosError as refused:
-        st.error(str(refused), icon=":material/block:")
-        return
-    for key in [k for k in st.session_state if str(k).startswith("seen_") and str(k).endswith("_v")]:
-        del st.session_state[key]
-    refresh_after_write()
-    st.toast("Saved.", icon=":material/check:")
-    st.rerun()
+    # A move renumbers its neighbours too: after any change of ours, every row is seen as it is now.
+    run_write(change, rows=[("stage", None), ("touchpoint", None)])

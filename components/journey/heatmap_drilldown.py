@@ -4,13 +4,13 @@ from datetime import date, datetime, timedelta
 
 import streamlit as st
 
+from components.common import pages
 from components.common.data import Journey, load_log_page
 from components.common.safe import md_escape
 from components.signals.table import show_signals, signals_frame
 from cxos.signals.queries import SignalFilter
 from cxos.vocabulary import COMPONENT_LABELS, plural
 
-LOG_PAGE = "pages/2_Friction_log.py"
 COMPONENT_BY_LABEL = {label: component.value for component, label in COMPONENT_LABELS.items()}
 
 
@@ -70,10 +70,10 @@ def drilldown(title: str, signal_filter: SignalFilter, journey: Journey) -> None
             columns=["#", "Logged", "What happened", "Where", "Status", "Owner", "Account", "ARR"],
         )
         st.page_link(
-            LOG_PAGE,
+            pages.FRICTION_LOG.path,
             label="Open these signals in the friction log",
             icon=":material/arrow_forward:",
             query_params=log_link_params(signal_filter),
         )
     if picked is not None:
-        st.switch_page(LOG_PAGE, query_params={"signal": str(picked)})
+        st.switch_page(pages.FRICTION_LOG.path, query_params={"signal": str(picked)})

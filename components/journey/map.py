@@ -4,12 +4,12 @@ from datetime import date
 
 import streamlit as st
 
+from components.common import pages
 from components.common.data import Journey
 from components.common.safe import md_escape
 from cxos.journey.friction import Cell
 from cxos.vocabulary import COMPONENT_LABELS, Component, plural
 
-LOG_PAGE = "pages/2_Friction_log.py"
 # Share of the busiest touchpoint's count at which a card turns orange, then red.
 HOT, WARM = 0.6, 0.3
 
@@ -71,7 +71,7 @@ def _card(
         if top:
             st.caption(f"Top failure mode: {md_escape(top[0])} ({top[1]:,})")
         st.page_link(
-            LOG_PAGE,
+            pages.FRICTION_LOG.path,
             label="Open its signals",
             icon=":material/arrow_forward:",
             query_params={"touchpoint": str(tp.id), "since": since.isoformat()},

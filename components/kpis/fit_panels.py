@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from components.common.data import get_store, refresh_after_write
+from components.common.data import get_store
 from components.common.safe import md_escape
-from cxos.errors import CxosError
+from components.common.writes import run_write
 from cxos.identity import Actor
 from cxos.kpis.fit_score import QUESTIONS, ComponentFit, record_self_assessment
 from cxos.models import SelfAssessment
@@ -71,15 +71,11 @@ def self_assessment(actor: Actor, latest: dict[tuple[str, str], SelfAssessment])
                 )
         note = st.text_input("Note (optional)", max_chars=2000)
         if st.form_submit_button("Save ratings", disabled=not actor.can("self_assess")):
-            try:
-                record_self_assessment(
+            run_write(
+                lambda: record_self_assessment(
                     get_store(), component=component.value, ratings=ratings, actor=actor, note=note
-                )
-            except CxosError as refused:
-                st.error(str(refused))
-            else:
-                refresh_after_write()
-                st.toast("Ratings saved.", icon=":material/check:")
-                st.rerun()
+                ),
+                done="Ratings saved.",
+            )
     if not actor.can("self_assess"):
         st.caption(f"Rating needs the council role; yours is {actor.role.value}.")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from components.common.page import PageContext
 from components.common.safe import md_escape
-from components.fixes.panels import run_change
+from components.common.writes import run_write
 from components.kpis.data import KpiView
 from cxos.errors import CxosError, ValidationFailed
 from cxos.identity import require
@@ -181,7 +181,7 @@ def cost_form(ctx: PageContext, view: KpiView) -> None:
             for key in COST_DEFAULTS
         }
         if st.form_submit_button("Save the costs", disabled=not allowed):
-            run_change(lambda: _save_costs(ctx, values), "Costs saved.")
+            run_write(lambda: _save_costs(ctx, values), done="Costs saved.")
     if not allowed:
         st.caption("Changing the costs needs the admin role.")
 
@@ -203,19 +203,22 @@ def metrics_import_form(ctx: PageContext) -> None:
         return
     upload = st.file_uploader("Metrics CSV", type=["csv"], key="kpi_metrics_file")
     if upload is not None and st.button("Import the metrics", type="primary", key="kpi_metrics_import"):
-        try:
-            count = import_metrics(
+        run_write(
+            lambda: import_metrics(
                 ctx.store, text=upload.getvalue().decode("utf-8-sig", "replace"), actor=ctx.actor
-            )
-        except ValidationFailed as refused:
-            st.error("Nothing was imported. Fix these rows and try again:", icon=":material/block:")
-            st.dataframe(
-                pd.DataFrame([{"Where": where, "Problem": why} for where, why in refused.problems.items()]),
-                hide_index=True,
-                width="stretch",
-            )
-            return
-        except CxosError as refused:
-            st.error(md_escape(refused), icon=":material/block:")
-            return
-        run_change(lambda: None, f"{count} figures imported.")
+            ),
+            done=lambda count: f"{count} figures imported.",
+            on_refusal=_metrics_refused,
+        )
+
+
+def _metrics_refused(refused: CxosError) -> None:
+    if isinstance(refused, ValidationFailed):
+        st.error("Nothing was imported. Fix these rows and try again:", icon=":material/block:")
+        st.dataframe(
+            pd.DataFrame([{"Where": where, "Problem": why} for where, why in refused.problems.items()]),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.error(md_escape(refused), icon=":material/block:")

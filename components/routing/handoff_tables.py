@@ -6,8 +6,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from components.common import pages
 from components.common.data import Journey
-from components.failure_modes.table import LOG_URL
 from cxos.routing.handoffs import BACKLOG_WEEKS, BOUNCE_FLAG, TeamBacklog
 from cxos.vocabulary import Status, label
 
@@ -27,7 +27,7 @@ def show_bounced(rows: list[dict[str, Any]], journey: Journey) -> None:
     frame = pd.DataFrame(
         [
             {
-                "Open": LOG_URL.format(r["id"]),
+                "Open": pages.FRICTION_LOG.url(signal=r["id"]),
                 "Bounces": r["bounces"],
                 "Flag": "⚑ bounced" if r["bounces"] >= BOUNCE_FLAG else "",
                 "What happened": r["title"],
@@ -57,7 +57,7 @@ def show_stale(rows: list[dict[str, Any]], journey: Journey, *, now: datetime) -
     frame = pd.DataFrame(
         [
             {
-                "Open": LOG_URL.format(r["id"]),
+                "Open": pages.FRICTION_LOG.url(signal=r["id"]),
                 "Days silent": (now - r["updated_at"]).days,
                 "What happened": r["title"],
                 **_where_and_owner(r, journey),

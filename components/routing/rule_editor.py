@@ -3,10 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from components.common.data import Journey, refresh_after_write
+from components.common.data import Journey
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.writes import run_write
 from components.routing.data import RuleRow
+from components.routing.rule_list import rule_refused
 from cxos.errors import CxosError, ValidationFailed
 from cxos.routing.router import TryOut, try_rule
 from cxos.routing.rule_files import condition_lines, parse_condition_lines
@@ -14,7 +16,6 @@ from cxos.routing.rules import FIELD_LABELS, FIELD_OPS, OP_LABELS, create_rule, 
 from cxos.vocabulary import plural
 
 SAMPLE = 500
-FLASH_KEY = "rules_flash"
 EXAMPLE = "text contains_any invoice, VAT, credit note\nstage is Renew & expand\narr between 50000..\ndriver_policy is_true"
 
 
@@ -109,27 +110,41 @@ def rule_editor(ctx: PageContext, *, rule: RuleRow | None, root_causes: list[str
                 owner,
             )
             return
-        if rule is None:
-            stored = create_rule(ctx.store, rule_in=rule_in, actor=ctx.actor)
-            st.session_state[FLASH_KEY] = f"Rule #{stored.id} saved at the end of the order."
-            st.session_state["rule_new_generation"] = st.session_state.get("rule_new_generation", 0) + 1
-        else:
-            update_rule(
+    except CxosError as refused:
+        _refused(refused)
+        return
+    if rule is None:
+        run_write(
+            lambda: create_rule(ctx.store, rule_in=rule_in, actor=ctx.actor),
+            done=lambda stored: f"Rule #{stored.id} saved at the end of the order.",
+            show="flash",
+            after=_fresh_new_rule_form,
+            on_refusal=_refused,
+        )
+    else:
+        run_write(
+            lambda: update_rule(
                 ctx.store, rule_id=rule.id, expected_version=rule.version, changes=rule_in, actor=ctx.actor
-            )
-            st.session_state[FLASH_KEY] = f"Rule #{rule.id} saved."
-    except ValidationFailed as refused:
+            ),
+            done=f"Rule #{rule.id} saved.",
+            show="flash",
+            on_refusal=_refused,
+        )
+
+
+def _fresh_new_rule_form(_stored: object) -> None:
+    st.session_state["rule_new_generation"] = st.session_state.get("rule_new_generation", 0) + 1
+
+
+def _refused(refused: CxosError) -> None:
+    if isinstance(refused, ValidationFailed):
         st.error(
             "Not saved. "
             + " · ".join(f"{md_escape(part)}: {md_escape(why)}" for part, why in refused.problems.items()),
             icon="⚠️",
         )
-        return
-    except CxosError as error:
-        st.error(md_escape(error), icon="⚠️")
-        return
-    refresh_after_write()
-    st.rerun()
+    else:
+        rule_refused(refused)
 
 
 def show_try_out(result: TryOut, journey: Journey, owner: int | None) -> None:

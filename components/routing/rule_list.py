@@ -1,11 +1,15 @@
 """The ordered rules table with each rule's accuracy, the admin's per-rule actions, and YAML import/export."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import pandas as pd
 import streamlit as st
 
-from components.common.data import Journey, refresh_after_write
+from components.common.data import Journey
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.writes import run_write
 from components.routing.data import RuleRow
 from cxos.errors import CxosError, ValidationFailed
 from cxos.routing.accuracy import RoutingAccuracy
@@ -15,7 +19,7 @@ from cxos.routing.rule_files import export_rules, import_rules
 from cxos.routing.rules import delete_rule, describe_condition, move_rule, set_rule_enabled
 from cxos.vocabulary import Decider, RoutedBy
 
-FLASH_KEY = "rules_flash"
+T = TypeVar("T")
 # What the council scans first (who, how well) on the left; the conditions, the longest, last.
 COLUMNS = ["Order", "Rule", "Owner", "Routed", "Accuracy", "Flag", "State", "Root cause", "When"]
 
@@ -89,56 +93,56 @@ def show_rules(frame: pd.DataFrame) -> None:
 def rule_actions(ctx: PageContext, rule: RuleRow, *, first: bool, last: bool) -> None:
     """Move up/down, switch on/off, delete: each checked against the version shown."""
     up, down, toggle, delete, _ = st.columns([1, 1, 1, 1, 2])
-    try:
-        if up.button(
-            "Move up", icon=":material/arrow_upward:", disabled=first, width="stretch", key="rule_up"
-        ):
-            _done(
-                move_rule(
-                    ctx.store, rule_id=rule.id, expected_version=rule.version, direction=-1, actor=ctx.actor
+    if up.button("Move up", icon=":material/arrow_upward:", disabled=first, width="stretch", key="rule_up"):
+        _run(
+            lambda: move_rule(
+                ctx.store, rule_id=rule.id, expected_version=rule.version, direction=-1, actor=ctx.actor
+            ),
+            f"Rule #{rule.id} moved up.",
+        )
+    if down.button(
+        "Move down", icon=":material/arrow_downward:", disabled=last, width="stretch", key="rule_down"
+    ):
+        _run(
+            lambda: move_rule(
+                ctx.store, rule_id=rule.id, expected_version=rule.version, direction=1, actor=ctx.actor
+            ),
+            f"Rule #{rule.id} moved down.",
+        )
+    if toggle.button(
+        "Disable" if rule.enabled else "Enable",
+        width="stretch",
+        key="rule_toggle",
+        icon=":material/toggle_off:" if rule.enabled else ":material/toggle_on:",
+    ):
+        _run(
+            lambda: set_rule_enabled(
+                ctx.store,
+                rule_id=rule.id,
+                expected_version=rule.version,
+                enabled=not rule.enabled,
+                actor=ctx.actor,
+            ),
+            f"Rule #{rule.id} {'disabled' if rule.enabled else 'enabled'}.",
+        )
+    with delete.popover("Delete", icon=":material/delete:", width="stretch"):
+        st.caption("Signals it routed keep 'rule #N' in their history.")
+        if st.button(f"Delete rule #{rule.id}", type="primary", key="rule_delete"):
+            _run(
+                lambda: delete_rule(
+                    ctx.store, rule_id=rule.id, expected_version=rule.version, actor=ctx.actor
                 ),
-                f"Rule #{rule.id} moved up.",
+                f"Rule #{rule.id} deleted.",
             )
-        if down.button(
-            "Move down", icon=":material/arrow_downward:", disabled=last, width="stretch", key="rule_down"
-        ):
-            _done(
-                move_rule(
-                    ctx.store, rule_id=rule.id, expected_version=rule.version, direction=1, actor=ctx.actor
-                ),
-                f"Rule #{rule.id} moved down.",
-            )
-        if toggle.button(
-            "Disable" if rule.enabled else "Enable",
-            width="stretch",
-            key="rule_toggle",
-            icon=":material/toggle_off:" if rule.enabled else ":material/toggle_on:",
-        ):
-            _done(
-                set_rule_enabled(
-                    ctx.store,
-                    rule_id=rule.id,
-                    expected_version=rule.version,
-                    enabled=not rule.enabled,
-                    actor=ctx.actor,
-                ),
-                f"Rule #{rule.id} {'disabled' if rule.enabled else 'enabled'}.",
-            )
-        with delete.popover("Delete", icon=":material/delete:", width="stretch"):
-            st.caption("Signals it routed keep 'rule #N' in their history.")
-            if st.button(f"Delete rule #{rule.id}", type="primary", key="rule_delete"):
-                _done(
-                    delete_rule(ctx.store, rule_id=rule.id, expected_version=rule.version, actor=ctx.actor),
-                    f"Rule #{rule.id} deleted.",
-                )
-    except CxosError as error:
-        st.error(md_escape(error), icon="⚠️")
 
 
-def _done(_result: object, message: str) -> None:
-    st.session_state[FLASH_KEY] = message
-    refresh_after_write()
-    st.rerun()
+def _run(change: Callable[[], T], done: str | Callable[[T], str]) -> None:
+    """The rules page's writes: the message is flashed under the page's title, a refusal shown where it was made."""
+    run_write(change, done=done, show="flash", on_refusal=rule_refused)
+
+
+def rule_refused(refused: CxosError) -> None:
+    st.error(md_escape(refused), icon="⚠️")
 
 
 def import_export(ctx: PageContext) -> None:
@@ -157,24 +161,28 @@ def import_export(ctx: PageContext) -> None:
         replace = st.checkbox("Replace the current rules (they are deleted; their history stays)")
         submitted = st.form_submit_button("Import", icon=":material/upload:")
     if submitted and upload is not None:
-        try:
-            count = import_rules(
+        run_write(
+            lambda: import_rules(
                 ctx.store,
                 text=upload.getvalue().decode("utf-8", errors="replace"),
                 actor=ctx.actor,
                 replace=replace,
-            )
-        except ValidationFailed as refused:
-            st.error(
-                "Nothing was imported. The file has problems:\n\n"
-                + "\n".join(f"- {where}: {md_escape(why)}" for where, why in refused.problems.items()),
-                icon="⚠️",
-            )
-            return
-        except CxosError as error:
-            st.error(md_escape(error), icon="⚠️")
-            return
-        _done(count, f"Imported {count} rules.")
+            ),
+            done=lambda count: f"Imported {count} rules.",
+            show="flash",
+            on_refusal=_import_refused,
+        )
+
+
+def _import_refused(refused: CxosError) -> None:
+    if not isinstance(refused, ValidationFailed):
+        rule_refused(refused)
+        return
+    st.error(
+        "Nothing was imported. The file has problems:\n\n"
+        + "\n".join(f"- {where}: {md_escape(why)}" for where, why in refused.problems.items()),
+        icon="⚠️",
+    )
 
 
 def route_now(ctx: PageContext, waiting: int) -> None:
@@ -188,14 +196,11 @@ def route_now(ctx: PageContext, waiting: int) -> None:
         "Route them now", icon=":material/alt_route:", disabled=not waiting, width="stretch", key="route_now"
     ):
         return
-    try:
-        with st.spinner("Routing…"):
-            report = route_unrouted(ctx.store, actor=ctx.actor, suggester=suggester_for(ctx.store))
-    except CxosError as error:
-        st.error(md_escape(error), icon="⚠️")
-        return
-    _done(
-        report,
-        f"Routed {report.routed:,} of {report.examined:,}: {sum(report.by_rule.values()):,} by rules, "
-        f"{report.by_model:,} by the model; {report.in_triage + report.orphaned:,} stay in triage.",
-    )
+    with st.spinner("Routing…"):
+        _run(
+            lambda: route_unrouted(ctx.store, actor=ctx.actor, suggester=suggester_for(ctx.store)),
+            lambda report: (
+                f"Routed {report.routed:,} of {report.examined:,}: {sum(report.by_rule.values()):,} by rules, "
+                f"{report.by_model:,} by the model; {report.in_triage + report.orphaned:,} stay in triage."
+            ),
+        )

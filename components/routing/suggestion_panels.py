@@ -4,6 +4,7 @@ import streamlit as st
 
 from components.common.data import LOADER_TTL_S, Journey, get_store, refresh_after_write
 from components.common.safe import md_escape
+from components.common.writes import run_write, show_refusal
 from cxos.errors import CxosError
 from cxos.identity import Actor
 from cxos.routing import owner_model as suggestions
@@ -123,19 +124,21 @@ def percent(confidence: float) -> str:
 
 
 def _assign(signal: WaitingSignal, team_id: int, actor: Actor, journey: Journey) -> None:
-    try:
-        assign_owner(
+    run_write(
+        lambda: assign_owner(
             get_store(),
             signal_id=signal.id,
             expected_version=signal.version,
             team_id=team_id,
             actor=actor,
             routed_by=RoutedBy.model(),
-        )
-    except CxosError as refused:
-        st.error(str(refused), icon=":material/block:")
-        refresh_after_write()
-        return
+        ),
+        done=f"Signal #{signal.id} now belongs to {journey.team_name(team_id)}.",
+        on_refusal=_refused,
+    )
+
+
+def _refused(refused: CxosError) -> None:
+    """Said where the click was; the caches are cleared so the next run shows the queue as it is now."""
+    show_refusal(refused)
     refresh_after_write()
-    st.toast(f"Signal #{signal.id} now belongs to {journey.team_name(team_id)}.", icon=":material/check:")
-    st.rerun()

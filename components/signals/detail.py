@@ -1,13 +1,15 @@
 """One signal in full: its fields, the actions the person's role allows, and its whole timeline."""
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
-from components.common.data import Journey, refresh_after_write
+from components.common.data import Journey
 from components.common.page import PageContext
 from components.common.safe import md_escape
-from cxos.errors import CxosError
+from components.common.seen import remember_seen, seen_version
+from components.common.writes import run_write
 from cxos.models import Event, Signal
 from cxos.signals import queries
 from cxos.signals.lifecycle import next_statuses
@@ -25,6 +27,7 @@ from cxos.vocabulary import (
     plural,
 )
 
+ENTITY = "signal"
 NO_OWNER = 0  # the "back to triage" choice in the owner picker
 FIELD_NAMES = {
     "owner_team_id": "owner",
@@ -37,10 +40,6 @@ FIELD_NAMES = {
 } | DRIVERS
 
 
-def seen_version_key(signal_id: int) -> str:
-    return f"seen_version_{signal_id}"
-
-
 def signal_detail(ctx: PageContext, signal_id: int) -> None:
     with ctx.store.read() as session:
         signal = queries.get_signal(session, signal_id)
@@ -50,7 +49,7 @@ def signal_detail(ctx: PageContext, signal_id: int) -> None:
         return
     # The version this person is looking at: every action is checked against it, so a change made by
     # someone else meanwhile is refused instead of silently overwritten.
-    seen = st.session_state.setdefault(seen_version_key(signal_id), signal.version)
+    seen = seen_version(ENTITY, signal_id, signal.version)
     if signal.version != seen:
         with st.container(border=True):
             st.warning(
@@ -58,7 +57,7 @@ def signal_detail(ctx: PageContext, signal_id: int) -> None:
                 "after you opened it. What you see below is their version; reload to act on it."
             )
             if st.button("Reload", type="primary"):
-                st.session_state[seen_version_key(signal_id)] = signal.version
+                remember_seen(ENTITY, signal_id, signal.version)
                 _forget_choices(signal_id)
                 st.rerun()
 
@@ -247,18 +246,10 @@ def _forget_choices(signal_id: int) -> None:
         del st.session_state[name]
 
 
-def _run(signal_id: int, change) -> None:
-    """Do one service call; on success remember the new version and redraw, on refusal say why."""
-    try:
-        updated = change()
-    except CxosError as refused:
-        st.error(str(refused), icon=":material/block:")
-        return
-    st.session_state[seen_version_key(signal_id)] = updated.version
-    _forget_choices(signal_id)
-    refresh_after_write()
-    st.toast("Saved.", icon=":material/check:")
-    st.rerun()
+def _run(signal_id: int, change: Callable[[], Signal]) -> None:
+    """Do one service call; a refusal stays seen against the old version until the person reloads (the
+    banner above says who changed it), a success redraws the signal as it is now with the forms reset."""
+    run_write(change, rows=[(ENTITY, signal_id)], after=lambda _: _forget_choices(signal_id))
 
 
 def routed_by_label(routed_by: str | None) -> str:

@@ -5,6 +5,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.common import pages
 from components.common.data import Journey, get_store, refresh_after_write
 from components.common.safe import md_escape
 from cxos.errors import CxosError, ValidationFailed
@@ -69,7 +70,7 @@ def quick_entry_form(journey: Journey, actor: Actor, prefill: dict[str, Any]) ->
         with st.container(border=True):
             st.success(f"Logged as signal #{signal_id}: {md_escape(title)}", icon=":material/check_circle:")
             st.page_link(
-                "pages/2_Friction_log.py",
+                pages.FRICTION_LOG.path,
                 label=f"Open signal #{signal_id}",
                 icon=":material/open_in_new:",
                 query_params={"signal": str(signal_id)},

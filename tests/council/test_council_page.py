@@ -3,12 +3,13 @@
 import pytest
 from sqlmodel import select
 
+from components.common import pages
 from cxos.models import CouncilSession, Event, Fix, Signal
 from cxos.signals import queries
 from cxos.store.store import Store
 from tests.test_pages import open_page
 
-PAGE = "pages/10_Council.py"
+PAGE = pages.COUNCIL.path
 TABLE = "council_triage_table"
 STEP_TITLES = [
     "Pulse",
@@ -245,3 +246,37 @@ def test_ticked_rows_hold_still_so_a_refresh_never_moves_them_onto_other_signals
     assert int(at.dataframe[0].value.iloc[0]["#"]) != ticked, (
         "after the refusal the table shows the current queue"
     )
+
+
+def test_closing_after_recording_a_decision_in_the_same_meeting_is_not_refused(demo_db):
+    """A decision changes the session's version; the person's own decision must not make their close stale."""
+    at = open_page(PAGE, query={"step": "6"})
+    at.text_input(key="council_start_attendees").input("Priya Shah, Marco Rossi")
+    at = _click(at, "Start this week's council")
+    at.text_input(key="council_decision_text").input("Retire the legacy SSO page")
+    at.text_input(key="council_decision_owner").input("Knowledge team")
+    at.toggle(key="council_decision_action").set_value(False)
+    at = _click(at, "Record")
+    assert any(s.value == "Decision recorded." for s in at.success)
+    at = _click(at, "Save minutes and close")
+    assert not at.error, [e.value for e in at.error]
+
+    with Store(demo_db).read() as session:
+        closed = session.exec(select(CouncilSession)).one()
+    assert closed.status == "closed" and "Retire the legacy SSO page" in closed.minutes
+
+
+def test_closing_after_planning_a_fix_in_the_same_meeting_is_not_refused(demo_db):
+    """Planning a fix records it as a decision of the open council: closing afterwards goes through."""
+    at = open_page(PAGE, query={"step": "6"})
+    at.text_input(key="council_start_attendees").input("Priya Shah")
+    at = _click(at, "Start this week's council")  # step 6 seen first: the session's version is remembered
+    at.query_params["step"] = "3"
+    at.run()
+    mode_id = at.selectbox(key="council_mode").value
+    at.text_input(key=f"council_fix_title_{mode_id}").input("Alias domains in the SCIM mapping")
+    at = _click(at, "Plan the fix")
+    at.query_params["step"] = "6"
+    at.run()
+    at = _click(at, "Save minutes and close")
+    assert not at.error, [e.value for e in at.error]

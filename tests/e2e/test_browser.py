@@ -44,6 +44,18 @@ def open_signed_in(page, path: str) -> None:
     expect(page.get_by_test_id("stSidebar")).to_contain_text(f"{LOCAL_USER} · council")
 
 
+def open_on_the_shared_screen(page, path: str, first_heading: re.Pattern) -> None:
+    """Load a presentation-mode URL, which has no sidebar to wait for, and give the display name if asked."""
+    page.goto(path)
+    wait_for_app(page)
+    name = page.get_by_label("Display name")
+    name.or_(page.get_by_role("heading", name=first_heading)).first.wait_for()
+    if name.count():
+        name.fill(LOCAL_USER)
+        page.get_by_role("button", name="Continue").click()
+        wait_for_app(page)
+
+
 def save_screenshot(page, name: str) -> None:
     """A full-page 1920-wide screenshot into $CXOS_SCREENSHOT_DIR, for people to look at."""
     folder = os.environ.get("CXOS_SCREENSHOT_DIR")
@@ -219,14 +231,7 @@ COUNCIL_STEPS = [
 
 def test_the_council_walks_through_every_step_in_presentation_mode(page):
     """On the shared screen: no sidebar, each step at 1920x1080 with its time box; Next moves the step in the URL."""
-    page.goto("/Council?present=1&step=1")
-    wait_for_app(page)
-    name = page.get_by_label("Display name")
-    name.or_(page.get_by_role("heading", name=re.compile(r"^Step 1 of 6"))).first.wait_for()
-    if name.count():
-        name.fill(LOCAL_USER)
-        page.get_by_role("button", name="Continue").click()
-        wait_for_app(page)
+    open_on_the_shared_screen(page, "/Council?present=1&step=1", re.compile(r"^Step 1 of 6"))
     for number, title in enumerate(COUNCIL_STEPS, 1):
         expect(page.get_by_role("heading", name=f"Step {number} of 6 · {title}")).to_be_visible()
         expect(page.get_by_text(re.compile(r"^Time box: \d+:\d\d of \d+:00"))).to_be_visible()

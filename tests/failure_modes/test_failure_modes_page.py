@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
+from components.common import pages
 from components.failure_modes.charts import weekly_signals
 from components.routing.handoff_charts import owner_spells
 from cxos.failure_modes.writes import update_failure_mode
@@ -14,8 +15,8 @@ from cxos.store.store import Store
 from cxos.vocabulary import Role
 from tests.test_pages import open_page
 
-PAGE = "pages/7_Failure_modes.py"
-HANDOFFS = "pages/8_Handoffs.py"
+PAGE = pages.FAILURE_MODES.path
+HANDOFFS = pages.HANDOFFS.path
 MARCO = Actor("Marco Rossi", Role.COUNCIL)
 
 

@@ -2,13 +2,14 @@
 
 from sqlmodel import select
 
+from components.common import pages
 from cxos.fixes.recurrence import VERDICTS
 from cxos.kpis.figures import DEFINITIONS
 from cxos.models import Fix, LoopNotice, Team
 from cxos.store.store import Store
 from tests.test_pages import open_page
 
-FIXES, KPIS = "pages/11_Fixes_and_loops.py", "pages/12_KPIs.py"
+FIXES, KPIS = pages.FIXES_AND_LOOPS.path, pages.KPIS.path
 
 
 def _texts(at) -> str:

@@ -4,11 +4,12 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from components.common import pages
 from cxos.models import Signal
 from cxos.store.store import Store
 from tests.test_pages import open_page
 
-PAGE = "pages/13_Import.py"
+PAGE = pages.IMPORT.path
 ZENDESK = (Path(__file__).parent.parent / "fixtures" / "imports" / "zendesk_tickets.csv").read_bytes()
 
 

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from sqlmodel import select
 
+from components.common import pages
 from cxos.errors import NotAllowed, NotFound, ValidationFailed
 from cxos.importers.mapping import Profile
 from cxos.importers.profiles import get_profile, save_profile
@@ -385,7 +386,7 @@ def test_cli_without_a_connection_says_to_connect_one(journey_store, capsys):
 
 
 def sheet_tab(demo_db, address: str):
-    at = open_page("pages/13_Import.py")
+    at = open_page(pages.IMPORT.path)
     at.text_input(key="sheet_address").input(address).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -430,7 +431,7 @@ def test_page_previews_maps_imports_connects_and_pulls_a_sheet(demo_db):
 
     server.set_cell(name, WORKSHEET, 11, 3, "Billing page shows the wrong currency")
     server.set_cell(name, WORKSHEET, 11, 5, "Billing & invoices")
-    at = open_page("pages/13_Import.py")
+    at = open_page(pages.IMPORT.path)
     pull_button = at.button(key="sheet_pull")
     assert pull_button.label == f"Pull new rows from {WORKSHEET}"
     pull_button.click().run()
@@ -447,6 +448,6 @@ def test_page_says_whom_to_share_a_sheet_with(demo_db):
 
 
 def test_page_without_an_address_invites_one_and_keeps_the_file_tab(demo_db):
-    at = open_page("pages/13_Import.py")
+    at = open_page(pages.IMPORT.path)
     assert [t.label for t in at.tabs] == ["From a file", "From a Google Sheet"]
     assert at.file_uploader and any("friction-log sheet" in i.value for i in at.info)

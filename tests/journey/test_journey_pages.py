@@ -2,11 +2,12 @@
 
 from sqlmodel import select
 
+from components.common import pages
 from cxos.models import Signal, Touchpoint
 from cxos.store.store import Store
 from tests.test_pages import open_page
 
-JOURNEY, HEATMAPS, FIT = "pages/3_Journey.py", "pages/4_Heatmaps.py", "pages/5_Fit_score.py"
+JOURNEY, HEATMAPS, FIT = pages.JOURNEY.path, pages.HEATMAPS.path, pages.FIT_SCORE.path
 
 
 def _first_touchpoint(url: str) -> Touchpoint:

@@ -3,12 +3,13 @@
 import pytest
 from sqlmodel import select
 
+from components.common import pages
 from cxos.models import Event, Signal
 from cxos.routing import owner_model as suggestions
 from cxos.store.store import Store
 from tests.test_pages import open_page
 
-PAGE = "pages/9_Routing_model.py"
+PAGE = pages.ROUTING_MODEL.path
 
 
 @pytest.fixture(autouse=True)

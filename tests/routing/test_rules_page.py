@@ -4,12 +4,13 @@ import json
 
 from sqlmodel import select
 
+from components.common import pages
 from cxos.models import Event, Rule, Signal, Team
 from cxos.routing.rules import list_rules
 from cxos.store.store import Store
 from tests.test_pages import open_page
 
-PAGE = "pages/6_Routing_rules.py"
+PAGE = pages.ROUTING_RULES.path
 ADMIN_NAME = "Dana Kim"
 NEW = "rule_new_0"
 

@@ -79,7 +79,7 @@ def test_other_statements_are_not_signal_writes(statement):
             "cxos/fixes/lifecycle.py",
         ),
         (["cxos/store/bulk.py", "cxos/demo/build.py"], "cxos/store/bulk.py"),
-        (["components/signals/detail.py", "pages/2_Friction_log.py"], "components/signals/detail.py"),
+        (["components/signals/detail.py", "pages/Friction_log.py"], "components/signals/detail.py"),
         (["cxos/store/sync.py", "cxos/cli/sync.py"], None),
         (["cxos/store/sheets/pull.py", "cxos/store/sheets/store.py", "cxos/signals/queries.py"], None),
         (["cxos/store/migrations/versions/0009_x.py"], None),

@@ -3,12 +3,13 @@
 from sqlalchemy import func
 from sqlmodel import select
 
+from components.common import pages
 from cxos.models import Event, Signal
 from cxos.store.store import Store
 from cxos.vocabulary import Source
 from tests.test_pages import open_page
 
-PAGE = "pages/1_Log_friction.py"
+PAGE = pages.LOG_FRICTION.path
 
 
 def _counts(url: str) -> tuple[int, int]:

@@ -4,6 +4,7 @@ import re
 
 from sqlmodel import select
 
+from components.common import pages
 from cxos.identity import Actor
 from cxos.models import Event, Signal
 from cxos.signals.writes import create_signal
@@ -11,7 +12,7 @@ from cxos.store.store import Store
 from cxos.vocabulary import Role, Status
 from tests.test_pages import open_page
 
-LOG = "pages/2_Friction_log.py"
+LOG = pages.FRICTION_LOG.path
 
 
 def _new_signal(url: str, title: str = "Webhook fired twice") -> int:

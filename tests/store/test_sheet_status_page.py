@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from components.common import pages
 from cxos.journey.map import load_journey_template, touchpoint_options
 from cxos.models import Signal
 from cxos.signals.writes import create_signal
@@ -77,7 +78,7 @@ def _titles_in_sheet(server) -> list[str]:
 
 
 def test_healthy_sheet_no_banner_and_the_sidebar_names_google_sheets(sheet):
-    at = open_page("pages/2_Friction_log.py")
+    at = open_page(pages.FRICTION_LOG.path)
     assert not at.exception, [e.value for e in at.exception]
     assert not at.warning and not at.error and not at.info
     caption = next(c.value for c in at.sidebar.caption if c.value.startswith("Data:"))
@@ -94,7 +95,7 @@ def test_home_page_runs_on_a_sheet(sheet):
 def test_unreachable_sheet_the_log_is_read_from_the_copy_under_a_banner(sheet):
     sheet.server.offline = True
     sheet.store.refresh(force=True)
-    at = open_page("pages/2_Friction_log.py")
+    at = open_page(pages.FRICTION_LOG.path)
     assert not at.exception, [e.value for e in at.exception]
     banner = " ".join(w.value for w in at.warning)
     assert "Google Sheets can't be reached" in banner and "less than a minute ago" in banner
@@ -116,7 +117,7 @@ def test_offline_flag_file_takes_the_shared_fake_offline(sheet, tmp_path, monkey
 
 def test_a_change_refused_with_429_is_queued_shown_as_queued_and_sent_by_send_now(sheet):
     sheet.server.fail_next(50, 429)
-    at = _submit(open_page("pages/1_Log_friction.py"), "Okta users missing after SCIM sync")
+    at = _submit(open_page(pages.LOG_FRICTION.path), "Okta users missing after SCIM sync")
     assert not at.exception, [e.value for e in at.exception]
     with sheet.store.read() as session:  # kept in the working copy
         assert session.exec(select(Signal).where(Signal.title == "Okta users missing after SCIM sync")).one()
@@ -139,7 +140,7 @@ def test_rows_the_app_could_not_read_are_listed_as_plain_text(sheet):
     rows = sheet.server.rows(SHEET, "signal")
     sheet.server.set_cell(SHEET, "signal", len(rows) + 1, 2, "**not** a row <b>at all</b>")
     sheet.store.refresh(force=True)
-    at = open_page("pages/2_Friction_log.py")
+    at = open_page(pages.FRICTION_LOG.path)
     assert at.expander[0].label.endswith("1 row in the sheet could not be read")
     assert f"signal row {len(rows) + 1}: the id cell is empty" in at.expander[0].text[0].value
 
@@ -149,7 +150,7 @@ def test_a_sheet_that_answers_but_cannot_be_loaded_says_so(sheet):
     name = teams[0].index("name") + 1
     sheet.server.set_cell(SHEET, "team", 3, name, teams[1][name - 1])  # two teams with one name
     sheet.store.refresh(force=True)
-    at = open_page("pages/2_Friction_log.py")
+    at = open_page(pages.FRICTION_LOG.path)
     assert not at.exception, [e.value for e in at.exception]
     assert any("The sheet could not be loaded" in w.value for w in at.warning)
     assert "3 signals" in " ".join(m.value for m in at.markdown)
@@ -176,7 +177,7 @@ def test_conflicting_queued_changes_are_shown_with_our_values(sheet):
     sheet.server.offline = False
     sheet.store.refresh(force=True)
     assert sheet.store.status.conflicts == 1
-    at = open_page("pages/2_Friction_log.py")
+    at = open_page(pages.FRICTION_LOG.path)
     assert any(
         "1 queued change conflicted with edits made directly in the sheet" in w.value for w in at.warning
     )

@@ -4,6 +4,7 @@ import math
 
 import streamlit as st
 
+from components.common import pages
 from components.common.data import load_log_page
 from components.common.page import setup_page
 from components.signals.detail import signal_detail
@@ -13,7 +14,7 @@ from cxos.vocabulary import plural
 
 PAGE_SIZE = 50
 
-ctx = setup_page("Friction log", ":material/list_alt:")
+ctx = setup_page(pages.FRICTION_LOG)
 
 signal_param = st.query_params.get("signal", "")
 if signal_param.isdigit():
@@ -33,8 +34,8 @@ if st.session_state.get("log_filter") != signal_filter:
 page = st.session_state.get("log_page", 0)
 result = load_log_page(signal_filter, page, PAGE_SIZE)
 rows = result.rows
-pages = max(1, math.ceil(result.total / PAGE_SIZE))
-last_page = page + 1 >= pages and not result.more
+page_count = max(1, math.ceil(result.total / PAGE_SIZE))
+last_page = page + 1 >= page_count and not result.more
 
 summary, previous, position, following = st.columns([6, 1, 1, 1], vertical_alignment="center")
 count = f"{result.total:,}+ signals" if result.more else plural(result.total, "signal")
@@ -45,7 +46,7 @@ summary.markdown(
 if previous.button("← Newer", disabled=page == 0, width="stretch"):
     st.session_state.log_page = page - 1
     st.rerun()
-position.markdown(f"page **{page + 1:,}** of {pages:,}{'+' if result.more else ''}")
+position.markdown(f"page **{page + 1:,}** of {page_count:,}{'+' if result.more else ''}")
 if following.button("Older →", disabled=last_page or len(rows) < PAGE_SIZE, width="stretch"):
     st.session_state.log_page = page + 1
     st.rerun()

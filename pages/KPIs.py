@@ -5,6 +5,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from components.common import pages
 from components.common.data import get_store, glance_now
 from components.common.page import setup_page
 from components.kpis import charts as kpi_charts
@@ -14,7 +15,7 @@ from cxos.kpis.digest import weekly_digest
 from cxos.kpis.figures import DEFINITIONS
 from cxos.signals.queries import start_of
 
-ctx = setup_page("KPIs", ":material/monitoring:")
+ctx = setup_page(pages.KPIS)
 now = glance_now()
 
 title, dates, team_col = st.columns([3, 2, 2], vertical_alignment="bottom")

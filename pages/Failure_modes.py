@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.common import pages
 from components.common.data import glance_now
 from components.common.page import setup_page
 from components.failure_modes.candidates import candidates_card
@@ -10,7 +11,7 @@ from components.failure_modes.detail import failure_mode_detail
 from components.failure_modes.table import ranking_frame, show_ranking
 from cxos.vocabulary import plural
 
-ctx = setup_page("Failure modes", ":material/hub:")
+ctx = setup_page(pages.FAILURE_MODES)
 now = glance_now()
 
 mode_param = st.query_params.get("failure_mode", "")

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from components.common import pages
 from components.common.data import glance_now
 from components.common.page import setup_page
 from components.journey.editor_panel import journey_editor
@@ -12,7 +13,7 @@ from components.journey.map import journey_map
 
 WINDOWS = {7: "Last 7 days", 30: "Last 30 days", 90: "Last 90 days", 182: "Last 26 weeks"}
 
-ctx = setup_page("Journey", ":material/route:")
+ctx = setup_page(pages.JOURNEY)
 
 st.title("Customer journey")
 days_param = st.query_params.get("days", "30")

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.common import pages
 from components.common.data import glance_now
 from components.common.page import setup_page
 from components.journey.friction_charts import CELL_SELECTION, heatmap
@@ -17,7 +18,7 @@ VIEW_LABELS = {
 }
 WINDOWS = {30: "Last 30 days", 90: "Last 90 days", 182: "Last 26 weeks"}
 
-ctx = setup_page("Heatmaps", ":material/grid_on:")
+ctx = setup_page(pages.HEATMAPS)
 qp = st.query_params
 
 st.title("Friction heatmaps")

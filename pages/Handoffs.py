@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from components.common import pages
 from components.common.data import glance_now
 from components.common.page import setup_page
 from components.routing import handoff_charts
@@ -11,7 +12,7 @@ from components.routing.handoff_tables import show_backlogs, show_bounced, show_
 from cxos.routing.handoffs import BACKLOG_WEEKS, BOUNCE_FLAG, STALE_DAYS, time_with_owner
 from cxos.vocabulary import plural
 
-ctx = setup_page("Handoffs", ":material/swap_horiz:")
+ctx = setup_page(pages.HANDOFFS)
 now = glance_now()
 
 title, setting = st.columns([5, 1], vertical_alignment="bottom")

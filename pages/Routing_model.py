@@ -2,12 +2,13 @@
 
 import streamlit as st
 
+from components.common import pages
 from components.common.page import setup_page
 from components.routing.backtest_panel import backtest_panel
 from components.routing.suggestion_panels import current_status, model_status_panel, triage_queue_panel
 from cxos.routing.owner_model import confidence_threshold
 
-ctx = setup_page("Routing model", ":material/model_training:")
+ctx = setup_page(pages.ROUTING_MODEL)
 
 st.title("Routing model")
 st.caption(

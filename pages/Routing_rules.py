@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from components.common import pages
 from components.common.page import setup_page
 from components.common.safe import md_escape
+from components.common.writes import show_flashes
 from components.routing.accuracy import accuracy_cards
 from components.routing.data import (
     ACCURACY_WEEKS,
@@ -13,13 +15,13 @@ from components.routing.data import (
     load_rules,
     load_unrouted_count,
 )
-from components.routing.rule_editor import FLASH_KEY, rule_editor
+from components.routing.rule_editor import rule_editor
 from components.routing.rule_list import import_export, route_now, rule_actions, rules_frame, show_rules
 from cxos import config
 from cxos.routing.accuracy import MIN_ROUTED, POOR_ACCURACY
 from cxos.vocabulary import Decider, RoutedBy
 
-ctx = setup_page("Routing rules", ":material/alt_route:")
+ctx = setup_page(pages.ROUTING_RULES)
 rules, warnings = load_rules()
 accuracy = load_routing_accuracy(accuracy_since())
 names = {rule.id: rule.name for rule in rules}
@@ -31,8 +33,7 @@ st.caption(
     f"owner model routes it when at least {config.routing_confidence():.0%} sure → otherwise it waits in "
     "the triage queue. Nothing is dropped."
 )
-if flash := st.session_state.pop(FLASH_KEY, None):
-    st.success(flash, icon=":material/check:")  # our own message, no user text
+show_flashes()  # our own messages, no user text
 for warning in warnings:
     st.warning(md_escape(warning), icon="⚠️")
 

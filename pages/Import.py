@@ -2,11 +2,12 @@
 
 import streamlit as st
 
+from components.common import pages
 from components.common.page import setup_page
 from components.imports.sheet import sheet_section
 from components.imports.wizard import file_section
 
-ctx = setup_page("Import", ":material/upload_file:")
+ctx = setup_page(pages.IMPORT)
 st.title("Import signals")
 st.caption(
     "Zendesk and Intercom ticket exports, Slack channel exports, any CSV/XLSX, or your team's friction-log "

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
+from components.common import pages
 from components.common.page import setup_page
 from components.common.safe import md_escape
 from components.signals.form import prefill_from_query, quick_entry_form
 
-ctx = setup_page("Log friction", ":material/edit_note:")
+ctx = setup_page(pages.LOG_FRICTION)
 
 st.title("Log a friction point")
 st.caption("Three answers and it's in the shared log; the council routes it upstream from there.")

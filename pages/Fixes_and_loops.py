@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.common import pages
 from components.common.data import glance_now
 from components.common.page import setup_page
 from components.fixes.data import load_fixes
@@ -9,7 +10,7 @@ from components.fixes.loop_panels import notices_panel, proof_panel, template_pa
 from components.fixes.panels import in_flight_panel, plan_panel
 from cxos.fixes.recurrence import MATERIALLY_LESS
 
-ctx = setup_page("Fixes & loops", ":material/published_with_changes:")
+ctx = setup_page(pages.FIXES_AND_LOOPS)
 now = glance_now()
 view = load_fixes(now)
 

@@ -2,26 +2,26 @@
 
 import streamlit as st
 
+from components.common import pages
 from components.common.data import glance_now
 from components.common.page import setup_page
+from components.common.writes import show_flashes
 from components.council.data import REFRESH_S, load_council_state, load_pulse, refresh_tick
 from components.council.fixes_step import fixes_step, loop_step
 from components.council.history import history
 from components.council.minutes_step import minutes_step, session_bar
 from components.council.modes_step import modes_step
-from components.council.nav import current_step, show_flash, step_header, total_minutes
+from components.council.nav import current_step, step_header, total_minutes
 from components.council.pulse_step import pulse_line, pulse_step
 from components.council.triage_step import triage_step
 
-ctx = setup_page(
-    "Experience Council", ":material/groups:", presentation=st.query_params.get("present") == "1"
-)
+ctx = setup_page(pages.COUNCIL, presentation=st.query_params.get("present") == "1")
 presenting = st.query_params.get("present") == "1"
 step = current_step()
 
 title, mode = st.columns([4, 2], vertical_alignment="center")
 title.title("Experience Council")
-show_flash()
+show_flashes()
 view = (
     "Walkthrough"
     if presenting

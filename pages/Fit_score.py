@@ -2,13 +2,14 @@
 
 import streamlit as st
 
+from components.common import pages
 from components.common.data import glance_now
 from components.common.page import setup_page
 from components.journey.friction_charts import fit_radar
 from components.journey.friction_data import load_fit_scores, load_self_assessment
 from components.kpis.fit_panels import component_details, self_assessment, subscore_table, weakest_component
 
-ctx = setup_page("OS fit score", ":material/radar:")
+ctx = setup_page(pages.FIT_SCORE)
 
 st.title("OS fit score")
 st.caption(
