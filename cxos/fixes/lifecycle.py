@@ -28,7 +28,7 @@ EDITABLE = ("title", "owner_team_id", "due_on", "what_changed")
 STALE_AFTER = timedelta(days=14)
 TITLE_MAX = 200
 # Signals still waiting on the fix when it ships; later states (loop closed, won't fix) are left as they are.
-WAITING_ON_FIX = (Status.LINKED, Status.FIXING)
+WAITING_ON_FIX = (Status.LINKED.value, Status.FIXING.value)
 
 
 @dataclass(frozen=True)

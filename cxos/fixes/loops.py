@@ -32,7 +32,7 @@ DEFAULT_TEMPLATE = (
     "Thank you for telling us — reports like yours are how we find what to fix.\n"
 )
 # Statuses of a linked signal whose reporter is owed a notice (not won't fix, not a duplicate).
-OWED = {Status.LINKED, Status.FIXING, Status.FIXED, Status.LOOP_CLOSED}
+OWED = {Status.LINKED.value, Status.FIXING.value, Status.FIXED.value, Status.LOOP_CLOSED.value}
 
 
 def check_template(template: str) -> str:
@@ -193,7 +193,7 @@ def mark_sent(
             select(Signal)
             .where(
                 Signal.failure_mode_id == fix.failure_mode_id,
-                Signal.status == Status.FIXED,
+                Signal.status == Status.FIXED.value,
                 Signal.created_at <= fix.shipped_at,
             )
             .with_for_update()
