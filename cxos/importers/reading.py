@@ -109,8 +109,8 @@ def open_table(data: bytes, filename: str = "") -> Table:
 def _check_size(size: int) -> None:
     if size > MAX_FILE_BYTES:
         raise ImportUnreadable(
-            f"The file is {size / 1024**2:,.1f} MB; an import reads at most {MAX_FILE_BYTES / 1024**2:,.0f} MB: "
-            "split it into smaller files and import each."
+            f"The file is {size / 1024**2:,.1f} MB; an import reads at most "
+            f"{MAX_FILE_BYTES / 1024**2:,.0f} MB: split it into smaller files and import each."
         )
 
 
@@ -198,7 +198,8 @@ def unique_header(cells: list[str]) -> list[str]:
 def _checked_header(cells: list[str]) -> list[str]:
     if len(cells) > MAX_COLUMNS:
         raise ImportUnreadable(
-            f"The header has {len(cells):,} columns; an import reads at most {MAX_COLUMNS:,} (Excel's own limit)."
+            f"The header has {len(cells):,} columns; an import reads at most {MAX_COLUMNS:,} "
+            "(Excel's own limit)."
         )
     return unique_header(cells)
 
@@ -261,7 +262,7 @@ _LONG_LINE = re.compile(f"{LONG_LINE_MARK}(\\d+):(\\d+){LONG_LINE_MARK}")
 
 
 class _Lines:
-    """The text's lines for csv.reader, split a decoded chunk at a time; a line over MAX_LINE_CHARS is never held.
+    """The text's lines for csv.reader, split a chunk at a time; a line past MAX_LINE_CHARS is not held.
 
     csv.reader pulls the lines through C iterators (a Python __next__ per line costs ~20% of a large import).
     `ended` turns true only when the reader asks for a line after the last one.
@@ -428,7 +429,7 @@ def _open_xlsx(data: bytes) -> Table:
     try:
         sheet, _claimed = _first_sheet(data)
         first = next(sheet.iter_rows(values_only=True), None)
-    except Exception as error:  # noqa: BLE001 - whatever openpyxl meets in a hostile workbook is the workbook's
+    except Exception as error:  # whatever openpyxl's parsers meet in a hostile workbook is the workbook's
         raise ImportUnreadable(f"This .xlsx workbook cannot be read: {_workbook_problem(error)}.") from None
     if first is None or not any(_cell_text(c) for c in first):
         raise ImportUnreadable("The first sheet is empty or has no header row.")
@@ -475,7 +476,7 @@ def _first_sheet(data: bytes) -> tuple[Any, int]:
 
 
 def _workbook_problem(error: BaseException) -> str:
-    """Why a workbook cannot be read, from the error at the root (openpyxl wraps its parser's in ValueError)."""
+    """Why a workbook cannot be read, from the root error (openpyxl wraps its parsers' in ValueError)."""
     from defusedxml import DefusedXmlException
 
     for _depth in range(10):
@@ -497,7 +498,7 @@ def _xlsx_records(table: Table, data: bytes) -> Iterator[Record]:
     try:
         sheet, claimed = _first_sheet(data)
         rows = sheet.iter_rows(values_only=True)
-    except Exception as error:  # noqa: BLE001 - the workbook opened once; reported, not raised, if not again
+    except Exception as error:  # it opened once; if it does not again, that is reported, not raised
         yield _tail(2, 1, f"the workbook could not be opened again: {_workbook_problem(error)}")
         return
     number = data_rows = 0  # the sheet's row number (as Excel shows it); the filled rows after the header
@@ -509,7 +510,7 @@ def _xlsx_records(table: Table, data: bytes) -> Iterator[Record]:
             row = next(rows)
         except StopIteration:
             return
-        except Exception as error:  # noqa: BLE001 - a sheet broken half-way is reported from that row on
+        except Exception as error:  # a sheet broken half-way is reported from that row on
             yield _sheet_tail(
                 number + 1, claimed, f"the sheet breaks off after row {number:,}: {_workbook_problem(error)}"
             )
@@ -529,7 +530,7 @@ def _xlsx_records(table: Table, data: bytes) -> Iterator[Record]:
 
 
 def _sheet_tail(number: int, claimed: int, why: str) -> Record:
-    """Rows from `number` on, not read; a broken sheet cannot say how many follow, so its dimension counts them."""
+    """Rows from `number` on, not read; what follows cannot be read, so the sheet's dimension counts them."""
     rows = max(claimed - number + 1, 1)
     return _tail(number, rows, f"{why} (the rows counted by the sheet's stated size)" if rows > 1 else why)
 

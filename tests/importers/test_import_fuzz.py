@@ -167,7 +167,7 @@ def test_any_bytes_given_as_a_csv_are_counted_row_by_row(fuzz_store, data):
     broken=st.data(),
 )
 def test_an_unclosed_quote_anywhere_loses_no_row(fuzz_store, titles, broken):
-    """One-line rows, one cell opening a quote it never closes: the rows read are still every row in the file."""
+    """One-line rows, a cell opening a quote it never closes: the rows read are every row of the file."""
     lines = [f"{title.strip() or 'blank'},Q-{n}" for n, title in enumerate(titles)]
     row = broken.draw(st.integers(0, len(lines) - 1))
     cell = broken.draw(st.sampled_from([0, 1]))

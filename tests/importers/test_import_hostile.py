@@ -195,7 +195,7 @@ def test_slack_messages_past_the_row_cap_are_reported_and_counted(hostile_store,
 
 
 def fake_clock(monkeypatch, seconds_per_call: float = 1.0) -> None:
-    """Each look at the clock finds it a second later: the time limit is reached after a known amount of work."""
+    """Each look at the clock finds it a second later: the limit is reached after a known amount of work."""
     ticks = itertools.count()
     monkeypatch.setattr(reading, "monotonic", lambda: next(ticks) * seconds_per_call)
 
