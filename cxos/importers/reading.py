@@ -366,9 +366,8 @@ def _csv_rows(
     while True:
         if number > MAX_ROWS or spent + monotonic() - since > READ_SECONDS:
             if left := lines.rest():
-                yield _CsvRow(
-                    number + 1, None, _row_cap_why() if number > MAX_ROWS else _time_limit_why(), left
-                )
+                why = _row_cap_why() if number > MAX_ROWS else _time_limit_why()
+                yield number + 1, None, why, left
             return
         first_line = reader.line_num + 1
         try:
