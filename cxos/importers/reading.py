@@ -31,9 +31,8 @@ SNIFF_CHARS = 8_000
 SAMPLE_CHARS = 64_000
 CHUNK_BYTES = 1024 * 1024  # a CSV is decoded a chunk at a time: memory stays the file's bytes plus a chunk
 DELIMITERS = [",", ";", "\t", "|"]
-_VISIBLE_BYTE = re.compile(
-    rb"[^\x00 \t\r\n\xef\xbb\xbf\xff\xfe]"
-)  # searched, not stripped: no copy of the file
+# A byte that is not blank, NUL or part of a BOM: searched for, not stripped, so the file is not copied.
+_VISIBLE_BYTE = re.compile(rb"[^\x00 \t\r\n\xef\xbb\xbf\xff\xfe]")
 SLACK_COLUMNS = ["text", "user", "user_name", "ts", "thread_ts", "permalink", "subtype", "reply_count"]
 
 csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
