@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from cxos.errors import ValidationFailed
 from cxos.vocabulary import Severity, Source, Status
@@ -27,10 +27,50 @@ FIELD_LABELS = {
 }
 
 
-def _clean(value: Any) -> Any:
-    # PostgreSQL refuses NUL in text; people paste them from exports. Nothing else is altered.
+# Neither database can store a lone UTF-16 surrogate (half of a character pair): UTF-8 cannot encode it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Fields matched exactly against other values: a dedupe key, an idempotency key, grouped-by names.
+NAME_FIELDS = {"account", "reporter", "external_ref", "client_token"}
+
+
+def storable_text(value: str) -> str:
+    """Free text as both databases can store it: NUL removed, a lone surrogate made U+FFFD.
+
+    Cleaned, not refused: neither comes from a person typing. A NUL is what an export decoded wrongly or a
+    clipboard leaves between letters (PostgreSQL refuses it in text); nobody sees it, so removing it gives
+    the text the person saw. A lone surrogate is half of an emoji cut by a tool that counts UTF-16 units
+    (a chat export's "\\ud83d"); U+FFFD marks where that half was, as it marks a byte a decoder could not
+    read. Refusing either would lose a report over a character its writer never typed. A pair of halves
+    written apart ("\\ud83d\\ude00") is joined into its character.
+    """
+    value = value.replace("\x00", "")
+    if _SURROGATE.search(value):
+        value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return value
+
+
+def storable_name(value: str) -> str:
+    """A name or identifier as both databases can store it: NUL removed, a lone surrogate refused.
+
+    A name is matched exactly (a journey file merges teams by name, an import dedupes by ticket reference,
+    signals are counted per account), so a replaced half character would quietly make another name: it is
+    refused with a message instead, and its writer retypes it. A NUL is removed even here: invisible, it
+    never tells two names apart for the people who read them (the journey editor removes it too).
+    """
+    value = value.replace("\x00", "")
+    if _SURROGATE.search(value):
+        value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        if half := _SURROGATE.search(value):
+            code = f"U+{ord(half[0]):04X}"
+            raise ValueError(
+                f"has half of a character pair ({code}) that cannot be stored: retype that character"
+            )
+    return value
+
+
+def _clean(value: Any, field: str | None) -> Any:
     if isinstance(value, str):
-        return value.replace("\x00", "").strip()
+        return (storable_name(value) if field in NAME_FIELDS else storable_text(value)).strip()
     return value
 
 
@@ -54,8 +94,8 @@ class SignalFields(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _strip_nul(cls, value: Any) -> Any:
-        return _clean(value)
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        return _clean(value, info.field_name)
 
     @field_validator("account", "reporter", "external_ref")
     @classmethod
@@ -92,6 +132,11 @@ class StatusChange(BaseModel):
     reason: str | None = Field(default=None, max_length=2_000)
     duplicate_of_id: int | None = None
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        return _clean(value, info.field_name)
+
 
 def parse(shape: type[BaseModel], data: dict[str, Any]) -> Any:
     """Validate `data` into `shape`, or refuse with one plain message per field."""
@@ -125,4 +170,6 @@ def _plain(item: dict[str, Any]) -> str:
         return f"is larger than {ctx['le']:,}"
     if kind == "extra_forbidden":
         return "is not a signal field"
+    if kind == "string_unicode":
+        return "has text that cannot be stored (half of a character pair): retype it"
     return str(item["msg"]).removeprefix("Value error, ")

@@ -10,7 +10,7 @@ from cxos.identity import Actor
 from cxos.importers.batch import import_table
 from cxos.importers.mapping import FIELDS, Profile
 from cxos.importers.profiles import get_profile, suggest_profile
-from cxos.importers.reading import ImportUnreadable, open_table
+from cxos.importers.reading import ImportUnreadable, open_table, read_export_file
 from cxos.importers.report import problems_csv
 from cxos.importers.sheet_source import (
     SheetAddress,
@@ -86,7 +86,7 @@ def import_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
                 "Name a file to import, or a Google Sheet (gsheets://ID, --sheet or --connected)."
             )
         try:
-            data = Path(args.file).read_bytes()
+            data = read_export_file(Path(args.file))
         except OSError as error:
             raise ImportUnreadable(f"Cannot read {args.file}: {error.strerror or error}.") from None
         label = Path(args.file).name

@@ -123,7 +123,7 @@ def import_table(
     seen: dict[str, int] = {}  # external ref → the row of this file that has it
     pending: list[Prepared] = []
     for record in table.records():
-        report.rows_read += 1
+        report.rows_read += record.rows  # more than one: the rest of a file the reader gave up on
         outcome = _prepare(record, profile, context, table.kind)
         if isinstance(outcome, Prepared):
             ref = outcome.row["external_ref"]
@@ -134,7 +134,7 @@ def import_table(
                 seen[ref] = record.number
             pending.append(outcome)
         else:
-            report.add(record.number, *outcome)
+            report.add(record.number, *outcome, rows=record.rows)
         if len(pending) >= batch_size:
             _store_batch(store, pending, context, report, seen, dry_run)
             pending = []

@@ -16,6 +16,7 @@ class RowProblem:
     row: int
     outcome: str  # error | duplicate | skipped
     message: str
+    rows: int = 1  # the rows it stands for: more when the reader gave up on the rest of the file from `row`
 
 
 @dataclass
@@ -30,19 +31,24 @@ class ImportReport:
     problems: list[RowProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # about the whole file (a profile's column it lacks)
 
-    def add(self, row: int, outcome: str, message: str) -> None:
-        self.problems.append(RowProblem(row, outcome, message))
+    def add(self, row: int, outcome: str, message: str, *, rows: int = 1) -> None:
+        self.problems.append(RowProblem(row, outcome, message, rows))
 
     def count_imported(self, decision: Decision) -> None:
         self.imported += 1
         self.routed += decision.team_id is not None
 
     def count(self, outcome: str) -> int:
-        return sum(1 for problem in self.problems if problem.outcome == outcome)
+        return sum(problem.rows for problem in self.problems if problem.outcome == outcome)
+
+    @property
+    def unaccounted(self) -> int:
+        """Rows read that are neither imported nor reported: always 0, or the importer lost rows."""
+        return self.rows_read - self.imported - sum(problem.rows for problem in self.problems)
 
     @property
     def balanced(self) -> bool:
-        return self.imported + len(self.problems) == self.rows_read
+        return self.unaccounted == 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +57,7 @@ class ImportReport:
             "encoding": self.encoding,
             "delimiter": self.delimiter,
             "rows_read": self.rows_read,
+            "balanced": self.balanced,
             "imported": self.imported,
             "routed": self.routed,
             "in_triage": self.imported - self.routed,
@@ -58,16 +65,24 @@ class ImportReport:
             "duplicates": self.count("duplicate"),
             "skipped": self.count("skipped"),
             "errors": self.count("error"),
-            "problems": [{"row": p.row, "outcome": p.outcome, "message": p.message} for p in self.problems],
+            "problems": [
+                {"row": p.row, "rows": p.rows, "outcome": p.outcome, "message": p.message}
+                for p in self.problems
+            ],
         }
 
     def summary(self) -> str:
         verb = "Would import" if self.dry_run else "Imported"
-        return (
+        summary = (
             f"{verb} {self.imported:,} of {self.rows_read:,} rows ({self.routed:,} routed by rules, "
             f"{self.imported - self.routed:,} to triage); {self.count('duplicate'):,} duplicates, "
             f"{self.count('skipped'):,} skipped, {self.count('error'):,} errors."
         )
+        if not self.balanced:  # the report's own check: every row read has exactly one outcome
+            summary += (
+                f" The counts do not add up: {self.unaccounted:,} rows unaccounted for (please report this)."
+            )
+        return summary
 
 
 def problems_csv(report: ImportReport) -> str:

@@ -6,7 +6,9 @@ from typing import Any
 import yaml
 from sqlmodel import Session, select
 
+from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
+from cxos.inputs import storable_name, storable_text
 from cxos.journey.map import parse_spec
 from cxos.models import RootCauseLayer, Stage, Team, Touchpoint
 from cxos.store.audit import apply_changes, record_event
@@ -53,7 +55,7 @@ def export_journey_yaml(session: Session) -> str:
 def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, list[str]]:
     """Merge a journey file into the store; returns what was created, updated and kept untouched."""
     require(actor, "manage_journey")
-    spec = parse_spec(text)
+    spec = storable_spec(parse_spec(text))
     report: dict[str, list[str]] = {"created": [], "updated": [], "kept": []}
     with store.write() as session:
         teams = {team.name: team for team in session.exec(select(Team))}
@@ -146,3 +148,45 @@ def _new_stage(
     )
     report["created"].append(f"stage {stage.name}")
     return stage
+
+
+def storable_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The journey file's text as the databases can store it: descriptions and tools cleaned, names refused.
+
+    YAML escapes ("\\0", "\\ud800") can write a NUL or half a character pair that no database stores. Names
+    (teams, stages, touchpoints, a touchpoint's team) are what the import merges by: one that cannot be
+    stored is refused with its place, and nothing is written (see cxos.inputs for why each is treated so).
+    """
+    problems: dict[str, str] = {}
+
+    def name(holder: dict[str, Any], key: str, where: str) -> None:
+        value = holder.get(key)
+        if not isinstance(value, str):
+            return
+        try:
+            holder[key] = storable_name(value)
+        except ValueError as refused:
+            problems[where] = f"{key} {refused}"
+            return
+        if value and not holder[key]:
+            problems[where] = f"{key} holds nothing but NUL characters"
+
+    def text(holder: dict[str, Any], key: str) -> None:
+        if isinstance(holder.get(key), str):
+            holder[key] = storable_text(holder[key])
+
+    for team in spec["teams"]:
+        name(team, "name", f"team {storable_text(str(team.get('name')))}")
+        text(team, "description")
+    for stage in spec["stages"]:
+        stage_label = storable_text(str(stage.get("name")))
+        name(stage, "name", f"stage {stage_label}")
+        text(stage, "description")
+        for tp in stage.get("touchpoints") or []:
+            where = f"{stage_label} › {storable_text(str(tp.get('name')))}"
+            name(tp, "name", where)
+            name(tp, "team", f"{where} (team)")
+            text(tp, "tool")
+    if problems:
+        raise ValidationFailed(problems)
+    return spec
