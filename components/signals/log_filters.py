@@ -54,6 +54,13 @@ def _date(value: str | None) -> date | None:
         return None
 
 
+def _picked(value: object) -> tuple[date, ...]:
+    """The range picker's dates as a tuple, whatever shape a browser or an older session hands back."""
+    if isinstance(value, date):
+        return (value,)
+    return tuple(d for d in value if isinstance(d, date)) if isinstance(value, list | tuple) else ()
+
+
 def filter_bar(journey: Journey) -> SignalFilter:
     _from_query(journey)
     search, dates, statuses, sources = st.columns([3, 2, 2, 2])
@@ -61,7 +68,7 @@ def filter_bar(journey: Journey) -> SignalFilter:
     dates.date_input(
         "Logged between",
         key="f_dates",
-        value=None,
+        value=(),  # a range picker: a tuple of no, one (first click) or two dates, never a bare date
         max_value=clock.today() + timedelta(days=1),
         format="YYYY-MM-DD",
     )
@@ -97,7 +104,7 @@ def filter_bar(journey: Journey) -> SignalFilter:
         placeholder="Any",
     )
     state = st.session_state
-    picked_dates = tuple(state.f_dates or ())
+    picked_dates = _picked(state.f_dates)
     signal_filter = SignalFilter(
         stage_ids=tuple(state.f_stage),
         touchpoint_ids=tuple(state.f_touchpoint),
