@@ -13,7 +13,7 @@ def known(enum: type[StrEnum], value: object) -> bool:
     return value in enum._value2member_map_
 
 
-def label(enum: type[StrEnum], value: str) -> str:
+def label(enum: "type[Source | Severity | Status | Component]", value: str) -> str:
     """The display label of a stored value; a value the code no longer knows is shown as stored."""
     return enum(value).label if known(enum, value) else value
 

@@ -100,7 +100,7 @@ def sniff_delimiter(text: str) -> str:
     except csv.Error:
         first_line = sample.split("\n", 1)[0]
         counts = {d: first_line.count(d) for d in DELIMITERS}
-        best = max(counts, key=counts.get)
+        best = max(counts, key=counts.__getitem__)
         return best if counts[best] else ","
 
 
@@ -245,7 +245,8 @@ def _slack_records(table: Table, messages: list[Any]) -> Iterator[Record]:
         if not isinstance(message, dict):
             yield Record(number, None, "is not a Slack message (expected an object with text and ts)")
             continue
-        profile = message.get("user_profile") if isinstance(message.get("user_profile"), dict) else {}
+        user_profile = message.get("user_profile")
+        profile = user_profile if isinstance(user_profile, dict) else {}
         values = {column: _json_text(message.get(column)) for column in SLACK_COLUMNS}
         values["user_name"] = _json_text(
             profile.get("real_name")
