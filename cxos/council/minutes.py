@@ -4,29 +4,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, func
+from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.council.sessions import Decision, actions_of, attendees_of, decisions_of
-from cxos.models import CouncilAction, CouncilSession, Event
+from cxos.models import CouncilAction, CouncilSession, Event, saved_id
 
 # (label, entity, condition on the event): what the room did during the session, counted per distinct row.
-REVIEWED: list[tuple[str, str, Callable[[], object]]] = [
-    ("signals whose owner the council confirmed", "signal", lambda: Event.action == "confirmed"),
-    ("signals given a different owner", "signal", lambda: Event.field == "owner_team_id"),
-    ("signals linked to a failure mode", "signal", lambda: Event.field == "failure_mode_id"),
+REVIEWED: list[tuple[str, str, Callable[[], ColumnElement[bool]]]] = [
+    ("signals whose owner the council confirmed", "signal", lambda: col(Event.action) == "confirmed"),
+    ("signals given a different owner", "signal", lambda: col(Event.field) == "owner_team_id"),
+    ("signals linked to a failure mode", "signal", lambda: col(Event.field) == "failure_mode_id"),
     (
         "signals marked needs info",
         "signal",
-        lambda: (Event.field == "status") & (Event.to_value == "needs_info"),
+        lambda: (col(Event.field) == "status") & (col(Event.to_value) == "needs_info"),
     ),
-    ("failure modes given a cause, layer or owner", "failure_mode", lambda: Event.action == "updated"),
-    ("fixes planned", "fix", lambda: Event.action == "created"),
-    ("fix updates recorded", "fix", lambda: Event.action == "update"),
-    ("fixes moved on", "fix", lambda: Event.field == "status"),
-    ("loop notices drafted", "loop_notice", lambda: Event.action == "drafted"),
-    ("loop notices sent", "loop_notice", lambda: Event.action == "sent"),
+    ("failure modes given a cause, layer or owner", "failure_mode", lambda: col(Event.action) == "updated"),
+    ("fixes planned", "fix", lambda: col(Event.action) == "created"),
+    ("fix updates recorded", "fix", lambda: col(Event.action) == "update"),
+    ("fixes moved on", "fix", lambda: col(Event.field) == "status"),
+    ("loop notices drafted", "loop_notice", lambda: col(Event.action) == "drafted"),
+    ("loop notices sent", "loop_notice", lambda: col(Event.action) == "sent"),
 ]
 AUTOMATIC_ACTORS = ("cxos-routing", "cxos-demo")
 
@@ -48,13 +48,13 @@ def reviewed_during(
     end = council.closed_at or now or utcnow()
     out = []
     for what, entity, condition in REVIEWED:
-        query = select(func.count(func.distinct(Event.entity_id))).where(
+        query = select(func.count(func.distinct(col(Event.entity_id)))).where(
             Event.entity == entity,
             condition(),
             Event.at >= council.created_at,
             Event.at <= end,
             Event.action != "refused",
-            Event.actor.not_in(AUTOMATIC_ACTORS),
+            col(Event.actor).not_in(AUTOMATIC_ACTORS),
         )
         count = session.exec(query).one()
         if count:
@@ -70,7 +70,7 @@ def minutes_input(
         attendees=attendees_of(council),
         reviewed=reviewed_during(session, council, now=now),
         decisions=decisions_of(council),
-        actions=actions_of(session, session_ids=[council.id]),
+        actions=actions_of(session, session_ids=[saved_id(council)]),
         pulse_line=pulse_line,
     )
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import CouncilAction, CouncilSession, Team
+from cxos.models import CouncilAction, CouncilSession, Team, saved_id
 from cxos.store.audit import apply_changes, editing, record_event, touch
 from cxos.store.store import Store
 
@@ -48,7 +48,9 @@ def attendees_of(council: CouncilSession) -> list[str]:
 
 def open_session(session: Session) -> CouncilSession | None:
     """The council meeting under way, if any (the newest open one)."""
-    query = select(CouncilSession).where(CouncilSession.status == "open").order_by(CouncilSession.id.desc())
+    query = (
+        select(CouncilSession).where(CouncilSession.status == "open").order_by(col(CouncilSession.id).desc())
+    )
     return session.exec(query).first()
 
 
@@ -56,7 +58,7 @@ def last_closed(session: Session) -> CouncilSession | None:
     query = (
         select(CouncilSession)
         .where(CouncilSession.status == "closed")
-        .order_by(CouncilSession.closed_at.desc(), CouncilSession.id.desc())
+        .order_by(col(CouncilSession.closed_at).desc(), col(CouncilSession.id).desc())
     )
     return session.exec(query).first()
 
@@ -70,7 +72,7 @@ def past_sessions(session: Session, *, limit: int = 50) -> list[CouncilSession]:
     query = (
         select(CouncilSession)
         .where(CouncilSession.status == "closed")
-        .order_by(CouncilSession.held_on.desc(), CouncilSession.id.desc())
+        .order_by(col(CouncilSession.held_on).desc(), col(CouncilSession.id).desc())
         .limit(limit)
     )
     return list(session.exec(query))
@@ -79,9 +81,9 @@ def past_sessions(session: Session, *, limit: int = 50) -> list[CouncilSession]:
 def actions_of(
     session: Session, *, session_ids: list[int] | None = None, status: str | None = None
 ) -> list[CouncilAction]:
-    query = select(CouncilAction).order_by(CouncilAction.due_on, CouncilAction.id)
+    query = select(CouncilAction).order_by(col(CouncilAction.due_on), col(CouncilAction.id))
     if session_ids is not None:
-        query = query.where(CouncilAction.session_id.in_(session_ids))
+        query = query.where(col(CouncilAction.session_id).in_(session_ids))
     if status:
         query = query.where(CouncilAction.status == status)
     return list(session.exec(query))
@@ -112,7 +114,7 @@ def start_session(
             session,
             actor=actor,
             entity="council_session",
-            entity_id=council.id,
+            entity_id=saved_id(council),
             action="created",
             to_value=council.held_on,
             note=", ".join(names) or None,
@@ -150,7 +152,7 @@ def add_decision(
             session,
             actor=actor,
             entity="council_session",
-            entity_id=council.id,
+            entity_id=saved_id(council),
             action="decided",
             field="decisions",
             to_value=decision.text,
@@ -205,7 +207,7 @@ def add_action(
             session,
             actor=actor,
             entity="council_action",
-            entity_id=action.id,
+            entity_id=saved_id(action),
             action="created",
             to_value=action.text,
             note=_owner_note(action.owner, action.due_on),

@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.errors import CxosError, ValidationFailed
 from cxos.failure_modes import writes as failure_modes
 from cxos.identity import Actor, require
-from cxos.models import Event, Signal
+from cxos.models import Event, Signal, saved_id
 from cxos.signals import writes as signals
 from cxos.signals.queries import LIST_COLUMNS, triage_condition
 from cxos.store.audit import editing, record_event, touch
@@ -44,12 +44,14 @@ class BulkResult:
 def _unconfirmed_route(since: datetime) -> Any:
     """Routed by a rule or the model since `since`, still with that owner, and nobody confirmed it."""
     confirmed = exists().where(
-        Event.entity == "signal", Event.entity_id == Signal.id, Event.action == "confirmed"
+        col(Event.entity) == "signal",
+        col(Event.entity_id) == col(Signal.id),
+        col(Event.action) == "confirmed",
     )
     return and_(
-        Signal.status == Status.ROUTED.value,
-        Signal.routed_at >= since,
-        or_(Signal.routed_by.like("rule:%"), Signal.routed_by.like("model%")),
+        col(Signal.status) == Status.ROUTED.value,
+        col(Signal.routed_at) >= since,
+        or_(col(Signal.routed_by).like("rule:%"), col(Signal.routed_by).like("model%")),
         ~confirmed,
     )
 
@@ -60,11 +62,15 @@ def waiting_condition(since: datetime) -> Any:
 
 def waiting_signals(session: Session, *, since: datetime, limit: int = MAX_ROWS) -> list[dict[str, Any]]:
     """Unowned first (the queue), then unconfirmed routes; oldest first within each, with each row's version."""
-    unowned_first = Signal.owner_team_id.is_not(None)
+    unowned_first = col(Signal.owner_team_id).is_not(None)
     query = (
-        select(*LIST_COLUMNS, Signal.version, Signal.routed_by)
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+            *LIST_COLUMNS,
+            col(Signal.version),
+            col(Signal.routed_by),
+        )
         .where(waiting_condition(since))
-        .order_by(unowned_first, Signal.created_at, Signal.id)
+        .order_by(unowned_first, col(Signal.created_at), col(Signal.id))
         .limit(limit)
     )
     return [dict(row._mapping) for row in session.exec(query)]
@@ -92,7 +98,7 @@ def confirm_owner(store: Store, *, signal_id: int, expected_version: int, actor:
             session,
             actor=actor,
             entity="signal",
-            entity_id=signal.id,
+            entity_id=saved_id(signal),
             action="confirmed",
             field="owner_team_id",
             to_value=signal.owner_team_id,

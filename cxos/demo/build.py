@@ -24,7 +24,7 @@ from cxos.demo.loops import add_demo_loops
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor
 from cxos.journey.map import journey_is_empty, load_journey_template, touchpoint_options
-from cxos.models import Event, FailureMode, Fix, Signal, Team
+from cxos.models import Event, FailureMode, Fix, Signal, Team, saved_id
 from cxos.routing.router import ROUTER
 from cxos.routing.rule_engine import (
     CompiledRule,
@@ -465,7 +465,7 @@ def _store_failure_modes(store, recipe, touchpoints, team_ids, start, anchor, rn
                 session,
                 actor=person,
                 entity="failure_mode",
-                entity_id=fm.id,
+                entity_id=saved_id(fm),
                 action="created",
                 to_value=fm.name,
             ).at = created
@@ -512,7 +512,7 @@ def _store_fix(session, mode: Mode, spec, start, anchor, rng, person) -> None:
     session.add(fix)
     session.flush()
     record_event(
-        session, actor=person, entity="fix", entity_id=fix.id, action="created", to_value=fix.title
+        session, actor=person, entity="fix", entity_id=saved_id(fix), action="created", to_value=fix.title
     ).at = created
     previous = "planned"
     for status, at in steps:
@@ -520,7 +520,7 @@ def _store_fix(session, mode: Mode, spec, start, anchor, rng, person) -> None:
             session,
             actor=person,
             entity="fix",
-            entity_id=fix.id,
+            entity_id=saved_id(fix),
             action="status",
             field="status",
             from_value=previous,

@@ -3,7 +3,7 @@
 import random
 from datetime import date, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cxos.fixes.loops import draft_notices
 from cxos.identity import Actor
@@ -36,7 +36,9 @@ def add_demo_loops(
                 )
     notices = 0
     with store.read() as session:
-        shipped = list(session.exec(select(Fix).where(Fix.shipped_at.is_not(None)).order_by(Fix.id)))
+        shipped = list(
+            session.exec(select(Fix).where(col(Fix.shipped_at).is_not(None)).order_by(col(Fix.id)))
+        )
     for fix in shipped:
         notices += len(draft_notices(store, fix_id=fix.id, actor=actor))
     _backdate(store, shipped)
@@ -63,7 +65,7 @@ def _backdate(store: Store, fixes: list[Fix]) -> None:
                         Event.field == "status",
                         Event.to_value == "loop_closed",
                     )
-                    .order_by(Event.id)
+                    .order_by(col(Event.id))
                 ).first()
                 signal = session.get(Signal, notice.signal_id)
                 if closed is not None and signal is not None and signal.status == "loop_closed":

@@ -28,7 +28,7 @@ from sklearn.feature_extraction.text import (
     TfidfVectorizer,
 )
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.models import FailureMode, Signal
 from cxos.signals.lifecycle import OPEN
@@ -154,23 +154,23 @@ OPEN_VALUES = {status.value for status in OPEN}
 def _unclustered_rows(session: Session, *, since: datetime) -> list[dict[str, Any]]:
     accepted = select(FailureMode.id).where(FailureMode.status == "accepted")
     query = (
-        select(
-            Signal.id,
-            Signal.title,
-            Signal.description,
-            Signal.touchpoint_id,
-            Signal.account,
-            Signal.arr,
-            Signal.created_at,
-            Signal.status,
-            Signal.version,
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+            col(Signal.id),
+            col(Signal.title),
+            col(Signal.description),
+            col(Signal.touchpoint_id),
+            col(Signal.account),
+            col(Signal.arr),
+            col(Signal.created_at),
+            col(Signal.status),
+            col(Signal.version),
         )
         .where(
             Signal.created_at >= since,
             Signal.status != "duplicate",
-            or_(Signal.failure_mode_id.is_(None), Signal.failure_mode_id.not_in(accepted)),
+            or_(col(Signal.failure_mode_id).is_(None), col(Signal.failure_mode_id).not_in(accepted)),
         )
-        .order_by(Signal.created_at.desc(), Signal.id.desc())
+        .order_by(col(Signal.created_at).desc(), col(Signal.id).desc())
         .limit(MAX_SIGNALS)
     )
     return [dict(row._mapping) for row in session.exec(query)]
@@ -181,12 +181,12 @@ def _failure_mode_texts(session: Session) -> list[tuple[FailureMode, int, list[s
     titles of its newest signals."""
     out = []
     for mode in session.exec(
-        select(FailureMode).where(FailureMode.status != "merged").order_by(FailureMode.id)
+        select(FailureMode).where(FailureMode.status != "merged").order_by(col(FailureMode.id))
     ):
         linked = session.exec(
             select(Signal.title)
             .where(Signal.failure_mode_id == mode.id)
-            .order_by(Signal.id.desc())
+            .order_by(col(Signal.id).desc())
             .limit(FAILURE_MODE_SAMPLE)
         ).all()
         out.append((mode, len(linked), [mode.name, *linked]))

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.models import FailureMode, Fix, Signal
 from cxos.signals.queries import LIST_COLUMNS
@@ -56,9 +56,9 @@ def failure_mode_figures(
 ) -> list[FailureModeFigures]:
     """Every failure mode in `statuses` (or the given `ids`, whatever their status) with its figures,
     highest priority first."""
-    chosen = FailureMode.id.in_(ids) if ids is not None else FailureMode.status.in_(statuses)
+    chosen = col(FailureMode.id).in_(ids) if ids is not None else col(FailureMode.status).in_(statuses)
     modes = list(
-        session.exec(select(FailureMode).where(chosen).order_by(FailureMode.id).limit(MAX_FAILURE_MODES))
+        session.exec(select(FailureMode).where(chosen).order_by(col(FailureMode.id)).limit(MAX_FAILURE_MODES))
     )
     ids = [mode.id for mode in modes]
     totals = _totals(session, ids)
@@ -92,9 +92,14 @@ def failure_mode_figures(
 
 def _totals(session: Session, ids: list[int]) -> dict[int, tuple[int, datetime, datetime]]:
     query = (
-        select(Signal.failure_mode_id, func.count(), func.min(Signal.created_at), func.max(Signal.created_at))
-        .where(Signal.failure_mode_id.in_(ids))
-        .group_by(Signal.failure_mode_id)
+        select(
+            col(Signal.failure_mode_id),
+            func.count(),
+            func.min(Signal.created_at),
+            func.max(Signal.created_at),
+        )
+        .where(col(Signal.failure_mode_id).in_(ids))
+        .group_by(col(Signal.failure_mode_id))
     )
     return {mode_id: (n, first, last) for mode_id, n, first, last in session.exec(query)} if ids else {}
 
@@ -105,12 +110,12 @@ def _accounts_and_arr(session: Session, ids: list[int]) -> dict[int, tuple[int, 
         return {}
     per_account = (
         select(
-            Signal.failure_mode_id.label("mode_id"),
-            Signal.account,
+            col(Signal.failure_mode_id).label("mode_id"),
+            col(Signal.account),
             func.max(func.coalesce(Signal.arr, 0)).label("arr"),
         )
-        .where(Signal.failure_mode_id.in_(ids), Signal.account.is_not(None), Signal.account != "")
-        .group_by(Signal.failure_mode_id, Signal.account)
+        .where(col(Signal.failure_mode_id).in_(ids), col(Signal.account).is_not(None), Signal.account != "")
+        .group_by(col(Signal.failure_mode_id), col(Signal.account))
         .subquery()
     )
     query = select(per_account.c.mode_id, func.count(), func.sum(per_account.c.arr)).group_by(
@@ -126,11 +131,13 @@ def weekly_counts(
     if not ids:
         return {}
     starts = [now - timedelta(days=7 * (weeks - week)) for week in range(weeks)]
-    bucket = case(*((Signal.created_at >= starts[week], week) for week in range(weeks - 1, -1, -1)), else_=-1)
+    bucket = case(
+        *((col(Signal.created_at) >= starts[week], week) for week in range(weeks - 1, -1, -1)), else_=-1
+    )
     query = (
-        select(Signal.failure_mode_id, bucket.label("week"), func.count())
-        .where(Signal.failure_mode_id.in_(ids), Signal.created_at >= starts[0], Signal.created_at < now)
-        .group_by(Signal.failure_mode_id, "week")
+        select(col(Signal.failure_mode_id), bucket.label("week"), func.count())
+        .where(col(Signal.failure_mode_id).in_(ids), Signal.created_at >= starts[0], Signal.created_at < now)
+        .group_by(col(Signal.failure_mode_id), "week")
     )
     counts: dict[int, list[int]] = {}
     for mode_id, week, n in session.exec(query):
@@ -142,9 +149,9 @@ def _latest_fixes(session: Session, ids: list[int]) -> dict[int, tuple[str, str]
     if not ids:
         return {}
     fixes = session.exec(
-        select(Fix.failure_mode_id, Fix.title, Fix.status)
-        .where(Fix.failure_mode_id.in_(ids))
-        .order_by(Fix.id)
+        select(col(Fix.failure_mode_id), col(Fix.title), col(Fix.status))
+        .where(col(Fix.failure_mode_id).in_(ids))
+        .order_by(col(Fix.id))
     )
     return {mode_id: (title, status) for mode_id, title, status in fixes}  # the newest fix wins
 
@@ -154,9 +161,9 @@ def signals_of(
 ) -> list[dict[str, Any]]:
     """A failure mode's signals, newest first, as plain dicts for the signal table."""
     query = (
-        select(*LIST_COLUMNS)
+        select(*LIST_COLUMNS)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
         .where(Signal.failure_mode_id == failure_mode_id)
-        .order_by(Signal.created_at.desc(), Signal.id.desc())
+        .order_by(col(Signal.created_at).desc(), col(Signal.id).desc())
         .limit(limit)
     )
     return [dict(row._mapping) for row in session.exec(query)]

@@ -7,12 +7,12 @@ on each signal it touches. Signals are never removed: merging or splitting moves
 from collections.abc import Iterable
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import FailureMode, RootCauseLayer, Signal, Team, Touchpoint
+from cxos.models import FailureMode, RootCauseLayer, Signal, Team, Touchpoint, saved_id
 from cxos.store.audit import apply_changes, editing, record_event, touch
 from cxos.store.store import Store
 from cxos.vocabulary import Status
@@ -65,7 +65,7 @@ def create_failure_mode(
             session,
             actor=actor,
             entity="failure_mode",
-            entity_id=mode.id,
+            entity_id=saved_id(mode),
             action="created",
             to_value=mode.name,
             note=f"status {status}",
@@ -127,7 +127,7 @@ def merge_failure_modes(
             session,
             actor=actor,
             entity="failure_mode",
-            entity_id=target.id,
+            entity_id=saved_id(target),
             action="merged",
             from_value=source.id,
             note=f"{len(moving)} signals moved from #{source.id} {source.name}",
@@ -182,7 +182,7 @@ def split_failure_mode(
             session,
             actor=actor,
             entity="failure_mode",
-            entity_id=new.id,
+            entity_id=saved_id(new),
             action="created",
             to_value=new.name,
             note=f"split from #{origin.id} with {len(moving)} signals",
@@ -191,7 +191,7 @@ def split_failure_mode(
             session,
             actor=actor,
             entity="failure_mode",
-            entity_id=origin.id,
+            entity_id=saved_id(origin),
             action="split",
             to_value=new.id,
             note=f"{len(moving)} signals moved to #{new.id} {new.name}",
@@ -266,7 +266,11 @@ def link_in_session(session: Session, mode: FailureMode, signals: list[Signal], 
 def _signals(session: Session, signal_ids: Iterable[int]) -> list[Signal]:
     wanted = sorted(set(signal_ids))
     found = (
-        list(session.exec(select(Signal).where(Signal.id.in_(wanted)).order_by(Signal.id).with_for_update()))
+        list(
+            session.exec(
+                select(Signal).where(col(Signal.id).in_(wanted)).order_by(col(Signal.id)).with_for_update()
+            )
+        )
         if wanted
         else []
     )

@@ -4,13 +4,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from cxos.clock import utcnow
 from cxos.errors import ValidationFailed
 from cxos.failure_modes.writes import attachable_failure_mode
 from cxos.identity import Actor, require
-from cxos.models import FailureMode, Fix, LoopNotice, Signal, Team
+from cxos.models import FailureMode, Fix, LoopNotice, Signal, Team, saved_id
 from cxos.signals.lifecycle import OWNER_REQUIRED, can_transition
 from cxos.store.audit import apply_changes, editing, record_event, touch
 from cxos.store.store import Store
@@ -97,7 +97,7 @@ def plan_fix(
             session,
             actor=actor,
             entity="fix",
-            entity_id=fix.id,
+            entity_id=saved_id(fix),
             action="created",
             to_value=fix.title,
             note=f"for failure mode #{mode.id} {mode.name}",
@@ -188,7 +188,7 @@ def record_fix_update(store: Store, *, fix_id: int, expected_version: int, note:
     if not text:
         raise ValidationFailed({"note": "write what happened since the last update"})
     with editing(store, Fix, fix_id, expected_version, actor) as (session, fix):
-        record_event(session, actor=actor, entity="fix", entity_id=fix.id, action="update", note=text)
+        record_event(session, actor=actor, entity="fix", entity_id=saved_id(fix), action="update", note=text)
         touch(fix, actor)
         session.add(fix)
         return fix
@@ -197,10 +197,10 @@ def record_fix_update(store: Store, *, fix_id: int, expected_version: int, note:
 def fixes_in_flight(session: Session, *, now: datetime) -> list[FixRow]:
     """Planned and in-progress fixes, overdue and stale ones first, then by due date."""
     rows = session.exec(
-        select(Fix, FailureMode.name, Team.name)
-        .join(FailureMode, FailureMode.id == Fix.failure_mode_id)
-        .join(Team, Team.id == Fix.owner_team_id, isouter=True)
-        .where(Fix.status.in_(IN_FLIGHT))
+        select(Fix, col(FailureMode.name), col(Team.name))
+        .join(FailureMode, col(FailureMode.id) == col(Fix.failure_mode_id))
+        .join(Team, col(Team.id) == col(Fix.owner_team_id), isouter=True)
+        .where(col(Fix.status).in_(IN_FLIGHT))
     ).all()
     result = []
     for fix, mode_name, team_name in rows:
@@ -228,19 +228,19 @@ def fixes_in_flight(session: Session, *, now: datetime) -> list[FixRow]:
 def fixes_shipped_since(session: Session, *, since: datetime) -> list[ShippedFix]:
     """Fixes shipped at or after `since` (newest first), with their notices drafted and sent: 'close the loop'."""
     rows = session.exec(
-        select(Fix, FailureMode.name, Team.name)
-        .join(FailureMode, FailureMode.id == Fix.failure_mode_id)
-        .join(Team, Team.id == Fix.owner_team_id, isouter=True)
-        .where(Fix.status.in_(("shipped", "verified")), Fix.shipped_at >= since)
-        .order_by(Fix.shipped_at.desc(), Fix.id.desc())
+        select(Fix, col(FailureMode.name), col(Team.name))
+        .join(FailureMode, col(FailureMode.id) == col(Fix.failure_mode_id))
+        .join(Team, col(Team.id) == col(Fix.owner_team_id), isouter=True)
+        .where(col(Fix.status).in_(("shipped", "verified")), Fix.shipped_at >= since)
+        .order_by(col(Fix.shipped_at).desc(), col(Fix.id).desc())
     ).all()
     counts: dict[tuple[int, str], int] = {}
     if rows:
         ids = [fix.id for fix, _, _ in rows]
         for fix_id, status, count in session.exec(
-            select(LoopNotice.fix_id, LoopNotice.status, func.count())
-            .where(LoopNotice.fix_id.in_(ids))
-            .group_by(LoopNotice.fix_id, LoopNotice.status)
+            select(col(LoopNotice.fix_id), col(LoopNotice.status), func.count())
+            .where(col(LoopNotice.fix_id).in_(ids))
+            .group_by(col(LoopNotice.fix_id), col(LoopNotice.status))
         ):
             counts[(fix_id, status)] = count
     return [
@@ -262,13 +262,13 @@ def fixes_shipped_since(session: Session, *, since: datetime) -> list[ShippedFix
 
 
 def fixes_for_failure_mode(session: Session, failure_mode_id: int) -> list[Fix]:
-    return list(session.exec(select(Fix).where(Fix.failure_mode_id == failure_mode_id).order_by(Fix.id)))
+    return list(session.exec(select(Fix).where(Fix.failure_mode_id == failure_mode_id).order_by(col(Fix.id))))
 
 
 def _mark_signals_fixed(session: Session, fix: Fix, actor: Actor) -> int:
     waiting = session.exec(
         select(Signal)
-        .where(Signal.failure_mode_id == fix.failure_mode_id, Signal.status.in_(WAITING_ON_FIX))
+        .where(Signal.failure_mode_id == fix.failure_mode_id, col(Signal.status).in_(WAITING_ON_FIX))
         .with_for_update()
     ).all()
     moved = 0

@@ -8,7 +8,7 @@ from sqlmodel import select
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.importers.mapping import FIELDS, Profile, guess_mapping
-from cxos.models import ImportProfile
+from cxos.models import ImportProfile, saved_id
 from cxos.store.audit import apply_changes, editing, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import Source
@@ -127,7 +127,12 @@ def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
         session.add(row)
         session.flush()
         record_event(
-            session, actor=actor, entity="import_profile", entity_id=row.id, action="created", to_value=name
+            session,
+            actor=actor,
+            entity="import_profile",
+            entity_id=saved_id(row),
+            action="created",
+            to_value=name,
         )
         return _profile(row)
 
@@ -139,7 +144,7 @@ def delete_profile(store: Store, *, profile_id: int, expected_version: int, acto
             session,
             actor=actor,
             entity="import_profile",
-            entity_id=row.id,
+            entity_id=saved_id(row),
             action="deleted",
             from_value=row.name,
         )

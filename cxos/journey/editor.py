@@ -4,15 +4,15 @@ Every edit is an Event. A touchpoint that signals point at can be archived (it s
 but not removed until its signals have been moved to another touchpoint.
 """
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import FailureMode, Signal, Stage, Team, Touchpoint
+from cxos.models import FailureMode, Signal, Stage, Team, Touchpoint, saved_id
 from cxos.store.audit import apply_changes, editing, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import Component, known
@@ -20,6 +20,7 @@ from cxos.vocabulary import Component, known
 NAME_MAX = 80
 STAGE_FIELDS = {"name", "description"}
 TOUCHPOINT_FIELDS = {"name", "description", "component", "team_id", "tool", "stage_id"}
+_Journey = TypeVar("_Journey", Stage, Touchpoint)
 
 
 def add_stage(store: Store, *, name: str, actor: Actor, description: str = "") -> Stage:
@@ -38,7 +39,7 @@ def add_stage(store: Store, *, name: str, actor: Actor, description: str = "") -
         session.add(stage)
         session.flush()
         record_event(
-            session, actor=actor, entity="stage", entity_id=stage.id, action="created", to_value=name
+            session, actor=actor, entity="stage", entity_id=saved_id(stage), action="created", to_value=name
         )
         return stage
 
@@ -85,7 +86,7 @@ def add_touchpoint(
             session,
             actor=actor,
             entity="touchpoint",
-            entity_id=touchpoint.id,
+            entity_id=saved_id(touchpoint),
             action="created",
             to_value=touchpoint.name,
         )
@@ -103,9 +104,7 @@ def update_touchpoint(
         return touchpoint
 
 
-def move(
-    store: Store, *, entity: type[Stage] | type[Touchpoint], row_id: int, direction: int, actor: Actor
-) -> None:
+def move(store: Store, *, entity: type[_Journey], row_id: int, direction: int, actor: Actor) -> None:
     """Swap a stage (or a touchpoint within its stage) with its neighbour: direction -1 is left/up, +1 right/down."""
     require(actor, "manage_journey")
     with store.write() as session:
@@ -113,9 +112,9 @@ def move(
         if row is None:
             raise NotFound(f"{entity.__tablename__.capitalize()} #{row_id} does not exist.")
         siblings = select(entity).where(entity.archived == False)  # noqa: E712
-        if entity is Touchpoint:
+        if isinstance(row, Touchpoint):
             siblings = siblings.where(Touchpoint.stage_id == row.stage_id)
-        ordered = list(session.exec(siblings.order_by(entity.position, entity.id)))
+        ordered = list(session.exec(siblings.order_by(col(entity.position), col(entity.id))))
         index = next(i for i, r in enumerate(ordered) if r.id == row.id)
         target = index + direction
         if not 0 <= target < len(ordered):
@@ -193,6 +192,7 @@ def move_signals(store: Store, *, from_touchpoint_id: int, to_touchpoint_id: int
         ids = list(session.exec(select(Signal.id).where(Signal.touchpoint_id == from_touchpoint_id)))
         now = utcnow()
         for signal_id in ids:
+            assert signal_id is not None  # read from the table: every row has its id
             record_event(
                 session,
                 actor=actor,
@@ -206,7 +206,7 @@ def move_signals(store: Store, *, from_touchpoint_id: int, to_touchpoint_id: int
             )
         session.execute(
             update(Signal)
-            .where(Signal.touchpoint_id == from_touchpoint_id)
+            .where(col(Signal.touchpoint_id) == from_touchpoint_id)
             .values(
                 touchpoint_id=to_touchpoint_id,
                 version=Signal.version + 1,

@@ -4,11 +4,11 @@ known ones updated, none removed)."""
 from typing import Any
 
 import yaml
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.identity import Actor, require
 from cxos.journey.map import parse_spec
-from cxos.models import RootCauseLayer, Stage, Team, Touchpoint
+from cxos.models import RootCauseLayer, Stage, Team, Touchpoint, saved_id
 from cxos.store.audit import apply_changes, record_event
 from cxos.store.store import Store
 
@@ -16,17 +16,17 @@ from cxos.store.store import Store
 def export_journey_yaml(session: Session) -> str:
     teams = {team.id: team for team in session.exec(select(Team).order_by(Team.name))}
     layers = session.exec(
-        select(RootCauseLayer.name)
+        select(col(RootCauseLayer.name))
         .where(RootCauseLayer.archived == False)  # noqa: E712
-        .order_by(RootCauseLayer.position)
+        .order_by(col(RootCauseLayer.position))
     )
     stages = []
-    for stage in session.exec(select(Stage).order_by(Stage.position, Stage.id)):
+    for stage in session.exec(select(Stage).order_by(col(Stage.position), col(Stage.id))):
         touchpoints = []
         for tp in session.exec(
             select(Touchpoint)
             .where(Touchpoint.stage_id == stage.id)
-            .order_by(Touchpoint.position, Touchpoint.id)
+            .order_by(col(Touchpoint.position), col(Touchpoint.id))
         ):
             entry: dict[str, Any] = {
                 "name": tp.name,
@@ -70,7 +70,7 @@ def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, l
                     session,
                     actor=actor,
                     entity="team",
-                    entity_id=team.id,
+                    entity_id=saved_id(team),
                     action="created",
                     to_value=team.name,
                 )
@@ -109,7 +109,7 @@ def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, l
                         session,
                         actor=actor,
                         entity="touchpoint",
-                        entity_id=touchpoint.id,
+                        entity_id=saved_id(touchpoint),
                         action="created",
                         to_value=touchpoint.name,
                     )
@@ -136,7 +136,7 @@ def _new_stage(
     session.add(stage)
     session.flush()
     record_event(
-        session, actor=actor, entity="stage", entity_id=stage.id, action="created", to_value=stage.name
+        session, actor=actor, entity="stage", entity_id=saved_id(stage), action="created", to_value=stage.name
     )
     report["created"].append(f"stage {stage.name}")
     return stage

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import Float, cast, extract, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.fixes.recurrence import MATERIALLY_LESS, TOO_LITTLE_DATA, Recurrence, recurrence_for_fix
 from cxos.journey.friction import week_start
@@ -103,15 +103,17 @@ def _seconds_between(session: Session, later, earlier):
 
 def time_to_route_hours(session: Session, f: KpiFilter) -> float | None:
     gap = _seconds_between(session, Signal.routed_at, Signal.created_at)
-    seconds = _median(session, _in_range(select(gap.label("gap")), f).where(Signal.routed_at.is_not(None)))
+    seconds = _median(
+        session, _in_range(select(gap.label("gap")), f).where(col(Signal.routed_at).is_not(None))
+    )
     return None if seconds is None else seconds / 3600
 
 
 def time_to_fix_days(session: Session, f: KpiFilter) -> float | None:
     first_fixed = (
-        select(Event.entity_id.label("signal_id"), func.min(Event.at).label("fixed_at"))
+        select(col(Event.entity_id).label("signal_id"), func.min(Event.at).label("fixed_at"))
         .where(Event.entity == "signal", Event.field == "status", Event.to_value == "fixed")
-        .group_by(Event.entity_id)
+        .group_by(col(Event.entity_id))
         .subquery()
     )
     gap = _seconds_between(session, first_fixed.c.fixed_at, Signal.created_at)
@@ -138,7 +140,7 @@ def _median(session: Session, query) -> float | None:
 def loop_closure(session: Session, f: KpiFilter) -> tuple[int, int]:
     """(loop-closed, fixed or loop-closed) among the signals logged in the range."""
     query = _in_range(select(Signal.status, func.count()), f).where(
-        Signal.status.in_(("fixed", "loop_closed"))
+        col(Signal.status).in_(("fixed", "loop_closed"))
     )
     counts = dict(session.exec(query.group_by(Signal.status)).all())
     closed = counts.get("loop_closed", 0)
@@ -148,8 +150,8 @@ def loop_closure(session: Session, f: KpiFilter) -> tuple[int, int]:
 def notice_counts(session: Session, f: KpiFilter) -> tuple[int, int]:
     """(sent, drafted or sent) notices of the fixes shipped in the range."""
     query = (
-        select(LoopNotice.status, func.count())
-        .join(Fix, Fix.id == LoopNotice.fix_id)
+        select(col(LoopNotice.status), func.count())
+        .join(Fix, col(Fix.id) == col(LoopNotice.fix_id))
         .where(Fix.shipped_at >= f.start, Fix.shipped_at < f.end)
     )
     if f.team_id is not None:
@@ -159,11 +161,13 @@ def notice_counts(session: Session, f: KpiFilter) -> tuple[int, int]:
 
 
 def recurrence_summary(session: Session, f: KpiFilter, *, now: datetime) -> RecurrenceSummary:
-    query = select(Fix).where(Fix.shipped_at.is_not(None), Fix.shipped_at >= f.start, Fix.shipped_at < f.end)
+    query = select(Fix).where(
+        col(Fix.shipped_at).is_not(None), Fix.shipped_at >= f.start, Fix.shipped_at < f.end
+    )
     if f.team_id is not None:
         query = query.where(Fix.owner_team_id == f.team_id)
     fixes = [
-        recurrence_for_fix(session, fix, now=now) for fix in session.exec(query.order_by(Fix.shipped_at))
+        recurrence_for_fix(session, fix, now=now) for fix in session.exec(query.order_by(col(Fix.shipped_at)))
     ]
     return summarise(fixes)
 

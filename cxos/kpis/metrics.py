@@ -5,12 +5,12 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import MetricValue
+from cxos.models import MetricValue, saved_id
 from cxos.store.audit import record_event
 from cxos.store.store import Store
 
@@ -120,7 +120,7 @@ def import_metrics(store: Store, *, text: str, actor: Actor) -> int:
                 session,
                 actor=actor,
                 entity="metric_value",
-                entity_id=old.id,
+                entity_id=saved_id(old),
                 action="imported",
                 field=f"{row.metric} {row.period:%Y-%m}",
                 from_value=previous,
@@ -133,7 +133,7 @@ def metric_series(
     session: Session, metric: str, *, start: date | None = None, end: date | None = None
 ) -> list[tuple[date, float]]:
     """One metric's months, oldest first, optionally within [start, end]."""
-    query = select(MetricValue.period, MetricValue.value).where(MetricValue.metric == metric)
+    query = select(col(MetricValue.period), col(MetricValue.value)).where(MetricValue.metric == metric)
     if start is not None:
         query = query.where(MetricValue.period >= start)
     if end is not None:

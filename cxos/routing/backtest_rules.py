@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cxos.models import Signal, Team
 from cxos.store.store import Store
@@ -34,7 +34,7 @@ def store_rule_answers(store: Store, signal_ids: Sequence[int]) -> tuple[list[Ru
         rows = {}
         for start in range(0, len(signal_ids), CHUNK):
             chunk = signal_ids[start : start + CHUNK]
-            rows |= {row.id: row for row in session.exec(select(*columns).where(Signal.id.in_(chunk)))}
+            rows |= {row.id: row for row in session.exec(select(*columns).where(col(Signal.id).in_(chunk)))}
     answers = [_answer(rules.first_match(engine.signal_view(rows[i]._mapping, places))) for i in signal_ids]
     return answers, list(rules.warnings)
 

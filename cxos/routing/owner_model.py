@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from joblib import parallel_config
 from sqlalchemy import or_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cxos.clock import utcnow
 from cxos.models import Signal, Touchpoint
@@ -149,23 +149,23 @@ def confirmed_routes(
     whose owner was already set before a cut-off, so a backtest never learns from the future."""
     now = now or utcnow()
     confirmed = or_(
-        Signal.routed_by.startswith("person:"),
-        Signal.status.in_([s.value for s in WORKED_STATUSES]),
-        Signal.routed_at <= now - CONFIRM_AFTER,
+        col(Signal.routed_by).startswith("person:"),
+        col(Signal.status).in_([s.value for s in WORKED_STATUSES]),
+        col(Signal.routed_at) <= now - CONFIRM_AFTER,
     )
     query = (
-        select(
-            Signal.id,
-            Signal.title,
-            Signal.description,
-            Touchpoint.name,
-            Signal.owner_team_id,
-            Signal.created_at,
-            Signal.routed_at,
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+            col(Signal.id),
+            col(Signal.title),
+            col(Signal.description),
+            col(Touchpoint.name),
+            col(Signal.owner_team_id),
+            col(Signal.created_at),
+            col(Signal.routed_at),
         )
-        .join(Touchpoint, Touchpoint.id == Signal.touchpoint_id)
-        .where(Signal.owner_team_id.is_not(None), confirmed)
-        .order_by(Signal.created_at.desc(), Signal.id.desc())
+        .join(Touchpoint, col(Touchpoint.id) == col(Signal.touchpoint_id))
+        .where(col(Signal.owner_team_id).is_not(None), confirmed)
+        .order_by(col(Signal.created_at).desc(), col(Signal.id).desc())
         .limit(limit)
     )
     if routed_before is not None:

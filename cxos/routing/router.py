@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos import config
 from cxos.clock import utcnow
@@ -164,7 +164,7 @@ class RouteReport:
 
 
 def unrouted_condition():
-    return and_(Signal.status == Status.NEW.value, Signal.owner_team_id.is_(None))
+    return and_(col(Signal.status) == Status.NEW.value, col(Signal.owner_team_id).is_(None))
 
 
 _ROUTE_UPDATE = (
@@ -275,7 +275,7 @@ def recent_views(session: Session, *, limit: int = 500) -> list[SignalView]:
     places = journey_places(session)
     columns = [getattr(Signal, name) for name in VIEW_FIELDS]
     rows = session.exec(
-        select(*columns).order_by(Signal.created_at.desc(), Signal.id.desc()).limit(limit)
+        select(*columns).order_by(col(Signal.created_at).desc(), col(Signal.id).desc()).limit(limit)
     ).all()
     return [signal_view(row._mapping, places) for row in rows]
 

@@ -10,7 +10,7 @@ from re import _constants as sre_constants
 from re import _parser as sre_parser
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.models import Rule, Stage, Team, Touchpoint
 from cxos.routing.rules import check_condition
@@ -66,8 +66,8 @@ VIEW_FIELDS = (
 
 def journey_places(session: Session) -> dict[int, tuple[str, str, str]]:
     rows = session.exec(
-        select(Touchpoint.id, Stage.name, Touchpoint.name, Touchpoint.component).join(
-            Stage, Stage.id == Touchpoint.stage_id
+        select(col(Touchpoint.id), col(Stage.name), col(Touchpoint.name), col(Touchpoint.component)).join(
+            Stage, col(Stage.id) == col(Touchpoint.stage_id)
         )
     )
     return {tp_id: (stage.lower(), name.lower(), component) for tp_id, stage, name, component in rows}

@@ -11,7 +11,7 @@ from sqlmodel import select
 from cxos import config
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import Rule, Team
+from cxos.models import Rule, Team, saved_id
 from cxos.routing.rules import FIELD_OPS, check_condition, check_rule, list_rules, rule_as_json, rule_context
 from cxos.store.audit import record_event
 from cxos.store.store import Store
@@ -101,7 +101,7 @@ def import_rules(store: Store, *, text: str, actor: Actor, replace: bool = False
                     session,
                     actor=actor,
                     entity="rule",
-                    entity_id=rule.id,
+                    entity_id=saved_id(rule),
                     action="deleted",
                     from_value=rule.name,
                     note=rule_as_json(rule),
@@ -117,7 +117,7 @@ def import_rules(store: Store, *, text: str, actor: Actor, replace: bool = False
                 session,
                 actor=actor,
                 entity="rule",
-                entity_id=rule.id,
+                entity_id=saved_id(rule),
                 action="created",
                 to_value=rule.name,
                 note="imported",

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import RootCauseLayer, Rule, Stage, Team, Touchpoint
+from cxos.models import RootCauseLayer, Rule, Stage, Team, Touchpoint, saved_id
 from cxos.store.audit import apply_changes, editing, record_event, touch
 from cxos.store.store import Store
 from cxos.vocabulary import DRIVERS, Component, Severity, Source
@@ -185,7 +185,7 @@ def check_rule(raw: dict[str, Any], context: RuleContext) -> dict[str, Any]:
 
 
 def list_rules(session: Session) -> list[Rule]:
-    return list(session.exec(select(Rule).order_by(Rule.position, Rule.id)))
+    return list(session.exec(select(Rule).order_by(col(Rule.position), col(Rule.id))))
 
 
 def create_rule(store: Store, *, rule_in: dict[str, Any], actor: Actor) -> Rule:
@@ -201,7 +201,7 @@ def create_rule(store: Store, *, rule_in: dict[str, Any], actor: Actor) -> Rule:
             session,
             actor=actor,
             entity="rule",
-            entity_id=rule.id,
+            entity_id=saved_id(rule),
             action="created",
             to_value=rule.name,
             note=rule.conditions,
@@ -255,7 +255,7 @@ def move_rule(store: Store, *, rule_id: int, expected_version: int, direction: i
                 session,
                 actor=actor,
                 entity="rule",
-                entity_id=row.id,
+                entity_id=saved_id(row),
                 action="moved",
                 field="position",
                 from_value=old,
@@ -274,7 +274,7 @@ def delete_rule(store: Store, *, rule_id: int, expected_version: int, actor: Act
             session,
             actor=actor,
             entity="rule",
-            entity_id=rule.id,
+            entity_id=saved_id(rule),
             action="deleted",
             from_value=rule.name,
             note=rule_as_json(rule),

@@ -9,7 +9,7 @@ from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.inputs import SignalCreate, SignalUpdate, StatusChange, parse
-from cxos.models import Signal, Team, Touchpoint
+from cxos.models import Signal, Team, Touchpoint, saved_id
 from cxos.routing.router import route_new_signal
 from cxos.signals.lifecycle import OWNER_REQUIRED, TRIAGE_STATUSES, can_transition
 from cxos.store.audit import apply_changes, editing, record_event, touch
@@ -43,7 +43,7 @@ def create_signal(store: Store, *, signal_in: SignalCreate | dict[str, Any], act
                 session,
                 actor=actor,
                 entity="signal",
-                entity_id=signal.id,
+                entity_id=saved_id(signal),
                 action="created",
                 to_value=signal.title,
             )
@@ -140,7 +140,7 @@ def assign_owner(
                     session,
                     actor=actor,
                     entity="signal",
-                    entity_id=signal.id,
+                    entity_id=saved_id(signal),
                     action="owner" if field == "owner_team_id" else "status",
                     field=field,
                     from_value=getattr(signal, field),
