@@ -6,10 +6,11 @@ Every mutable table carries `version`, `updated_at` and `updated_by` for stale-w
 """
 
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 from sqlalchemy import Index, Table, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy.orm import Mapped
+from sqlmodel import Field, SQLModel, col
 
 from cxos.clock import utcnow
 
@@ -277,6 +278,12 @@ def saved_id(row: _Stored) -> int:
     if row.id is None:
         raise ValueError(f"{type(row).__name__} has no id yet: flush the session before asking for it")
     return row.id
+
+
+def id_col(column: int | None) -> Mapped[int]:
+    """`sqlmodel.col()` for a table's `id` in a query: a stored row's id is never NULL, though the attribute is
+    typed optional (it is None on a new row until the INSERT)."""
+    return cast(Mapped[int], col(column))
 
 
 def table_of(model: type[SQLModel]) -> Table:
