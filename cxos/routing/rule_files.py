@@ -12,7 +12,15 @@ from cxos import config
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
 from cxos.models import Rule, Team, saved_id
-from cxos.routing.rules import FIELD_OPS, check_condition, check_rule, list_rules, rule_as_json, rule_context
+from cxos.routing.rules import (
+    FIELD_OPS,
+    RuleContext,
+    check_condition,
+    check_rule,
+    list_rules,
+    rule_as_json,
+    rule_context,
+)
 from cxos.store.audit import record_event
 from cxos.store.store import Store
 
@@ -38,7 +46,7 @@ def export_rules(store: Store) -> str:
     return yaml.safe_dump({"rules": rules}, sort_keys=False, allow_unicode=True, width=120)
 
 
-def parse_rules_file(text: str, context) -> list[dict[str, Any]]:
+def parse_rules_file(text: str, context: RuleContext) -> list[dict[str, Any]]:
     """The rules of a YAML document in their stored shape; refused with 'line N: reason' for every problem."""
     try:
         root = yaml.compose(text)
@@ -65,7 +73,8 @@ def parse_rules_file(text: str, context) -> list[dict[str, Any]]:
                 f"unknown key {', '.join(sorted(unknown))}; a rule has {', '.join(sorted(RULE_KEYS))}"
             )
             continue
-        team_id = context.team_ids.get(raw.get("owner"))
+        owner = raw.get("owner")
+        team_id = context.team_ids.get(owner) if isinstance(owner, str) else None
         fields = {k: v for k, v in raw.items() if k != "owner"} | {"owner_team_id": team_id}
         try:
             checked.append(check_rule(fields, context))
@@ -184,7 +193,8 @@ def condition_lines(conditions: list[dict[str, Any]]) -> str:
     for c in conditions:
         value = c.get("value")
         if c["op"] == "between":
-            value = f"{'' if value[0] is None else value[0]}..{'' if value[1] is None else value[1]}"
+            low, high = c["value"]
+            value = f"{'' if low is None else low}..{'' if high is None else high}"
         elif isinstance(value, list):
             value = ", ".join(value)
         lines.append(f"{c['field']} {c['op']}{'' if value is None else ' ' + str(value)}")

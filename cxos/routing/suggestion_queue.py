@@ -28,7 +28,7 @@ class WaitingSignal:
 
 
 def triage_with_suggestions(
-    store: Store, model: OwnerModel | None, *, limit: int
+    store: Store, model: OwnerModel[int] | None, *, limit: int
 ) -> tuple[int, list[WaitingSignal]]:
     """How many signals wait in triage, and the oldest `limit` of them with their top three owners."""
     query = (
