@@ -87,7 +87,7 @@ def mean_severity(session: Session, ids: list[int]) -> dict[int, float]:
         .where(col(Signal.failure_mode_id).in_(ids))
         .group_by(col(Signal.failure_mode_id))
     )
-    return {mode_id: float(avg or 1) for mode_id, avg in session.exec(query)}
+    return {mode_id: float(avg or 1) for mode_id, avg in session.exec(query) if mode_id is not None}
 
 
 def ranked_failure_modes(session: Session, *, now: datetime, limit: int = RANKED) -> list[RankedFailureMode]:

@@ -90,7 +90,7 @@ def actions_of(
 
 
 def start_session(
-    store: Store, *, actor: Actor, attendees: list[str] = (), held_on: date | None = None
+    store: Store, *, actor: Actor, attendees: list[str] | tuple[str, ...] = (), held_on: date | None = None
 ) -> CouncilSession:
     """Open this week's council; when one is already open (someone else started it), that one is returned."""
     require(actor, "run_council")

@@ -7,7 +7,7 @@ from sqlmodel import col, select
 
 from cxos.fixes.loops import draft_notices
 from cxos.identity import Actor
-from cxos.models import Event, Fix, LoopNotice, MetricValue, Signal
+from cxos.models import Event, Fix, LoopNotice, MetricValue, Signal, saved_id
 from cxos.store.store import Store
 
 
@@ -40,7 +40,7 @@ def add_demo_loops(
             session.exec(select(Fix).where(col(Fix.shipped_at).is_not(None)).order_by(col(Fix.id)))
         )
     for fix in shipped:
-        notices += len(draft_notices(store, fix_id=fix.id, actor=actor))
+        notices += len(draft_notices(store, fix_id=saved_id(fix), actor=actor))
     _backdate(store, shipped)
     return {"metric_values": 3 * len(months), "notices": notices}
 
@@ -49,6 +49,7 @@ def _backdate(store: Store, fixes: list[Fix]) -> None:
     """Put the notices in the demo's past: drafted the day after shipping, sent when the signal's loop closed."""
     with store.write() as session:
         for fix in fixes:
+            assert fix.shipped_at is not None  # the caller passes shipped fixes only
             drafted_at = fix.shipped_at + timedelta(days=1)
             for notice in session.exec(select(LoopNotice).where(LoopNotice.fix_id == fix.id)):
                 notice.created_at = notice.updated_at = drafted_at
@@ -80,7 +81,7 @@ def _backdate(store: Store, fixes: list[Fix]) -> None:
                             at=closed.at,
                             actor=closed.actor,
                             entity="loop_notice",
-                            entity_id=notice.id,
+                            entity_id=saved_id(notice),
                             action="sent",
                             field="status",
                             from_value="drafted",

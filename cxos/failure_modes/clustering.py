@@ -149,6 +149,7 @@ def cluster_signals(
 
 
 OPEN_VALUES = {status.value for status in OPEN}
+ModeTexts = tuple[FailureMode, int, list[str]]  # a live failure mode, its sampled signal count, its texts
 
 
 def _unclustered_rows(session: Session, *, since: datetime) -> list[dict[str, Any]]:
@@ -176,7 +177,7 @@ def _unclustered_rows(session: Session, *, since: datetime) -> list[dict[str, An
     return [dict(row._mapping) for row in session.exec(query)]
 
 
-def _failure_mode_texts(session: Session) -> list[tuple[FailureMode, int, list[str]]]:
+def _failure_mode_texts(session: Session) -> list[ModeTexts]:
     """Each live failure mode with its (sampled) signal count and the texts that stand for it: its name and the
     titles of its newest signals."""
     out = []
@@ -256,7 +257,9 @@ def _groups(labels: np.ndarray, block: csr_matrix, threshold: float, min_size: i
     return groups
 
 
-def _candidate(touchpoint_id, rows, block, terms, similar: int | None) -> Candidate:
+def _candidate(
+    touchpoint_id: int, rows: list[dict[str, Any]], block: csr_matrix, terms: np.ndarray, similar: int | None
+) -> Candidate:
     centroid = np.asarray(block.mean(axis=0)).ravel()
     central = int(np.argmax(block @ centroid))
     arr_by_account: dict[str, int] = {}
@@ -282,7 +285,9 @@ def _candidate(touchpoint_id, rows, block, terms, similar: int | None) -> Candid
     )
 
 
-def _similar_mode(touchpoint_id: int, title_block, modes, mode_vectors) -> int | None:
+def _similar_mode(
+    touchpoint_id: int, title_block: csr_matrix, modes: list[ModeTexts], mode_vectors: csr_matrix
+) -> int | None:
     """The accepted failure mode at this touchpoint (or at none) that a cluster's titles are closest to, if close."""
     if not modes:
         return None
@@ -311,7 +316,7 @@ def _duplicate(a: dict[str, Any], b: dict[str, Any], similarity: float) -> Dupli
     return DuplicatePair(keep["id"], duplicate["id"], duplicate["version"], round(similarity, 3))
 
 
-def _merge_pairs(modes, mode_vectors=None) -> list[MergePair]:
+def _merge_pairs(modes: list[ModeTexts], mode_vectors: csr_matrix | None = None) -> list[MergePair]:
     """Pairs of failure modes at the same touchpoint whose names and titles are alike: merge the smaller."""
     if mode_vectors is None or len(modes) < 2:
         return []

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from cxos.models import FailureMode, Fix, Signal
+from cxos.models import FailureMode, Fix, Signal, saved_id
 from cxos.signals.queries import LIST_COLUMNS
 
 TREND_WEEKS = 12
@@ -60,14 +60,14 @@ def failure_mode_figures(
     modes = list(
         session.exec(select(FailureMode).where(chosen).order_by(col(FailureMode.id)).limit(MAX_FAILURE_MODES))
     )
-    ids = [mode.id for mode in modes]
-    totals = _totals(session, ids)
-    reach = _accounts_and_arr(session, ids)
-    trend = weekly_counts(session, ids, now=now, weeks=weeks)
-    fixes = _latest_fixes(session, ids)
+    mode_ids = [saved_id(mode) for mode in modes]
+    totals = _totals(session, mode_ids)
+    reach = _accounts_and_arr(session, mode_ids)
+    trend = weekly_counts(session, mode_ids, now=now, weeks=weeks)
+    fixes = _latest_fixes(session, mode_ids)
     figures = [
         FailureModeFigures(
-            id=m.id,
+            id=mode_id,
             name=m.name,
             status=m.status,
             version=m.version,
@@ -76,21 +76,23 @@ def failure_mode_figures(
             upstream_cause=m.upstream_cause,
             touchpoint_id=m.touchpoint_id,
             merged_into_id=m.merged_into_id,
-            signals=totals.get(m.id, (0, None, None))[0],
-            accounts=reach.get(m.id, (0, 0))[0],
-            arr=reach.get(m.id, (0, 0))[1],
-            first_seen=totals.get(m.id, (0, None, None))[1],
-            last_seen=totals.get(m.id, (0, None, None))[2],
-            weekly=trend.get(m.id, (0,) * weeks),
-            fix_title=fixes.get(m.id, (None, None))[0],
-            fix_status=fixes.get(m.id, (None, None))[1],
+            signals=totals.get(mode_id, (0, None, None))[0],
+            accounts=reach.get(mode_id, (0, 0))[0],
+            arr=reach.get(mode_id, (0, 0))[1],
+            first_seen=totals.get(mode_id, (0, None, None))[1],
+            last_seen=totals.get(mode_id, (0, None, None))[2],
+            weekly=trend.get(mode_id, (0,) * weeks),
+            fix_title=fixes.get(mode_id, (None, None))[0],
+            fix_status=fixes.get(mode_id, (None, None))[1],
         )
-        for m in modes
+        for m, mode_id in zip(modes, mode_ids, strict=True)
     ]
     return sorted(figures, key=lambda f: (-f.priority, -f.signals, f.id))
 
 
 def _totals(session: Session, ids: list[int]) -> dict[int, tuple[int, datetime, datetime]]:
+    if not ids:
+        return {}
     query = (
         select(
             col(Signal.failure_mode_id),
@@ -101,7 +103,9 @@ def _totals(session: Session, ids: list[int]) -> dict[int, tuple[int, datetime, 
         .where(col(Signal.failure_mode_id).in_(ids))
         .group_by(col(Signal.failure_mode_id))
     )
-    return {mode_id: (n, first, last) for mode_id, n, first, last in session.exec(query)} if ids else {}
+    return {
+        mode_id: (n, first, last) for mode_id, n, first, last in session.exec(query) if mode_id is not None
+    }
 
 
 def _accounts_and_arr(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -141,6 +145,7 @@ def weekly_counts(
     )
     counts: dict[int, list[int]] = {}
     for mode_id, week, n in session.exec(query):
+        assert mode_id is not None  # the query asks for these modes only
         counts.setdefault(mode_id, [0] * weeks)[week] = n
     return {mode_id: tuple(values) for mode_id, values in counts.items()}
 

@@ -83,7 +83,7 @@ def plan_fix(
         fields = _checked(session, {"title": title, "owner_team_id": owner_team_id, "due_on": due_on})
         now = utcnow()
         fix = Fix(
-            failure_mode_id=mode.id,
+            failure_mode_id=saved_id(mode),
             **fields,
             status="planned",
             created_at=now,
@@ -207,7 +207,7 @@ def fixes_in_flight(session: Session, *, now: datetime) -> list[FixRow]:
         idle = now - _aware(fix.updated_at)
         result.append(
             FixRow(
-                fix_id=fix.id,
+                fix_id=saved_id(fix),
                 version=fix.version,
                 title=fix.title,
                 status=fix.status,
@@ -231,10 +231,10 @@ def fixes_shipped_since(session: Session, *, since: datetime) -> list[ShippedFix
         select(Fix, col(FailureMode.name), col(Team.name))
         .join(FailureMode, col(FailureMode.id) == col(Fix.failure_mode_id))
         .join(Team, col(Team.id) == col(Fix.owner_team_id), isouter=True)
-        .where(col(Fix.status).in_(("shipped", "verified")), Fix.shipped_at >= since)
+        .where(col(Fix.status).in_(("shipped", "verified")), col(Fix.shipped_at) >= since)
         .order_by(col(Fix.shipped_at).desc(), col(Fix.id).desc())
     ).all()
-    counts: dict[tuple[int, str], int] = {}
+    counts: dict[tuple[int | None, str], int] = {}
     if rows:
         ids = [fix.id for fix, _, _ in rows]
         for fix_id, status, count in session.exec(
@@ -245,7 +245,7 @@ def fixes_shipped_since(session: Session, *, since: datetime) -> list[ShippedFix
             counts[(fix_id, status)] = count
     return [
         ShippedFix(
-            fix_id=fix.id,
+            fix_id=saved_id(fix),
             version=fix.version,
             title=fix.title,
             status=fix.status,
@@ -258,6 +258,7 @@ def fixes_shipped_since(session: Session, *, since: datetime) -> list[ShippedFix
             notices_sent=counts.get((fix.id, "sent"), 0),
         )
         for fix, mode_name, team_name in rows
+        if fix.shipped_at is not None  # all of them: the query asks for shipped_at >= since
     ]
 
 

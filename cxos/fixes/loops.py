@@ -111,7 +111,7 @@ def draft_notices(
             .where(
                 Signal.failure_mode_id == fix.failure_mode_id,
                 col(Signal.status).in_(OWED),
-                Signal.created_at <= fix.shipped_at,
+                col(Signal.created_at) <= fix.shipped_at,
             )
             .order_by(col(Signal.created_at), col(Signal.id))
         )
@@ -123,7 +123,7 @@ def draft_notices(
             have.add(recipient)
             now = utcnow()
             notice = LoopNotice(
-                fix_id=fix.id,
+                fix_id=saved_id(fix),
                 signal_id=signal.id,
                 recipient=recipient,
                 account=signal.account,
@@ -190,13 +190,13 @@ def mark_sent(
             action="sent",
         )
         # The customer was told about every signal they reported for this fix, not only the first one.
-        fix = session.get(Fix, notice.fix_id)
+        fix = session.get_one(Fix, notice.fix_id)
         told = session.exec(
             select(Signal)
             .where(
                 Signal.failure_mode_id == fix.failure_mode_id,
                 Signal.status == Status.FIXED.value,
-                Signal.created_at <= fix.shipped_at,
+                col(Signal.created_at) <= fix.shipped_at,
             )
             .with_for_update()
         ).all()

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, text
@@ -25,7 +26,7 @@ from cxos.importers.report import ImportReport
 from cxos.importers.writing import cyclic_gc_paused, insert_many, roomy_sqlite_cache
 from cxos.inputs import FIELD_LABELS, SignalCreate, parse
 from cxos.journey.map import touchpoint_options
-from cxos.models import Event, Signal
+from cxos.models import Event, Signal, table_of
 from cxos.routing.router import ROUTER, Decision, decide, routing_events
 from cxos.routing.rule_engine import RuleSet, journey_places, load_rule_set, signal_view
 from cxos.store.store import Store
@@ -48,7 +49,7 @@ SLACK_NOISE = {
     "tombstone",
 }
 Progress = Callable[[float, int], None]
-_SIGNALS, _EVENTS = Signal.__table__, Event.__table__
+_SIGNALS, _EVENTS = table_of(Signal), table_of(Event)
 
 
 @dataclass
@@ -227,7 +228,9 @@ def _touchpoint(given: dict[str, str], profile: Profile, context: Context) -> in
     return f"Touchpoint: {name!r} is not a touchpoint of the journey (choose a default touchpoint to catch these)"
 
 
-def _signal_row(data: dict[str, Any], created_at, decision: Decision, context: Context) -> dict[str, Any]:
+def _signal_row(
+    data: dict[str, Any], created_at: datetime, decision: Decision, context: Context
+) -> dict[str, Any]:
     """All the signal's columns, as create_signal and then route_new_signal would leave them."""
     routed = decision.team_id is not None
     return data | {

@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import replace
+from typing import TypedDict
 
 from sqlmodel import select
 
@@ -96,6 +97,14 @@ def suggest_profile(header: list[str], kind: str) -> Profile:
     return replace(BUILT_IN[GENERIC], mapping=guess_mapping(header))
 
 
+class _StoredMapping(TypedDict):
+    """A profile's columns besides its name, as the import_profile table stores them (JSON as text)."""
+
+    kind: str
+    mapping: str
+    options: str
+
+
 def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
     """Save a mapping under its name: new, or an update of the saved one at `profile.version` (stale is refused)."""
     require(actor, "import_signals")
@@ -111,7 +120,7 @@ def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
         )
     if problems:
         raise ValidationFailed(problems)
-    values = {
+    values: _StoredMapping = {
         "kind": profile.kind,
         "mapping": json.dumps(profile.mapping, ensure_ascii=False),
         "options": json.dumps(profile.options(), ensure_ascii=False),

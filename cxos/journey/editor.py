@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import FailureMode, Signal, Stage, Team, Touchpoint, saved_id
+from cxos.models import FailureMode, Signal, Stage, Team, Touchpoint, id_col, saved_id
 from cxos.store.audit import apply_changes, editing, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import Component, known
@@ -189,10 +189,9 @@ def move_signals(store: Store, *, from_touchpoint_id: int, to_touchpoint_id: int
         target = session.get(Touchpoint, to_touchpoint_id)
         if target is None or target.archived:
             raise ValidationFailed({"to_touchpoint_id": "pick an active touchpoint"})
-        ids = list(session.exec(select(Signal.id).where(Signal.touchpoint_id == from_touchpoint_id)))
+        ids = list(session.exec(select(id_col(Signal.id)).where(Signal.touchpoint_id == from_touchpoint_id)))
         now = utcnow()
         for signal_id in ids:
-            assert signal_id is not None  # read from the table: every row has its id
             record_event(
                 session,
                 actor=actor,

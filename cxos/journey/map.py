@@ -89,7 +89,7 @@ def load_journey_template(store: Store, *, actor: Actor, path: Path | None = Non
             )
             for position, tp in enumerate(stage_spec["touchpoints"]):
                 touchpoint = Touchpoint(
-                    stage_id=stage.id,
+                    stage_id=saved_id(stage),
                     name=tp["name"],
                     position=position,
                     component=tp["component"],
@@ -150,13 +150,13 @@ def touchpoint_options(session: Session, *, include_archived: bool = False) -> l
         query = query.where(Touchpoint.archived == False, Stage.archived == False)  # noqa: E712
     return [
         TouchpointOption(
-            tp.id,
+            saved_id(tp),
             tp.name,
-            stage.id,
+            saved_id(stage),
             stage.name,
             tp.component,
             tp.team_id,
-            team.name if team else None,
+            team.name if team is not None else None,  # an outer join: no team comes back as None
             tp.archived or stage.archived,
             tp.tool,
         )

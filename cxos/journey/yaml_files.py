@@ -96,7 +96,7 @@ def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, l
                 touchpoint = existing.get(tp_spec["name"])
                 if touchpoint is None:
                     touchpoint = Touchpoint(
-                        stage_id=stage.id,
+                        stage_id=saved_id(stage),
                         name=tp_spec["name"],
                         position=len(existing) + position,
                         created_by=actor.name,

@@ -82,8 +82,8 @@ class ComponentFit:
 
     @property
     def weakest(self) -> SubScore | None:
-        scored = [s for s in self.subscores if s.value is not None]
-        return min(scored, key=lambda s: s.value) if scored else None
+        scored = [(s.value, s) for s in self.subscores if s.value is not None]
+        return min(scored, key=lambda pair: pair[0])[1] if scored else None
 
 
 def fit_scores(session: Session, touchpoints: list[TouchpointOption], now: datetime) -> list[ComponentFit]:
@@ -219,7 +219,7 @@ def _fixed_failure_modes(session: Session) -> dict[int, tuple[int, int]]:
         .where(FailureMode.status == "accepted", col(FailureMode.touchpoint_id).is_not(None))
         .group_by(col(FailureMode.touchpoint_id))
     )
-    return {tp: (int(hits), int(total)) for tp, hits, total in session.exec(query)}
+    return {tp: (int(hits), int(total)) for tp, hits, total in session.exec(query) if tp is not None}
 
 
 def _loop_states(session: Session) -> dict[int, tuple[int, int]]:

@@ -52,7 +52,9 @@ def parse_metrics_csv(text: str) -> tuple[list[MetricRow], dict[str, str]]:
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         return [], {"header": f"missing column {', '.join(missing)}; the columns are period, metric, value"}
-    rows, problems, seen = [], {}, {}
+    rows: list[MetricRow] = []
+    problems: dict[str, str] = {}
+    seen: dict[tuple[str, date | None], int] = {}
     for line, raw in enumerate(reader, start=2):
         if line - 1 > MAX_ROWS:
             problems["file"] = f"more than {MAX_ROWS:,} rows; split the file"
@@ -83,6 +85,7 @@ def parse_metrics_csv(text: str) -> tuple[list[MetricRow], dict[str, str]]:
         if why:
             problems[f"line {line}"] = "; ".join(why)
             continue
+        assert period is not None and value is not None  # had either failed to parse, `why` would say so
         seen[(metric, period)] = line
         rows.append(MetricRow(period, metric, value))
     if not rows and not problems:
@@ -138,4 +141,4 @@ def metric_series(
         query = query.where(MetricValue.period >= start)
     if end is not None:
         query = query.where(MetricValue.period <= end)
-    return [(period, value) for period, value in session.exec(query.order_by(MetricValue.period))]
+    return [(period, value) for period, value in session.exec(query.order_by(col(MetricValue.period)))]

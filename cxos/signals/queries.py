@@ -80,7 +80,7 @@ class SignalFilter:
                 )
             ]
             if text.lstrip("#").isdigit():
-                matches.append(Signal.id == int(text.lstrip("#")))
+                matches.append(col(Signal.id) == int(text.lstrip("#")))
             where.append(or_(*matches))
         return where
 
