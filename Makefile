@@ -1,4 +1,5 @@
 # Two commands: `make run` and `make test`. Both create .venv with Python 3.11+ and install what they need.
+# `make test` runs `make lint` first: ruff check, ruff format --check, and mypy on cxos/ (pyproject.toml).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -21,12 +22,16 @@ run: $(VENV)/.runtime
 	$(PY) -m cxos demo --if-empty
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
-test: $(VENV)/.dev
+lint: $(VENV)/.dev
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

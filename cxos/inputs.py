@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import ErrorDetails
 
 from cxos.errors import ValidationFailed
 from cxos.vocabulary import Severity, Source, Status
@@ -75,14 +76,13 @@ def _clean(value: Any, field: str | None) -> Any:
 
 
 class SignalFields(BaseModel):
-    """The fields shared by creating and editing a signal, with their limits."""
+    """The fields shared by creating and editing a signal, with their limits. Description and severity are
+    declared by each: a new signal has defaults for them, an edit may leave them out."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    description: str = Field(default="", max_length=10_000)
     account: str | None = Field(default=None, max_length=200)
     arr: int | None = Field(default=None, ge=0, le=10_000_000_000)
-    severity: Severity = Severity.MEDIUM
     reporter: str | None = Field(default=None, max_length=320)
     external_ref: str | None = Field(default=None, max_length=2_000)
     driver_effort: bool = False
@@ -111,6 +111,8 @@ class SignalFields(BaseModel):
 
 
 class SignalCreate(SignalFields):
+    description: str = Field(default="", max_length=10_000)
+    severity: Severity = Severity.MEDIUM
     title: str = Field(min_length=TITLE_MIN, max_length=TITLE_MAX)
     source: Source
     touchpoint_id: int = Field(gt=0)
@@ -150,7 +152,7 @@ def parse(shape: type[BaseModel], data: dict[str, Any]) -> Any:
         raise ValidationFailed(problems) from None
 
 
-def _plain(item: dict[str, Any]) -> str:
+def _plain(item: ErrorDetails) -> str:
     kind, ctx = item["type"], item.get("ctx") or {}
     if kind == "missing" or (item.get("input") is None and kind not in {"missing", "none_required"}):
         return "is required"

@@ -6,9 +6,11 @@ Every mutable table carries `version`, `updated_at` and `updated_by` for stale-w
 """
 
 from datetime import date, datetime
+from typing import Protocol, cast
 
-from sqlalchemy import Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Index, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlmodel import Field, SQLModel, col
 
 from cxos.clock import utcnow
 from cxos.vocabulary import Status
@@ -264,3 +266,28 @@ class Event(SQLModel, table=True):
     from_value: str | None = Field(default=None, sa_type=Text)
     to_value: str | None = Field(default=None, sa_type=Text)
     note: str | None = Field(default=None, sa_type=Text)
+
+
+class _Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def saved_id(row: _Stored) -> int:
+    """A stored row's primary key. SQLModel types `id` as optional for the moment before the INSERT; a row read
+    back or flushed always has one, so asking a row that was never flushed is a bug, and it says so here."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush the session before asking for it")
+    return row.id
+
+
+def id_col(column: int | None) -> Mapped[int]:
+    """`sqlmodel.col()` for a table's `id` in a query: a stored row's id is never NULL, though the attribute is
+    typed optional (it is None on a new row until the INSERT)."""
+    return cast(Mapped[int], col(column))
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a table model, for bulk statements and column lists."""
+    table: Table = model.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models, undeclared
+    return table

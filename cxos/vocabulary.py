@@ -14,7 +14,7 @@ def known(enum: type[StrEnum], value: object) -> bool:
     return value in enum._value2member_map_
 
 
-def label(enum: type[StrEnum], value: str) -> str:
+def label(enum: "type[Source | Severity | Status | Component]", value: str) -> str:
     """The display label of a stored value; a value the code no longer knows is shown as stored."""
     return enum(value).label if known(enum, value) else value
 
@@ -211,7 +211,8 @@ class RoutedBy(str):
     __slots__ = ()
 
     @classmethod
-    def rule(cls, rule_id: int) -> "RoutedBy":
+    def rule(cls, rule_id: int | None) -> "RoutedBy":
+        # None: a new draft rule being tried out (router.try_rule) is not stored yet, so it has no id.
         return cls(f"{Decider.RULE}:{rule_id}")
 
     @classmethod

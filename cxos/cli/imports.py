@@ -71,11 +71,8 @@ def import_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
         address, profile_name = _sheet_address(store, args)
         address, table = read_table(address)
         label = f"{address.url}/{address.worksheet}"
-        profile = (
-            get_profile(store, args.profile or profile_name)
-            if (args.profile or profile_name)
-            else suggest_profile(table.header, table.kind)
-        )
+        name = args.profile or profile_name
+        profile = get_profile(store, name) if name else suggest_profile(table.header, table.kind)
         profile = _with_options(store, profile, args)
         report = import_sheet(
             store, address=address, table=table, profile=profile, actor=actor, dry_run=args.dry_run

@@ -25,14 +25,28 @@ from cxos.store.store import Store
 
 @dataclass(frozen=True)
 class Command:
-    """One `python -m cxos NAME` subcommand: its arguments and what it runs on the opened store (None for a
-    command that opens its own stores, `needs_store=False`: then the default database is not opened or made)."""
+    """One `python -m cxos NAME` subcommand: its arguments and what it runs on the opened store."""
 
     name: str
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[Store | None, argparse.Namespace], int]
-    needs_store: bool = True
+    run: Callable[[Store, argparse.Namespace], int]
+
+    def start(self, args: argparse.Namespace) -> int:
+        return self.run(Store.open(args.database_url), args)
+
+
+@dataclass(frozen=True)
+class OwnStoresCommand:
+    """A subcommand that opens the stores it names itself: the default database is not opened or made."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+    def start(self, args: argparse.Namespace) -> int:
+        return self.run(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = next(command for command in COMMANDS if command.name == args.command)
     try:
-        return command.run(Store.open(args.database_url) if command.needs_store else None, args)
+        return command.start(args)
     except CxosError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -86,8 +100,8 @@ def _demo(store: Store, args: argparse.Namespace) -> int:
         print("Signals already exist; demo data not added.", file=sys.stderr)
         return 0
     started = time.perf_counter()
-    counts = build_demo(store, signals=args.signals, seed=args.seed, anchor=args.anchor)
-    counts["seconds"] = round(time.perf_counter() - started, 1)
+    built = build_demo(store, signals=args.signals, seed=args.seed, anchor=args.anchor)
+    counts: dict[str, float] = {**built, "seconds": round(time.perf_counter() - started, 1)}
     if args.json:
         print(json.dumps(counts))
     else:
@@ -119,7 +133,7 @@ def _backtest(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
-def _sync(_store: None, args: argparse.Namespace) -> int:
+def _sync(args: argparse.Namespace) -> int:
     out, status = sync_output(args)
     print(out, end="")
     return status
@@ -147,7 +161,7 @@ def _anchor(value: str) -> datetime:
 
 
 # Each later capability adds its Command here (its arguments and run function live in its own module).
-COMMANDS: list[Command] = [
+COMMANDS: list[Command | OwnStoresCommand] = [
     Command("migrate", "upgrade the database schema to the newest migration", _no_arguments, _migrate),
     Command(
         "demo", "fill an empty database with a realistic, deterministic friction log", _demo_arguments, _demo
@@ -195,12 +209,11 @@ COMMANDS: list[Command] = [
         metrics_arguments,
         _printed(metrics_output),
     ),
-    Command(
+    OwnStoresCommand(
         "sync",
         "copy every table from one store into an empty one (SQLite, PostgreSQL, Google Sheets), "
         "with counts and checksums per table on both sides",
         sync_arguments,
         _sync,
-        needs_store=False,
     ),
 ]

@@ -10,6 +10,7 @@ from cxos.errors import ValidationFailed
 from cxos.identity import Actor
 from cxos.models import Rule
 from cxos.routing.router import route_unrouted
+from cxos.routing.rule_engine import Suggester
 from cxos.routing.rule_files import export_rules, import_rules
 from cxos.store.store import Store
 from cxos.vocabulary import Role
@@ -52,7 +53,7 @@ def route_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
     return "\n".join(lines) + "\n", warnings
 
 
-def _suggester(store: Store):
+def _suggester(store: Store) -> Suggester | None:
     try:
         from cxos.routing.owner_model import suggester_for
     except ImportError:

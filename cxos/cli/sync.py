@@ -4,6 +4,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Sequence
 
 from cxos import config
 from cxos.store.store import Store
@@ -87,7 +88,7 @@ def render_report(report: SyncReport, *, seconds: float, copied: bool = True) ->
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
     right = {1, 3}
 
-    def line(cells) -> str:
+    def line(cells: Sequence[object]) -> str:
         return "  ".join(
             str(c).rjust(w) if i in right else str(c).ljust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))

@@ -4,38 +4,38 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, func
+from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.council.sessions import Decision, actions_of, attendees_of, decisions_of
-from cxos.models import CouncilAction, CouncilSession, Event
+from cxos.models import CouncilAction, CouncilSession, Event, saved_id
 from cxos.vocabulary import EventAction, EventEntity, Status
 
 # (label, entity, condition on the event): what the room did during the session, counted per distinct row.
-REVIEWED: list[tuple[str, EventEntity, Callable[[], object]]] = [
+REVIEWED: list[tuple[str, EventEntity, Callable[[], ColumnElement[bool]]]] = [
     (
         "signals whose owner the council confirmed",
         EventEntity.SIGNAL,
-        lambda: Event.action == EventAction.CONFIRMED,
+        lambda: col(Event.action) == EventAction.CONFIRMED,
     ),
-    ("signals given a different owner", EventEntity.SIGNAL, lambda: Event.field == "owner_team_id"),
-    ("signals linked to a failure mode", EventEntity.SIGNAL, lambda: Event.field == "failure_mode_id"),
+    ("signals given a different owner", EventEntity.SIGNAL, lambda: col(Event.field) == "owner_team_id"),
+    ("signals linked to a failure mode", EventEntity.SIGNAL, lambda: col(Event.field) == "failure_mode_id"),
     (
         "signals marked needs info",
         EventEntity.SIGNAL,
-        lambda: (Event.field == "status") & (Event.to_value == Status.NEEDS_INFO),
+        lambda: (col(Event.field) == "status") & (col(Event.to_value) == Status.NEEDS_INFO),
     ),
     (
         "failure modes given a cause, layer or owner",
         EventEntity.FAILURE_MODE,
-        lambda: Event.action == EventAction.UPDATED,
+        lambda: col(Event.action) == EventAction.UPDATED,
     ),
-    ("fixes planned", EventEntity.FIX, lambda: Event.action == EventAction.CREATED),
-    ("fix updates recorded", EventEntity.FIX, lambda: Event.action == EventAction.UPDATE),
-    ("fixes moved on", EventEntity.FIX, lambda: Event.field == "status"),
-    ("loop notices drafted", EventEntity.LOOP_NOTICE, lambda: Event.action == EventAction.DRAFTED),
-    ("loop notices sent", EventEntity.LOOP_NOTICE, lambda: Event.action == EventAction.SENT),
+    ("fixes planned", EventEntity.FIX, lambda: col(Event.action) == EventAction.CREATED),
+    ("fix updates recorded", EventEntity.FIX, lambda: col(Event.action) == EventAction.UPDATE),
+    ("fixes moved on", EventEntity.FIX, lambda: col(Event.field) == "status"),
+    ("loop notices drafted", EventEntity.LOOP_NOTICE, lambda: col(Event.action) == EventAction.DRAFTED),
+    ("loop notices sent", EventEntity.LOOP_NOTICE, lambda: col(Event.action) == EventAction.SENT),
 ]
 AUTOMATIC_ACTORS = ("cxos-routing", "cxos-demo")
 
@@ -57,13 +57,13 @@ def reviewed_during(
     end = council.closed_at or now or utcnow()
     out = []
     for what, entity, condition in REVIEWED:
-        query = select(func.count(func.distinct(Event.entity_id))).where(
+        query = select(func.count(func.distinct(col(Event.entity_id)))).where(
             Event.entity == entity,
             condition(),
             Event.at >= council.created_at,
             Event.at <= end,
             Event.action != EventAction.REFUSED,
-            Event.actor.not_in(AUTOMATIC_ACTORS),
+            col(Event.actor).not_in(AUTOMATIC_ACTORS),
         )
         count = session.exec(query).one()
         if count:
@@ -79,7 +79,7 @@ def minutes_input(
         attendees=attendees_of(council),
         reviewed=reviewed_during(session, council, now=now),
         decisions=decisions_of(council),
-        actions=actions_of(session, session_ids=[council.id]),
+        actions=actions_of(session, session_ids=[saved_id(council)]),
         pulse_line=pulse_line,
     )
 

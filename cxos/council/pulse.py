@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.failure_modes.figures import FailureModeFigures, failure_mode_figures
 from cxos.fixes.lifecycle import fixes_shipped_since
@@ -81,13 +81,13 @@ class RankedFailureMode:
 def mean_severity(session: Session, ids: list[int]) -> dict[int, float]:
     if not ids:
         return {}
-    points = case(*((Signal.severity == s.value, s.weight) for s in Severity), else_=1)
+    points = case(*((col(Signal.severity) == s.value, s.weight) for s in Severity), else_=1)
     query = (
-        select(Signal.failure_mode_id, func.avg(points))
-        .where(Signal.failure_mode_id.in_(ids))
-        .group_by(Signal.failure_mode_id)
+        select(col(Signal.failure_mode_id), func.avg(points))
+        .where(col(Signal.failure_mode_id).in_(ids))
+        .group_by(col(Signal.failure_mode_id))
     )
-    return {mode_id: float(avg or 1) for mode_id, avg in session.exec(query)}
+    return {mode_id: float(avg or 1) for mode_id, avg in session.exec(query) if mode_id is not None}
 
 
 def ranked_failure_modes(session: Session, *, now: datetime, limit: int = RANKED) -> list[RankedFailureMode]:

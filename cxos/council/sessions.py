@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import CouncilAction, CouncilSession, Team
+from cxos.models import CouncilAction, CouncilSession, Team, saved_id
 from cxos.store.audit import apply_changes, editing, record_event, touch
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
@@ -49,7 +49,9 @@ def attendees_of(council: CouncilSession) -> list[str]:
 
 def open_session(session: Session) -> CouncilSession | None:
     """The council meeting under way, if any (the newest open one)."""
-    query = select(CouncilSession).where(CouncilSession.status == "open").order_by(CouncilSession.id.desc())
+    query = (
+        select(CouncilSession).where(CouncilSession.status == "open").order_by(col(CouncilSession.id).desc())
+    )
     return session.exec(query).first()
 
 
@@ -57,7 +59,7 @@ def last_closed(session: Session) -> CouncilSession | None:
     query = (
         select(CouncilSession)
         .where(CouncilSession.status == "closed")
-        .order_by(CouncilSession.closed_at.desc(), CouncilSession.id.desc())
+        .order_by(col(CouncilSession.closed_at).desc(), col(CouncilSession.id).desc())
     )
     return session.exec(query).first()
 
@@ -71,7 +73,7 @@ def past_sessions(session: Session, *, limit: int = 50) -> list[CouncilSession]:
     query = (
         select(CouncilSession)
         .where(CouncilSession.status == "closed")
-        .order_by(CouncilSession.held_on.desc(), CouncilSession.id.desc())
+        .order_by(col(CouncilSession.held_on).desc(), col(CouncilSession.id).desc())
         .limit(limit)
     )
     return list(session.exec(query))
@@ -80,16 +82,16 @@ def past_sessions(session: Session, *, limit: int = 50) -> list[CouncilSession]:
 def actions_of(
     session: Session, *, session_ids: list[int] | None = None, status: str | None = None
 ) -> list[CouncilAction]:
-    query = select(CouncilAction).order_by(CouncilAction.due_on, CouncilAction.id)
+    query = select(CouncilAction).order_by(col(CouncilAction.due_on), col(CouncilAction.id))
     if session_ids is not None:
-        query = query.where(CouncilAction.session_id.in_(session_ids))
+        query = query.where(col(CouncilAction.session_id).in_(session_ids))
     if status:
         query = query.where(CouncilAction.status == status)
     return list(session.exec(query))
 
 
 def start_session(
-    store: Store, *, actor: Actor, attendees: list[str] = (), held_on: date | None = None
+    store: Store, *, actor: Actor, attendees: list[str] | tuple[str, ...] = (), held_on: date | None = None
 ) -> CouncilSession:
     """Open this week's council; when one is already open (someone else started it), that one is returned."""
     require(actor, "run_council")
@@ -113,7 +115,7 @@ def start_session(
             session,
             actor=actor,
             entity=EventEntity.COUNCIL_SESSION,
-            entity_id=council.id,
+            entity_id=saved_id(council),
             action=EventAction.CREATED,
             to_value=council.held_on,
             note=", ".join(names) or None,
@@ -151,7 +153,7 @@ def add_decision(
             session,
             actor=actor,
             entity=EventEntity.COUNCIL_SESSION,
-            entity_id=council.id,
+            entity_id=saved_id(council),
             action=EventAction.DECIDED,
             field="decisions",
             to_value=decision.text,
@@ -206,7 +208,7 @@ def add_action(
             session,
             actor=actor,
             entity=EventEntity.COUNCIL_ACTION,
-            entity_id=action.id,
+            entity_id=saved_id(action),
             action=EventAction.CREATED,
             to_value=action.text,
             note=_owner_note(action.owner, action.due_on),

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.errors import CxosError, ValidationFailed
 from cxos.failure_modes import writes as failure_modes
@@ -45,14 +45,17 @@ class BulkResult:
 def _unconfirmed_route(since: datetime) -> Any:
     """Routed by a rule or the model since `since`, still with that owner, and nobody confirmed it."""
     confirmed = exists().where(
-        Event.entity == EventEntity.SIGNAL,
-        Event.entity_id == Signal.id,
-        Event.action == EventAction.CONFIRMED,
+        col(Event.entity) == EventEntity.SIGNAL,
+        col(Event.entity_id) == col(Signal.id),
+        col(Event.action) == EventAction.CONFIRMED,
     )
     return and_(
-        Signal.status == Status.ROUTED,
-        Signal.routed_at >= since,
-        or_(Signal.routed_by.like(Decider.RULE.pattern), Signal.routed_by.like(Decider.MODEL.pattern)),
+        col(Signal.status) == Status.ROUTED,
+        col(Signal.routed_at) >= since,
+        or_(
+            col(Signal.routed_by).like(Decider.RULE.pattern),
+            col(Signal.routed_by).like(Decider.MODEL.pattern),
+        ),
         ~confirmed,
     )
 
@@ -63,11 +66,15 @@ def waiting_condition(since: datetime) -> Any:
 
 def waiting_signals(session: Session, *, since: datetime, limit: int = MAX_ROWS) -> list[dict[str, Any]]:
     """Unowned first (the queue), then unconfirmed routes; oldest first within each, with each row's version."""
-    unowned_first = Signal.owner_team_id.is_not(None)
+    unowned_first = col(Signal.owner_team_id).is_not(None)
     query = (
-        select(*LIST_COLUMNS, Signal.version, Signal.routed_by)
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+            *LIST_COLUMNS,
+            col(Signal.version),
+            col(Signal.routed_by),
+        )
         .where(waiting_condition(since))
-        .order_by(unowned_first, Signal.created_at, Signal.id)
+        .order_by(unowned_first, col(Signal.created_at), col(Signal.id))
         .limit(limit)
     )
     return [dict(row._mapping) for row in session.exec(query)]

@@ -16,15 +16,15 @@ from typing import Any
 
 import yaml
 from sqlalchemy import func, text
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from cxos import config
 from cxos.clock import utcnow
 from cxos.demo.loops import add_demo_loops
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor
-from cxos.journey.map import journey_is_empty, load_journey_template, touchpoint_options
-from cxos.models import FailureMode, Fix, Signal, Team
+from cxos.journey.map import TouchpointOption, journey_is_empty, load_journey_template, touchpoint_options
+from cxos.models import FailureMode, Fix, Signal, Team, saved_id, table_of
 from cxos.routing.decision import ROUTER
 from cxos.routing.rule_engine import (
     CompiledRule,
@@ -47,7 +47,7 @@ CHUNK = 20_000
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 SEVERITY_WEIGHTS = {"low": 0.3, "medium": 0.45, "high": 0.2, "critical": 0.05}
-SIGNAL_COLUMNS = [c.name for c in Signal.__table__.columns]
+SIGNAL_COLUMNS = [c.name for c in table_of(Signal).columns]
 
 
 @dataclass
@@ -133,7 +133,7 @@ def build_demo(
                 {"demo": "this friction log already has signals; demo data goes into an empty one"}
             )
         touchpoints = touchpoint_options(session)
-        team_ids = {team.name: team.id for team in session.exec(select(Team))}
+        team_ids = {team.name: saved_id(team) for team in session.exec(select(Team))}
         rules, places = load_rule_set(session), journey_places(session)
     weeks = recipe["weeks"]
     start = anchor - timedelta(weeks=weeks)
@@ -192,7 +192,16 @@ def signal_count(store: Store) -> int:
 class _Cooker:
     """Turns a creation time and a kind (a failure mode or background) into a signal with its history."""
 
-    def __init__(self, recipe, rng, anchor, touchpoints, team_ids, modes, accounts):
+    def __init__(
+        self,
+        recipe: dict[str, Any],
+        rng: random.Random,
+        anchor: datetime,
+        touchpoints: list[TouchpointOption],
+        team_ids: list[int],
+        modes: list[Mode],
+        accounts: list[tuple[str, int, str]],
+    ) -> None:
         self.recipe, self.rng, self.anchor = recipe, rng, anchor
         self.touchpoints = touchpoints
         self.team_ids = team_ids
@@ -205,6 +214,7 @@ class _Cooker:
 
     def cook(self, created_at: datetime, mode: Mode | None) -> History:
         rng = self.rng
+        owner: int | None  # a background signal's touchpoint may have no team
         if mode:
             touchpoint_id, owner, spec = mode.touchpoint_id, mode.team_id, mode.spec
             title = rng.choice(spec["titles"])
@@ -232,7 +242,7 @@ class _Cooker:
         account, arr, domain = rng.choice(self.accounts)
         logger = rng.choice(self.recipe["loggers"])
         reporter = f"{rng.choice(self.recipe['contacts'])}@{domain}"
-        row = (
+        row: dict[str, Any] = (
             {name: None for name in SIGNAL_COLUMNS}
             | {
                 "id": self.next_id,
@@ -344,7 +354,7 @@ class _Cooker:
         else:
             self._background(h, t)
 
-    def _detours(self, signal_id: int, first: int, owner: int) -> list[int]:
+    def _detours(self, signal_id: int, first: int | None, owner: int | None) -> list[int]:
         """One misroute in four bounces through two more teams before it lands (three bounces: the handoffs page
         flags it). Chosen from the id, not the random stream, so the rest of the demo stays the same."""
         others = [team for team in self.team_ids if team not in (first, owner)]
@@ -429,7 +439,16 @@ def _first_rule(rules: RuleSet, view: SignalView) -> CompiledRule | None:
     return None if rule is None or rule.orphan else rule
 
 
-def _event(at, actor, signal_id, action, field_name, from_value, to_value, note) -> dict[str, Any]:
+def _event(
+    at: datetime,
+    actor: str,
+    signal_id: int,
+    action: EventAction,
+    field_name: str | None,
+    from_value: Any,
+    to_value: Any,
+    note: str | None,
+) -> dict[str, Any]:
     return event_row(
         at=at,
         actor=actor,
@@ -477,7 +496,15 @@ def _accounts(recipe: dict[str, Any], rng: random.Random) -> list[tuple[str, int
     return accounts
 
 
-def _store_failure_modes(store, recipe, touchpoints, team_ids, start, anchor, rng) -> list[Mode]:
+def _store_failure_modes(
+    store: Store,
+    recipe: dict[str, Any],
+    touchpoints: list[TouchpointOption],
+    team_ids: dict[str, int],
+    start: datetime,
+    anchor: datetime,
+    rng: random.Random,
+) -> list[Mode]:
     by_name = {tp.name: tp.id for tp in touchpoints}
     council = recipe["council"]
     modes = []
@@ -503,19 +530,27 @@ def _store_failure_modes(store, recipe, touchpoints, team_ids, start, anchor, rn
                 session,
                 actor=person,
                 entity=EventEntity.FAILURE_MODE,
-                entity_id=fm.id,
+                entity_id=saved_id(fm),
                 action=EventAction.CREATED,
                 to_value=fm.name,
                 at=created,
             )
-            mode = Mode(fm.id, spec, fm.touchpoint_id, fm.owner_team_id)
+            mode = Mode(saved_id(fm), spec, by_name[spec["touchpoint"]], team_ids[spec["team"]])
             if spec.get("fix_week") is not None or spec.get("planned_fix"):
                 _store_fix(session, mode, spec, start, anchor, rng, person)
             modes.append(mode)
     return modes
 
 
-def _store_fix(session, mode: Mode, spec, start, anchor, rng, person) -> None:
+def _store_fix(
+    session: Session,
+    mode: Mode,
+    spec: dict[str, Any],
+    start: datetime,
+    anchor: datetime,
+    rng: random.Random,
+    person: str,
+) -> None:
     if spec.get("fix_week") is not None:
         mode.shipped_at = start + timedelta(weeks=spec["fix_week"], days=rng.uniform(0, 2))
         mode.fix_started_at = mode.shipped_at - timedelta(weeks=3)
@@ -531,7 +566,7 @@ def _store_fix(session, mode: Mode, spec, start, anchor, rng, person) -> None:
             verified_at=mode.shipped_at + timedelta(weeks=6) if verified else None,
         )
         steps = [("in_progress", mode.fix_started_at), ("shipped", mode.shipped_at)]
-        if verified:
+        if fix.verified_at is not None:
             steps.append(("verified", fix.verified_at))
     else:
         mode.fix_started_at = anchor - timedelta(weeks=2)
@@ -554,7 +589,7 @@ def _store_fix(session, mode: Mode, spec, start, anchor, rng, person) -> None:
         session,
         actor=person,
         entity=EventEntity.FIX,
-        entity_id=fix.id,
+        entity_id=saved_id(fix),
         action=EventAction.CREATED,
         to_value=fix.title,
         at=created,
@@ -565,7 +600,7 @@ def _store_fix(session, mode: Mode, spec, start, anchor, rng, person) -> None:
             session,
             actor=person,
             entity=EventEntity.FIX,
-            entity_id=fix.id,
+            entity_id=saved_id(fix),
             action=EventAction.STATUS,
             field="status",
             from_value=previous,

@@ -3,11 +3,11 @@
 import random
 from datetime import date, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cxos.fixes.loops import draft_notices
 from cxos.identity import Actor
-from cxos.models import Event, Fix, LoopNotice, MetricValue, Signal
+from cxos.models import Event, Fix, LoopNotice, MetricValue, Signal, saved_id
 from cxos.store.audit import record_event
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity, Status
@@ -38,9 +38,11 @@ def add_demo_loops(
                 )
     notices = 0
     with store.read() as session:
-        shipped = list(session.exec(select(Fix).where(Fix.shipped_at.is_not(None)).order_by(Fix.id)))
+        shipped = list(
+            session.exec(select(Fix).where(col(Fix.shipped_at).is_not(None)).order_by(col(Fix.id)))
+        )
     for fix in shipped:
-        notices += len(draft_notices(store, fix_id=fix.id, actor=actor))
+        notices += len(draft_notices(store, fix_id=saved_id(fix), actor=actor))
     _backdate(store, shipped)
     return {"metric_values": 3 * len(months), "notices": notices}
 
@@ -49,6 +51,7 @@ def _backdate(store: Store, fixes: list[Fix]) -> None:
     """Put the notices in the demo's past: drafted the day after shipping, sent when the signal's loop closed."""
     with store.write() as session:
         for fix in fixes:
+            assert fix.shipped_at is not None  # the caller passes shipped fixes only
             drafted_at = fix.shipped_at + timedelta(days=1)
             for notice in session.exec(select(LoopNotice).where(LoopNotice.fix_id == fix.id)):
                 notice.created_at = notice.updated_at = drafted_at
@@ -65,7 +68,7 @@ def _backdate(store: Store, fixes: list[Fix]) -> None:
                         Event.field == "status",
                         Event.to_value == Status.LOOP_CLOSED,
                     )
-                    .order_by(Event.id)
+                    .order_by(col(Event.id))
                 ).first()
                 signal = session.get(Signal, notice.signal_id)
                 if closed is not None and signal is not None and signal.status == Status.LOOP_CLOSED:
@@ -80,7 +83,7 @@ def _backdate(store: Store, fixes: list[Fix]) -> None:
                         at=closed.at,
                         actor=closed.actor,
                         entity=EventEntity.LOOP_NOTICE,
-                        entity_id=notice.id,
+                        entity_id=saved_id(notice),
                         action=EventAction.SENT,
                         field="status",
                         from_value="drafted",

@@ -28,7 +28,7 @@ from sklearn.feature_extraction.text import (
     TfidfVectorizer,
 )
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.models import FailureMode, Signal
 from cxos.signals.lifecycle import OPEN
@@ -150,44 +150,45 @@ def cluster_signals(
 
 
 OPEN_VALUES = {status.value for status in OPEN}
+ModeTexts = tuple[FailureMode, int, list[str]]  # a live failure mode, its sampled signal count, its texts
 
 
 def _unclustered_rows(session: Session, *, since: datetime) -> list[dict[str, Any]]:
     accepted = select(FailureMode.id).where(FailureMode.status == "accepted")
     query = (
-        select(
-            Signal.id,
-            Signal.title,
-            Signal.description,
-            Signal.touchpoint_id,
-            Signal.account,
-            Signal.arr,
-            Signal.created_at,
-            Signal.status,
-            Signal.version,
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+            col(Signal.id),
+            col(Signal.title),
+            col(Signal.description),
+            col(Signal.touchpoint_id),
+            col(Signal.account),
+            col(Signal.arr),
+            col(Signal.created_at),
+            col(Signal.status),
+            col(Signal.version),
         )
         .where(
             Signal.created_at >= since,
             Signal.status != Status.DUPLICATE,
-            or_(Signal.failure_mode_id.is_(None), Signal.failure_mode_id.not_in(accepted)),
+            or_(col(Signal.failure_mode_id).is_(None), col(Signal.failure_mode_id).not_in(accepted)),
         )
-        .order_by(Signal.created_at.desc(), Signal.id.desc())
+        .order_by(col(Signal.created_at).desc(), col(Signal.id).desc())
         .limit(MAX_SIGNALS)
     )
     return [dict(row._mapping) for row in session.exec(query)]
 
 
-def _failure_mode_texts(session: Session) -> list[tuple[FailureMode, int, list[str]]]:
+def _failure_mode_texts(session: Session) -> list[ModeTexts]:
     """Each live failure mode with its (sampled) signal count and the texts that stand for it: its name and the
     titles of its newest signals."""
     out = []
     for mode in session.exec(
-        select(FailureMode).where(FailureMode.status != "merged").order_by(FailureMode.id)
+        select(FailureMode).where(FailureMode.status != "merged").order_by(col(FailureMode.id))
     ):
         linked = session.exec(
             select(Signal.title)
-            .where(Signal.failure_mode_id == mode.id)
-            .order_by(Signal.id.desc())
+            .where(col(Signal.failure_mode_id) == mode.id)
+            .order_by(col(Signal.id).desc())
             .limit(FAILURE_MODE_SAMPLE)
         ).all()
         out.append((mode, len(linked), [mode.name, *linked]))
@@ -257,7 +258,9 @@ def _groups(labels: np.ndarray, block: csr_matrix, threshold: float, min_size: i
     return groups
 
 
-def _candidate(touchpoint_id, rows, block, terms, similar: int | None) -> Candidate:
+def _candidate(
+    touchpoint_id: int, rows: list[dict[str, Any]], block: csr_matrix, terms: np.ndarray, similar: int | None
+) -> Candidate:
     centroid = np.asarray(block.mean(axis=0)).ravel()
     central = int(np.argmax(block @ centroid))
     arr_by_account: dict[str, int] = {}
@@ -283,7 +286,9 @@ def _candidate(touchpoint_id, rows, block, terms, similar: int | None) -> Candid
     )
 
 
-def _similar_mode(touchpoint_id: int, title_block, modes, mode_vectors) -> int | None:
+def _similar_mode(
+    touchpoint_id: int, title_block: csr_matrix, modes: list[ModeTexts], mode_vectors: csr_matrix
+) -> int | None:
     """The accepted failure mode at this touchpoint (or at none) that a cluster's titles are closest to, if close."""
     if not modes:
         return None
@@ -312,7 +317,7 @@ def _duplicate(a: dict[str, Any], b: dict[str, Any], similarity: float) -> Dupli
     return DuplicatePair(keep["id"], duplicate["id"], duplicate["version"], round(similarity, 3))
 
 
-def _merge_pairs(modes, mode_vectors=None) -> list[MergePair]:
+def _merge_pairs(modes: list[ModeTexts], mode_vectors: csr_matrix | None = None) -> list[MergePair]:
     """Pairs of failure modes at the same touchpoint whose names and titles are alike: merge the smaller."""
     if mode_vectors is None or len(modes) < 2:
         return []

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from cxos.models import FailureMode, Fix, Signal
+from cxos.models import FailureMode, Fix, Signal, saved_id
 from cxos.signals.queries import LIST_COLUMNS
 
 TREND_WEEKS = 12
@@ -56,18 +56,18 @@ def failure_mode_figures(
 ) -> list[FailureModeFigures]:
     """Every failure mode in `statuses` (or the given `ids`, whatever their status) with its figures,
     highest priority first."""
-    chosen = FailureMode.id.in_(ids) if ids is not None else FailureMode.status.in_(statuses)
+    chosen = col(FailureMode.id).in_(ids) if ids is not None else col(FailureMode.status).in_(statuses)
     modes = list(
-        session.exec(select(FailureMode).where(chosen).order_by(FailureMode.id).limit(MAX_FAILURE_MODES))
+        session.exec(select(FailureMode).where(chosen).order_by(col(FailureMode.id)).limit(MAX_FAILURE_MODES))
     )
-    ids = [mode.id for mode in modes]
-    totals = _totals(session, ids)
-    reach = _accounts_and_arr(session, ids)
-    trend = weekly_counts(session, ids, now=now, weeks=weeks)
-    fixes = _latest_fixes(session, ids)
+    mode_ids = [saved_id(mode) for mode in modes]
+    totals = _totals(session, mode_ids)
+    reach = _accounts_and_arr(session, mode_ids)
+    trend = weekly_counts(session, mode_ids, now=now, weeks=weeks)
+    fixes = _latest_fixes(session, mode_ids)
     figures = [
         FailureModeFigures(
-            id=m.id,
+            id=mode_id,
             name=m.name,
             status=m.status,
             version=m.version,
@@ -76,27 +76,36 @@ def failure_mode_figures(
             upstream_cause=m.upstream_cause,
             touchpoint_id=m.touchpoint_id,
             merged_into_id=m.merged_into_id,
-            signals=totals.get(m.id, (0, None, None))[0],
-            accounts=reach.get(m.id, (0, 0))[0],
-            arr=reach.get(m.id, (0, 0))[1],
-            first_seen=totals.get(m.id, (0, None, None))[1],
-            last_seen=totals.get(m.id, (0, None, None))[2],
-            weekly=trend.get(m.id, (0,) * weeks),
-            fix_title=fixes.get(m.id, (None, None))[0],
-            fix_status=fixes.get(m.id, (None, None))[1],
+            signals=totals.get(mode_id, (0, None, None))[0],
+            accounts=reach.get(mode_id, (0, 0))[0],
+            arr=reach.get(mode_id, (0, 0))[1],
+            first_seen=totals.get(mode_id, (0, None, None))[1],
+            last_seen=totals.get(mode_id, (0, None, None))[2],
+            weekly=trend.get(mode_id, (0,) * weeks),
+            fix_title=fixes.get(mode_id, (None, None))[0],
+            fix_status=fixes.get(mode_id, (None, None))[1],
         )
-        for m in modes
+        for m, mode_id in zip(modes, mode_ids, strict=True)
     ]
     return sorted(figures, key=lambda f: (-f.priority, -f.signals, f.id))
 
 
 def _totals(session: Session, ids: list[int]) -> dict[int, tuple[int, datetime, datetime]]:
+    if not ids:
+        return {}
     query = (
-        select(Signal.failure_mode_id, func.count(), func.min(Signal.created_at), func.max(Signal.created_at))
-        .where(Signal.failure_mode_id.in_(ids))
-        .group_by(Signal.failure_mode_id)
+        select(
+            col(Signal.failure_mode_id),
+            func.count(),
+            func.min(Signal.created_at),
+            func.max(Signal.created_at),
+        )
+        .where(col(Signal.failure_mode_id).in_(ids))
+        .group_by(col(Signal.failure_mode_id))
     )
-    return {mode_id: (n, first, last) for mode_id, n, first, last in session.exec(query)} if ids else {}
+    return {
+        mode_id: (n, first, last) for mode_id, n, first, last in session.exec(query) if mode_id is not None
+    }
 
 
 def _accounts_and_arr(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -105,12 +114,12 @@ def _accounts_and_arr(session: Session, ids: list[int]) -> dict[int, tuple[int, 
         return {}
     per_account = (
         select(
-            Signal.failure_mode_id.label("mode_id"),
-            Signal.account,
+            col(Signal.failure_mode_id).label("mode_id"),
+            col(Signal.account),
             func.max(func.coalesce(Signal.arr, 0)).label("arr"),
         )
-        .where(Signal.failure_mode_id.in_(ids), Signal.account.is_not(None), Signal.account != "")
-        .group_by(Signal.failure_mode_id, Signal.account)
+        .where(col(Signal.failure_mode_id).in_(ids), col(Signal.account).is_not(None), Signal.account != "")
+        .group_by(col(Signal.failure_mode_id), col(Signal.account))
         .subquery()
     )
     query = select(per_account.c.mode_id, func.count(), func.sum(per_account.c.arr)).group_by(
@@ -126,14 +135,17 @@ def weekly_counts(
     if not ids:
         return {}
     starts = [now - timedelta(days=7 * (weeks - week)) for week in range(weeks)]
-    bucket = case(*((Signal.created_at >= starts[week], week) for week in range(weeks - 1, -1, -1)), else_=-1)
+    bucket = case(
+        *((col(Signal.created_at) >= starts[week], week) for week in range(weeks - 1, -1, -1)), else_=-1
+    )
     query = (
-        select(Signal.failure_mode_id, bucket.label("week"), func.count())
-        .where(Signal.failure_mode_id.in_(ids), Signal.created_at >= starts[0], Signal.created_at < now)
-        .group_by(Signal.failure_mode_id, "week")
+        select(col(Signal.failure_mode_id), bucket.label("week"), func.count())
+        .where(col(Signal.failure_mode_id).in_(ids), Signal.created_at >= starts[0], Signal.created_at < now)
+        .group_by(col(Signal.failure_mode_id), "week")
     )
     counts: dict[int, list[int]] = {}
     for mode_id, week, n in session.exec(query):
+        assert mode_id is not None  # the query asks for these modes only
         counts.setdefault(mode_id, [0] * weeks)[week] = n
     return {mode_id: tuple(values) for mode_id, values in counts.items()}
 
@@ -142,9 +154,9 @@ def _latest_fixes(session: Session, ids: list[int]) -> dict[int, tuple[str, str]
     if not ids:
         return {}
     fixes = session.exec(
-        select(Fix.failure_mode_id, Fix.title, Fix.status)
-        .where(Fix.failure_mode_id.in_(ids))
-        .order_by(Fix.id)
+        select(col(Fix.failure_mode_id), col(Fix.title), col(Fix.status))
+        .where(col(Fix.failure_mode_id).in_(ids))
+        .order_by(col(Fix.id))
     )
     return {mode_id: (title, status) for mode_id, title, status in fixes}  # the newest fix wins
 
@@ -154,9 +166,9 @@ def signals_of(
 ) -> list[dict[str, Any]]:
     """A failure mode's signals, newest first, as plain dicts for the signal table."""
     query = (
-        select(*LIST_COLUMNS)
+        select(*LIST_COLUMNS)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
         .where(Signal.failure_mode_id == failure_mode_id)
-        .order_by(Signal.created_at.desc(), Signal.id.desc())
+        .order_by(col(Signal.created_at).desc(), col(Signal.id).desc())
         .limit(limit)
     )
     return [dict(row._mapping) for row in session.exec(query)]

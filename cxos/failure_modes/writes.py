@@ -7,12 +7,12 @@ on each signal it touches. Signals are never removed: merging or splitting moves
 from collections.abc import Iterable
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import FailureMode, RootCauseLayer, Signal, Team, Touchpoint
+from cxos.models import FailureMode, RootCauseLayer, Signal, Team, Touchpoint, saved_id
 from cxos.signals import writes as signals
 from cxos.store.audit import apply_changes, editing, record_event, touch
 from cxos.store.store import Store
@@ -66,7 +66,7 @@ def create_failure_mode(
             session,
             actor=actor,
             entity=EventEntity.FAILURE_MODE,
-            entity_id=mode.id,
+            entity_id=saved_id(mode),
             action=EventAction.CREATED,
             to_value=mode.name,
             note=f"status {status}",
@@ -134,7 +134,7 @@ def merge_failure_modes(
             session,
             actor=actor,
             entity=EventEntity.FAILURE_MODE,
-            entity_id=target.id,
+            entity_id=saved_id(target),
             action=EventAction.MERGED,
             from_value=source.id,
             note=f"{len(moving)} signals moved from #{source.id} {source.name}",
@@ -189,7 +189,7 @@ def split_failure_mode(
             session,
             actor=actor,
             entity=EventEntity.FAILURE_MODE,
-            entity_id=new.id,
+            entity_id=saved_id(new),
             action=EventAction.CREATED,
             to_value=new.name,
             note=f"split from #{origin.id} with {len(moving)} signals",
@@ -198,7 +198,7 @@ def split_failure_mode(
             session,
             actor=actor,
             entity=EventEntity.FAILURE_MODE,
-            entity_id=origin.id,
+            entity_id=saved_id(origin),
             action=EventAction.SPLIT,
             to_value=new.id,
             note=f"{len(moving)} signals moved to #{new.id} {new.name}",
@@ -251,7 +251,11 @@ def unlink_signals(store: Store, *, signal_ids: Iterable[int], actor: Actor) -> 
 def _signals(session: Session, signal_ids: Iterable[int]) -> list[Signal]:
     wanted = sorted(set(signal_ids))
     found = (
-        list(session.exec(select(Signal).where(Signal.id.in_(wanted)).order_by(Signal.id).with_for_update()))
+        list(
+            session.exec(
+                select(Signal).where(col(Signal.id).in_(wanted)).order_by(col(Signal.id)).with_for_update()
+            )
+        )
         if wanted
         else []
     )

@@ -4,13 +4,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from cxos.clock import utcnow
 from cxos.errors import ValidationFailed
 from cxos.failure_modes.writes import attachable_failure_mode
 from cxos.identity import Actor, require
-from cxos.models import FailureMode, Fix, LoopNotice, Signal, Team
+from cxos.models import FailureMode, Fix, LoopNotice, Signal, Team, saved_id
 from cxos.signals import writes as signals
 from cxos.store.audit import apply_changes, editing, record_event, touch
 from cxos.store.store import Store
@@ -83,7 +83,7 @@ def plan_fix(
         fields = _checked(session, {"title": title, "owner_team_id": owner_team_id, "due_on": due_on})
         now = utcnow()
         fix = Fix(
-            failure_mode_id=mode.id,
+            failure_mode_id=saved_id(mode),
             **fields,
             status="planned",
             created_at=now,
@@ -97,7 +97,7 @@ def plan_fix(
             session,
             actor=actor,
             entity=EventEntity.FIX,
-            entity_id=fix.id,
+            entity_id=saved_id(fix),
             action=EventAction.CREATED,
             to_value=fix.title,
             note=f"for failure mode #{mode.id} {mode.name}",
@@ -192,7 +192,7 @@ def record_fix_update(store: Store, *, fix_id: int, expected_version: int, note:
             session,
             actor=actor,
             entity=EventEntity.FIX,
-            entity_id=fix.id,
+            entity_id=saved_id(fix),
             action=EventAction.UPDATE,
             note=text,
         )
@@ -204,17 +204,17 @@ def record_fix_update(store: Store, *, fix_id: int, expected_version: int, note:
 def fixes_in_flight(session: Session, *, now: datetime) -> list[FixRow]:
     """Planned and in-progress fixes, overdue and stale ones first, then by due date."""
     rows = session.exec(
-        select(Fix, FailureMode.name, Team.name)
-        .join(FailureMode, FailureMode.id == Fix.failure_mode_id)
-        .join(Team, Team.id == Fix.owner_team_id, isouter=True)
-        .where(Fix.status.in_(IN_FLIGHT))
+        select(Fix, col(FailureMode.name), col(Team.name))
+        .join(FailureMode, col(FailureMode.id) == col(Fix.failure_mode_id))
+        .join(Team, col(Team.id) == col(Fix.owner_team_id), isouter=True)
+        .where(col(Fix.status).in_(IN_FLIGHT))
     ).all()
     result = []
     for fix, mode_name, team_name in rows:
         idle = now - _aware(fix.updated_at)
         result.append(
             FixRow(
-                fix_id=fix.id,
+                fix_id=saved_id(fix),
                 version=fix.version,
                 title=fix.title,
                 status=fix.status,
@@ -235,24 +235,24 @@ def fixes_in_flight(session: Session, *, now: datetime) -> list[FixRow]:
 def fixes_shipped_since(session: Session, *, since: datetime) -> list[ShippedFix]:
     """Fixes shipped at or after `since` (newest first), with their notices drafted and sent: 'close the loop'."""
     rows = session.exec(
-        select(Fix, FailureMode.name, Team.name)
-        .join(FailureMode, FailureMode.id == Fix.failure_mode_id)
-        .join(Team, Team.id == Fix.owner_team_id, isouter=True)
-        .where(Fix.status.in_(("shipped", "verified")), Fix.shipped_at >= since)
-        .order_by(Fix.shipped_at.desc(), Fix.id.desc())
+        select(Fix, col(FailureMode.name), col(Team.name))
+        .join(FailureMode, col(FailureMode.id) == col(Fix.failure_mode_id))
+        .join(Team, col(Team.id) == col(Fix.owner_team_id), isouter=True)
+        .where(col(Fix.status).in_(("shipped", "verified")), col(Fix.shipped_at) >= since)
+        .order_by(col(Fix.shipped_at).desc(), col(Fix.id).desc())
     ).all()
-    counts: dict[tuple[int, str], int] = {}
+    counts: dict[tuple[int | None, str], int] = {}
     if rows:
         ids = [fix.id for fix, _, _ in rows]
         for fix_id, status, count in session.exec(
-            select(LoopNotice.fix_id, LoopNotice.status, func.count())
-            .where(LoopNotice.fix_id.in_(ids))
-            .group_by(LoopNotice.fix_id, LoopNotice.status)
+            select(col(LoopNotice.fix_id), col(LoopNotice.status), func.count())
+            .where(col(LoopNotice.fix_id).in_(ids))
+            .group_by(col(LoopNotice.fix_id), col(LoopNotice.status))
         ):
             counts[(fix_id, status)] = count
     return [
         ShippedFix(
-            fix_id=fix.id,
+            fix_id=saved_id(fix),
             version=fix.version,
             title=fix.title,
             status=fix.status,
@@ -265,17 +265,18 @@ def fixes_shipped_since(session: Session, *, since: datetime) -> list[ShippedFix
             notices_sent=counts.get((fix.id, "sent"), 0),
         )
         for fix, mode_name, team_name in rows
+        if fix.shipped_at is not None  # all of them: the query asks for shipped_at >= since
     ]
 
 
 def fixes_for_failure_mode(session: Session, failure_mode_id: int) -> list[Fix]:
-    return list(session.exec(select(Fix).where(Fix.failure_mode_id == failure_mode_id).order_by(Fix.id)))
+    return list(session.exec(select(Fix).where(Fix.failure_mode_id == failure_mode_id).order_by(col(Fix.id))))
 
 
 def _mark_signals_fixed(session: Session, fix: Fix, actor: Actor) -> int:
     waiting = session.exec(
         select(Signal)
-        .where(Signal.failure_mode_id == fix.failure_mode_id, Signal.status.in_(WAITING_ON_FIX))
+        .where(Signal.failure_mode_id == fix.failure_mode_id, col(Signal.status).in_(WAITING_ON_FIX))
         .with_for_update()
     ).all()
     return signals.mark_fixed(session, signals=waiting, actor=actor)

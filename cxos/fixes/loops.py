@@ -4,12 +4,12 @@ import string
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import Fix, LoopNotice, Setting, Signal
+from cxos.models import Fix, LoopNotice, Setting, Signal, saved_id
 from cxos.signals import writes as signals
 from cxos.store.audit import apply_changes, editing, record_event
 from cxos.store.settings import read_setting, write_setting
@@ -110,10 +110,10 @@ def draft_notices(
             select(Signal)
             .where(
                 Signal.failure_mode_id == fix.failure_mode_id,
-                Signal.status.in_(OWED),
-                Signal.created_at <= fix.shipped_at,
+                col(Signal.status).in_(OWED),
+                col(Signal.created_at) <= fix.shipped_at,
             )
-            .order_by(Signal.created_at, Signal.id)
+            .order_by(col(Signal.created_at), col(Signal.id))
         )
         drafted = []
         for signal in session.exec(query):
@@ -123,7 +123,7 @@ def draft_notices(
             have.add(recipient)
             now = utcnow()
             notice = LoopNotice(
-                fix_id=fix.id,
+                fix_id=saved_id(fix),
                 signal_id=signal.id,
                 recipient=recipient,
                 account=signal.account,
@@ -146,7 +146,7 @@ def draft_notices(
                 session,
                 actor=actor,
                 entity=EventEntity.LOOP_NOTICE,
-                entity_id=notice.id,
+                entity_id=saved_id(notice),
                 action=EventAction.DRAFTED,
                 to_value=notice.recipient,
                 note=f"fix #{fix.id}, signal #{notice.signal_id}",
@@ -155,7 +155,9 @@ def draft_notices(
 
 
 def notices_for_fix(session: Session, fix_id: int) -> list[LoopNotice]:
-    return list(session.exec(select(LoopNotice).where(LoopNotice.fix_id == fix_id).order_by(LoopNotice.id)))
+    return list(
+        session.exec(select(LoopNotice).where(LoopNotice.fix_id == fix_id).order_by(col(LoopNotice.id)))
+    )
 
 
 def edit_notice(
@@ -188,13 +190,13 @@ def mark_sent(
             action=EventAction.SENT,
         )
         # The customer was told about every signal they reported for this fix, not only the first one.
-        fix = session.get(Fix, notice.fix_id)
+        fix = session.get_one(Fix, notice.fix_id)
         told = session.exec(
             select(Signal)
             .where(
                 Signal.failure_mode_id == fix.failure_mode_id,
                 Signal.status == Status.FIXED.value,
-                Signal.created_at <= fix.shipped_at,
+                col(Signal.created_at) <= fix.shipped_at,
             )
             .with_for_update()
         ).all()

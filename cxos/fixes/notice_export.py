@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from cxos.fixes.loops import mark_sent
 from cxos.identity import Actor, require
-from cxos.models import Fix, LoopNotice
+from cxos.models import Fix, LoopNotice, saved_id
 from cxos.signals.export import neutralise
 from cxos.store.store import Store
 
@@ -147,6 +147,6 @@ def send_notices(
             except smtplib.SMTPException as error:
                 skipped[notice.recipient] = f"the mail server refused it: {error}"
                 continue
-            mark_sent(store, notice_id=notice.id, expected_version=notice.version, actor=actor)
-            sent.append(notice.id)
+            mark_sent(store, notice_id=saved_id(notice), expected_version=notice.version, actor=actor)
+            sent.append(saved_id(notice))
     return sent, skipped

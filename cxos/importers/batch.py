@@ -24,7 +24,7 @@ from cxos.importers.reading import Record, Table, open_table
 from cxos.importers.report import ImportReport
 from cxos.inputs import FIELD_LABELS, SignalCreate, parse
 from cxos.journey.map import touchpoint_options
-from cxos.models import Signal
+from cxos.models import Signal, table_of
 from cxos.routing.decision import Decision, decide
 from cxos.routing.rule_engine import RuleSet, journey_places, load_rule_set, signal_view
 from cxos.signals import writes as signals
@@ -48,7 +48,7 @@ SLACK_NOISE = {
     "tombstone",
 }
 Progress = Callable[[float, int], None]
-_SIGNALS = Signal.__table__
+_SIGNALS = table_of(Signal)
 
 
 @dataclass

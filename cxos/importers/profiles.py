@@ -2,13 +2,14 @@
 
 import json
 from dataclasses import replace
+from typing import TypedDict
 
 from sqlmodel import select
 
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.importers.mapping import FIELDS, Profile, guess_mapping
-from cxos.models import ImportProfile
+from cxos.models import ImportProfile, saved_id
 from cxos.store.audit import apply_changes, editing, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity, Source
@@ -96,6 +97,14 @@ def suggest_profile(header: list[str], kind: str) -> Profile:
     return replace(BUILT_IN[GENERIC], mapping=guess_mapping(header))
 
 
+class _StoredMapping(TypedDict):
+    """A profile's columns besides its name, as the import_profile table stores them (JSON as text)."""
+
+    kind: str
+    mapping: str
+    options: str
+
+
 def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
     """Save a mapping under its name: new, or an update of the saved one at `profile.version` (stale is refused)."""
     require(actor, "import_signals")
@@ -111,7 +120,7 @@ def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
         )
     if problems:
         raise ValidationFailed(problems)
-    values = {
+    values: _StoredMapping = {
         "kind": profile.kind,
         "mapping": json.dumps(profile.mapping, ensure_ascii=False),
         "options": json.dumps(profile.options(), ensure_ascii=False),
@@ -130,7 +139,7 @@ def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
             session,
             actor=actor,
             entity=EventEntity.IMPORT_PROFILE,
-            entity_id=row.id,
+            entity_id=saved_id(row),
             action=EventAction.CREATED,
             to_value=name,
         )
@@ -144,7 +153,7 @@ def delete_profile(store: Store, *, profile_id: int, expected_version: int, acto
             session,
             actor=actor,
             entity=EventEntity.IMPORT_PROFILE,
-            entity_id=row.id,
+            entity_id=saved_id(row),
             action=EventAction.DELETED,
             from_value=row.name,
         )

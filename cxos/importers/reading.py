@@ -179,7 +179,7 @@ def sniff_delimiter(text: str) -> str:
     except csv.Error:
         first_line = sample.split("\n", 1)[0]
         counts = {d: first_line.count(d) for d in DELIMITERS}
-        best = max(counts, key=counts.get)
+        best = max(counts, key=counts.__getitem__)
         return best if counts[best] else ","
 
 
@@ -369,6 +369,8 @@ def _csv_rows(
                 yield number + 1, None, why, left
             return
         first_line = reader.line_num + 1
+        cells: list[str] | None
+        problem: str | None
         try:
             cells = next(reader)
         except StopIteration:
@@ -581,7 +583,8 @@ def _slack_records(table: Table, messages: list[Any]) -> Iterator[Record]:
 def _slack_record(number: int, message: Any) -> Record:
     if not isinstance(message, dict):
         return Record(number, None, "is not a Slack message (expected an object with text and ts)")
-    profile = message.get("user_profile") if isinstance(message.get("user_profile"), dict) else {}
+    user_profile = message.get("user_profile")
+    profile = user_profile if isinstance(user_profile, dict) else {}
     values = {column: _json_text(message.get(column)) for column in SLACK_COLUMNS}
     values["user_name"] = _json_text(
         profile.get("real_name")

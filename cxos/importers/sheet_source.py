@@ -22,7 +22,7 @@ from cxos.store.store import Store
 if (
     TYPE_CHECKING
 ):  # gspread is loaded only when a sheet is read (the CLI imports this module for every import)
-    from cxos.store.sheets.api import SheetsApi
+    from cxos.store.sheets.api import SheetsApi, Transport
 
 KIND = "google_sheet"
 CONNECTION_KEY = "connected_sheet"
@@ -144,7 +144,11 @@ class SheetReader:
 
 
 def open_sheet(
-    address: SheetAddress, *, service_account: dict[str, Any] | None = None, transport=None, **retry: Any
+    address: SheetAddress,
+    *,
+    service_account: dict[str, Any] | None = None,
+    transport: "Transport | None" = None,
+    **retry: Any,
 ) -> SheetReader:
     """A reader for the spreadsheet; the fake's own key and server for gsheets+fake:// addresses.
     `retry` goes to cxos.store.sheets.api.connect (retry=RetryPolicy(...), sleep=...)."""
@@ -226,7 +230,11 @@ def sheet_label(worksheet: str) -> str:
 
 
 def read_table(
-    address: SheetAddress, *, service_account: dict[str, Any] | None = None, transport=None, **retry: Any
+    address: SheetAddress,
+    *,
+    service_account: dict[str, Any] | None = None,
+    transport: "Transport | None" = None,
+    **retry: Any,
 ) -> tuple[SheetAddress, Table]:
     """Read the worksheet now (the first one when the address names none): the address with its title, its rows."""
     reader = open_sheet(address, service_account=service_account, transport=transport, **retry)

@@ -4,14 +4,14 @@ Every edit is an Event. A touchpoint that signals point at can be archived (it s
 but not removed until its signals have been moved to another touchpoint.
 """
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import FailureMode, Signal, Stage, Team, Touchpoint
+from cxos.models import FailureMode, Signal, Stage, Team, Touchpoint, saved_id
 from cxos.signals import writes as signal_writes
 from cxos.store.audit import apply_changes, editing, record_event
 from cxos.store.store import Store
@@ -20,6 +20,7 @@ from cxos.vocabulary import Component, EventAction, EventEntity, known
 NAME_MAX = 80
 STAGE_FIELDS = {"name", "description"}
 TOUCHPOINT_FIELDS = {"name", "description", "component", "team_id", "tool", "stage_id"}
+_Journey = TypeVar("_Journey", Stage, Touchpoint)
 
 
 def add_stage(store: Store, *, name: str, actor: Actor, description: str = "") -> Stage:
@@ -41,7 +42,7 @@ def add_stage(store: Store, *, name: str, actor: Actor, description: str = "") -
             session,
             actor=actor,
             entity=EventEntity.STAGE,
-            entity_id=stage.id,
+            entity_id=saved_id(stage),
             action=EventAction.CREATED,
             to_value=name,
         )
@@ -90,7 +91,7 @@ def add_touchpoint(
             session,
             actor=actor,
             entity=EventEntity.TOUCHPOINT,
-            entity_id=touchpoint.id,
+            entity_id=saved_id(touchpoint),
             action=EventAction.CREATED,
             to_value=touchpoint.name,
         )
@@ -108,9 +109,7 @@ def update_touchpoint(
         return touchpoint
 
 
-def move(
-    store: Store, *, entity: type[Stage] | type[Touchpoint], row_id: int, direction: int, actor: Actor
-) -> None:
+def move(store: Store, *, entity: type[_Journey], row_id: int, direction: int, actor: Actor) -> None:
     """Swap a stage (or a touchpoint within its stage) with its neighbour: direction -1 is left/up, +1 right/down."""
     require(actor, "manage_journey")
     with store.write() as session:
@@ -118,9 +117,9 @@ def move(
         if row is None:
             raise NotFound(f"{entity.__tablename__.capitalize()} #{row_id} does not exist.")
         siblings = select(entity).where(entity.archived == False)  # noqa: E712
-        if entity is Touchpoint:
+        if isinstance(row, Touchpoint):
             siblings = siblings.where(Touchpoint.stage_id == row.stage_id)
-        ordered = list(session.exec(siblings.order_by(entity.position, entity.id)))
+        ordered = list(session.exec(siblings.order_by(col(entity.position), col(entity.id))))
         index = next(i for i, r in enumerate(ordered) if r.id == row.id)
         target = index + direction
         if not 0 <= target < len(ordered):

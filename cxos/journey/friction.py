@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import case, func, literal_column
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.models import FailureMode, Signal
 from cxos.vocabulary import Severity
@@ -57,7 +57,7 @@ def week_start(dialect: str) -> Any:
 
 
 def _severity_points() -> Any:
-    return case(*((Signal.severity == s.value, s.weight) for s in Severity), else_=1)
+    return case(*((col(Signal.severity) == s.value, s.weight) for s in Severity), else_=1)
 
 
 def friction_cells(
@@ -69,25 +69,27 @@ def friction_cells(
     """
     dialect = session.get_bind().dialect.name
     week = week_start(dialect).label("week") if by_week else literal_column("NULL").label("week")
-    where = [Signal.created_at >= window.start, Signal.created_at < window.end]
+    where = [col(Signal.created_at) >= window.start, col(Signal.created_at) < window.end]
     if owner_team_ids:
-        where.append(Signal.owner_team_id.in_(owner_team_ids))
+        where.append(col(Signal.owner_team_id).in_(owner_team_ids))
     per_account = (
-        select(
-            Signal.touchpoint_id,
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+            col(Signal.touchpoint_id),
             week,
-            Signal.account,
+            col(Signal.account),
             func.count().label("signals"),
             func.sum(_severity_points()).label("severity"),
             func.max(Signal.arr).label("arr"),
         )
         .where(*where)
         .group_by(
-            Signal.touchpoint_id, literal_column("week") if by_week else Signal.touchpoint_id, Signal.account
+            col(Signal.touchpoint_id),
+            literal_column("week") if by_week else col(Signal.touchpoint_id),
+            col(Signal.account),
         )
         .subquery()
     )
-    query = select(
+    query = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
         per_account.c.touchpoint_id,
         per_account.c.week,
         func.sum(per_account.c.signals),
@@ -108,12 +110,12 @@ def _as_date(value: Any) -> date | None:
 def top_failure_modes(session: Session, window: Window) -> dict[int, tuple[str, int]]:
     """For each touchpoint, its most frequent failure mode in the window: (name, signals)."""
     query = (
-        select(Signal.touchpoint_id, FailureMode.name, func.count())
-        .join(FailureMode, FailureMode.id == Signal.failure_mode_id)
+        select(col(Signal.touchpoint_id), col(FailureMode.name), func.count())
+        .join(FailureMode, col(FailureMode.id) == col(Signal.failure_mode_id))
         .where(
             Signal.created_at >= window.start, Signal.created_at < window.end, FailureMode.status != "merged"
         )
-        .group_by(Signal.touchpoint_id, FailureMode.name)
+        .group_by(col(Signal.touchpoint_id), col(FailureMode.name))
     )
     best: dict[int, tuple[str, int]] = {}
     for touchpoint_id, name, count in session.exec(query):

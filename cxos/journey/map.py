@@ -5,12 +5,12 @@ from pathlib import Path
 
 import yaml
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos import config
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import RootCauseLayer, Signal, Stage, Team, Touchpoint
+from cxos.models import RootCauseLayer, Signal, Stage, Team, Touchpoint, saved_id
 from cxos.store.audit import record_event
 from cxos.store.store import Store
 from cxos.vocabulary import DEFAULT_ROOT_CAUSE_LAYERS, Component, EventAction, EventEntity
@@ -62,7 +62,7 @@ def load_journey_template(store: Store, *, actor: Actor, path: Path | None = Non
                 session,
                 actor=actor,
                 entity=EventEntity.TEAM,
-                entity_id=team.id,
+                entity_id=saved_id(team),
                 action=EventAction.CREATED,
                 to_value=team.name,
             )
@@ -83,13 +83,13 @@ def load_journey_template(store: Store, *, actor: Actor, path: Path | None = Non
                 session,
                 actor=actor,
                 entity=EventEntity.STAGE,
-                entity_id=stage.id,
+                entity_id=saved_id(stage),
                 action=EventAction.CREATED,
                 to_value=stage.name,
             )
             for position, tp in enumerate(stage_spec["touchpoints"]):
                 touchpoint = Touchpoint(
-                    stage_id=stage.id,
+                    stage_id=saved_id(stage),
                     name=tp["name"],
                     position=position,
                     component=tp["component"],
@@ -104,7 +104,7 @@ def load_journey_template(store: Store, *, actor: Actor, path: Path | None = Non
                     session,
                     actor=actor,
                     entity=EventEntity.TOUCHPOINT,
-                    entity_id=touchpoint.id,
+                    entity_id=saved_id(touchpoint),
                     action=EventAction.CREATED,
                     to_value=touchpoint.name,
                 )
@@ -142,21 +142,21 @@ def touchpoint_options(session: Session, *, include_archived: bool = False) -> l
     """Every touchpoint in journey order (stage position, then touchpoint position)."""
     query = (
         select(Touchpoint, Stage, Team)
-        .join(Stage, Stage.id == Touchpoint.stage_id)
-        .join(Team, Team.id == Touchpoint.team_id, isouter=True)
-        .order_by(Stage.position, Touchpoint.position)
+        .join(Stage, col(Stage.id) == col(Touchpoint.stage_id))
+        .join(Team, col(Team.id) == col(Touchpoint.team_id), isouter=True)
+        .order_by(col(Stage.position), col(Touchpoint.position))
     )
     if not include_archived:
         query = query.where(Touchpoint.archived == False, Stage.archived == False)  # noqa: E712
     return [
         TouchpointOption(
-            tp.id,
+            saved_id(tp),
             tp.name,
-            stage.id,
+            saved_id(stage),
             stage.name,
             tp.component,
             tp.team_id,
-            team.name if team else None,
+            team.name if team is not None else None,  # an outer join: no team comes back as None
             tp.archived or stage.archived,
             tp.tool,
         )
@@ -165,7 +165,7 @@ def touchpoint_options(session: Session, *, include_archived: bool = False) -> l
 
 
 def stages(session: Session) -> list[Stage]:
-    return list(session.exec(select(Stage).where(Stage.archived == False).order_by(Stage.position)))  # noqa: E712
+    return list(session.exec(select(Stage).where(Stage.archived == False).order_by(col(Stage.position))))  # noqa: E712
 
 
 def teams(session: Session) -> list[Team]:
@@ -174,5 +174,5 @@ def teams(session: Session) -> list[Team]:
 
 def signals_per_touchpoint(session: Session) -> dict[int, int]:
     """All-time signal count of every touchpoint (what an editor must move before removing one)."""
-    query = select(Signal.touchpoint_id, func.count()).group_by(Signal.touchpoint_id)
+    query = select(col(Signal.touchpoint_id), func.count()).group_by(col(Signal.touchpoint_id))
     return dict(session.exec(query).all())

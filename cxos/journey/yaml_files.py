@@ -4,13 +4,13 @@ known ones updated, none removed)."""
 from typing import Any
 
 import yaml
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
 from cxos.inputs import storable_name, storable_text
 from cxos.journey.map import parse_spec
-from cxos.models import RootCauseLayer, Stage, Team, Touchpoint
+from cxos.models import RootCauseLayer, Stage, Team, Touchpoint, saved_id
 from cxos.store.audit import apply_changes, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
@@ -19,17 +19,17 @@ from cxos.vocabulary import EventAction, EventEntity
 def export_journey_yaml(session: Session) -> str:
     teams = {team.id: team for team in session.exec(select(Team).order_by(Team.name))}
     layers = session.exec(
-        select(RootCauseLayer.name)
+        select(col(RootCauseLayer.name))
         .where(RootCauseLayer.archived == False)  # noqa: E712
-        .order_by(RootCauseLayer.position)
+        .order_by(col(RootCauseLayer.position))
     )
     stages = []
-    for stage in session.exec(select(Stage).order_by(Stage.position, Stage.id)):
+    for stage in session.exec(select(Stage).order_by(col(Stage.position), col(Stage.id))):
         touchpoints = []
         for tp in session.exec(
             select(Touchpoint)
             .where(Touchpoint.stage_id == stage.id)
-            .order_by(Touchpoint.position, Touchpoint.id)
+            .order_by(col(Touchpoint.position), col(Touchpoint.id))
         ):
             entry: dict[str, Any] = {
                 "name": tp.name,
@@ -73,7 +73,7 @@ def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, l
                     session,
                     actor=actor,
                     entity=EventEntity.TEAM,
-                    entity_id=team.id,
+                    entity_id=saved_id(team),
                     action=EventAction.CREATED,
                     to_value=team.name,
                 )
@@ -99,7 +99,7 @@ def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, l
                 touchpoint = existing.get(tp_spec["name"])
                 if touchpoint is None:
                     touchpoint = Touchpoint(
-                        stage_id=stage.id,
+                        stage_id=saved_id(stage),
                         name=tp_spec["name"],
                         position=len(existing) + position,
                         created_by=actor.name,
@@ -112,7 +112,7 @@ def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, l
                         session,
                         actor=actor,
                         entity=EventEntity.TOUCHPOINT,
-                        entity_id=touchpoint.id,
+                        entity_id=saved_id(touchpoint),
                         action=EventAction.CREATED,
                         to_value=touchpoint.name,
                     )
@@ -142,7 +142,7 @@ def _new_stage(
         session,
         actor=actor,
         entity=EventEntity.STAGE,
-        entity_id=stage.id,
+        entity_id=saved_id(stage),
         action=EventAction.CREATED,
         to_value=stage.name,
     )

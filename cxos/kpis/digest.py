@@ -67,7 +67,7 @@ def weekly_digest(session: Session, *, now: datetime) -> str:
 
     lines += ["", f"## Proof: fixes shipped in the last {PROOF_WEEKS} weeks, before vs after", ""]
     for row in fixes_shipped_since(session, since=now - timedelta(weeks=PROOF_WEEKS)):
-        result = recurrence_for_fix(session, session.get(Fix, row.fix_id), now=now)
+        result = recurrence_for_fix(session, session.get_one(Fix, row.fix_id), now=now)
         lines.append(
             f"- {_line(row.title)}: **{result.verdict}** — {result.rate_before:.2f} → {result.rate_after:.2f} "
             f"{result.rate_unit}; notices {row.notices_sent} sent of {row.notices_drafted}"

@@ -3,9 +3,11 @@
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import Float, cast, extract, func
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, Float, SQLColumnExpression, cast, extract, func
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from cxos.fixes.recurrence import MATERIALLY_LESS, TOO_LITTLE_DATA, Recurrence, recurrence_for_fix
 from cxos.journey.friction import week_start
@@ -80,7 +82,10 @@ def costs(session: Session) -> Costs:
     return Costs(*(read_float(session, key, default) for key, default in COST_DEFAULTS.items()))
 
 
-def _in_range(query, f: KpiFilter):
+_Query = TypeVar("_Query", "Select[*tuple[Any, ...]]", "SelectOfScalar[Any]")
+
+
+def _in_range(query: _Query, f: KpiFilter) -> _Query:
     query = query.where(Signal.created_at >= f.start, Signal.created_at < f.end)
     return query.where(Signal.owner_team_id == f.team_id) if f.team_id is not None else query
 
@@ -89,33 +94,37 @@ def signals_per_week(session: Session, f: KpiFilter) -> list[tuple[date, str, in
     """(week's Monday, source, touchpoint id, signals), counted in the database."""
     week = week_start(session.get_bind().dialect.name).label("week")
     query = _in_range(select(week, Signal.source, Signal.touchpoint_id, func.count()), f)
-    rows = session.exec(query.group_by(week, Signal.source, Signal.touchpoint_id)).all()
+    rows = session.exec(query.group_by(week, col(Signal.source), col(Signal.touchpoint_id))).all()
     return [
         (w if isinstance(w, date) else date.fromisoformat(str(w)[:10]), source, tp, n)
         for w, source, tp, n in rows
     ]
 
 
-def _seconds_between(session: Session, later, earlier):
+def _seconds_between(
+    session: Session, later: SQLColumnExpression[datetime | None], earlier: SQLColumnExpression[datetime]
+) -> ColumnElement[float]:
     if session.get_bind().dialect.name == "sqlite":
         return (func.julianday(later) - func.julianday(earlier)) * 86400.0
     return cast(extract("epoch", later - earlier), Float)
 
 
 def time_to_route_hours(session: Session, f: KpiFilter) -> float | None:
-    gap = _seconds_between(session, Signal.routed_at, Signal.created_at)
-    seconds = _median(session, _in_range(select(gap.label("gap")), f).where(Signal.routed_at.is_not(None)))
+    gap = _seconds_between(session, col(Signal.routed_at), col(Signal.created_at))
+    seconds = _median(
+        session, _in_range(select(gap.label("gap")), f).where(col(Signal.routed_at).is_not(None))
+    )
     return None if seconds is None else seconds / 3600
 
 
 def time_to_fix_days(session: Session, f: KpiFilter) -> float | None:
     first_fixed = (
-        select(Event.entity_id.label("signal_id"), func.min(Event.at).label("fixed_at"))
+        select(col(Event.entity_id).label("signal_id"), func.min(Event.at).label("fixed_at"))
         .where(Event.entity == EventEntity.SIGNAL, Event.field == "status", Event.to_value == Status.FIXED)
-        .group_by(Event.entity_id)
+        .group_by(col(Event.entity_id))
         .subquery()
     )
-    gap = _seconds_between(session, first_fixed.c.fixed_at, Signal.created_at)
+    gap = _seconds_between(session, first_fixed.c.fixed_at, col(Signal.created_at))
     query = _in_range(
         select(gap.label("gap")).select_from(Signal).join(first_fixed, first_fixed.c.signal_id == Signal.id),
         f,
@@ -124,7 +133,7 @@ def time_to_fix_days(session: Session, f: KpiFilter) -> float | None:
     return statistics.median(seconds) / 86400 if seconds else None
 
 
-def _median(session: Session, query) -> float | None:
+def _median(session: Session, query: "SelectOfScalar[float]") -> float | None:
     """The median of a one-column query, found in the database (sorted, the middle one or two rows fetched)."""
     gaps = query.subquery()
     count = session.exec(select(func.count()).select_from(gaps)).one()
@@ -138,10 +147,10 @@ def _median(session: Session, query) -> float | None:
 
 def loop_closure(session: Session, f: KpiFilter) -> tuple[int, int]:
     """(loop-closed, fixed or loop-closed) among the signals logged in the range."""
-    query = _in_range(select(Signal.status, func.count()), f).where(
-        Signal.status.in_((Status.FIXED, Status.LOOP_CLOSED))
+    query = _in_range(select(col(Signal.status), func.count()), f).where(
+        col(Signal.status).in_((Status.FIXED, Status.LOOP_CLOSED))
     )
-    counts = dict(session.exec(query.group_by(Signal.status)).all())
+    counts = dict(session.exec(query.group_by(col(Signal.status))).all())
     closed = counts.get(Status.LOOP_CLOSED, 0)
     return closed, closed + counts.get(Status.FIXED, 0)
 
@@ -149,9 +158,9 @@ def loop_closure(session: Session, f: KpiFilter) -> tuple[int, int]:
 def notice_counts(session: Session, f: KpiFilter) -> tuple[int, int]:
     """(sent, drafted or sent) notices of the fixes shipped in the range."""
     query = (
-        select(LoopNotice.status, func.count())
-        .join(Fix, Fix.id == LoopNotice.fix_id)
-        .where(Fix.shipped_at >= f.start, Fix.shipped_at < f.end)
+        select(col(LoopNotice.status), func.count())
+        .join(Fix, col(Fix.id) == col(LoopNotice.fix_id))
+        .where(col(Fix.shipped_at) >= f.start, col(Fix.shipped_at) < f.end)
     )
     if f.team_id is not None:
         query = query.where(Fix.owner_team_id == f.team_id)
@@ -160,11 +169,13 @@ def notice_counts(session: Session, f: KpiFilter) -> tuple[int, int]:
 
 
 def recurrence_summary(session: Session, f: KpiFilter, *, now: datetime) -> RecurrenceSummary:
-    query = select(Fix).where(Fix.shipped_at.is_not(None), Fix.shipped_at >= f.start, Fix.shipped_at < f.end)
+    query = select(Fix).where(
+        col(Fix.shipped_at).is_not(None), col(Fix.shipped_at) >= f.start, col(Fix.shipped_at) < f.end
+    )
     if f.team_id is not None:
         query = query.where(Fix.owner_team_id == f.team_id)
     fixes = [
-        recurrence_for_fix(session, fix, now=now) for fix in session.exec(query.order_by(Fix.shipped_at))
+        recurrence_for_fix(session, fix, now=now) for fix in session.exec(query.order_by(col(Fix.shipped_at)))
     ]
     return summarise(fixes)
 
@@ -190,7 +201,8 @@ def avoided_recurrences(r: Recurrence) -> float:
 
 def month_over_month(series: list[tuple[date, float]]) -> list[tuple[date, float, float | None]]:
     """(month, value, change from the month before as a fraction) — None for the first month or after a zero."""
-    out, previous = [], None
+    out: list[tuple[date, float, float | None]] = []
+    previous: float | None = None
     for month, value in series:
         out.append((month, value, (value - previous) / previous if previous else None))
         previous = value

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, and_, cast, func, literal_column
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
 from cxos.journey.map import TouchpointOption
-from cxos.models import Event, FailureMode, Fix, SelfAssessment, Signal
+from cxos.models import Event, FailureMode, Fix, SelfAssessment, Signal, saved_id
 from cxos.store.audit import record_event
 from cxos.store.store import Store
 from cxos.vocabulary import Component, EventAction, EventEntity, Status
@@ -82,8 +82,8 @@ class ComponentFit:
 
     @property
     def weakest(self) -> SubScore | None:
-        scored = [s for s in self.subscores if s.value is not None]
-        return min(scored, key=lambda s: s.value) if scored else None
+        scored = [(s.value, s) for s in self.subscores if s.value is not None]
+        return min(scored, key=lambda pair: pair[0])[1] if scored else None
 
 
 def fit_scores(session: Session, touchpoints: list[TouchpointOption], now: datetime) -> list[ComponentFit]:
@@ -169,9 +169,9 @@ def _sum(per_touchpoint: dict[int, tuple[int, int]], ids: set[int]) -> tuple[int
 
 def _counts(session: Session, start: datetime, end: datetime) -> dict[int, int]:
     query = (
-        select(Signal.touchpoint_id, func.count())
+        select(col(Signal.touchpoint_id), func.count())
         .where(Signal.created_at >= start, Signal.created_at < end)
-        .group_by(Signal.touchpoint_id)
+        .group_by(col(Signal.touchpoint_id))
     )
     return dict(session.exec(query).all())
 
@@ -179,11 +179,13 @@ def _counts(session: Session, start: datetime, end: datetime) -> dict[int, int]:
 def _routed_within(session: Session, now: datetime) -> dict[int, tuple[int, int]]:
     """Per touchpoint: (routed within 7 days, all) over the window's signals old enough to judge."""
     first_owner = (
-        select(Event.entity_id.label("signal_id"), func.min(Event.at).label("at"))
+        select(col(Event.entity_id).label("signal_id"), func.min(Event.at).label("at"))
         .where(
-            Event.entity == EventEntity.SIGNAL, Event.action == EventAction.OWNER, Event.to_value.is_not(None)
+            Event.entity == EventEntity.SIGNAL,
+            Event.action == EventAction.OWNER,
+            col(Event.to_value).is_not(None),
         )
-        .group_by(Event.entity_id)
+        .group_by(col(Event.entity_id))
         .subquery()
     )
     dialect = session.get_bind().dialect.name
@@ -193,15 +195,15 @@ def _routed_within(session: Session, now: datetime) -> dict[int, tuple[int, int]
         fast = first_owner.c.at - Signal.created_at <= literal_column(f"interval '{ROUTED_WITHIN.days} days'")
     query = (
         select(
-            Signal.touchpoint_id,
+            col(Signal.touchpoint_id),
             func.sum(cast(and_(first_owner.c.at.is_not(None), fast), Integer)),
             func.count(),
         )
-        .join(first_owner, first_owner.c.signal_id == Signal.id, isouter=True)
+        .join(first_owner, first_owner.c.signal_id == col(Signal.id), isouter=True)
         .where(
             Signal.created_at >= now - timedelta(days=WINDOW_DAYS), Signal.created_at < now - ROUTED_WITHIN
         )
-        .group_by(Signal.touchpoint_id)
+        .group_by(col(Signal.touchpoint_id))
     )
     rows = session.exec(query).all()
     if not session.exec(
@@ -212,22 +214,24 @@ def _routed_within(session: Session, now: datetime) -> dict[int, tuple[int, int]
 
 
 def _fixed_failure_modes(session: Session) -> dict[int, tuple[int, int]]:
-    shipped = select(Fix.failure_mode_id).where(Fix.status.in_(["shipped", "verified"])).distinct().subquery()
-    query = (
-        select(FailureMode.touchpoint_id, func.count(shipped.c.failure_mode_id), func.count())
-        .join(shipped, shipped.c.failure_mode_id == FailureMode.id, isouter=True)
-        .where(FailureMode.status == "accepted", FailureMode.touchpoint_id.is_not(None))
-        .group_by(FailureMode.touchpoint_id)
+    shipped = (
+        select(Fix.failure_mode_id).where(col(Fix.status).in_(["shipped", "verified"])).distinct().subquery()
     )
-    return {tp: (int(hits), int(total)) for tp, hits, total in session.exec(query)}
+    query = (
+        select(col(FailureMode.touchpoint_id), func.count(shipped.c.failure_mode_id), func.count())
+        .join(shipped, shipped.c.failure_mode_id == col(FailureMode.id), isouter=True)
+        .where(FailureMode.status == "accepted", col(FailureMode.touchpoint_id).is_not(None))
+        .group_by(col(FailureMode.touchpoint_id))
+    )
+    return {tp: (int(hits), int(total)) for tp, hits, total in session.exec(query) if tp is not None}
 
 
 def _loop_states(session: Session) -> dict[int, tuple[int, int]]:
-    closed = func.sum(cast(Signal.status == Status.LOOP_CLOSED, Integer))
+    closed = func.sum(cast(col(Signal.status) == Status.LOOP_CLOSED, Integer))
     query = (
-        select(Signal.touchpoint_id, closed, func.count())
-        .where(Signal.status.in_([Status.FIXED, Status.LOOP_CLOSED]))
-        .group_by(Signal.touchpoint_id)
+        select(col(Signal.touchpoint_id), closed, func.count())
+        .where(col(Signal.status).in_([Status.FIXED, Status.LOOP_CLOSED]))
+        .group_by(col(Signal.touchpoint_id))
     )
     return {tp: (int(hits or 0), int(total)) for tp, hits, total in session.exec(query)}
 
@@ -235,7 +239,9 @@ def _loop_states(session: Session) -> dict[int, tuple[int, int]]:
 def latest_self_assessment(session: Session) -> dict[tuple[str, str], SelfAssessment]:
     """The newest rating of each (component, question); older ones stay as history."""
     latest: dict[tuple[str, str], SelfAssessment] = {}
-    for row in session.exec(select(SelfAssessment).order_by(SelfAssessment.assessed_at, SelfAssessment.id)):
+    for row in session.exec(
+        select(SelfAssessment).order_by(col(SelfAssessment.assessed_at), col(SelfAssessment.id))
+    ):
         latest[(row.component, row.question)] = row
     return latest
 
@@ -271,7 +277,7 @@ def record_self_assessment(
                 session,
                 actor=actor,
                 entity=EventEntity.SELF_ASSESSMENT,
-                entity_id=row.id,
+                entity_id=saved_id(row),
                 action=EventAction.RATED,
                 field=question,
                 to_value=rating,

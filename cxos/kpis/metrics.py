@@ -5,12 +5,12 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import MetricValue
+from cxos.models import MetricValue, saved_id
 from cxos.store.audit import record_event
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
@@ -53,7 +53,9 @@ def parse_metrics_csv(text: str) -> tuple[list[MetricRow], dict[str, str]]:
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         return [], {"header": f"missing column {', '.join(missing)}; the columns are period, metric, value"}
-    rows, problems, seen = [], {}, {}
+    rows: list[MetricRow] = []
+    problems: dict[str, str] = {}
+    seen: dict[tuple[str, date | None], int] = {}
     for line, raw in enumerate(reader, start=2):
         if line - 1 > MAX_ROWS:
             problems["file"] = f"more than {MAX_ROWS:,} rows; split the file"
@@ -84,6 +86,7 @@ def parse_metrics_csv(text: str) -> tuple[list[MetricRow], dict[str, str]]:
         if why:
             problems[f"line {line}"] = "; ".join(why)
             continue
+        assert period is not None and value is not None  # had either failed to parse, `why` would say so
         seen[(metric, period)] = line
         rows.append(MetricRow(period, metric, value))
     if not rows and not problems:
@@ -121,7 +124,7 @@ def import_metrics(store: Store, *, text: str, actor: Actor) -> int:
                 session,
                 actor=actor,
                 entity=EventEntity.METRIC_VALUE,
-                entity_id=old.id,
+                entity_id=saved_id(old),
                 action=EventAction.IMPORTED,
                 field=f"{row.metric} {row.period:%Y-%m}",
                 from_value=previous,
@@ -134,9 +137,9 @@ def metric_series(
     session: Session, metric: str, *, start: date | None = None, end: date | None = None
 ) -> list[tuple[date, float]]:
     """One metric's months, oldest first, optionally within [start, end]."""
-    query = select(MetricValue.period, MetricValue.value).where(MetricValue.metric == metric)
+    query = select(col(MetricValue.period), col(MetricValue.value)).where(MetricValue.metric == metric)
     if start is not None:
         query = query.where(MetricValue.period >= start)
     if end is not None:
         query = query.where(MetricValue.period <= end)
-    return [(period, value) for period, value in session.exec(query.order_by(MetricValue.period))]
+    return [(period, value) for period, value in session.exec(query.order_by(col(MetricValue.period)))]

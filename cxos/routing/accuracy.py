@@ -9,10 +9,11 @@ route is that event's note: "rule:<id>", "model:<confidence>" or "person:<name>"
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, exists, func, literal, or_, select
+from sqlalchemy import Function, SQLColumnExpression, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cxos.models import Event
 from cxos.vocabulary import Decider, EventEntity, RoutedBy
@@ -57,7 +58,7 @@ class RoutingAccuracy:
         return [key for key, tally in self.by_decider.items() if key != Decider.PERSON and tally.poor]
 
 
-def _day(session: Session, column):
+def _day(session: Session, column: SQLColumnExpression[datetime]) -> Function[Any]:
     """The UTC calendar day of a timestamp, in the dialect at hand."""
     if session.get_bind().dialect.name == "postgresql":
         return func.date(func.timezone("UTC", column))
@@ -66,43 +67,43 @@ def _day(session: Session, column):
 
 def routing_accuracy(session: Session, *, since: datetime | None = None) -> RoutingAccuracy:
     """Accuracy of the first routes made since `since` (all of them when None)."""
-    owner_events = (Event.entity == EventEntity.SIGNAL, Event.field == "owner_team_id")
+    owner_events = (col(Event.entity) == EventEntity.SIGNAL, col(Event.field) == "owner_team_id")
     first = (
-        select(Event.entity_id.label("signal_id"), func.min(Event.id).label("first_id"))
-        .where(*owner_events, Event.to_value.is_not(None))
-        .group_by(Event.entity_id)
+        select(col(Event.entity_id).label("signal_id"), func.min(Event.id).label("first_id"))
+        .where(*owner_events, col(Event.to_value).is_not(None))
+        .group_by(col(Event.entity_id))
         .subquery()
     )
     first_event, later = aliased(Event), aliased(Event)
     overridden = exists().where(
-        later.entity == EventEntity.SIGNAL,
-        later.entity_id == first.c.signal_id,
-        later.field == "owner_team_id",
-        later.id > first.c.first_id,
-        or_(later.to_value.is_(None), later.to_value != first_event.to_value),
+        col(later.entity) == EventEntity.SIGNAL,
+        col(later.entity_id) == first.c.signal_id,
+        col(later.field) == "owner_team_id",
+        col(later.id) > first.c.first_id,
+        or_(col(later.to_value).is_(None), col(later.to_value) != col(first_event.to_value)),
     )
     # Keys of by_decider: the rule's own "rule:<id>", else the kind alone ("model", "person").
     decider = case(
-        (first_event.note.like(Decider.RULE.pattern), first_event.note),
-        (first_event.note.like(Decider.MODEL.pattern), literal(Decider.MODEL.value)),
+        (col(first_event.note).like(Decider.RULE.pattern), col(first_event.note)),
+        (col(first_event.note).like(Decider.MODEL.pattern), literal(Decider.MODEL.value)),
         else_=literal(Decider.PERSON.value),
     )
-    day = _day(session, first_event.at)
+    day = _day(session, col(first_event.at))
     # Grouped by output label: PostgreSQL cannot match a repeated expression whose literals are bound parameters.
     query = (
         select(
             decider.label("decider"),
-            first_event.to_value.label("team"),
+            col(first_event.to_value).label("team"),
             day.label("day"),
             func.count(),
             func.sum(case((overridden, 0), else_=1)),
         )
         .select_from(first)
-        .join(first_event, first_event.id == first.c.first_id)
+        .join(first_event, col(first_event.id) == first.c.first_id)
         .group_by("decider", "team", "day")
     )
     if since is not None:
-        query = query.where(first_event.at >= since)
+        query = query.where(col(first_event.at) >= since)
     result = RoutingAccuracy()
     for who, team, on_day, routed, kept in session.execute(query):
         kept = int(kept or 0)

@@ -234,6 +234,8 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[list[Any]]]:
             f"{path}: reading XLSX needs openpyxl (pip install openpyxl); or save the sheet as CSV"
         ) from None
     sheet = openpyxl.load_workbook(path, read_only=True, data_only=True).active
+    if sheet is None:
+        raise BadInput(f"{path}: the workbook has no sheet to read")
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     return ([str(h or "").strip() for h in rows[0]], rows[1:]) if rows else ([], [])
 

@@ -1,11 +1,16 @@
 """The store's enabled routing rules as backtest answers: which test rows a rule would have routed, and to whom."""
 
 from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cxos.models import Signal, Team
 from cxos.store.store import Store
+
+if TYPE_CHECKING:
+    from cxos.routing.rule_engine import CompiledRule
 
 RuleAnswer = tuple[str, object] | None
 NO_RULE_ENGINE = (
@@ -14,7 +19,7 @@ NO_RULE_ENGINE = (
 CHUNK = 500  # ids per IN (...) query
 
 
-def _engine():
+def _engine() -> ModuleType | None:
     """cxos.routing.rule_engine when the routing capability is installed, else None (the backtest is model-only)."""
     try:
         from cxos.routing import rule_engine
@@ -33,11 +38,13 @@ def store_rule_answers(store: Store, signal_ids: Sequence[int]) -> tuple[list[Ru
         rules, places = engine.load_rule_set(session), engine.journey_places(session)
         if not rules.rules:
             return None, ["no routing rule is enabled: every row went to the model"]
-        rows = {}
+        rows: dict[int, Any] = {}
         for start in range(0, len(signal_ids), CHUNK):
             chunk = signal_ids[start : start + CHUNK]
-            rows |= {row.id: row for row in session.exec(select(*columns).where(Signal.id.in_(chunk)))}
-    answers = [_answer(rules.first_match(engine.signal_view(rows[i]._mapping, places))) for i in signal_ids]
+            rows |= {row.id: row for row in session.exec(select(*columns).where(col(Signal.id).in_(chunk)))}
+    answers: list[RuleAnswer] = [
+        _answer(rules.first_match(engine.signal_view(rows[i]._mapping, places))) for i in signal_ids
+    ]
     return answers, list(rules.warnings)
 
 
@@ -52,7 +59,7 @@ def text_rule_answers(store: Store, texts: Sequence[str]) -> tuple[list[RuleAnsw
         team_names = dict(session.exec(select(Team.id, Team.name)).all())
     if not rules.rules:
         return None, ["no routing rule is enabled in the store: every row went to the model"]
-    answers = []
+    answers: list[RuleAnswer] = []
     for text in texts:
         view = engine.signal_view({"title": text, "description": "", "source": "", "touchpoint_id": None}, {})
         answer = _answer(rules.first_match(view))
@@ -63,7 +70,7 @@ def text_rule_answers(store: Store, texts: Sequence[str]) -> tuple[list[RuleAnsw
     return answers, notes + list(rules.warnings)
 
 
-def _answer(rule) -> RuleAnswer:
+def _answer(rule: "CompiledRule | None") -> tuple[str, int | None] | None:
     if rule is None:
         return None
     return ("orphan", None) if rule.orphan else ("rule", rule.owner_team_id)

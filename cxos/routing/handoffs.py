@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.models import Event, Signal
 from cxos.signals.lifecycle import CLOSED, OPEN
@@ -69,16 +69,19 @@ def bounced_signals(
 ) -> list[dict[str, Any]]:
     """Signals with `at_least` bounces, most bounced first, each with its bounce count."""
     owner_events = (
-        select(Event.entity_id.label("signal_id"), (func.count() - 1).label("bounces"))
+        select(col(Event.entity_id).label("signal_id"), (func.count() - 1).label("bounces"))
         .where(Event.entity == EventEntity.SIGNAL, Event.field == OWNER_FIELD)
-        .group_by(Event.entity_id)
+        .group_by(col(Event.entity_id))
         .having(func.count() - 1 >= at_least)
         .subquery()
     )
     query = (
-        select(*SIGNAL_COLUMNS, owner_events.c.bounces)
-        .join(owner_events, owner_events.c.signal_id == Signal.id)
-        .order_by(owner_events.c.bounces.desc(), Signal.id)
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+            *SIGNAL_COLUMNS,
+            owner_events.c.bounces,
+        )
+        .join(owner_events, owner_events.c.signal_id == col(Signal.id))
+        .order_by(owner_events.c.bounces.desc(), col(Signal.id))
         .limit(limit)
     )
     return [dict(row._mapping) for row in session.exec(query)]
@@ -86,9 +89,9 @@ def bounced_signals(
 
 def count_bounced(session: Session, *, at_least: int = BOUNCE_FLAG) -> int:
     per_signal = (
-        select(Event.entity_id)
+        select(col(Event.entity_id))
         .where(Event.entity == EventEntity.SIGNAL, Event.field == OWNER_FIELD)
-        .group_by(Event.entity_id)
+        .group_by(col(Event.entity_id))
         .having(func.count() - 1 >= at_least)
         .subquery()
     )
@@ -102,9 +105,11 @@ def owner_spells(session: Session, signal_id: int, *, now: datetime) -> list[Own
     if signal is None:
         return []
     changes = session.exec(
-        select(Event.at, Event.to_value)
-        .where(Event.entity == EventEntity.SIGNAL, Event.entity_id == signal_id, Event.field == OWNER_FIELD)
-        .order_by(Event.at, Event.id)
+        select(col(Event.at), col(Event.to_value))
+        .where(
+            Event.entity == EventEntity.SIGNAL, col(Event.entity_id) == signal_id, Event.field == OWNER_FIELD
+        )
+        .order_by(col(Event.at), col(Event.id))
     ).all()
     marks = [(signal.created_at, None)] + [(at, int(to) if to else None) for at, to in changes]
     until = signal.updated_at if signal.status in CLOSED_VALUES else now
@@ -134,7 +139,12 @@ def stale_signals(
     as its event (invariant 2); only a refused attempt writes an event without changing the row.
     """
     query = (
-        select(*SIGNAL_COLUMNS).where(*_stale(now, days)).order_by(Signal.updated_at, Signal.id).limit(limit)
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+            *SIGNAL_COLUMNS,
+        )
+        .where(*_stale(now, days))
+        .order_by(col(Signal.updated_at), col(Signal.id))
+        .limit(limit)
     )
     return [dict(row._mapping) for row in session.exec(query)]
 
@@ -144,7 +154,7 @@ def count_stale(session: Session, *, now: datetime, days: int = STALE_DAYS) -> i
 
 
 def _stale(now: datetime, days: int) -> list[Any]:
-    return [Signal.status.in_(OPEN_VALUES), Signal.updated_at < now - timedelta(days=days)]
+    return [col(Signal.status).in_(OPEN_VALUES), Signal.updated_at < now - timedelta(days=days)]
 
 
 def team_backlogs(session: Session, *, now: datetime, weeks: int = BACKLOG_WEEKS) -> list[TeamBacklog]:
@@ -155,36 +165,36 @@ def team_backlogs(session: Session, *, now: datetime, weeks: int = BACKLOG_WEEKS
     one that reopened was not.
     """
     since = now - timedelta(weeks=weeks)
-    backlog = dict(
-        session.exec(
-            select(Signal.owner_team_id, func.count())
-            .where(Signal.owner_team_id.is_not(None), Signal.status.in_(BACKLOG))
-            .group_by(Signal.owner_team_id)
-        ).all()
-    )
+    open_by_team = session.exec(
+        select(col(Signal.owner_team_id), func.count())
+        .where(col(Signal.owner_team_id).is_not(None), col(Signal.status).in_(BACKLOG))
+        .group_by(col(Signal.owner_team_id))
+    ).all()
+    backlog = {team_id: n for team_id, n in open_by_team if team_id is not None}
     before = dict(backlog)
     # Owners change while a signal waits (a done signal keeps its owner), so every move counts.
     moves = session.exec(
-        select(Event.to_value, Event.from_value, func.count())
-        .where(Event.entity == EventEntity.SIGNAL, Event.field == OWNER_FIELD, Event.at >= since)
-        .group_by(Event.to_value, Event.from_value)
+        select(col(Event.to_value), col(Event.from_value), func.count())
+        .where(Event.entity == EventEntity.SIGNAL, Event.field == OWNER_FIELD, col(Event.at) >= since)
+        .group_by(col(Event.to_value), col(Event.from_value))
     ).all()
     for to_team, from_team, n in moves:
         _add(before, to_team, -n)
         _add(before, from_team, +n)
     status_moves = session.exec(
-        select(Event.from_value, Event.to_value, Signal.owner_team_id, func.count())
-        .join(Signal, Signal.id == Event.entity_id)
+        select(col(Event.from_value), col(Event.to_value), col(Signal.owner_team_id), func.count())
+        .join(Signal, col(Signal.id) == col(Event.entity_id))
         .where(
             Event.entity == EventEntity.SIGNAL,
             Event.field == "status",
-            Event.at >= since,
-            Signal.owner_team_id.is_not(None),
+            col(Event.at) >= since,
+            col(Signal.owner_team_id).is_not(None),
         )
-        .group_by(Event.from_value, Event.to_value, Signal.owner_team_id)
+        .group_by(col(Event.from_value), col(Event.to_value), col(Signal.owner_team_id))
     ).all()
     closed: dict[int, int] = {}
     for old, new, team_id, n in status_moves:
+        assert team_id is not None  # the query leaves unowned signals out
         if old in BACKLOG and new in DONE:
             closed[team_id] = closed.get(team_id, 0) + n
             before[team_id] = before.get(team_id, 0) + n

@@ -16,16 +16,19 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from joblib import parallel_config
 from sqlalchemy import or_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cxos.clock import utcnow
-from cxos.models import Signal, Touchpoint
+from cxos.models import Signal, Touchpoint, saved_id
 from cxos.store.store import Store
 from cxos.vocabulary import Decider, Status
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 Suggestion = tuple[int, float]  # (team id, confidence 0..1), best first
 Suggester = Callable[
@@ -44,19 +47,22 @@ RECHECK_UNTRAINED = timedelta(minutes=10)  # too little history: look again soon
 WORKED_STATUSES = {Status.LINKED, Status.FIXING, Status.FIXED, Status.LOOP_CLOSED, Status.WONT_FIX}
 
 
+Label = TypeVar("Label", bound=Hashable)  # a team id for the store's model; any label for a backtest
+
+
 @dataclass
-class OwnerModel:
+class OwnerModel(Generic[Label]):
     """A fitted pipeline plus what the page shows about its training."""
 
-    pipeline: object
-    classes: list[Hashable]  # team ids for the store's model; any label for a backtest
+    pipeline: "Pipeline"
+    classes: list[Label]
     rows: int
     trained_at: datetime
     training_seconds: float
 
     def suggest(
         self, texts: Sequence[str], touchpoints: Sequence[str] | None = None, *, top: int = 3
-    ) -> list[list[tuple[Hashable, float]]]:
+    ) -> list[list[tuple[Label, float]]]:
         """The `top` most likely owners for each text, best first."""
         if not texts:
             return []
@@ -68,7 +74,7 @@ class OwnerModel:
             for row, order in zip(probabilities, ranked, strict=True)
         ]
 
-    def top3(self, text: str, touchpoint: str = "") -> list[tuple[Hashable, float]]:
+    def top3(self, text: str, touchpoint: str = "") -> list[tuple[Label, float]]:
         return self.suggest([text], [touchpoint])[0]
 
 
@@ -83,7 +89,7 @@ def join_text(title: str, description: str | None) -> str:
     return f"{title}. {description or ''}".strip()
 
 
-def build_pipeline(*, folds: int = 3, c: float = 0.5):
+def build_pipeline(*, folds: int = 3, c: float = 0.5) -> "Pipeline":
     """TF-IDF word 1-2 grams + char 2-5 grams into a linear SVM whose scores are temperature-scaled
     into probabilities over `folds` cross-validation folds (fast, and confidences that mean something)."""
     from sklearn.calibration import CalibratedClassifierCV
@@ -102,8 +108,8 @@ def build_pipeline(*, folds: int = 3, c: float = 0.5):
 
 
 def train_owner_model(
-    texts: Sequence[str], owners: Sequence[Hashable], touchpoints: Sequence[str] | None = None
-) -> OwnerModel:
+    texts: Sequence[str], owners: Sequence[Label], touchpoints: Sequence[str] | None = None
+) -> OwnerModel[Label]:
     """Fit on labelled texts. Owners seen fewer than MIN_ROWS_PER_OWNER times are left out (too few to learn,
     and calibration needs one per fold); raises ValueError when fewer than two owners remain."""
     counts = Counter(owners)
@@ -149,27 +155,27 @@ def confirmed_routes(
     whose owner was already set before a cut-off, so a backtest never learns from the future."""
     now = now or utcnow()
     confirmed = or_(
-        Signal.routed_by.like(Decider.PERSON.pattern),
-        Signal.status.in_([s.value for s in WORKED_STATUSES]),
-        Signal.routed_at <= now - CONFIRM_AFTER,
+        col(Signal.routed_by).like(Decider.PERSON.pattern),
+        col(Signal.status).in_([s.value for s in WORKED_STATUSES]),
+        col(Signal.routed_at) <= now - CONFIRM_AFTER,
     )
     query = (
-        select(
-            Signal.id,
-            Signal.title,
-            Signal.description,
-            Touchpoint.name,
-            Signal.owner_team_id,
-            Signal.created_at,
-            Signal.routed_at,
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+            col(Signal.id),
+            col(Signal.title),
+            col(Signal.description),
+            col(Touchpoint.name),
+            col(Signal.owner_team_id),
+            col(Signal.created_at),
+            col(Signal.routed_at),
         )
-        .join(Touchpoint, Touchpoint.id == Signal.touchpoint_id)
-        .where(Signal.owner_team_id.is_not(None), confirmed)
-        .order_by(Signal.created_at.desc(), Signal.id.desc())
+        .join(Touchpoint, col(Touchpoint.id) == col(Signal.touchpoint_id))
+        .where(col(Signal.owner_team_id).is_not(None), confirmed)
+        .order_by(col(Signal.created_at).desc(), col(Signal.id).desc())
         .limit(limit)
     )
     if routed_before is not None:
-        query = query.where(Signal.routed_at < routed_before)
+        query = query.where(col(Signal.routed_at) < routed_before)
     with store.read() as session:
         rows = session.exec(query).all()
     return [
@@ -178,7 +184,7 @@ def confirmed_routes(
     ]
 
 
-def train_on_routes(routes: Sequence[ConfirmedRoute]) -> OwnerModel | None:
+def train_on_routes(routes: Sequence[ConfirmedRoute]) -> OwnerModel[int] | None:
     """A model of these routes, or None when there are too few of them to learn from."""
     if len(routes) < MIN_ROWS:
         return None
@@ -194,7 +200,7 @@ def train_on_routes(routes: Sequence[ConfirmedRoute]) -> OwnerModel | None:
 class ModelStatus:
     """What the page shows about the store's model: the model itself (None = not enough history)."""
 
-    model: OwnerModel | None
+    model: OwnerModel[int] | None
     confirmed_routes: int
     checked_at: datetime
 
@@ -217,7 +223,7 @@ def model_status(store: Store, *, retrain: bool = False) -> ModelStatus:
         return status
 
 
-def owner_model(store: Store) -> OwnerModel | None:
+def owner_model(store: Store) -> OwnerModel[int] | None:
     return model_status(store).model
 
 
@@ -255,7 +261,7 @@ def suggester_for(store: Store) -> Suggester | None:
     if model is None:
         return None
     with store.read() as session:
-        touchpoint_names = {tp.id: tp.name for tp in session.exec(select(Touchpoint)).all()}
+        touchpoint_names = {saved_id(tp): tp.name for tp in session.exec(select(Touchpoint)).all()}
     return StoreSuggester(model, touchpoint_names)
 
 
@@ -263,7 +269,7 @@ def suggester_for(store: Store) -> Suggester | None:
 class StoreSuggester:
     """The store's model with the journey's touchpoint names, callable on anything with a signal's fields."""
 
-    model: OwnerModel
+    model: OwnerModel[int]
     touchpoint_names: dict[int, str]
 
     def __call__(self, signal: Any) -> list[Suggestion]:

@@ -6,13 +6,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
-from re import _constants as sre_constants
-from re import _parser as sre_parser
+from re import _constants as sre_constants  # type: ignore[attr-defined]  # typeshed omits re's private parser
+from re import _parser as sre_parser  # type: ignore[attr-defined]  # (the public sre_* aliases are deprecated)
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from cxos.models import Rule, Stage, Team, Touchpoint
+from cxos.models import Rule, Stage, Team, Touchpoint, id_col
 from cxos.routing.rules import check_condition
 from cxos.vocabulary import DRIVERS
 
@@ -66,8 +66,8 @@ VIEW_FIELDS = (
 
 def journey_places(session: Session) -> dict[int, tuple[str, str, str]]:
     rows = session.exec(
-        select(Touchpoint.id, Stage.name, Touchpoint.name, Touchpoint.component).join(
-            Stage, Stage.id == Touchpoint.stage_id
+        select(id_col(Touchpoint.id), col(Stage.name), col(Touchpoint.name), col(Touchpoint.component)).join(
+            Stage, col(Stage.id) == col(Touchpoint.stage_id)
         )
     )
     return {tp_id: (stage.lower(), name.lower(), component) for tp_id, stage, name, component in rows}
@@ -75,10 +75,8 @@ def journey_places(session: Session) -> dict[int, tuple[str, str, str]]:
 
 def signal_view(signal: Any, places: Places) -> SignalView:
     """A view of an ORM Signal, a row mapping or a plain dict (whatever has the signal's fields)."""
-    get = (
-        signal.get
-        if isinstance(signal, Mapping)
-        else lambda name, default=None: getattr(signal, name, default)
+    get: Callable[[str], Any] = (
+        signal.get if isinstance(signal, Mapping) else lambda name: getattr(signal, name, None)
     )
     stage, touchpoint, component = places.get(get("touchpoint_id"), ("", "", ""))
     text = f"{get('title') or ''}\n{get('description') or ''}".lower()
@@ -140,15 +138,15 @@ def _predicate(condition: dict[str, Any]) -> Predicate:
         terms = [v.lower().strip() for v in value]
         words = frozenset(t for t in terms if SIMPLE_WORD.fullmatch(t))
         phrases = [t for t in terms if t not in words]
-        search = _any_phrase(phrases) if phrases else None
-        if name == "text" and search is None:
+        if name == "text" and not phrases:
             return lambda s: not words.isdisjoint(s.words)
         if name == "text":
             # A phrase can only be there when all its words are: a set test before the regex.
             phrase_words = [frozenset(WORD.findall(p)) for p in phrases]
+            any_phrase = _any_phrase(phrases)
             return lambda s: (
                 not words.isdisjoint(s.words)
-                or (any(needed <= s.words for needed in phrase_words) and search(s.text) is not None)
+                or (any(needed <= s.words for needed in phrase_words) and any_phrase(s.text) is not None)
             )
         pattern = _any_phrase(terms)
         return lambda s: pattern(get(s) or "") is not None
@@ -163,19 +161,20 @@ def required_literals(pattern: str) -> tuple[str, ...] | None:
         return None
 
 
-def _needed(items) -> tuple[str, ...] | None:
+def _needed(items: Iterable[tuple[Any, Any]]) -> tuple[str, ...] | None:
     best: tuple[str, ...] | None = None
     run: list[str] = []
     for op, arg in [*items, (None, None)]:
         if op is sre_constants.LITERAL and arg < 128:
             run.append(chr(arg).lower())
             continue
-        candidates = [("".join(run),)] if len(run) >= 2 else []
+        candidates: list[tuple[str, ...] | None] = [("".join(run),)] if len(run) >= 2 else []
         run = []
         if op is sre_constants.BRANCH:
             alternatives = [_needed(branch) for branch in arg[1]]
-            if None not in alternatives:
-                candidates.append(tuple(word for alternative in alternatives for word in alternative))
+            every = [alternative for alternative in alternatives if alternative is not None]
+            if len(every) == len(alternatives):
+                candidates.append(tuple(word for alternative in every for word in alternative))
         elif op is sre_constants.SUBPATTERN:
             candidates.append(_needed(arg[-1]))
         for found in filter(
@@ -281,5 +280,5 @@ def load_rule_set(session: Session) -> RuleSet:
     rules = list(session.exec(select(Rule).where(Rule.enabled == True)))  # noqa: E712
     if not rules:
         return RuleSet(())
-    active = session.exec(select(Team.id).where(Team.archived == False))  # noqa: E712
+    active = session.exec(select(id_col(Team.id)).where(Team.archived == False))  # noqa: E712
     return compile_rules(rules, active_team_ids=list(active))

@@ -11,8 +11,16 @@ from sqlmodel import select
 from cxos import config
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import Rule, Team
-from cxos.routing.rules import FIELD_OPS, check_condition, check_rule, list_rules, rule_as_json, rule_context
+from cxos.models import Rule, Team, saved_id
+from cxos.routing.rules import (
+    FIELD_OPS,
+    RuleContext,
+    check_condition,
+    check_rule,
+    list_rules,
+    rule_as_json,
+    rule_context,
+)
 from cxos.store.audit import record_event
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
@@ -39,7 +47,7 @@ def export_rules(store: Store) -> str:
     return yaml.safe_dump({"rules": rules}, sort_keys=False, allow_unicode=True, width=120)
 
 
-def parse_rules_file(text: str, context) -> list[dict[str, Any]]:
+def parse_rules_file(text: str, context: RuleContext) -> list[dict[str, Any]]:
     """The rules of a YAML document in their stored shape; refused with 'line N: reason' for every problem."""
     try:
         root = yaml.compose(text)
@@ -66,7 +74,8 @@ def parse_rules_file(text: str, context) -> list[dict[str, Any]]:
                 f"unknown key {', '.join(sorted(unknown))}; a rule has {', '.join(sorted(RULE_KEYS))}"
             )
             continue
-        team_id = context.team_ids.get(raw.get("owner"))
+        owner = raw.get("owner")
+        team_id = context.team_ids.get(owner) if isinstance(owner, str) else None
         fields = {k: v for k, v in raw.items() if k != "owner"} | {"owner_team_id": team_id}
         try:
             checked.append(check_rule(fields, context))
@@ -102,7 +111,7 @@ def import_rules(store: Store, *, text: str, actor: Actor, replace: bool = False
                     session,
                     actor=actor,
                     entity=EventEntity.RULE,
-                    entity_id=rule.id,
+                    entity_id=saved_id(rule),
                     action=EventAction.DELETED,
                     from_value=rule.name,
                     note=rule_as_json(rule),
@@ -118,7 +127,7 @@ def import_rules(store: Store, *, text: str, actor: Actor, replace: bool = False
                 session,
                 actor=actor,
                 entity=EventEntity.RULE,
-                entity_id=rule.id,
+                entity_id=saved_id(rule),
                 action=EventAction.CREATED,
                 to_value=rule.name,
                 note="imported",
@@ -185,7 +194,8 @@ def condition_lines(conditions: list[dict[str, Any]]) -> str:
     for c in conditions:
         value = c.get("value")
         if c["op"] == "between":
-            value = f"{'' if value[0] is None else value[0]}..{'' if value[1] is None else value[1]}"
+            low, high = c["value"]
+            value = f"{'' if low is None else low}..{'' if high is None else high}"
         elif isinstance(value, list):
             value = ", ".join(value)
         lines.append(f"{c['field']} {c['op']}{'' if value is None else ' ' + str(value)}")

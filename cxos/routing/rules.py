@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import RootCauseLayer, Rule, Stage, Team, Touchpoint
+from cxos.models import RootCauseLayer, Rule, Stage, Team, Touchpoint, saved_id
 from cxos.store.audit import apply_changes, editing, record_event, touch
 from cxos.store.store import Store
 from cxos.vocabulary import DRIVERS, Component, EventAction, EventEntity, Severity, Source
@@ -65,8 +65,8 @@ class RuleContext:
 def rule_context(session: Session) -> RuleContext:
     all_teams = list(session.exec(select(Team)))
     return RuleContext(
-        team_ids={t.name: t.id for t in all_teams if not t.archived},
-        all_team_ids=frozenset(t.id for t in all_teams),
+        team_ids={t.name: saved_id(t) for t in all_teams if not t.archived},
+        all_team_ids=frozenset(saved_id(t) for t in all_teams),
         root_causes=frozenset(
             session.exec(select(RootCauseLayer.name).where(RootCauseLayer.archived == False))  # noqa: E712
         ),
@@ -110,8 +110,8 @@ def check_condition(raw: Any, context: RuleContext | None = None) -> dict[str, A
         except re.error as error:
             raise ValueError(f"the regular expression {value!r} does not compile: {error}") from None
         return {"field": field, "op": op, "value": value}
-    values = value if isinstance(value, list) else [value]
-    values = [str(v).strip() for v in values if v is not None and str(v).strip()]
+    given = value if isinstance(value, list) else [value]
+    values = [str(v).strip() for v in given if v is not None and str(v).strip()]
     if not values:
         raise ValueError(f"{field} {OP_LABELS[op]} needs a value")
     if op == "is" or op == "is_not":
@@ -131,7 +131,7 @@ def check_condition(raw: Any, context: RuleContext | None = None) -> dict[str, A
 def _arr_range(value: Any) -> list[int | None]:
     if not isinstance(value, list | tuple) or len(value) != 2:
         raise ValueError("between needs [min, max]; either may be null")
-    bounds = []
+    bounds: list[int | None] = []
     for bound in value:
         if bound is None or bound == "":
             bounds.append(None)
@@ -140,9 +140,10 @@ def _arr_range(value: Any) -> list[int | None]:
             bounds.append(int(bound))
         except (TypeError, ValueError):
             raise ValueError(f"ARR bound {bound!r} is not a whole number") from None
-    if bounds == [None, None]:
+    low, high = bounds
+    if low is None and high is None:
         raise ValueError("between needs at least a min or a max")
-    if None not in bounds and bounds[0] > bounds[1]:
+    if low is not None and high is not None and low > high:
         raise ValueError("the ARR min is above the max")
     return bounds
 
@@ -185,7 +186,7 @@ def check_rule(raw: dict[str, Any], context: RuleContext) -> dict[str, Any]:
 
 
 def list_rules(session: Session) -> list[Rule]:
-    return list(session.exec(select(Rule).order_by(Rule.position, Rule.id)))
+    return list(session.exec(select(Rule).order_by(col(Rule.position), col(Rule.id))))
 
 
 def create_rule(store: Store, *, rule_in: dict[str, Any], actor: Actor) -> Rule:
@@ -201,7 +202,7 @@ def create_rule(store: Store, *, rule_in: dict[str, Any], actor: Actor) -> Rule:
             session,
             actor=actor,
             entity=EventEntity.RULE,
-            entity_id=rule.id,
+            entity_id=saved_id(rule),
             action=EventAction.CREATED,
             to_value=rule.name,
             note=rule.conditions,
@@ -255,7 +256,7 @@ def move_rule(store: Store, *, rule_id: int, expected_version: int, direction: i
                 session,
                 actor=actor,
                 entity=EventEntity.RULE,
-                entity_id=row.id,
+                entity_id=saved_id(row),
                 action=EventAction.MOVED,
                 field="position",
                 from_value=old,
@@ -274,7 +275,7 @@ def delete_rule(store: Store, *, rule_id: int, expected_version: int, actor: Act
             session,
             actor=actor,
             entity=EventEntity.RULE,
-            entity_id=rule.id,
+            entity_id=saved_id(rule),
             action=EventAction.DELETED,
             from_value=rule.name,
             note=rule_as_json(rule),
@@ -306,7 +307,7 @@ def describe_condition(condition: Mapping[str, Any]) -> str:
     """'Source is one of ticket, slack': a condition as people read it."""
     value = condition.get("value")
     if condition["op"] == "between":
-        low, high = value
+        low, high = condition["value"]
         value = f"{'…' if low is None else f'{low:,}'} and {'…' if high is None else f'{high:,}'}"
     elif isinstance(value, list):
         value = ", ".join(map(str, value))

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cxos.models import Signal, Touchpoint
 from cxos.routing.owner_model import OwnerModel, Suggestion, join_text
@@ -28,22 +28,22 @@ class WaitingSignal:
 
 
 def triage_with_suggestions(
-    store: Store, model: OwnerModel | None, *, limit: int
+    store: Store, model: OwnerModel[int] | None, *, limit: int
 ) -> tuple[int, list[WaitingSignal]]:
     """How many signals wait in triage, and the oldest `limit` of them with their top three owners."""
     query = (
-        select(
-            Signal.id,
-            Signal.version,
-            Signal.created_at,
-            Signal.title,
-            Signal.description,
-            Signal.touchpoint_id,
-            Touchpoint.name,
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+            col(Signal.id),
+            col(Signal.version),
+            col(Signal.created_at),
+            col(Signal.title),
+            col(Signal.description),
+            col(Signal.touchpoint_id),
+            col(Touchpoint.name),
         )
-        .join(Touchpoint, Touchpoint.id == Signal.touchpoint_id)
+        .join(Touchpoint, col(Touchpoint.id) == col(Signal.touchpoint_id))
         .where(triage_condition())
-        .order_by(Signal.created_at, Signal.id)
+        .order_by(col(Signal.created_at), col(Signal.id))
         .limit(limit)
     )
     with store.read() as session:

@@ -5,7 +5,7 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cxos.journey.map import teams, touchpoint_options
 from cxos.models import Signal
@@ -63,7 +63,7 @@ def export_rows(store: Store) -> Iterator[dict[str, Any]]:
     with store.read() as session:
         journey = {tp.id: tp for tp in touchpoint_options(session, include_archived=True)}
         team_names = {team.id: team.name for team in teams(session)}
-        query = select(Signal).order_by(Signal.id).execution_options(yield_per=BATCH)
+        query = select(Signal).order_by(col(Signal.id)).execution_options(yield_per=BATCH)
         for signal in session.exec(query):
             row = signal.model_dump()
             tp = journey.get(signal.touchpoint_id)

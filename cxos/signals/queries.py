@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.journey.map import TouchpointOption
 from cxos.models import Event, Signal
@@ -52,29 +52,36 @@ class SignalFilter:
         where: list[ColumnElement[bool]] = []
         touchpoint_ids = self._touchpoint_scope()
         if touchpoint_ids is not None:
-            where.append(Signal.touchpoint_id.in_(touchpoint_ids))
+            where.append(col(Signal.touchpoint_id).in_(touchpoint_ids))
         if self.team_ids and self.unowned:
-            where.append(or_(Signal.owner_team_id.in_(self.team_ids), Signal.owner_team_id.is_(None)))
+            where.append(
+                or_(col(Signal.owner_team_id).in_(self.team_ids), col(Signal.owner_team_id).is_(None))
+            )
         elif self.team_ids:
-            where.append(Signal.owner_team_id.in_(self.team_ids))
+            where.append(col(Signal.owner_team_id).in_(self.team_ids))
         elif self.unowned:
-            where.append(Signal.owner_team_id.is_(None))
+            where.append(col(Signal.owner_team_id).is_(None))
         if self.statuses:
-            where.append(Signal.status.in_(self.statuses))
+            where.append(col(Signal.status).in_(self.statuses))
         if self.sources:
-            where.append(Signal.source.in_(self.sources))
+            where.append(col(Signal.source).in_(self.sources))
         if self.since:
-            where.append(Signal.created_at >= start_of(self.since))
+            where.append(col(Signal.created_at) >= start_of(self.since))
         if self.until:
-            where.append(Signal.created_at < start_of(self.until + timedelta(days=1)))
+            where.append(col(Signal.created_at) < start_of(self.until + timedelta(days=1)))
         text = self.text.strip()
         if text:
             matches = [
                 column.icontains(text, autoescape=True)
-                for column in (Signal.title, Signal.description, Signal.account, Signal.external_ref)
+                for column in (
+                    col(Signal.title),
+                    col(Signal.description),
+                    col(Signal.account),
+                    col(Signal.external_ref),
+                )
             ]
             if text.lstrip("#").isdigit():
-                matches.append(Signal.id == int(text.lstrip("#")))
+                matches.append(col(Signal.id) == int(text.lstrip("#")))
             where.append(or_(*matches))
         return where
 
@@ -111,9 +118,9 @@ def page_of_signals(
 ) -> list[dict[str, Any]]:
     """One page of the log, newest first, as plain dicts (no ORM objects leave the read session)."""
     query = (
-        select(*LIST_COLUMNS)
+        select(*LIST_COLUMNS)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
         .where(*signal_filter.conditions())
-        .order_by(Signal.created_at.desc(), Signal.id.desc())
+        .order_by(col(Signal.created_at).desc(), col(Signal.id).desc())
         .limit(limit)
         .offset(offset)
     )
@@ -125,7 +132,7 @@ def get_signal(session: Session, signal_id: int) -> Signal | None:
 
 
 def timeline(session: Session, entity: EventEntity, entity_id: int) -> list[Event]:
-    query = select(Event).where(Event.entity == entity, Event.entity_id == entity_id).order_by(Event.id)
+    query = select(Event).where(Event.entity == entity, Event.entity_id == entity_id).order_by(col(Event.id))
     return list(session.exec(query))
 
 
@@ -156,7 +163,9 @@ def weekly_counts(session: Session, *, weeks: int, now: datetime) -> list[tuple[
 
 
 def triage_condition() -> ColumnElement[bool]:
-    return and_(Signal.owner_team_id.is_(None), Signal.status.in_([s.value for s in TRIAGE_STATUSES]))
+    return and_(
+        col(Signal.owner_team_id).is_(None), col(Signal.status).in_([s.value for s in TRIAGE_STATUSES])
+    )
 
 
 def triage_count(session: Session) -> int:
@@ -166,7 +175,10 @@ def triage_count(session: Session) -> int:
 def triage_queue(session: Session, *, limit: int) -> list[dict[str, Any]]:
     """Signals waiting for an owner, oldest first: the longest wait is the first to route."""
     query = (
-        select(*LIST_COLUMNS).where(triage_condition()).order_by(Signal.created_at, Signal.id).limit(limit)
+        select(*LIST_COLUMNS)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+        .where(triage_condition())
+        .order_by(col(Signal.created_at), col(Signal.id))
+        .limit(limit)
     )
     return [dict(row._mapping) for row in session.exec(query)]
 

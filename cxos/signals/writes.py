@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.inputs import SignalCreate, SignalUpdate, StatusChange, parse
-from cxos.models import Event, FailureMode, Signal, Team, Touchpoint
+from cxos.models import Event, FailureMode, Signal, Team, Touchpoint, id_col, saved_id, table_of
 from cxos.routing.decision import ROUTER, Decision, decide
 from cxos.routing.rule_engine import journey_places, load_rule_set, signal_view
 from cxos.signals.lifecycle import OWNER_REQUIRED, TRIAGE_STATUSES, status_change
@@ -29,7 +29,7 @@ from cxos.store.bulk import insert_many, roomy_sqlite_cache
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity, RoutedBy, Status
 
-SIGNALS, EVENTS = Signal.__table__, Event.__table__
+SIGNALS, EVENTS = table_of(Signal), table_of(Event)
 
 
 # --- one signal, its own transaction -----------------------------------------------------------------
@@ -61,7 +61,7 @@ def create_signal(store: Store, *, signal_in: SignalCreate | dict[str, Any], act
                 session,
                 actor=actor,
                 entity=EventEntity.SIGNAL,
-                entity_id=signal.id,
+                entity_id=saved_id(signal),
                 action=EventAction.CREATED,
                 to_value=signal.title,
             )
@@ -153,7 +153,7 @@ def assign_owner(
                     session,
                     actor=actor,
                     entity=EventEntity.SIGNAL,
-                    entity_id=signal.id,
+                    entity_id=saved_id(signal),
                     action=EventAction.OWNER if owner else EventAction.STATUS,
                     field=field,
                     from_value=getattr(signal, field),
@@ -178,7 +178,7 @@ def confirm_owner(store: Store, *, signal_id: int, expected_version: int, actor:
             session,
             actor=actor,
             entity=EventEntity.SIGNAL,
-            entity_id=signal.id,
+            entity_id=saved_id(signal),
             action=EventAction.CONFIRMED,
             field="owner_team_id",
             to_value=signal.owner_team_id,
@@ -196,7 +196,7 @@ def route_one(session: Session, *, signal: Signal, decision: Decision, actor: Ac
     """Give one new, unowned signal the team a routing decision chose, with its owner and status events."""
     now = utcnow()
     moved = status_change(current=Status(signal.status), target=Status.ROUTED, owner_team_id=decision.team_id)
-    for event in _routing_events(signal.id, signal.root_cause, decision, actor, now):
+    for event in _routing_events(saved_id(signal), signal.root_cause, decision, actor, now):
         session.add(Event(**event))
     signal.owner_team_id, signal.status = decision.team_id, moved["status"]
     signal.routed_by, signal.routed_at = str(decision.routed_by), now
@@ -311,7 +311,7 @@ def close_loop(session: Session, *, signals: Iterable[Signal], actor: Actor) -> 
 
 def move_touchpoint(session: Session, *, from_touchpoint_id: int, to_touchpoint_id: int, actor: Actor) -> int:
     """Every signal of one touchpoint to another, each with its own event, in one UPDATE; returns how many."""
-    ids = list(session.exec(select(Signal.id).where(Signal.touchpoint_id == from_touchpoint_id)))
+    ids = list(session.exec(select(id_col(Signal.id)).where(col(Signal.touchpoint_id) == from_touchpoint_id)))
     now = utcnow()
     for signal_id in ids:
         record_event(
@@ -327,7 +327,7 @@ def move_touchpoint(session: Session, *, from_touchpoint_id: int, to_touchpoint_
         )
     session.execute(
         update(Signal)
-        .where(Signal.touchpoint_id == from_touchpoint_id)
+        .where(col(Signal.touchpoint_id) == from_touchpoint_id)
         .values(
             touchpoint_id=to_touchpoint_id,
             version=Signal.version + 1,
@@ -427,7 +427,7 @@ def _routing_events(
     signal_id: int, old_root_cause: str | None, decision: Decision, actor: Actor, at: datetime
 ) -> list[dict[str, Any]]:
     """The events of one routing decision (owner, status, root cause): every routing path writes these."""
-    base = {"at": at, "actor": actor, "entity": EventEntity.SIGNAL, "entity_id": signal_id}
+    base: dict[str, Any] = {"at": at, "actor": actor, "entity": EventEntity.SIGNAL, "entity_id": signal_id}
     events = [
         event_row(
             **base,

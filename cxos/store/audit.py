@@ -3,14 +3,14 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from cxos.clock import utcnow
 from cxos.errors import NotFound, StaleWrite
 from cxos.identity import Actor
-from cxos.models import Event
+from cxos.models import Event, Versioned, saved_id, table_of
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
 
@@ -80,19 +80,23 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+_Row = TypeVar("_Row", bound=Versioned)
+
+
 @contextmanager
 def editing(
-    store: Store, model: type[SQLModel], row_id: int, expected_version: int, actor: Actor
-) -> Iterator[tuple[Session, Any]]:
+    store: Store, model: type[_Row], row_id: int, expected_version: int, actor: Actor
+) -> Iterator[tuple[Session, _Row]]:
     """Open a write transaction on one row that the caller read at `expected_version`.
 
     A stale copy is refused with who changed the row and when; the refused attempt is itself
     recorded as an event (in its own transaction, since the edit's transaction is rolled back).
     """
-    entity = EventEntity(model.__tablename__)
+    table = table_of(model)
+    entity = EventEntity(table.name)
     try:
         with store.write() as session:
-            row = session.exec(select(model).where(model.id == row_id).with_for_update()).first()
+            row = session.exec(select(model).where(table.c.id == row_id).with_for_update()).first()
             if row is None:
                 raise NotFound(f"{entity.replace('_', ' ').capitalize()} #{row_id} does not exist.")
             if row.version != expected_version:
@@ -133,8 +137,8 @@ def apply_changes(
         record_event(
             session,
             actor=actor,
-            entity=EventEntity(row.__tablename__),
-            entity_id=row.id,
+            entity=EventEntity(table_of(type(row)).name),
+            entity_id=saved_id(row),
             action=action,
             field=field,
             from_value=old,

@@ -4,10 +4,13 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    import psycopg
 
 SQLITE_BATCH_CACHE_KIB = 64 * 1024
 
@@ -94,7 +97,9 @@ def _copy(connection: Connection, sql: str, values: list[tuple[Any, ...]]) -> No
     """
     dbapi = connection.dialect.loaded_dbapi
     try:
-        with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(sql) as copy:
+        # SQLAlchemy types the driver's connection as bare PEP 249; on PostgreSQL it is psycopg's own.
+        raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:
             for row in values:
                 copy.write_row(row)
     except dbapi.Error as error:

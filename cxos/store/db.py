@@ -1,10 +1,12 @@
 """Engines and schema: SQLite tuned for one writer at a time, PostgreSQL for teams, Alembic to head."""
 
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -26,7 +28,7 @@ def _sqlite_engine(url: str) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         # Take BEGIN out of pysqlite's hands so we can say DEFERRED or IMMEDIATE ourselves.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -37,7 +39,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):
+    def _on_begin(connection: Connection) -> None:
         # A write transaction takes the write lock up front, so it never fails half-way
         # with "database is locked" when upgrading a read lock; readers never block.
         immediate = connection.get_execution_options().get("cxos_write", False)

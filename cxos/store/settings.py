@@ -4,7 +4,7 @@ from sqlmodel import Session, select
 
 from cxos.clock import utcnow
 from cxos.identity import Actor
-from cxos.models import Setting
+from cxos.models import Setting, saved_id
 from cxos.store.audit import apply_changes, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
@@ -43,7 +43,7 @@ def write_setting(store: Store, *, key: str, value: str, actor: Actor) -> Settin
                 session,
                 actor=actor,
                 entity=EventEntity.SETTING,
-                entity_id=row.id,
+                entity_id=saved_id(row),
                 action=EventAction.CREATED,
                 field=key,
                 to_value=value,

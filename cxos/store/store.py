@@ -2,7 +2,7 @@
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -24,7 +24,9 @@ class Store:
         self.url = config.normalise_url(url)
         self.engine = make_engine(self.url)
         self._write_engine = self.engine.execution_options(cxos_write=True)
-        self._write_lock = threading.Lock() if self.is_sqlite else nullcontext()
+        self._write_lock: AbstractContextManager[object] = (
+            threading.Lock() if self.is_sqlite else nullcontext()
+        )
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> "Store":

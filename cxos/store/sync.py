@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.engine import make_url
@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 from cxos.errors import CxosError
 from cxos.store.sheets import layout
 from cxos.store.store import Store
+
+if TYPE_CHECKING:
+    from cxos.store.sheets.store import SheetsStore
 
 SQL_CHUNK = 5_000  # rows per transaction between SQL databases
 READ_CHUNK = 5_000  # rows fetched from the source at a time (a server-side cursor on PostgreSQL)
@@ -199,11 +202,21 @@ def _one_snapshot(session: Session) -> None:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
+def _sheet(store: Store) -> "SheetsStore | None":
+    """The store when it is a Google Sheet (its module, and gspread with it, load only then), else None."""
+    if store.backend != SHEETS_BACKEND:
+        return None
+    from cxos.store.sheets.store import SheetsStore
+
+    return store if isinstance(store, SheetsStore) else None
+
+
 def _ready(store: Store, *, role: str) -> None:
     """A sheet is read afresh, and must be complete: reachable, nothing queued, every row readable."""
-    if store.backend != SHEETS_BACKEND:
+    sheet = _sheet(store)
+    if sheet is None:
         return
-    status = store.refresh(force=True)
+    status = sheet.refresh(force=True)
     where = f"The {role} sheet ({store.url})"
     if not status.reachable or status.problem:  # a problem after a forced read: offline, or not loadable
         raise SyncRefused(f"{where} cannot be read: {status.problem} Nothing was copied.")
@@ -253,9 +266,10 @@ def _reset_sequences(target: Store) -> None:
 
 def _reread(store: Store) -> list[str]:
     """For a Sheets target: read the sheet again, so its side is what the sheet holds, not the working copy."""
-    if store.backend != SHEETS_BACKEND:
+    sheet = _sheet(store)
+    if sheet is None:
         return []
-    status = store.refresh(force=True)
+    status = sheet.refresh(force=True)
     if status.queued:
         raise SyncIncomplete(
             f"{status.queued:,} copied rows have not reached the target sheet ({store.url}): "

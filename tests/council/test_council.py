@@ -16,32 +16,14 @@ from cxos.journey.friction import Cell
 from cxos.models import Event, Signal, Team
 from cxos.routing.accuracy import routing_accuracy
 from cxos.signals import queries
-from cxos.signals.writes import assign_owner, confirm_owner, create_signal
+from cxos.signals.writes import confirm_owner
 from tests.conftest import CONTRIBUTOR, COUNCIL
-
-
-def _log(store, touchpoint_id: int, title: str = "SSO users missing after sync", **extra) -> int:
-    data = {"title": title, "source": "ticket", "touchpoint_id": touchpoint_id} | extra
-    return create_signal(store, signal_in=data, actor=CONTRIBUTOR).id
+from tests.factories import log_signal, routed_signal
 
 
 def _teams(store) -> list[int]:
     with store.read() as session:
         return list(session.exec(select(Team.id).order_by(Team.id)))
-
-
-def _routed_by_rule(store, touchpoint_id: int, title: str = "Invoice in USD") -> Signal:
-    signal_id = _log(store, touchpoint_id, title)
-    with store.read() as session:
-        version = session.get(Signal, signal_id).version
-    return assign_owner(
-        store,
-        signal_id=signal_id,
-        expected_version=version,
-        team_id=_teams(store)[0],
-        actor=COUNCIL,
-        routed_by="rule:1",
-    )
 
 
 def _events(store, entity: str, entity_id: int) -> list[Event]:
@@ -136,7 +118,13 @@ def test_an_action_marked_done_keeps_who_and_when(store):
 
 
 def test_confirming_an_owner_is_an_event_without_an_owner_change(journey_store, touchpoint_id):
-    signal = _routed_by_rule(journey_store, touchpoint_id)
+    signal = routed_signal(
+        journey_store,
+        touchpoint_id=touchpoint_id,
+        team_id=_teams(journey_store)[0],
+        routed_by="rule:1",
+        title="Invoice in USD",
+    )
     with journey_store.read() as session:
         since = utcnow() - timedelta(days=7)
         assert [r["id"] for r in council_triage.waiting_signals(session, since=since)] == [signal.id]
@@ -150,7 +138,13 @@ def test_confirming_an_owner_is_an_event_without_an_owner_change(journey_store, 
 
 
 def test_a_correction_counts_against_routing_accuracy(journey_store, touchpoint_id):
-    signal = _routed_by_rule(journey_store, touchpoint_id)
+    signal = routed_signal(
+        journey_store,
+        touchpoint_id=touchpoint_id,
+        team_id=_teams(journey_store)[0],
+        routed_by="rule:1",
+        title="Invoice in USD",
+    )
     council_triage.bulk_triage(
         journey_store,
         items=[(signal.id, signal.version)],
@@ -164,7 +158,8 @@ def test_a_correction_counts_against_routing_accuracy(journey_store, touchpoint_
 
 
 def test_bulk_triage_refuses_a_stale_row_and_does_the_others(journey_store, touchpoint_id):
-    first, second = _log(journey_store, touchpoint_id, "One"), _log(journey_store, touchpoint_id, "Two")
+    first = log_signal(journey_store, touchpoint_id=touchpoint_id, title="One").id
+    second = log_signal(journey_store, touchpoint_id=touchpoint_id, title="Two").id
     result = council_triage.bulk_triage(
         journey_store,
         items=[(first, 1), (second, 0)],
@@ -177,7 +172,13 @@ def test_bulk_triage_refuses_a_stale_row_and_does_the_others(journey_store, touc
 
 
 def test_bulk_linking_moves_signals_into_the_failure_mode(journey_store, touchpoint_id):
-    signal = _routed_by_rule(journey_store, touchpoint_id)
+    signal = routed_signal(
+        journey_store,
+        touchpoint_id=touchpoint_id,
+        team_id=_teams(journey_store)[0],
+        routed_by="rule:1",
+        title="Invoice in USD",
+    )
     mode = create_failure_mode(journey_store, name="Invoices in USD", signal_ids=[], actor=COUNCIL)
     council_triage.bulk_triage(
         journey_store,
@@ -200,7 +201,14 @@ def test_biggest_movers_are_the_largest_rises():
 def test_severity_raises_a_failure_mode_in_the_ranking(journey_store, touchpoint_id):
     def mode_with(severity: str, name: str) -> int:
         ids = [
-            _log(journey_store, touchpoint_id, name, severity=severity, account=f"{name} {n}", arr=1000)
+            log_signal(
+                journey_store,
+                touchpoint_id=touchpoint_id,
+                title=name,
+                severity=severity,
+                account=f"{name} {n}",
+                arr=1000,
+            ).id
             for n in range(2)
         ]
         return create_failure_mode(journey_store, name=name, signal_ids=ids, actor=COUNCIL).id

@@ -7,8 +7,8 @@ from cxos.clock import utcnow
 from cxos.failure_modes.clustering import cluster_signals
 from cxos.failure_modes.writes import create_failure_mode
 from cxos.journey.map import touchpoint_options
-from cxos.signals.writes import create_signal
-from tests.conftest import CONTRIBUTOR, COUNCIL
+from tests.conftest import COUNCIL
+from tests.factories import log_signal
 
 GROUPS = {
     "sso": [
@@ -39,11 +39,6 @@ NOISE = [
 ]
 
 
-def _log(store, touchpoint_id: int, title: str, **extra) -> int:
-    signal_in = {"title": title, "source": "ticket", "touchpoint_id": touchpoint_id} | extra
-    return create_signal(store, signal_in=signal_in, actor=CONTRIBUTOR).id
-
-
 def _touchpoints(store) -> list[int]:
     with store.read() as session:
         return [tp.id for tp in touchpoint_options(session)]
@@ -54,17 +49,17 @@ def _seed(store) -> dict[str, set[int]]:
     known = {}
     for name, titles in GROUPS.items():
         known[name] = {
-            _log(
+            log_signal(
                 store,
-                first if name != "search" else second,
-                title,
+                touchpoint_id=first if name != "search" else second,
+                title=title,
                 account=f"Account {i}",
                 arr=10_000 * (i + 1),
-            )
+            ).id
             for i, title in enumerate(titles)
         }
     for title in NOISE:
-        _log(store, first, title)
+        log_signal(store, touchpoint_id=first, title=title)
     return known
 
 
@@ -84,7 +79,7 @@ def test_similar_words_at_different_touchpoints_do_not_cluster_together(journey_
     first, second = _touchpoints(journey_store)[:2]
     for touchpoint in (first, second):
         for title in GROUPS["sso"][:3]:
-            _log(journey_store, touchpoint, title)
+            log_signal(journey_store, touchpoint_id=touchpoint, title=title)
     candidates = _cluster(journey_store).candidates
     assert sorted((c.touchpoint_id, c.size) for c in candidates) == [(first, 3), (second, 3)]
 
@@ -115,19 +110,25 @@ def test_new_signals_like_an_accepted_failure_mode_point_to_it(journey_store):
         name="Okta SCIM sync skips users",
         actor=COUNCIL,
         status="accepted",
-        signal_ids=[_log(journey_store, first, t) for t in GROUPS["sso"][:3]],
+        signal_ids=[log_signal(journey_store, touchpoint_id=first, title=t).id for t in GROUPS["sso"][:3]],
     )
     for title in GROUPS["sso"][2:]:
-        _log(journey_store, first, title)
+        log_signal(journey_store, touchpoint_id=first, title=title)
     (candidate,) = _cluster(journey_store).candidates
     assert candidate.similar_failure_mode_id == mode.id
 
 
 def test_the_same_report_twice_from_one_account_is_a_duplicate_suggestion(journey_store):
     first = _touchpoints(journey_store)[0]
-    original = _log(journey_store, first, "Export to Excel drops the last column", account="Acme")
-    again = _log(journey_store, first, "Export to Excel drops the last column", account="Acme")
-    _log(journey_store, first, "Export to Excel drops the last column", account="Globex")
+    original = log_signal(
+        journey_store, touchpoint_id=first, title="Export to Excel drops the last column", account="Acme"
+    ).id
+    again = log_signal(
+        journey_store, touchpoint_id=first, title="Export to Excel drops the last column", account="Acme"
+    ).id
+    log_signal(
+        journey_store, touchpoint_id=first, title="Export to Excel drops the last column", account="Globex"
+    )
     pairs = [(d.keep_id, d.duplicate_id) for d in _cluster(journey_store).duplicates]
     assert pairs == [(original, again)]
 
@@ -139,19 +140,19 @@ def test_two_failure_modes_about_the_same_thing_are_suggested_for_a_merge(journe
         name="SCIM sync skips users",
         actor=COUNCIL,
         status="accepted",
-        signal_ids=[_log(journey_store, first, t) for t in GROUPS["sso"][:3]],
+        signal_ids=[log_signal(journey_store, touchpoint_id=first, title=t).id for t in GROUPS["sso"][:3]],
     )
     small = create_failure_mode(
         journey_store,
         name="Okta SCIM skips new users",
         actor=COUNCIL,
-        signal_ids=[_log(journey_store, first, t) for t in GROUPS["sso"][3:]],
+        signal_ids=[log_signal(journey_store, touchpoint_id=first, title=t).id for t in GROUPS["sso"][3:]],
     )
     create_failure_mode(
         journey_store,
         name="CSV import fails on dates",
         actor=COUNCIL,
-        signal_ids=[_log(journey_store, first, t) for t in GROUPS["import"]],
+        signal_ids=[log_signal(journey_store, touchpoint_id=first, title=t).id for t in GROUPS["import"]],
     )
     merges = [(m.source_id, m.target_id) for m in _cluster(journey_store).merges]
     assert merges == [(small.id, big.id)]

@@ -20,26 +20,19 @@ from cxos.failure_modes.writes import (
 )
 from cxos.journey.map import teams
 from cxos.models import Event, FailureMode, Fix, Signal
-from cxos.signals.writes import assign_owner, create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
-
-
-def _log(
-    store, touchpoint_id: int, title: str = "SCIM sync skips users", *, owned: bool = True, **extra
-) -> int:
-    signal = create_signal(
-        store,
-        signal_in={"title": title, "source": "ticket", "touchpoint_id": touchpoint_id} | extra,
-        actor=CONTRIBUTOR,
-    )
-    if owned:
-        assign_owner(store, signal_id=signal.id, expected_version=1, team_id=_team(store), actor=COUNCIL)
-    return signal.id
+from tests.factories import log_signal, routed_signal
 
 
 def _team(store, name: str = "Engineering") -> int:
     with store.read() as session:
         return next(team.id for team in teams(session) if team.name == name)
+
+
+@pytest.fixture
+def engineering(journey_store) -> int:
+    """The team signals are routed to here: a failure mode is made of owned signals."""
+    return _team(journey_store)
 
 
 def _signal(store, signal_id: int) -> Signal:
@@ -72,10 +65,10 @@ def _signal_count(store) -> int:
 
 
 def test_linking_moves_an_owned_signal_to_linked_and_leaves_a_triage_signal_where_it_is(
-    journey_store, touchpoint_id
+    journey_store, touchpoint_id, engineering
 ):
-    routed = _log(journey_store, touchpoint_id)
-    in_triage = _log(journey_store, touchpoint_id, owned=False)
+    routed = routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id
+    in_triage = log_signal(journey_store, touchpoint_id=touchpoint_id).id
     mode = create_failure_mode(
         journey_store,
         name="SCIM skips users",
@@ -103,16 +96,22 @@ def test_linking_moves_an_owned_signal_to_linked_and_leaves_a_triage_signal_wher
     assert [e.action for e in _events(journey_store, "failure_mode", mode.id)] == ["created"]
 
 
-def test_only_the_council_changes_failure_modes(journey_store, touchpoint_id):
+def test_only_the_council_changes_failure_modes(journey_store, touchpoint_id, engineering):
     with pytest.raises(NotAllowed):
         create_failure_mode(
-            journey_store, name="Mine", signal_ids=[_log(journey_store, touchpoint_id)], actor=CONTRIBUTOR
+            journey_store,
+            name="Mine",
+            signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+            actor=CONTRIBUTOR,
         )
 
 
-def test_accepting_a_candidate_records_it(journey_store, touchpoint_id):
+def test_accepting_a_candidate_records_it(journey_store, touchpoint_id, engineering):
     mode = create_failure_mode(
-        journey_store, name="SCIM", signal_ids=[_log(journey_store, touchpoint_id)], actor=COUNCIL
+        journey_store,
+        name="SCIM",
+        signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+        actor=COUNCIL,
     )
     accepted = accept_failure_mode(journey_store, failure_mode_id=mode.id, expected_version=1, actor=COUNCIL)
     assert (accepted.status, accepted.version) == ("accepted", 2)
@@ -122,9 +121,14 @@ def test_accepting_a_candidate_records_it(journey_store, touchpoint_id):
     )
 
 
-def test_rename_owner_layer_and_cause_are_saved_with_one_event_each(journey_store, touchpoint_id):
+def test_rename_owner_layer_and_cause_are_saved_with_one_event_each(
+    journey_store, touchpoint_id, engineering
+):
     mode = create_failure_mode(
-        journey_store, name="SCIM", signal_ids=[_log(journey_store, touchpoint_id)], actor=COUNCIL
+        journey_store,
+        name="SCIM",
+        signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+        actor=COUNCIL,
     )
     update_failure_mode(
         journey_store,
@@ -148,9 +152,12 @@ def test_rename_owner_layer_and_cause_are_saved_with_one_event_each(journey_stor
     assert fields == ["name", "owner_team_id", "root_cause", "upstream_cause"]
 
 
-def test_renaming_a_stale_copy_is_refused_and_logged(journey_store, touchpoint_id):
+def test_renaming_a_stale_copy_is_refused_and_logged(journey_store, touchpoint_id, engineering):
     mode = create_failure_mode(
-        journey_store, name="SCIM", signal_ids=[_log(journey_store, touchpoint_id)], actor=COUNCIL
+        journey_store,
+        name="SCIM",
+        signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+        actor=COUNCIL,
     )
     update_failure_mode(
         journey_store, failure_mode_id=mode.id, expected_version=1, changes={"name": "First"}, actor=COUNCIL
@@ -167,9 +174,14 @@ def test_renaming_a_stale_copy_is_refused_and_logged(journey_store, touchpoint_i
     assert _events(journey_store, "failure_mode", mode.id)[-1].action == "refused"
 
 
-def test_unknown_root_cause_layer_empty_name_and_missing_team_are_refused(journey_store, touchpoint_id):
+def test_unknown_root_cause_layer_empty_name_and_missing_team_are_refused(
+    journey_store, touchpoint_id, engineering
+):
     mode = create_failure_mode(
-        journey_store, name="SCIM", signal_ids=[_log(journey_store, touchpoint_id)], actor=COUNCIL
+        journey_store,
+        name="SCIM",
+        signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+        actor=COUNCIL,
     )
     with pytest.raises(ValidationFailed) as refused:
         update_failure_mode(
@@ -183,20 +195,28 @@ def test_unknown_root_cause_layer_empty_name_and_missing_team_are_refused(journe
     assert _mode(journey_store, mode.id).version == 1
 
 
-def test_merging_moves_every_signal_with_an_event_and_keeps_the_merged_mode(journey_store, touchpoint_id):
+def test_merging_moves_every_signal_with_an_event_and_keeps_the_merged_mode(
+    journey_store, touchpoint_id, engineering
+):
     source = create_failure_mode(
         journey_store,
         name="A",
         actor=COUNCIL,
         status="accepted",
-        signal_ids=[_log(journey_store, touchpoint_id) for _ in range(3)],
+        signal_ids=[
+            routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id
+            for _ in range(3)
+        ],
     )
     target = create_failure_mode(
         journey_store,
         name="B",
         actor=COUNCIL,
         status="accepted",
-        signal_ids=[_log(journey_store, touchpoint_id) for _ in range(2)],
+        signal_ids=[
+            routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id
+            for _ in range(2)
+        ],
     )
     moved, kept = _members(journey_store, source.id), _members(journey_store, target.id)
     total = _signal_count(journey_store)
@@ -213,12 +233,18 @@ def test_merging_moves_every_signal_with_an_event_and_keeps_the_merged_mode(jour
     assert _events(journey_store, "failure_mode", target.id)[-1].action == "merged"
 
 
-def test_a_merged_failure_mode_cannot_be_merged_again_or_renamed(journey_store, touchpoint_id):
+def test_a_merged_failure_mode_cannot_be_merged_again_or_renamed(journey_store, touchpoint_id, engineering):
     source = create_failure_mode(
-        journey_store, name="A", actor=COUNCIL, signal_ids=[_log(journey_store, touchpoint_id)]
+        journey_store,
+        name="A",
+        actor=COUNCIL,
+        signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
     )
     target = create_failure_mode(
-        journey_store, name="B", actor=COUNCIL, signal_ids=[_log(journey_store, touchpoint_id)]
+        journey_store,
+        name="B",
+        actor=COUNCIL,
+        signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
     )
     merged = merge_failure_modes(
         journey_store, source_id=source.id, source_version=1, target_id=target.id, actor=COUNCIL
@@ -237,8 +263,12 @@ def test_a_merged_failure_mode_cannot_be_merged_again_or_renamed(journey_store, 
         )
 
 
-def test_splitting_moves_the_chosen_signals_into_a_new_mode_and_loses_none(journey_store, touchpoint_id):
-    signal_ids = [_log(journey_store, touchpoint_id) for _ in range(4)]
+def test_splitting_moves_the_chosen_signals_into_a_new_mode_and_loses_none(
+    journey_store, touchpoint_id, engineering
+):
+    signal_ids = [
+        routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id for _ in range(4)
+    ]
     origin = create_failure_mode(
         journey_store,
         name="Import fails",
@@ -263,11 +293,14 @@ def test_splitting_moves_the_chosen_signals_into_a_new_mode_and_loses_none(journ
     assert all(_signal(journey_store, s).status == "linked" for s in signal_ids)
 
 
-def test_splitting_signals_of_another_mode_is_refused(journey_store, touchpoint_id):
+def test_splitting_signals_of_another_mode_is_refused(journey_store, touchpoint_id, engineering):
     origin = create_failure_mode(
-        journey_store, name="A", actor=COUNCIL, signal_ids=[_log(journey_store, touchpoint_id)]
+        journey_store,
+        name="A",
+        actor=COUNCIL,
+        signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
     )
-    stranger = _log(journey_store, touchpoint_id)
+    stranger = routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id
     with pytest.raises(ValidationFailed):
         split_failure_mode(
             journey_store,
@@ -280,8 +313,10 @@ def test_splitting_signals_of_another_mode_is_refused(journey_store, touchpoint_
     assert _signal(journey_store, stranger).failure_mode_id is None
 
 
-def test_unlinking_sends_a_linked_signal_back_to_its_owner_as_routed(journey_store, touchpoint_id):
-    signal_id = _log(journey_store, touchpoint_id)
+def test_unlinking_sends_a_linked_signal_back_to_its_owner_as_routed(
+    journey_store, touchpoint_id, engineering
+):
+    signal_id = routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id
     mode = create_failure_mode(journey_store, name="A", actor=COUNCIL, signal_ids=[signal_id])
     assert unlink_signals(journey_store, signal_ids=[signal_id], actor=COUNCIL) == 1
     signal = _signal(journey_store, signal_id)
@@ -294,7 +329,7 @@ def test_unlinking_sends_a_linked_signal_back_to_its_owner_as_routed(journey_sto
     assert _signal(journey_store, signal_id).status == "linked"
 
 
-def test_live_figures_count_signals_accounts_arr_and_weeks(journey_store, touchpoint_id):
+def test_live_figures_count_signals_accounts_arr_and_weeks(journey_store, touchpoint_id, engineering):
     now = utcnow()
     spec = [
         ("Acme", 100_000, 1),
@@ -303,7 +338,12 @@ def test_live_figures_count_signals_accounts_arr_and_weeks(journey_store, touchp
         (None, None, 20),
         ("Acme", 120_000, 100),
     ]
-    ids = [_log(journey_store, touchpoint_id, account=account, arr=arr) for account, arr, _ in spec]
+    ids = [
+        routed_signal(
+            journey_store, touchpoint_id=touchpoint_id, team_id=engineering, account=account, arr=arr
+        ).id
+        for account, arr, _ in spec
+    ]
     with journey_store.write() as session:  # back-date them: 1, 3, 10, 20 and 100 days ago
         for signal_id, (_, _, days) in zip(ids, spec, strict=True):
             session.get(Signal, signal_id).created_at = now - timedelta(days=days)
@@ -319,20 +359,29 @@ def test_live_figures_count_signals_accounts_arr_and_weeks(journey_store, touchp
     assert (figures.fix_title, figures.fix_status) == ("Secondary domains provisioned", "shipped")
 
 
-def test_failure_modes_are_ranked_by_recurrence_times_arr(journey_store, touchpoint_id):
+def test_failure_modes_are_ranked_by_recurrence_times_arr(journey_store, touchpoint_id, engineering):
     small = create_failure_mode(
         journey_store,
         name="Small",
         actor=COUNCIL,
         status="accepted",
-        signal_ids=[_log(journey_store, touchpoint_id, account="A", arr=1_000) for _ in range(5)],
+        signal_ids=[
+            routed_signal(
+                journey_store, touchpoint_id=touchpoint_id, team_id=engineering, account="A", arr=1_000
+            ).id
+            for _ in range(5)
+        ],
     )
     large = create_failure_mode(
         journey_store,
         name="Large",
         actor=COUNCIL,
         status="accepted",
-        signal_ids=[_log(journey_store, touchpoint_id, account="B", arr=90_000)],
+        signal_ids=[
+            routed_signal(
+                journey_store, touchpoint_id=touchpoint_id, team_id=engineering, account="B", arr=90_000
+            ).id
+        ],
     )
     with journey_store.read() as session:
         ranked = [f.id for f in failure_mode_figures(session, now=utcnow() + timedelta(seconds=1))]

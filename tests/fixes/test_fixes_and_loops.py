@@ -19,34 +19,16 @@ from cxos.fixes.lifecycle import (
 )
 from cxos.fixes.loops import check_template, draft_notices, mark_sent, notices_for_fix, save_template
 from cxos.models import Event, Fix, LoopNotice, Signal
-from cxos.signals.writes import create_signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
+from tests.factories import log_signal, overwrite_signal
 
-
-def _signal(
-    store, touchpoint_id, *, reporter=None, account="Acme Bank", status="linked", mode_id=None, team_id=1
-):
-    signal = create_signal(
-        store,
-        signal_in={
-            "title": "SSO login loops",
-            "source": "ticket",
-            "touchpoint_id": touchpoint_id,
-            "reporter": reporter,
-            "account": account,
-        },
-        actor=COUNCIL,
-    )
-    with store.write() as session:
-        row = session.get(Signal, signal.id)
-        row.status, row.owner_team_id, row.failure_mode_id = status, team_id, mode_id
-        session.add(row)
-    return signal.id
+SSO_LOOPS = {"title": "SSO login loops", "account": "Acme Bank"}  # what the signals of these tests say
 
 
 @pytest.fixture
 def mode_id(journey_store, touchpoint_id) -> int:
-    first = _signal(journey_store, touchpoint_id, status="routed")
+    first = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, **SSO_LOOPS).id
+    overwrite_signal(journey_store, signal_id=first, status="routed", owner_team_id=1)
     return create_failure_mode(
         journey_store, name="SSO loops", signal_ids=[first], actor=COUNCIL, status="accepted"
     ).id
@@ -90,7 +72,10 @@ def test_shipping_needs_the_what_changed_text(journey_store, mode_id):
 
 
 def test_shipping_moves_waiting_signals_to_fixed(journey_store, touchpoint_id, mode_id):
-    waiting = _signal(journey_store, touchpoint_id, status="fixing", mode_id=mode_id)
+    waiting = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, **SSO_LOOPS).id
+    overwrite_signal(
+        journey_store, signal_id=waiting, status="fixing", owner_team_id=1, failure_mode_id=mode_id
+    )
     _shipped(journey_store, mode_id)
     with journey_store.read() as session:
         assert session.get(Signal, waiting).status == "fixed"
@@ -159,7 +144,12 @@ def test_an_owner_update_resets_the_stale_clock(journey_store, mode_id):
 
 def test_one_notice_per_customer_per_fix(journey_store, touchpoint_id, mode_id):
     for reporter in ("sam@acme.com", "sam@acme.com", None):
-        _signal(journey_store, touchpoint_id, reporter=reporter, status="fixing", mode_id=mode_id)
+        signal_id = log_signal(
+            journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, reporter=reporter, **SSO_LOOPS
+        ).id
+        overwrite_signal(
+            journey_store, signal_id=signal_id, status="fixing", owner_team_id=1, failure_mode_id=mode_id
+        )
     fix = _shipped(journey_store, mode_id)
     first = draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL)
     again = draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL)
@@ -169,7 +159,12 @@ def test_one_notice_per_customer_per_fix(journey_store, touchpoint_id, mode_id):
 
 
 def test_a_notice_says_what_changed(journey_store, touchpoint_id, mode_id):
-    _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing", mode_id=mode_id)
+    signal_id = log_signal(
+        journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, reporter="sam@acme.com", **SSO_LOOPS
+    ).id
+    overwrite_signal(
+        journey_store, signal_id=signal_id, status="fixing", owner_team_id=1, failure_mode_id=mode_id
+    )
     fix = _shipped(journey_store, mode_id, what="SSO now remembers the tenant.")
     notice = next(
         n for n in draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL) if n.recipient == "sam@acme.com"
@@ -180,7 +175,12 @@ def test_a_notice_says_what_changed(journey_store, touchpoint_id, mode_id):
 def test_a_template_with_an_unknown_placeholder_is_refused_before_drafting(
     journey_store, touchpoint_id, mode_id
 ):
-    _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing", mode_id=mode_id)
+    signal_id = log_signal(
+        journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, reporter="sam@acme.com", **SSO_LOOPS
+    ).id
+    overwrite_signal(
+        journey_store, signal_id=signal_id, status="fixing", owner_team_id=1, failure_mode_id=mode_id
+    )
     fix = _shipped(journey_store, mode_id)
     with pytest.raises(ValidationFailed, match="unknown placeholder {customer_name}"):
         draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL, template="Dear {customer_name}, {title}")
@@ -191,7 +191,12 @@ def test_a_template_with_an_unknown_placeholder_is_refused_before_drafting(
 
 
 def test_a_saved_template_is_used(journey_store, touchpoint_id, mode_id):
-    _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing", mode_id=mode_id)
+    signal_id = log_signal(
+        journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, reporter="sam@acme.com", **SSO_LOOPS
+    ).id
+    overwrite_signal(
+        journey_store, signal_id=signal_id, status="fixing", owner_team_id=1, failure_mode_id=mode_id
+    )
     fix = _shipped(journey_store, mode_id)
     save_template(journey_store, template="Fixed: {title} — {what_changed}", actor=COUNCIL)
     notice = draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL)[0]
@@ -199,8 +204,11 @@ def test_a_saved_template_is_used(journey_store, touchpoint_id, mode_id):
 
 
 def test_marking_sent_closes_the_signals_loop(journey_store, touchpoint_id, mode_id):
-    signal_id = _signal(
-        journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing", mode_id=mode_id
+    signal_id = log_signal(
+        journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, reporter="sam@acme.com", **SSO_LOOPS
+    ).id
+    overwrite_signal(
+        journey_store, signal_id=signal_id, status="fixing", owner_team_id=1, failure_mode_id=mode_id
     )
     fix = _shipped(journey_store, mode_id)
     notice = next(
@@ -221,8 +229,18 @@ def test_check_template_accepts_escaped_braces():
 
 
 def test_marking_sent_closes_every_signal_that_customer_reported(journey_store, touchpoint_id, mode_id):
-    first = _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing", mode_id=mode_id)
-    second = _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing", mode_id=mode_id)
+    first = log_signal(
+        journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, reporter="sam@acme.com", **SSO_LOOPS
+    ).id
+    overwrite_signal(
+        journey_store, signal_id=first, status="fixing", owner_team_id=1, failure_mode_id=mode_id
+    )
+    second = log_signal(
+        journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, reporter="sam@acme.com", **SSO_LOOPS
+    ).id
+    overwrite_signal(
+        journey_store, signal_id=second, status="fixing", owner_team_id=1, failure_mode_id=mode_id
+    )
     fix = _shipped(journey_store, mode_id)
     notice = next(
         n for n in draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL) if n.recipient == "sam@acme.com"

@@ -12,6 +12,7 @@ from sqlmodel import select
 from cxos.fixes.notice_export import SmtpSettings, mailto_link, notices_csv, notices_markdown, send_notices
 from cxos.models import Fix, LoopNotice, Signal
 from tests.conftest import COUNCIL
+from tests.factories import log_signal, overwrite_signal
 
 FIX = Fix(
     id=7,
@@ -66,14 +67,22 @@ def smtp_server():
 def test_sending_by_smtp_delivers_and_marks_sent(journey_store, touchpoint_id, smtp_server):
     from cxos.failure_modes.writes import create_failure_mode
     from cxos.fixes.loops import draft_notices
-    from tests.fixes.test_fixes_and_loops import _shipped, _signal
+    from tests.fixes.test_fixes_and_loops import SSO_LOOPS, _shipped
 
     inbox, port = smtp_server
-    first = _signal(journey_store, touchpoint_id, reporter="sam@acme.com", status="fixing")
+    first = log_signal(
+        journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, reporter="sam@acme.com", **SSO_LOOPS
+    ).id
+    overwrite_signal(journey_store, signal_id=first, status="fixing", owner_team_id=1)
     mode = create_failure_mode(
         journey_store, name="SSO loops", signal_ids=[first], actor=COUNCIL, status="accepted"
     )
-    _signal(journey_store, touchpoint_id, reporter=None, account="Globex", status="fixing", mode_id=mode.id)
+    globex = log_signal(
+        journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, **(SSO_LOOPS | {"account": "Globex"})
+    ).id
+    overwrite_signal(
+        journey_store, signal_id=globex, status="fixing", owner_team_id=1, failure_mode_id=mode.id
+    )
     fix = _shipped(journey_store, mode.id)
     notices = draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL)
     sent, skipped = send_notices(

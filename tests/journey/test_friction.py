@@ -8,29 +8,24 @@ from components.journey.friction_charts import fit_radar, heatmap
 from cxos.journey.friction import Weight, Window, friction_cells, rollup, top_failure_modes
 from cxos.journey.map import touchpoint_options
 from cxos.models import FailureMode, Signal
-from cxos.signals.writes import create_signal
-from tests.conftest import CONTRIBUTOR
+from tests.factories import log_signal, overwrite_signal
 
 MONDAY = datetime(2026, 11, 2, 9, tzinfo=UTC)
-
-
-def _signal(store, touchpoint_id, at, **extra):
-    data = {"title": "Friction here", "source": "ticket", "touchpoint_id": touchpoint_id} | extra
-    signal = create_signal(store, signal_in=data, actor=CONTRIBUTOR)
-    with store.write() as session:
-        session.execute(update(Signal).where(Signal.id == signal.id).values(created_at=at))
-    return signal
 
 
 def _fixture(store):
     with store.read() as session:
         tps = touchpoint_options(session)
     a, b = tps[0], next(tp for tp in tps if tp.stage_id != tps[0].stage_id)
-    _signal(store, a.id, MONDAY, account="Acme", arr=100_000, severity="high")
-    _signal(store, a.id, MONDAY + timedelta(days=1), account="Acme", arr=120_000, severity="low")
-    _signal(store, a.id, MONDAY + timedelta(days=8), account="Globex", arr=50_000, severity="critical")
-    _signal(store, b.id, MONDAY + timedelta(days=2), account=None, severity="medium")
-    _signal(store, b.id, MONDAY - timedelta(days=30))  # outside the window
+    for touchpoint, created_at, fields in [
+        (a, MONDAY, {"account": "Acme", "arr": 100_000, "severity": "high"}),
+        (a, MONDAY + timedelta(days=1), {"account": "Acme", "arr": 120_000, "severity": "low"}),
+        (a, MONDAY + timedelta(days=8), {"account": "Globex", "arr": 50_000, "severity": "critical"}),
+        (b, MONDAY + timedelta(days=2), {"account": None, "severity": "medium"}),
+        (b, MONDAY - timedelta(days=30), {}),  # outside the window
+    ]:
+        signal = log_signal(store, touchpoint_id=touchpoint.id, **fields)
+        overwrite_signal(store, signal_id=signal.id, created_at=created_at)
     return tps, a, b
 
 

@@ -8,8 +8,8 @@ from cxos.journey import editor
 from cxos.journey.map import touchpoint_options
 from cxos.journey.yaml_files import export_journey_yaml, import_journey_yaml
 from cxos.models import Event, Signal, Stage, Touchpoint
-from cxos.signals.writes import create_signal
-from tests.conftest import ADMIN, CONTRIBUTOR, COUNCIL
+from tests.conftest import ADMIN, COUNCIL
+from tests.factories import log_signal
 
 
 def _tp(store, touchpoint_id) -> Touchpoint:
@@ -17,16 +17,8 @@ def _tp(store, touchpoint_id) -> Touchpoint:
         return session.get(Touchpoint, touchpoint_id)
 
 
-def _log(store, touchpoint_id):
-    return create_signal(
-        store,
-        signal_in={"title": "It broke", "source": "call", "touchpoint_id": touchpoint_id},
-        actor=CONTRIBUTOR,
-    )
-
-
 def test_renaming_a_touchpoint_keeps_its_signals_and_writes_an_event(journey_store, touchpoint_id):
-    signal = _log(journey_store, touchpoint_id)
+    signal = log_signal(journey_store, touchpoint_id=touchpoint_id)
     editor.update_touchpoint(
         journey_store,
         touchpoint_id=touchpoint_id,
@@ -45,7 +37,7 @@ def test_renaming_a_touchpoint_keeps_its_signals_and_writes_an_event(journey_sto
 
 
 def test_removing_a_touchpoint_with_signals_is_refused_until_they_are_moved(journey_store, touchpoint_id):
-    signal = _log(journey_store, touchpoint_id)
+    signal = log_signal(journey_store, touchpoint_id=touchpoint_id)
     other = next(tp.id for tp in touchpoint_options_of(journey_store) if tp.id != touchpoint_id)
     with pytest.raises(ValidationFailed, match="1 signals"):
         editor.remove_touchpoint(journey_store, touchpoint_id=touchpoint_id, expected_version=1, actor=ADMIN)
@@ -72,14 +64,14 @@ def touchpoint_options_of(store):
 
 
 def test_archiving_hides_a_touchpoint_from_pickers_but_keeps_its_signals(journey_store, touchpoint_id):
-    signal = _log(journey_store, touchpoint_id)
+    signal = log_signal(journey_store, touchpoint_id=touchpoint_id)
     editor.archive(journey_store, entity=Touchpoint, row_id=touchpoint_id, expected_version=1, actor=ADMIN)
     assert touchpoint_id not in {tp.id for tp in touchpoint_options_of(journey_store)}
     with journey_store.read() as session:
         assert session.get(Signal, signal.id).touchpoint_id == touchpoint_id
         assert touchpoint_id in {tp.id for tp in touchpoint_options(session, include_archived=True)}
     with pytest.raises(ValidationFailed):  # no new signal on an archived touchpoint
-        _log(journey_store, touchpoint_id)
+        log_signal(journey_store, touchpoint_id=touchpoint_id)
 
 
 def test_a_stage_with_active_touchpoints_cannot_be_archived(journey_store):

@@ -8,21 +8,14 @@ from cxos.clock import utcnow
 from cxos.journey.map import teams
 from cxos.models import Event, Signal
 from cxos.routing import handoffs
-from cxos.signals.writes import assign_owner, create_signal, set_status
-from tests.conftest import CONTRIBUTOR, COUNCIL
+from cxos.signals.writes import assign_owner, set_status
+from tests.conftest import COUNCIL
+from tests.factories import log_signal
 
 
 def _team_ids(store) -> dict[str, int]:
     with store.read() as session:
         return {team.name: team.id for team in teams(session)}
-
-
-def _log(store, touchpoint_id: int, title: str = "Permission question") -> int:
-    return create_signal(
-        store,
-        signal_in={"title": title, "source": "ticket", "touchpoint_id": touchpoint_id},
-        actor=CONTRIBUTOR,
-    ).id
 
 
 def _route(store, signal_id: int, *team_ids: int | None) -> None:
@@ -50,9 +43,9 @@ def _backdate(store, signal_id: int, created_days_ago: float, owner_days_ago: li
 
 def test_a_signal_passed_through_four_owners_has_three_bounces_and_is_flagged(journey_store, touchpoint_id):
     team = _team_ids(journey_store)
-    bounced = _log(journey_store, touchpoint_id)
+    bounced = log_signal(journey_store, touchpoint_id=touchpoint_id).id
     _route(journey_store, bounced, team["Support ops"], team["Product"], team["Engineering"], team["Product"])
-    once = _log(journey_store, touchpoint_id)
+    once = log_signal(journey_store, touchpoint_id=touchpoint_id).id
     _route(journey_store, once, team["Support ops"], team["Product"])
     with journey_store.read() as session:
         flagged = handoffs.bounced_signals(session)
@@ -63,7 +56,7 @@ def test_a_signal_passed_through_four_owners_has_three_bounces_and_is_flagged(jo
 
 def test_back_to_triage_and_out_again_counts_as_two_bounces(journey_store, touchpoint_id):
     team = _team_ids(journey_store)
-    signal_id = _log(journey_store, touchpoint_id)
+    signal_id = log_signal(journey_store, touchpoint_id=touchpoint_id).id
     _route(journey_store, signal_id, team["Support ops"], None, team["Product"])
     with journey_store.read() as session:
         assert handoffs.bounced_signals(session, at_least=2)[0]["bounces"] == 2
@@ -71,7 +64,7 @@ def test_back_to_triage_and_out_again_counts_as_two_bounces(journey_store, touch
 
 def test_time_with_each_owner_comes_from_consecutive_owner_events(journey_store, touchpoint_id):
     team = _team_ids(journey_store)
-    signal_id = _log(journey_store, touchpoint_id)
+    signal_id = log_signal(journey_store, touchpoint_id=touchpoint_id).id
     _route(journey_store, signal_id, team["Support ops"], team["Product"], team["Support ops"])
     _backdate(journey_store, signal_id, created_days_ago=10, owner_days_ago=[9, 6, 1])
     with journey_store.read() as session:
@@ -88,7 +81,7 @@ def test_time_with_each_owner_comes_from_consecutive_owner_events(journey_store,
 
 def test_open_signals_silent_for_n_days_are_stale_and_closed_ones_are_not(journey_store, touchpoint_id):
     team = _team_ids(journey_store)
-    silent, recent, closed = (_log(journey_store, touchpoint_id) for _ in range(3))
+    silent, recent, closed = (log_signal(journey_store, touchpoint_id=touchpoint_id).id for _ in range(3))
     _route(journey_store, silent, team["Product"])
     _route(journey_store, closed, team["Product"])
     set_status(
@@ -112,12 +105,12 @@ def test_open_signals_silent_for_n_days_are_stale_and_closed_ones_are_not(journe
 def test_a_team_whose_backlog_grows_while_nothing_closes_is_a_black_hole(journey_store, touchpoint_id):
     team = _team_ids(journey_store)
     for _ in range(3):
-        _route(journey_store, _log(journey_store, touchpoint_id), team["Product"])
-    closing = [_log(journey_store, touchpoint_id) for _ in range(2)]
+        _route(journey_store, log_signal(journey_store, touchpoint_id=touchpoint_id).id, team["Product"])
+    closing = [log_signal(journey_store, touchpoint_id=touchpoint_id).id for _ in range(2)]
     for signal_id in closing:
         _route(journey_store, signal_id, team["Engineering"])
     set_status(journey_store, signal_id=closing[0], expected_version=2, status="fixed", actor=COUNCIL)
-    _route(journey_store, _log(journey_store, touchpoint_id), team["Engineering"])
+    _route(journey_store, log_signal(journey_store, touchpoint_id=touchpoint_id).id, team["Engineering"])
     with journey_store.read() as session:
         backlogs = {
             row.team_id: row for row in handoffs.team_backlogs(session, now=utcnow() + timedelta(seconds=1))
@@ -134,10 +127,10 @@ def test_a_team_whose_backlog_grows_while_nothing_closes_is_a_black_hole(journey
 
 def test_the_backlog_of_four_weeks_ago_is_replayed_from_the_events(journey_store, touchpoint_id):
     team = _team_ids(journey_store)
-    old = _log(journey_store, touchpoint_id)
+    old = log_signal(journey_store, touchpoint_id=touchpoint_id).id
     _route(journey_store, old, team["Product"])
     _backdate(journey_store, old, created_days_ago=60, owner_days_ago=[50])
-    moved = _log(journey_store, touchpoint_id)
+    moved = log_signal(journey_store, touchpoint_id=touchpoint_id).id
     _route(journey_store, moved, team["Product"], team["Engineering"])
     _backdate(journey_store, moved, created_days_ago=60, owner_days_ago=[50, 2])
     with journey_store.read() as session:
@@ -148,7 +141,7 @@ def test_the_backlog_of_four_weeks_ago_is_replayed_from_the_events(journey_store
 
 def test_a_closed_signal_stops_counting_time_with_its_last_owner(journey_store, touchpoint_id):
     team = _team_ids(journey_store)
-    signal_id = _log(journey_store, touchpoint_id)
+    signal_id = log_signal(journey_store, touchpoint_id=touchpoint_id).id
     _route(journey_store, signal_id, team["Product"])
     set_status(
         journey_store,

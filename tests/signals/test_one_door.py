@@ -8,11 +8,12 @@ from sqlalchemy.engine import Engine
 
 from cxos.journey.map import load_journey_template, touchpoint_options
 from cxos.models import Signal
-from cxos.signals.writes import create_signal, update_signal
+from cxos.signals.writes import update_signal
 from cxos.store.audit import apply_changes, editing
 from cxos.store.bulk import insert_many
 from tests import signal_door
 from tests.conftest import ADMIN, open_test_store
+from tests.factories import log_signal
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "sheets"])
@@ -26,11 +27,7 @@ def any_store(request, tmp_path) -> Iterator:
 def _signal(store) -> Signal:
     with store.read() as session:
         touchpoint = touchpoint_options(session)[0].id
-    return create_signal(
-        store,
-        signal_in={"title": "Invoice shows the wrong VAT", "source": "ticket", "touchpoint_id": touchpoint},
-        actor=ADMIN,
-    )
+    return log_signal(store, touchpoint_id=touchpoint, actor=ADMIN, title="Invoice shows the wrong VAT")
 
 
 def test_the_guard_watches_every_engine_for_the_whole_run():

@@ -5,21 +5,17 @@ from datetime import timedelta
 from cxos.clock import utcnow
 from cxos.journey.map import touchpoint_options
 from cxos.signals import queries
-from cxos.signals.writes import assign_owner, create_signal
-from tests.conftest import CONTRIBUTOR, COUNCIL
-
-
-def _log(store, touchpoint_id, title, **extra):
-    data = {"title": title, "source": "ticket", "touchpoint_id": touchpoint_id} | extra
-    return create_signal(store, signal_in=data, actor=CONTRIBUTOR)
+from cxos.signals.writes import assign_owner
+from tests.conftest import COUNCIL
+from tests.factories import log_signal
 
 
 def test_filters_narrow_by_stage_component_status_source_team_and_text(journey_store):
     with journey_store.read() as session:
         touchpoints = touchpoint_options(session)
     first, other = touchpoints[0], next(tp for tp in touchpoints if tp.stage_id != touchpoints[0].stage_id)
-    a = _log(journey_store, first.id, "SSO broken for Acme", account="Acme")
-    _log(journey_store, other.id, "Invoice in USD", source="call")
+    a = log_signal(journey_store, touchpoint_id=first.id, title="SSO broken for Acme", account="Acme")
+    log_signal(journey_store, touchpoint_id=other.id, title="Invoice in USD", source="call")
     assign_owner(journey_store, signal_id=a.id, expected_version=1, team_id=3, actor=COUNCIL)
     journey = tuple(touchpoints)
 
@@ -52,7 +48,7 @@ def test_filters_narrow_by_stage_component_status_source_team_and_text(journey_s
 
 def test_pages_are_newest_first_and_do_not_overlap(journey_store, touchpoint_id):
     for i in range(7):
-        _log(journey_store, touchpoint_id, f"Signal number {i}")
+        log_signal(journey_store, touchpoint_id=touchpoint_id, title=f"Signal number {i}")
     with journey_store.read() as session:
         first = queries.page_of_signals(session, queries.SignalFilter(), limit=3, offset=0)
         second = queries.page_of_signals(session, queries.SignalFilter(), limit=3, offset=3)
@@ -62,9 +58,9 @@ def test_pages_are_newest_first_and_do_not_overlap(journey_store, touchpoint_id)
 
 
 def test_triage_queue_is_every_open_signal_without_owner_oldest_first(journey_store, touchpoint_id):
-    older = _log(journey_store, touchpoint_id, "Older one")
-    newer = _log(journey_store, touchpoint_id, "Newer one")
-    owned = _log(journey_store, touchpoint_id, "Owned one")
+    older = log_signal(journey_store, touchpoint_id=touchpoint_id, title="Older one")
+    newer = log_signal(journey_store, touchpoint_id=touchpoint_id, title="Newer one")
+    owned = log_signal(journey_store, touchpoint_id=touchpoint_id, title="Owned one")
     assign_owner(journey_store, signal_id=owned.id, expected_version=1, team_id=1, actor=COUNCIL)
     with journey_store.read() as session:
         assert [row["id"] for row in queries.triage_queue(session, limit=10)] == [older.id, newer.id]
@@ -72,8 +68,8 @@ def test_triage_queue_is_every_open_signal_without_owner_oldest_first(journey_st
 
 
 def test_counts_by_stage_window_are_grouped_in_the_database(journey_store, touchpoint_id):
-    _log(journey_store, touchpoint_id, "One")
-    _log(journey_store, touchpoint_id, "Two", source="slack")
+    log_signal(journey_store, touchpoint_id=touchpoint_id, title="One")
+    log_signal(journey_store, touchpoint_id=touchpoint_id, title="Two", source="slack")
     now = utcnow() + timedelta(minutes=1)
     with journey_store.read() as session:
         assert queries.counts_by(session, queries.Signal.source, now - timedelta(days=7), now) == {
@@ -87,7 +83,7 @@ def test_counts_by_stage_window_are_grouped_in_the_database(journey_store, touch
 
 def test_a_capped_count_stops_past_the_cap(journey_store, touchpoint_id):
     for i in range(5):
-        _log(journey_store, touchpoint_id, f"Search me {i}")
+        log_signal(journey_store, touchpoint_id=touchpoint_id, title=f"Search me {i}")
     with journey_store.read() as session:
         text = queries.SignalFilter(text="search me")
         assert queries.count_signals(session, text) == 5

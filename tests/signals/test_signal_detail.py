@@ -1,29 +1,32 @@
 """The signal detail view: actions by role, the timeline, conflicts between two people, text shown as typed."""
 
 import re
+from collections.abc import Iterator
 
+import pytest
 from sqlmodel import select
 
 from components.common import pages
 from cxos.identity import Actor
 from cxos.models import Event, Signal
-from cxos.signals.writes import create_signal
 from cxos.store.store import Store
 from cxos.vocabulary import Role, Status
+from tests.factories import log_signal
 from tests.test_pages import open_page
 
 LOG = pages.FRICTION_LOG.path
 
 
-def _new_signal(url: str, title: str = "Webhook fired twice") -> int:
-    store = Store(url)
-    signal = create_signal(
-        store,
-        signal_in={"title": title, "source": "community", "touchpoint_id": 1},
-        actor=Actor("Carla Diaz", Role.CONTRIBUTOR),
-    )
+CARLA = Actor("Carla Diaz", Role.CONTRIBUTOR)  # who logged the signal each test opens
+WEBHOOK = {"title": "Webhook fired twice", "source": "community"}
+
+
+@pytest.fixture
+def demo_store(demo_db) -> Iterator[Store]:
+    """The database the pages open, for logging the signal a test starts from."""
+    store = Store(demo_db)
+    yield store
     store.dispose()
-    return signal.id
 
 
 def _stored(url: str, signal_id: int) -> tuple[Signal, list[Event]]:
@@ -45,8 +48,8 @@ def _journey():
     return load_journey()
 
 
-def test_deep_link_opens_the_signal_with_its_timeline(demo_db):
-    signal_id = _new_signal(demo_db)
+def test_deep_link_opens_the_signal_with_its_timeline(demo_db, demo_store):
+    signal_id = log_signal(demo_store, touchpoint_id=1, actor=CARLA, **WEBHOOK).id
     at = open_page(LOG, query={"signal": str(signal_id)})
     assert not at.exception
     assert any(f"#{signal_id} · Webhook fired twice" in m.value for m in at.markdown)
@@ -54,8 +57,8 @@ def test_deep_link_opens_the_signal_with_its_timeline(demo_db):
     assert any("Carla Diaz · logged it" in m.value for m in at.markdown)
 
 
-def test_council_assigns_an_owner_and_the_timeline_shows_it(demo_db):
-    signal_id = _new_signal(demo_db)
+def test_council_assigns_an_owner_and_the_timeline_shows_it(demo_db, demo_store):
+    signal_id = log_signal(demo_store, touchpoint_id=1, actor=CARLA, **WEBHOOK).id
     at = open_page(LOG, query={"signal": str(signal_id)})
     owner = next(b for b in at.selectbox if b.label == "Upstream owner")
     engineering = next(tid for tid, name in _journey().teams if name == "Engineering")
@@ -68,8 +71,8 @@ def test_council_assigns_an_owner_and_the_timeline_shows_it(demo_db):
     assert any("owner: _none_ → Engineering" in m.value for m in at.markdown)
 
 
-def test_second_person_editing_a_stale_copy_is_refused_and_both_attempts_are_logged(demo_db):
-    signal_id = _new_signal(demo_db)
+def test_second_person_editing_a_stale_copy_is_refused_and_both_attempts_are_logged(demo_db, demo_store):
+    signal_id = log_signal(demo_store, touchpoint_id=1, actor=CARLA, **WEBHOOK).id
     first = open_page(LOG, name="Priya Shah", query={"signal": str(signal_id)})
     second = open_page(LOG, name="Marco Rossi", query={"signal": str(signal_id)})
     engineering = next(tid for tid, name in _journey().teams if name == "Engineering")
@@ -95,23 +98,29 @@ def _submit_status(at, reason: str):
     return next(b for b in at.button if b.label == "Change status").click().run()
 
 
-def test_html_in_a_title_is_shown_as_text(demo_db):
-    signal_id = _new_signal(demo_db, title="<img src=x onerror=alert(1)> [click](javascript:alert(1))")
+def test_html_in_a_title_is_shown_as_text(demo_db, demo_store):
+    signal_id = log_signal(
+        demo_store,
+        touchpoint_id=1,
+        actor=CARLA,
+        source="community",
+        title="<img src=x onerror=alert(1)> [click](javascript:alert(1))",
+    ).id
     at = open_page(LOG, query={"signal": str(signal_id)})
     header = next(m.value for m in at.markdown if m.value.startswith(f"## #{signal_id}"))
     assert re.search(r"(?<!\\)[<>\[\]()]", header.split("· ", 1)[1]) is None  # every markup character escaped
     assert r"\<img src\=x" in header
 
 
-def test_a_viewer_reads_but_gets_no_actions(demo_db):
-    signal_id = _new_signal(demo_db)
+def test_a_viewer_reads_but_gets_no_actions(demo_db, demo_store):
+    signal_id = log_signal(demo_store, touchpoint_id=1, actor=CARLA, **WEBHOOK).id
     at = open_page(LOG, name="Board Viewer", query={"signal": str(signal_id)})
     assert any("can read signals but not change them" in i.value for i in at.info)
     assert not [b for b in at.button if b.label in {"Assign owner", "Change status", "Save changes"}]
 
 
-def test_a_contributor_edits_their_own_signal_only(demo_db):
-    signal_id = _new_signal(demo_db)
+def test_a_contributor_edits_their_own_signal_only(demo_db, demo_store):
+    signal_id = log_signal(demo_store, touchpoint_id=1, actor=CARLA, **WEBHOOK).id
     mine = open_page(LOG, name="Carla Diaz", query={"signal": str(signal_id)})
     assert [b.label for b in mine.button if b.label in {"Assign owner", "Change status", "Save changes"}] == [
         "Save changes"
@@ -132,8 +141,8 @@ def test_log_table_pages_and_filters_through_the_url(demo_db):
     assert any("page **2**" in m.value for m in at.markdown)
 
 
-def test_an_edit_typed_over_someone_elses_change_is_refused_not_lost(demo_db):
-    signal_id = _new_signal(demo_db)
+def test_an_edit_typed_over_someone_elses_change_is_refused_not_lost(demo_db, demo_store):
+    signal_id = log_signal(demo_store, touchpoint_id=1, actor=CARLA, **WEBHOOK).id
     first = open_page(LOG, name="Priya Shah", query={"signal": str(signal_id)})
     second = open_page(LOG, name="Marco Rossi", query={"signal": str(signal_id)})
     next(t for t in first.text_input if t.label == "What happened").input("Webhook fired three times")

@@ -12,19 +12,12 @@ from cxos.models import Event, Signal
 from cxos.signals import queries
 from cxos.signals.writes import assign_owner, create_signal, set_status, update_signal
 from tests.conftest import ADMIN, BACKENDS, CONTRIBUTOR, COUNCIL, VIEWER, open_test_store
+from tests.factories import log_signal, signal_input
 
 
 @pytest.fixture(params=[*BACKENDS, "sheets"])
 def store(request, tmp_path):
     yield from open_test_store(request, tmp_path)
-
-
-def _signal(touchpoint_id: int, **extra) -> dict:
-    return {
-        "title": "SSO users missing after sync",
-        "source": "ticket",
-        "touchpoint_id": touchpoint_id,
-    } | extra
 
 
 def _count(store, model, *where) -> int:
@@ -39,7 +32,9 @@ def _events(store, signal_id: int) -> list[Event]:
 
 def test_logging_a_signal_stores_it_with_one_created_event(journey_store, touchpoint_id):
     signal = create_signal(
-        journey_store, signal_in=_signal(touchpoint_id, arr=120_000, driver_effort=True), actor=CONTRIBUTOR
+        journey_store,
+        signal_in=signal_input(touchpoint_id=touchpoint_id, arr=120_000, driver_effort=True),
+        actor=CONTRIBUTOR,
     )
     with journey_store.read() as session:
         stored = session.get(Signal, signal.id)
@@ -68,17 +63,21 @@ def test_invalid_signal_is_refused_per_field_and_stores_nothing(journey_store, t
 
 def test_unknown_touchpoint_is_refused(journey_store):
     with pytest.raises(ValidationFailed) as refused:
-        create_signal(journey_store, signal_in=_signal(99_999), actor=CONTRIBUTOR)
+        create_signal(journey_store, signal_in=signal_input(touchpoint_id=99_999), actor=CONTRIBUTOR)
     assert "touchpoint_id" in refused.value.problems
     assert _count(journey_store, Signal) == 0
 
 
 def test_same_client_token_twice_gives_one_signal(journey_store, touchpoint_id):
     first = create_signal(
-        journey_store, signal_in=_signal(touchpoint_id, client_token="form-1"), actor=CONTRIBUTOR
+        journey_store,
+        signal_in=signal_input(touchpoint_id=touchpoint_id, client_token="form-1"),
+        actor=CONTRIBUTOR,
     )
     second = create_signal(
-        journey_store, signal_in=_signal(touchpoint_id, client_token="form-1"), actor=CONTRIBUTOR
+        journey_store,
+        signal_in=signal_input(touchpoint_id=touchpoint_id, client_token="form-1"),
+        actor=CONTRIBUTOR,
     )
     assert first.id == second.id
     assert _count(journey_store, Signal) == 1 and _count(journey_store, Event, Event.entity == "signal") == 1
@@ -91,7 +90,9 @@ def test_concurrent_submits_of_one_form_give_one_signal(journey_store, touchpoin
         try:
             ids.append(
                 create_signal(
-                    journey_store, signal_in=_signal(touchpoint_id, client_token="same"), actor=CONTRIBUTOR
+                    journey_store,
+                    signal_in=signal_input(touchpoint_id=touchpoint_id, client_token="same"),
+                    actor=CONTRIBUTOR,
                 ).id
             )
         except Exception as error:  # noqa: BLE001 - the test reports any failure below
@@ -108,14 +109,14 @@ def test_concurrent_submits_of_one_form_give_one_signal(journey_store, touchpoin
 def test_nul_characters_from_pasted_exports_are_dropped_not_fatal(journey_store, touchpoint_id):
     signal = create_signal(
         journey_store,
-        signal_in=_signal(touchpoint_id, title="Import\x00 fails", description="a\x00b"),
+        signal_in=signal_input(touchpoint_id=touchpoint_id, title="Import\x00 fails", description="a\x00b"),
         actor=CONTRIBUTOR,
     )
     assert (signal.title, signal.description) == ("Import fails", "ab")
 
 
 def test_assigning_an_owner_routes_the_signal_and_records_who(journey_store, touchpoint_id):
-    signal = create_signal(journey_store, signal_in=_signal(touchpoint_id), actor=CONTRIBUTOR)
+    signal = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=CONTRIBUTOR)
     routed = assign_owner(journey_store, signal_id=signal.id, expected_version=1, team_id=2, actor=COUNCIL)
     assert (routed.owner_team_id, routed.status, routed.routed_by, routed.version) == (
         2,
@@ -128,7 +129,7 @@ def test_assigning_an_owner_routes_the_signal_and_records_who(journey_store, tou
 
 
 def test_stale_write_is_refused_naming_who_changed_it_and_is_logged(journey_store, touchpoint_id):
-    signal = create_signal(journey_store, signal_in=_signal(touchpoint_id), actor=CONTRIBUTOR)
+    signal = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=CONTRIBUTOR)
     assign_owner(journey_store, signal_id=signal.id, expected_version=1, team_id=2, actor=COUNCIL)
     with pytest.raises(StaleWrite, match="changed by Priya Shah at .* UTC"):
         update_signal(
@@ -141,7 +142,7 @@ def test_stale_write_is_refused_naming_who_changed_it_and_is_logged(journey_stor
 
 
 def test_two_writers_with_one_version_exactly_one_wins(journey_store, touchpoint_id):
-    signal = create_signal(journey_store, signal_in=_signal(touchpoint_id), actor=CONTRIBUTOR)
+    signal = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=CONTRIBUTOR)
     outcomes = []
 
     def edit(title):
@@ -166,7 +167,7 @@ def test_two_writers_with_one_version_exactly_one_wins(journey_store, touchpoint
 
 
 def test_every_mutation_writes_its_event_in_the_same_transaction(journey_store, touchpoint_id):
-    signal = create_signal(journey_store, signal_in=_signal(touchpoint_id), actor=CONTRIBUTOR)
+    signal = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=CONTRIBUTOR)
     signal = update_signal(
         journey_store,
         signal_id=signal.id,
@@ -199,7 +200,7 @@ def test_every_mutation_writes_its_event_in_the_same_transaction(journey_store, 
 
 
 def test_a_failed_change_leaves_neither_row_nor_event(journey_store, touchpoint_id):
-    signal = create_signal(journey_store, signal_in=_signal(touchpoint_id), actor=CONTRIBUTOR)
+    signal = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=CONTRIBUTOR)
     with pytest.raises(ValidationFailed):
         set_status(journey_store, signal_id=signal.id, expected_version=1, status="fixed", actor=COUNCIL)
     with pytest.raises(ValidationFailed, match="reason"):
@@ -219,9 +220,11 @@ def test_a_failed_change_leaves_neither_row_nor_event(journey_store, touchpoint_
     ],
 )
 def test_roles_refuse_what_they_may_not_do(journey_store, touchpoint_id, actor, change):
-    signal = create_signal(journey_store, signal_in=_signal(touchpoint_id), actor=COUNCIL)
+    signal = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL)
     calls = {
-        "log": lambda: create_signal(journey_store, signal_in=_signal(touchpoint_id), actor=actor),
+        "log": lambda: create_signal(
+            journey_store, signal_in=signal_input(touchpoint_id=touchpoint_id), actor=actor
+        ),
         "assign": lambda: assign_owner(
             journey_store, signal_id=signal.id, expected_version=1, team_id=1, actor=actor
         ),
@@ -244,7 +247,7 @@ def test_roles_refuse_what_they_may_not_do(journey_store, touchpoint_id, actor, 
 
 
 def test_contributor_may_edit_what_they_logged(journey_store, touchpoint_id):
-    signal = create_signal(journey_store, signal_in=_signal(touchpoint_id), actor=CONTRIBUTOR)
+    signal = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=CONTRIBUTOR)
     edited = update_signal(
         journey_store, signal_id=signal.id, expected_version=1, changes={"account": "Acme"}, actor=CONTRIBUTOR
     )
@@ -252,8 +255,8 @@ def test_contributor_may_edit_what_they_logged(journey_store, touchpoint_id):
 
 
 def test_duplicate_needs_an_existing_original(journey_store, touchpoint_id):
-    first = create_signal(journey_store, signal_in=_signal(touchpoint_id), actor=CONTRIBUTOR)
-    second = create_signal(journey_store, signal_in=_signal(touchpoint_id), actor=CONTRIBUTOR)
+    first = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=CONTRIBUTOR)
+    second = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=CONTRIBUTOR)
     with pytest.raises(NotFound):
         set_status(
             journey_store,
@@ -275,7 +278,7 @@ def test_duplicate_needs_an_existing_original(journey_store, touchpoint_id):
 
 
 def test_an_owned_signal_cannot_be_left_without_owner(journey_store, touchpoint_id):
-    signal = create_signal(journey_store, signal_in=_signal(touchpoint_id), actor=CONTRIBUTOR)
+    signal = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=CONTRIBUTOR)
     signal = assign_owner(journey_store, signal_id=signal.id, expected_version=1, team_id=1, actor=COUNCIL)
     back = assign_owner(
         journey_store, signal_id=signal.id, expected_version=signal.version, team_id=None, actor=COUNCIL

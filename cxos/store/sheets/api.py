@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import gspread
 import requests
@@ -201,11 +201,17 @@ def load_service_account(explicit: dict[str, Any] | None = None) -> dict[str, An
     )
 
 
+class Transport(Protocol):
+    """Somewhere other than Google that answers the real client's HTTP requests (the offline fake)."""
+
+    def install(self, session: requests.Session) -> None: ...
+
+
 def connect(
     spreadsheet_id: str,
     service_account: dict[str, Any],
     *,
-    transport=None,
+    transport: Transport | None = None,
     retry: RetryPolicy = FOREGROUND,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SheetsApi:

@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import requests
 from requests.adapters import BaseAdapter
 
-from cxos.store.sheets.a1 import a1, parse
+from cxos.store.sheets.a1 import A1Range, a1, parse
 
 SHEETS_HOST = "https://sheets.googleapis.com/"
 TOKEN_HOST = "https://oauth2.googleapis.com/"
@@ -92,7 +92,7 @@ class FakeSheetsServer:
             }
             self._next_sheet_id = max([self._next_sheet_id] + [s["sheet_id"] + 1 for s in sheets])
 
-    def _save(self) -> None:
+    def _save(self, state_file: Path) -> None:
         state = {
             sid: [
                 {"sheet_id": ws.sheet_id, "title": ws.title, "rows": ws.rows, "columns": ws.column_count}
@@ -100,9 +100,9 @@ class FakeSheetsServer:
             ]
             for sid, book in self.spreadsheets.items()
         }
-        temporary = self.state_file.with_suffix(".tmp")
+        temporary = state_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(state), encoding="utf-8")
-        temporary.replace(self.state_file)
+        temporary.replace(state_file)
 
     # --- set-up and inspection for tests -------------------------------------------------------------
     def create_spreadsheet(self, spreadsheet_id: str | None = None) -> str:
@@ -174,10 +174,17 @@ class FakeSheetsServer:
             except _ApiError as error:
                 result = _error(error.status, error.message)
             if self.state_file and kind == "write" and result[0] == 200:
-                self._save()
+                self._save(self.state_file)
             return self._record(method, kind, parts.path, params, result)
 
-    def _record(self, method, kind, path, params, result) -> tuple[int, dict[str, Any]]:
+    def _record(
+        self,
+        method: str,
+        kind: str,
+        path: str,
+        params: dict[str, list[str]],
+        result: tuple[int, dict[str, Any]],
+    ) -> tuple[int, dict[str, Any]]:
         self.log.append(RequestRecord(method, kind, path, result[0], params))
         return result
 
@@ -277,9 +284,9 @@ class FakeSheetsServer:
         }
 
     def _batch_update(
-        self, spreadsheet_id: str, book: dict[str, _Worksheet], payload: dict
+        self, spreadsheet_id: str, book: dict[str, _Worksheet], payload: dict[str, Any]
     ) -> dict[str, Any]:
-        replies = []
+        replies: list[dict[str, Any]] = []
         for request in payload.get("requests", []):
             if "appendDimension" in request:
                 grow = request["appendDimension"]
@@ -303,7 +310,7 @@ class FakeSheetsServer:
             replies.append({"addSheet": {"properties": {"sheetId": book[title].sheet_id, "title": title}}})
         return {"spreadsheetId": spreadsheet_id, "replies": replies}
 
-    def _sheet(self, book: dict[str, _Worksheet], text: str):
+    def _sheet(self, book: dict[str, _Worksheet], text: str) -> tuple[_Worksheet, A1Range]:
         target = parse(text)
         if target.title not in book:
             raise _ApiError(400, f"Unable to parse range: {text}")
@@ -322,7 +329,7 @@ class FakeSheetsServer:
             values.append(cells)
         while values and not values[-1]:
             values.pop()
-        result = {"range": text, "majorDimension": "ROWS"}
+        result: dict[str, Any] = {"range": text, "majorDimension": "ROWS"}
         if values:
             result["values"] = values
         return result
@@ -353,7 +360,12 @@ class FakeSheetsServer:
                 row[index] = ""
 
     def _append(
-        self, spreadsheet_id, book, text: str, values: list[list[Any]], insert: str
+        self,
+        spreadsheet_id: str,
+        book: dict[str, _Worksheet],
+        text: str,
+        values: list[list[Any]],
+        insert: str,
     ) -> dict[str, Any]:
         sheet, target = self._sheet(book, text)
         _check_cells(values)
@@ -453,30 +465,40 @@ class _Adapter(BaseAdapter):
         super().__init__()
         self.server = server
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[int, Any]) -> "_Adapter":
         # google-auth deep-copies the transport for its background Regional Access Boundary lookup, on every
         # request: a copy of this adapter would copy every spreadsheet. A copied session talks to the same fake.
         return self
 
-    def send(self, request, **kwargs):
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        # A request reaches an adapter prepared: `requests` has filled in its method and URL by then.
+        method, url = request.method or "GET", request.url or ""
         body = request.body.encode() if isinstance(request.body, str) else request.body
-        if request.url.startswith(SHEETS_HOST):
+        if url.startswith(SHEETS_HOST):
             token = (request.headers.get("Authorization") or "").removeprefix("Bearer ")
             if token not in self.server._tokens:
                 return _response(request, *_error(401, "Request had invalid authentication credentials."))
-        status, payload = self.server.handle(request.method, request.url, body)
+        status, payload = self.server.handle(method, url, body)
         return _response(request, status, payload)
 
-    def close(self):
+    def close(self) -> None:
         pass
 
 
-def _response(request, status: int, payload: dict[str, Any]) -> requests.Response:
+def _response(request: requests.PreparedRequest, status: int, payload: dict[str, Any]) -> requests.Response:
     response = requests.Response()
     response.status_code = status
     response._content = json.dumps(payload).encode()
     response.headers["Content-Type"] = "application/json; charset=UTF-8"
-    response.url = request.url
+    response.url = request.url or ""
     response.request = request
     response.encoding = "utf-8"
     return response

@@ -61,7 +61,7 @@ def cells_at(positions: Sequence[int], cells: Sequence[Any]) -> list[Any]:
 def encode(table: Table, record: Mapping[str, Any], columns: Sequence[str] | None = None) -> list[Any]:
     """One record as the cells of its row, in the order of `columns` (the sheet's header)."""
     names = columns or header(table)
-    cells = []
+    cells: list[Any] = []
     for name in names:
         if name not in table.c:
             cells.append(None)  # a column this version does not know: left as it is in the sheet
@@ -203,7 +203,7 @@ def _normal_cell(cell: Any) -> Any:
 def canonical(table: Table, record: Mapping[str, Any]) -> list[Any]:
     """A record in a backend-neutral form for checksums: UTC ISO datetimes, floats, and no difference
     between an empty text and no value (Sheets cannot store that difference)."""
-    values = []
+    values: list[Any] = []
     for column in table.columns:
         value = record.get(column.name)
         if value is None or value == "":

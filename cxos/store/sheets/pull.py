@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, select, text
+from sqlalchemy import Column, ColumnDefault, Connection, Table, select, text
 
 from cxos.store.sheets import layout
 
@@ -145,10 +145,13 @@ def _place(table: Table, row_id: int, number: int, fingerprint: str) -> dict[str
 
 def _complete(table: Table, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every column in every record, so one executemany fits all (a column the sheet lacks gets its default)."""
-    defaults = {}
-    for column in table.columns:
-        default = (
-            column.default.arg if column.default is not None and not callable(column.default.arg) else None
-        )
-        defaults[column.name] = default
+    defaults = {column.name: _plain_default(column) for column in table.columns}
     return [defaults | record for record in records]
+
+
+def _plain_default(column: Column[Any]) -> Any:
+    """A column's default when it is a plain value; None when it has none or a function (now, a factory) makes it."""
+    default = column.default
+    if isinstance(default, ColumnDefault) and not callable(default.arg):
+        return default.arg
+    return None

@@ -6,9 +6,10 @@ many rows a write touched. Rows are found by id, not by where they were: people 
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, Row, Table, select, text
 
 from cxos.clock import utcnow
 from cxos.errors import StaleWrite
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 _LOAD_ORDER = {table.name: position for position, table in enumerate(layout.tables())}
 APPEND_CHUNK = 2_000  # rows per values.append: well under Google's 10 MB request limit for our rows
 LOOKUP_CHUNK = 500
+Rewrite = tuple[str, int, int, list[Any]]  # (table, row id, its row number in the sheet, its cells)
 
 
 def send(store: "SheetsStore", connection: Connection, plan: "Plan", *, live: bool) -> None:
@@ -57,9 +59,9 @@ class Plan:
         dirty = connection.exec_driver_sql("SELECT tbl, row_id FROM _sheet_dirty ORDER BY tbl, row_id").all()
         return cls(store, connection, dirty) if dirty else None
 
-    def __init__(self, store: "SheetsStore", connection: Connection, dirty: list):
+    def __init__(self, store: "SheetsStore", connection: Connection, dirty: Sequence[Row[str, int]]):
         self.store, self.connection = store, connection
-        self.updates: list[tuple[str, int, int, list[Any]]] = []
+        self.updates: list[Rewrite] = []
         self.appends: dict[str, list[tuple[int, list[Any]]]] = defaultdict(list)
         self.nothing_to_send: list[tuple[str, int]] = []
         self.sent = False  # part of it is in the sheet: from then on the change can only be kept, not undone
@@ -102,7 +104,8 @@ class Plan:
         found = self.store.api.read(ranges)
         where = {t: _id_rows(column) for t, column in zip(updated_tables, found, strict=False)}
         at_known = found[len(updated_tables) : len(updated_tables) + len(self.updates)]
-        kept, moved = [], []
+        kept: list[Rewrite] = []
+        moved: list[Rewrite] = []
         for (table_name, row_id, number, cells), sheet_rows in zip(self.updates, at_known, strict=True):
             actual = where[table_name].get(row_id)
             if actual is None:
@@ -132,23 +135,21 @@ class Plan:
         for (table_name, last), tail in zip(tails.items(), found[len(ranges) - len(tails) :], strict=True):
             ours = {row_id: cells for row_id, cells in self.appends[table_name]}
             for offset, cells in enumerate(tail):
-                row_id = layout.as_id(cells[0] if cells else "")
-                if row_id in ours:
+                appended_id = layout.as_id(cells[0] if cells else "")
+                if appended_id in ours:
                     self._conflict(
                         live,
                         table_name,
-                        row_id,
-                        ours.pop(row_id),
-                        f"{_name(table_name)} #{row_id} was also added to the sheet by someone else "
+                        appended_id,
+                        ours.pop(appended_id),
+                        f"{_name(table_name)} #{appended_id} was also added to the sheet by someone else "
                         f"(row {last + 1 + offset}) at the same moment",
                     )
             self.appends[table_name] = [
                 (row_id, cells) for row_id, cells in self.appends[table_name] if row_id in ours
             ]
 
-    def _compare(
-        self, live: bool, kept: list, update: tuple[str, int, int, list[Any]], now_there: list[Any]
-    ) -> None:
+    def _compare(self, live: bool, kept: list[Rewrite], update: Rewrite, now_there: list[Any]) -> None:
         table_name, row_id, number, cells = update
         if (
             layout.fingerprint(self.store.known_cells(table_name, now_there))
@@ -205,7 +206,7 @@ def _id_rows(column: list[list[Any]]) -> dict[int, int]:
     return rows
 
 
-def _rows_by_id(connection: Connection, table, ids: list[int]) -> dict[int, dict[str, Any]]:
+def _rows_by_id(connection: Connection, table: Table, ids: list[int]) -> dict[int, dict[str, Any]]:
     rows = {}
     for start in range(0, len(ids), LOOKUP_CHUNK):
         chunk = ids[start : start + LOOKUP_CHUNK]
@@ -234,7 +235,7 @@ def _last_row(connection: Connection, table_name: str) -> int:
     ).scalar_one()
 
 
-def _placed(connection: Connection, rows: list[tuple[str, int, int, list[Any]]]) -> None:
+def _placed(connection: Connection, rows: list[Rewrite]) -> None:
     """Rows now in the sheet: where they are and what they hold (a tombstone is no longer anywhere)."""
     gone = [(t, row_id) for t, row_id, _, cells in rows if layout.is_tombstone(cells)]
     kept = [

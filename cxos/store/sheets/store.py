@@ -45,6 +45,7 @@ from cxos.store.sheets.api import (
     SheetsApi,
     SheetsRefused,
     SheetsUnavailable,
+    Transport,
     connect,
     load_service_account,
 )
@@ -96,7 +97,7 @@ class SheetsStore(Store):
         upgrade_to_head(working_url)
         super().__init__(working_url)
         self.url, self.working_url, self.api, self.ttl_s, self._clock = url, working_url, api, ttl_s, clock
-        self._write_lock = threading.RLock()
+        self._write_lock: threading.RLock = threading.RLock()  # a real lock: read() tries it without waiting
         self.status = SheetStatus()
         self._columns: dict[str, list[str]] = {}  # each worksheet's header, as the sheet has it
         self._last_pull: float | None = None
@@ -352,7 +353,7 @@ def open_sheets_store(
     url: str,
     *,
     service_account: dict[str, Any] | None = None,
-    transport=None,
+    transport: Transport | None = None,
     cache_path: Path | None = None,
     retry: RetryPolicy = FOREGROUND,
     sleep: Callable[[float], None] = time.sleep,

@@ -1,0 +1,55 @@
+"""Signals for tests, made the way the app makes them: the input a form sends, one logged through create_signal,
+one routed through assign_owner, and a stored one moved straight into the state or time a test starts from."""
+
+from typing import Any
+
+from sqlalchemy import update
+
+from cxos.identity import Actor
+from cxos.models import Signal
+from cxos.signals.writes import assign_owner, create_signal
+from cxos.store.store import Store
+from tests.conftest import CONTRIBUTOR, COUNCIL
+
+TITLE = "SSO users missing after sync"
+
+
+def signal_input(
+    *, touchpoint_id: int, title: str = TITLE, source: str = "ticket", **fields: Any
+) -> dict[str, Any]:
+    """A valid `signal_in` for create_signal, with `fields` on top. A plain dict, as a form sends it: the
+    service parses it, so a test can hand it what the service must clean or refuse."""
+    return {"title": title, "source": source, "touchpoint_id": touchpoint_id} | fields
+
+
+def log_signal(store: Store, *, touchpoint_id: int, actor: Actor = CONTRIBUTOR, **fields: Any) -> Signal:
+    """One signal logged through create_signal by `actor` (a contributor unless a test says otherwise)."""
+    return create_signal(store, signal_in=signal_input(touchpoint_id=touchpoint_id, **fields), actor=actor)
+
+
+def routed_signal(
+    store: Store,
+    *,
+    touchpoint_id: int,
+    team_id: int,
+    routed_by: str | None = None,
+    actor: Actor = COUNCIL,
+    **fields: Any,
+) -> Signal:
+    """One signal logged by a contributor, then given to `team_id` through assign_owner (by the council)."""
+    signal = log_signal(store, touchpoint_id=touchpoint_id, **fields)
+    return assign_owner(
+        store,
+        signal_id=signal.id,
+        expected_version=signal.version,
+        team_id=team_id,
+        actor=actor,
+        routed_by=routed_by,
+    )
+
+
+def overwrite_signal(store: Store, *, signal_id: int, **columns: Any) -> None:
+    """Set a stored signal's columns directly: the state or the time a test starts from. No event is written,
+    the version stays and no lifecycle rule is checked; what a test wants to exercise goes through a service."""
+    with store.write() as session:
+        session.execute(update(Signal).where(Signal.id == signal_id).values(**columns))
