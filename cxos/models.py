@@ -268,12 +268,14 @@ class Event(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=Text)
 
 
-class _Stored(Protocol):
+class StoredRow(Protocol):
+    """Any table row: it has an id once it is flushed."""
+
     @property
     def id(self) -> int | None: ...
 
 
-def saved_id(row: _Stored) -> int:
+def saved_id(row: StoredRow) -> int:
     """A stored row's primary key. SQLModel types `id` as optional for the moment before the INSERT; a row read
     back or flushed always has one, so asking a row that was never flushed is a bug, and it says so here."""
     if row.id is None:

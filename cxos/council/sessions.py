@@ -15,7 +15,7 @@ from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.models import CouncilAction, CouncilSession, Team, saved_id
-from cxos.store.audit import apply_changes, editing, record_event, touch
+from cxos.store.audit import add_created, apply_changes, editing, record_event, touch
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
 
@@ -109,14 +109,11 @@ def start_session(
             created_by=actor.name,
             updated_by=actor.name,
         )
-        session.add(council)
-        session.flush()
-        record_event(
+        add_created(
             session,
+            council,
             actor=actor,
             entity=EventEntity.COUNCIL_SESSION,
-            entity_id=saved_id(council),
-            action=EventAction.CREATED,
             to_value=council.held_on,
             note=", ".join(names) or None,
         )
@@ -202,14 +199,11 @@ def add_action(
             created_by=actor.name,
             updated_by=actor.name,
         )
-        session.add(action)
-        session.flush()
-        record_event(
+        add_created(
             session,
+            action,
             actor=actor,
             entity=EventEntity.COUNCIL_ACTION,
-            entity_id=saved_id(action),
-            action=EventAction.CREATED,
             to_value=action.text,
             note=_owner_note(action.owner, action.due_on),
         )

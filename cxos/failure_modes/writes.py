@@ -14,7 +14,7 @@ from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.models import FailureMode, RootCauseLayer, Signal, Team, Touchpoint, saved_id
 from cxos.signals import writes as signals
-from cxos.store.audit import apply_changes, editing, record_event, touch
+from cxos.store.audit import add_created, apply_changes, editing, record_event, touch
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
 
@@ -60,14 +60,11 @@ def create_failure_mode(
             created_by=actor.name,
             updated_by=actor.name,
         )
-        session.add(mode)
-        session.flush()
-        record_event(
+        add_created(
             session,
+            mode,
             actor=actor,
             entity=EventEntity.FAILURE_MODE,
-            entity_id=saved_id(mode),
-            action=EventAction.CREATED,
             to_value=mode.name,
             note=f"status {status}",
         )
@@ -183,14 +180,11 @@ def split_failure_mode(
             created_by=actor.name,
             updated_by=actor.name,
         )
-        session.add(new)
-        session.flush()
-        record_event(
+        add_created(
             session,
+            new,
             actor=actor,
             entity=EventEntity.FAILURE_MODE,
-            entity_id=saved_id(new),
-            action=EventAction.CREATED,
             to_value=new.name,
             note=f"split from #{origin.id} with {len(moving)} signals",
         )

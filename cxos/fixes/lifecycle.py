@@ -12,7 +12,7 @@ from cxos.failure_modes.writes import attachable_failure_mode
 from cxos.identity import Actor, require
 from cxos.models import FailureMode, Fix, LoopNotice, Signal, Team, saved_id
 from cxos.signals import writes as signals
-from cxos.store.audit import apply_changes, editing, record_event, touch
+from cxos.store.audit import add_created, apply_changes, editing, record_event, touch
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity, Status
 
@@ -91,14 +91,11 @@ def plan_fix(
             created_by=actor.name,
             updated_by=actor.name,
         )
-        session.add(fix)
-        session.flush()
-        record_event(
+        add_created(
             session,
+            fix,
             actor=actor,
             entity=EventEntity.FIX,
-            entity_id=saved_id(fix),
-            action=EventAction.CREATED,
             to_value=fix.title,
             note=f"for failure mode #{mode.id} {mode.name}",
         )

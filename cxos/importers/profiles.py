@@ -10,7 +10,7 @@ from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.importers.mapping import FIELDS, Profile, guess_mapping
 from cxos.models import ImportProfile, saved_id
-from cxos.store.audit import apply_changes, editing, record_event
+from cxos.store.audit import add_created, apply_changes, editing, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity, Source
 
@@ -133,14 +133,11 @@ def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
         if session.exec(select(ImportProfile.id).where(ImportProfile.name == name)).first() is not None:
             raise ValidationFailed({"name": f"a profile called {name!r} exists: open it to change it"})
         row = ImportProfile(name=name, **values, created_by=actor.name, updated_by=actor.name)
-        session.add(row)
-        session.flush()
-        record_event(
+        add_created(
             session,
+            row,
             actor=actor,
             entity=EventEntity.IMPORT_PROFILE,
-            entity_id=saved_id(row),
-            action=EventAction.CREATED,
             to_value=name,
         )
         return _profile(row)

@@ -11,9 +11,9 @@ from sqlmodel import Session, col, select
 
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.models import FailureMode, Signal, Stage, Team, Touchpoint, saved_id
+from cxos.models import FailureMode, Signal, Stage, Team, Touchpoint
 from cxos.signals import writes as signal_writes
-from cxos.store.audit import apply_changes, editing, record_event
+from cxos.store.audit import add_created, apply_changes, editing, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import Component, EventAction, EventEntity, known
 
@@ -36,14 +36,11 @@ def add_stage(store: Store, *, name: str, actor: Actor, description: str = "") -
             created_by=actor.name,
             updated_by=actor.name,
         )
-        session.add(stage)
-        session.flush()
-        record_event(
+        add_created(
             session,
+            stage,
             actor=actor,
             entity=EventEntity.STAGE,
-            entity_id=saved_id(stage),
-            action=EventAction.CREATED,
             to_value=name,
         )
         return stage
@@ -85,14 +82,11 @@ def add_touchpoint(
             or 0
         ) + 1
         touchpoint = Touchpoint(**fields, position=position, created_by=actor.name, updated_by=actor.name)
-        session.add(touchpoint)
-        session.flush()
-        record_event(
+        add_created(
             session,
+            touchpoint,
             actor=actor,
             entity=EventEntity.TOUCHPOINT,
-            entity_id=saved_id(touchpoint),
-            action=EventAction.CREATED,
             to_value=touchpoint.name,
         )
         return touchpoint

@@ -11,7 +11,7 @@ from cxos import config
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
 from cxos.models import RootCauseLayer, Signal, Stage, Team, Touchpoint, saved_id
-from cxos.store.audit import record_event
+from cxos.store.audit import add_created, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import DEFAULT_ROOT_CAUSE_LAYERS, Component, EventAction, EventEntity
 
@@ -77,14 +77,11 @@ def load_journey_template(store: Store, *, actor: Actor, path: Path | None = Non
                 created_by=actor.name,
                 updated_by=actor.name,
             )
-            session.add(stage)
-            session.flush()
-            record_event(
+            add_created(
                 session,
+                stage,
                 actor=actor,
                 entity=EventEntity.STAGE,
-                entity_id=saved_id(stage),
-                action=EventAction.CREATED,
                 to_value=stage.name,
             )
             for position, tp in enumerate(stage_spec["touchpoints"]):
@@ -98,14 +95,11 @@ def load_journey_template(store: Store, *, actor: Actor, path: Path | None = Non
                     created_by=actor.name,
                     updated_by=actor.name,
                 )
-                session.add(touchpoint)
-                session.flush()
-                record_event(
+                add_created(
                     session,
+                    touchpoint,
                     actor=actor,
                     entity=EventEntity.TOUCHPOINT,
-                    entity_id=saved_id(touchpoint),
-                    action=EventAction.CREATED,
                     to_value=touchpoint.name,
                 )
                 count += 1

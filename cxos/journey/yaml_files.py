@@ -11,9 +11,9 @@ from cxos.identity import Actor, require
 from cxos.inputs import storable_name, storable_text
 from cxos.journey.map import parse_spec
 from cxos.models import RootCauseLayer, Stage, Team, Touchpoint, saved_id
-from cxos.store.audit import apply_changes, record_event
+from cxos.store.audit import add_created, apply_changes
 from cxos.store.store import Store
-from cxos.vocabulary import EventAction, EventEntity
+from cxos.vocabulary import EventEntity
 
 
 def export_journey_yaml(session: Session) -> str:
@@ -67,14 +67,11 @@ def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, l
                     created_by=actor.name,
                     updated_by=actor.name,
                 )
-                session.add(team)
-                session.flush()
-                record_event(
+                add_created(
                     session,
+                    team,
                     actor=actor,
                     entity=EventEntity.TEAM,
-                    entity_id=saved_id(team),
-                    action=EventAction.CREATED,
                     to_value=team.name,
                 )
                 teams[team.name] = team
@@ -106,14 +103,11 @@ def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, l
                         updated_by=actor.name,
                         **wanted,
                     )
-                    session.add(touchpoint)
-                    session.flush()
-                    record_event(
+                    add_created(
                         session,
+                        touchpoint,
                         actor=actor,
                         entity=EventEntity.TOUCHPOINT,
-                        entity_id=saved_id(touchpoint),
-                        action=EventAction.CREATED,
                         to_value=touchpoint.name,
                     )
                     report["created"].append(f"{stage.name} › {touchpoint.name}")
@@ -136,14 +130,11 @@ def _new_stage(
         created_by=actor.name,
         updated_by=actor.name,
     )
-    session.add(stage)
-    session.flush()
-    record_event(
+    add_created(
         session,
+        stage,
         actor=actor,
         entity=EventEntity.STAGE,
-        entity_id=saved_id(stage),
-        action=EventAction.CREATED,
         to_value=stage.name,
     )
     report["created"].append(f"stage {stage.name}")

@@ -21,7 +21,7 @@ from cxos.routing.rules import (
     rule_as_json,
     rule_context,
 )
-from cxos.store.audit import record_event
+from cxos.store.audit import add_created, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
 
@@ -121,14 +121,11 @@ def import_rules(store: Store, *, text: str, actor: Actor, replace: bool = False
         position = max((r.position for r in existing), default=0)
         for number, fields in enumerate(checked, start=1):
             rule = Rule(**fields, position=position + number, created_by=actor.name, updated_by=actor.name)
-            session.add(rule)
-            session.flush()
-            record_event(
+            add_created(
                 session,
+                rule,
                 actor=actor,
                 entity=EventEntity.RULE,
-                entity_id=saved_id(rule),
-                action=EventAction.CREATED,
                 to_value=rule.name,
                 note="imported",
             )

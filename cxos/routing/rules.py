@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.models import RootCauseLayer, Rule, Stage, Team, Touchpoint, saved_id
-from cxos.store.audit import apply_changes, editing, record_event, touch
+from cxos.store.audit import add_created, apply_changes, editing, record_event, touch
 from cxos.store.store import Store
 from cxos.vocabulary import DRIVERS, Component, EventAction, EventEntity, Severity, Source
 
@@ -196,14 +196,11 @@ def create_rule(store: Store, *, rule_in: dict[str, Any], actor: Actor) -> Rule:
         fields = check_rule(rule_in, rule_context(session))
         position = (session.exec(select(func.max(Rule.position))).one() or 0) + 1
         rule = Rule(**fields, position=position, created_by=actor.name, updated_by=actor.name)
-        session.add(rule)
-        session.flush()
-        record_event(
+        add_created(
             session,
+            rule,
             actor=actor,
             entity=EventEntity.RULE,
-            entity_id=saved_id(rule),
-            action=EventAction.CREATED,
             to_value=rule.name,
             note=rule.conditions,
         )

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from cxos.clock import utcnow
 from cxos.errors import NotFound, StaleWrite
 from cxos.identity import Actor
-from cxos.models import Event, Versioned, saved_id, table_of
+from cxos.models import Event, StoredRow, Versioned, saved_id, table_of
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
 
@@ -81,6 +81,33 @@ def _text(value: Any) -> str | None:
 
 
 _Row = TypeVar("_Row", bound=Versioned)
+_NewRow = TypeVar("_NewRow", bound=StoredRow)
+
+
+def add_created(
+    session: Session,
+    row: _NewRow,
+    *,
+    actor: Actor,
+    entity: EventEntity,
+    field: str | None = None,
+    to_value: Any = None,
+    note: str | None = None,
+) -> _NewRow:
+    """Store a new row and its 'created' event in the caller's transaction (flushed, so its id is known)."""
+    session.add(row)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        entity=entity,
+        entity_id=saved_id(row),
+        action=EventAction.CREATED,
+        field=field,
+        to_value=to_value,
+        note=note,
+    )
+    return row
 
 
 @contextmanager

@@ -4,10 +4,10 @@ from sqlmodel import Session, select
 
 from cxos.clock import utcnow
 from cxos.identity import Actor
-from cxos.models import Setting, saved_id
-from cxos.store.audit import apply_changes, record_event
+from cxos.models import Setting
+from cxos.store.audit import add_created, apply_changes
 from cxos.store.store import Store
-from cxos.vocabulary import EventAction, EventEntity
+from cxos.vocabulary import EventEntity
 
 
 def read_setting(session: Session, key: str) -> str | None:
@@ -37,14 +37,11 @@ def write_setting(store: Store, *, key: str, value: str, actor: Actor) -> Settin
                 created_by=actor.name,
                 updated_by=actor.name,
             )
-            session.add(row)
-            session.flush()
-            record_event(
+            add_created(
                 session,
+                row,
                 actor=actor,
                 entity=EventEntity.SETTING,
-                entity_id=saved_id(row),
-                action=EventAction.CREATED,
                 field=key,
                 to_value=value,
             )
