@@ -103,7 +103,9 @@ def test_the_pages_that_take_parameters_are_seen_reading_them(demo_db):
 def test_the_known_crashes_of_the_friction_log_are_notes_naming_the_filter(demo_db, query, label):
     at = open_page(page_table.FRICTION_LOG.path, query=query)
     assert not at.exception, [e.value for e in at.exception]
-    assert any(f"Left out of the link: {label} “" in c.value for c in at.caption), [c.value for c in at.caption]
+    assert any(f"Left out of the link: {label} “" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]
     assert at.title[0].value == "Friction log"
 
 

@@ -20,7 +20,20 @@ from cxos.url_params import (
 )
 
 LO, HI = date(2000, 1, 1), date(2026, 12, 31)
-HOSTILE = ["99999999999999999999", "²", "٣", "１２", "1\x00", "-1", "0", " 7 ", "1e3", "0x10", "…", "x" * 20_000]
+HOSTILE = [
+    "99999999999999999999",
+    "²",
+    "٣",
+    "１２",
+    "1\x00",
+    "-1",
+    "0",
+    " 7 ",
+    "1e3",
+    "0x10",
+    "…",
+    "x" * 20_000,
+]
 ANY_TEXT = st.one_of(st.sampled_from(HOSTILE), st.text())
 
 
@@ -78,7 +91,9 @@ def test_a_date_is_a_real_day_within_bounds(raw):
     assert value is None or LO <= value <= HI
 
 
-@pytest.mark.parametrize("raw", ["0001-01-01", "9999-12-31", "2026-02-30", "20260101", "2026-W01-1", "2026-1-1"])
+@pytest.mark.parametrize(
+    "raw", ["0001-01-01", "9999-12-31", "2026-02-30", "20260101", "2026-W01-1", "2026-1-1"]
+)
 def test_dates_out_of_range_or_not_written_yyyy_mm_dd_are_refused(raw):
     with pytest.raises(Unreadable):
         read_date(raw, lo=LO, hi=HI)
