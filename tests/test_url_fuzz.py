@@ -17,31 +17,20 @@ URL_DOOR = ROOT / "components" / "common" / "url_params.py"
 
 HOSTILE = [
     "99999999999999999999",
-    "-99999999999999999999",
     "²",
-    "٣",
     "１２",
     "1\x00",
-    "\x00",
     "…",
     "-1",
-    "0",
     "",
-    " ",
-    ",,,",
     "1,²,2," * 50,
     "x" * 20_000,
     "0001-01-01",
     "9999-12-31",
     "2026-02-30",
-    "2026-11-09",
     "1",
-    "2",
-    "none",
     "a|b",
-    "2026-11-09|Onboard",
-    "<script>alert(1)</script>",
-    "‮evil",
+    "‮<script>alert(1)</script>",
 ]
 # Lone surrogates cannot be put into a URL at all (UTF-8 cannot encode them), so no browser can send one.
 VALUE = st.one_of(
@@ -61,10 +50,16 @@ def params_read_by(page: str, query: dict[str, str] | None = None) -> set[str]:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_with_hostile_values_for_every_parameter_it_reads(demo_db, page):
-    names = params_read_by(page) | params_read_by(page, {"signal": "1", "failure_mode": "1"})
+    names = params_read_by(page)
+    if not names:  # a page that reads nothing must still ignore whatever a link carries
+        at = open_page(page, query={f"p{i}": value for i, value in enumerate(HOSTILE)})
+        assert not at.exception, [e.value for e in at.exception]
+        return
+    if names & {"signal", "failure_mode"}:  # what a page reads once it shows one row
+        names |= params_read_by(page, dict.fromkeys(names & {"signal", "failure_mode"}, "1"))
 
     @settings(
-        max_examples=6,
+        max_examples=5,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
