@@ -21,18 +21,8 @@ NO_OWNER = 0  # "— no owner (triage)" in the team filter
 # The oldest day the "Logged between" picker offers (and a URL may ask for); the newest is tomorrow.
 EARLIEST_DAY = date(2000, 1, 1)
 SEARCH_MAX_CHARS = 200
-# query parameter → widget key; values are comma-separated ids or names
-PARAMS = {
-    "q": "f_text",
-    "status": "f_status",
-    "source": "f_source",
-    "stage": "f_stage",
-    "touchpoint": "f_touchpoint",
-    "component": "f_component",
-    "team": "f_team",
-    "since": "f_dates",
-    "until": "f_dates",
-}
+# The log's filters in its address; lists are comma-separated ids or names, dates YYYY-MM-DD.
+PARAMS = ("q", "status", "source", "stage", "touchpoint", "component", "team", "since", "until")
 SEEDED_FROM = "log_filters_seeded_from"  # the URL's filter parameters the widgets were last set from
 
 
