@@ -4,6 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# Where `make run` listens: this computer only. Any other address (HOST=0.0.0.0) needs CXOS_ACCESS_CODE or
+# single sign-on ([auth] in .streamlit/secrets.toml), and HOSTNAMES, the names people type to reach it.
+HOST ?= 127.0.0.1
+HOSTNAMES ?=
+ALLOWED_HOSTS := $(foreach name,localhost 127.0.0.1 ::1 $(HOSTNAMES),--server.allowedHosts $(name))
 
 .PHONY: run test lint bench clean
 
@@ -19,8 +24,9 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.runtime
+	$(PY) -m cxos serve-check $(HOST)
 	$(PY) -m cxos demo --if-empty
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT) $(ALLOWED_HOSTS)
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .

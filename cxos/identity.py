@@ -79,6 +79,19 @@ class RoleMap:
                 return self.users[identity.strip().lower()]
         return self.default_role
 
+    def role_for_typed_name(self, name: str, *, trusted: bool) -> Role:
+        """The role of a display name typed in local mode, where nobody checks that it is the typist's own.
+
+        Admin only for a name the roles file lists as admin, and only when the request is `trusted` (from this
+        computer, or after the shared access code): otherwise whoever reaches the port types an admin's name
+        and is that admin. A default role of admin gives council rights to names the file does not list.
+        """
+        listed = self.users.get(name.strip().lower())
+        if listed is Role.ADMIN and trusted:
+            return Role.ADMIN
+        role = self.default_role if listed is None or listed is Role.ADMIN else listed
+        return Role.COUNCIL if role is Role.ADMIN else role
+
 
 def load_role_map(path: Path | None = None) -> RoleMap:
     """Read the roles file; a missing file means everyone gets the default role (contributor)."""

@@ -5,6 +5,7 @@ import streamlit as st
 from components.common import pages
 from components.common.data import glance_now
 from components.common.page import setup_page
+from components.common.url_params import url_flag
 from components.common.writes import show_flashes
 from components.council.data import REFRESH_S, load_council_state, load_pulse, refresh_tick
 from components.council.fixes_step import fixes_step, loop_step
@@ -15,8 +16,7 @@ from components.council.nav import current_step, step_header, total_minutes
 from components.council.pulse_step import pulse_line, pulse_step
 from components.council.triage_step import triage_step
 
-ctx = setup_page(pages.COUNCIL, presentation=st.query_params.get("present") == "1")
-presenting = st.query_params.get("present") == "1"
+ctx = setup_page(pages.COUNCIL, presentation=(presenting := url_flag("present", "Presentation mode")))
 step = current_step()
 
 title, mode = st.columns([4, 2], vertical_alignment="center")

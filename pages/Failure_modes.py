@@ -5,6 +5,7 @@ import streamlit as st
 from components.common import pages
 from components.common.data import glance_now
 from components.common.page import setup_page
+from components.common.url_params import set_url_params, url_id
 from components.failure_modes.candidates import candidates_card
 from components.failure_modes.data import load_failure_modes
 from components.failure_modes.detail import failure_mode_detail
@@ -14,12 +15,12 @@ from cxos.vocabulary import plural
 ctx = setup_page(pages.FAILURE_MODES)
 now = glance_now()
 
-mode_param = st.query_params.get("failure_mode", "")
-if mode_param.isdigit():
+mode_id = url_id("failure_mode", "Failure mode")
+if mode_id is not None:
     if st.button("← Back to all failure modes", type="tertiary"):
-        del st.query_params["failure_mode"]
+        set_url_params(failure_mode=None)
         st.rerun()
-    failure_mode_detail(ctx, int(mode_param), now)
+    failure_mode_detail(ctx, mode_id, now)
     st.stop()
 
 st.title("Failure modes")
@@ -52,7 +53,7 @@ with st.container(border=True):
     if modes:
         chosen = show_ranking(ranking_frame(modes, ctx.journey), key="fm_ranking")
         if chosen is not None:
-            st.query_params["failure_mode"] = str(chosen)
+            set_url_params(failure_mode=str(chosen))
             st.rerun()
     else:
         st.info("No failure mode yet. Find candidates below and accept the ones that recur.")

@@ -7,6 +7,7 @@ import streamlit as st
 from components.common import pages
 from components.common.data import load_log_page
 from components.common.page import setup_page
+from components.common.url_params import set_url_params, url_id
 from components.signals.detail import signal_detail
 from components.signals.log_filters import filter_bar
 from components.signals.table import show_signals, signals_frame
@@ -16,12 +17,12 @@ PAGE_SIZE = 50
 
 ctx = setup_page(pages.FRICTION_LOG)
 
-signal_param = st.query_params.get("signal", "")
-if signal_param.isdigit():
+signal_id = url_id("signal", "Signal")
+if signal_id is not None:
     if st.button("← Back to the log", type="tertiary"):
-        del st.query_params["signal"]
+        set_url_params(signal=None)
         st.rerun()
-    signal_detail(ctx, int(signal_param))
+    signal_detail(ctx, signal_id)
     st.stop()
 
 st.title("Friction log")
@@ -55,7 +56,7 @@ chosen = show_signals(
     signals_frame(rows, ctx.journey), key=f"log_table_{page}", height=min(38 + 35 * len(rows), 1800)
 )
 if chosen is not None:
-    st.query_params["signal"] = str(chosen)
+    set_url_params(signal=str(chosen))
     st.rerun()
 if not rows:
     st.info("No signal matches these filters.")

@@ -5,6 +5,14 @@ import streamlit as st
 from components.common import pages
 from components.common.data import glance_now
 from components.common.page import setup_page
+from components.common.url_params import (
+    ignored,
+    replace_url_params,
+    set_url_params,
+    url_choice,
+    url_ids,
+    url_text,
+)
 from components.journey.friction_charts import CELL_SELECTION, heatmap
 from components.journey.friction_data import load_cells
 from components.journey.heatmap_drilldown import cell_filter, drilldown
@@ -17,46 +25,38 @@ VIEW_LABELS = {
     "touchpoint_week": "Touchpoint × week",
 }
 WINDOWS = {30: "Last 30 days", 90: "Last 90 days", 182: "Last 26 weeks"}
+CELL_MAX_CHARS = 300  # "x|y" of two labels
 
 ctx = setup_page(pages.HEATMAPS)
-qp = st.query_params
 
 st.title("Friction heatmaps")
+url_view = url_choice("view", "Heatmap", {v: v for v in VIEW_LABELS}, default="stage_component")
+url_weight = url_choice("weight", "Weigh by", {w.value: w for w in Weight}, default=Weight.COUNT)
+url_days = url_choice("days", "Window", {str(d): d for d in WINDOWS}, default=90)
+url_teams = url_ids("team", "Owner team", [t for t, _ in ctx.journey.teams])
+url_cell = url_text("cell", "Cell", max_chars=CELL_MAX_CHARS)
 view_col, weight_col, window_col, team_col = st.columns([4, 4, 2, 3])
-view = view_col.segmented_control(
-    "Heatmap",
-    list(VIEW_LABELS),
-    format_func=VIEW_LABELS.get,
-    default=qp.get("view") if qp.get("view") in VIEW_LABELS else "stage_component",
-)
+view = view_col.segmented_control("Heatmap", list(VIEW_LABELS), format_func=VIEW_LABELS.get, default=url_view)
 weight = weight_col.segmented_control(
-    "Weigh by",
-    list(Weight),
-    format_func=lambda w: w.label,
-    default=Weight(qp["weight"]) if qp.get("weight") in Weight._value2member_map_ else Weight.COUNT,
+    "Weigh by", list(Weight), format_func=lambda w: w.label, default=url_weight
 )
-days_param = qp.get("days", "90")
 days = window_col.selectbox(
-    "Window",
-    list(WINDOWS),
-    format_func=WINDOWS.get,
-    index=list(WINDOWS).index(int(days_param)) if days_param.isdigit() and int(days_param) in WINDOWS else 1,
+    "Window", list(WINDOWS), format_func=WINDOWS.get, index=list(WINDOWS).index(url_days)
 )
 team_ids = tuple(
     team_col.multiselect(
         "Owner team",
         [t for t, _ in ctx.journey.teams],
         format_func=ctx.journey.team_name,
-        default=[
-            int(t) for t in qp.get("team", "").split(",") if t.isdigit() and int(t) in dict(ctx.journey.teams)
-        ],
+        default=url_teams,
         placeholder="All teams",
     )
 )
 view, weight = view or "stage_component", Weight(weight or Weight.COUNT)
+# A cell belongs to its heatmap: switching the view drops it.
+cell = url_cell if view == url_view else ""
 wanted = {"view": view, "weight": weight.value, "days": str(days), "team": ",".join(map(str, team_ids))}
-if any(qp.get(k, "") != v for k, v in wanted.items()):
-    qp.from_dict({**wanted, **({"cell": qp["cell"]} if qp.get("cell") and qp.get("view") == view else {})})
+replace_url_params({k: v for k, v in (wanted | {"cell": cell}).items() if v})
 
 now = glance_now()
 rows = rollup(
@@ -100,10 +100,14 @@ with st.container(border=True):
         )
         chosen = (event.selection.get(CELL_SELECTION) or [None])[0] if event else None
         if chosen:
-            qp["cell"] = f"{chosen['x']}|{chosen['y']}"
+            cell = f"{chosen['x']}|{chosen['y']}"
+            set_url_params(cell=cell)
 
-if "|" in qp.get("cell", ""):
-    x, y = qp["cell"].split("|", 1)
+drawn = {f"{row['x']}|{row['y']}": (str(row["x"]), str(row["y"])) for row in rows}
+if cell and cell not in drawn:
+    ignored("Cell", cell, f"no such cell in {VIEW_LABELS[view].lower()} for this window")
+elif cell:
+    x, y = drawn[cell]
     drilldown(
         f"{y} · {x}", cell_filter(view, x, y, ctx.journey, now=now, days=days, team_ids=team_ids), ctx.journey
     )

@@ -7,6 +7,7 @@ import streamlit as st
 from components.common import pages
 from components.common.data import glance_now
 from components.common.page import setup_page
+from components.common.url_params import set_url_params, url_choice
 from components.journey.editor_panel import journey_editor
 from components.journey.friction_data import load_cells, load_top_failure_modes
 from components.journey.map import journey_map
@@ -16,8 +17,7 @@ WINDOWS = {7: "Last 7 days", 30: "Last 30 days", 90: "Last 90 days", 182: "Last 
 ctx = setup_page(pages.JOURNEY)
 
 st.title("Customer journey")
-days_param = st.query_params.get("days", "30")
-days = int(days_param) if days_param.isdigit() and int(days_param) in WINDOWS else 30
+days = url_choice("days", "Window", {str(d): d for d in WINDOWS}, default=30)
 views = ["Map", "Edit the journey"] if ctx.actor.can("manage_journey") else ["Map"]
 view = st.segmented_control("View", views, default="Map", label_visibility="collapsed") or "Map"
 
@@ -26,7 +26,7 @@ if view == "Map":
         "Window", list(WINDOWS), format_func=WINDOWS.get, default=days, label_visibility="collapsed"
     )
     if picked and picked != days:
-        st.query_params["days"] = str(picked)
+        set_url_params(days=str(picked))
         days = picked
     now = glance_now()
     st.caption(

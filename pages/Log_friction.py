@@ -4,8 +4,7 @@ import streamlit as st
 
 from components.common import pages
 from components.common.page import setup_page
-from components.common.safe import md_escape
-from components.signals.form import prefill_from_query, quick_entry_form
+from components.signals.form import prefill_from_url, quick_entry_form
 
 ctx = setup_page(pages.LOG_FRICTION)
 
@@ -16,7 +15,4 @@ if not ctx.actor.can("log_signal"):
         f"Your role ({ctx.actor.role.value}) can read the log but not add to it. Ask an admin for the "
         "contributor role."
     )
-prefill, ignored = prefill_from_query(st.query_params.to_dict(), ctx.journey)
-if ignored:
-    st.caption("Not understood from the link, left blank: " + md_escape(", ".join(ignored)))
-quick_entry_form(ctx.journey, ctx.actor, prefill)
+quick_entry_form(ctx.journey, ctx.actor, prefill_from_url(ctx.journey))

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from components.common.access import admit_session, session_is_trusted
 from components.common.data import Journey, get_store, load_journey
 from components.common.pages import Page, sidebar_groups
 from components.common.presentation_style import apply_presentation_style
@@ -67,11 +68,12 @@ def _identify(role_map: RoleMap) -> Actor:
             st.stop()
         email, name = st.user.get("email"), st.user.get("name")
         return Actor(name or email or "unknown", role_map.role_for(email, name))
+    admit_session(APP_NAME)
     name = st.session_state.get(LOCAL_NAME_KEY) or os.environ.get("CXOS_LOCAL_USER", "").strip()
     if not name:
         _ask_display_name()
         st.stop()
-    return Actor(name, role_map.role_for(name))
+    return Actor(name, role_map.role_for_typed_name(name, trusted=session_is_trusted()))
 
 
 def _ask_display_name() -> None:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components.common.data import refresh_after_write
 from components.common.seen import forget_seen
+from components.common.url_params import set_url_params, url_int
 from components.common.writes import SeenRow, flash, run_write
 from cxos.errors import CxosError
 
@@ -33,12 +34,11 @@ CLOCK_TICK_S = 5
 
 def current_step() -> int:
     """The step in the URL (`?step=N`, 1-based), so a link or a reload keeps its place."""
-    raw = st.query_params.get("step", "1")
-    return min(max(int(raw), 1), len(STEPS)) if raw.isdigit() else 1
+    return url_int("step", "Step", lo=1, hi=len(STEPS), default=1)
 
 
 def go_to(step: int) -> None:
-    st.query_params["step"] = str(step)
+    set_url_params(step=str(step))
     st.rerun()
 
 

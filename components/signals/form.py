@@ -8,11 +8,12 @@ import streamlit as st
 from components.common import pages
 from components.common.data import Journey, get_store, refresh_after_write
 from components.common.safe import md_escape
+from components.common.url_params import url_choice, url_text
 from cxos.errors import CxosError, ValidationFailed
 from cxos.identity import Actor
 from cxos.inputs import FIELD_LABELS
 from cxos.signals.writes import create_signal
-from cxos.vocabulary import DRIVERS, Severity, Source, known
+from cxos.vocabulary import DRIVERS, Severity, Source
 
 GENERATION = "entry_generation"  # bumped after each logged signal: new widget keys, so an empty form
 SESSION_TOKEN = "entry_session_token"
@@ -25,40 +26,34 @@ def _key(name: str) -> str:
     return f"entry_{name}_{st.session_state[GENERATION]}"
 
 
-def prefill_from_query(params: dict[str, str], journey: Journey) -> tuple[dict[str, Any], list[str]]:
-    """Turn `?source=slack&touchpoint=…&title=…` into form defaults; returns what it could not use."""
-    prefill: dict[str, Any] = {}
-    ignored = []
-    if source := params.get("source"):
-        match = next((s for s in Source if source.lower() in {s.value, s.label.lower()}), None)
-        prefill["source"] = match if match else ignored.append(f"source “{source}”")
-    if touchpoint := params.get("touchpoint"):
-        wanted = touchpoint.strip().lower()
-        match = next(
-            (
-                tp
-                for tp in journey.touchpoints
-                if not tp.archived
-                and (str(tp.id) == wanted or tp.name.lower() == wanted or tp.label.lower() == wanted)
-            ),
-            None,
-        )
-        prefill["touchpoint_id"] = match.id if match else ignored.append(f"touchpoint “{touchpoint}”")
-    if severity := params.get("severity"):
-        prefill["severity"] = (
-            Severity(severity.lower())
-            if known(Severity, severity.lower())
-            else ignored.append(f"severity “{severity}”")
-        )
+PREFILL_MAX_CHARS = 2_000  # of one prefilled text; the form's own limits apply when it is submitted
+
+
+def prefill_from_url(journey: Journey) -> dict[str, Any]:
+    """Form defaults from `?source=slack&touchpoint=…&title=…`; what it cannot use is left out with a note."""
+    # Touchpoints by id, name or "Stage › Touchpoint" label; the first one keeps a name two stages share.
+    touchpoints: dict[str, int] = {}
+    for tp in reversed([tp for tp in journey.touchpoints if not tp.archived]):
+        touchpoints |= {str(tp.id): tp.id, tp.name: tp.id, tp.label: tp.id}
+    missing = object()
+    prefill: dict[str, Any] = {
+        "source": url_choice(
+            "source",
+            FIELD_LABELS["source"],
+            {s.value: s for s in Source} | {s.label: s for s in Source},
+            missing,
+        ),
+        "touchpoint_id": url_choice("touchpoint", FIELD_LABELS["touchpoint_id"], touchpoints, missing),
+        "severity": url_choice("severity", FIELD_LABELS["severity"], {s.value: s for s in Severity}, missing),
+    }
     for field, param in (
         ("title", "title"),
         ("account", "account"),
         ("external_ref", "ref"),
         ("reporter", "reporter"),
     ):
-        if params.get(param):
-            prefill[field] = params[param][:2_000]
-    return {k: v for k, v in prefill.items() if v is not None}, ignored
+        prefill[field] = url_text(param, FIELD_LABELS[field], max_chars=PREFILL_MAX_CHARS)
+    return {field: value for field, value in prefill.items() if value is not missing and value != ""}
 
 
 def quick_entry_form(journey: Journey, actor: Actor, prefill: dict[str, Any]) -> None:

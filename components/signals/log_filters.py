@@ -5,53 +5,49 @@ from datetime import date, timedelta
 import streamlit as st
 
 from components.common.data import Journey
+from components.common.url_params import (
+    set_url_params,
+    url_choices,
+    url_date_range,
+    url_ids,
+    url_snapshot,
+    url_text,
+)
 from cxos import clock
 from cxos.signals.queries import SignalFilter
-from cxos.vocabulary import COMPONENT_LABELS, Component, Source, Status, known
+from cxos.vocabulary import COMPONENT_LABELS, Component, Source, Status
 
 NO_OWNER = 0  # "— no owner (triage)" in the team filter
-# query parameter → widget key; values are comma-separated ids or names
-PARAMS = {
-    "q": "f_text",
-    "status": "f_status",
-    "source": "f_source",
-    "stage": "f_stage",
-    "touchpoint": "f_touchpoint",
-    "component": "f_component",
-    "team": "f_team",
-    "since": "f_since",
-    "until": "f_until",
-}
+# The oldest day the "Logged between" picker offers (and a URL may ask for); the newest is tomorrow.
+EARLIEST_DAY = date(2000, 1, 1)
+SEARCH_MAX_CHARS = 200
+# The log's filters in its address; lists are comma-separated ids or names, dates YYYY-MM-DD.
+PARAMS = ("q", "status", "source", "stage", "touchpoint", "component", "team", "since", "until")
+SEEDED_FROM = "log_filters_seeded_from"  # the URL's filter parameters the widgets were last set from
+
+
+def _latest_day() -> date:
+    return clock.today() + timedelta(days=1)
 
 
 def _from_query(journey: Journey) -> None:
-    """Seed the filter widgets from the URL the first time the page is drawn."""
-    qp = st.query_params
-    if "f_text" in st.session_state:
+    """Set the filter widgets from the URL whenever it holds filters the widgets did not write themselves:
+    the first draw, and every link or back button that brings other filters (a heatmap cell's since/until)."""
+    address = url_snapshot(PARAMS)
+    if st.session_state.get(SEEDED_FROM) == address and "f_text" in st.session_state:
         return
-
-    def listed(name: str) -> list[str]:
-        return [v.strip() for v in qp.get(name, "").split(",") if v.strip()]
-
-    def ids(name: str, known: set[int]) -> list[int]:
-        return [int(v) for v in listed(name) if v.isdigit() and int(v) in known]
-
-    st.session_state.f_text = qp.get("q", "")
-    st.session_state.f_status = [Status(v) for v in listed("status") if known(Status, v)]
-    st.session_state.f_source = [Source(v) for v in listed("source") if known(Source, v)]
-    st.session_state.f_component = [Component(v) for v in listed("component") if known(Component, v)]
-    st.session_state.f_stage = ids("stage", {sid for sid, _ in journey.stages})
-    st.session_state.f_touchpoint = ids("touchpoint", {tp.id for tp in journey.touchpoints})
-    teams = ids("team", {tid for tid, _ in journey.teams})
-    st.session_state.f_team = ([NO_OWNER] if "none" in listed("team") else []) + teams
-    st.session_state.f_dates = tuple(d for d in (_date(qp.get("since")), _date(qp.get("until"))) if d)
-
-
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    state = st.session_state
+    state.f_text = url_text("q", "Search", max_chars=SEARCH_MAX_CHARS)
+    state.f_status = url_choices("status", "Status", {s.value: s for s in Status})
+    state.f_source = url_choices("source", "Source", {s.value: s for s in Source})
+    state.f_component = url_choices("component", "Component", {c.value: c for c in Component})
+    state.f_stage = url_ids("stage", "Stage", [sid for sid, _ in journey.stages])
+    state.f_touchpoint = url_ids("touchpoint", "Touchpoint", [tp.id for tp in journey.touchpoints])
+    state.f_team = url_choices("team", "Owner", {"none": NO_OWNER} | {str(t): t for t, _ in journey.teams})
+    since, until = url_date_range("Logged between", lo=EARLIEST_DAY, hi=_latest_day())
+    # The picker is a range from its start: a link with only an end starts the range at the earliest day.
+    state.f_dates = (since or EARLIEST_DAY, until) if until else (since,) if since else ()
+    state[SEEDED_FROM] = address
 
 
 def _picked(value: object) -> tuple[date, ...]:
@@ -69,7 +65,8 @@ def filter_bar(journey: Journey) -> SignalFilter:
         "Logged between",
         key="f_dates",
         value=(),  # a range picker: a tuple of no, one (first click) or two dates, never a bare date
-        max_value=clock.today() + timedelta(days=1),
+        min_value=EARLIEST_DAY,
+        max_value=_latest_day(),
         format="YYYY-MM-DD",
     )
     statuses.multiselect(
@@ -124,19 +121,15 @@ def filter_bar(journey: Journey) -> SignalFilter:
 
 def _to_query(f: SignalFilter) -> None:
     """Mirror the filters into the URL (keeping other parameters such as ?signal=)."""
-    wanted = {
-        "q": f.text.strip(),
-        "status": ",".join(f.statuses),
-        "source": ",".join(f.sources),
-        "component": ",".join(f.components),
-        "stage": ",".join(map(str, f.stage_ids)),
-        "touchpoint": ",".join(map(str, f.touchpoint_ids)),
-        "team": ",".join((["none"] if f.unowned else []) + [str(t) for t in f.team_ids]),
-        "since": f.since.isoformat() if f.since else "",
-        "until": f.until.isoformat() if f.until else "",
-    }
-    for name, value in wanted.items():
-        if value and st.query_params.get(name) != value:
-            st.query_params[name] = value
-        elif not value and name in st.query_params:
-            del st.query_params[name]
+    set_url_params(
+        q=f.text.strip(),
+        status=",".join(f.statuses),
+        source=",".join(f.sources),
+        component=",".join(f.components),
+        stage=",".join(map(str, f.stage_ids)),
+        touchpoint=",".join(map(str, f.touchpoint_ids)),
+        team=",".join((["none"] if f.unowned else []) + [str(t) for t in f.team_ids]),
+        since=f.since.isoformat() if f.since else "",
+        until=f.until.isoformat() if f.until else "",
+    )
+    st.session_state[SEEDED_FROM] = url_snapshot(PARAMS)

@@ -14,6 +14,7 @@ from cxos.cli.cluster import cluster_arguments, cluster_output
 from cxos.cli.imports import import_arguments, import_output
 from cxos.cli.metrics import metrics_arguments, metrics_output
 from cxos.cli.route import route_arguments, route_output, rules_arguments, rules_output
+from cxos.cli.serve_check import serve_check, serve_check_arguments
 from cxos.cli.sync import sync_arguments, sync_output
 from cxos.demo.build import build_demo, signal_count
 from cxos.errors import CxosError
@@ -215,5 +216,12 @@ COMMANDS: list[Command | OwnStoresCommand] = [
         "with counts and checksums per table on both sides",
         sync_arguments,
         _sync,
+    ),
+    OwnStoresCommand(
+        "serve-check",
+        "before the app starts: refuse a network address in local mode unless CXOS_ACCESS_CODE or single "
+        "sign-on protects it (make run calls it)",
+        serve_check_arguments,
+        serve_check,
     ),
 ]

@@ -5,6 +5,7 @@ GROUP BY in the database. The one scan is a text search (a substring can sit any
 count is capped; see README "Benchmarks" for what that costs at a million signals.
 """
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from sqlmodel import Session, col, select
 from cxos.journey.map import TouchpointOption
 from cxos.models import Event, Signal
 from cxos.signals.lifecycle import TRIAGE_STATUSES
+from cxos.url_params import Unreadable, read_id
 from cxos.vocabulary import EventEntity
 
 LIST_COLUMNS = (
@@ -80,8 +82,8 @@ class SignalFilter:
                     col(Signal.external_ref),
                 )
             ]
-            if text.lstrip("#").isdigit():
-                matches.append(col(Signal.id) == int(text.lstrip("#")))
+            with suppress(Unreadable):  # "#12" also finds signal 12; "²" or 20 digits is only text
+                matches.append(col(Signal.id) == read_id(text.lstrip("#")))
             where.append(or_(*matches))
         return where
 

@@ -152,7 +152,7 @@ def test_prefill_from_query_params(page):
     where = page.get_by_role("combobox", name="Where in the journey? (required)")
     expect(where).to_have_value(re.compile(r" › Data import$"))
     expect(page.get_by_role("combobox", name="Source (required)")).to_have_value("Slack")
-    expect(page.get_by_text("Not understood from the link")).to_have_count(0)
+    expect(page.get_by_text("Left out of the link")).to_have_count(0)
     no_exception(page)
 
 

@@ -117,3 +117,27 @@ def test_every_sidebar_link_opens_its_page(page):
         expect_heading(page, HEADINGS[target])
         no_exception(page)
         assert page.url.split("?")[0].endswith(target.url_path), (target.title, page.url)
+
+
+def test_a_hostile_link_opens_the_page_with_a_note_instead_of_an_error(page):
+    """`?signal=99999999999999999999&stage=²` used to raise on the page; the parts are left out, and said so."""
+    open_signed_in(page, "/Friction_log?signal=99999999999999999999&stage=%C2%B2&team=%C2%B2")
+    expect_heading(page, "Friction log")
+    expect(page.get_by_text("Left out of the link: Signal")).to_be_visible()
+    expect(page.get_by_text("Left out of the link: Stage")).to_be_visible()
+    no_exception(page)
+
+
+def test_a_heatmap_cell_opens_the_same_signals_in_the_log(page):
+    """The cell's "Open these signals in the friction log" keeps its since/until: the log counts what the cell does."""
+    open_signed_in(page, "/Heatmaps?view=stage_component&days=182&cell=Onboard|Onboarding%20%26%20Activation")
+    heading = page.get_by_role(
+        "heading", name=re.compile(r"^Onboarding & Activation · Onboard · \d+ signals?$")
+    )
+    expect(heading).to_be_visible()
+    cell_count = re.search(r"· (\d[\d,]*) signals?$", heading.inner_text()).group(1)
+    page.get_by_role("link", name="Open these signals in the friction log").click()
+    wait_for_app(page)
+    expect(page.get_by_text(re.compile(rf"^{cell_count} signals? match"))).to_be_visible()
+    assert "since=" in page.url and "until=" in page.url, page.url
+    no_exception(page)

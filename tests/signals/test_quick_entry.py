@@ -92,7 +92,9 @@ def test_query_parameters_prefill_the_form(demo_db):
 def test_unknown_query_parameters_are_reported_not_guessed(demo_db):
     at = open_page(PAGE, query={"source": "fax", "touchpoint": "Nowhere"})
     assert at.selectbox(key="entry_source_0").value is None
-    assert any("fax" in c.value and "Nowhere" in c.value for c in at.caption)
+    notes = [c.value for c in at.caption if "Left out of the link" in c.value]
+    assert any("Source “fax”" in note for note in notes), notes
+    assert any("Where in the journey “Nowhere”" in note for note in notes), notes
 
 
 def test_a_viewer_cannot_log(demo_db):
