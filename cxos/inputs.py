@@ -13,20 +13,6 @@ TITLE_MIN, TITLE_MAX = 3, 200
 # A link must be web; anything else is taken as a ticket number. `javascript:` never gets rendered as a link.
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
-FIELD_LABELS = {
-    "title": "What happened",
-    "description": "Details",
-    "source": "Source",
-    "touchpoint_id": "Where in the journey",
-    "account": "Account",
-    "arr": "ARR",
-    "severity": "Severity",
-    "reporter": "Reported by",
-    "external_ref": "Link to ticket or thread",
-    "status": "Status",
-    "status_reason": "Reason",
-}
-
 
 # Neither database can store a lone UTF-16 surrogate (half of a character pair): UTF-8 cannot encode it.
 _SURROGATE = re.compile("[\ud800-\udfff]")

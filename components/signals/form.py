@@ -10,9 +10,8 @@ from components.common.data import Journey, get_store, refresh_after_write
 from components.common.safe import md_escape
 from cxos.errors import CxosError, ValidationFailed
 from cxos.identity import Actor
-from cxos.inputs import FIELD_LABELS
 from cxos.signals.writes import create_signal
-from cxos.vocabulary import DRIVERS, Severity, Source, known
+from cxos.vocabulary import DRIVERS, Severity, Source, field_label, known
 
 GENERATION = "entry_generation"  # bumped after each logged signal: new widget keys, so an empty form
 SESSION_TOKEN = "entry_session_token"
@@ -167,7 +166,7 @@ def quick_entry_form(journey: Journey, actor: Actor, prefill: dict[str, Any]) ->
 
 def _inline(errors: dict[str, str], field: str) -> None:
     if field in errors:
-        st.error(f"{FIELD_LABELS.get(field, field)} {errors[field]}.", icon=":material/error:")
+        st.error(f"{field_label(field)} {errors[field]}.", icon=":material/error:")
 
 
 def _submit(actor: Actor) -> None:
