@@ -2,12 +2,16 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 
+from components.common.data import Journey
 from components.journey.friction_charts import fit_radar, heatmap
-from cxos.journey.friction import Weight, Window, friction_cells, rollup, top_failure_modes
-from cxos.journey.map import touchpoint_options
+from components.journey.heatmap_drilldown import cell_filter
+from cxos.journey.friction import Weight, Window, friction_cells, rollup, top_failure_modes, window_ending
+from cxos.journey.map import stages, teams, touchpoint_options
 from cxos.models import FailureMode, Signal
+from cxos.signals.queries import count_signals
 from tests.factories import log_signal, overwrite_signal
 
 MONDAY = datetime(2026, 11, 2, 9, tzinfo=UTC)
@@ -92,3 +96,33 @@ def test_radar_shows_no_data_as_such():
     figure = fit_radar({"Onboarding & Activation": 80, "Community & Peer Support": None})
     trace = figure.data[0]
     assert list(trace.r) == [80, 0, 80] and "no data yet" in trace.hovertext[1]
+
+
+@pytest.mark.parametrize("view", ["stage_component", "stage_week", "touchpoint_week"])
+def test_a_heatmap_cell_and_its_drill_down_count_the_same_signals(journey_store, view):
+    """The cell once said 283 and its drill-down 284: the drill-down started at midnight of the first day, the
+    cell at the same time of day as now (and, by week, the first week's Monday against that day)."""
+    now = datetime(2026, 11, 18, 14, 31, tzinfo=UTC)  # a Wednesday; 31 days before is a Sunday
+    days = 31
+    with journey_store.read() as session:
+        tps = touchpoint_options(session, include_archived=True)
+        journey = Journey(
+            touchpoints=tuple(tps),
+            stages=tuple((s.id, s.name) for s in stages(session)),
+            teams=tuple((t.id, t.name) for t in teams(session)),
+        )
+    first_day = (now - timedelta(days=days)).replace(hour=9, minute=0)  # before now's time of day, that day
+    for created_at in (
+        first_day,
+        first_day - timedelta(days=1),
+        now - timedelta(minutes=5),
+        now - timedelta(days=9),
+    ):
+        signal = log_signal(journey_store, touchpoint_id=tps[0].id)
+        overwrite_signal(journey_store, signal_id=signal.id, created_at=created_at)
+    by_week = view != "stage_component"
+    with journey_store.read() as session:
+        cells = friction_cells(session, window_ending(now, days, whole_weeks=by_week), by_week=by_week)
+        for row in rollup(cells, tps, view, Weight.COUNT):
+            drill_down = cell_filter(view, row["x"], row["y"], journey, now=now, days=days, team_ids=())
+            assert count_signals(session, drill_down) == row["signals"], (row["x"], row["y"])
