@@ -20,6 +20,18 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 NAME_FIELDS = {"account", "reporter", "external_ref", "client_token"}
 
 
+def split_title(text: str) -> tuple[str, str]:
+    """A title cut at a word to fit TITLE_MAX, and the rest that was cut off ('' when it fits).
+
+    Over-long text is never dropped: the rest belongs in the details, each side marked with an ellipsis.
+    """
+    if len(text) <= TITLE_MAX:
+        return text, ""
+    cut = text[: TITLE_MAX - 1].rsplit(" ", 1)[0]
+    head = cut if len(cut) > TITLE_MAX // 2 else text[: TITLE_MAX - 1]
+    return head + "…", "…" + text[len(head) :].lstrip()
+
+
 def storable_text(value: str) -> str:
     """Free text as both databases can store it: NUL removed, a lone surrogate made U+FFFD.
 

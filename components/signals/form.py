@@ -10,6 +10,7 @@ from components.common.data import Journey, get_store, refresh_after_write
 from components.common.safe import md_escape
 from cxos.errors import CxosError, ValidationFailed
 from cxos.identity import Actor
+from cxos.inputs import TITLE_MAX, split_title
 from cxos.signals.writes import create_signal
 from cxos.vocabulary import DRIVERS, Severity, Source, field_label, known
 
@@ -17,6 +18,7 @@ GENERATION = "entry_generation"  # bumped after each logged signal: new widget k
 SESSION_TOKEN = "entry_session_token"
 ERRORS = "entry_errors"
 LOGGED = "entry_logged"
+FLAGGED_TITLE = "entry_flagged_title"  # an over-long title the form has said it will split
 OPTIONAL_FIELDS = {"description", "account", "arr", "severity", "reporter", "external_ref"}
 
 
@@ -79,13 +81,14 @@ def quick_entry_form(journey: Journey, actor: Actor, prefill: dict[str, Any]) ->
 
     touchpoints = [tp.id for tp in journey.touchpoints if not tp.archived]
     with st.form(f"entry_form_{st.session_state[GENERATION]}", border=True, enter_to_submit=False):
-        st.text_input(
+        # No max_chars: the browser drops a paste longer than that whole, leaving the field empty.
+        title = st.text_input(
             "What happened? (required)",
             key=_key("title"),
             value=prefill.get("title", ""),
-            max_chars=200,
             placeholder="e.g. New hires can't log in via SSO after the SCIM sync",
         )
+        _flag_overlong(title)
         _inline(errors, "title")
         where, source = st.columns([3, 2])
         with where:
@@ -169,15 +172,38 @@ def _inline(errors: dict[str, str], field: str) -> None:
         st.error(f"{field_label(field)} {errors[field]}.", icon=":material/error:")
 
 
+def _flag_overlong(title: str) -> None:
+    """Say that an over-long title will be split, and remember it was said: the next submit logs it so."""
+    if len(title) <= TITLE_MAX:
+        st.session_state.pop(FLAGGED_TITLE, None)
+        return
+    st.session_state[FLAGGED_TITLE] = title
+    st.warning(
+        f"{len(title):,} of {TITLE_MAX} characters; the rest goes into the details. "
+        "Log friction again to log it so, or shorten it.",
+        icon=":material/content_cut:",
+    )
+
+
+def _title_and_details(title: str, details: str) -> tuple[str, str]:
+    head, rest = split_title(title)
+    return head, "\n\n".join(part for part in (rest, details) if part)
+
+
 def _submit(actor: Actor) -> None:
     """Runs before the rerun (a callback), so a double click re-sends the same token and finds the first signal."""
     state = st.session_state
     generation = state[GENERATION]
+    typed = state.get(_key("title")) or ""
+    if len(typed) > TITLE_MAX and state.get(FLAGGED_TITLE) != typed:
+        state[ERRORS] = {}
+        return  # not logged yet: the rerun keeps the text and says where the rest will go
+    title, details = _title_and_details(typed, state.get(_key("description")) or "")
     data = {
-        "title": state.get(_key("title")) or "",
+        "title": title,
         "touchpoint_id": state.get(_key("touchpoint_id")),
         "source": state.get(_key("source")),
-        "description": state.get(_key("description")) or "",
+        "description": details,
         "account": state.get(_key("account")),
         "arr": state.get(_key("arr")),
         "severity": state.get(_key("severity")) or Severity.MEDIUM,
