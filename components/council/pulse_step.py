@@ -5,7 +5,9 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from components.common.charts import FONT_SIZE
 from components.common.page import PageContext
+from components.common.presentation_style import ROOM_CHART_FONT_PX, presenting
 from components.council.data import CouncilState, load_pulse
 from components.journey.friction_charts import heatmap
 from cxos.council.pulse import Pulse
@@ -53,7 +55,14 @@ def pulse_step(ctx: PageContext, state: CouncilState, now: datetime, tick: int) 
         if rows:
             stages = [name for _, name in ctx.journey.stages]
             st.altair_chart(
-                heatmap(rows, x_title="stage", y_title="component", value_title="Signals", x_order=stages),
+                heatmap(
+                    rows,
+                    x_title="stage",
+                    y_title="component",
+                    value_title="Signals",
+                    x_order=stages,
+                    font_size=ROOM_CHART_FONT_PX if presenting() else FONT_SIZE,
+                ),
                 width="stretch",
             )
         else:
