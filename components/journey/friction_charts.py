@@ -16,7 +16,7 @@ def _rgb(hex_colour: str) -> tuple[int, ...]:
     return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
-def _luminance(rgb: tuple[float, ...]) -> float:
+def relative_luminance(rgb: tuple[float, ...]) -> float:
     """WCAG relative luminance."""
     linear = [v / 255 / 12.92 if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in rgb]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
@@ -33,7 +33,7 @@ def cell_colour(value: float, top: float) -> tuple[float, ...]:
 
 def label_colour(value: float, top: float) -> str:
     """Black or white, whichever contrasts more with the cell: one of them is always at least 4.58:1 (WCAG AA)."""
-    luminance = _luminance(cell_colour(value, top))
+    luminance = relative_luminance(cell_colour(value, top))
     return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
 
 

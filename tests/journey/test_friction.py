@@ -6,7 +6,13 @@ import pytest
 from sqlalchemy import update
 
 from components.common.data import Journey
-from components.journey.friction_charts import fit_radar, heatmap
+from components.journey.friction_charts import (
+    cell_colour,
+    fit_radar,
+    heatmap,
+    label_colour,
+    relative_luminance,
+)
 from components.journey.heatmap_drilldown import cell_filter
 from cxos.journey.friction import Weight, Window, friction_cells, rollup, top_failure_modes, window_ending
 from cxos.journey.map import stages, teams, touchpoint_options
@@ -96,6 +102,25 @@ def test_radar_shows_no_data_as_such():
     figure = fit_radar({"Onboarding & Activation": 80, "Community & Peer Support": None})
     trace = figure.data[0]
     assert list(trace.r) == [80, 0, 80] and "no data yet" in trace.hovertext[1]
+
+
+def _contrast(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_every_heatmap_cell_number_is_readable_on_its_own_cell_colour():
+    """WCAG AA (4.5:1) for the number on every shade the scale can give a cell."""
+    for value in range(101):
+        text = (0, 0, 0) if label_colour(value, 100) == "#000000" else (255, 255, 255)
+        assert _contrast(text, cell_colour(value, 100)) >= 4.5, value
+
+
+def test_the_heatmap_draws_its_text_at_the_size_asked_for():
+    rows = [{"x": "Onboard", "y": "Knowledge", "value": 3, "signals": 3}]
+    chart = heatmap(rows, x_title="stage", y_title="component", value_title="Signals", font_size=22).to_dict()
+    assert chart["config"]["axis"]["labelFontSize"] == 22
+    assert chart["layer"][1]["mark"]["fontSize"] == 22
 
 
 @pytest.mark.parametrize("view", ["stage_component", "stage_week", "touchpoint_week"])
