@@ -7,6 +7,7 @@ PRESENTATION_CSS is a constant and is never formatted with any data: nothing a p
 import streamlit as st
 
 ROOM_CHART_FONT_PX = 22  # chart text is drawn in px, not rem: builders take it as their font size
+ROOM_LABEL_ANGLE = -40  # at that size category names side by side collide, and Vega would drop some
 
 PRESENTATION_CSS = """
 <style>

@@ -46,6 +46,7 @@ def heatmap(
     x_order: list[str] | None = None,
     y_order: list[str] | None = None,
     font_size: int = FONT_SIZE,
+    x_label_angle: int = 0,
 ) -> alt.Chart:
     """One rect per cell, coloured by value; clicking a cell selects its (x, y) for the drill-down.
 
@@ -61,7 +62,12 @@ def heatmap(
             title=x_title,
             sort=x_order,
             axis=alt.Axis(
-                labelAngle=0, labelLimit=240, labelExpr=WEEK_LABEL if x_title == "week" else "datum.label"
+                labelAngle=x_label_angle,
+                # Angled labels run side by side like slats and never touch, though their boxes overlap:
+                # let Vega drop colliding labels only when they are level.
+                labelOverlap=x_label_angle == 0,
+                labelLimit=240,
+                labelExpr=WEEK_LABEL if x_title == "week" else "datum.label",
             ),
         ),
         # No y title: the card's heading names both axes, and at room sizes Vega set it over the labels.

@@ -107,7 +107,12 @@ AUDIT_JS = """
     check(`input "${words}"`, field, parseFloat(style.fontSize), rgba(colour), domBackground(field));
   }
   for (const text of document.querySelectorAll('svg text')) {
-    if (!text.textContent.trim() || !shown(text)) continue;
+    if (!text.textContent.trim()) continue;
+    if (text.getBoundingClientRect().width > 0 && opacity(text) === 0) {  // Vega hides labels that collide
+      problems.push(`chart "${text.textContent.trim()}": dropped, no room for it`);
+      continue;
+    }
+    if (!shown(text)) continue;
     const style = getComputedStyle(text);
     texts += 1;
     check(`chart "${text.textContent.trim()}"`, text, parseFloat(style.fontSize), rgba(style.fill), svgBackground(text));
