@@ -1,16 +1,19 @@
 """The refusals the service layer can answer with; each carries a message fit to show a user."""
 
+from cxos.vocabulary import field_label
+
 
 class CxosError(Exception):
     """Base of every refusal; str(error) is the user-facing message."""
 
 
 class ValidationFailed(CxosError):
-    """Input was refused; `problems` maps a field name to what is wrong with it."""
+    """Input was refused; `problems` maps a field name to what is wrong with it; the message names each field as
+    the forms label it."""
 
     def __init__(self, problems: dict[str, str]):
         self.problems = problems
-        super().__init__("; ".join(f"{field}: {why}" for field, why in problems.items()))
+        super().__init__("; ".join(f"{field_label(field)}: {why}" for field, why in problems.items()))
 
 
 class NotAllowed(CxosError):

@@ -13,25 +13,23 @@ TITLE_MIN, TITLE_MAX = 3, 200
 # A link must be web; anything else is taken as a ticket number. `javascript:` never gets rendered as a link.
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
-FIELD_LABELS = {
-    "title": "What happened",
-    "description": "Details",
-    "source": "Source",
-    "touchpoint_id": "Where in the journey",
-    "account": "Account",
-    "arr": "ARR",
-    "severity": "Severity",
-    "reporter": "Reported by",
-    "external_ref": "Link to ticket or thread",
-    "status": "Status",
-    "status_reason": "Reason",
-}
-
 
 # Neither database can store a lone UTF-16 surrogate (half of a character pair): UTF-8 cannot encode it.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Fields matched exactly against other values: a dedupe key, an idempotency key, grouped-by names.
 NAME_FIELDS = {"account", "reporter", "external_ref", "client_token"}
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """A title cut at a word to fit TITLE_MAX, and the rest that was cut off ('' when it fits).
+
+    Over-long text is never dropped: the rest belongs in the details, each side marked with an ellipsis.
+    """
+    if len(text) <= TITLE_MAX:
+        return text, ""
+    cut = text[: TITLE_MAX - 1].rsplit(" ", 1)[0]
+    head = cut if len(cut) > TITLE_MAX // 2 else text[: TITLE_MAX - 1]
+    return head + "…", "…" + text[len(head) :].lstrip()
 
 
 def storable_text(value: str) -> str:

@@ -9,6 +9,31 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun if count == 1 else noun + 's'}"
 
 
+# How the forms label each signal field; refusals name a field this way, never by its column name.
+FIELD_LABELS = {
+    "title": "What happened",
+    "description": "Details",
+    "source": "Source",
+    "touchpoint_id": "Where in the journey",
+    "account": "Account",
+    "arr": "ARR",
+    "severity": "Severity",
+    "reporter": "Reported by",
+    "external_ref": "Link to ticket or thread",
+    "status": "Status",
+    "status_reason": "Reason",
+    "owner_team_id": "Owner",
+    "failure_mode_id": "Failure mode",
+    "failure_mode": "Failure mode",
+    "duplicate_of_id": "Duplicate of signal #",
+}
+
+
+def field_label(field: str) -> str:
+    """A field as a person reads it: the form's label, or the column name in words ('to_touchpoint_id' → 'To touchpoint')."""
+    return FIELD_LABELS.get(field) or field.removesuffix("_id").replace("_", " ").capitalize()
+
+
 def known(enum: type[StrEnum], value: object) -> bool:
     """Whether `value` is one of the enum's values (Python 3.11's `in` raises on a non-member string)."""
     return value in enum._value2member_map_

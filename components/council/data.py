@@ -155,11 +155,10 @@ def _loop_views(session: Any, shipped_fixes: list[fixes.ShippedFix], limit: int)
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_minutes(session_id: int, pulse_line: str, tick: int) -> tuple[str, list[CouncilAction]]:
+def load_minutes(session_id: int, pulse_line: str, tick: int) -> minutes.MinutesInput:
     with get_store().read() as session:
         row = session.get(CouncilSession, session_id)
-        record = minutes.minutes_input(session, row, pulse_line=pulse_line)
-        return minutes.render_minutes(record), record.actions
+        return minutes.minutes_input(session, row, pulse_line=pulse_line)
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)

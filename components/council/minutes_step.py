@@ -10,9 +10,11 @@ from components.common.safe import md_escape
 from components.common.seen import seen_version
 from components.council.data import CouncilState, load_minutes
 from components.council.nav import write
+from cxos.council.minutes import render_minutes
 from cxos.council.sessions import add_action, add_decision, close_session, set_attendees, start_session
 
 ENTITY = "council_session"
+MINUTES_HEIGHT_PX = 480
 
 
 def _names(text: str) -> list[str]:
@@ -44,7 +46,8 @@ def minutes_step(ctx: PageContext, state: CouncilState, now: datetime, pulse_lin
         st.info("Start this week's council (above) to record decisions and minutes.")
         return
     seen = seen_version(ENTITY, current.id, current.version)
-    markdown, actions = load_minutes(current.id, pulse_line, tick)
+    record = load_minutes(current.id, pulse_line, tick)
+    markdown, actions = render_minutes(record), record.actions
     left, right = st.columns([1, 1], gap="large")
     can_run = ctx.actor.can("run_council")
     with left:
@@ -80,8 +83,8 @@ def minutes_step(ctx: PageContext, state: CouncilState, now: datetime, pulse_lin
             },
         )
     with right:
-        st.markdown("#### Minutes")
-        st.code(markdown, language="markdown", height=420, wrap_lines=True)
+        with st.container(height=MINUTES_HEIGHT_PX, border=True):  # formatted; people's words as typed
+            st.markdown(render_minutes(record, escape=md_escape, top_heading=4))
         download, close = st.columns(2)
         download.download_button(
             "Download Markdown",
@@ -111,7 +114,7 @@ def _decision_form(ctx: PageContext, session_id: int, now: datetime, *, disabled
     teams = [None, *(t for t, _ in ctx.journey.teams)]
     with st.form("council_decision", border=True, clear_on_submit=True):
         text = st.text_input("Decision or action", max_chars=500, key="council_decision_text")
-        owner_column, team_column, due_column = st.columns([2, 2, 1])
+        owner_column, team_column, due_column = st.columns([2, 2, 1.5])  # the date whole, in the room too
         owner = owner_column.text_input(
             "Owner (a person or team)", max_chars=120, key="council_decision_owner"
         )

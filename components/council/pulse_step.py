@@ -5,7 +5,9 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from components.common.charts import FONT_SIZE
 from components.common.page import PageContext
+from components.common.presentation_style import ROOM_CHART_FONT_PX, ROOM_LABEL_ANGLE, presenting
 from components.council.data import CouncilState, load_pulse
 from components.journey.friction_charts import heatmap
 from cxos.council.pulse import Pulse
@@ -51,9 +53,17 @@ def pulse_step(ctx: PageContext, state: CouncilState, now: datetime, tick: int) 
         for row in rows:
             row["y"] = label(Component, row["y"])
         if rows:
-            stages = [name for _, name in ctx.journey.stages]
+            stages, room = [name for _, name in ctx.journey.stages], presenting()
             st.altair_chart(
-                heatmap(rows, x_title="stage", y_title="component", value_title="Signals", x_order=stages),
+                heatmap(
+                    rows,
+                    x_title="stage",
+                    y_title="component",
+                    value_title="Signals",
+                    x_order=stages,
+                    font_size=ROOM_CHART_FONT_PX if room else FONT_SIZE,
+                    x_label_angle=ROOM_LABEL_ANGLE if room else 0,  # room-sized stage names fit only angled
+                ),
                 width="stretch",
             )
         else:

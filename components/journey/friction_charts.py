@@ -12,6 +12,31 @@ WEEK_LABEL = "timeFormat(toDate(datum.value + 'T00:00:00'), '%d %b')"  # ISO wee
 HEAT_RANGE = ["#f1f5fa", "#a9c4de", "#1f4e79"]
 
 
+def _rgb(hex_colour: str) -> tuple[int, ...]:
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def relative_luminance(rgb: tuple[float, ...]) -> float:
+    """WCAG relative luminance."""
+    linear = [v / 255 / 12.92 if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in rgb]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def cell_colour(value: float, top: float) -> tuple[float, ...]:
+    """The colour the scale gives a value: HEAT_RANGE interpolated in RGB from 0 through top/2 to top."""
+    t = min(max(value / top, 0.0), 1.0) if top > 0 else 0.0
+    low, high, f = (
+        (HEAT_RANGE[0], HEAT_RANGE[1], 2 * t) if t <= 0.5 else (HEAT_RANGE[1], HEAT_RANGE[2], 2 * t - 1)
+    )
+    return tuple(a + (b - a) * f for a, b in zip(_rgb(low), _rgb(high), strict=True))
+
+
+def label_colour(value: float, top: float) -> str:
+    """Black or white, whichever contrasts more with the cell: one of them is always at least 4.58:1 (WCAG AA)."""
+    luminance = relative_luminance(cell_colour(value, top))
+    return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
+
+
 def heatmap(
     rows: list[dict],
     *,
@@ -20,9 +45,16 @@ def heatmap(
     value_title: str,
     x_order: list[str] | None = None,
     y_order: list[str] | None = None,
+    font_size: int = FONT_SIZE,
+    x_label_angle: int = 0,
 ) -> alt.Chart:
-    """One rect per cell, coloured by value; clicking a cell selects its (x, y) for the drill-down."""
+    """One rect per cell, coloured by value; clicking a cell selects its (x, y) for the drill-down.
+
+    Each cell's number is black or white by the cell's own colour, so it is readable on every shade.
+    """
     data = pd.DataFrame(rows, columns=["x", "y", "value", "signals"])
+    top = float(data["value"].max()) if len(data) else 0.0
+    data["label_colour"] = [label_colour(v, top) for v in data["value"]]
     select = alt.selection_point(name=CELL_SELECTION, fields=["x", "y"], on="click", clear="dblclick")
     base = alt.Chart(data).encode(
         x=alt.X(
@@ -30,15 +62,26 @@ def heatmap(
             title=x_title,
             sort=x_order,
             axis=alt.Axis(
-                labelAngle=0, labelLimit=240, labelExpr=WEEK_LABEL if x_title == "week" else "datum.label"
+                labelAngle=x_label_angle,
+                # Angled labels run side by side like slats and never touch, though their boxes overlap:
+                # let Vega drop colliding labels only when they are level.
+                labelOverlap=x_label_angle == 0,
+                labelLimit=240,
+                labelExpr=WEEK_LABEL if x_title == "week" else "datum.label",
             ),
         ),
-        y=alt.Y("y:O", title=y_title, sort=y_order, axis=alt.Axis(labelLimit=320)),
+        # No y title: the card's heading names both axes, and at room sizes Vega set it over the labels.
+        y=alt.Y("y:O", title=None, sort=y_order, axis=alt.Axis(labelLimit=320)),
     )
     cells = (
         base.mark_rect(stroke="white", strokeWidth=2)
         .encode(
-            color=alt.Color("value:Q", title=value_title, scale=alt.Scale(range=HEAT_RANGE)),
+            color=alt.Color(
+                "value:Q",
+                title=value_title,
+                # Explicit stops and RGB interpolation: the colour cell_colour() computes for the labels.
+                scale=alt.Scale(domain=[0, top / 2, top or 1], range=HEAT_RANGE, interpolate="rgb"),
+            ),
             opacity=alt.condition(select, alt.value(1.0), alt.value(0.35)),
             tooltip=[
                 alt.Tooltip("y:O", title=y_title),
@@ -49,16 +92,20 @@ def heatmap(
         )
         .add_params(select)
     )
-    dark_above = float(data["value"].max()) * 0.55 if len(data) else 0.0  # white text on dark cells
-    labels = base.mark_text(fontSize=FONT_SIZE - 1).encode(
+    labels = base.mark_text(fontSize=font_size).encode(
         text=alt.Text("value:Q", format=",.0f" if value_title.startswith("Sig") else "~s"),
-        color=alt.condition(alt.datum.value > dark_above, alt.value("white"), alt.value("#1b1b1b")),
+        fill=alt.Fill("label_colour:N", scale=None),  # its own channel: no scale shared with the cells
     )
     return (
         alt.layer(cells, labels)
-        .properties(height=alt.Step(38))  # a fixed row height: every label readable, any number of rows
-        .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
-        .configure_legend(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
+        # A fixed row height: every label readable, any number of rows.
+        .properties(height=alt.Step(round(font_size * 2.7)))
+        .configure_axis(
+            labelFontSize=font_size, titleFontSize=font_size, labelColor="#1b1b1b", titleColor="#1b1b1b"
+        )
+        .configure_legend(
+            labelFontSize=font_size, titleFontSize=font_size, labelColor="#1b1b1b", titleColor="#1b1b1b"
+        )
     )
 
 

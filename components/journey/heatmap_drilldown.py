@@ -8,6 +8,7 @@ from components.common import pages
 from components.common.data import Journey, load_log_page
 from components.common.safe import md_escape
 from components.signals.table import show_signals, signals_frame
+from cxos.journey.friction import window_ending
 from cxos.signals.queries import SignalFilter
 from cxos.vocabulary import COMPONENT_LABELS, plural
 
@@ -17,8 +18,12 @@ COMPONENT_BY_LABEL = {label: component.value for component, label in COMPONENT_L
 def cell_filter(
     view: str, x: str, y: str, journey: Journey, *, now: datetime, days: int, team_ids: tuple[int, ...]
 ) -> SignalFilter:
-    """The friction log filter of one cell: its stage/component/touchpoint, its week or the window, the teams."""
-    since, until = (now - timedelta(days=days)).date(), now.date()
+    """The friction log filter of one cell: its stage/component/touchpoint, its week or the window, the teams.
+
+    The window is the heatmap's own (`window_ending`), so the cell's number and the drill-down's count agree.
+    """
+    window = window_ending(now, days, whole_weeks=view != "stage_component")
+    since, until = window.first_day, window.last_day
     stage_ids: tuple[int, ...] = ()
     touchpoint_ids: tuple[int, ...] = ()
     components: tuple[str, ...] = ()

@@ -11,14 +11,15 @@ from components.common.safe import md_escape
 from components.common.url_params import url_choice, url_text
 from cxos.errors import CxosError, ValidationFailed
 from cxos.identity import Actor
-from cxos.inputs import FIELD_LABELS
+from cxos.inputs import TITLE_MAX, split_title
 from cxos.signals.writes import create_signal
-from cxos.vocabulary import DRIVERS, Severity, Source
+from cxos.vocabulary import DRIVERS, Severity, Source, field_label
 
 GENERATION = "entry_generation"  # bumped after each logged signal: new widget keys, so an empty form
 SESSION_TOKEN = "entry_session_token"
 ERRORS = "entry_errors"
 LOGGED = "entry_logged"
+FLAGGED_TITLE = "entry_flagged_title"  # an over-long title the form has said it will split
 OPTIONAL_FIELDS = {"description", "account", "arr", "severity", "reporter", "external_ref"}
 
 
@@ -39,12 +40,12 @@ def prefill_from_url(journey: Journey) -> dict[str, Any]:
     prefill: dict[str, Any] = {
         "source": url_choice(
             "source",
-            FIELD_LABELS["source"],
+            field_label("source"),
             {s.value: s for s in Source} | {s.label: s for s in Source},
             missing,
         ),
-        "touchpoint_id": url_choice("touchpoint", FIELD_LABELS["touchpoint_id"], touchpoints, missing),
-        "severity": url_choice("severity", FIELD_LABELS["severity"], {s.value: s for s in Severity}, missing),
+        "touchpoint_id": url_choice("touchpoint", field_label("touchpoint_id"), touchpoints, missing),
+        "severity": url_choice("severity", field_label("severity"), {s.value: s for s in Severity}, missing),
     }
     for field, param in (
         ("title", "title"),
@@ -52,7 +53,7 @@ def prefill_from_url(journey: Journey) -> dict[str, Any]:
         ("external_ref", "ref"),
         ("reporter", "reporter"),
     ):
-        prefill[field] = url_text(param, FIELD_LABELS[field], max_chars=PREFILL_MAX_CHARS)
+        prefill[field] = url_text(param, field_label(field), max_chars=PREFILL_MAX_CHARS)
     return {field: value for field, value in prefill.items() if value is not missing and value != ""}
 
 
@@ -75,13 +76,14 @@ def quick_entry_form(journey: Journey, actor: Actor, prefill: dict[str, Any]) ->
 
     touchpoints = [tp.id for tp in journey.touchpoints if not tp.archived]
     with st.form(f"entry_form_{st.session_state[GENERATION]}", border=True, enter_to_submit=False):
-        st.text_input(
+        # No max_chars: the browser drops a paste longer than that whole, leaving the field empty.
+        title = st.text_input(
             "What happened? (required)",
             key=_key("title"),
             value=prefill.get("title", ""),
-            max_chars=200,
             placeholder="e.g. New hires can't log in via SSO after the SCIM sync",
         )
+        _flag_overlong(title)
         _inline(errors, "title")
         where, source = st.columns([3, 2])
         with where:
@@ -162,18 +164,41 @@ def quick_entry_form(journey: Journey, actor: Actor, prefill: dict[str, Any]) ->
 
 def _inline(errors: dict[str, str], field: str) -> None:
     if field in errors:
-        st.error(f"{FIELD_LABELS.get(field, field)} {errors[field]}.", icon=":material/error:")
+        st.error(f"{field_label(field)} {errors[field]}.", icon=":material/error:")
+
+
+def _flag_overlong(title: str) -> None:
+    """Say that an over-long title will be split, and remember it was said: the next submit logs it so."""
+    if len(title) <= TITLE_MAX:
+        st.session_state.pop(FLAGGED_TITLE, None)
+        return
+    st.session_state[FLAGGED_TITLE] = title
+    st.warning(
+        f"{len(title):,} of {TITLE_MAX} characters; the rest goes into the details. "
+        "Log friction again to log it so, or shorten it.",
+        icon=":material/content_cut:",
+    )
+
+
+def _title_and_details(title: str, details: str) -> tuple[str, str]:
+    head, rest = split_title(title)
+    return head, "\n\n".join(part for part in (rest, details) if part)
 
 
 def _submit(actor: Actor) -> None:
     """Runs before the rerun (a callback), so a double click re-sends the same token and finds the first signal."""
     state = st.session_state
     generation = state[GENERATION]
+    typed = state.get(_key("title")) or ""
+    if len(typed) > TITLE_MAX and state.get(FLAGGED_TITLE) != typed:
+        state[ERRORS] = {}
+        return  # not logged yet: the rerun keeps the text and says where the rest will go
+    title, details = _title_and_details(typed, state.get(_key("description")) or "")
     data = {
-        "title": state.get(_key("title")) or "",
+        "title": title,
         "touchpoint_id": state.get(_key("touchpoint_id")),
         "source": state.get(_key("source")),
-        "description": state.get(_key("description")) or "",
+        "description": details,
         "account": state.get(_key("account")),
         "arr": state.get(_key("arr")),
         "severity": state.get(_key("severity")) or Severity.MEDIUM,

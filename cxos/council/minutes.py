@@ -84,36 +84,42 @@ def minutes_input(
     )
 
 
-def render_minutes(record: MinutesInput) -> str:
-    """Plain Markdown; people's text goes in as written, with table pipes and line breaks neutralised."""
-    lines = [f"# Experience Council — {record.held_on:%A %d %B %Y}", ""]
-    lines.append("**Attendees:** " + (", ".join(_cell(a) for a in record.attendees) or "not recorded"))
+def render_minutes(
+    record: MinutesInput, *, escape: Callable[[str], str] | None = None, top_heading: int = 1
+) -> str:
+    """Plain Markdown; people's text goes in as written, with table pipes and line breaks neutralised.
+
+    For a screen that renders the Markdown, `escape` takes people's text instead (so it shows as typed, never
+    as formatting or links) and `top_heading` sets the level of the title, the sections one below it.
+    """
+
+    def cell(text: str) -> str:
+        line = " ".join(str(text).split())
+        return escape(line) if escape else line.replace("|", "\\|")
+
+    title, section = "#" * top_heading, "#" * (top_heading + 1)
+    lines = [f"{title} Experience Council — {record.held_on:%A %d %B %Y}", ""]
+    lines.append("**Attendees:** " + (", ".join(cell(a) for a in record.attendees) or "not recorded"))
     lines.append("")
     if record.pulse_line:
         lines += [f"**Since the last council:** {record.pulse_line}", ""]
-    lines.append("## What we reviewed")
+    lines.append(f"{section} What we reviewed")
     lines += [f"- {count:,} {what}" for what, count in record.reviewed] or [
         "- Nothing was changed during the session."
     ]
-    lines += ["", "## Decisions"]
+    lines += ["", f"{section} Decisions"]
     lines += [
-        f"{n}. {_cell(d.text)} — **owner:** {_cell(d.owner)}"
-        + (f", **due** {d.due:%d %b %Y}" if d.due else "")
+        f"{n}. {cell(d.text)} — **owner:** {cell(d.owner)}" + (f", **due** {d.due:%d %b %Y}" if d.due else "")
         for n, d in enumerate(record.decisions, 1)
     ] or ["No decisions beyond the actions below."]
-    lines += ["", "## Actions", ""]
+    lines += ["", f"{section} Actions", ""]
     if record.actions:
         lines += ["| # | Action | Owner | Due | Status |", "|---|---|---|---|---|"]
         lines += [
-            f"| {a.id} | {_cell(a.text)} | {_cell(a.owner)} | {a.due_on:%d %b %Y} | {a.status} |"
-            if a.due_on
-            else f"| {a.id} | {_cell(a.text)} | {_cell(a.owner)} | — | {a.status} |"
+            f"| {a.id} | {cell(a.text)} | {cell(a.owner)} | {f'{a.due_on:%d %b %Y}' if a.due_on else '—'} "
+            f"| {a.status} |"
             for a in record.actions
         ]
     else:
         lines.append("No actions recorded.")
     return "\n".join(lines) + "\n"
-
-
-def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")

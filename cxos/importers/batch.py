@@ -22,7 +22,7 @@ from cxos.importers.mapping import (
 )
 from cxos.importers.reading import Record, Table, open_table
 from cxos.importers.report import ImportReport
-from cxos.inputs import FIELD_LABELS, SignalCreate, parse
+from cxos.inputs import SignalCreate, parse
 from cxos.journey.map import touchpoint_options
 from cxos.models import Signal, table_of
 from cxos.routing.decision import Decision, decide
@@ -202,7 +202,7 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
     try:
         signal_in: SignalCreate = parse(SignalCreate, data)
     except ValidationFailed as refused:
-        return "error", "; ".join(f"{FIELD_LABELS.get(f, f)}: {why}" for f, why in refused.problems.items())
+        return "error", str(refused)
     created_at = parse_created(given.get("created_at", ""), now=context.now) or context.now
     row = signal_in.model_dump(exclude={"client_token"})
     decision = (

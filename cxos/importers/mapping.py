@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cxos.inputs import TITLE_MAX
+from cxos.inputs import split_title
 from cxos.vocabulary import SOURCE_LABELS, Severity, Source
 
 # The signal fields an export column can fill. "message" is chat text: its first line becomes the title.
@@ -197,10 +197,7 @@ def parse_arr(value: str) -> int | str | None:
 def message_title(text: str) -> str:
     """A chat message's first non-empty line, cut at a word to fit a title."""
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
-    if len(line) <= TITLE_MAX:
-        return line
-    cut = line[: TITLE_MAX - 1].rsplit(" ", 1)[0]
-    return (cut if len(cut) > TITLE_MAX // 2 else line[: TITLE_MAX - 1]) + "…"
+    return split_title(line)[0]
 
 
 def reference(value: str, prefix: str) -> str | None:

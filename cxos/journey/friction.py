@@ -6,7 +6,7 @@ both. Nothing here ships raw signal rows to a chart.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -36,6 +36,15 @@ class Window:
 
     def previous(self) -> "Window":
         return Window(self.start - (self.end - self.start), self.start)
+
+    @property
+    def first_day(self) -> date:
+        return self.start.date()
+
+    @property
+    def last_day(self) -> date:
+        """The last day inside the window (its end is exclusive): the `until` of the same signals in the log."""
+        return (self.end - timedelta(microseconds=1)).date()
 
 
 @dataclass(frozen=True)
@@ -125,11 +134,19 @@ def top_failure_modes(session: Session, window: Window) -> dict[int, tuple[str, 
 
 
 def window_ending(now: datetime, days: int, *, whole_weeks: bool = False) -> Window:
-    """The `days` before `now`; with whole_weeks, starting on a Monday so no week column is partial."""
-    start = now - timedelta(days=days)
+    """The `days` before `now` in whole days: from the start of the day `days` ago to the end of today; with
+    whole_weeks, from the Monday of that day so no week column is partial.
+
+    Whole days because a heatmap cell opens its signals in the friction log, which filters by dates: the
+    cell and its drill-down count the same rows only when both use this one window.
+    """
+    first_day = (now - timedelta(days=days)).date()
     if whole_weeks:
-        start = (start - timedelta(days=start.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-    return Window(start, now)
+        first_day -= timedelta(days=first_day.weekday())
+    midnight = time.min.replace(tzinfo=now.tzinfo)
+    return Window(
+        datetime.combine(first_day, midnight), datetime.combine(now.date() + timedelta(days=1), midnight)
+    )
 
 
 VIEWS = {

@@ -93,7 +93,7 @@ def test_decisions_from_two_people_are_both_kept(store):
 
 def test_a_decision_needs_an_owner(store):
     opened = council.start_session(store, actor=COUNCIL)
-    with pytest.raises(ValidationFailed, match="owner"):
+    with pytest.raises(ValidationFailed, match="Owner"):
         council.add_decision(store, session_id=opened.id, text="Do it", owner=" ", due_on=None, actor=COUNCIL)
 
 

@@ -65,7 +65,7 @@ def test_shipping_needs_the_what_changed_text(journey_store, mode_id):
         due_on=None,
         actor=COUNCIL,
     )
-    with pytest.raises(ValidationFailed, match="what_changed"):
+    with pytest.raises(ValidationFailed, match="What changed"):
         advance_fix(
             journey_store, fix_id=fix.id, expected_version=fix.version, status="shipped", actor=COUNCIL
         )

@@ -2,12 +2,22 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 
-from components.journey.friction_charts import fit_radar, heatmap
-from cxos.journey.friction import Weight, Window, friction_cells, rollup, top_failure_modes
-from cxos.journey.map import touchpoint_options
+from components.common.data import Journey
+from components.journey.friction_charts import (
+    cell_colour,
+    fit_radar,
+    heatmap,
+    label_colour,
+    relative_luminance,
+)
+from components.journey.heatmap_drilldown import cell_filter
+from cxos.journey.friction import Weight, Window, friction_cells, rollup, top_failure_modes, window_ending
+from cxos.journey.map import stages, teams, touchpoint_options
 from cxos.models import FailureMode, Signal
+from cxos.signals.queries import count_signals
 from tests.factories import log_signal, overwrite_signal
 
 MONDAY = datetime(2026, 11, 2, 9, tzinfo=UTC)
@@ -92,3 +102,52 @@ def test_radar_shows_no_data_as_such():
     figure = fit_radar({"Onboarding & Activation": 80, "Community & Peer Support": None})
     trace = figure.data[0]
     assert list(trace.r) == [80, 0, 80] and "no data yet" in trace.hovertext[1]
+
+
+def _contrast(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_every_heatmap_cell_number_is_readable_on_its_own_cell_colour():
+    """WCAG AA (4.5:1) for the number on every shade the scale can give a cell."""
+    for value in range(101):
+        text = (0, 0, 0) if label_colour(value, 100) == "#000000" else (255, 255, 255)
+        assert _contrast(text, cell_colour(value, 100)) >= 4.5, value
+
+
+def test_the_heatmap_draws_its_text_at_the_size_asked_for():
+    rows = [{"x": "Onboard", "y": "Knowledge", "value": 3, "signals": 3}]
+    chart = heatmap(rows, x_title="stage", y_title="component", value_title="Signals", font_size=22).to_dict()
+    assert chart["config"]["axis"]["labelFontSize"] == 22
+    assert chart["layer"][1]["mark"]["fontSize"] == 22
+
+
+@pytest.mark.parametrize("view", ["stage_component", "stage_week", "touchpoint_week"])
+def test_a_heatmap_cell_and_its_drill_down_count_the_same_signals(journey_store, view):
+    """The cell once said 283 and its drill-down 284: the drill-down started at midnight of the first day, the
+    cell at the same time of day as now (and, by week, the first week's Monday against that day)."""
+    now = datetime(2026, 11, 18, 14, 31, tzinfo=UTC)  # a Wednesday; 31 days before is a Sunday
+    days = 31
+    with journey_store.read() as session:
+        tps = touchpoint_options(session, include_archived=True)
+        journey = Journey(
+            touchpoints=tuple(tps),
+            stages=tuple((s.id, s.name) for s in stages(session)),
+            teams=tuple((t.id, t.name) for t in teams(session)),
+        )
+    first_day = (now - timedelta(days=days)).replace(hour=9, minute=0)  # before now's time of day, that day
+    for created_at in (
+        first_day,
+        first_day - timedelta(days=1),
+        now - timedelta(minutes=5),
+        now - timedelta(days=9),
+    ):
+        signal = log_signal(journey_store, touchpoint_id=tps[0].id)
+        overwrite_signal(journey_store, signal_id=signal.id, created_at=created_at)
+    by_week = view != "stage_component"
+    with journey_store.read() as session:
+        cells = friction_cells(session, window_ending(now, days, whole_weeks=by_week), by_week=by_week)
+        for row in rollup(cells, tps, view, Weight.COUNT):
+            drill_down = cell_filter(view, row["x"], row["y"], journey, now=now, days=days, team_ids=())
+            assert count_signals(session, drill_down) == row["signals"], (row["x"], row["y"])

@@ -4,7 +4,13 @@ import pytest
 
 from cxos.errors import ValidationFailed
 from cxos.inputs import SignalCreate, parse
-from cxos.signals.lifecycle import ALLOWED_TRANSITIONS, OWNER_REQUIRED, can_transition, next_statuses
+from cxos.signals.lifecycle import (
+    ALLOWED_TRANSITIONS,
+    OWNER_REQUIRED,
+    can_transition,
+    next_statuses,
+    status_change,
+)
 from cxos.vocabulary import Status
 
 
@@ -68,3 +74,15 @@ def test_closed_decisions_can_be_reopened():
 
 def test_owner_required_states_are_the_main_path_after_new():
     assert OWNER_REQUIRED == {Status.ROUTED, Status.LINKED, Status.FIXING, Status.FIXED, Status.LOOP_CLOSED}
+
+
+def test_a_refusal_names_the_field_as_the_form_labels_it():
+    with pytest.raises(ValidationFailed) as refused:
+        status_change(current=Status.ROUTED, target=Status.WONT_FIX, owner_team_id=1, reason=" ")
+    assert str(refused.value) == "Reason: say why it won't be fixed"
+
+
+def test_a_refusal_without_a_form_label_names_the_field_in_words():
+    assert str(ValidationFailed({"to_touchpoint_id": "pick a different touchpoint"})) == (
+        "To touchpoint: pick a different touchpoint"
+    )

@@ -101,3 +101,21 @@ def test_a_viewer_cannot_log(demo_db):
     at = open_page(PAGE, name="Board Viewer")
     assert any("can read the log but not add to it" in w.value for w in at.warning)
     assert at.button[0].disabled
+
+
+def test_an_over_long_title_is_kept_and_flagged_then_split_into_the_details(demo_db):
+    """Pasting more than 200 characters used to leave the field empty (the widget dropped the whole paste)."""
+    before = _counts(demo_db)
+    pasted = ("Okta users missing after the SCIM sync again " * 10)[:412]
+    at = _submit(open_page(PAGE), pasted)
+    assert at.text_input(key="entry_title_0").value == pasted  # kept, nothing logged yet
+    assert any("412 of 200 characters; the rest goes into the details" in w.value for w in at.warning)
+    assert _counts(demo_db) == before
+    at = at.button[0].click().run()  # logged the way the flag said
+    assert _counts(demo_db) == (before[0] + 1, before[1] + 1)
+    store = Store(demo_db)
+    with store.read() as session:
+        newest = session.exec(select(Signal).order_by(Signal.id.desc())).first()
+    store.dispose()
+    assert len(newest.title) <= 200 and newest.title.endswith("…")
+    assert newest.title.removesuffix("…") + " " + newest.description.removeprefix("…") == pasted

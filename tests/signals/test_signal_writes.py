@@ -203,7 +203,7 @@ def test_a_failed_change_leaves_neither_row_nor_event(journey_store, touchpoint_
     signal = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=CONTRIBUTOR)
     with pytest.raises(ValidationFailed):
         set_status(journey_store, signal_id=signal.id, expected_version=1, status="fixed", actor=COUNCIL)
-    with pytest.raises(ValidationFailed, match="reason"):
+    with pytest.raises(ValidationFailed, match="Reason"):
         set_status(journey_store, signal_id=signal.id, expected_version=1, status="wont_fix", actor=COUNCIL)
     assert len(_events(journey_store, signal.id)) == 1
     with journey_store.read() as session:

@@ -83,7 +83,7 @@ def test_an_edit_cleans_free_text_and_refuses_a_broken_name(journey_store, touch
         "Sync drops \ufffdusers",
         "ab\ufffd",
     )
-    with pytest.raises(ValidationFailed, match="reporter: has half of a character pair"):
+    with pytest.raises(ValidationFailed, match="Reported by: has half of a character pair"):
         update_signal(
             journey_store,
             signal_id=created.id,
