@@ -6,6 +6,8 @@ PRESENTATION_CSS is a constant and is never formatted with any data: nothing a p
 
 import streamlit as st
 
+from components.common.url_params import url_flag
+
 ROOM_CHART_FONT_PX = 22  # chart text is drawn in px, not rem: builders take it as their font size
 ROOM_LABEL_ANGLE = -40  # at that size category names side by side collide, and Vega would drop some
 
@@ -40,7 +42,7 @@ input, textarea, [data-baseweb="select"] div, [data-baseweb="input"] span { font
 
 def presenting() -> bool:
     """Whether this screen is the meeting room's (`?present=1`)."""
-    return st.query_params.get("present") == "1"
+    return url_flag("present", "Presentation mode")
 
 
 def apply_presentation_style() -> None:
