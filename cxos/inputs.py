@@ -1,5 +1,6 @@
 """Validated input shapes: what a person or an import may hand to the service layer."""
 
+import codecs
 import re
 from typing import Any
 
@@ -175,3 +176,39 @@ def _plain(item: ErrorDetails) -> str:
     if kind == "string_unicode":
         return "has text that cannot be stored (half of a character pair): retype it"
     return str(item["msg"]).removeprefix("Value error, ")
+
+
+# What a settings file may be saved as: UTF-8 (with or without BOM) or UTF-16/32 as Windows editors write it.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def text_file(data: bytes, *, name: str = "the file") -> str:
+    """A small text file a person hands in (YAML, a metrics CSV), decoded; refused when it is not text.
+
+    UTF-16 without a BOM is recognised by its zero bytes (every other byte of ASCII text); anything else
+    must be UTF-8. A file that still holds a NUL or does not decode is binary (a spreadsheet, an image).
+    """
+    encoding = next((encoding for bom, encoding in _BOMS if data.startswith(bom)), None)
+    if encoding is None:
+        sample = data[:4000]
+        if len(sample) >= 2 and sample[1::2].count(0) > len(sample) // 4 and not sample[0::2].count(0):
+            encoding = "utf-16-le"
+        elif len(sample) >= 2 and sample[0::2].count(0) > len(sample) // 4 and not sample[1::2].count(0):
+            encoding = "utf-16-be"
+        else:
+            encoding = "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            {"file": f"{name} is not a text file (UTF-8 or UTF-16): is it a spreadsheet or an image?"}
+        ) from None
+    if "\x00" in text:
+        raise ValidationFailed({"file": f"{name} holds NUL bytes: it is a binary file, not text"})
+    return text
