@@ -212,3 +212,29 @@ def text_file(data: bytes, *, name: str = "the file") -> str:
     if "\x00" in text:
         raise ValidationFailed({"file": f"{name} holds NUL bytes: it is a binary file, not text"})
     return text
+
+
+# ASCII punctuation that Markdown or Streamlit's extensions act on ($ LaTeX, : emoji, @ and / autolinks).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&\"'@/%^])")
+
+
+def md_escape(text: object) -> str:
+    """Text as Markdown that shows exactly what was typed: no links, images, HTML or formatting.
+
+    The one escaper for a person's text in Markdown, in the app (components/common/safe.py) and in the files
+    it writes (minutes, the digest, loop notices): every punctuation character Markdown could act on is
+    backslash-escaped, and a line break stays a line break.
+    """
+    if text is None:
+        return ""
+    return (
+        _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+        .replace("\r\n", "\n")
+        .replace("\r", "\n")
+        .replace("\n", "  \n")
+    )
+
+
+def md_inline(text: object) -> str:
+    """md_escape for one line of Markdown (a list item, a table cell, a heading): whitespace runs made one space."""
+    return md_escape(" ".join(str(text or "").split()))

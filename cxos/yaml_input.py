@@ -18,7 +18,7 @@ class Document:
             loader = yaml.SafeLoader(text)
             self.root: yaml.Node | None = loader.get_single_node()
         except yaml.YAMLError as error:
-            raise ValidationFailed({_error_line(error, text): f"not valid YAML: {_reason(error)}"}) from None
+            raise not_yaml(error, text) from None
         loader.dispose()
         self._loader = loader
 
@@ -32,6 +32,11 @@ class Document:
 
 def line(node: yaml.Node) -> str:
     return f"line {node.start_mark.line + 1}"
+
+
+def not_yaml(error: yaml.YAMLError, text: str) -> ValidationFailed:
+    """The refusal of text PyYAML could not read, at the line where it stopped."""
+    return ValidationFailed({_error_line(error, text): f"not valid YAML: {_reason(error)}"})
 
 
 def _error_line(error: yaml.YAMLError, text: str) -> str:

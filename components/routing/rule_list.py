@@ -181,7 +181,7 @@ def _import_refused(refused: CxosError) -> None:
         return
     st.error(
         "Nothing was imported. The file has problems:\n\n"
-        + "\n".join(f"- {where}: {md_escape(why)}" for where, why in refused.problems.items()),
+        + "\n".join(f"- {md_escape(where)}: {md_escape(why)}" for where, why in refused.problems.items()),
         icon="⚠️",
     )
 

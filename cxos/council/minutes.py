@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.council.sessions import Decision, actions_of, attendees_of, decisions_of
+from cxos.inputs import md_inline
 from cxos.models import CouncilAction, CouncilSession, Event, saved_id
 from cxos.vocabulary import EventAction, EventEntity, Status
 
@@ -85,9 +86,9 @@ def minutes_input(
 
 
 def render_minutes(record: MinutesInput) -> str:
-    """Plain Markdown; people's text goes in as written, with table pipes and line breaks neutralised."""
+    """Plain Markdown; people's text shows as written (md_inline: no live links, images, HTML or table pipes)."""
     lines = [f"# Experience Council — {record.held_on:%A %d %B %Y}", ""]
-    lines.append("**Attendees:** " + (", ".join(_cell(a) for a in record.attendees) or "not recorded"))
+    lines.append("**Attendees:** " + (", ".join(md_inline(a) for a in record.attendees) or "not recorded"))
     lines.append("")
     if record.pulse_line:
         lines += [f"**Since the last council:** {record.pulse_line}", ""]
@@ -97,7 +98,7 @@ def render_minutes(record: MinutesInput) -> str:
     ]
     lines += ["", "## Decisions"]
     lines += [
-        f"{n}. {_cell(d.text)} — **owner:** {_cell(d.owner)}"
+        f"{n}. {md_inline(d.text)} — **owner:** {md_inline(d.owner)}"
         + (f", **due** {d.due:%d %b %Y}" if d.due else "")
         for n, d in enumerate(record.decisions, 1)
     ] or ["No decisions beyond the actions below."]
@@ -105,15 +106,11 @@ def render_minutes(record: MinutesInput) -> str:
     if record.actions:
         lines += ["| # | Action | Owner | Due | Status |", "|---|---|---|---|---|"]
         lines += [
-            f"| {a.id} | {_cell(a.text)} | {_cell(a.owner)} | {a.due_on:%d %b %Y} | {a.status} |"
+            f"| {a.id} | {md_inline(a.text)} | {md_inline(a.owner)} | {a.due_on:%d %b %Y} | {md_inline(a.status)} |"
             if a.due_on
-            else f"| {a.id} | {_cell(a.text)} | {_cell(a.owner)} | — | {a.status} |"
+            else f"| {a.id} | {md_inline(a.text)} | {md_inline(a.owner)} | — | {md_inline(a.status)} |"
             for a in record.actions
         ]
     else:
         lines.append("No actions recorded.")
     return "\n".join(lines) + "\n"
-
-
-def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")

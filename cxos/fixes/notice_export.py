@@ -12,6 +12,7 @@ from urllib.parse import quote
 from cxos.errors import ValidationFailed
 from cxos.fixes.loops import mark_sent
 from cxos.identity import Actor, require
+from cxos.inputs import md_inline
 from cxos.models import Fix, LoopNotice, saved_id
 from cxos.signals.export import neutralise
 from cxos.store.store import Store
@@ -76,15 +77,26 @@ def notices_csv(notices: list[LoopNotice], fix: Fix) -> str:
 
 
 def notices_markdown(notices: list[LoopNotice], fix: Fix) -> str:
-    """One section per notice, the body quoted as written (it is the customer's own text, so it stays plain)."""
-    lines = [f"# Loop notices — fix #{fix.id}: {fix.title}", "", f"What changed: {fix.what_changed}", ""]
+    """One section per notice, the body quoted; every text a person wrote is escaped, so it stays plain text
+    (a link, an image or HTML typed into a title, a fix or a notice never becomes live where this is pasted)."""
+    lines = [
+        f"# Loop notices — fix #{fix.id}: {md_inline(fix.title)}",
+        "",
+        f"What changed: {md_inline(fix.what_changed)}",
+        "",
+    ]
     for notice in notices:
         lines += [
-            f"## To {notice.recipient}" + (f" ({notice.account})" if notice.account else ""),
-            f"Status: {notice.status}"
-            + (f", sent by {notice.sent_by} on {notice.sent_at:%Y-%m-%d}" if notice.sent_at else ""),
+            f"## To {md_inline(notice.recipient)}"
+            + (f" ({md_inline(notice.account)})" if notice.account else ""),
+            f"Status: {md_inline(notice.status)}"
+            + (
+                f", sent by {md_inline(notice.sent_by)} on {notice.sent_at:%Y-%m-%d}"
+                if notice.sent_at
+                else ""
+            ),
             "",
-            *[f"> {line}" if line else ">" for line in notice.body.splitlines()],
+            *[f"> {md_inline(line)}" if line.strip() else ">" for line in notice.body.splitlines()],
             "",
         ]
     return "\n".join(lines)

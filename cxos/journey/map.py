@@ -211,10 +211,10 @@ def _node(doc: Document, node: yaml.Node, problems: dict[str, str], what: str) -
 def _no_repeats(root: dict[str, Any], problems: dict[str, str]) -> None:
     """Two teams, two stages or two touchpoints of one stage with one name: which would the import merge into?"""
 
-    def names(list_node: yaml.Node) -> list[tuple[str, yaml.Node]]:
+    def names(list_node: yaml.Node | None) -> list[tuple[str, yaml.Node]]:
         if not isinstance(list_node, yaml.SequenceNode):
             return []
-        found = []
+        found: list[tuple[str, yaml.Node]] = []
         for item in list_node.value:
             if isinstance(item, yaml.MappingNode):
                 for key, value in item.value:

@@ -19,7 +19,7 @@ _PROBE_ENDINGS = ("", "!", "\x00", " ")
 Search = Callable[[str], bool]
 
 
-def compile_pattern(pattern: str) -> "regex.Pattern[str]":
+def compile_pattern(pattern: object) -> "regex.Pattern[str]":
     """The pattern compiled case-insensitively; raises ValueError saying why it cannot be a rule."""
     if not isinstance(pattern, str) or not pattern.strip():
         raise ValueError("matches needs a regular expression")

@@ -25,6 +25,7 @@ from cxos.routing.rules import (
 from cxos.store.audit import add_created, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
+from cxos.yaml_input import not_yaml
 
 DEFAULT_RULES = config.DATA_DIR / "rules.yaml"
 RULE_KEYS = {"name", "owner", "root_cause", "match", "enabled", "conditions"}
@@ -54,11 +55,7 @@ def parse_rules_file(text: str, context: RuleContext) -> list[dict[str, Any]]:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        line = f"line {mark.line + 1}" if mark else "file"
-        raise ValidationFailed(
-            {line: f"not valid YAML: {getattr(error, 'problem', None) or error}"}
-        ) from None
+        raise not_yaml(error, text) from None
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         raise ValidationFailed({"line 1": "the file must be a mapping with a 'rules:' list"})
     rule_nodes = _value_node(root, "rules").value
