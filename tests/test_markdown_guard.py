@@ -55,7 +55,11 @@ def _sink_texts(tree: ast.AST) -> Iterator[ast.expr]:
             yield from node.args[1:2]
         elif node.args and name != "page_link":  # page_link's first argument is the page's path
             yield node.args[0]
-        yield from (k.value for k in node.keywords if k.arg in TEXT_KEYWORDS)
+        yield from (
+            k.value
+            for k in node.keywords
+            if k.arg in TEXT_KEYWORDS and not (name == "page_link" and _is_page_title(k.value))
+        )
 
 
 def _unescaped(expr: ast.expr) -> Iterator[ast.expr]:
@@ -113,7 +117,8 @@ def _unescaped(expr: ast.expr) -> Iterator[ast.expr]:
         yield expr
         return
     if isinstance(expr, ast.Subscript):
-        if _from_a_constant(expr):
+        key = expr.slice
+        if _from_a_constant(expr) or (isinstance(key, ast.Constant) and key.value in SAFE_NAMES):
             return
         yield expr
         return
@@ -123,6 +128,11 @@ def _unescaped(expr: ast.expr) -> Iterator[ast.expr]:
         yield expr
         return
     yield expr
+
+
+def _is_page_title(expr: ast.expr) -> bool:
+    """`page.title` of an entry of the table of pages (components/common/pages.py): the sidebar's own labels."""
+    return isinstance(expr, ast.Attribute) and expr.attr == "title" and _last_name(expr.value) == "page"
 
 
 def _formats_a_number(spec: ast.JoinedStr) -> bool:

@@ -8,7 +8,6 @@ import streamlit as st
 from components.common.data import Journey, get_store, load_journey
 from components.common.pages import Page, sidebar_groups
 from components.common.presentation_style import apply_presentation_style
-from components.common.safe import md_escape
 from components.common.seen import enter_page
 from components.common.sheet_status import data_caption, show_sheet_status
 from cxos.identity import Actor, RoleMap, load_role_map
@@ -99,7 +98,7 @@ def _sidebar(actor: Actor, store: Store) -> None:
             if section is not None:
                 st.markdown(f"**{section}**")
             for page in section_pages:
-                st.page_link(page.path, label=md_escape(page.title), icon=page.icon)
+                st.page_link(page.path, label=page.title, icon=page.icon)
         st.divider()
         st.caption("Signed in as")
         st.text(f"{actor.name} · {actor.role.value}")

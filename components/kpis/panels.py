@@ -102,7 +102,7 @@ def kpi_tiles(view: KpiView) -> None:
     for start in range(0, len(rows), 3):
         for column, row in zip(st.columns(3), rows[start : start + 3], strict=False):
             with column.container(border=True):
-                st.metric(md_escape(row["kpi"]), row["value"], help=DEFINITIONS[row["key"]])
+                st.metric(row["kpi"], row["value"], help=DEFINITIONS[row["key"]])
                 st.caption(md_escape(row["detail"]))
                 st.caption(f"**Definition.** {DEFINITIONS[row['key']]}")
 

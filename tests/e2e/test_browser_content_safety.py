@@ -18,8 +18,8 @@ PIXEL = "http://tracker.invalid/p.png"
 HOSTILE_TITLE = f'=HYPERLINK("{PIXEL}","open") ![px]({PIXEL}) [click](javascript:alert(1))'
 
 
-def test_hostile_text_on_every_page_requests_nothing_from_another_host(page, dialogs):
-    """A title carrying a Markdown image and link is shown as text: no page fetches the tracking pixel."""
+def _record_requests_elsewhere(page) -> list[str]:
+    """Every URL the tab requests from a host other than the app's own."""
     elsewhere: list[str] = []
     page.on(
         "request",
@@ -27,6 +27,35 @@ def test_hostile_text_on_every_page_requests_nothing_from_another_host(page, dia
             urlparse(request.url).hostname not in ("127.0.0.1", None) and elsewhere.append(request.url)
         ),
     )
+    return elsewhere
+
+
+def test_a_display_name_carrying_an_image_is_shown_as_text_on_every_page(page, dialogs):
+    """Someone signing in as a Markdown image (a tracking pixel) sees their name as text; nothing is fetched."""
+    elsewhere = _record_requests_elsewhere(page)
+    name = f"![px]({PIXEL}) <img src={PIXEL}>"
+    for entry in pages.PAGES:
+        page.goto(entry.url_path)
+        wait_for_app(page)
+        field = page.get_by_label("Display name")
+        field.or_(page.get_by_test_id("stSidebar")).first.wait_for()
+        if field.count():
+            field.fill(name)
+            page.get_by_role("button", name="Continue").click()
+            wait_for_app(page)
+        no_exception(page)
+    page.goto(pages.IMPORT.url_path)
+    wait_for_app(page)
+    expect(
+        page.get_by_text(f"Importing needs the council role; {name} has the contributor role.")
+    ).to_be_visible()
+    assert elsewhere == [], f"requests left for other hosts: {elsewhere}"
+    assert dialogs == []
+
+
+def test_hostile_text_on_every_page_requests_nothing_from_another_host(page, dialogs):
+    """A title carrying a Markdown image and link is shown as text: no page fetches the tracking pixel."""
+    elsewhere = _record_requests_elsewhere(page)
     signal_id = log_friction(page, HOSTILE_TITLE)
     for entry in pages.PAGES:
         open_signed_in(page, entry.url_path)

@@ -63,14 +63,14 @@ def test_conditions_given_as_a_string_are_refused_by_the_service(journey_store):
         context = rule_context(session)
     team = next(iter(context.team_ids.values()))
     with pytest.raises(ValidationFailed) as refused:
-        check_rule({"name": "x", "owner_team_id": team, "conditions": "text contains_any invoice"}, context)
+        check_rule({"name": "x", "owner_team_id": team, "conditions": "source is ticket"}, context)
     assert "list" in refused.value.problems["conditions"]
 
 
 @pytest.mark.parametrize(
     ("rule", "line", "why"),
     [
-        ("    conditions: text contains_any invoice\n", 5, "conditions must be a list"),
+        ("    conditions: source is ticket\n", 5, "conditions must be a list"),
         ("    conditions: [text contains_any invoice]\n", 5, "each a mapping"),
         ("    conditions: {field: source, op: is, value: ticket}\n", 5, "conditions must be a list"),
         ("    enabled: 'no'\n    conditions: [{field: source, op: is, value: ticket}]\n", 5, "true or false"),
