@@ -6,10 +6,13 @@ or date with a format spec, or one of the names below that are the app's own wor
 """
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from components.common.page import FAVICON
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted([ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "components").rglob("*.py")])
@@ -166,6 +169,22 @@ def _findings() -> list[str]:
             for part in _unescaped(text):
                 found.append(f"{path.relative_to(ROOT)}:{part.lineno}: {ast.unparse(part)}")
     return found
+
+
+# What makes a browser load an image from another host: a Markdown image in the app's own text, an image
+# element or column, or a page icon that Streamlit turns into a fonts.gstatic.com favicon.
+EXTERNAL_IMAGE = re.compile(r"!\[|st\.image\(|st\.logo\(|ImageColumn|<img|page_icon=(?!FAVICON)")
+
+
+def test_no_page_loads_an_image_from_another_host():
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in SOURCES
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if EXTERNAL_IMAGE.search(line)
+    ]
+    assert not found, "an image from another host (or a Markdown image) on a page:\n" + "\n".join(found)
+    assert not FAVICON.startswith(":material"), "a Material page icon is fetched from fonts.gstatic.com"
 
 
 def test_markdown_on_pages_is_built_only_from_escaped_or_known_safe_values():
