@@ -66,14 +66,15 @@ def table_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     writer = csv.writer(out)
     writer.writerow([neutralise(name) for name in columns])
     for row in rows:
-        writer.writerow([neutralise(_cell(value)) for value in row])
+        writer.writerow([neutralise(_table_cell(value)) for value in row])
     return out.getvalue()
 
 
-def _cell(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _table_cell(value: Any) -> Any:
+    """An empty cell for what a table shows as empty (None, or pandas' NaN/NaT for a missing number or time)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or str(value) == "NaT":
         return ""
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    return _cell(value)
 
 
 def export_rows(store: Store) -> Iterator[dict[str, Any]]:
