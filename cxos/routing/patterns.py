@@ -7,6 +7,7 @@ culprits (`(a|aa)+$`, `(x+x+)+y`) are refused with the reason instead of being f
 """
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import regex
 
@@ -25,6 +26,11 @@ def compile_pattern(pattern: object) -> "regex.Pattern[str]":
         raise ValueError("matches needs a regular expression")
     if len(pattern) > PATTERN_MAX:
         raise ValueError(f"the regular expression is longer than {PATTERN_MAX} characters")
+    return _compiled(pattern)
+
+
+@lru_cache(maxsize=512)  # saving, test benches and every load of the rule set compile the same few patterns
+def _compiled(pattern: str) -> "regex.Pattern[str]":
     try:
         compiled = regex.compile(pattern, regex.IGNORECASE | regex.V0)
     except (regex.error, ValueError, TypeError, OverflowError) as error:
