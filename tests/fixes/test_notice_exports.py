@@ -18,6 +18,7 @@ from cxos.fixes.notice_export import (
     notices_markdown,
     send_notices,
 )
+from cxos.inputs import md_escape
 from cxos.models import Fix, LoopNotice, Signal
 from tests.conftest import COUNCIL
 from tests.factories import log_signal, overwrite_signal
@@ -43,7 +44,7 @@ def test_notice_csv_is_formula_safe():
 
 def test_notice_markdown_quotes_each_body():
     text = notices_markdown([_notice()], FIX)
-    assert "## To sam@acme.com (Acme)" in text and "> Hi sam," in text
+    assert f"## To {md_escape('sam@acme.com')} (Acme)" in text and "> Hi sam," in text
 
 
 def test_mailto_only_for_email_addresses():
