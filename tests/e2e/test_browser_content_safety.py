@@ -9,7 +9,7 @@ import pytest
 from components.common import pages
 
 from .conftest import skip_module_without_browser
-from .test_browser import expect, log_friction, no_exception, open_signed_in, wait_for_app
+from .test_browser import expect, log_friction, no_exception, open_signed_in, save_screenshot, wait_for_app
 
 skip_module_without_browser()
 pytestmark = pytest.mark.e2e
@@ -73,6 +73,7 @@ def test_the_friction_log_grid_downloads_only_a_formula_safe_csv(page):
     grid.hover()
     page.wait_for_timeout(300)
     expect(page.get_by_role("button", name="Download as CSV")).to_have_count(0)
+    save_screenshot(page, "friction_log_formula_safe_csv")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download these rows (CSV)").click()
     wait_for_app(page)
