@@ -1,5 +1,6 @@
 """Validated input shapes: what a person or an import may hand to the service layer."""
 
+import codecs
 import re
 from typing import Any
 
@@ -173,3 +174,65 @@ def _plain(item: ErrorDetails) -> str:
     if kind == "string_unicode":
         return "has text that cannot be stored (half of a character pair): retype it"
     return str(item["msg"]).removeprefix("Value error, ")
+
+
+# What a settings file may be saved as: UTF-8 (with or without BOM) or UTF-16/32 as Windows editors write it.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def text_file(data: bytes, *, name: str = "the file") -> str:
+    """A small text file a person hands in (YAML, a metrics CSV), decoded; refused when it is not text.
+
+    UTF-16 without a BOM is recognised by its zero bytes (every other byte of ASCII text); anything else
+    must be UTF-8. A file that still holds a NUL or does not decode is binary (a spreadsheet, an image).
+    """
+    encoding = next((encoding for bom, encoding in _BOMS if data.startswith(bom)), None)
+    if encoding is None:
+        sample = data[:4000]
+        if len(sample) >= 2 and sample[1::2].count(0) > len(sample) // 4 and not sample[0::2].count(0):
+            encoding = "utf-16-le"
+        elif len(sample) >= 2 and sample[0::2].count(0) > len(sample) // 4 and not sample[1::2].count(0):
+            encoding = "utf-16-be"
+        else:
+            encoding = "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            {"file": f"{name} is not a text file (UTF-8 or UTF-16): is it a spreadsheet or an image?"}
+        ) from None
+    if "\x00" in text:
+        raise ValidationFailed({"file": f"{name} holds NUL bytes: it is a binary file, not text"})
+    return text
+
+
+# ASCII punctuation that Markdown or Streamlit's extensions act on ($ LaTeX, : emoji, @ and / autolinks).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&\"'@/%^])")
+
+
+def md_escape(text: object) -> str:
+    """Text as Markdown that shows exactly what was typed: no links, images, HTML or formatting.
+
+    The one escaper for a person's text in Markdown, in the app (components/common/safe.py) and in the files
+    it writes (minutes, the digest, loop notices): every punctuation character Markdown could act on is
+    backslash-escaped, and a line break stays a line break.
+    """
+    if text is None:
+        return ""
+    return (
+        _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+        .replace("\r\n", "\n")
+        .replace("\r", "\n")
+        .replace("\n", "  \n")
+    )
+
+
+def md_inline(text: object) -> str:
+    """md_escape for one line of Markdown (a list item, a table cell, a heading): whitespace runs made one space."""
+    return md_escape(" ".join(str(text or "").split()))

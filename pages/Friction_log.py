@@ -53,7 +53,10 @@ if following.button("Older →", disabled=last_page or len(rows) < PAGE_SIZE, wi
     st.rerun()
 
 chosen = show_signals(
-    signals_frame(rows, ctx.journey), key=f"log_table_{page}", height=min(38 + 35 * len(rows), 1800)
+    signals_frame(rows, ctx.journey),
+    key=f"log_table_{page}",
+    height=min(38 + 35 * len(rows), 1800),
+    download=f"friction-log-page-{page + 1}.csv",
 )
 if chosen is not None:
     set_url_params(signal=str(chosen))

@@ -4,6 +4,7 @@ import streamlit as st
 
 from components.common import pages
 from components.common.page import setup_page
+from components.common.safe import md_escape
 from components.imports.sheet import sheet_section
 from components.imports.wizard import file_section
 
@@ -15,7 +16,9 @@ st.caption(
 )
 
 if not ctx.actor.can("import_signals"):
-    st.info(f"Importing needs the council role; {ctx.actor.name} has the {ctx.actor.role.value} role.")
+    st.info(
+        f"Importing needs the council role; {md_escape(ctx.actor.name)} has the {ctx.actor.role.value} role."
+    )
     st.stop()
 
 file_tab, sheet_tab = st.tabs(["From a file", "From a Google Sheet"])

@@ -8,6 +8,7 @@ import streamlit as st
 from components.common import pages
 from components.common.data import get_store, glance_now
 from components.common.page import setup_page
+from components.common.safe import md_escape
 from components.kpis import charts as kpi_charts
 from components.kpis.data import load_kpis
 from components.kpis.panels import cost_form, kpi_csv, kpi_tiles, metrics_import_form, recurrence_table
@@ -38,7 +39,7 @@ start, end = start_of(picked[0]), min(start_of(picked[1]) + timedelta(days=1), n
 view = load_kpis(start, end, team_id, now)
 team_name = teams.get(team_id, "All teams")
 st.caption(
-    f"{picked[0]:%d %b %Y} – {picked[1]:%d %b %Y} · {team_name} · {view.signals:,} signals. "
+    f"{picked[0]:%d %b %Y} – {picked[1]:%d %b %Y} · {md_escape(team_name)} · {view.signals:,} signals. "
     "Every figure says how it is computed; hover the ? for the same text."
 )
 

@@ -2,6 +2,8 @@
 
 from streamlit.testing.v1 import AppTest
 
+from cxos.inputs import md_escape
+
 
 def _script() -> None:
     import streamlit as st
@@ -45,7 +47,10 @@ def test_a_write_that_went_through_is_said_after_the_redraw():
 
 def test_a_refusal_is_shown_as_the_service_said_it():
     at = _click(_app(), "Refuse")
-    assert [e.value for e in at.error] == ["Signal #7 was changed by Marco Rossi after you opened it."]
+    # Markdown-escaped: a display name or title in a refusal is shown as typed, never as a link or an image.
+    assert [e.value for e in at.error] == [
+        md_escape("Signal #7 was changed by Marco Rossi after you opened it.")
+    ]
     assert not at.success
 
 

@@ -15,6 +15,9 @@ from cxos.identity import Actor, RoleMap, load_role_map
 from cxos.store.store import Store
 
 APP_NAME = "CX OS"
+# The browser tab's icon. A ":material/…:" icon here makes the browser fetch it from Google's font CDN on every
+# page (Streamlit builds such a favicon from a fonts.gstatic.com URL); an emoji is drawn locally.
+FAVICON = "🔁"
 LOCAL_NAME_KEY = "cxos_display_name"
 
 
@@ -32,7 +35,7 @@ def setup_page(page: Page, *, presentation: bool = False) -> PageContext:
     """
     st.set_page_config(
         page_title=f"{page.title} · {APP_NAME}",
-        page_icon=page.icon,
+        page_icon=FAVICON,
         layout="wide",
         initial_sidebar_state="collapsed" if presentation else "auto",
     )

@@ -1,13 +1,9 @@
-"""Showing user-typed text safely: markdown-escaped, never as HTML."""
+"""Showing user-typed text safely on a page: Markdown-escaped, never as HTML.
 
-import re
+The escaper itself lives in cxos/inputs.py, so that the Markdown the app writes to files (minutes, digest,
+loop notices) uses the same one; pages and components import it from here.
+"""
 
-# ASCII punctuation that Markdown or Streamlit's extensions act on ($ LaTeX, : emoji, @ and / autolinks).
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&\"'@/%^])")
+from cxos.inputs import md_escape, md_inline
 
-
-def md_escape(text: object) -> str:
-    """Backslash-escape text so st.markdown shows exactly what was typed: no links, images, HTML or formatting."""
-    if text is None:
-        return ""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+__all__ = ["md_escape", "md_inline"]

@@ -11,6 +11,7 @@ from typing import Literal, TypeVar
 import streamlit as st
 
 from components.common.data import refresh_after_write
+from components.common.safe import md_escape
 from components.common.seen import forget_seen
 from cxos.errors import CxosError
 
@@ -62,7 +63,7 @@ def run_write(
 
 def show_refusal(refused: CxosError) -> None:
     """The service's message, where the write was made."""
-    st.error(str(refused), icon=FLASH_ICONS["error"])
+    st.error(md_escape(refused), icon=FLASH_ICONS["error"])
 
 
 def flash(kind: Literal["success", "error"], message: str) -> None:

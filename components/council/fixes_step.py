@@ -81,7 +81,7 @@ def fixes_step(ctx: PageContext, now: datetime, tick: int) -> None:
                 lambda: record_fix_update(
                     ctx.store, fix_id=row.fix_id, expected_version=seen, note=text, actor=ctx.actor
                 ),
-                f"Recorded the update on “{row.title}”.",
+                f"Recorded the update on “{md_escape(row.title)}”.",
                 rows=[(ENTITY, row.fix_id)],
             )
     for row in rows:
@@ -130,7 +130,7 @@ def _shipped_fix(ctx: PageContext, view: LoopView) -> None:
         ):
             write(
                 lambda fix_id=fix.fix_id: draft_notices(ctx.store, fix_id=fix_id, actor=ctx.actor),
-                f"Drafted the notices for “{fix.title}”: ready to send.",
+                f"Drafted the notices for “{md_escape(fix.title)}”: ready to send.",
             )
         if view.notices:
             ready_first = sorted(

@@ -84,7 +84,7 @@ def minutes_step(ctx: PageContext, state: CouncilState, now: datetime, pulse_lin
         )
     with right:
         with st.container(height=MINUTES_HEIGHT_PX, border=True):  # formatted; people's words as typed
-            st.markdown(render_minutes(record, escape=md_escape, top_heading=4))
+            st.markdown(render_minutes(record, top_heading=4))
         download, close = st.columns(2)
         download.download_button(
             "Download Markdown",

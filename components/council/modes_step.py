@@ -116,7 +116,7 @@ def _cause_form(ctx: PageContext, mode: RankedFailureMode) -> None:
                     changes={"root_cause": layer, "owner_team_id": owner, "upstream_cause": upstream},
                     actor=ctx.actor,
                 ),
-                f"Saved the cause of “{figures.name}”.",
+                f"Saved the cause of “{md_escape(figures.name)}”.",
                 rows=[(ENTITY, figures.id)],
             )
 
@@ -176,6 +176,6 @@ def _fix_form(ctx: PageContext, state: CouncilState, mode: RankedFailureMode, no
 
             write(
                 plan,
-                f"Planned “{title.strip()}” for {figures.name}, due {due:%d %b}.",
+                f"Planned “{md_escape(title.strip())}” for {md_escape(figures.name)}, due {due:%d %b}.",
                 rows=[("council_session", state.current.id)] if state.current is not None else [],
             )

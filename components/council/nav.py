@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from components.common.data import refresh_after_write
+from components.common.safe import md_escape
 from components.common.seen import forget_seen
 from components.common.url_params import set_url_params, url_int
 from components.common.writes import SeenRow, flash, run_write
@@ -83,7 +84,7 @@ def write(change: Callable[[], Any], done: str, *, rows: Sequence[SeenRow] = ())
     def refused(refusal: CxosError) -> None:
         for kind, row_id in rows:
             forget_seen(kind, None if row_id is None else [row_id])
-        flash("error", str(refusal))
+        flash("error", md_escape(refusal))
         refresh_after_write()
         st.rerun()
 

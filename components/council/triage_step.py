@@ -7,6 +7,7 @@ import streamlit as st
 
 from components.common.data import glance_now
 from components.common.page import PageContext
+from components.common.safe import md_escape
 from components.common.seen import seen_version
 from components.common.writes import flash, run_write
 from components.council.data import CouncilState, load_waiting
@@ -153,6 +154,6 @@ def _bulk_form(ctx: PageContext, chosen: list[int], versions: dict[int, int]) ->
 def _release_table(result: BulkResult) -> None:
     """Each refused row said with its reason; the table no longer holds still, it shows the queue as it is now."""
     for signal_id, why in result.refused:
-        flash("error", f"#{signal_id} refused — {why}")
+        flash("error", f"#{signal_id} refused — {md_escape(why)}")
     st.session_state.pop(TABLE_KEY, None)
     st.session_state.pop(SNAPSHOT_KEY, None)

@@ -124,7 +124,7 @@ def _accept_form(ctx: PageContext, candidates: list[Candidate], now: datetime) -
                     upstream_cause=cause,
                     actor=ctx.actor,
                 ),
-                f"Accepted “{name.strip()}” with {plural(candidate.size, 'signal')}.",
+                f"Accepted “{md_escape(name.strip())}” with {plural(candidate.size, 'signal')}.",
             )
     similar = candidate.similar_failure_mode_id
     if similar and st.button(f"Add these {candidate.size} signals to failure mode #{similar} instead"):
@@ -143,12 +143,11 @@ def _merge_suggestions(ctx: PageContext, result: Clustering, now: datetime) -> N
     with st.container(border=True):
         st.markdown("#### Merge suggestions")
         for pair in result.merges:
-            text = (
+            words, button = st.columns([5, 1], vertical_alignment="center")
+            words.markdown(
                 f"Failure mode **#{pair.source_id} {md_escape(names.get(pair.source_id, ''))}** looks like "
                 f"**#{pair.target_id} {md_escape(names.get(pair.target_id, ''))}** ({pair.similarity:.0%} alike)"
             )
-            words, button = st.columns([5, 1], vertical_alignment="center")
-            words.markdown(text)
             if ctx.actor.can("manage_failure_modes") and button.button(
                 "Merge", key=f"fm_merge_{pair.source_id}_{pair.target_id}"
             ):

@@ -48,7 +48,7 @@ def proof_panel(ctx: PageContext, shipped: ShippedFix, result: Recurrence) -> No
         rate_after=result.rate_after,
     )
     st.altair_chart(chart, width="stretch")
-    st.caption(f"{VERDICT_ICONS[result.verdict]} {result.explanation}. Rule: {RULE}")
+    st.caption(f"{VERDICT_ICONS[result.verdict]} {md_escape(result.explanation)}. Rule: {RULE}")
     left, right = st.columns(2)
     left.download_button(
         "Chart as PNG",
@@ -185,7 +185,10 @@ def _send(ctx, notices, fix, smtp) -> None:
             show="inline",
         )
     except OSError as error:
-        st.error(f"Could not reach the mail server {smtp.host}:{smtp.port}: {error}. Nothing more was sent.")
+        st.error(
+            f"Could not reach the mail server {md_escape(smtp.host)}:{smtp.port}: {md_escape(error)}. "
+            "Nothing more was sent."
+        )
         return
     if outcome is None:
         return

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from components.common.safe import md_escape
 from cxos.importers.report import ImportReport, problems_csv
 
 SHOWN_ROWS = 1_000
@@ -11,7 +12,7 @@ SHOWN_ROWS = 1_000
 def report_card(report: ImportReport, *, key: str = "import") -> None:
     with st.container(border=True):
         st.markdown("**Dry run: nothing was stored**" if report.dry_run else "**Import done**")
-        st.caption(report.summary())
+        st.caption(md_escape(report.summary()))
         cells = st.columns(5)
         cells[0].metric("Rows read", f"{report.rows_read:,}", border=True)
         cells[1].metric("Would import" if report.dry_run else "Imported", f"{report.imported:,}", border=True)
@@ -19,7 +20,7 @@ def report_card(report: ImportReport, *, key: str = "import") -> None:
         cells[3].metric("Skipped", f"{report.count('skipped'):,}", border=True)
         cells[4].metric("Errors", f"{report.count('error'):,}", border=True)
         for note in report.notes:
-            st.caption(note)
+            st.caption(md_escape(note))
         if not report.problems:
             return
         rows = sorted(report.problems, key=lambda p: p.row)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from components.common.data import LOADER_TTL_S, get_store, sheets_service_account
 from components.common.page import PageContext
+from components.common.safe import md_escape
 from components.common.writes import run_write
 from components.imports.report import report_card
 from components.imports.wizard import (
@@ -86,7 +87,7 @@ def sheet_section(ctx: PageContext) -> None:
     if table is None:
         return
     preview_card(table)
-    st.caption(f"The report's row numbers are the sheet's own: row 14 is row 14 in “{worksheet}”.")
+    st.caption(f"The report's row numbers are the sheet's own: row 14 is row 14 in “{md_escape(worksheet)}”.")
     profile = replace(
         mapping_card(ctx, table, key=KEY, preferred=connection.profile if wanted else None), kind=KIND
     )
@@ -99,12 +100,12 @@ def pull_card(ctx: PageContext, connection: SheetConnection) -> None:
     with st.container(border=True):
         st.markdown("**Connected sheet**")
         st.caption(
-            f"“{connection.worksheet}” in spreadsheet {connection.spreadsheet_id}, mapped with the "
-            f"profile “{connection.profile}”. Pulling imports the rows that are not in yet."
+            f"“{md_escape(connection.worksheet)}” in spreadsheet {md_escape(connection.spreadsheet_id)}, mapped with "
+            f"the profile “{md_escape(connection.profile)}”. Pulling imports the rows that are not in yet."
         )
         left, right, _ = st.columns([1.4, 1, 3])
         pull = left.button(
-            f"Pull new rows from {connection.worksheet}",
+            f"Pull new rows from {md_escape(connection.worksheet)}",
             type="primary",
             icon=":material/sync:",
             key=f"{KEY}_pull",
@@ -166,7 +167,7 @@ def _actions(ctx: PageContext, address: SheetAddress, table: Table, profile: Pro
 def _connect_form(ctx: PageContext, address: SheetAddress, profile: Profile) -> None:
     with st.popover("Save mapping and connect", icon=":material/link:"):
         st.caption(
-            f"Saves this mapping as a profile and remembers “{address.worksheet}”, so next time "
+            f"Saves this mapping as a profile and remembers “{md_escape(address.worksheet)}”, so next time "
             "“Pull new rows” is one click. Rows already imported are never imported twice."
         )
         name = st.text_input(
@@ -186,7 +187,7 @@ def _connect_form(ctx: PageContext, address: SheetAddress, profile: Profile) -> 
         )
         run_write(
             lambda: save_connection(ctx.store, connection=connection, actor=ctx.actor),
-            done=f"Connected “{address.worksheet}” with the profile “{saved.name}”.",
+            done=f"Connected “{md_escape(address.worksheet)}” with the profile “{md_escape(saved.name)}”.",
             show="inline",
         )
 
@@ -228,5 +229,5 @@ def _run(call):
     try:
         return call()
     except CxosError as error:
-        st.error(str(error))
+        st.error(md_escape(error))
         return None

@@ -7,6 +7,7 @@ import streamlit as st
 
 from components.common.data import LOADER_TTL_S, get_store, refresh_after_write
 from components.common.page import PageContext
+from components.common.safe import md_escape
 from components.common.writes import run_write
 from components.imports.report import report_card
 from cxos.errors import CxosError
@@ -63,7 +64,7 @@ def read_upload(data: bytes, name: str) -> Table | None:
     try:
         return open_table(data, name)
     except CxosError as error:
-        st.error(str(error))
+        st.error(md_escape(error))
         return None
 
 
@@ -74,7 +75,7 @@ def preview_card(table: Table) -> None:
         delimiter = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(table.delimiter or "", "")
         st.caption(
             " · ".join(
-                part
+                md_escape(part)
                 for part in [
                     how,
                     table.encoding and f"encoding {table.encoding}",
@@ -122,7 +123,7 @@ def mapping_card(
         for position, (field_name, label) in enumerate(FIELDS.items()):
             current = by_field.get(field_name)
             column = columns[position % 4].selectbox(
-                label,
+                md_escape(label),
                 options,
                 index=options.index(current) if current in options else 0,
                 key=f"{key}_map_{name}_{field_name}",
@@ -189,7 +190,7 @@ def run_with_progress(
         )
     except CxosError as error:
         bar.empty()
-        st.error(str(error))
+        st.error(md_escape(error))
         return None
     bar.empty()
     if not dry_run:
@@ -205,7 +206,7 @@ def save_profile_form(ctx: PageContext, profile: Profile, *, key: str = "import"
         if st.button("Save profile", type="primary", key=f"{key}_profile_save") and store_profile(
             ctx, profile, name
         ):
-            st.success(f"Saved profile “{name.strip()}”.")
+            st.success(f"Saved profile “{md_escape(name.strip())}”.")
 
 
 def store_profile(ctx: PageContext, profile: Profile, name: str) -> Profile | None:

@@ -11,6 +11,7 @@ from components.common.page import PageContext
 from components.common.safe import md_escape
 from components.common.seen import seen_version
 from components.common.writes import run_write
+from cxos.inputs import text_file
 from cxos.journey import editor
 from cxos.journey.map import signals_per_touchpoint
 from cxos.journey.yaml_files import export_journey_yaml, import_journey_yaml
@@ -238,7 +239,7 @@ def _yaml_panel(ctx: PageContext) -> None:
     if upload is not None and st.button("Import", type="primary"):
         report = run_write(
             lambda: import_journey_yaml(
-                get_store(), text=upload.getvalue().decode("utf-8", "replace"), actor=ctx.actor
+                get_store(), text=text_file(upload.getvalue(), name=upload.name), actor=ctx.actor
             ),
             done=lambda report: (
                 f"Imported: {len(report['created'])} created, {len(report['updated'])} updated, "

@@ -38,7 +38,7 @@ def weakest_component(fits: list[ComponentFit]) -> None:
         st.markdown(f"#### Weakest: {weakest.component.label} · {weakest.score}")
         if sub:
             st.markdown(f"**What would raise it:** {md_escape(sub.advice)}")
-            st.caption(f"Its lowest part is {sub.name.lower()}: {md_escape(sub.detail)}.")
+            st.caption(f"Its lowest part is {md_escape(sub.name.lower())}: {md_escape(sub.detail)}.")
 
 
 def component_details(fits: list[ComponentFit]) -> None:
@@ -46,7 +46,9 @@ def component_details(fits: list[ComponentFit]) -> None:
         with st.expander(f"{fit.component.label} · {NO_DATA if fit.score is None else fit.score}"):
             for sub in fit.subscores:
                 value = NO_DATA if sub.value is None else f"{round(100 * sub.value)}%"
-                st.markdown(f"**{sub.name}: {value}** — {md_escape(sub.detail)}  \n{md_escape(sub.advice)}")
+                st.markdown(
+                    f"**{md_escape(sub.name)}: {value}** — {md_escape(sub.detail)}  \n{md_escape(sub.advice)}"
+                )
 
 
 def self_assessment(actor: Actor, latest: dict[tuple[str, str], SelfAssessment]) -> None:

@@ -12,6 +12,7 @@ from components.common.writes import run_write
 from components.kpis.data import KpiView
 from cxos.errors import CxosError, ValidationFailed
 from cxos.identity import require
+from cxos.inputs import text_file
 from cxos.kpis.digest import hours_text
 from cxos.kpis.figures import COST_DEFAULTS, COST_LABELS, DEFINITIONS, GARTNER
 from cxos.kpis.metrics import METRICS, import_metrics
@@ -102,7 +103,7 @@ def kpi_tiles(view: KpiView) -> None:
         for column, row in zip(st.columns(3), rows[start : start + 3], strict=False):
             with column.container(border=True):
                 st.metric(row["kpi"], row["value"], help=DEFINITIONS[row["key"]])
-                st.caption(row["detail"])
+                st.caption(md_escape(row["detail"]))
                 st.caption(f"**Definition.** {DEFINITIONS[row['key']]}")
 
 
@@ -205,7 +206,7 @@ def metrics_import_form(ctx: PageContext) -> None:
     if upload is not None and st.button("Import the metrics", type="primary", key="kpi_metrics_import"):
         run_write(
             lambda: import_metrics(
-                ctx.store, text=upload.getvalue().decode("utf-8-sig", "replace"), actor=ctx.actor
+                ctx.store, text=text_file(upload.getvalue(), name=upload.name), actor=ctx.actor
             ),
             done=lambda count: f"{count} figures imported.",
             on_refusal=_metrics_refused,

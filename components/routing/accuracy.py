@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from components.common.data import Journey
+from components.common.safe import md_escape
 from components.routing.accuracy_charts import weekly_accuracy
 from components.routing.rule_list import accuracy_column, decider_label
 from cxos.routing.accuracy import POOR_ACCURACY, RoutingAccuracy, weekly_rows
@@ -54,7 +55,7 @@ def accuracy_cards(accuracy: RoutingAccuracy, names: dict[int, str], journey: Jo
         (per_team, "By first owner", team_frame(accuracy, journey)),
     ):
         with column.container(border=True):
-            st.markdown(f"#### {title}")
+            st.markdown(f"#### {md_escape(title)}")
             st.dataframe(
                 frame,
                 hide_index=True,

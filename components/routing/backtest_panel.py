@@ -41,7 +41,7 @@ def backtest_panel(journey: Journey, threshold: float) -> None:
                     st.session_state[RESULT_KEY] = (cutoff, report)
                 except BadInput as refused:
                     st.session_state.pop(RESULT_KEY, None)
-                    st.warning(str(refused))
+                    st.warning(md_escape(refused))
     if RESULT_KEY in st.session_state:
         ran_cutoff, report = st.session_state[RESULT_KEY]
         show_report(report, journey, since=ran_cutoff)

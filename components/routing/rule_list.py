@@ -12,6 +12,7 @@ from components.common.safe import md_escape
 from components.common.writes import run_write
 from components.routing.data import RuleRow
 from cxos.errors import CxosError, ValidationFailed
+from cxos.inputs import text_file
 from cxos.routing.accuracy import RoutingAccuracy
 from cxos.routing.owner_model import suggester_for
 from cxos.routing.router import route_unrouted
@@ -164,7 +165,7 @@ def import_export(ctx: PageContext) -> None:
         run_write(
             lambda: import_rules(
                 ctx.store,
-                text=upload.getvalue().decode("utf-8", errors="replace"),
+                text=text_file(upload.getvalue(), name=upload.name),
                 actor=ctx.actor,
                 replace=replace,
             ),
@@ -180,7 +181,7 @@ def _import_refused(refused: CxosError) -> None:
         return
     st.error(
         "Nothing was imported. The file has problems:\n\n"
-        + "\n".join(f"- {where}: {md_escape(why)}" for where, why in refused.problems.items()),
+        + "\n".join(f"- {md_escape(where)}: {md_escape(why)}" for where, why in refused.problems.items()),
         icon="⚠️",
     )
 

@@ -104,9 +104,9 @@ def _waiting_row(
         if not signal.suggestions:
             slots[0].caption("No suggestion yet")
         for slot, (team_id, confidence) in zip(slots, signal.suggestions, strict=False):
-            label = f"{journey.team_name(team_id) or f'team #{team_id}'} · {percent(confidence)}"
+            label = f"{md_escape(journey.team_name(team_id) or f'team #{team_id}')} · {percent(confidence)}"
             if not can_assign:
-                slot.markdown(md_escape(label))
+                slot.markdown(label)
             elif slot.button(
                 label,
                 key=f"assign_{signal.id}_{team_id}",
@@ -133,7 +133,7 @@ def _assign(signal: WaitingSignal, team_id: int, actor: Actor, journey: Journey)
             actor=actor,
             routed_by=RoutedBy.model(),
         ),
-        done=f"Signal #{signal.id} now belongs to {journey.team_name(team_id)}.",
+        done=f"Signal #{signal.id} now belongs to {md_escape(journey.team_name(team_id))}.",
         on_refusal=_refused,
     )
 

@@ -72,7 +72,7 @@ def quick_entry_form(journey: Journey, actor: Actor, prefill: dict[str, Any]) ->
                 query_params={"signal": str(signal_id)},
             )
     if "form" in errors:
-        st.error(errors["form"])
+        st.error(md_escape(errors["form"]))
 
     touchpoints = [tp.id for tp in journey.touchpoints if not tp.archived]
     with st.form(f"entry_form_{st.session_state[GENERATION]}", border=True, enter_to_submit=False):
@@ -164,7 +164,7 @@ def quick_entry_form(journey: Journey, actor: Actor, prefill: dict[str, Any]) ->
 
 def _inline(errors: dict[str, str], field: str) -> None:
     if field in errors:
-        st.error(f"{field_label(field)} {errors[field]}.", icon=":material/error:")
+        st.error(f"{field_label(field)} {md_escape(errors[field])}.", icon=":material/error:")
 
 
 def _flag_overlong(title: str) -> None:

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.common.data import Journey
+from cxos.signals.export import table_csv
 from cxos.vocabulary import Severity, Source, Status, label
 
 COLUMNS = ["#", "Logged", "What happened", "Where", "Source", "Severity", "Status", "Owner", "Account", "ARR"]
@@ -40,10 +41,13 @@ def show_signals(
     height: int | str = "auto",
     columns: list[str] | None = None,
     compact: bool = False,
+    download: str | None = None,
 ) -> int | None:
     """Show the table with single-row selection; returns the id of the signal clicked, if any.
 
-    `compact` narrows the text columns for a half-width card.
+    `compact` narrows the text columns for a half-width card. The grid's own CSV download is off for the whole
+    app (`client.disableDataExport` in .streamlit/config.toml: it would write a typed `=HYPERLINK(…)` as a
+    live formula); `download` names the file of the formula-safe CSV offered below the table instead.
     """
     event = st.dataframe(
         frame,
@@ -67,5 +71,17 @@ def show_signals(
             "ARR": st.column_config.NumberColumn(format="dollar", width=90),
         },
     )
+    if download and len(frame):
+        shown = columns or COLUMNS
+        st.download_button(
+            "Download these rows (CSV)",
+            table_csv(shown, frame[shown].itertuples(index=False, name=None)),
+            file_name=download,
+            mime="text/csv",
+            type="tertiary",
+            icon=":material/download:",
+            key=f"{key}_csv",
+            help="Cells that a spreadsheet would run as a formula start with ' so they stay text.",
+        )
     selected = event.selection.rows if event else []
     return int(frame.iloc[selected[0]]["#"]) if selected else None

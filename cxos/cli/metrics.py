@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from cxos.identity import Actor
+from cxos.inputs import text_file
 from cxos.kpis.metrics import import_metrics
 from cxos.store.store import Store
 from cxos.vocabulary import Role
@@ -19,7 +20,7 @@ def metrics_arguments(parser: argparse.ArgumentParser) -> None:
 
 def metrics_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
     actor = Actor(args.actor, Role.ADMIN)  # whoever can run the CLI can already write the database
-    count = import_metrics(store, text=Path(args.file).read_text(encoding="utf-8-sig"), actor=actor)
+    count = import_metrics(store, text=text_file(Path(args.file).read_bytes(), name=args.file), actor=actor)
     if args.json:
         return json.dumps({"imported": count}) + "\n", ""
     return "", f"Imported {count} figures from {args.file}.\n"

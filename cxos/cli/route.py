@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor
+from cxos.inputs import text_file
 from cxos.models import Rule
 from cxos.routing.router import route_unrouted
 from cxos.routing.rule_engine import Suggester
@@ -80,6 +81,9 @@ def rules_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
     if not args.file:
         raise ValidationFailed({"file": "rules import needs the YAML file to read"})
     count = import_rules(
-        store, text=Path(args.file).read_text(encoding="utf-8"), actor=CLI_ACTOR, replace=args.replace
+        store,
+        text=text_file(Path(args.file).read_bytes(), name=args.file),
+        actor=CLI_ACTOR,
+        replace=args.replace,
     )
     return "", f"Imported {count} rules{' (the previous rules were removed)' if args.replace else ''}.\n"

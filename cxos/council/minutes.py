@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.council.sessions import Decision, actions_of, attendees_of, decisions_of
+from cxos.inputs import md_inline
 from cxos.models import CouncilAction, CouncilSession, Event, saved_id
 from cxos.vocabulary import EventAction, EventEntity, Status
 
@@ -84,22 +85,14 @@ def minutes_input(
     )
 
 
-def render_minutes(
-    record: MinutesInput, *, escape: Callable[[str], str] | None = None, top_heading: int = 1
-) -> str:
-    """Plain Markdown; people's text goes in as written, with table pipes and line breaks neutralised.
+def render_minutes(record: MinutesInput, *, top_heading: int = 1) -> str:
+    """Markdown; people's text shows as written (md_inline: no live links, images, HTML or table pipes).
 
-    For a screen that renders the Markdown, `escape` takes people's text instead (so it shows as typed, never
-    as formatting or links) and `top_heading` sets the level of the title, the sections one below it.
+    `top_heading` sets the level of the title (the sections one below it), for a screen that nests the minutes.
     """
-
-    def cell(text: str) -> str:
-        line = " ".join(str(text).split())
-        return escape(line) if escape else line.replace("|", "\\|")
-
     title, section = "#" * top_heading, "#" * (top_heading + 1)
     lines = [f"{title} Experience Council — {record.held_on:%A %d %B %Y}", ""]
-    lines.append("**Attendees:** " + (", ".join(cell(a) for a in record.attendees) or "not recorded"))
+    lines.append("**Attendees:** " + (", ".join(md_inline(a) for a in record.attendees) or "not recorded"))
     lines.append("")
     if record.pulse_line:
         lines += [f"**Since the last council:** {record.pulse_line}", ""]
@@ -109,15 +102,17 @@ def render_minutes(
     ]
     lines += ["", f"{section} Decisions"]
     lines += [
-        f"{n}. {cell(d.text)} — **owner:** {cell(d.owner)}" + (f", **due** {d.due:%d %b %Y}" if d.due else "")
+        f"{n}. {md_inline(d.text)} — **owner:** {md_inline(d.owner)}"
+        + (f", **due** {d.due:%d %b %Y}" if d.due else "")
         for n, d in enumerate(record.decisions, 1)
     ] or ["No decisions beyond the actions below."]
     lines += ["", f"{section} Actions", ""]
     if record.actions:
         lines += ["| # | Action | Owner | Due | Status |", "|---|---|---|---|---|"]
         lines += [
-            f"| {a.id} | {cell(a.text)} | {cell(a.owner)} | {f'{a.due_on:%d %b %Y}' if a.due_on else '—'} "
-            f"| {a.status} |"
+            f"| {a.id} | {md_inline(a.text)} | {md_inline(a.owner)} | {a.due_on:%d %b %Y} | {md_inline(a.status)} |"
+            if a.due_on
+            else f"| {a.id} | {md_inline(a.text)} | {md_inline(a.owner)} | — | {md_inline(a.status)} |"
             for a in record.actions
         ]
     else:

@@ -2,14 +2,17 @@
 
 import csv
 import io
+import re
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import quote
 
+from cxos.errors import ValidationFailed
 from cxos.fixes.loops import mark_sent
 from cxos.identity import Actor, require
+from cxos.inputs import md_inline
 from cxos.models import Fix, LoopNotice, saved_id
 from cxos.signals.export import neutralise
 from cxos.store.store import Store
@@ -33,9 +36,22 @@ def subject(fix: Fix) -> str:
     return f"We fixed it: {fix.title}"
 
 
-def is_email(recipient: str) -> bool:
-    name, at, domain = recipient.partition("@")
-    return bool(name and at and "." in domain and " " not in recipient)
+# One bare address: a dot-atom local part (no quotes, no comments) at a host name with a dot. Anything a mail
+# header would read as more (a comma or semicolon list, CR/LF starting a new header, a group, a display name
+# around a second address) does not match, so a recipient is exactly one mailbox or none.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ADDRESS = re.compile(
+    rf"[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~-]+)*@{_LABEL}(?:\.{_LABEL})+"
+)
+ADDRESS_MAX = 254  # RFC 5321's limit on a forward path
+
+
+def mailbox(recipient: str | None) -> str | None:
+    """The one e-mail address a recipient is, or None: never a list, never anything a header would split."""
+    address = (recipient or "").strip(" \t")
+    if len(address) > ADDRESS_MAX or not _ADDRESS.fullmatch(address):
+        return None
+    return address
 
 
 def notices_csv(notices: list[LoopNotice], fix: Fix) -> str:
@@ -61,26 +77,36 @@ def notices_csv(notices: list[LoopNotice], fix: Fix) -> str:
 
 
 def notices_markdown(notices: list[LoopNotice], fix: Fix) -> str:
-    """One section per notice, the body quoted as written (it is the customer's own text, so it stays plain)."""
-    lines = [f"# Loop notices — fix #{fix.id}: {fix.title}", "", f"What changed: {fix.what_changed}", ""]
+    """One section per notice, the body quoted; every text a person wrote is escaped, so it stays plain text
+    (a link, an image or HTML typed into a title, a fix or a notice never becomes live where this is pasted)."""
+    lines = [
+        f"# Loop notices — fix #{fix.id}: {md_inline(fix.title)}",
+        "",
+        f"What changed: {md_inline(fix.what_changed)}",
+        "",
+    ]
     for notice in notices:
         lines += [
-            f"## To {notice.recipient}" + (f" ({notice.account})" if notice.account else ""),
-            f"Status: {notice.status}"
-            + (f", sent by {notice.sent_by} on {notice.sent_at:%Y-%m-%d}" if notice.sent_at else ""),
+            f"## To {md_inline(notice.recipient)}"
+            + (f" ({md_inline(notice.account)})" if notice.account else ""),
+            f"Status: {md_inline(notice.status)}"
+            + (
+                f", sent by {md_inline(notice.sent_by)} on {notice.sent_at:%Y-%m-%d}"
+                if notice.sent_at
+                else ""
+            ),
             "",
-            *[f"> {line}" if line else ">" for line in notice.body.splitlines()],
+            *[f"> {md_inline(line)}" if line.strip() else ">" for line in notice.body.splitlines()],
             "",
         ]
     return "\n".join(lines)
 
 
 def mailto_link(notice: LoopNotice, fix: Fix) -> str | None:
-    if not is_email(notice.recipient):
+    address = mailbox(notice.recipient)
+    if address is None:
         return None
-    return (
-        f"mailto:{quote(notice.recipient, safe='@')}?subject={quote(subject(fix))}&body={quote(notice.body)}"
-    )
+    return f"mailto:{quote(address, safe='@')}?subject={quote(subject(fix))}&body={quote(notice.body)}"
 
 
 def mailto_list(notices: list[LoopNotice], fix: Fix) -> str:
@@ -124,26 +150,38 @@ def send_notices(
 ) -> tuple[list[int], dict[str, str]]:
     """Send each drafted notice with an e-mail recipient; each one sent is marked sent at once.
 
-    Returns the ids sent and, per recipient, why one was not (not an address, refused by the server).
+    Every address is checked before the server is contacted: a recipient that is not exactly one mailbox is
+    reported for its notice and never reaches a header. Returns the ids sent and, per recipient, why one was
+    not (not an address, refused by the server).
     """
     require(actor, "send_notices")
-    sent, skipped = [], {}
+    sender = mailbox(smtp.sender)
+    if sender is None:
+        raise ValidationFailed({"from": f"the [smtp] from address {smtp.sender!r} is not one e-mail address"})
+    outgoing: list[tuple[LoopNotice, str]] = []
+    skipped: dict[str, str] = {}
+    for notice in notices:
+        if notice.status != "drafted":
+            continue
+        address = mailbox(notice.recipient)
+        if address is None:
+            skipped[notice.recipient] = "not one e-mail address: send it another way, then mark it sent"
+            continue
+        outgoing.append((notice, address))
+    sent: list[int] = []
+    if not outgoing:
+        return sent, skipped
     with smtplib.SMTP(smtp.host, smtp.port, timeout=timeout) as client:
         if smtp.starttls:
             client.starttls()
         if smtp.username:
             client.login(smtp.username, smtp.password or "")
-        for notice in notices:
-            if notice.status != "drafted":
-                continue
-            if not is_email(notice.recipient):
-                skipped[notice.recipient] = "not an e-mail address: send it another way, then mark it sent"
-                continue
+        for notice, address in outgoing:
             message = EmailMessage()
-            message["From"], message["To"], message["Subject"] = smtp.sender, notice.recipient, subject(fix)
+            message["From"], message["To"], message["Subject"] = sender, address, subject(fix)
             message.set_content(notice.body)
             try:
-                client.send_message(message)
+                client.send_message(message, from_addr=sender, to_addrs=[address])
             except smtplib.SMTPException as error:
                 skipped[notice.recipient] = f"the mail server refused it: {error}"
                 continue

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import func
@@ -14,6 +15,7 @@ from cxos.models import RootCauseLayer, Signal, Stage, Team, Touchpoint, saved_i
 from cxos.store.audit import add_created, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import DEFAULT_ROOT_CAUSE_LAYERS, Component, EventAction, EventEntity
+from cxos.yaml_input import Document, flag_field, line, mapping, sequence, text_field
 
 
 @dataclass(frozen=True)
@@ -106,30 +108,134 @@ def load_journey_template(store: Store, *, actor: Actor, path: Path | None = Non
         return {"teams": len(teams), "stages": len(spec["stages"]), "touchpoints": count}
 
 
-def parse_spec(text: str) -> dict:
-    """A journey file's content, validated: every touchpoint has a known component and a listed team."""
-    try:
-        spec = yaml.safe_load(text) or {}
-    except yaml.YAMLError as error:
-        raise ValidationFailed({"journey": f"not valid YAML: {error}"}) from None
-    if not isinstance(spec, dict):
-        raise ValidationFailed({"journey": "expected a mapping with teams and stages"})
-    problems = {}
-    team_names = {t.get("name") for t in spec.get("teams") or []}
+TEAM_FIELDS = {"name": text_field(required=True), "description": text_field()}
+TOUCHPOINT_FIELDS = {
+    "name": text_field(required=True),
+    "team": text_field(),
+    "tool": text_field(),
+    "component": text_field(required=True),
+    "archived": flag_field,
+}
+
+
+def parse_spec(text: str) -> dict[str, Any]:
+    """A journey file's content, checked against its schema; every problem is refused as 'line N: …'.
+
+    The result always has teams (name, description), root_cause_layers (None when not given) and stages
+    (name, description, touchpoints of name, team, tool, component), with "" for text not given.
+    """
+    doc = Document(text)
+    if doc.root is None:
+        raise ValidationFailed({"line 1": "the file is empty; a journey has teams and stages"})
+    problems: dict[str, str] = {}
+    root = mapping(
+        doc,
+        doc.root,
+        {"teams": _node, "root_cause_layers": _node, "stages": _node},
+        {"stages"},
+        "a journey file",
+        problems,
+    )
+    if root is None:
+        raise ValidationFailed(problems)
+    teams = (
+        [
+            team
+            for node in sequence(doc, root["teams"], "teams", problems) or []
+            if (team := mapping(doc, node, TEAM_FIELDS, {"name"}, "a team", problems)) is not None
+        ]
+        if "teams" in root
+        else []
+    )
+    layers = None
+    if "root_cause_layers" in root:
+        layers = [
+            layer
+            for node in sequence(doc, root["root_cause_layers"], "root_cause_layers", problems) or []
+            if (layer := text_field(required=True)(doc, node, problems, "a root-cause layer")) is not None
+        ]
+    team_names = {team["name"] for team in teams}
     components = {c.value for c in Component}
-    for stage in spec.get("stages") or []:
-        for tp in stage.get("touchpoints") or []:
-            where = f"{stage.get('name')} › {tp.get('name')}"
-            if tp.get("component") not in components:
-                problems[where] = f"component must be one of {', '.join(sorted(components))}"
+    stage_nodes = sequence(doc, root["stages"], "stages", problems)
+    if stage_nodes == []:
+        problems.setdefault(line(root["stages"]), "a journey needs at least one stage")
+    stages = []
+    for stage_node in stage_nodes or []:
+        stage = mapping(
+            doc,
+            stage_node,
+            {
+                "name": text_field(required=True),
+                "description": text_field(),
+                "touchpoints": _node,
+                "archived": flag_field,
+            },
+            {"name"},
+            "a stage",
+            problems,
+        )
+        if stage is None:
+            continue
+        touchpoints = []
+        tp_nodes = (
+            sequence(doc, stage["touchpoints"], "touchpoints", problems) if "touchpoints" in stage else []
+        )
+        for tp_node in tp_nodes or []:
+            tp = mapping(doc, tp_node, TOUCHPOINT_FIELDS, {"name", "component"}, "a touchpoint", problems)
+            if tp is None:
+                continue
+            where = f"{stage['name']} › {tp['name']}"
+            if tp["component"] not in components:
+                problems.setdefault(
+                    line(tp_node), f"{where}: component must be one of {', '.join(sorted(components))}"
+                )
             elif tp.get("team") and tp["team"] not in team_names:
-                problems[where] = f"team {tp['team']!r} is not in the teams list"
-    if not spec.get("stages"):
-        problems["stages"] = "a journey needs at least one stage"
+                problems.setdefault(line(tp_node), f"{where}: team {tp['team']!r} is not in the teams list")
+            touchpoints.append({"tool": "", "team": "", **tp})
+        stages.append({"description": "", **stage, "touchpoints": touchpoints})
+    _no_repeats(root, problems)
     if problems:
         raise ValidationFailed(problems)
-    spec.setdefault("teams", [])
-    return spec
+    return {
+        "teams": [{"description": "", **team} for team in teams],
+        "root_cause_layers": layers,
+        "stages": stages,
+    }
+
+
+def _node(doc: Document, node: yaml.Node, problems: dict[str, str], what: str) -> yaml.Node:
+    """A value checked by the caller (a nested list)."""
+    return node
+
+
+def _no_repeats(root: dict[str, Any], problems: dict[str, str]) -> None:
+    """Two teams, two stages or two touchpoints of one stage with one name: which would the import merge into?"""
+
+    def names(list_node: yaml.Node | None) -> list[tuple[str, yaml.Node]]:
+        if not isinstance(list_node, yaml.SequenceNode):
+            return []
+        found: list[tuple[str, yaml.Node]] = []
+        for item in list_node.value:
+            if isinstance(item, yaml.MappingNode):
+                for key, value in item.value:
+                    if getattr(key, "value", None) == "name" and isinstance(value, yaml.ScalarNode):
+                        found.append((str(value.value).strip(), value))
+        return found
+
+    def once(pairs: list[tuple[str, yaml.Node]], what: str) -> None:
+        seen: set[str] = set()
+        for name, node in pairs:
+            if name in seen:
+                problems.setdefault(line(node), f"{what} {name!r} is listed twice")
+            seen.add(name)
+
+    once(names(root.get("teams")), "team")
+    once(names(root["stages"]), "stage")
+    for stage in root["stages"].value if isinstance(root["stages"], yaml.SequenceNode) else []:
+        if isinstance(stage, yaml.MappingNode):
+            for key, value in stage.value:
+                if getattr(key, "value", None) == "touchpoints":
+                    once(names(value), "touchpoint")
 
 
 def touchpoint_options(session: Session, *, include_archived: bool = False) -> list[TouchpointOption]:

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from cxos.clock import utcnow
 from cxos.fixes.lifecycle import fixes_in_flight, fixes_shipped_since
 from cxos.fixes.recurrence import recurrence_for_fix
+from cxos.inputs import md_inline
 from cxos.kpis import figures as kpis
 from cxos.models import Fix
 from cxos.routing.accuracy import routing_accuracy
@@ -17,12 +18,6 @@ from cxos.vocabulary import Source, label, plural
 
 KPI_DAYS = 90
 PROOF_WEEKS = 12
-
-
-def _line(text: object) -> str:
-    """User text on one line, with Markdown's link and emphasis characters made inert."""
-    flat = " ".join(str(text or "").split())
-    return "".join("\\" + c if c in "\\`*_[]<>#|" else c for c in flat)
 
 
 def hours_text(hours: float | None) -> str:
@@ -61,7 +56,7 @@ def weekly_digest(session: Session, *, now: datetime) -> str:
     lines += ["", "## Fixes shipped this week", ""]
     shipped = fixes_shipped_since(session, since=week.start)
     lines += [
-        f"- **{_line(f.title)}** ({_line(f.failure_mode)}, {f.owner_team or 'no owner'}): {_line(f.what_changed)}"
+        f"- **{md_inline(f.title)}** ({md_inline(f.failure_mode)}, {md_inline(f.owner_team or 'no owner')}): {md_inline(f.what_changed)}"
         for f in shipped
     ] or ["- none this week"]
 
@@ -69,7 +64,7 @@ def weekly_digest(session: Session, *, now: datetime) -> str:
     for row in fixes_shipped_since(session, since=now - timedelta(weeks=PROOF_WEEKS)):
         result = recurrence_for_fix(session, session.get_one(Fix, row.fix_id), now=now)
         lines.append(
-            f"- {_line(row.title)}: **{result.verdict}** — {result.rate_before:.2f} → {result.rate_after:.2f} "
+            f"- {md_inline(row.title)}: **{result.verdict}** — {result.rate_before:.2f} → {result.rate_after:.2f} "
             f"{result.rate_unit}; notices {row.notices_sent} sent of {row.notices_drafted}"
         )
     if lines[-1] == "":
@@ -78,7 +73,7 @@ def weekly_digest(session: Session, *, now: datetime) -> str:
     late = [r for r in fixes_in_flight(session, now=now) if r.overdue or r.stale]
     lines += ["", "## Fixes in flight that need a nudge", ""]
     lines += [
-        f"- {_line(r.title)} ({r.owner_team or 'no owner'}): "
+        f"- {md_inline(r.title)} ({md_inline(r.owner_team or 'no owner')}): "
         + ", ".join(
             w
             for w, flag in (

@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cxos.models import Rule, Stage, Team, Touchpoint, id_col
+from cxos.routing.patterns import pattern_search
 from cxos.routing.rules import check_condition
 from cxos.vocabulary import DRIVERS
 
@@ -128,12 +129,12 @@ def _predicate(condition: dict[str, Any]) -> Predicate:
         low, high = float("-inf") if low is None else low, float("inf") if high is None else high
         return lambda s: s.arr is not None and low <= s.arr <= high
     if op == "matches":
-        search = re.compile(value, re.IGNORECASE).search
+        search = pattern_search(value)
         needed = required_literals(value)
         if needed is None:
-            return lambda s: search(get(s) or "") is not None
+            return lambda s: search(get(s) or "")
         # A substring test in C first: most signals lack every word the pattern needs, and skip the regex.
-        return lambda s: any(word in (get(s) or "") for word in needed) and search(get(s) or "") is not None
+        return lambda s: any(word in (get(s) or "") for word in needed) and search(get(s) or "")
     if op == "contains_any":
         terms = [v.lower().strip() for v in value]
         words = frozenset(t for t in terms if SIMPLE_WORD.fullmatch(t))
@@ -242,6 +243,9 @@ def compile_rule(
     get = rule.get if isinstance(rule, Mapping) else lambda name, default=None: getattr(rule, name, default)
     conditions = get("conditions") or []
     conditions = json.loads(conditions) if isinstance(conditions, str) else conditions
+    if not isinstance(conditions, list) or not conditions:
+        # A rule with no conditions would catch every signal: never a rule someone meant to write.
+        raise ValueError("it has no conditions")
     team = get("owner_team_id")
     return CompiledRule(
         id=get("id"),

@@ -2,6 +2,7 @@
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from cxos.routing.rules import (
 from cxos.store.audit import add_created, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
+from cxos.yaml_input import not_yaml
 
 DEFAULT_RULES = config.DATA_DIR / "rules.yaml"
 RULE_KEYS = {"name", "owner", "root_cause", "match", "enabled", "conditions"}
@@ -53,11 +55,7 @@ def parse_rules_file(text: str, context: RuleContext) -> list[dict[str, Any]]:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        line = f"line {mark.line + 1}" if mark else "file"
-        raise ValidationFailed(
-            {line: f"not valid YAML: {getattr(error, 'problem', None) or error}"}
-        ) from None
+        raise not_yaml(error, text) from None
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         raise ValidationFailed({"line 1": "the file must be a mapping with a 'rules:' list"})
     rule_nodes = _value_node(root, "rules").value
@@ -73,6 +71,10 @@ def parse_rules_file(text: str, context: RuleContext) -> list[dict[str, Any]]:
             problems[where] = (
                 f"unknown key {', '.join(sorted(unknown))}; a rule has {', '.join(sorted(RULE_KEYS))}"
             )
+            continue
+        wrong = _wrong_shapes(raw, node)
+        if wrong:
+            problems.update((line, why) for line, why in wrong.items() if line not in problems)
             continue
         owner = raw.get("owner")
         team_id = context.team_ids.get(owner) if isinstance(owner, str) else None
@@ -91,6 +93,31 @@ def parse_rules_file(text: str, context: RuleContext) -> list[dict[str, Any]]:
     if problems:
         raise ValidationFailed(problems)
     return checked
+
+
+# The shape of each key of a rule: (accepts the value?, what it must be). Values are checked after this.
+RULE_SCHEMA: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "name": (lambda v: isinstance(v, str | int | float) and not isinstance(v, bool), "text"),
+    "owner": (lambda v: isinstance(v, str), "a team's name"),
+    "root_cause": (lambda v: v is None or isinstance(v, str), "a root-cause layer's name"),
+    "match": (lambda v: v in {"all", "any"}, "all or any"),
+    "enabled": (lambda v: isinstance(v, bool), "true or false"),
+    "conditions": (
+        lambda v: isinstance(v, list) and all(isinstance(c, dict) for c in v),
+        "a list of conditions, each a mapping {field, op, value}",
+    ),
+}
+
+
+def _wrong_shapes(raw: dict[Any, Any], node: Any) -> dict[str, str]:
+    """'line N: key must be …' for each key of a rule whose value has the wrong type (a string of conditions)."""
+    wrong: dict[str, str] = {}
+    for key, (accepts, shape) in RULE_SCHEMA.items():
+        if key in raw and not accepts(raw[key]):
+            value_node = _value_node(node, key)
+            line = f"line {(value_node or node).start_mark.line + 1}"
+            wrong.setdefault(line, f"{key} must be {shape}, not {type(raw[key]).__name__} {raw[key]!r:.60}")
+    return wrong
 
 
 def _value_node(mapping: Any, key: str) -> Any:

@@ -1,7 +1,6 @@
 """Routing rules as data: the condition vocabulary, validation, and the admin services that change rules."""
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ from sqlmodel import Session, col, select
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.models import RootCauseLayer, Rule, Stage, Team, Touchpoint, saved_id
+from cxos.routing.patterns import compile_pattern
 from cxos.store.audit import add_created, apply_changes, editing, record_event, touch
 from cxos.store.store import Store
 from cxos.vocabulary import DRIVERS, Component, EventAction, EventEntity, Severity, Source
@@ -103,12 +103,7 @@ def check_condition(raw: Any, context: RuleContext | None = None) -> dict[str, A
     if op == "between":
         return {"field": field, "op": op, "value": _arr_range(value)}
     if op == "matches":
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError("matches needs a regular expression")
-        try:
-            re.compile(value, re.IGNORECASE)
-        except re.error as error:
-            raise ValueError(f"the regular expression {value!r} does not compile: {error}") from None
+        compile_pattern(value)  # refused when it does not compile or can backtrack without end
         return {"field": field, "op": op, "value": value}
     given = value if isinstance(value, list) else [value]
     values = [str(v).strip() for v in given if v is not None and str(v).strip()]
@@ -165,10 +160,15 @@ def check_rule(raw: dict[str, Any], context: RuleContext) -> dict[str, Any]:
             f"{root_cause!r} is not a root-cause layer; layers are {', '.join(sorted(context.root_causes))}"
         )
     conditions = raw.get("conditions") or []
-    if not conditions or len(conditions) > MAX_CONDITIONS:
+    if not isinstance(conditions, list):
+        problems["conditions"] = (
+            "conditions are a list of {field, op, value}, not " + type(conditions).__name__
+        )
+        conditions = []
+    elif not conditions or len(conditions) > MAX_CONDITIONS:
         problems["conditions"] = f"a rule needs 1 to {MAX_CONDITIONS} conditions"
     checked = []
-    for number, condition in enumerate(conditions if isinstance(conditions, list) else [], start=1):
+    for number, condition in enumerate(conditions, start=1):
         try:
             checked.append(check_condition(condition, context))
         except ValueError as error:

@@ -1,8 +1,10 @@
 """Exporting every signal with its current state, as CSV (safe to open in a spreadsheet) or JSON."""
 
 import csv
+import io
 import json
-from collections.abc import Iterator
+import math
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from sqlmodel import col, select
@@ -56,6 +58,23 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def table_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A table as shown on a page, as CSV whose every text cell is inert in a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([neutralise(name) for name in columns])
+    for row in rows:
+        writer.writerow([neutralise(_table_cell(value)) for value in row])
+    return out.getvalue()
+
+
+def _table_cell(value: Any) -> Any:
+    """An empty cell for what a table shows as empty (None, or pandas' NaN/NaT for a missing number or time)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or str(value) == "NaT":
+        return ""
+    return _cell(value)
 
 
 def export_rows(store: Store) -> Iterator[dict[str, Any]]:

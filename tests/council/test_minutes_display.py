@@ -2,7 +2,6 @@
 
 from datetime import date
 
-from components.common.safe import md_escape
 from cxos.council.minutes import MinutesInput, render_minutes
 from cxos.council.sessions import Decision
 from cxos.models import CouncilAction
@@ -17,7 +16,7 @@ RECORD = MinutesInput(
 
 
 def test_the_screen_version_escapes_peoples_markdown_and_sits_below_the_page_headings():
-    shown = render_minutes(RECORD, escape=md_escape, top_heading=4)
+    shown = render_minutes(RECORD, top_heading=4)
     assert shown.startswith("#### Experience Council — Tuesday 01 December 2026")
     assert "\n##### Decisions\n" in shown and "\n##### Actions\n" in shown
     assert "**Attendees:** Priya \\*the chair\\*" in shown
@@ -28,7 +27,8 @@ def test_the_screen_version_escapes_peoples_markdown_and_sits_below_the_page_hea
     assert "| 7 | Rewrite \\`SCIM\\` page | Knowledge | — | open |" in shown
 
 
-def test_the_saved_minutes_keep_peoples_text_as_written():
-    saved = render_minutes(RECORD)
+def test_the_saved_minutes_are_the_shown_minutes_one_heading_level_up():
+    # The saved file is escaped too (issue 18: no live links from people's text in a downloaded file).
+    saved, shown = render_minutes(RECORD), render_minutes(RECORD, top_heading=4)
     assert saved.startswith("# Experience Council")
-    assert "1. Ship the *SSO* fix [first](http://example.com) — **owner:** Billing \\| EU" in saved
+    assert saved.replace("# Experience", "#### Experience").replace("## ", "##### ") == shown

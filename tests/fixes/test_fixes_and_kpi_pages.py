@@ -4,6 +4,7 @@ from sqlmodel import select
 
 from components.common import pages
 from cxos.fixes.recurrence import VERDICTS
+from cxos.inputs import md_escape
 from cxos.kpis.figures import DEFINITIONS
 from cxos.models import Fix, LoopNotice, Team
 from cxos.store.store import Store
@@ -43,7 +44,7 @@ def test_a_template_with_an_unknown_placeholder_is_refused_on_the_page(demo_db):
     at = open_page(FIXES)
     at.text_area(key="notices_template").set_value("Dear {customer}, {title}")
     at.button(key="notices_template_save").click().run()
-    assert any("unknown placeholder {customer}" in e.value for e in at.error)
+    assert any(md_escape("unknown placeholder {customer}") in e.value for e in at.error)
 
 
 def test_a_viewer_sees_no_fix_buttons(demo_db, monkeypatch, tmp_path):

@@ -9,7 +9,16 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import select
 
-from cxos.fixes.notice_export import SmtpSettings, mailto_link, notices_csv, notices_markdown, send_notices
+from cxos.errors import ValidationFailed
+from cxos.fixes.notice_export import (
+    SmtpSettings,
+    mailbox,
+    mailto_link,
+    notices_csv,
+    notices_markdown,
+    send_notices,
+)
+from cxos.inputs import md_escape
 from cxos.models import Fix, LoopNotice, Signal
 from tests.conftest import COUNCIL
 from tests.factories import log_signal, overwrite_signal
@@ -35,7 +44,7 @@ def test_notice_csv_is_formula_safe():
 
 def test_notice_markdown_quotes_each_body():
     text = notices_markdown([_notice()], FIX)
-    assert "## To sam@acme.com (Acme)" in text and "> Hi sam," in text
+    assert f"## To {md_escape('sam@acme.com')} (Acme)" in text and "> Hi sam," in text
 
 
 def test_mailto_only_for_email_addresses():
@@ -116,3 +125,66 @@ def test_smtp_settings_from_secrets():
         False,
     )
     assert SmtpSettings.from_secrets({}) is None
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    [
+        "a@x.com,attacker@y.com",
+        "a@x.com;attacker@y.com",
+        "a@x.com\r\nBcc: attacker@y.com",
+        "a@x.com\n",
+        "Sam <sam@acme.com>, attacker@y.com",
+        "sam@acme",
+        '"a,b"@x.com',
+        "a@x..com",
+    ],
+)
+def test_a_recipient_that_is_not_exactly_one_mailbox_is_no_address(recipient):
+    assert mailbox(recipient) is None
+    assert mailto_link(_notice(recipient=recipient), FIX) is None
+
+
+def test_a_plain_address_is_one_mailbox():
+    assert mailbox(" first.last+cx@mail.acme.co.uk ") == "first.last+cx@mail.acme.co.uk"
+
+
+def test_bad_addresses_are_reported_per_notice_and_never_reach_the_server(
+    journey_store, touchpoint_id, smtp_server
+):
+    from cxos.failure_modes.writes import create_failure_mode
+    from cxos.fixes.loops import draft_notices
+    from tests.fixes.test_fixes_and_loops import SSO_LOOPS, _shipped
+
+    inbox, port = smtp_server
+    first = log_signal(
+        journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, reporter="sam@acme.com", **SSO_LOOPS
+    ).id
+    overwrite_signal(journey_store, signal_id=first, status="fixing", owner_team_id=1)
+    mode = create_failure_mode(
+        journey_store, name="SSO loops", signal_ids=[first], actor=COUNCIL, status="accepted"
+    )
+    fix = _shipped(journey_store, mode.id)
+    (sam,) = draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL)
+    hostile = [
+        _notice(recipient="a@x.com,attacker@y.com", status="drafted"),
+        _notice(recipient="b@x.com\r\nBcc: attacker@y.com", status="drafted"),
+    ]
+    sent, skipped = send_notices(
+        journey_store,
+        notices=[hostile[0], sam, hostile[1]],
+        fix=fix,
+        actor=COUNCIL,
+        smtp=SmtpSettings(host="127.0.0.1", port=port, sender="cx@example.com", starttls=False),
+    )
+    assert [to for to, _ in inbox.messages] == [["sam@acme.com"]]
+    assert "attacker" not in inbox.messages[0][1]
+    assert sent == [sam.id]
+    assert set(skipped) == {n.recipient for n in hostile}
+    assert all("not one e-mail address" in why for why in skipped.values())
+
+
+def test_a_sender_that_is_not_one_address_is_refused_before_connecting():
+    smtp = SmtpSettings(host="127.0.0.1", port=9, sender="cx@example.com, other@example.com")
+    with pytest.raises(ValidationFailed, match="not one e-mail address"):
+        send_notices(None, notices=[_notice(status="drafted")], fix=FIX, smtp=smtp, actor=COUNCIL)
