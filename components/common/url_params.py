@@ -38,7 +38,7 @@ def _raw(name: str) -> str | None:
 def ignored(label: str, raw: str, why: str) -> None:
     """Say, where the page starts, which part of the link was left out and why."""
     shown = raw if len(raw) <= SHOWN_CHARS else raw[:SHOWN_CHARS] + "…"
-    st.caption(f":material/link_off: Left out of the link: {label} “{md_escape(shown)}” ({why}).")
+    st.caption(f":material/link_off: Left out of the link: {label} “{md_escape(shown)}” ({md_escape(why)}).")
 
 
 def url_id(name: str, label: str) -> int | None:

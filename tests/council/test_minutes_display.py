@@ -31,4 +31,6 @@ def test_the_saved_minutes_are_the_shown_minutes_one_heading_level_up():
     # The saved file is escaped too (issue 18: no live links from people's text in a downloaded file).
     saved, shown = render_minutes(RECORD), render_minutes(RECORD, top_heading=4)
     assert saved.startswith("# Experience Council")
-    assert saved.replace("# Experience", "#### Experience").replace("## ", "##### ") == shown
+    assert "## Decisions" in saved and "##### Decisions" in shown
+    body = [line for line in saved.splitlines() if not line.startswith("#")]
+    assert body == [line for line in shown.splitlines() if not line.startswith("#")]
