@@ -3,6 +3,7 @@
 import csv
 import io
 import smtplib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -120,9 +121,13 @@ def send_notices(
     fix: Fix,
     smtp: SmtpSettings,
     actor: Actor,
+    seen_versions: Mapping[int, int] | None = None,
     timeout: float = 20,
 ) -> tuple[list[int], dict[str, str]]:
     """Send each drafted notice with an e-mail recipient; each one sent is marked sent at once.
+
+    `seen_versions` (notice id → version) are the versions the person saw; a notice changed since is refused
+    when it is marked sent. Without it, each notice's own version is taken as seen.
 
     Returns the ids sent and, per recipient, why one was not (not an address, refused by the server).
     """
@@ -147,6 +152,7 @@ def send_notices(
             except smtplib.SMTPException as error:
                 skipped[notice.recipient] = f"the mail server refused it: {error}"
                 continue
-            mark_sent(store, notice_id=saved_id(notice), expected_version=notice.version, actor=actor)
+            seen = (seen_versions or {}).get(saved_id(notice), notice.version)
+            mark_sent(store, notice_id=saved_id(notice), expected_version=seen, actor=actor)
             sent.append(saved_id(notice))
     return sent, skipped

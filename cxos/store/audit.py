@@ -110,6 +110,66 @@ def add_created(
     return row
 
 
+def stale_write(row: Versioned, *, what: str | None = None) -> StaleWrite:
+    """The refusal of a change made against a stale copy of `row`: what moved on, who moved it and when.
+
+    Every versioned write refuses with this one message, so a person reads the same sentence everywhere.
+    """
+    table = table_of(type(row))
+    row_id = saved_id(row)
+    label = what or f"{table.name.replace('_', ' ').capitalize()} #{row_id}"
+    return StaleWrite(
+        f"{label} was changed by {row.updated_by or 'someone'} at {row.updated_at:%Y-%m-%d %H:%M} UTC "
+        "after you opened it. Nothing was saved: reload to see their change, then try again.",
+        entity=table.name,
+        entity_id=row_id,
+    )
+
+
+def check_version(row: Versioned, expected_version: int, *, what: str | None = None) -> None:
+    """Refuse (StaleWrite) when `row` is no longer at the version the person saw."""
+    if row.version != expected_version:
+        raise stale_write(row, what=what)
+
+
+def locked_row(session: Session, model: type[_Row], row_id: int) -> _Row:
+    """One row, locked for the rest of the transaction (so nobody changes it between the check and the write)."""
+    table = table_of(model)
+    row = session.exec(select(model).where(table.c.id == row_id).with_for_update()).first()
+    if row is None:
+        raise NotFound(f"{table.name.replace('_', ' ').capitalize()} #{row_id} does not exist.")
+    return row
+
+
+@contextmanager
+def versioned_write(
+    store: Store, actor: Actor, *, entity: EventEntity | None = None, entity_id: int | None = None
+) -> Iterator[Session]:
+    """A write transaction whose stale refusals are recorded as events.
+
+    A StaleWrite raised inside (by `check_version`) rolls the change back; the refused attempt is then
+    recorded on the row that had moved on, in a transaction of its own. `entity`/`entity_id` name the row
+    for a refusal that does not name one itself (a Sheets store refusing at commit).
+    """
+    try:
+        with store.write() as session:
+            yield session
+    except StaleWrite as stale:
+        on_entity = stale.entity or (str(entity) if entity is not None else None)
+        on_id = stale.entity_id if stale.entity_id is not None else entity_id
+        if on_entity is not None and on_id is not None:
+            with store.write() as session:
+                record_event(
+                    session,
+                    actor=actor,
+                    entity=EventEntity(on_entity),
+                    entity_id=on_id,
+                    action=EventAction.REFUSED,
+                    note=str(stale),
+                )
+        raise
+
+
 @contextmanager
 def editing(
     store: Store, model: type[_Row], row_id: int, expected_version: int, actor: Actor
@@ -119,31 +179,11 @@ def editing(
     A stale copy is refused with who changed the row and when; the refused attempt is itself
     recorded as an event (in its own transaction, since the edit's transaction is rolled back).
     """
-    table = table_of(model)
-    entity = EventEntity(table.name)
-    try:
-        with store.write() as session:
-            row = session.exec(select(model).where(table.c.id == row_id).with_for_update()).first()
-            if row is None:
-                raise NotFound(f"{entity.replace('_', ' ').capitalize()} #{row_id} does not exist.")
-            if row.version != expected_version:
-                raise StaleWrite(
-                    f"{entity.replace('_', ' ').capitalize()} #{row_id} was changed by {row.updated_by or 'someone'} "
-                    f"at {row.updated_at:%Y-%m-%d %H:%M} UTC after you opened it. Nothing was saved: "
-                    "reload to see their change, then try again."
-                )
-            yield session, row
-    except StaleWrite as stale:
-        with store.write() as session:
-            record_event(
-                session,
-                actor=actor,
-                entity=entity,
-                entity_id=row_id,
-                action=EventAction.REFUSED,
-                note=str(stale),
-            )
-        raise
+    entity = EventEntity(table_of(model).name)
+    with versioned_write(store, actor, entity=entity, entity_id=row_id) as session:
+        row = locked_row(session, model, row_id)
+        check_version(row, expected_version)
+        yield session, row
 
 
 def apply_changes(
