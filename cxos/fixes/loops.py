@@ -73,7 +73,11 @@ def save_template(store: Store, *, template: str, expected_version: int, actor: 
     """Store the team's notice template over the version the person saw; unknown placeholders are refused."""
     require(actor, "send_notices")
     return write_setting(
-        store, key=TEMPLATE_KEY, value=check_template(template), expected_version=expected_version, actor=actor
+        store,
+        key=TEMPLATE_KEY,
+        value=check_template(template),
+        expected_version=expected_version,
+        actor=actor,
     )
 
 
