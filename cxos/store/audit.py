@@ -1,11 +1,11 @@
 """Writing the append-only event history, and the edit path that checks a row's version first."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.errors import NotFound, StaleWrite
@@ -118,11 +118,19 @@ def stale_write(row: Versioned, *, what: str | None = None) -> StaleWrite:
     table = table_of(type(row))
     row_id = saved_id(row)
     label = what or f"{table.name.replace('_', ' ').capitalize()} #{row_id}"
+    return stale_refusal(label, by=row.updated_by, at=row.updated_at, entity=table.name, entity_id=row_id)
+
+
+def stale_refusal(
+    what: str, *, by: str | None, at: datetime | None, entity: str, entity_id: int
+) -> StaleWrite:
+    """The one wording of a stale refusal; `stale_write` fills it from a row, a vanished row from its event."""
+    when = f" at {at:%Y-%m-%d %H:%M} UTC" if at is not None else ""
     return StaleWrite(
-        f"{label} was changed by {row.updated_by or 'someone'} at {row.updated_at:%Y-%m-%d %H:%M} UTC "
-        "after you opened it. Nothing was saved: reload to see their change, then try again.",
-        entity=table.name,
-        entity_id=row_id,
+        f"{what} was changed by {by or 'someone'}{when} after you opened it. Nothing was saved: "
+        "reload to see their change, then try again.",
+        entity=entity,
+        entity_id=entity_id,
     )
 
 
@@ -139,6 +147,37 @@ def locked_row(session: Session, model: type[_Row], row_id: int) -> _Row:
     if row is None:
         raise NotFound(f"{table.name.replace('_', ' ').capitalize()} #{row_id} does not exist.")
     return row
+
+
+def neighbour_as_seen(
+    session: Session, ordered: Sequence[_Row], index: int, direction: int, seen: tuple[int, int], *, what: str
+) -> _Row:
+    """The row next to `ordered[index]` (direction -1 before, +1 after), refused unless it is the neighbour the
+    person saw, `seen` = (id, version): a move swaps with what was on screen, never with a row that came since.
+    `what` names the order in the refusal ("The rule order")."""
+    other = ordered[index + direction]
+    seen_id, seen_version = seen
+    if other.id == seen_id:
+        check_version(other, seen_version)  # the same neighbour, edited since: it names itself
+        return other
+    model = type(other)
+    moved = session.get(model, seen_id)
+    if moved is not None:  # it was moved (or archived) meanwhile: whoever did that changed the order
+        raise stale_write(moved, what=what)
+    entity = table_of(model).name
+    gone = session.exec(
+        select(Event)
+        .where(Event.entity == entity, Event.entity_id == seen_id)
+        .order_by(col(Event.id).desc())
+        .limit(1)
+    ).first()
+    raise stale_refusal(
+        what,
+        by=gone.actor if gone else None,
+        at=gone.at if gone else None,
+        entity=entity,
+        entity_id=seen_id,
+    )
 
 
 @contextmanager
