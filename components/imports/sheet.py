@@ -15,6 +15,7 @@ from components.imports.wizard import (
     preview_card,
     run_with_progress,
     save_profile_form,
+    seen_profiles,
     store_profile,
 )
 from cxos.errors import CxosError
@@ -178,6 +179,7 @@ def _actions(ctx: PageContext, address: SheetAddress, table: Table, profile: Pro
 
 
 def _connect_form(ctx: PageContext, address: SheetAddress, profile: Profile) -> None:
+    seen_profiles()  # remembered as drawn: saving over one of them later is checked against it
     with st.popover("Save mapping and connect", icon=":material/link:"):
         st.caption(
             f"Saves this mapping as a profile and remembers “{address.worksheet}”, so next time "

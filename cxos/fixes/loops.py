@@ -103,6 +103,7 @@ def draft_notices(
     """Draft the missing notices for a shipped fix: one per recipient (reporter, else account), from their first signal.
 
     Drafting again adds only recipients that have none yet, so it is safe to repeat. Returns the new notices.
+    Append-only: it never changes a notice someone drafted or edited, so it needs no version.
     """
     require(actor, "send_notices")
     if template is not None:
