@@ -3,7 +3,7 @@
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlmodel import Session, col, select
 
@@ -116,7 +116,7 @@ def stale_write(row: Versioned, *, what: str | None = None) -> StaleWrite:
     Every versioned write refuses with this one message, so a person reads the same sentence everywhere.
     """
     table = table_of(type(row))
-    row_id = saved_id(row)
+    row_id = _id(row)
     label = what or f"{table.name.replace('_', ' ').capitalize()} #{row_id}"
     return stale_refusal(label, by=row.updated_by, at=row.updated_at, entity=table.name, entity_id=row_id)
 
@@ -132,6 +132,11 @@ def stale_refusal(
         entity=entity,
         entity_id=entity_id,
     )
+
+
+def _id(row: Versioned) -> int:
+    """A versioned row's id: every Versioned model is a table with an `id` key (Versioned itself declares none)."""
+    return saved_id(cast(StoredRow, row))
 
 
 def check_version(row: Versioned, expected_version: int, *, what: str | None = None) -> None:
@@ -157,7 +162,7 @@ def neighbour_as_seen(
     `what` names the order in the refusal ("The rule order")."""
     other = ordered[index + direction]
     seen_id, seen_version = seen
-    if other.id == seen_id:
+    if _id(other) == seen_id:
         check_version(other, seen_version)  # the same neighbour, edited since: it names itself
         return other
     model = type(other)

@@ -12,7 +12,7 @@ from sqlmodel import select
 from cxos.fixes.notice_export import SmtpSettings, mailto_link, notices_csv, notices_markdown, send_notices
 from cxos.models import Fix, LoopNotice, Signal
 from tests.conftest import COUNCIL
-from tests.factories import log_signal, overwrite_signal
+from tests.factories import as_seen, log_signal, overwrite_signal
 
 FIX = Fix(
     id=7,
@@ -75,7 +75,11 @@ def test_sending_by_smtp_delivers_and_marks_sent(journey_store, touchpoint_id, s
     ).id
     overwrite_signal(journey_store, signal_id=first, status="fixing", owner_team_id=1)
     mode = create_failure_mode(
-        journey_store, name="SSO loops", signal_ids=[first], actor=COUNCIL, status="accepted"
+        journey_store,
+        name="SSO loops",
+        signals_seen=as_seen(journey_store, [first]),
+        actor=COUNCIL,
+        status="accepted",
     )
     globex = log_signal(
         journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, **(SSO_LOOPS | {"account": "Globex"})
