@@ -33,7 +33,10 @@ NAMES = (
     .filter(bool)
 )
 WRITERS = st.tuples(NAMES, NAMES).filter(lambda pair: pair[0] not in pair[1] and pair[1] not in pair[0])
-WORDS = st.text(alphabet=st.characters(categories=["L", "Nd", "Zs"]), min_size=1, max_size=40).map(str.strip)
+# What people type into a name or a text, with single spaces (names are stored with their spaces collapsed).
+WORDS = st.text(alphabet=st.characters(categories=["L", "Nd", "Zs"]), min_size=1, max_size=40).map(
+    lambda text: " ".join(text.split())
+)
 
 
 def unique(text: str) -> str:
