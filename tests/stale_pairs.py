@@ -91,3 +91,18 @@ def _refusals(store: Store, actor: Actor) -> int:
                 )
             ).all()
         )
+
+
+# --- pages: what a page sends is what it drew ---------------------------------------------------------------
+
+SOMEONE_ELSE = Actor("Marco Rossi", Role.ADMIN)
+
+
+def behind_the_page(change: Callable[[], Any]) -> None:
+    """Someone else's change, made after the page was drawn; the page's caches are then cleared (another write
+    clears them, or their time runs out), so the next run fetches the new version. A page that sends the
+    version fetched at the click would overwrite the change; one that sends the version drawn is refused."""
+    import streamlit
+
+    change()
+    streamlit.cache_data.clear()
