@@ -7,9 +7,10 @@ A stale refusal keeps the version seen (the conflict stays visible) and offers a
 """
 
 from collections.abc import Callable, Sequence
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from components.common.data import refresh_after_write
 from components.common.seen import forget_seen
@@ -70,14 +71,18 @@ def show_refusal(refused: CxosError) -> None:
 
 def offer_reload(rows: Sequence[SeenRow]) -> None:
     """After a stale refusal: a Reload that shows the rows as they are now and checks the next try against that."""
-    st.button(
-        "Reload",
-        icon=":material/refresh:",
-        key=f"cxos_reload_{'_'.join(f'{kind}{row_id}' for kind, row_id in rows)}",
-        on_click=_reload,
-        args=(tuple(rows),),
-        help="Show their change; your next save is checked against it.",
-    )
+    button: dict[str, Any] = {
+        "label": "Reload",
+        "icon": ":material/refresh:",
+        "key": f"cxos_reload_{'_'.join(f'{kind}{row_id}' for kind, row_id in rows)}",
+        "on_click": _reload,
+        "args": (tuple(rows),),
+        "help": "Show their change; your next save is checked against it.",
+    }
+    try:
+        st.button(**button)
+    except StreamlitAPIException:  # the refusal came from a form's submit, and in a form only its own submit buttons act
+        st.form_submit_button(**button)
 
 
 def _reload(rows: Sequence[SeenRow]) -> None:
