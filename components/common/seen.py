@@ -2,8 +2,8 @@
 
 Every service write that edits a row takes `expected_version`; the UI passes the version the person first
 saw on this page, never the newest (a rerun may have fetched someone else's change meanwhile). Rows are
-keyed by kind — the Event entity name: "signal", "failure_mode", "fix", "council_session", "stage",
-"touchpoint" — and id, per page: the council's copy of a signal and the log's are different views.
+keyed by kind — the Event entity name: "signal", "failure_mode", "fix", "loop_notice", "rule", "council_session",
+"council_action", "stage", "touchpoint", "import_profile" — and id, per page: the council's copy of a signal and the log's are different views.
 A setting is keyed by its name: `setting_kind(key)` with row id 0.
 """
 
