@@ -81,7 +81,8 @@ def offer_reload(rows: Sequence[SeenRow]) -> None:
     }
     try:
         st.button(**button)
-    except StreamlitAPIException:  # the refusal came from a form's submit, and in a form only its own submit buttons act
+    except StreamlitAPIException:
+        # The refusal came from a form's submit: inside a form only its own submit buttons may act.
         st.form_submit_button(**button)
 
 
