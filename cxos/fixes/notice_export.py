@@ -13,6 +13,7 @@ from cxos.fixes.loops import mark_sent
 from cxos.identity import Actor, require
 from cxos.models import Fix, LoopNotice, saved_id
 from cxos.signals.export import neutralise
+from cxos.store.audit import stale_write
 from cxos.store.store import Store
 
 CSV_COLUMNS = [
@@ -126,8 +127,9 @@ def send_notices(
 ) -> tuple[list[int], dict[str, str]]:
     """Send each drafted notice with an e-mail recipient; each one sent is marked sent at once.
 
-    `seen_versions` (notice id → version) are the versions the person saw; a notice changed since is refused
-    when it is marked sent. Without it, each notice's own version is taken as seen.
+    `seen_versions` (notice id → version) are the versions the person saw; a notice changed since is not
+    sent (its wording on screen is not the stored one) and is listed with who changed it. Without it, each
+    notice's own version is taken as seen.
 
     Returns the ids sent and, per recipient, why one was not (not an address, refused by the server).
     """
@@ -144,6 +146,11 @@ def send_notices(
             if not is_email(notice.recipient):
                 skipped[notice.recipient] = "not an e-mail address: send it another way, then mark it sent"
                 continue
+            seen = (seen_versions or {}).get(saved_id(notice), notice.version)
+            changed = _changed_since(store, saved_id(notice), seen)
+            if changed:  # checked before sending: mail that went out cannot be refused afterwards
+                skipped[notice.recipient] = changed
+                continue
             message = EmailMessage()
             message["From"], message["To"], message["Subject"] = smtp.sender, notice.recipient, subject(fix)
             message.set_content(notice.body)
@@ -152,7 +159,15 @@ def send_notices(
             except smtplib.SMTPException as error:
                 skipped[notice.recipient] = f"the mail server refused it: {error}"
                 continue
-            seen = (seen_versions or {}).get(saved_id(notice), notice.version)
             mark_sent(store, notice_id=saved_id(notice), expected_version=seen, actor=actor)
             sent.append(saved_id(notice))
     return sent, skipped
+
+
+def _changed_since(store: Store, notice_id: int, seen: int) -> str | None:
+    """Why a notice must not go out as the person saw it (someone changed it meanwhile), or None."""
+    with store.read() as session:
+        notice = session.get(LoopNotice, notice_id)
+    if notice is None or notice.version == seen:
+        return None
+    return str(stale_write(notice))
