@@ -21,7 +21,15 @@ class NotAllowed(CxosError):
 
 
 class StaleWrite(CxosError):
-    """The row changed since the caller read it; nothing was written over it."""
+    """The row changed since the caller read it; nothing was written over it.
+
+    `entity` and `entity_id` name the row that had moved on, so the refused attempt can be recorded on it.
+    """
+
+    def __init__(self, message: str, *, entity: str | None = None, entity_id: int | None = None):
+        self.entity = entity
+        self.entity_id = entity_id
+        super().__init__(message)
 
 
 class NotFound(CxosError):

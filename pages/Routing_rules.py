@@ -16,7 +16,14 @@ from components.routing.data import (
     load_unrouted_count,
 )
 from components.routing.rule_editor import rule_editor
-from components.routing.rule_list import import_export, route_now, rule_actions, rules_frame, show_rules
+from components.routing.rule_list import (
+    as_seen,
+    import_export,
+    route_now,
+    rule_actions,
+    rules_frame,
+    show_rules,
+)
 from cxos import config
 from cxos.routing.accuracy import MIN_ROUTED, POOR_ACCURACY
 from cxos.vocabulary import Decider, RoutedBy
@@ -84,7 +91,7 @@ if ctx.actor.can("manage_rules"):
                 key=f"rule_new_{st.session_state.get('rule_new_generation', 0)}",
             )
         with change_tab:
-            by_id = {rule.id: rule for rule in rules}
+            by_id = as_seen(rules)
             chosen = st.selectbox(
                 "Rule",
                 list(by_id),
@@ -95,7 +102,13 @@ if ctx.actor.can("manage_rules"):
             )
             if chosen in by_id:
                 order = list(by_id)
-                rule_actions(ctx, by_id[chosen], first=order[0] == chosen, last=order[-1] == chosen)
+                at = order.index(chosen)
+                rule_actions(
+                    ctx,
+                    by_id[chosen],
+                    above=by_id[order[at - 1]] if at > 0 else None,
+                    below=by_id[order[at + 1]] if at + 1 < len(order) else None,
+                )
                 rule_editor(
                     ctx,
                     rule=by_id[chosen],

@@ -1,9 +1,11 @@
 """Signals for tests, made the way the app makes them: the input a form sends, one logged through create_signal,
 one routed through assign_owner, and a stored one moved straight into the state or time a test starts from."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import update
+from sqlmodel import col, select
 
 from cxos.identity import Actor
 from cxos.models import Signal
@@ -46,6 +48,15 @@ def routed_signal(
         actor=actor,
         routed_by=routed_by,
     )
+
+
+def as_seen(store: Store, signal_ids: Iterable[int]) -> dict[int, int]:
+    """{signal id: version stored now}: what a page that just drew these signals sends with a change of them
+    (version 1 for an id that is not stored, so the service's own NotFound answers for it)."""
+    wanted = list(signal_ids)
+    with store.read() as session:
+        stored = dict(session.exec(select(Signal.id, Signal.version).where(col(Signal.id).in_(wanted))).all())
+    return {signal_id: stored.get(signal_id, 1) for signal_id in wanted}
 
 
 def overwrite_signal(store: Store, *, signal_id: int, **columns: Any) -> None:

@@ -91,3 +91,12 @@ def test_each_page_keeps_its_own_seen_versions():
     at.session_state["page"] = "pages/Friction_log.py"
     at.run()
     assert _seen(at) == "seen 1"
+
+
+def test_a_stale_refusal_offers_a_reload_that_makes_the_row_seen_as_it_is_now():
+    at = _app(stored=1)
+    at.session_state["stored"] = 2  # someone else's change
+    at = _click(at, "Refuse")
+    assert _seen(at) == "seen 1"
+    at = _click(at, "Reload")
+    assert _seen(at) == "seen 2", "after Reload the next try is checked against their change"

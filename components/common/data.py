@@ -15,6 +15,7 @@ from cxos.journey.map import TouchpointOption, stages, teams, touchpoint_options
 from cxos.models import Event, Signal
 from cxos.signals import queries
 from cxos.signals.lifecycle import OPEN
+from cxos.store.settings import setting_version
 from cxos.store.sheets.address import is_sheets_url
 from cxos.store.store import Store
 from cxos.vocabulary import EventEntity, Status
@@ -44,6 +45,13 @@ def sheets_service_account() -> dict[str, Any] | None:
 
 def get_store() -> Store:
     return _open_store(config.database_url())
+
+
+@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+def load_setting_versions(keys: tuple[str, ...]) -> dict[str, int]:
+    """The stored version of each setting (0: never saved), to be sent back with a change of it."""
+    with get_store().read() as session:
+        return {key: setting_version(session, key) for key in keys}
 
 
 def refresh_after_write() -> None:

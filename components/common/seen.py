@@ -2,8 +2,9 @@
 
 Every service write that edits a row takes `expected_version`; the UI passes the version the person first
 saw on this page, never the newest (a rerun may have fetched someone else's change meanwhile). Rows are
-keyed by kind — the Event entity name: "signal", "failure_mode", "fix", "council_session", "stage",
-"touchpoint" — and id, per page: the council's copy of a signal and the log's are different views.
+keyed by kind — the Event entity name: "signal", "failure_mode", "fix", "loop_notice", "rule", "council_session",
+"council_action", "stage", "touchpoint", "import_profile" — and id, per page: the council's copy of a signal and the log's are different views.
+A setting is keyed by its name: `setting_kind(key)` with row id 0.
 """
 
 from collections.abc import Iterable
@@ -36,6 +37,11 @@ def forget_seen(kind: str, row_ids: Iterable[int] | None = None) -> None:
     wanted = None if row_ids is None else set(row_ids)
     for key in [k for k in versions if k[:2] == (page, kind) and (wanted is None or k[2] in wanted)]:
         del versions[key]
+
+
+def setting_kind(key: str) -> str:
+    """The kind under which one setting's seen version is kept (with row id 0): settings are keyed by name."""
+    return f"setting:{key}"
 
 
 def _key(kind: str, row_id: int) -> tuple[str, str, int]:

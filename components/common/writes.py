@@ -3,17 +3,19 @@
 A refusal (CxosError: stale, not allowed, invalid) is the service's own message, fit to show. After a write
 that went through, the rows it changed are forgotten as seen (components/common/seen.py), so the redrawn page
 shows, and remembers, the version the write made: a person's own earlier write never makes their next one stale.
+A stale refusal keeps the version seen (the conflict stays visible) and offers a Reload that lets it go.
 """
 
 from collections.abc import Callable, Sequence
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from components.common.data import refresh_after_write
 from components.common.safe import md_escape
 from components.common.seen import forget_seen
-from cxos.errors import CxosError
+from cxos.errors import CxosError, StaleWrite
 
 T = TypeVar("T")
 FLASH_KEY = "cxos_flash"
@@ -43,6 +45,8 @@ def run_write(
         result = change()
     except CxosError as refused:
         (on_refusal or show_refusal)(refused)
+        if isinstance(refused, StaleWrite) and rows:
+            offer_reload(rows)
         return None
     for kind, row_id in rows:
         forget_seen(kind, None if row_id is None else [row_id])
@@ -64,6 +68,29 @@ def run_write(
 def show_refusal(refused: CxosError) -> None:
     """The service's message, where the write was made."""
     st.error(md_escape(refused), icon=FLASH_ICONS["error"])
+
+
+def offer_reload(rows: Sequence[SeenRow]) -> None:
+    """After a stale refusal: a Reload that shows the rows as they are now and checks the next try against that."""
+    button: dict[str, Any] = {
+        "label": "Reload",
+        "icon": ":material/refresh:",
+        "key": f"cxos_reload_{'_'.join(f'{kind}{row_id}' for kind, row_id in rows)}",
+        "on_click": _reload,
+        "args": (tuple(rows),),
+        "help": "Show their change; your next save is checked against it.",
+    }
+    try:
+        st.button(**button)
+    except StreamlitAPIException:
+        # The refusal came from a form's submit: inside a form only its own submit buttons may act.
+        st.form_submit_button(**button)
+
+
+def _reload(rows: Sequence[SeenRow]) -> None:
+    for kind, row_id in rows:
+        forget_seen(kind, None if row_id is None else [row_id])
+    refresh_after_write()
 
 
 def flash(kind: Literal["success", "error"], message: str) -> None:

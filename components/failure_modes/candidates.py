@@ -9,6 +9,7 @@ import streamlit as st
 from components.common import pages
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import seen_version
 from components.common.writes import run_write
 from components.failure_modes.data import load_clustering, load_failure_modes, load_root_cause_layers
 from cxos.clock import utcnow
@@ -92,6 +93,9 @@ def _accept_form(ctx: PageContext, candidates: list[Candidate], now: datetime) -
         format_func=lambda i: f"{candidates[i].suggested_name} · {plural(candidates[i].size, 'signal')}",
     )
     candidate = candidates[pick]
+    # Its signals as first shown here (a rerun may re-cluster after anyone's write): a signal someone linked
+    # or changed since makes the accept or the link refused, not overwritten.
+    signals_seen = {i: seen_version("signal", i, v) for i, v in candidate.signals_seen.items()}
     touchpoint = ctx.journey.touchpoint(candidate.touchpoint_id)
     teams = [None, *(team_id for team_id, _ in ctx.journey.teams)]
     layers = [None, *load_root_cause_layers()]
@@ -116,7 +120,7 @@ def _accept_form(ctx: PageContext, candidates: list[Candidate], now: datetime) -
                 lambda: create_failure_mode(
                     ctx.store,
                     name=name,
-                    signal_ids=candidate.signal_ids,
+                    signals_seen=signals_seen,
                     status="accepted",
                     touchpoint_id=candidate.touchpoint_id,
                     owner_team_id=owner,
@@ -130,7 +134,7 @@ def _accept_form(ctx: PageContext, candidates: list[Candidate], now: datetime) -
     if similar and st.button(f"Add these {candidate.size} signals to failure mode #{similar} instead"):
         _run(
             lambda: link_signals(
-                ctx.store, failure_mode_id=similar, signal_ids=candidate.signal_ids, actor=ctx.actor
+                ctx.store, failure_mode_id=similar, signals_seen=signals_seen, actor=ctx.actor
             ),
             f"Linked {plural(candidate.size, 'signal')} to #{similar}.",
         )
@@ -148,14 +152,15 @@ def _merge_suggestions(ctx: PageContext, result: Clustering, now: datetime) -> N
                 f"Failure mode **#{pair.source_id} {md_escape(names.get(pair.source_id, ''))}** looks like "
                 f"**#{pair.target_id} {md_escape(names.get(pair.target_id, ''))}** ({pair.similarity:.0%} alike)"
             )
+            seen = seen_version("failure_mode", pair.source_id, pair.source_version)
             if ctx.actor.can("manage_failure_modes") and button.button(
                 "Merge", key=f"fm_merge_{pair.source_id}_{pair.target_id}"
             ):
                 _run(
-                    lambda p=pair: merge_failure_modes(
+                    lambda p=pair, seen=seen: merge_failure_modes(
                         ctx.store,
                         source_id=p.source_id,
-                        source_version=p.source_version,
+                        source_version=seen,
                         target_id=p.target_id,
                         actor=ctx.actor,
                     ),
@@ -193,7 +198,12 @@ def _merge_suggestions(ctx: PageContext, result: Clustering, now: datetime) -> N
                     placeholder="Choose a pair",
                     format_func=lambda i: f"#{i} duplicate of #{pairs[i].keep_id}",
                 )
-                if chosen is not None and st.button(
+                seen = (
+                    None
+                    if chosen is None
+                    else seen_version("signal", chosen, pairs[chosen].duplicate_version)
+                )
+                if seen is not None and st.button(
                     f"Mark #{chosen} as a duplicate of #{pairs[chosen].keep_id}"
                 ):
                     pair = pairs[chosen]
@@ -201,7 +211,7 @@ def _merge_suggestions(ctx: PageContext, result: Clustering, now: datetime) -> N
                         lambda: set_status(
                             ctx.store,
                             signal_id=pair.duplicate_id,
-                            expected_version=pair.duplicate_version,
+                            expected_version=seen,
                             status=Status.DUPLICATE,
                             duplicate_of_id=pair.keep_id,
                             actor=ctx.actor,
@@ -212,4 +222,9 @@ def _merge_suggestions(ctx: PageContext, result: Clustering, now: datetime) -> N
 
 def _run(change: Callable[[], object], done: str) -> None:
     """One service call; after it the candidate picker starts again from the first candidate."""
-    run_write(change, done=done, after=lambda _: st.session_state.pop(PICK_KEY, None))
+    run_write(
+        change,
+        done=done,
+        rows=[("signal", None), ("failure_mode", None)],  # what it linked is ours now, as stored
+        after=lambda _: st.session_state.pop(PICK_KEY, None),
+    )

@@ -202,6 +202,8 @@ def _signals(ctx: PageContext, mode: FailureModeFigures, seen: int) -> None:
         show_linked_signals(linked_signals_frame(rows, ctx.journey), key=f"fm_signals_{mode.id}")
         if not (ctx.actor.can("manage_failure_modes") and rows and mode.status != "merged"):
             return
+        # Each signal as first shown here: an unlink is refused for one someone changed since.
+        signals_seen = {row["id"]: seen_version("signal", row["id"], row["version"]) for row in rows}
         with st.form(f"fm_split_{mode.id}", border=False):
             chosen = st.multiselect(
                 "Signals to split out or unlink",
@@ -226,7 +228,12 @@ def _signals(ctx: PageContext, mode: FailureModeFigures, seen: int) -> None:
                     ),
                 )
             if unlink.form_submit_button("Unlink from this failure mode", width="stretch"):
-                _run(mode.id, lambda: unlink_signals(ctx.store, signal_ids=chosen, actor=ctx.actor))
+                _run(
+                    mode.id,
+                    lambda: unlink_signals(
+                        ctx.store, signals_seen={i: signals_seen[i] for i in chosen}, actor=ctx.actor
+                    ),
+                )
 
 
 def _describe(event: Event, ctx: PageContext) -> str:
@@ -240,6 +247,7 @@ def _describe(event: Event, ctx: PageContext) -> str:
 def _forget(failure_mode_id: int) -> None:
     """Drop this failure mode's remembered version and widget state, so the forms show what is stored."""
     forget_seen(ENTITY, [failure_mode_id])
+    forget_seen("signal")  # the signals it linked or unlinked are ours now, as stored
     for name in [
         k for k in st.session_state if str(k).startswith("fm_") and str(k).endswith(f"_{failure_mode_id}")
     ]:

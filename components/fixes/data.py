@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from components.common.data import LOADER_TTL_S, get_store
 from cxos.fixes.lifecycle import FixRow, ShippedFix, fixes_in_flight, fixes_shipped_since
-from cxos.fixes.loops import notice_template, notices_for_fix
+from cxos.fixes.loops import notice_template, notices_for_fix, template_version
 from cxos.fixes.recurrence import Recurrence, recurrence_for_fix
 from cxos.models import FailureMode, Fix, LoopNotice
 
@@ -54,6 +54,7 @@ def load_notices(fix_id: int) -> list[LoopNotice]:
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
-def load_template() -> str:
+def load_template() -> tuple[str, int]:
+    """The notice template and its version (0: never saved, the default is shown)."""
     with get_store().read() as session:
-        return notice_template(session)
+        return notice_template(session), template_version(session)

@@ -5,11 +5,12 @@ import streamlit as st
 
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import seen_version, setting_kind
 from components.common.writes import run_write
 from components.fixes.data import load_fix, load_notices, load_template
 from components.kpis.charts import chart_png, recurrence_chart
 from cxos.fixes.lifecycle import FIX_STATUS_LABELS, ShippedFix, advance_fix
-from cxos.fixes.loops import PLACEHOLDERS, draft_notices, edit_notice, mark_sent, save_template
+from cxos.fixes.loops import PLACEHOLDERS, TEMPLATE_KEY, draft_notices, edit_notice, mark_sent, save_template
 from cxos.fixes.notice_export import SmtpSettings, mailto_list, notices_csv, notices_markdown, send_notices
 from cxos.fixes.recurrence import MATERIALLY_LESS, RULE, Recurrence
 
@@ -58,6 +59,8 @@ def proof_panel(ctx: PageContext, shipped: ShippedFix, result: Recurrence) -> No
         icon=":material/image:",
         key=f"fix_png_{shipped.fix_id}",
     )
+    # The version shown when the page first drew this fix: a change made meanwhile is refused, not overwritten.
+    seen = seen_version("fix", shipped.fix_id, shipped.version)
     if shipped.status == "shipped" and ctx.actor.can("manage_fixes"):
         if right.button(
             "Mark verified",
@@ -69,11 +72,12 @@ def proof_panel(ctx: PageContext, shipped: ShippedFix, result: Recurrence) -> No
                 lambda: advance_fix(
                     ctx.store,
                     fix_id=shipped.fix_id,
-                    expected_version=shipped.version,
+                    expected_version=seen,
                     status="verified",
                     actor=ctx.actor,
                 ),
                 done="Fix verified.",
+                rows=[("fix", shipped.fix_id)],
             )
     else:
         right.caption(f"Status: {FIX_STATUS_LABELS[shipped.status]}")
@@ -145,26 +149,27 @@ def notices_panel(ctx: PageContext, shipped: ShippedFix) -> None:
             "Notice", list(drafted), format_func=lambda i: drafted[i].recipient, key=f"notices_pick_{fix.id}"
         )
         notice = drafted[chosen]
-        body = st.text_area("Text", notice.body, height=200, key=f"notices_body_{notice.id}_{notice.version}")
+        seen = seen_version("loop_notice", notice.id, notice.version)
+        body = st.text_area("Text", notice.body, height=200, key=f"notices_body_{notice.id}_{seen}")
         save, done, smtp_col = st.columns(3)
         if save.button("Save the text", key=f"notices_save_{notice.id}"):
             run_write(
                 lambda: edit_notice(
                     ctx.store,
                     notice_id=notice.id,
-                    expected_version=notice.version,
+                    expected_version=seen,
                     body=body,
                     actor=ctx.actor,
-                )
+                ),
+                rows=[("loop_notice", notice.id)],
             )
         if done.button(
             "Mark sent", key=f"notices_sent_{notice.id}", help="Sent another way (mailto, your helpdesk)."
         ):
             run_write(
-                lambda: mark_sent(
-                    ctx.store, notice_id=notice.id, expected_version=notice.version, actor=ctx.actor
-                ),
+                lambda: mark_sent(ctx.store, notice_id=notice.id, expected_version=seen, actor=ctx.actor),
                 done="Marked sent; the signal's loop is closed.",
+                rows=[("loop_notice", notice.id)],
             )
         smtp = _smtp_settings()
         if smtp_col.button(
@@ -177,12 +182,16 @@ def notices_panel(ctx: PageContext, shipped: ShippedFix) -> None:
 
 
 def _send(ctx, notices, fix, smtp) -> None:
+    seen = {n.id: seen_version("loop_notice", n.id, n.version) for n in notices}
     try:
         # Inline, no redraw: when notices were skipped, the reasons below must stay on screen.
         outcome = run_write(
-            lambda: send_notices(ctx.store, notices=notices, fix=fix, smtp=smtp, actor=ctx.actor),
+            lambda: send_notices(
+                ctx.store, notices=notices, fix=fix, smtp=smtp, actor=ctx.actor, seen_versions=seen
+            ),
             done=None,
             show="inline",
+            rows=[("loop_notice", n.id) for n in notices],
         )
     except OSError as error:
         st.error(
@@ -210,13 +219,20 @@ def _smtp_settings() -> SmtpSettings | None:
 
 def template_panel(ctx: PageContext) -> None:
     st.caption("Placeholders: " + "; ".join(f"`{{{name}}}` {what}" for name, what in PLACEHOLDERS.items()))
+    saved, version = load_template()
+    kind = setting_kind(TEMPLATE_KEY)
+    seen = seen_version(kind, 0, version)  # someone else's save meanwhile makes this one refused, not lost
     text = st.text_area(
         "Notice template",
-        load_template(),
+        saved,
         height=220,
-        key="notices_template",
+        key=f"notices_template_{seen}",
         disabled=not ctx.actor.can("send_notices"),
     )
     if ctx.actor.can("send_notices") and st.button("Save the template", key="notices_template_save"):
-        run_write(lambda: save_template(ctx.store, template=text, actor=ctx.actor), done="Template saved.")
+        run_write(
+            lambda: save_template(ctx.store, template=text, expected_version=seen, actor=ctx.actor),
+            done="Template saved.",
+            rows=[(kind, 0)],
+        )
     st.caption("New drafts use the saved template; notices already drafted keep their text.")

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.common.page import PageContext
+from components.common.seen import seen_version
 from components.common.writes import run_write
 from components.fixes.data import FixesView
 from cxos.fixes.lifecycle import (
@@ -55,6 +56,8 @@ def in_flight_panel(ctx: PageContext, view: FixesView) -> None:
     if chosen is None:
         return
     fix = by_id[chosen]
+    # The version shown when this fix was first drawn here, not the one fetched at the click.
+    seen = seen_version("fix", fix.fix_id, fix.version)
     move, note = st.columns(2, gap="large")
     with move.form("fixes_advance"):
         later = list(FIX_STATUSES[FIX_STATUSES.index(fix.status) + 1 : -1])
@@ -69,12 +72,13 @@ def in_flight_panel(ctx: PageContext, view: FixesView) -> None:
                 lambda: advance_fix(
                     ctx.store,
                     fix_id=fix.fix_id,
-                    expected_version=fix.version,
+                    expected_version=seen,
                     status=target,
                     actor=ctx.actor,
                     what_changed=what or None,
                 ),
                 done="Fix moved.",
+                rows=[("fix", fix.fix_id)],
             )
     with note.form("fixes_update"):
         text = st.text_area(
@@ -83,9 +87,10 @@ def in_flight_panel(ctx: PageContext, view: FixesView) -> None:
         if st.form_submit_button("Record the update"):
             run_write(
                 lambda: record_fix_update(
-                    ctx.store, fix_id=fix.fix_id, expected_version=fix.version, note=text, actor=ctx.actor
+                    ctx.store, fix_id=fix.fix_id, expected_version=seen, note=text, actor=ctx.actor
                 ),
                 done="Update recorded.",
+                rows=[("fix", fix.fix_id)],
             )
 
 

@@ -5,9 +5,10 @@ from typing import Any
 
 import streamlit as st
 
-from components.common.data import LOADER_TTL_S, get_store, sheets_service_account
+from components.common.data import LOADER_TTL_S, get_store, load_setting_versions, sheets_service_account
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import seen_version, setting_kind
 from components.common.writes import run_write
 from components.imports.report import report_card
 from components.imports.wizard import (
@@ -15,6 +16,7 @@ from components.imports.wizard import (
     preview_card,
     run_with_progress,
     save_profile_form,
+    seen_profiles,
     store_profile,
 )
 from cxos.errors import CxosError
@@ -22,6 +24,7 @@ from cxos.importers.mapping import Profile
 from cxos.importers.profiles import get_profile
 from cxos.importers.reading import Table
 from cxos.importers.sheet_source import (
+    CONNECTION_KEY,
     KIND,
     SheetAddress,
     SheetConnection,
@@ -40,6 +43,7 @@ KEY = "sheet"  # widget-key prefix, so the file wizard's widgets and these never
 READERS = "sheet_readers"  # session state: address url → {"reader", "titles", "values": {worksheet: cells}}
 REPORT = "sheet_import_report"
 PULL_REPORT = "sheet_pull_report"
+CONNECTION_SEEN = setting_kind(CONNECTION_KEY)
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
@@ -47,9 +51,15 @@ def connected_sheet() -> SheetConnection | None:
     return load_connection(get_store())
 
 
+def seen_connection() -> int:
+    """The version of the saved connection this person first saw here: a change made meanwhile is refused."""
+    return seen_version(CONNECTION_SEEN, 0, load_setting_versions((CONNECTION_KEY,))[CONNECTION_KEY])
+
+
 def sheet_section(ctx: PageContext) -> None:
     """Pull the connected sheet in one click; or open a sheet, map it, try it, import it and connect it."""
     connection = connected_sheet()
+    seen_connection()  # remembered as drawn: connecting or disconnecting later is checked against it
     if connection is not None:
         pull_card(ctx, connection)
     default = connection.address.url if connection else ""
@@ -116,7 +126,12 @@ def pull_card(ctx: PageContext, connection: SheetConnection) -> None:
             key=f"{KEY}_disconnect",
             help="Forget the connection; the signals already imported stay.",
         ):
-            run_write(lambda: forget_connection(ctx.store, actor=ctx.actor), done=None)
+            seen = seen_connection()
+            run_write(
+                lambda: forget_connection(ctx.store, expected_version=seen, actor=ctx.actor),
+                done=None,
+                rows=[(CONNECTION_SEEN, 0)],
+            )
         if pull:
             st.session_state[PULL_REPORT] = _pull(ctx, connection)
         if st.session_state.get(PULL_REPORT) is not None:
@@ -165,6 +180,7 @@ def _actions(ctx: PageContext, address: SheetAddress, table: Table, profile: Pro
 
 
 def _connect_form(ctx: PageContext, address: SheetAddress, profile: Profile) -> None:
+    seen_profiles()  # remembered as drawn: saving over one of them later is checked against it
     with st.popover("Save mapping and connect", icon=":material/link:"):
         st.caption(
             f"Saves this mapping as a profile and remembers “{md_escape(address.worksheet)}”, so next time "
@@ -185,10 +201,12 @@ def _connect_form(ctx: PageContext, address: SheetAddress, profile: Profile) -> 
         connection = SheetConnection(
             address.spreadsheet_id, address.worksheet or "", saved.name, address.fake
         )
+        seen = seen_connection()
         run_write(
-            lambda: save_connection(ctx.store, connection=connection, actor=ctx.actor),
+            lambda: save_connection(ctx.store, connection=connection, expected_version=seen, actor=ctx.actor),
             done=f"Connected “{md_escape(address.worksheet)}” with the profile “{md_escape(saved.name)}”.",
             show="inline",
+            rows=[(CONNECTION_SEEN, 0)],
         )
 
 

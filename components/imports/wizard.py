@@ -8,6 +8,7 @@ import streamlit as st
 from components.common.data import LOADER_TTL_S, get_store, refresh_after_write
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import seen_version
 from components.common.writes import run_write
 from components.imports.report import report_card
 from cxos.errors import CxosError
@@ -17,6 +18,8 @@ from cxos.importers.profiles import list_profiles, save_profile, suggest_profile
 from cxos.importers.reading import Table, open_table
 from cxos.importers.report import ImportReport
 from cxos.vocabulary import Source
+
+PROFILE_KIND = "import_profile"  # the seen-versions kind (components/common/seen.py)
 
 NOT_MAPPED = "(not in this file)"
 PREVIEW_ROWS = 20
@@ -31,6 +34,16 @@ KIND_LABELS = {
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
 def load_profiles() -> list[Profile]:
     return list_profiles(get_store())
+
+
+def seen_profiles() -> dict[str, Profile]:
+    """The saved profiles by name, each at the version this person first saw here: saving over one that
+    someone else changed since is refused, not a silent overwrite of their mapping."""
+    return {
+        p.name: replace(p, version=seen_version(PROFILE_KIND, p.id, p.version or 0))
+        for p in load_profiles()
+        if not p.built_in and p.id is not None
+    }
 
 
 def file_section(ctx: PageContext) -> None:
@@ -199,6 +212,7 @@ def run_with_progress(
 
 
 def save_profile_form(ctx: PageContext, profile: Profile, *, key: str = "import") -> None:
+    seen_profiles()  # remembered as drawn: saving over one of them later is checked against it
     with st.popover("Save mapping as a profile", icon=":material/bookmark_add:"):
         name = st.text_input(
             "Profile name", "" if profile.built_in else profile.name, max_chars=80, key=f"{key}_profile_name"
@@ -211,7 +225,7 @@ def save_profile_form(ctx: PageContext, profile: Profile, *, key: str = "import"
 
 def store_profile(ctx: PageContext, profile: Profile, name: str) -> Profile | None:
     """Save the mapping under `name` (a new profile, or the saved one of that name); None after showing why not."""
-    existing = {p.name: p for p in load_profiles() if not p.built_in}.get(name.strip())
+    existing = seen_profiles().get(name.strip())
     to_save = replace(
         profile,
         name=name,
@@ -220,5 +234,8 @@ def store_profile(ctx: PageContext, profile: Profile, name: str) -> Profile | No
         version=existing.version if existing else None,
     )
     return run_write(
-        lambda: save_profile(ctx.store, profile=to_save, actor=ctx.actor), done=None, show="inline"
+        lambda: save_profile(ctx.store, profile=to_save, actor=ctx.actor),
+        done=None,
+        show="inline",
+        rows=[(PROFILE_KIND, existing.id if existing else None)],
     )

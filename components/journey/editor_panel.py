@@ -64,10 +64,13 @@ def _stage_editor(ctx: PageContext, stages: dict[int, Any]) -> None:
                     )
                 )
         left, right, hide = st.columns(3)
-        if left.button("◀ Move left", key=f"stage_left_{stage_id}", width="stretch"):
-            _do(lambda: editor.move(ctx.store, entity=Stage, row_id=stage_id, direction=-1, actor=ctx.actor))
-        if right.button("Move right ▶", key=f"stage_right_{stage_id}", width="stretch"):
-            _do(lambda: editor.move(ctx.store, entity=Stage, row_id=stage_id, direction=1, actor=ctx.actor))
+        before, after = _neighbours("stage", stage, [s for s in stages.values() if not s.archived])
+        if left.button("◀ Move left", key=f"stage_left_{stage_id}", width="stretch", disabled=before is None):
+            _do(lambda: _move(ctx, Stage, stage_id, seen, -1, before))
+        if right.button(
+            "Move right ▶", key=f"stage_right_{stage_id}", width="stretch", disabled=after is None
+        ):
+            _do(lambda: _move(ctx, Stage, stage_id, seen, 1, after))
         if hide.button(
             "Restore" if stage.archived else "Archive", key=f"stage_archive_{stage_id}", width="stretch"
         ):
@@ -147,12 +150,12 @@ def _touchpoint_editor(
                     )
                 )
         up, down, hide, remove = st.columns(4)
-        if up.button("▲ Up", key=f"tp_up_{tp_id}", width="stretch"):
-            _do(
-                lambda: editor.move(ctx.store, entity=Touchpoint, row_id=tp_id, direction=-1, actor=ctx.actor)
-            )
-        if down.button("▼ Down", key=f"tp_down_{tp_id}", width="stretch"):
-            _do(lambda: editor.move(ctx.store, entity=Touchpoint, row_id=tp_id, direction=1, actor=ctx.actor))
+        siblings = [t for t in touchpoints.values() if t.stage_id == tp.stage_id and not t.archived]
+        before, after = _neighbours("touchpoint", tp, siblings)
+        if up.button("▲ Up", key=f"tp_up_{tp_id}", width="stretch", disabled=before is None):
+            _do(lambda: _move(ctx, Touchpoint, tp_id, seen, -1, before))
+        if down.button("▼ Down", key=f"tp_down_{tp_id}", width="stretch", disabled=after is None):
+            _do(lambda: _move(ctx, Touchpoint, tp_id, seen, 1, after))
         if hide.button(
             "Restore" if tp.archived else "Archive",
             key=f"tp_archive_{tp_id}",
@@ -258,6 +261,41 @@ def _yaml_panel(ctx: PageContext) -> None:
 def _seen(kind: str, row: Any) -> int:
     """The version this admin opened; a change someone else made meanwhile makes the save refused."""
     return seen_version(kind, row.id, row.version)
+
+
+Neighbour = tuple[int, int]  # (id, version seen) of the row shown next to the one being moved
+
+
+def _neighbours(kind: str, row: Any, siblings: list[Any]) -> tuple[Neighbour | None, Neighbour | None]:
+    """The rows shown before and after `row`, in the service's order, at the versions first seen here."""
+    ordered = sorted(siblings, key=lambda s: (s.position, s.id))
+    ids = [s.id for s in ordered]
+    if row.id not in ids:  # archived: it has no place in the order
+        return None, None
+    at = ids.index(row.id)
+    before = ordered[at - 1] if at > 0 else None
+    after = ordered[at + 1] if at + 1 < len(ordered) else None
+    return _shown(kind, before), _shown(kind, after)
+
+
+def _shown(kind: str, row: Any | None) -> Neighbour | None:
+    return None if row is None else (row.id, _seen(kind, row))
+
+
+def _move(
+    ctx: PageContext, entity: Any, row_id: int, seen: int, direction: int, neighbour: Neighbour | None
+) -> None:
+    if neighbour is None:  # the button is disabled then
+        return
+    editor.move(
+        ctx.store,
+        entity=entity,
+        row_id=row_id,
+        expected_version=seen,
+        direction=direction,
+        neighbour=neighbour,
+        actor=ctx.actor,
+    )
 
 
 def _do(change: Callable[[], Any]) -> None:

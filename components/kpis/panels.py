@@ -6,18 +6,19 @@ import io
 import pandas as pd
 import streamlit as st
 
+from components.common.data import load_setting_versions
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import seen_version, setting_kind
 from components.common.writes import run_write
 from components.kpis.data import KpiView
 from cxos.errors import CxosError, ValidationFailed
-from cxos.identity import require
 from cxos.inputs import text_file
 from cxos.kpis.digest import hours_text
 from cxos.kpis.figures import COST_DEFAULTS, COST_LABELS, DEFINITIONS, GARTNER
 from cxos.kpis.metrics import METRICS, import_metrics
 from cxos.signals.export import neutralise
-from cxos.store.settings import write_setting
+from cxos.store.settings import write_settings
 
 
 def _pct(value: float | None) -> str:
@@ -168,6 +169,9 @@ def cost_form(ctx: PageContext, view: KpiView) -> None:
         "cost_per_ticket": view.costs.per_ticket,
     }
     allowed = ctx.actor.can("manage_settings")
+    stored = load_setting_versions(tuple(COST_DEFAULTS))
+    # The versions shown when the page first drew the costs: someone else's save meanwhile is not overwritten.
+    seen = {key: seen_version(setting_kind(key), 0, stored[key]) for key in COST_DEFAULTS}
     with st.form("kpi_costs"):
         values = {
             key: st.number_input(
@@ -182,15 +186,17 @@ def cost_form(ctx: PageContext, view: KpiView) -> None:
             for key in COST_DEFAULTS
         }
         if st.form_submit_button("Save the costs", disabled=not allowed):
-            run_write(lambda: _save_costs(ctx, values), done="Costs saved.")
+            run_write(
+                lambda: write_settings(
+                    ctx.store,
+                    values={key: (f"{value:.2f}", seen[key]) for key, value in values.items()},
+                    actor=ctx.actor,
+                ),
+                done="Costs saved.",
+                rows=[(setting_kind(key), 0) for key in COST_DEFAULTS],
+            )
     if not allowed:
         st.caption("Changing the costs needs the admin role.")
-
-
-def _save_costs(ctx: PageContext, values: dict[str, float]) -> None:
-    require(ctx.actor, "manage_settings")
-    for key, value in values.items():
-        write_setting(ctx.store, key=key, value=f"{value:.2f}", actor=ctx.actor)
 
 
 def metrics_import_form(ctx: PageContext) -> None:

@@ -128,6 +128,7 @@ def rule_editor(ctx: PageContext, *, rule: RuleRow | None, root_causes: list[str
             ),
             done=f"Rule #{rule.id} saved.",
             show="flash",
+            rows=[("rule", rule.id)],
             on_refusal=_refused,
         )
 

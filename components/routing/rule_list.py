@@ -1,6 +1,7 @@
 """The ordered rules table with each rule's accuracy, the admin's per-rule actions, and YAML import/export."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 import pandas as pd
@@ -9,10 +10,12 @@ import streamlit as st
 from components.common.data import Journey
 from components.common.page import PageContext
 from components.common.safe import md_escape
+from components.common.seen import seen_version
 from components.common.writes import run_write
 from components.routing.data import RuleRow
 from cxos.errors import CxosError, ValidationFailed
 from cxos.inputs import text_file
+from cxos.models import Rule
 from cxos.routing.accuracy import RoutingAccuracy
 from cxos.routing.owner_model import suggester_for
 from cxos.routing.router import route_unrouted
@@ -21,6 +24,7 @@ from cxos.routing.rules import delete_rule, describe_condition, move_rule, set_r
 from cxos.vocabulary import Decider, RoutedBy
 
 T = TypeVar("T")
+ENTITY = "rule"  # the seen-versions kind (components/common/seen.py)
 # What the council scans first (who, how well) on the left; the conditions, the longest, last.
 COLUMNS = ["Order", "Rule", "Owner", "Routed", "Accuracy", "Flag", "State", "Root cause", "When"]
 
@@ -91,25 +95,27 @@ def show_rules(frame: pd.DataFrame) -> None:
     )
 
 
-def rule_actions(ctx: PageContext, rule: RuleRow, *, first: bool, last: bool) -> None:
-    """Move up/down, switch on/off, delete: each checked against the version shown."""
+def as_seen(rules: list[RuleRow]) -> dict[int, RuleRow]:
+    """The rules by id, each carrying the version this person first saw here (not one fetched at a click)."""
+    return {rule.id: replace(rule, version=seen_version(ENTITY, rule.id, rule.version)) for rule in rules}
+
+
+def rule_actions(ctx: PageContext, rule: RuleRow, *, above: RuleRow | None, below: RuleRow | None) -> None:
+    """Move up/down, switch on/off, delete: each checked against the versions shown (a move also against the
+    neighbour shown, so it never swaps with a rule that came there since)."""
     up, down, toggle, delete, _ = st.columns([1, 1, 1, 1, 2])
-    if up.button("Move up", icon=":material/arrow_upward:", disabled=first, width="stretch", key="rule_up"):
-        _run(
-            lambda: move_rule(
-                ctx.store, rule_id=rule.id, expected_version=rule.version, direction=-1, actor=ctx.actor
-            ),
-            f"Rule #{rule.id} moved up.",
-        )
-    if down.button(
-        "Move down", icon=":material/arrow_downward:", disabled=last, width="stretch", key="rule_down"
+    if up.button(
+        "Move up", icon=":material/arrow_upward:", disabled=above is None, width="stretch", key="rule_up"
     ):
-        _run(
-            lambda: move_rule(
-                ctx.store, rule_id=rule.id, expected_version=rule.version, direction=1, actor=ctx.actor
-            ),
-            f"Rule #{rule.id} moved down.",
-        )
+        _run(lambda: _move(ctx, rule, -1, above), f"Rule #{rule.id} moved up.")
+    if down.button(
+        "Move down",
+        icon=":material/arrow_downward:",
+        disabled=below is None,
+        width="stretch",
+        key="rule_down",
+    ):
+        _run(lambda: _move(ctx, rule, 1, below), f"Rule #{rule.id} moved down.")
     if toggle.button(
         "Disable" if rule.enabled else "Enable",
         width="stretch",
@@ -137,9 +143,23 @@ def rule_actions(ctx: PageContext, rule: RuleRow, *, first: bool, last: bool) ->
             )
 
 
+def _move(ctx: PageContext, rule: RuleRow, direction: int, neighbour: RuleRow | None) -> Rule:
+    if neighbour is None:  # the button is disabled then; a stale click still gets the service's own answer
+        raise ValidationFailed({"position": "the rule is already at that end of the list"})
+    return move_rule(
+        ctx.store,
+        rule_id=rule.id,
+        expected_version=rule.version,
+        direction=direction,
+        neighbour=(neighbour.id, neighbour.version),
+        actor=ctx.actor,
+    )
+
+
 def _run(change: Callable[[], T], done: str | Callable[[T], str]) -> None:
-    """The rules page's writes: the message is flashed under the page's title, a refusal shown where it was made."""
-    run_write(change, done=done, show="flash", on_refusal=rule_refused)
+    """The rules page's writes: the message is flashed under the page's title, a refusal shown where it was made.
+    A move renumbers the list, so after any of them every rule is seen as stored now."""
+    run_write(change, done=done, show="flash", rows=[(ENTITY, None)], on_refusal=rule_refused)
 
 
 def rule_refused(refused: CxosError) -> None:

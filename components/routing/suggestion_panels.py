@@ -4,6 +4,7 @@ import streamlit as st
 
 from components.common.data import LOADER_TTL_S, Journey, get_store, refresh_after_write
 from components.common.safe import md_escape
+from components.common.seen import seen_version
 from components.common.writes import run_write, show_refusal
 from cxos.errors import CxosError
 from cxos.identity import Actor
@@ -101,6 +102,8 @@ def _waiting_row(
         what.caption(
             f"{md_escape(journey.where(signal.touchpoint_id))} · logged {signal.created_at:%d %b %Y}{confident}"
         )
+        # The version on screen when the row was first drawn, not the one a rerun fetched at the click.
+        seen = seen_version("signal", signal.id, signal.version)
         if not signal.suggestions:
             slots[0].caption("No suggestion yet")
         for slot, (team_id, confidence) in zip(slots, signal.suggestions, strict=False):
@@ -113,7 +116,7 @@ def _waiting_row(
                 width="stretch",
                 type="primary" if confidence >= threshold else "secondary",
             ):
-                _assign(signal, team_id, actor, journey)
+                _assign(signal, seen, team_id, actor, journey)
 
 
 def percent(confidence: float) -> str:
@@ -123,17 +126,18 @@ def percent(confidence: float) -> str:
     return ">99%" if confidence > 0.995 else f"{confidence:.0%}"
 
 
-def _assign(signal: WaitingSignal, team_id: int, actor: Actor, journey: Journey) -> None:
+def _assign(signal: WaitingSignal, seen: int, team_id: int, actor: Actor, journey: Journey) -> None:
     run_write(
         lambda: assign_owner(
             get_store(),
             signal_id=signal.id,
-            expected_version=signal.version,
+            expected_version=seen,
             team_id=team_id,
             actor=actor,
             routed_by=RoutedBy.model(),
         ),
         done=f"Signal #{signal.id} now belongs to {md_escape(journey.team_name(team_id))}.",
+        rows=[("signal", signal.id)],
         on_refusal=_refused,
     )
 

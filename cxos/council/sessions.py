@@ -174,7 +174,11 @@ def add_action(
     failure_mode_id: int | None = None,
     fix_id: int | None = None,
 ) -> CouncilAction:
-    """An action the council agreed on, with who owns it and by when."""
+    """An action the council agreed on, with who owns it and by when.
+
+    Append-only: each action is a new row, so two people adding actions at once both keep theirs; changes to
+    an action afterwards go through `set_action_status`, against the version seen.
+    """
     require(actor, "run_council")
     decision = _decision(text, owner, due_on)
     with store.write() as session:

@@ -93,7 +93,7 @@ def count_waiting(session: Session, *, since: datetime, cap: int = COUNT_CAP) ->
 def link_seen_signal(
     store: Store, *, signal_id: int, expected_version: int, failure_mode_id: int, actor: Actor
 ) -> Signal:
-    """Link one signal the person saw at `expected_version` (failure_modes.link_signals takes no version)."""
+    """Link one signal the person saw at `expected_version`, naming its own refusal (bulk triage goes on)."""
     require(actor, "manage_failure_modes")
     with editing(store, Signal, signal_id, expected_version, actor) as (session, signal):
         mode = failure_modes.attachable_failure_mode(session, failure_mode_id)

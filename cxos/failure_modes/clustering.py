@@ -62,10 +62,16 @@ class Candidate:
     first_seen: datetime
     last_seen: datetime
     similar_failure_mode_id: int | None = None  # an accepted failure mode it looks like
+    signal_versions: tuple[int, ...] = ()  # each signal's version when clustered, in signal_ids' order
 
     @property
     def size(self) -> int:
         return len(self.signal_ids)
+
+    @property
+    def signals_seen(self) -> dict[int, int]:
+        """{signal id: version} as clustered: what accepting or linking the candidate is checked against."""
+        return dict(zip(self.signal_ids, self.signal_versions, strict=True))
 
 
 @dataclass(frozen=True)
@@ -271,13 +277,15 @@ def _candidate(
     spoken = {stem(word): word for row in rows for word in WORD.findall(row["title"].lower())}
     top = tuple(spoken[terms[i]] for i in np.argsort(-centroid) if centroid[i] > 0 and terms[i] in spoken)[:5]
     created = [row["created_at"] for row in rows]
+    by_id = sorted(rows, key=lambda row: row["id"])
     return Candidate(
         touchpoint_id=touchpoint_id,
         suggested_name=Counter(r["title"] for r in rows).most_common(1)[0][0]
         if _repeats(rows)
         else rows[central]["title"],
         top_terms=top,
-        signal_ids=tuple(sorted(row["id"] for row in rows)),
+        signal_ids=tuple(row["id"] for row in by_id),
+        signal_versions=tuple(row["version"] for row in by_id),
         accounts=len(arr_by_account),
         arr=sum(arr_by_account.values()),
         first_seen=min(created),

@@ -164,9 +164,10 @@ def _latest_fixes(session: Session, ids: list[int]) -> dict[int, tuple[str, str]
 def signals_of(
     session: Session, failure_mode_id: int, *, limit: int = MAX_SIGNALS_SHOWN
 ) -> list[dict[str, Any]]:
-    """A failure mode's signals, newest first, as plain dicts for the signal table."""
+    """A failure mode's signals, newest first, as plain dicts for the signal table (with the version shown, for
+    an unlink to be checked against)."""
     query = (
-        select(*LIST_COLUMNS)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+        select(*LIST_COLUMNS, Signal.version)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
         .where(Signal.failure_mode_id == failure_mode_id)
         .order_by(col(Signal.created_at).desc(), col(Signal.id).desc())
         .limit(limit)

@@ -2,9 +2,11 @@
 
 Every change writes its events in the same transaction: on the failure mode (entity "failure_mode") and
 on each signal it touches. Signals are never removed: merging or splitting moves them, with an event each.
+Every change is checked against the versions the person saw: of the failure mode, and of each signal a link
+or an unlink names ({signal id: version seen}); a stale one refuses the whole change, naming who moved it.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -14,7 +16,15 @@ from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.models import FailureMode, RootCauseLayer, Signal, Team, Touchpoint, saved_id
 from cxos.signals import writes as signals
-from cxos.store.audit import add_created, apply_changes, editing, record_event, touch
+from cxos.store.audit import (
+    add_created,
+    apply_changes,
+    check_version,
+    editing,
+    record_event,
+    touch,
+    versioned_write,
+)
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
 
@@ -26,7 +36,7 @@ def create_failure_mode(
     store: Store,
     *,
     name: str,
-    signal_ids: Iterable[int],
+    signals_seen: Mapping[int, int],
     actor: Actor,
     status: str = "candidate",
     touchpoint_id: int | None = None,
@@ -34,11 +44,11 @@ def create_failure_mode(
     root_cause: str | None = None,
     upstream_cause: str = "",
 ) -> FailureMode:
-    """A new failure mode (a candidate, or accepted at once) holding the given signals."""
+    """A new failure mode (a candidate, or accepted at once) holding the given signals, each as seen."""
     require(actor, "manage_failure_modes")
     if status not in {"candidate", "accepted"}:
         raise ValidationFailed({"status": "a new failure mode is a candidate or accepted"})
-    with store.write() as session:
+    with versioned_write(store, actor) as session:
         fields = _checked(
             session,
             {
@@ -69,7 +79,7 @@ def create_failure_mode(
             note=f"status {status}",
         )
         signals.link_to_failure_mode(
-            session, signals=_signals(session, signal_ids), failure_mode=mode, actor=actor
+            session, signals=_signals_as_seen(session, signals_seen), failure_mode=mode, actor=actor
         )
         return mode
 
@@ -203,13 +213,14 @@ def split_failure_mode(
         return new
 
 
-def link_signals(store: Store, *, failure_mode_id: int, signal_ids: Iterable[int], actor: Actor) -> int:
-    """Link signals to a failure mode; returns how many changed."""
+def link_signals(store: Store, *, failure_mode_id: int, signals_seen: Mapping[int, int], actor: Actor) -> int:
+    """Link signals ({id: version seen}) to a failure mode; returns how many changed. A signal someone changed
+    meanwhile (linked elsewhere, say) refuses the link: nothing of theirs is overwritten."""
     require(actor, "manage_failure_modes")
-    with store.write() as session:
+    with versioned_write(store, actor) as session:
         mode = attachable_failure_mode(session, failure_mode_id)
         return signals.link_to_failure_mode(
-            session, signals=_signals(session, signal_ids), failure_mode=mode, actor=actor
+            session, signals=_signals_as_seen(session, signals_seen), failure_mode=mode, actor=actor
         )
 
 
@@ -232,14 +243,24 @@ def refuse_merged(mode: FailureMode) -> None:
         )
 
 
-def unlink_signals(store: Store, *, signal_ids: Iterable[int], actor: Actor) -> int:
-    """Take signals out of their failure mode; a linked signal goes back to routed (its owner keeps it)."""
+def unlink_signals(store: Store, *, signals_seen: Mapping[int, int], actor: Actor) -> int:
+    """Take signals ({id: version seen}) out of their failure mode; a linked signal goes back to routed (its
+    owner keeps it). A signal someone changed meanwhile refuses the unlink."""
     require(actor, "manage_failure_modes")
-    wanted = sorted(set(signal_ids))
-    if not wanted:
+    if not signals_seen:
         raise ValidationFailed({"signals": "choose the signals to unlink"})
-    with store.write() as session:
-        return signals.unlink_from_failure_mode(session, signals=_signals(session, wanted), actor=actor)
+    with versioned_write(store, actor) as session:
+        return signals.unlink_from_failure_mode(
+            session, signals=_signals_as_seen(session, signals_seen), actor=actor
+        )
+
+
+def _signals_as_seen(session: Session, seen: Mapping[int, int]) -> list[Signal]:
+    """The signals, locked, each still at the version the person saw (else StaleWrite naming who changed it)."""
+    found = _signals(session, seen)
+    for signal in found:
+        check_version(signal, seen[saved_id(signal)])
+    return found
 
 
 def _signals(session: Session, signal_ids: Iterable[int]) -> list[Signal]:

@@ -76,7 +76,7 @@ def plan_fix(
     due_on: date | None,
     actor: Actor,
 ) -> Fix:
-    """A planned fix for a failure mode, with its event."""
+    """A planned fix for a failure mode, with its event. Append-only: a new row overwrites nobody's copy."""
     require(actor, "manage_fixes")
     with store.write() as session:
         mode = attachable_failure_mode(session, failure_mode_id)

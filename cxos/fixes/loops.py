@@ -12,11 +12,11 @@ from cxos.identity import Actor, require
 from cxos.models import Fix, LoopNotice, Setting, Signal, saved_id
 from cxos.signals import writes as signals
 from cxos.store.audit import apply_changes, editing, record_event
-from cxos.store.settings import read_setting, write_setting
+from cxos.store.settings import NOTICE_TEMPLATE, read_setting, setting_version, write_setting
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity, Status
 
-TEMPLATE_KEY = "notice_template"
+TEMPLATE_KEY = NOTICE_TEMPLATE
 PLACEHOLDERS = {
     "reporter": "who reported it (their e-mail, else the account)",
     "account": "the customer account",
@@ -64,10 +64,21 @@ def notice_template(session: Session) -> str:
     return read_setting(session, TEMPLATE_KEY) or DEFAULT_TEMPLATE
 
 
-def save_template(store: Store, *, template: str, actor: Actor) -> Setting:
-    """Store the team's notice template; unknown placeholders are refused."""
+def template_version(session: Session) -> int:
+    """The version of the saved template, to send back with a change of it (0: never saved)."""
+    return setting_version(session, TEMPLATE_KEY)
+
+
+def save_template(store: Store, *, template: str, expected_version: int, actor: Actor) -> Setting:
+    """Store the team's notice template over the version the person saw; unknown placeholders are refused."""
     require(actor, "send_notices")
-    return write_setting(store, key=TEMPLATE_KEY, value=check_template(template), actor=actor)
+    return write_setting(
+        store,
+        key=TEMPLATE_KEY,
+        value=check_template(template),
+        expected_version=expected_version,
+        actor=actor,
+    )
 
 
 def render(template: str, *, signal: Signal, fix: Fix) -> str:
@@ -92,6 +103,7 @@ def draft_notices(
     """Draft the missing notices for a shipped fix: one per recipient (reporter, else account), from their first signal.
 
     Drafting again adds only recipients that have none yet, so it is safe to repeat. Returns the new notices.
+    Append-only: it never changes a notice someone drafted or edited, so it needs no version.
     """
     require(actor, "send_notices")
     if template is not None:

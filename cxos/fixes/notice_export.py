@@ -4,6 +4,7 @@ import csv
 import io
 import re
 import smtplib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -15,6 +16,7 @@ from cxos.identity import Actor, require
 from cxos.inputs import md_inline
 from cxos.models import Fix, LoopNotice, saved_id
 from cxos.signals.export import neutralise
+from cxos.store.audit import stale_write
 from cxos.store.store import Store
 
 CSV_COLUMNS = [
@@ -146,13 +148,18 @@ def send_notices(
     fix: Fix,
     smtp: SmtpSettings,
     actor: Actor,
+    seen_versions: Mapping[int, int] | None = None,
     timeout: float = 20,
 ) -> tuple[list[int], dict[str, str]]:
     """Send each drafted notice with an e-mail recipient; each one sent is marked sent at once.
 
     Every address is checked before the server is contacted: a recipient that is not exactly one mailbox is
-    reported for its notice and never reaches a header. Returns the ids sent and, per recipient, why one was
-    not (not an address, refused by the server).
+    reported for its notice and never reaches a header. `seen_versions` (notice id → version) are the versions
+    the person saw; a notice changed since is not sent (its wording on screen is not the stored one) and is
+    listed with who changed it. Without it, each notice's own version is taken as seen.
+
+    Returns the ids sent and, per recipient, why one was not (not an address, changed meanwhile, refused by
+    the server).
     """
     require(actor, "send_notices")
     sender = mailbox(smtp.sender)
@@ -177,6 +184,11 @@ def send_notices(
         if smtp.username:
             client.login(smtp.username, smtp.password or "")
         for notice, address in outgoing:
+            seen = (seen_versions or {}).get(saved_id(notice), notice.version)
+            changed = _changed_since(store, saved_id(notice), seen)
+            if changed:  # checked just before sending: mail that went out cannot be refused afterwards
+                skipped[notice.recipient] = changed
+                continue
             message = EmailMessage()
             message["From"], message["To"], message["Subject"] = sender, address, subject(fix)
             message.set_content(notice.body)
@@ -185,6 +197,15 @@ def send_notices(
             except smtplib.SMTPException as error:
                 skipped[notice.recipient] = f"the mail server refused it: {error}"
                 continue
-            mark_sent(store, notice_id=saved_id(notice), expected_version=notice.version, actor=actor)
+            mark_sent(store, notice_id=saved_id(notice), expected_version=seen, actor=actor)
             sent.append(saved_id(notice))
     return sent, skipped
+
+
+def _changed_since(store: Store, notice_id: int, seen: int) -> str | None:
+    """Why a notice must not go out as the person saw it (someone changed it meanwhile), or None."""
+    with store.read() as session:
+        notice = session.get(LoopNotice, notice_id)
+    if notice is None or notice.version == seen:
+        return None
+    return str(stale_write(notice))

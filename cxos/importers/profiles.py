@@ -4,13 +4,14 @@ import json
 from dataclasses import replace
 from typing import TypedDict
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.importers.mapping import FIELDS, Profile, guess_mapping
 from cxos.models import ImportProfile, saved_id
-from cxos.store.audit import add_created, apply_changes, editing, record_event
+from cxos.store.audit import add_created, apply_changes, editing, record_event, stale_write, versioned_write
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity, Source
 
@@ -129,9 +130,19 @@ def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
         with editing(store, ImportProfile, profile.id, profile.version or 0, actor) as (session, row):
             apply_changes(session, row, actor, {"name": name, **values})
             return _profile(row)
-    with store.write() as session:
-        if session.exec(select(ImportProfile.id).where(ImportProfile.name == name)).first() is not None:
-            raise ValidationFailed({"name": f"a profile called {name!r} exists: open it to change it"})
+    try:
+        return _create_profile(store, name, values, actor)
+    except IntegrityError:
+        # Two first saves of one name at once (PostgreSQL): the other one won; this one is refused by name.
+        return _create_profile(store, name, values, actor)
+
+
+def _create_profile(store: Store, name: str, values: _StoredMapping, actor: Actor) -> Profile:
+    with versioned_write(store, actor) as session:
+        taken = session.exec(select(ImportProfile).where(ImportProfile.name == name)).first()
+        if taken is not None:
+            # Someone saved this name after the person started from a blank one: theirs stays.
+            raise stale_write(taken, what=f"The profile {name!r}")
         row = ImportProfile(name=name, **values, created_by=actor.name, updated_by=actor.name)
         add_created(
             session,

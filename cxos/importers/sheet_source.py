@@ -14,7 +14,7 @@ from cxos.importers.mapping import Profile, reference
 from cxos.importers.profiles import get_profile
 from cxos.importers.reading import Record, Table, unique_header
 from cxos.importers.report import ImportReport
-from cxos.store.settings import read_setting, write_setting
+from cxos.store.settings import CONNECTED_SHEET, read_setting, setting_version, write_setting
 from cxos.store.sheets.a1 import quote_title
 from cxos.store.sheets.address import DOC_URL, SCHEMES, is_sheets_url
 from cxos.store.store import Store
@@ -25,7 +25,7 @@ if (
     from cxos.store.sheets.api import SheetsApi, Transport
 
 KIND = "google_sheet"
-CONNECTION_KEY = "connected_sheet"
+CONNECTION_KEY = CONNECTED_SHEET
 ROW_KEY = "(row key)"  # the column a keyed table adds: the row's reference, or a key from its content
 T = TypeVar("T")
 
@@ -277,18 +277,30 @@ def load_connection(store: Store) -> SheetConnection | None:
         return None
 
 
-def save_connection(store: Store, *, connection: SheetConnection, actor: Actor) -> SheetConnection:
-    """Remember which sheet to pull and with which saved profile (replacing an earlier connection)."""
+def connection_version(store: Store) -> int:
+    """The version of the saved connection (0: never saved), to send back with a change of it."""
+    with store.read() as session:
+        return setting_version(session, CONNECTION_KEY)
+
+
+def save_connection(
+    store: Store, *, connection: SheetConnection, expected_version: int, actor: Actor
+) -> SheetConnection:
+    """Remember which sheet to pull and with which saved profile, over the connection the person saw."""
     require(actor, "import_signals")
     if not connection.worksheet.strip():
         raise ValidationFailed({"worksheet": "choose the worksheet to pull"})
     get_profile(store, connection.profile)  # NotFound names the known profiles
     write_setting(
-        store, key=CONNECTION_KEY, value=json.dumps(asdict(connection), ensure_ascii=False), actor=actor
+        store,
+        key=CONNECTION_KEY,
+        value=json.dumps(asdict(connection), ensure_ascii=False),
+        expected_version=expected_version,
+        actor=actor,
     )
     return connection
 
 
-def forget_connection(store: Store, *, actor: Actor) -> None:
+def forget_connection(store: Store, *, expected_version: int, actor: Actor) -> None:
     require(actor, "import_signals")
-    write_setting(store, key=CONNECTION_KEY, value="", actor=actor)
+    write_setting(store, key=CONNECTION_KEY, value="", expected_version=expected_version, actor=actor)

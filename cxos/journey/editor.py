@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from cxos.errors import NotFound, ValidationFailed
+from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
 from cxos.models import FailureMode, Signal, Stage, Team, Touchpoint
 from cxos.signals import writes as signal_writes
-from cxos.store.audit import add_created, apply_changes, editing, record_event
+from cxos.store.audit import add_created, apply_changes, editing, neighbour_as_seen, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import Component, EventAction, EventEntity, known
 
@@ -24,6 +24,7 @@ _Journey = TypeVar("_Journey", Stage, Touchpoint)
 
 
 def add_stage(store: Store, *, name: str, actor: Actor, description: str = "") -> Stage:
+    """A new stage at the end. Append-only: a new row overwrites nobody's copy (a same name is refused)."""
     require(actor, "manage_journey")
     name = _name(name, "stage")
     with store.write() as session:
@@ -70,6 +71,7 @@ def add_touchpoint(
     team_id: int | None = None,
     tool: str = "",
 ) -> Touchpoint:
+    """A new touchpoint at the end of its stage. Append-only, like add_stage: no version to check."""
     require(actor, "manage_journey")
     with store.write() as session:
         fields = _touchpoint_fields(
@@ -103,21 +105,38 @@ def update_touchpoint(
         return touchpoint
 
 
-def move(store: Store, *, entity: type[_Journey], row_id: int, direction: int, actor: Actor) -> None:
-    """Swap a stage (or a touchpoint within its stage) with its neighbour: direction -1 is left/up, +1 right/down."""
+def move(
+    store: Store,
+    *,
+    entity: type[_Journey],
+    row_id: int,
+    expected_version: int,
+    direction: int,
+    neighbour: tuple[int, int],
+    actor: Actor,
+) -> None:
+    """Swap a stage (or a touchpoint within its stage) with its neighbour: direction -1 is left/up, +1 right/down.
+
+    Checked against the versions the admin saw, of the row and of `neighbour` = (id, version), the row shown
+    next to it: when the order changed meanwhile the move is refused, naming who changed it.
+    """
     require(actor, "manage_journey")
-    with store.write() as session:
-        row = session.get(entity, row_id)
-        if row is None:
-            raise NotFound(f"{entity.__tablename__.capitalize()} #{row_id} does not exist.")
+    with editing(store, entity, row_id, expected_version, actor) as (session, row):
+        if row.archived:
+            raise ValidationFailed({"position": f"{row.name} is archived: restore it to move it"})
         siblings = select(entity).where(entity.archived == False)  # noqa: E712
         if isinstance(row, Touchpoint):
             siblings = siblings.where(Touchpoint.stage_id == row.stage_id)
-        ordered = list(session.exec(siblings.order_by(col(entity.position), col(entity.id))))
+        ordered = list(
+            session.exec(siblings.order_by(col(entity.position), col(entity.id)).with_for_update())
+        )
         index = next(i for i, r in enumerate(ordered) if r.id == row.id)
-        target = index + direction
+        step = 1 if direction > 0 else -1
+        target = index + step
         if not 0 <= target < len(ordered):
             return
+        what = "The order of the stages" if entity is Stage else "The order of the touchpoints"
+        neighbour_as_seen(session, ordered, index, step, neighbour, what=what)
         ordered[index], ordered[target] = ordered[target], ordered[index]
         for position, sibling in enumerate(ordered):
             if sibling.position != position:
@@ -184,7 +203,12 @@ def remove_touchpoint(store: Store, *, touchpoint_id: int, expected_version: int
 
 
 def move_signals(store: Store, *, from_touchpoint_id: int, to_touchpoint_id: int, actor: Actor) -> int:
-    """Move every signal of one touchpoint to another, each with its own event; returns how many moved."""
+    """Move every signal of one touchpoint to another, each with its own event; returns how many moved.
+
+    Not checked against versions on purpose: the admin asks for the touchpoint to be emptied, whatever it
+    holds now (a signal logged there a second ago must go too); no field a person set is overwritten, each
+    signal only gets its new place, a version bump and an event.
+    """
     require(actor, "manage_journey")
     if from_touchpoint_id == to_touchpoint_id:
         raise ValidationFailed({"to_touchpoint_id": "pick a different touchpoint"})

@@ -1,5 +1,10 @@
 """The journey as YAML: exported as it stands, imported by merging (new stages and touchpoints are added,
-known ones updated, none removed)."""
+known ones updated, none removed).
+
+An exported touchpoint carries its `version`: a file edited offline and imported after someone changed that
+touchpoint in the app is refused, naming who, instead of overwriting their change. A touchpoint written
+without a version (a hand-made file, the template) states the journey as the admin wants it, and is applied.
+"""
 
 from typing import Any
 
@@ -11,7 +16,7 @@ from cxos.identity import Actor, require
 from cxos.inputs import storable_name, storable_text
 from cxos.journey.map import parse_spec
 from cxos.models import RootCauseLayer, Stage, Team, Touchpoint, saved_id
-from cxos.store.audit import add_created, apply_changes
+from cxos.store.audit import add_created, apply_changes, check_version, versioned_write
 from cxos.store.store import Store
 from cxos.vocabulary import EventEntity
 
@@ -36,6 +41,7 @@ def export_journey_yaml(session: Session) -> str:
                 "team": teams[tp.team_id].name if tp.team_id else None,
                 "tool": tp.tool,
                 "component": tp.component,
+                "version": tp.version,
             }
             if tp.archived:
                 entry["archived"] = True
@@ -57,7 +63,7 @@ def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, l
     require(actor, "manage_journey")
     spec = storable_spec(parse_spec(text))
     report: dict[str, list[str]] = {"created": [], "updated": [], "kept": []}
-    with store.write() as session:
+    with versioned_write(store, actor) as session:
         teams = {team.name: team for team in session.exec(select(Team))}
         for team_spec in spec["teams"]:
             if team_spec["name"] not in teams:
@@ -111,13 +117,24 @@ def import_journey_yaml(store: Store, *, text: str, actor: Actor) -> dict[str, l
                         to_value=touchpoint.name,
                     )
                     report["created"].append(f"{stage.name} › {touchpoint.name}")
-                elif apply_changes(session, touchpoint, actor, wanted):
-                    report["updated"].append(f"{stage.name} › {touchpoint.name}")
+                else:
+                    if tp_spec.get("version") is not None and any(
+                        getattr(touchpoint, field) != value for field, value in wanted.items()
+                    ):
+                        check_version(touchpoint, _version(tp_spec["version"], stage.name, tp_spec["name"]))
+                    if apply_changes(session, touchpoint, actor, wanted):
+                        report["updated"].append(f"{stage.name} › {touchpoint.name}")
         for stage in stages.values():
             for tp in session.exec(select(Touchpoint).where(Touchpoint.stage_id == stage.id)):
                 if (stage.name, tp.name) not in seen and not tp.archived:
                     report["kept"].append(f"{stage.name} › {tp.name}")
     return report
+
+
+def _version(value: Any, stage: str, touchpoint: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed({f"{stage} › {touchpoint}": "version must be a whole number, as exported"})
+    return value
 
 
 def _new_stage(

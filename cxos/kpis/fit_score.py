@@ -249,7 +249,10 @@ def latest_self_assessment(session: Session) -> dict[tuple[str, str], SelfAssess
 def record_self_assessment(
     store: Store, *, component: str, ratings: dict[str, int], actor: Actor, note: str = ""
 ) -> int:
-    """Store one rating (1–5) per answered question of a component; earlier ratings are kept as history."""
+    """Store one rating (1–5) per answered question of a component; earlier ratings are kept as history.
+
+    Append-only: each rating is a new row, so two people rating at once both keep theirs (the newest counts).
+    """
     require(actor, "self_assess")
     questions = QUESTIONS.get(Component(component)) if component in Component._value2member_map_ else None
     if questions is None:

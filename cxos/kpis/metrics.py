@@ -95,7 +95,11 @@ def parse_metrics_csv(text: str) -> tuple[list[MetricRow], dict[str, str]]:
 
 
 def import_metrics(store: Store, *, text: str, actor: Actor) -> int:
-    """Store every row (replacing the same metric and month) or, if any row is bad, nothing at all."""
+    """Store every row (replacing the same metric and month) or, if any row is bad, nothing at all.
+
+    Not version-checked on purpose: the file is the outside system's figure, and the newest import of a month
+    is the truth; nothing a person typed is overwritten, and each replaced value stays in its event.
+    """
     require(actor, "import_metrics")
     rows, problems = parse_metrics_csv(text)
     if problems:

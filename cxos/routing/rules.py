@@ -12,7 +12,7 @@ from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.models import RootCauseLayer, Rule, Stage, Team, Touchpoint, saved_id
 from cxos.routing.patterns import compile_pattern
-from cxos.store.audit import add_created, apply_changes, editing, record_event, touch
+from cxos.store.audit import add_created, apply_changes, editing, neighbour_as_seen, record_event, touch
 from cxos.store.store import Store
 from cxos.vocabulary import DRIVERS, Component, EventAction, EventEntity, Severity, Source
 
@@ -190,7 +190,11 @@ def list_rules(session: Session) -> list[Rule]:
 
 
 def create_rule(store: Store, *, rule_in: dict[str, Any], actor: Actor) -> Rule:
-    """Add a rule at the end of the order (last to be tried)."""
+    """Add a rule at the end of the order (last to be tried).
+
+    Append-only: a new row overwrites nobody's copy, so there is no version to check. A rule added meanwhile
+    becomes a new neighbour of the last one, which `move_rule` notices.
+    """
     require(actor, "manage_rules")
     with store.write() as session:
         fields = check_rule(rule_in, rule_context(session))
@@ -234,16 +238,31 @@ def set_rule_enabled(
     )
 
 
-def move_rule(store: Store, *, rule_id: int, expected_version: int, direction: int, actor: Actor) -> Rule:
-    """Swap a rule with its neighbour above (direction -1) or below (+1); the first matching rule wins."""
+def move_rule(
+    store: Store,
+    *,
+    rule_id: int,
+    expected_version: int,
+    direction: int,
+    neighbour: tuple[int, int],
+    actor: Actor,
+) -> Rule:
+    """Swap a rule with its neighbour above (direction -1) or below (+1); the first matching rule wins.
+
+    `neighbour` is (id, version) of the rule the person saw next to it: when the order changed meanwhile, the
+    move is refused naming who changed it, instead of swapping with a rule they never saw there.
+    """
     require(actor, "manage_rules")
     with editing(store, Rule, rule_id, expected_version, actor) as (session, rule):
-        ordered = list_rules(session)
+        ordered = list(
+            session.exec(select(Rule).order_by(col(Rule.position), col(Rule.id)).with_for_update())
+        )
         index = next(i for i, r in enumerate(ordered) if r.id == rule_id)
-        other_index = index + (1 if direction > 0 else -1)
+        step = 1 if direction > 0 else -1
+        other_index = index + step
         if not 0 <= other_index < len(ordered):
             raise ValidationFailed({"position": "the rule is already at that end of the list"})
-        other = ordered[other_index]
+        other = neighbour_as_seen(session, ordered, index, step, neighbour, what="The rule order")
         # Positions may have gaps or ties (imports, deletions): renumber to the list order, then swap.
         for number, row in enumerate(ordered, start=1):
             row.position = number

@@ -1,11 +1,11 @@
 """Writing the append-only event history, and the edit path that checks a row's version first."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.errors import NotFound, StaleWrite
@@ -110,6 +110,110 @@ def add_created(
     return row
 
 
+def stale_write(row: Versioned, *, what: str | None = None) -> StaleWrite:
+    """The refusal of a change made against a stale copy of `row`: what moved on, who moved it and when.
+
+    Every versioned write refuses with this one message, so a person reads the same sentence everywhere.
+    """
+    table = table_of(type(row))
+    row_id = _id(row)
+    label = what or f"{table.name.replace('_', ' ').capitalize()} #{row_id}"
+    return stale_refusal(label, by=row.updated_by, at=row.updated_at, entity=table.name, entity_id=row_id)
+
+
+def stale_refusal(
+    what: str, *, by: str | None, at: datetime | None, entity: str, entity_id: int
+) -> StaleWrite:
+    """The one wording of a stale refusal; `stale_write` fills it from a row, a vanished row from its event."""
+    when = f" at {at:%Y-%m-%d %H:%M} UTC" if at is not None else ""
+    return StaleWrite(
+        f"{what} was changed by {by or 'someone'}{when} after you opened it. Nothing was saved: "
+        "reload to see their change, then try again.",
+        entity=entity,
+        entity_id=entity_id,
+    )
+
+
+def _id(row: Versioned) -> int:
+    """A versioned row's id: every Versioned model is a table with an `id` key (Versioned itself declares none)."""
+    return saved_id(cast(StoredRow, row))
+
+
+def check_version(row: Versioned, expected_version: int, *, what: str | None = None) -> None:
+    """Refuse (StaleWrite) when `row` is no longer at the version the person saw."""
+    if row.version != expected_version:
+        raise stale_write(row, what=what)
+
+
+def locked_row(session: Session, model: type[_Row], row_id: int) -> _Row:
+    """One row, locked for the rest of the transaction (so nobody changes it between the check and the write)."""
+    table = table_of(model)
+    row = session.exec(select(model).where(table.c.id == row_id).with_for_update()).first()
+    if row is None:
+        raise NotFound(f"{table.name.replace('_', ' ').capitalize()} #{row_id} does not exist.")
+    return row
+
+
+def neighbour_as_seen(
+    session: Session, ordered: Sequence[_Row], index: int, direction: int, seen: tuple[int, int], *, what: str
+) -> _Row:
+    """The row next to `ordered[index]` (direction -1 before, +1 after), refused unless it is the neighbour the
+    person saw, `seen` = (id, version): a move swaps with what was on screen, never with a row that came since.
+    `what` names the order in the refusal ("The rule order")."""
+    other = ordered[index + direction]
+    seen_id, seen_version = seen
+    if _id(other) == seen_id:
+        check_version(other, seen_version)  # the same neighbour, edited since: it names itself
+        return other
+    model = type(other)
+    moved = session.get(model, seen_id)
+    if moved is not None:  # it was moved (or archived) meanwhile: whoever did that changed the order
+        raise stale_write(moved, what=what)
+    entity = table_of(model).name
+    gone = session.exec(
+        select(Event)
+        .where(Event.entity == entity, Event.entity_id == seen_id)
+        .order_by(col(Event.id).desc())
+        .limit(1)
+    ).first()
+    raise stale_refusal(
+        what,
+        by=gone.actor if gone else None,
+        at=gone.at if gone else None,
+        entity=entity,
+        entity_id=seen_id,
+    )
+
+
+@contextmanager
+def versioned_write(
+    store: Store, actor: Actor, *, entity: EventEntity | None = None, entity_id: int | None = None
+) -> Iterator[Session]:
+    """A write transaction whose stale refusals are recorded as events.
+
+    A StaleWrite raised inside (by `check_version`) rolls the change back; the refused attempt is then
+    recorded on the row that had moved on, in a transaction of its own. `entity`/`entity_id` name the row
+    for a refusal that does not name one itself (a Sheets store refusing at commit).
+    """
+    try:
+        with store.write() as session:
+            yield session
+    except StaleWrite as stale:
+        on_entity = stale.entity or (str(entity) if entity is not None else None)
+        on_id = stale.entity_id if stale.entity_id is not None else entity_id
+        if on_entity is not None and on_id is not None:
+            with store.write() as session:
+                record_event(
+                    session,
+                    actor=actor,
+                    entity=EventEntity(on_entity),
+                    entity_id=on_id,
+                    action=EventAction.REFUSED,
+                    note=str(stale),
+                )
+        raise
+
+
 @contextmanager
 def editing(
     store: Store, model: type[_Row], row_id: int, expected_version: int, actor: Actor
@@ -119,31 +223,11 @@ def editing(
     A stale copy is refused with who changed the row and when; the refused attempt is itself
     recorded as an event (in its own transaction, since the edit's transaction is rolled back).
     """
-    table = table_of(model)
-    entity = EventEntity(table.name)
-    try:
-        with store.write() as session:
-            row = session.exec(select(model).where(table.c.id == row_id).with_for_update()).first()
-            if row is None:
-                raise NotFound(f"{entity.replace('_', ' ').capitalize()} #{row_id} does not exist.")
-            if row.version != expected_version:
-                raise StaleWrite(
-                    f"{entity.replace('_', ' ').capitalize()} #{row_id} was changed by {row.updated_by or 'someone'} "
-                    f"at {row.updated_at:%Y-%m-%d %H:%M} UTC after you opened it. Nothing was saved: "
-                    "reload to see their change, then try again."
-                )
-            yield session, row
-    except StaleWrite as stale:
-        with store.write() as session:
-            record_event(
-                session,
-                actor=actor,
-                entity=entity,
-                entity_id=row_id,
-                action=EventAction.REFUSED,
-                note=str(stale),
-            )
-        raise
+    entity = EventEntity(table_of(model).name)
+    with versioned_write(store, actor, entity=entity, entity_id=row_id) as session:
+        row = locked_row(session, model, row_id)
+        check_version(row, expected_version)
+        yield session, row
 
 
 def apply_changes(

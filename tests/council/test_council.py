@@ -18,7 +18,7 @@ from cxos.routing.accuracy import routing_accuracy
 from cxos.signals import queries
 from cxos.signals.writes import confirm_owner
 from tests.conftest import CONTRIBUTOR, COUNCIL
-from tests.factories import log_signal, routed_signal
+from tests.factories import as_seen, log_signal, routed_signal
 
 
 def _teams(store) -> list[int]:
@@ -179,7 +179,9 @@ def test_bulk_linking_moves_signals_into_the_failure_mode(journey_store, touchpo
         routed_by="rule:1",
         title="Invoice in USD",
     )
-    mode = create_failure_mode(journey_store, name="Invoices in USD", signal_ids=[], actor=COUNCIL)
+    mode = create_failure_mode(
+        journey_store, name="Invoices in USD", signals_seen=as_seen(journey_store, []), actor=COUNCIL
+    )
     council_triage.bulk_triage(
         journey_store,
         items=[(signal.id, signal.version)],
@@ -211,7 +213,9 @@ def test_severity_raises_a_failure_mode_in_the_ranking(journey_store, touchpoint
             ).id
             for n in range(2)
         ]
-        return create_failure_mode(journey_store, name=name, signal_ids=ids, actor=COUNCIL).id
+        return create_failure_mode(
+            journey_store, name=name, signals_seen=as_seen(journey_store, ids), actor=COUNCIL
+        ).id
 
     mild, severe = mode_with("low", "Mild"), mode_with("critical", "Severe")
     with journey_store.read() as session:

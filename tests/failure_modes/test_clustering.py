@@ -8,7 +8,7 @@ from cxos.failure_modes.clustering import cluster_signals
 from cxos.failure_modes.writes import create_failure_mode
 from cxos.journey.map import touchpoint_options
 from tests.conftest import COUNCIL
-from tests.factories import log_signal
+from tests.factories import as_seen, log_signal
 
 GROUPS = {
     "sso": [
@@ -96,7 +96,11 @@ def test_a_candidate_carries_its_name_accounts_and_arr(journey_store):
 def test_signals_of_an_accepted_failure_mode_are_not_clustered_again(journey_store):
     known = _seed(journey_store)
     create_failure_mode(
-        journey_store, name="SCIM skips users", signal_ids=known["sso"], actor=COUNCIL, status="accepted"
+        journey_store,
+        name="SCIM skips users",
+        signals_seen=as_seen(journey_store, known["sso"]),
+        actor=COUNCIL,
+        status="accepted",
     )
     result = _cluster(journey_store)
     assert all(not set(c.signal_ids) & known["sso"] for c in result.candidates)
@@ -110,7 +114,10 @@ def test_new_signals_like_an_accepted_failure_mode_point_to_it(journey_store):
         name="Okta SCIM sync skips users",
         actor=COUNCIL,
         status="accepted",
-        signal_ids=[log_signal(journey_store, touchpoint_id=first, title=t).id for t in GROUPS["sso"][:3]],
+        signals_seen=as_seen(
+            journey_store,
+            [log_signal(journey_store, touchpoint_id=first, title=t).id for t in GROUPS["sso"][:3]],
+        ),
     )
     for title in GROUPS["sso"][2:]:
         log_signal(journey_store, touchpoint_id=first, title=title)
@@ -140,19 +147,28 @@ def test_two_failure_modes_about_the_same_thing_are_suggested_for_a_merge(journe
         name="SCIM sync skips users",
         actor=COUNCIL,
         status="accepted",
-        signal_ids=[log_signal(journey_store, touchpoint_id=first, title=t).id for t in GROUPS["sso"][:3]],
+        signals_seen=as_seen(
+            journey_store,
+            [log_signal(journey_store, touchpoint_id=first, title=t).id for t in GROUPS["sso"][:3]],
+        ),
     )
     small = create_failure_mode(
         journey_store,
         name="Okta SCIM skips new users",
         actor=COUNCIL,
-        signal_ids=[log_signal(journey_store, touchpoint_id=first, title=t).id for t in GROUPS["sso"][3:]],
+        signals_seen=as_seen(
+            journey_store,
+            [log_signal(journey_store, touchpoint_id=first, title=t).id for t in GROUPS["sso"][3:]],
+        ),
     )
     create_failure_mode(
         journey_store,
         name="CSV import fails on dates",
         actor=COUNCIL,
-        signal_ids=[log_signal(journey_store, touchpoint_id=first, title=t).id for t in GROUPS["import"]],
+        signals_seen=as_seen(
+            journey_store,
+            [log_signal(journey_store, touchpoint_id=first, title=t).id for t in GROUPS["import"]],
+        ),
     )
     merges = [(m.source_id, m.target_id) for m in _cluster(journey_store).merges]
     assert merges == [(small.id, big.id)]

@@ -21,7 +21,7 @@ from cxos.failure_modes.writes import (
 from cxos.journey.map import teams
 from cxos.models import Event, FailureMode, Fix, Signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
-from tests.factories import log_signal, routed_signal
+from tests.factories import as_seen, log_signal, routed_signal
 
 
 def _team(store, name: str = "Engineering") -> int:
@@ -72,7 +72,7 @@ def test_linking_moves_an_owned_signal_to_linked_and_leaves_a_triage_signal_wher
     mode = create_failure_mode(
         journey_store,
         name="SCIM skips users",
-        signal_ids=[routed, in_triage],
+        signals_seen=as_seen(journey_store, [routed, in_triage]),
         actor=COUNCIL,
         status="accepted",
         root_cause="Unclear product behaviour",
@@ -101,7 +101,10 @@ def test_only_the_council_changes_failure_modes(journey_store, touchpoint_id, en
         create_failure_mode(
             journey_store,
             name="Mine",
-            signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+            signals_seen=as_seen(
+                journey_store,
+                [routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+            ),
             actor=CONTRIBUTOR,
         )
 
@@ -110,7 +113,9 @@ def test_accepting_a_candidate_records_it(journey_store, touchpoint_id, engineer
     mode = create_failure_mode(
         journey_store,
         name="SCIM",
-        signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+        signals_seen=as_seen(
+            journey_store, [routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id]
+        ),
         actor=COUNCIL,
     )
     accepted = accept_failure_mode(journey_store, failure_mode_id=mode.id, expected_version=1, actor=COUNCIL)
@@ -127,7 +132,9 @@ def test_rename_owner_layer_and_cause_are_saved_with_one_event_each(
     mode = create_failure_mode(
         journey_store,
         name="SCIM",
-        signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+        signals_seen=as_seen(
+            journey_store, [routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id]
+        ),
         actor=COUNCIL,
     )
     update_failure_mode(
@@ -156,7 +163,9 @@ def test_renaming_a_stale_copy_is_refused_and_logged(journey_store, touchpoint_i
     mode = create_failure_mode(
         journey_store,
         name="SCIM",
-        signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+        signals_seen=as_seen(
+            journey_store, [routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id]
+        ),
         actor=COUNCIL,
     )
     update_failure_mode(
@@ -180,7 +189,9 @@ def test_unknown_root_cause_layer_empty_name_and_missing_team_are_refused(
     mode = create_failure_mode(
         journey_store,
         name="SCIM",
-        signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+        signals_seen=as_seen(
+            journey_store, [routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id]
+        ),
         actor=COUNCIL,
     )
     with pytest.raises(ValidationFailed) as refused:
@@ -203,20 +214,26 @@ def test_merging_moves_every_signal_with_an_event_and_keeps_the_merged_mode(
         name="A",
         actor=COUNCIL,
         status="accepted",
-        signal_ids=[
-            routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id
-            for _ in range(3)
-        ],
+        signals_seen=as_seen(
+            journey_store,
+            [
+                routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id
+                for _ in range(3)
+            ],
+        ),
     )
     target = create_failure_mode(
         journey_store,
         name="B",
         actor=COUNCIL,
         status="accepted",
-        signal_ids=[
-            routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id
-            for _ in range(2)
-        ],
+        signals_seen=as_seen(
+            journey_store,
+            [
+                routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id
+                for _ in range(2)
+            ],
+        ),
     )
     moved, kept = _members(journey_store, source.id), _members(journey_store, target.id)
     total = _signal_count(journey_store)
@@ -238,13 +255,17 @@ def test_a_merged_failure_mode_cannot_be_merged_again_or_renamed(journey_store, 
         journey_store,
         name="A",
         actor=COUNCIL,
-        signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+        signals_seen=as_seen(
+            journey_store, [routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id]
+        ),
     )
     target = create_failure_mode(
         journey_store,
         name="B",
         actor=COUNCIL,
-        signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+        signals_seen=as_seen(
+            journey_store, [routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id]
+        ),
     )
     merged = merge_failure_modes(
         journey_store, source_id=source.id, source_version=1, target_id=target.id, actor=COUNCIL
@@ -274,7 +295,7 @@ def test_splitting_moves_the_chosen_signals_into_a_new_mode_and_loses_none(
         name="Import fails",
         actor=COUNCIL,
         status="accepted",
-        signal_ids=signal_ids,
+        signals_seen=as_seen(journey_store, signal_ids),
         owner_team_id=_team(journey_store),
     )
     new = split_failure_mode(
@@ -298,7 +319,9 @@ def test_splitting_signals_of_another_mode_is_refused(journey_store, touchpoint_
         journey_store,
         name="A",
         actor=COUNCIL,
-        signal_ids=[routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+        signals_seen=as_seen(
+            journey_store, [routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id]
+        ),
     )
     stranger = routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id
     with pytest.raises(ValidationFailed):
@@ -317,15 +340,25 @@ def test_unlinking_sends_a_linked_signal_back_to_its_owner_as_routed(
     journey_store, touchpoint_id, engineering
 ):
     signal_id = routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id
-    mode = create_failure_mode(journey_store, name="A", actor=COUNCIL, signal_ids=[signal_id])
-    assert unlink_signals(journey_store, signal_ids=[signal_id], actor=COUNCIL) == 1
+    mode = create_failure_mode(
+        journey_store, name="A", actor=COUNCIL, signals_seen=as_seen(journey_store, [signal_id])
+    )
+    assert unlink_signals(journey_store, signals_seen=as_seen(journey_store, [signal_id]), actor=COUNCIL) == 1
     signal = _signal(journey_store, signal_id)
     assert (signal.failure_mode_id, signal.status, signal.owner_team_id) == (
         None,
         "routed",
         _team(journey_store),
     )
-    assert link_signals(journey_store, failure_mode_id=mode.id, signal_ids=[signal_id], actor=COUNCIL) == 1
+    assert (
+        link_signals(
+            journey_store,
+            failure_mode_id=mode.id,
+            signals_seen=as_seen(journey_store, [signal_id]),
+            actor=COUNCIL,
+        )
+        == 1
+    )
     assert _signal(journey_store, signal_id).status == "linked"
 
 
@@ -347,7 +380,9 @@ def test_live_figures_count_signals_accounts_arr_and_weeks(journey_store, touchp
     with journey_store.write() as session:  # back-date them: 1, 3, 10, 20 and 100 days ago
         for signal_id, (_, _, days) in zip(ids, spec, strict=True):
             session.get(Signal, signal_id).created_at = now - timedelta(days=days)
-    mode = create_failure_mode(journey_store, name="A", actor=COUNCIL, status="accepted", signal_ids=ids)
+    mode = create_failure_mode(
+        journey_store, name="A", actor=COUNCIL, status="accepted", signals_seen=as_seen(journey_store, ids)
+    )
     with journey_store.write() as session:
         session.add(Fix(failure_mode_id=mode.id, title="Secondary domains provisioned", status="shipped"))
     with journey_store.read() as session:
@@ -365,23 +400,29 @@ def test_failure_modes_are_ranked_by_recurrence_times_arr(journey_store, touchpo
         name="Small",
         actor=COUNCIL,
         status="accepted",
-        signal_ids=[
-            routed_signal(
-                journey_store, touchpoint_id=touchpoint_id, team_id=engineering, account="A", arr=1_000
-            ).id
-            for _ in range(5)
-        ],
+        signals_seen=as_seen(
+            journey_store,
+            [
+                routed_signal(
+                    journey_store, touchpoint_id=touchpoint_id, team_id=engineering, account="A", arr=1_000
+                ).id
+                for _ in range(5)
+            ],
+        ),
     )
     large = create_failure_mode(
         journey_store,
         name="Large",
         actor=COUNCIL,
         status="accepted",
-        signal_ids=[
-            routed_signal(
-                journey_store, touchpoint_id=touchpoint_id, team_id=engineering, account="B", arr=90_000
-            ).id
-        ],
+        signals_seen=as_seen(
+            journey_store,
+            [
+                routed_signal(
+                    journey_store, touchpoint_id=touchpoint_id, team_id=engineering, account="B", arr=90_000
+                ).id
+            ],
+        ),
     )
     with journey_store.read() as session:
         ranked = [f.id for f in failure_mode_figures(session, now=utcnow() + timedelta(seconds=1))]

@@ -20,7 +20,7 @@ from cxos.fixes.lifecycle import (
 from cxos.fixes.loops import check_template, draft_notices, mark_sent, notices_for_fix, save_template
 from cxos.models import Event, Fix, LoopNotice, Signal
 from tests.conftest import CONTRIBUTOR, COUNCIL
-from tests.factories import log_signal, overwrite_signal
+from tests.factories import as_seen, log_signal, overwrite_signal
 
 SSO_LOOPS = {"title": "SSO login loops", "account": "Acme Bank"}  # what the signals of these tests say
 
@@ -30,7 +30,11 @@ def mode_id(journey_store, touchpoint_id) -> int:
     first = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, **SSO_LOOPS).id
     overwrite_signal(journey_store, signal_id=first, status="routed", owner_team_id=1)
     return create_failure_mode(
-        journey_store, name="SSO loops", signal_ids=[first], actor=COUNCIL, status="accepted"
+        journey_store,
+        name="SSO loops",
+        signals_seen=as_seen(journey_store, [first]),
+        actor=COUNCIL,
+        status="accepted",
     ).id
 
 
@@ -185,7 +189,7 @@ def test_a_template_with_an_unknown_placeholder_is_refused_before_drafting(
     with pytest.raises(ValidationFailed, match="unknown placeholder {customer_name}"):
         draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL, template="Dear {customer_name}, {title}")
     with pytest.raises(ValidationFailed):
-        save_template(journey_store, template="{title.__class__}", actor=COUNCIL)
+        save_template(journey_store, template="{title.__class__}", expected_version=0, actor=COUNCIL)
     with journey_store.read() as session:
         assert session.exec(select(LoopNotice)).all() == []
 
@@ -198,7 +202,9 @@ def test_a_saved_template_is_used(journey_store, touchpoint_id, mode_id):
         journey_store, signal_id=signal_id, status="fixing", owner_team_id=1, failure_mode_id=mode_id
     )
     fix = _shipped(journey_store, mode_id)
-    save_template(journey_store, template="Fixed: {title} — {what_changed}", actor=COUNCIL)
+    save_template(
+        journey_store, template="Fixed: {title} — {what_changed}", expected_version=0, actor=COUNCIL
+    )
     notice = draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL)[0]
     assert notice.body.startswith("Fixed: SSO login loops — ")
 

@@ -21,7 +21,7 @@ from cxos.fixes.notice_export import (
 from cxos.inputs import md_escape
 from cxos.models import Fix, LoopNotice, Signal
 from tests.conftest import COUNCIL
-from tests.factories import log_signal, overwrite_signal
+from tests.factories import as_seen, log_signal, overwrite_signal
 
 FIX = Fix(
     id=7,
@@ -84,7 +84,11 @@ def test_sending_by_smtp_delivers_and_marks_sent(journey_store, touchpoint_id, s
     ).id
     overwrite_signal(journey_store, signal_id=first, status="fixing", owner_team_id=1)
     mode = create_failure_mode(
-        journey_store, name="SSO loops", signal_ids=[first], actor=COUNCIL, status="accepted"
+        journey_store,
+        name="SSO loops",
+        signals_seen=as_seen(journey_store, [first]),
+        actor=COUNCIL,
+        status="accepted",
     )
     globex = log_signal(
         journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, **(SSO_LOOPS | {"account": "Globex"})
@@ -112,6 +116,41 @@ def test_sending_by_smtp_delivers_and_marks_sent(journey_store, touchpoint_id, s
         ("sent", "Priya Shah"),
         ("drafted", None),
     )
+
+
+def test_a_notice_reworded_since_it_was_seen_is_not_mailed(journey_store, touchpoint_id, smtp_server):
+    from cxos.failure_modes.writes import create_failure_mode
+    from cxos.fixes.loops import draft_notices, edit_notice
+    from tests.fixes.test_fixes_and_loops import SSO_LOOPS, _shipped
+    from tests.stale_pairs import SOMEONE_ELSE
+
+    inbox, port = smtp_server
+    first = log_signal(
+        journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, reporter="sam@acme.com", **SSO_LOOPS
+    ).id
+    overwrite_signal(journey_store, signal_id=first, status="fixing", owner_team_id=1)
+    mode = create_failure_mode(
+        journey_store,
+        name="SSO loops",
+        signals_seen=as_seen(journey_store, [first]),
+        actor=COUNCIL,
+        status="accepted",
+    )
+    fix = _shipped(journey_store, mode.id)
+    (notice,) = draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL)  # what the page shows
+    edit_notice(
+        journey_store, notice_id=notice.id, expected_version=notice.version, body="Theirs", actor=SOMEONE_ELSE
+    )
+    sent, skipped = send_notices(
+        journey_store,
+        notices=[notice],
+        fix=fix,
+        actor=COUNCIL,
+        smtp=SmtpSettings(host="127.0.0.1", port=port, sender="cx@example.com", starttls=False),
+        seen_versions={notice.id: notice.version},
+    )
+    assert not inbox.messages and not sent, "the wording on screen is not the stored one: nothing goes out"
+    assert f"changed by {SOMEONE_ELSE.name}" in skipped["sam@acme.com"]
 
 
 def test_smtp_settings_from_secrets():

@@ -315,7 +315,7 @@ def test_the_sheet_is_only_read_never_written(journey_store):
 def test_the_connection_and_its_profile_round_trip(journey_store):
     profile = profile_for(journey_store, default_touchpoint_id=None)
     connection = SheetConnection("1AbC", WORKSHEET, profile.name)
-    save_connection(journey_store, connection=connection, actor=COUNCIL)
+    save_connection(journey_store, connection=connection, expected_version=0, actor=COUNCIL)
     assert load_connection(journey_store) == connection
     assert get_profile(journey_store, "Team sheet").mapping == MAPPING
     with journey_store.read() as session:
@@ -334,11 +334,19 @@ def test_the_connection_and_its_profile_round_trip(journey_store):
 
 def test_a_connection_needs_a_saved_profile_and_the_council_role(journey_store):
     with pytest.raises(NotFound, match="No import profile"):
-        save_connection(journey_store, connection=SheetConnection("1AbC", WORKSHEET, "Nope"), actor=COUNCIL)
+        save_connection(
+            journey_store,
+            connection=SheetConnection("1AbC", WORKSHEET, "Nope"),
+            expected_version=0,
+            actor=COUNCIL,
+        )
     profile_for(journey_store)
     with pytest.raises(NotAllowed):
         save_connection(
-            journey_store, connection=SheetConnection("1AbC", WORKSHEET, "Team sheet"), actor=CONTRIBUTOR
+            journey_store,
+            connection=SheetConnection("1AbC", WORKSHEET, "Team sheet"),
+            expected_version=0,
+            actor=CONTRIBUTOR,
         )
     assert load_connection(journey_store) is None
 
@@ -366,7 +374,10 @@ def test_cli_imports_a_sheet_then_pulls_the_connected_sheet_without_duplicates(j
     assert code == 0 and (result["rows_read"], result["imported"], result["errors"]) == (6, 4, 2)
     assert sorted(p["row"] for p in result["problems"]) == BAD_ROWS and result["kind"] == "google_sheet"
     save_connection(
-        journey_store, connection=SheetConnection(name, WORKSHEET, "Team sheet", fake=True), actor=COUNCIL
+        journey_store,
+        connection=SheetConnection(name, WORKSHEET, "Team sheet", fake=True),
+        expected_version=0,
+        actor=COUNCIL,
     )
     server.set_cell(name, WORKSHEET, 12, 3, "Dark mode hides the save button")
     server.set_cell(name, WORKSHEET, 12, 5, "First workflow")

@@ -81,10 +81,20 @@ def test_a_stage_with_active_touchpoints_cannot_be_archived(journey_store):
 
 def test_reordering_swaps_neighbours_and_records_positions(journey_store):
     before = [tp.id for tp in touchpoint_options_of(journey_store) if tp.stage_id == 1]
-    editor.move(journey_store, entity=Touchpoint, row_id=before[1], direction=-1, actor=ADMIN)
+    editor.move(
+        journey_store,
+        entity=Touchpoint,
+        row_id=before[1],
+        expected_version=1,
+        direction=-1,
+        neighbour=(before[0], 1),
+        actor=ADMIN,
+    )
     after = [tp.id for tp in touchpoint_options_of(journey_store) if tp.stage_id == 1]
     assert after == [before[1], before[0], *before[2:]]
-    editor.move(journey_store, entity=Stage, row_id=1, direction=-1, actor=ADMIN)  # already first: no-op
+    editor.move(  # already first: no-op
+        journey_store, entity=Stage, row_id=1, expected_version=1, direction=-1, neighbour=(0, 0), actor=ADMIN
+    )
     assert [tp.stage_id for tp in touchpoint_options_of(journey_store)][0] == 1
 
 

@@ -88,3 +88,64 @@ def test_fit_score_page_explains_every_component(demo_db):
     assert not at.exception
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 6
     assert any(m.value.startswith("#### Weakest:") for m in at.markdown)
+
+
+def test_a_stale_edit_is_refused_naming_who_and_reload_lets_the_admin_act_on_theirs(demo_db):
+    from cxos.journey.editor import update_touchpoint
+    from tests.stale_pairs import SOMEONE_ELSE, behind_the_page
+
+    tp = _first_touchpoint(demo_db)
+    at = _editor(demo_db, tp.id)
+    store = Store(demo_db)
+    behind_the_page(
+        lambda: update_touchpoint(
+            store,
+            touchpoint_id=tp.id,
+            expected_version=tp.version,
+            changes={"tool": "Gong"},
+            actor=SOMEONE_ELSE,
+        )
+    )
+    next(t for t in at.text_input if t.label == "Name" and t.value == tp.name).input("Sales handoff")
+    at = next(b for b in at.button if b.label == "Save touchpoint").click().run()
+    assert any(SOMEONE_ELSE.name in e.value and "after you opened it" in e.value for e in at.error)
+    at = next(b for b in at.button if b.label == "Reload").click().run()
+    assert next(t for t in at.text_input if t.label == "Tool").value == "Gong"  # their change, on screen
+    next(t for t in at.text_input if t.label == "Name").input("Sales handoff")
+    at = next(b for b in at.button if b.label == "Save touchpoint").click().run()
+    assert not at.error
+    with store.read() as session:
+        saved = session.get(Touchpoint, tp.id)
+    assert (saved.name, saved.tool) == ("Sales handoff", "Gong")
+    store.dispose()
+
+
+def test_moving_a_touchpoint_after_someone_reordered_them_is_refused(demo_db):
+    from cxos.journey.editor import move
+    from tests.stale_pairs import SOMEONE_ELSE, behind_the_page
+
+    first = _first_touchpoint(demo_db)
+    store = Store(demo_db)
+    with store.read() as session:
+        second = session.exec(
+            select(Touchpoint)
+            .where(Touchpoint.stage_id == first.stage_id, Touchpoint.archived == False)  # noqa: E712
+            .order_by(Touchpoint.position, Touchpoint.id)
+        ).all()[1]
+    at = _editor(demo_db, first.id)
+    behind_the_page(
+        lambda: move(
+            store,
+            entity=Touchpoint,
+            row_id=second.id,
+            expected_version=second.version,
+            direction=-1,
+            neighbour=(first.id, first.version),
+            actor=SOMEONE_ELSE,
+        )
+    )
+    at = next(b for b in at.button if b.label == "▼ Down").click().run()
+    # Their move renumbered this touchpoint too, so the refusal names it, and them.
+    assert any(f"was changed by {SOMEONE_ELSE.name}" in e.value for e in at.error)
+    assert _first_touchpoint(demo_db).id == second.id  # their order stands
+    store.dispose()

@@ -131,10 +131,12 @@ def test_moving_a_rule_swaps_it_with_its_neighbour(journey_store):
     a, b, c = (
         create_rule(journey_store, rule_in=_rule_in(journey_store, name=n), actor=ADMIN) for n in "abc"
     )
-    move_rule(journey_store, rule_id=c.id, expected_version=1, direction=-1, actor=ADMIN)
+    move_rule(journey_store, rule_id=c.id, expected_version=1, direction=-1, neighbour=(b.id, 1), actor=ADMIN)
     assert [r.name for r in _rules(journey_store)] == ["a", "c", "b"]
-    with pytest.raises(ValidationFailed):
-        move_rule(journey_store, rule_id=a.id, expected_version=1, direction=-1, actor=ADMIN)
+    with pytest.raises(ValidationFailed):  # nothing above the first rule
+        move_rule(
+            journey_store, rule_id=a.id, expected_version=1, direction=-1, neighbour=(0, 0), actor=ADMIN
+        )
     moves = [
         (e.entity_id, e.from_value, e.to_value) for e in _rule_events(journey_store) if e.action == "moved"
     ]
