@@ -201,7 +201,11 @@ def test_bad_addresses_are_reported_per_notice_and_never_reach_the_server(
     ).id
     overwrite_signal(journey_store, signal_id=first, status="fixing", owner_team_id=1)
     mode = create_failure_mode(
-        journey_store, name="SSO loops", signal_ids=[first], actor=COUNCIL, status="accepted"
+        journey_store,
+        name="SSO loops",
+        signals_seen=as_seen(journey_store, [first]),
+        actor=COUNCIL,
+        status="accepted",
     )
     fix = _shipped(journey_store, mode.id)
     (sam,) = draft_notices(journey_store, fix_id=fix.id, actor=COUNCIL)
