@@ -1,6 +1,8 @@
 """Engines and schema: SQLite tuned for one writer at a time, PostgreSQL for teams, Alembic to head."""
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -8,8 +10,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from cxos.store.faults import sqlite_file
+from cxos.store.locks import MIGRATION_WAIT_S, file_lock, lock_file_beside, postgres_advisory_lock
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_BUSY_TIMEOUT_MS = 15_000  # a backstop: writers queue on a lock file first (store.py)
 
 
 def make_engine(url: str) -> Engine:
@@ -56,4 +61,22 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_to_head(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
+    """Migrate to the newest revision; replicas starting at once take turns, and the later ones find it done."""
+    with migrations_serialised(url):
+        command.upgrade(alembic_config(url), "head")
+
+
+@contextmanager
+def migrations_serialised(url: str) -> Iterator[None]:
+    """PostgreSQL: an advisory lock held by one replica at a time; SQLite: a lock file beside the database."""
+    if url.startswith("postgresql"):
+        with postgres_advisory_lock(url):
+            yield
+        return
+    path = sqlite_file(url)
+    if path is None:  # in memory: one process only
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(lock_file_beside(path, "migrate"), wait_s=MIGRATION_WAIT_S):
+        yield
