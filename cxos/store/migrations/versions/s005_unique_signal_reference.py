@@ -2,8 +2,8 @@
 
 Two imports of the same export at once, on PostgreSQL, each found no signal with a reference and each
 stored one. The database now refuses the second. Rows that already break the rule keep the first (lowest
-id) signal's reference as it is; each later copy keeps its reference with "#duplicate-of-<first id>"
-appended (so nothing is lost and the copy can be found and merged), and its version is bumped so an
+id) signal's reference as it is; each later copy keeps its reference with "#duplicate-<its id>-of-<first
+id>" appended (so nothing is lost and the copy can be found and merged), and its version is bumped so an
 edit from a copy read before the migration is refused as stale.
 
 Revision ID: s005
@@ -31,7 +31,8 @@ FIRST_OF_ITS_REFERENCE = (
 def upgrade() -> None:
     op.execute(
         "UPDATE signal SET "
-        f"external_ref = external_ref || '#duplicate-of-' || CAST({FIRST_OF_ITS_REFERENCE} AS VARCHAR), "
+        "external_ref = external_ref || '#duplicate-' || CAST(id AS VARCHAR) "
+        f"|| '-of-' || CAST({FIRST_OF_ITS_REFERENCE} AS VARCHAR), "
         "version = version + 1 "
         f"WHERE external_ref IS NOT NULL AND id > {FIRST_OF_ITS_REFERENCE}"
     )
