@@ -190,8 +190,8 @@ def test_a_read_only_postgresql_database_can_be_read_and_refuses_writes_with_a_m
     try:
         with store.read() as session:
             session.exec(select(func.count()).select_from(Team)).one()
-        with pytest.raises(StorageFault) as refused:
-            load_journey_template(store, actor=ADMIN)
+        with pytest.raises(StorageFault) as refused, store.write() as session:
+            session.add(Team(name="Read-only team"))
         assert str(refused.value) == faults.READ_ONLY
     finally:
         store.dispose()
