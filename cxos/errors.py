@@ -34,3 +34,11 @@ class StaleWrite(CxosError):
 
 class NotFound(CxosError):
     pass
+
+
+class StorageFault(CxosError):
+    """The database could not keep a change (full disk, read-only, replaced file, I/O error); nothing was saved."""
+
+
+class DatabaseBusy(StorageFault):
+    """Other writers held the database for the whole wait; nothing was saved."""

@@ -8,7 +8,7 @@ Every mutable table carries `version`, `updated_at` and `updated_by` for stale-w
 from datetime import date, datetime
 from typing import Protocol, cast
 
-from sqlalchemy import Index, Table, Text, UniqueConstraint
+from sqlalchemy import Index, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped
 from sqlmodel import Field, SQLModel, col
 
@@ -23,6 +23,8 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# A signal's (source, external reference) is unique where it has one: the database refuses a second copy.
+SIGNAL_REFERENCE_KEY = "uq_signal_source_external_ref"
 
 
 class Versioned(SQLModel):
@@ -99,6 +101,15 @@ class Signal(Versioned, table=True):
         Index("ix_signal_mode_created", "failure_mode_id", "created_at", "account", "arr"),
         # Stale items: open signals by last change (1M: 0.5 s → 10 ms).
         Index("ix_signal_status_updated", "status", "updated_at"),
+        # One signal per ticket of a source, however many imports or webhooks race (migration s005).
+        Index(
+            SIGNAL_REFERENCE_KEY,
+            "source",
+            "external_ref",
+            unique=True,
+            sqlite_where=text("external_ref IS NOT NULL"),
+            postgresql_where=text("external_ref IS NOT NULL"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     title: str

@@ -5,7 +5,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import Session
 
 from cxos.clock import utcnow
 from cxos.errors import CxosError, ValidationFailed
@@ -47,6 +48,8 @@ SLACK_NOISE = {
     "channel_archive",
     "tombstone",
 }
+# A clash with a concurrent import is retried; each retry finds more of the batch stored, so two are plenty.
+REFERENCE_CLASH_TRIES = 3
 Progress = Callable[[float, int], None]
 _SIGNALS = table_of(Signal)
 
@@ -241,27 +244,7 @@ def _store_batch(
     if not batch:
         return
     try:
-        with store.read() if dry_run else store.write() as session:
-            refs = [p.row["external_ref"] for p in batch if p.row["external_ref"]]
-            existing = (
-                dict(
-                    session.execute(
-                        select(_SIGNALS.c.external_ref, _SIGNALS.c.id).where(
-                            _SIGNALS.c.external_ref.in_(refs)
-                        )
-                    ).all()
-                )
-                if refs
-                else {}
-            )
-            fresh = [p for p in batch if p.row["external_ref"] not in existing]
-            if fresh and not dry_run:
-                ids = signals.reserve_ids(session, count=len(fresh), sqlite=store.is_sqlite)
-                signals.insert_batch(
-                    session,
-                    rows=[p.row | {"id": i} for p, i in zip(fresh, ids, strict=True)],
-                    events=list(_events(fresh, ids, context)),
-                )
+        existing = _insert_new(store, batch, context, dry_run)
     except (SQLAlchemyError, CxosError) as error:
         first, last = batch[0].number, batch[-1].number
         why = str(error).splitlines()[0][:300]
@@ -283,6 +266,40 @@ def _store_batch(
             )
         else:
             report.count_imported(prepared.decision)
+
+
+def _insert_new(store: Store, batch: list[Prepared], context: Context, dry_run: bool) -> dict[str, int]:
+    """Store the rows whose reference is not stored yet; the stored ones' references → their signal ids.
+
+    Another import of the same file at once (PostgreSQL, or another replica) may store a reference between
+    our look-up and our insert: the database's unique key then refuses the whole batch, and the next try
+    finds those rows stored and counts them as duplicates.
+    """
+    for attempt in range(1, REFERENCE_CLASH_TRIES + 1):
+        try:
+            with store.read() if dry_run else store.write() as session:
+                existing = _stored_references(session, batch)
+                fresh = [p for p in batch if p.row["external_ref"] not in existing]
+                if fresh and not dry_run:
+                    ids = signals.reserve_ids(session, count=len(fresh), sqlite=store.is_sqlite)
+                    signals.insert_batch(
+                        session,
+                        rows=[p.row | {"id": i} for p, i in zip(fresh, ids, strict=True)],
+                        events=list(_events(fresh, ids, context)),
+                    )
+                return existing
+        except IntegrityError as clash:
+            if not signals.is_reference_clash(clash) or attempt == REFERENCE_CLASH_TRIES:
+                raise
+    raise AssertionError("unreachable: the last try returns or raises")
+
+
+def _stored_references(session: Session, batch: list[Prepared]) -> dict[str, int]:
+    refs = [p.row["external_ref"] for p in batch if p.row["external_ref"]]
+    if not refs:
+        return {}
+    query = select(_SIGNALS.c.external_ref, _SIGNALS.c.id).where(_SIGNALS.c.external_ref.in_(refs))
+    return {ref: signal_id for ref, signal_id in session.execute(query).all()}
 
 
 def _events(fresh: list[Prepared], ids: list[int], context: Context) -> Iterator[dict[str, Any]]:

@@ -20,7 +20,17 @@ from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.inputs import SignalCreate, SignalUpdate, StatusChange, parse
-from cxos.models import Event, FailureMode, Signal, Team, Touchpoint, id_col, saved_id, table_of
+from cxos.models import (
+    SIGNAL_REFERENCE_KEY,
+    Event,
+    FailureMode,
+    Signal,
+    Team,
+    Touchpoint,
+    id_col,
+    saved_id,
+    table_of,
+)
 from cxos.routing.decision import ROUTER, Decision, decide
 from cxos.routing.rule_engine import journey_places, load_rule_set, signal_view
 from cxos.signals.lifecycle import OWNER_REQUIRED, TRIAGE_STATUSES, status_change
@@ -67,11 +77,13 @@ def create_signal(store: Store, *, signal_in: SignalCreate | dict[str, Any], act
             )
             _route_on_arrival(session, signal)  # the first matching rule owns it from the start; else triage
             return signal
-    except IntegrityError:
+    except IntegrityError as clash:
         # Two runs raced with one token (PostgreSQL, several replicas): the other one won.
         existing = _by_token(store, data.client_token) if data.client_token else None
         if existing:
             return existing
+        if is_reference_clash(clash):
+            raise _reference_taken(store, data.source, data.external_ref) from None
         raise
 
 
@@ -82,13 +94,21 @@ def update_signal(
     require(actor, "edit_own_signal")
     parsed = parse(SignalUpdate, changes).model_dump()
     data = {field: parsed[field] for field in changes}  # in the caller's order, so events read naturally
-    with editing(store, Signal, signal_id, expected_version, actor) as (session, signal):
-        if signal.created_by != actor.name:
-            require(actor, "edit_signal")
-        if "touchpoint_id" in data:
-            _check_touchpoint(session, data["touchpoint_id"])
-        apply_changes(session, signal, actor, data)
-        return signal
+    claimed: tuple[str, str | None] = ("", None)  # the (source, reference) the edited signal would have
+    try:
+        with editing(store, Signal, signal_id, expected_version, actor) as (session, signal):
+            if signal.created_by != actor.name:
+                require(actor, "edit_signal")
+            if "touchpoint_id" in data:
+                _check_touchpoint(session, data["touchpoint_id"])
+            claimed = (data.get("source", signal.source), data.get("external_ref", signal.external_ref))
+            apply_changes(session, signal, actor, data)
+            session.flush()  # a reference another signal of its source has is refused here, by the database
+            return signal
+    except IntegrityError as clash:
+        if is_reference_clash(clash):
+            raise _reference_taken(store, *claimed) from None
+        raise
 
 
 def set_status(
@@ -411,6 +431,22 @@ def insert_batch(session: Session, *, rows: list[dict[str, Any]], events: list[d
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
+
+
+def is_reference_clash(error: IntegrityError) -> bool:
+    """The database refused a second signal with a (source, external reference) it already holds."""
+    message = str(error.orig)
+    return SIGNAL_REFERENCE_KEY in message or "signal.source, signal.external_ref" in message
+
+
+def _reference_taken(store: Store, source: str, reference: str | None) -> ValidationFailed:
+    with store.read() as session:
+        holder = session.exec(
+            select(Signal.id).where(Signal.source == source, Signal.external_ref == reference)
+        ).first()
+    return ValidationFailed(
+        {"external_ref": f"signal #{holder} already has this link for this source: open it instead"}
+    )
 
 
 def _route_on_arrival(session: Session, signal: Signal) -> None:

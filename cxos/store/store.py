@@ -1,32 +1,40 @@
 """The store handle: read sessions, and the single serialised write transaction every change goes through."""
 
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from cxos import config
-from cxos.errors import CxosError
-from cxos.store.db import make_engine, upgrade_to_head
+from cxos.errors import DatabaseBusy
+from cxos.store import db
+from cxos.store.faults import FileIdentity, sqlite_file, storage_fault
+from cxos.store.locks import LockTimeout, file_lock, lock_file_beside
 from cxos.store.sheets.address import is_sheets_url
 
-
-class DatabaseBusy(CxosError):
-    pass
+# How long a write waits its turn behind other processes' writes before it gives up. Writes take
+# milliseconds, so a queue this long means a stuck writer, not load (50 writer processes wait < 1 s).
+WRITE_QUEUE_WAIT_S = 60.0
 
 
 class Store:
-    """One database, opened by URL. SQLite gets one writer per process at a time; PostgreSQL does not need it."""
+    """One database, opened by URL. SQLite: one writer at a time across every process that opens the file,
+    and the file checked to be the one it opened before a write is acknowledged. PostgreSQL needs neither."""
 
     def __init__(self, url: str):
         self.url = config.normalise_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = db.make_engine(self.url)
         self._write_engine = self.engine.execution_options(cxos_write=True)
-        self._write_lock: AbstractContextManager[object] = (
-            threading.Lock() if self.is_sqlite else nullcontext()
-        )
+        self._file = sqlite_file(self.url) if self.is_sqlite else None
+        self._process_writer = threading.Lock()
+        self._identity: FileIdentity | None = None
+        if self._file is not None:
+            with self.engine.connect():  # creates the file when it is new, so it has an identity to keep
+                pass
+            self._identity = FileIdentity.of(self.url)
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> "Store":
@@ -38,7 +46,7 @@ class Store:
 
             return open_sheets_store(url)
         if migrate:
-            upgrade_to_head(url)
+            db.upgrade_to_head(url)
         return cls(url)
 
     @property
@@ -51,23 +59,23 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with self._faults_explained(), Session(self.engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction that commits once on success and leaves nothing behind on failure."""
-        with self._write_lock, Session(self._write_engine, expire_on_commit=False) as session:
+        with (
+            self._faults_explained(),
+            self._turn_to_write(),
+            Session(self._write_engine, expire_on_commit=False) as session,
+        ):
             try:
+                self._check_file()
                 yield session
+                session.flush()
+                self._check_file()  # the last moment before the commit says "saved"
                 session.commit()
-            except OperationalError as error:
-                session.rollback()
-                if "locked" in str(error).lower() or "busy" in str(error).lower():
-                    raise DatabaseBusy(
-                        "The database stayed busy for 15 s and nothing was saved. Please try again."
-                    ) from error
-                raise
             except BaseException:
                 session.rollback()
                 raise
@@ -80,3 +88,52 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def _turn_to_write(self) -> Iterator[None]:
+        """SQLite: this process's writer, then this file's, in turn; one wait bound for both.
+
+        SQLite's own busy handler lets a burst of writer processes starve one another until some give up
+        ("database is locked"); a lock file beside the database queues them before they ask SQLite.
+        """
+        if not self.is_sqlite:
+            yield
+            return
+        started = time.monotonic()
+        if not self._process_writer.acquire(timeout=WRITE_QUEUE_WAIT_S):
+            raise _queue_too_long()
+        try:
+            if self._file is None:  # in memory: this process is the only one
+                yield
+                return
+            left = max(0.0, WRITE_QUEUE_WAIT_S - (time.monotonic() - started))
+            try:
+                with file_lock(lock_file_beside(self._file, "writer"), wait_s=left):
+                    yield
+            except LockTimeout:
+                raise _queue_too_long() from None
+        finally:
+            self._process_writer.release()
+
+    def _check_file(self) -> None:
+        if self._identity is not None:
+            self._identity.check()
+
+    @contextmanager
+    def _faults_explained(self) -> Iterator[None]:
+        """A full disk, a read-only file or an I/O error reaches people as a StorageFault, never a driver error."""
+        try:
+            yield
+        except DBAPIError as error:
+            self._check_file()  # a deleted file shows as "no such table": say what really happened
+            fault = storage_fault(error, busy_s=db.SQLITE_BUSY_TIMEOUT_MS / 1000)
+            if fault is None:
+                raise
+            raise fault from error
+
+
+def _queue_too_long() -> DatabaseBusy:
+    return DatabaseBusy(
+        f"Other changes kept the database busy for {WRITE_QUEUE_WAIT_S:.0f} s and nothing was saved. "
+        "Please try again."
+    )
