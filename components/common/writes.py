@@ -29,6 +29,7 @@ def run_write(
     rows: Sequence[SeenRow] = (),
     after: Callable[[T], None] | None = None,
     on_refusal: Callable[[CxosError], None] | None = None,
+    rerun: Literal["app", "fragment"] = "app",
 ) -> T | None:
     """Run one service call and show its outcome; the result, or None when it was refused.
 
@@ -36,7 +37,8 @@ def run_write(
     redraw; "flash" and then redraw, the message kept at the top of the page (pages that call show_flashes);
     "inline" where the write was made, without a redraw, for results that must stay on screen. `rows` are the
     rows the write changes whose seen version the page keeps; `after` drops the page's own state (widget
-    choices, a held table) after a success. `on_refusal` replaces the plain error message.
+    choices, a held table) after a success. `on_refusal` replaces the plain error message. `rerun="fragment"`
+    redraws only the fragment the write was made in (it must hold everything the write changes on screen).
     """
     try:
         result = change()
@@ -57,7 +59,7 @@ def run_write(
         return result
     if message and show == "toast":
         st.toast(message, icon=FLASH_ICONS["success"])
-    st.rerun()
+    st.rerun(scope=rerun)
 
 
 def show_refusal(refused: CxosError) -> None:

@@ -40,8 +40,8 @@ def ranking_frame(ranked: list[RankedFailureMode], ctx: PageContext) -> pd.DataF
     )
 
 
-def modes_step(ctx: PageContext, state: CouncilState, now: datetime, tick: int) -> None:
-    ranked = load_ranked(now, tick)
+def modes_step(ctx: PageContext, state: CouncilState, now: datetime, changed: int) -> None:
+    ranked = load_ranked(now, changed)
     if not ranked:
         st.info("No failure mode recurred in the last 12 weeks.")
         return

@@ -66,7 +66,12 @@ def room(session: Session) -> Room | None:
         return None
     session_id, step, started, presenter, attendees = row
     return Room(
-        session_id, step, started, presenter or "", tuple(json.loads(attendees or "[]")), last_event_id(session)
+        session_id,
+        step,
+        started,
+        presenter or "",
+        tuple(json.loads(attendees or "[]")),
+        last_event_id(session),
     )
 
 

@@ -91,9 +91,15 @@ def actions_of(
 
 
 def start_session(
-    store: Store, *, actor: Actor, attendees: list[str] | tuple[str, ...] = (), held_on: date | None = None
+    store: Store,
+    *,
+    actor: Actor,
+    attendees: list[str] | tuple[str, ...] = (),
+    held_on: date | None = None,
+    step: int = 1,
 ) -> CouncilSession:
-    """Open this week's council; when one is already open (someone else started it), that one is returned."""
+    """Open this week's council on `step` (its time box starts now); when one is already open (someone else
+    started it), that one is returned."""
     require(actor, "run_council")
     with store.write() as session:
         running = open_session(session)
@@ -108,6 +114,8 @@ def start_session(
             updated_at=now,
             created_by=actor.name,
             updated_by=actor.name,
+            current_step=step,
+            step_started_at=now,
         )
         add_created(
             session,
@@ -163,7 +171,9 @@ def add_decision(
 
 def locked_open_session(session: Session, session_id: int) -> CouncilSession:
     """The session's row, locked for this write transaction; refused when it is missing or already closed."""
-    council = session.exec(select(CouncilSession).where(CouncilSession.id == session_id).with_for_update()).first()
+    council = session.exec(
+        select(CouncilSession).where(CouncilSession.id == session_id).with_for_update()
+    ).first()
     if council is None:
         raise NotFound(f"Council session #{session_id} does not exist.")
     _still_open(council)
@@ -255,7 +265,9 @@ def _still_open(council: CouncilSession) -> None:
     if council.status != "open":
         closed = f" by {council.updated_by} at {council.closed_at:%H:%M} UTC" if council.closed_at else ""
         raise ValidationFailed(
-            {"status": f"the council of {council.held_on:%d %b %Y} was already closed{closed}; nothing was saved"}
+            {
+                "status": f"the council of {council.held_on:%d %b %Y} was already closed{closed}; nothing was saved"
+            }
         )
 
 

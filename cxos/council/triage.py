@@ -146,13 +146,17 @@ def _predictions(suggester: Suggester, signals: list[Signal]) -> list[list[tuple
     return many(signals) if many else [suggester(s) for s in signals]
 
 
-def accept_owner(store: Store, *, signal_id: int, expected_version: int, team_id: int, actor: Actor) -> Signal:
+def accept_owner(
+    store: Store, *, signal_id: int, expected_version: int, team_id: int, actor: Actor
+) -> Signal:
     """The room takes the suggested owner: confirmed when it is the owner already, else given to the signal.
     Both writes check `expected_version`, so a change between this read and the write is still refused."""
     with store.read() as session:
         owner = session.exec(select(Signal.owner_team_id).where(Signal.id == signal_id)).first()
     if owner == team_id:
-        return signals.confirm_owner(store, signal_id=signal_id, expected_version=expected_version, actor=actor)
+        return signals.confirm_owner(
+            store, signal_id=signal_id, expected_version=expected_version, actor=actor
+        )
     return signals.assign_owner(
         store, signal_id=signal_id, expected_version=expected_version, team_id=team_id, actor=actor
     )

@@ -127,10 +127,11 @@ def editing(
             if row is None:
                 raise NotFound(f"{entity.replace('_', ' ').capitalize()} #{row_id} does not exist.")
             if row.version != expected_version:
+                what = last_change(session, entity, row_id)
                 raise StaleWrite(
                     f"{entity.replace('_', ' ').capitalize()} #{row_id} was changed by {row.updated_by or 'someone'} "
-                    f"at {row.updated_at:%Y-%m-%d %H:%M} UTC after you opened it. Nothing was saved: "
-                    "reload to see their change, then try again."
+                    f"at {row.updated_at:%Y-%m-%d %H:%M} UTC after you opened it{f' ({what})' if what else ''}. "
+                    "Nothing was saved: reload to see their change, then try again."
                 )
             yield session, row
     except StaleWrite as stale:
@@ -144,6 +145,32 @@ def editing(
                 note=str(stale),
             )
         raise
+
+
+def last_change(session: Session, entity: EventEntity, row_id: int, *, window_s: float = 2.0) -> str:
+    """What the row's newest change did, in words ("status → needs_info, owner team → 4"): its events, those
+    by the same person within a moment of the newest one, so a refusal can say what the other person changed."""
+    events = session.exec(
+        select(Event)
+        .where(Event.entity == entity, Event.entity_id == row_id, Event.action != EventAction.REFUSED)
+        .order_by(Event.id.desc())  # type: ignore[union-attr]
+        .limit(10)
+    ).all()
+    if not events:
+        return ""
+    newest = events[0]
+    batch = [e for e in events if e.actor == newest.actor and (newest.at - e.at).total_seconds() <= window_s]
+    words: list[str] = []
+    for event in reversed(batch):
+        if event.field and event.field.endswith("_id"):  # an id means nothing to a person: say what moved
+            words.append(f"{event.field.removesuffix('_id').replace('_', ' ')} changed")
+        elif event.field:
+            name = event.field.replace("_", " ")
+            value = " ".join((event.to_value or "").split())
+            words.append(f"{name} → {value[:60]}" if value else f"{name} cleared")
+        else:
+            words.append(event.action)
+    return ", ".join(dict.fromkeys(words))
 
 
 def apply_changes(

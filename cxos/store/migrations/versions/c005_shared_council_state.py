@@ -8,7 +8,6 @@ Create Date: 2026-12-01 14:30:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision: str = "c005"
@@ -22,7 +21,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("current_step", sa.Integer(), nullable=False, server_default="1"))
         batch_op.add_column(sa.Column("step_started_at", sa.DateTime(), nullable=True))
         batch_op.add_column(
-            sa.Column("presenter", sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default="")
+            sa.Column("presenter", sa.String(), nullable=False, server_default="")
         )
 
 
