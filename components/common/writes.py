@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Literal, TypeVar
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components.common.data import refresh_after_write
 from components.common.seen import forget_seen
@@ -59,7 +60,14 @@ def run_write(
         return result
     if message and show == "toast":
         st.toast(message, icon=FLASH_ICONS["success"])
-    st.rerun(scope=rerun)
+    redraw(rerun)
+
+
+def redraw(scope: Literal["app", "fragment"] = "app") -> None:
+    """Rerun the page, or only the fragment this run redraws (a full run, as AppTest makes, reruns the page)."""
+    context = get_script_run_ctx()
+    in_fragment_run = bool(context and context.fragment_ids_this_run)
+    st.rerun(scope="fragment" if scope == "fragment" and in_fragment_run else "app")
 
 
 def show_refusal(refused: CxosError) -> None:

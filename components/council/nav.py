@@ -11,7 +11,7 @@ from components.common.data import refresh_after_write
 from components.common.page import PageContext
 from components.common.safe import md_escape
 from components.common.seen import forget_seen
-from components.common.writes import SeenRow, flash, run_write
+from components.common.writes import SeenRow, flash, redraw, run_write
 from components.council.data import Here, load_room
 from cxos.clock import utcnow
 from cxos.council.room import Room, move_to_step, present
@@ -142,6 +142,6 @@ def write(change: Callable[[], Any], done: str, *, rows: Sequence[SeenRow] = ())
             forget_seen(kind, None if row_id is None else [row_id])
         flash("error", str(refusal))
         refresh_after_write()
-        st.rerun(scope="fragment")
+        redraw("fragment")
 
     run_write(change, done=done, show="flash", rows=rows, on_refusal=refused, rerun="fragment")
