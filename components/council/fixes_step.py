@@ -23,7 +23,7 @@ def fixes_step(ctx: PageContext, now: datetime, changed: int) -> None:
     updates = load_fix_updates(tuple(r.fix_id for r in rows), changed)
     overdue, stale = sum(r.overdue for r in rows), sum(r.stale for r in rows)
     st.markdown(
-        f"**{plural(len(rows), 'fix')}** in flight · **{overdue}** overdue · **{stale}** stale "
+        f"**{len(rows):,} {'fix' if len(rows) == 1 else 'fixes'}** in flight · **{overdue}** overdue · **{stale}** stale "
         "(no update in 14 days)"
     )
     if black_holes:

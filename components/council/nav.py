@@ -66,48 +66,31 @@ def go_to(ctx: PageContext, here: Here, step: int) -> None:
 
 
 def step_header(ctx: PageContext, here: Here, step: int, *, presenting: bool) -> None:
-    """'Step 2 of 6 · Triage' with the room's question, the time box, and Back / Next."""
+    """'Step 2 of 6 · Triage' with the room's question, the time box, and Back / Next (on the shared screen
+    only for whoever drives the room: the screen of everyone else follows)."""
     info, clock, back, forward = st.columns([5, 3, 1, 1], vertical_alignment="center")
     info.markdown(f"### Step {step} of {len(STEPS)} · {STEPS[step - 1].title}")
     info.caption(STEPS[step - 1].question)
     with clock:
-        time_box(step, here.room.marker if here.room else (0, 0, here.changed), presenting)
+        time_box(ctx, step, here.room.marker if here.room else (0, 0, here.changed), presenting)
+    if presenting and here.room is not None and not drives_the_room(ctx, here.room):
+        return
     if back.button("← Back", disabled=step == 1, width="stretch", key="council_back"):
         go_to(ctx, here, step - 1)
     if forward.button(
         "Next →", disabled=step == len(STEPS), width="stretch", type="primary", key="council_next"
     ):
         go_to(ctx, here, step + 1)
-    if not presenting:
-        _where_the_room_is(ctx, here.room, step)
 
 
-def _where_the_room_is(ctx: PageContext, room: Room | None, step: int) -> None:
-    """On a laptop: who presents, a way to follow the room, and to take over the shared screen."""
-    if room is None:
-        return
-    if room.presenter and room.presenter != ctx.actor.name:
-        where = (
-            "" if room.step == step else f" · the room is on step {room.step}: [follow](?step={room.step})"
-        )
-        line, take = st.columns([5, 1], vertical_alignment="center")
-        line.caption(f"{md_escape(room.presenter)} presents{where}")
-        if ctx.actor.can("run_council") and take.button("Present", key="council_present", width="stretch"):
-            run_write(
-                lambda: present(ctx.store, session_id=room.session_id, actor=ctx.actor),
-                done="You present now: your Next and Back move the shared screen.",
-            )
-    elif room.presenter == ctx.actor.name:
-        st.caption("You present: your Next and Back move the shared screen.")
-
-
-def time_box(step: int, drawn: tuple[int, int, int], presenting: bool) -> None:
+def time_box(ctx: PageContext, step: int, drawn: tuple[int, int, int], presenting: bool) -> None:
     """Elapsed against the step's time box, from when the room arrived on the step (kept in the database, so
-    a reload or another screen shows the same clock)."""
-    st.fragment(run_every=FOLLOW_S if presenting else CLOCK_TICK_S)(_time_box)(step, drawn, presenting)
+    a reload or another screen shows the same clock); on a laptop, also where the room is."""
+    every = FOLLOW_S if presenting else CLOCK_TICK_S
+    st.fragment(run_every=every)(_time_box)(ctx, step, drawn, presenting)
 
 
-def _time_box(step: int, drawn: tuple[int, int, int], presenting: bool) -> None:
+def _time_box(ctx: PageContext, step: int, drawn: tuple[int, int, int], presenting: bool) -> None:
     here = load_room()
     room = here.room
     if presenting and (room.marker if room else (0, 0, here.changed)) != drawn:
@@ -116,15 +99,38 @@ def _time_box(step: int, drawn: tuple[int, int, int], presenting: bool) -> None:
     if room is None or room.step != step or room.step_started_at is None:
         clock = "starts when the council opens" if room is None else f"the room is on step {room.step}"
         st.progress(0.0, text=f"Time box: 0:00 of {budget // 60}:00 — {clock}")
+    else:
+        elapsed = max(0, int((utcnow() - room.step_started_at).total_seconds()))
+        words = f"{elapsed // 60}:{elapsed % 60:02d} of {budget // 60}:00"
+        st.progress(
+            min(elapsed / budget, 1.0),
+            text=f"Time box: {words} — over time, decide or park it"
+            if elapsed > budget
+            else f"Time box: {words}",
+        )
+    if not presenting:
+        _where_the_room_is(ctx, room, step)
+
+
+def _where_the_room_is(ctx: PageContext, room: Room | None, step: int) -> None:
+    """On a laptop: who presents, a way to the room's step, and to take over the shared screen."""
+    if room is None:
         return
-    elapsed = max(0, int((utcnow() - room.step_started_at).total_seconds()))
-    words = f"{elapsed // 60}:{elapsed % 60:02d} of {budget // 60}:00"
-    st.progress(
-        min(elapsed / budget, 1.0),
-        text=f"Time box: {words} — over time, decide or park it"
-        if elapsed > budget
-        else f"Time box: {words}",
-    )
+    if room.presenter == ctx.actor.name:
+        st.caption("You present: your Next and Back move the shared screen.")
+        return
+    who = f"{md_escape(room.presenter)} presents" if room.presenter else "Nobody presents yet"
+    st.caption(who + ("" if room.step == step else f" · the room is on step {room.step}"))
+    follow, take = st.columns(2)
+    if room.step != step and follow.button(f"Go to step {room.step}", key="council_follow", width="stretch"):
+        st.query_params["step"] = str(room.step)
+        st.rerun()
+    if ctx.actor.can("run_council") and take.button("Present", key="council_present", width="stretch"):
+        run_write(
+            lambda: present(ctx.store, session_id=room.session_id, actor=ctx.actor),
+            done="You present now: your Next and Back move the shared screen.",
+            show="flash",
+        )
 
 
 def total_minutes() -> int:

@@ -98,8 +98,8 @@ def start_session(
     held_on: date | None = None,
     step: int = 1,
 ) -> CouncilSession:
-    """Open this week's council on `step` (its time box starts now); when one is already open (someone else
-    started it), that one is returned."""
+    """Open this week's council on `step` (its time box starts now), presented by `actor`; when one is already
+    open (someone else started it), that one is returned."""
     require(actor, "run_council")
     with store.write() as session:
         running = open_session(session)
@@ -116,6 +116,7 @@ def start_session(
             updated_by=actor.name,
             current_step=step,
             step_started_at=now,
+            presenter=actor.name,  # whoever opens the council presents until someone else takes over
         )
         add_created(
             session,

@@ -32,7 +32,7 @@ def _room(store) -> room.Room:
 def test_the_room_starts_on_the_starters_step_with_its_clock(store):
     opened = council.start_session(store, actor=COUNCIL, step=2)
     here = _room(store)
-    assert (here.session_id, here.step, here.presenter) == (opened.id, 2, "")
+    assert (here.session_id, here.step, here.presenter) == (opened.id, 2, COUNCIL.name)
     assert here.step_started_at is not None
 
 
