@@ -15,6 +15,7 @@ Timings only; nothing is asserted. The machine may be shared: the load average b
 import argparse
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -197,7 +198,7 @@ def empty_page_reruns(browser: Any, url: str, runs: int) -> list[float]:
     settle(page)
     times = []
     for n in range(runs):
-        counter = page.get_by_text(str(n + 2), exact=True)
+        counter = page.get_by_text(str(n + 1), exact=True)
         times.append(
             timed(
                 page,
@@ -282,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a stopped run still stops its two servers
     result = run(signals=args.signals, seed=args.seed, rounds=args.rounds)
     result["machine"] = common.machine_info()
     if not args.json:

@@ -54,21 +54,21 @@ def walkthrough() -> None:
     """The step's body: a click in it (a tick, a pick, a write) redraws the step, never the page around it.
     The shared screen redraws the whole page when its time box sees the room move or anything change."""
     show_flashes()
-    now, changed = glance_now(), load_room().changed
-    state = load_council_state(now, changed)
+    now, fresh = glance_now(), load_room()
+    state, figures = load_council_state(now, fresh.changed), fresh.figures_changed
     session_bar(ctx, state)
     if step == 1:
-        pulse_step(ctx, state, now, changed)
+        pulse_step(ctx, state, now, figures)
     elif step == 2:
-        triage_step(ctx, state, changed, presenting=presenting)
+        triage_step(ctx, state, figures, presenting=presenting)
     elif step == 3:
-        modes_step(ctx, state, now, changed)
+        modes_step(ctx, state, now, figures)
     elif step == 4:
-        fixes_step(ctx, now, changed)
+        fixes_step(ctx, now, figures)
     elif step == 5:
-        loop_step(ctx, state, changed)
+        loop_step(ctx, state, figures)
     else:
-        minutes_step(ctx, state, now, pulse_line(load_pulse(state.since, now, changed)), changed)
+        minutes_step(ctx, state, now, pulse_line(load_pulse(state.since, now, figures)), fresh.changed)
 
 
 walkthrough()

@@ -1,6 +1,6 @@
-"""Cached loaders for the council page. Each takes `changed`, the store's change marker (the newest Event's id,
-read by `load_room` on every run): a loader re-reads when anything changed since, and every screen in the
-room shares one read of the same state."""
+"""Cached loaders for the council page. Each takes `changed`, a change marker read by `load_room` on every run
+(the newest Event's id; for the figures, the newest one outside the meeting's own rows): a loader re-reads
+when what it shows may have changed, and every screen in the room shares one read of the same state."""
 
 import json
 from dataclasses import dataclass
@@ -26,17 +26,19 @@ from cxos.vocabulary import EventAction, EventEntity
 @dataclass(frozen=True)
 class Here:
     """What this run of the page knows about the room: the open session's shared state (None when no council
-    is open) and the store's change marker."""
+    is open), the store's change marker, and the marker of the figures (everything but the meeting's rows)."""
 
     room: council_room.Room | None
     changed: int
+    figures_changed: int
 
 
 def load_room() -> Here:
-    """Read on every run and every poll: one small row and the newest Event's id (two index lookups)."""
+    """Read on every run and every poll: one small row and two newest-event lookups."""
     with get_store().read() as session:
         room = council_room.room(session)
-        return Here(room, room.last_event_id if room else council_room.last_event_id(session))
+        changed = room.last_event_id if room else council_room.last_event_id(session)
+        return Here(room, changed, council_room.last_figures_event_id(session))
 
 
 @dataclass(frozen=True)

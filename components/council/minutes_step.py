@@ -9,7 +9,7 @@ from components.common.page import PageContext
 from components.common.safe import md_escape
 from components.common.writes import run_write
 from components.council.data import CouncilState, Here, load_minutes, load_room
-from components.council.nav import current_step, write
+from components.council.nav import current_step, room_write, write
 from cxos.council.closing import close_council
 from cxos.council.room import join
 from cxos.council.sessions import add_action, add_decision, set_attendees, start_session
@@ -31,9 +31,7 @@ def join_the_room(ctx: PageContext, here: Here) -> Here:
     joined_key = f"council_joined_{room.session_id}"
     if not st.session_state.get(joined_key):
         st.session_state[joined_key] = True  # one try per browser session: a refusal is not retried each run
-        run_write(
-            lambda: join(ctx.store, session_id=room.session_id, actor=ctx.actor), done=None, show="inline"
-        )
+        room_write(lambda: join(ctx.store, session_id=room.session_id, actor=ctx.actor))
         return load_room()
     return here
 

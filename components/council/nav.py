@@ -56,13 +56,20 @@ def drives_the_room(ctx: PageContext, room: Room | None) -> bool:
 def go_to(ctx: PageContext, here: Here, step: int) -> None:
     if drives_the_room(ctx, here.room):
         assert here.room is not None
-        run_write(
-            lambda: move_to_step(ctx.store, session_id=here.room.session_id, step=step, actor=ctx.actor),
-            done=None,
-            show="inline",
+        room_write(
+            lambda: move_to_step(ctx.store, session_id=here.room.session_id, step=step, actor=ctx.actor)
         )
     st.query_params["step"] = str(step)
     st.rerun()
+
+
+def room_write(change: Callable[[], Any]) -> None:
+    """A write of the room's pointer (step, presenter, who joined): no figure changes, so no cache is cleared —
+    the loaders key on the figures' own change marker — and a refusal is flashed where the step is drawn."""
+    try:
+        change()
+    except CxosError as refusal:
+        flash("error", str(refusal))
 
 
 def step_header(ctx: PageContext, here: Here, step: int, *, presenting: bool) -> None:
@@ -126,11 +133,8 @@ def _where_the_room_is(ctx: PageContext, room: Room | None, step: int) -> None:
         st.query_params["step"] = str(room.step)
         st.rerun()
     if ctx.actor.can("run_council") and take.button("Present", key="council_present", width="stretch"):
-        run_write(
-            lambda: present(ctx.store, session_id=room.session_id, actor=ctx.actor),
-            done="You present now: your Next and Back move the shared screen.",
-            show="flash",
-        )
+        room_write(lambda: present(ctx.store, session_id=room.session_id, actor=ctx.actor))
+        st.rerun()
 
 
 def total_minutes() -> int:

@@ -42,9 +42,25 @@ class Room:
         return (self.session_id, self.step, self.last_event_id)
 
 
+MEETING_ENTITIES = (EventEntity.COUNCIL_SESSION, EventEntity.COUNCIL_ACTION)
+
+
 def last_event_id(session: Session) -> int:
     """The newest Event's id (the primary key's maximum: one index lookup)."""
     return session.exec(select(func.max(col(Event.id)))).one() or 0
+
+
+def last_figures_event_id(session: Session) -> int:
+    """The newest Event's id outside the meeting's own rows: the figures the council looks at (pulse, triage,
+    failure modes, fixes, loops) change only when it moves, not when the room moves on or someone decides.
+    Walks the primary key from the top and stops at the first such event."""
+    query = (
+        select(col(Event.id))
+        .where(col(Event.entity).not_in([str(e) for e in MEETING_ENTITIES]))
+        .order_by(col(Event.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first() or 0
 
 
 def room(session: Session) -> Room | None:
