@@ -178,13 +178,15 @@ class Council:
         self.times["triage: tick a row"].append(seconds)
 
     def _pick_another_failure_mode(self, number: int) -> None:
-        box = self.page.get_by_test_id("stSelectbox").first  # "Discuss": the first picker on step 3
-        box.click()
+        """Pick another failure mode to discuss: its cause form replaces the one on screen."""
+        cause = self.page.get_by_label("Upstream cause, in words")
+        before = cause.input_value()
+        self.page.get_by_role("combobox", name="Discuss").click()
         option = self.page.get_by_role("option").nth(number % 3 + 1)
-        label = option.inner_text()
-        shown = self.page.get_by_test_id("stSelectbox").filter(has_text=label).first
         seconds = timed(
-            self.page, option.click, lambda: self.expect(shown).to_be_visible(timeout=CLICK_TIMEOUT_MS)
+            self.page,
+            option.click,
+            lambda: self.expect(cause).not_to_have_value(before, timeout=CLICK_TIMEOUT_MS),
         )
         self.times["failure modes: pick one to discuss"].append(seconds)
 

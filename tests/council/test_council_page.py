@@ -335,3 +335,46 @@ def test_closing_after_planning_a_fix_in_the_same_meeting_is_not_refused(demo_db
     at.run()
     at = _click(at, "Save minutes and close")
     assert not at.error, [e.value for e in at.error]
+
+
+def _room(url: str):
+    from cxos.council import room
+
+    with Store(url).read() as session:
+        return room.room(session)
+
+
+def test_the_presenters_next_moves_the_room_and_the_shared_screen_follows_it(demo_db):
+    presenter = open_page(PAGE, query={"step": "1"})
+    presenter = _click(presenter, "Start this week's council")
+    presenter = _click(presenter, "Next →")
+    presenter = _click(presenter, "Next →")
+    assert (_room(demo_db).step, _room(demo_db).presenter) == (3, "Priya Shah")
+    screen = open_page(PAGE, name="Board viewer", query={"present": "1", "step": "1"})
+    assert _headers(screen) == ["### Step 3 of 6 · Recurring failure modes"]
+    assert "3" in screen.query_params["step"]
+    assert not [b for b in screen.button if b.label in ("Next →", "← Back")], (
+        "the screen follows, a viewer drives nothing"
+    )
+
+
+def test_an_attendees_next_moves_only_their_own_view(demo_db):
+    _click(open_page(PAGE, query={"step": "2"}), "Start this week's council")
+    marco = _click(open_page(PAGE, name="Marco Rossi", query={"step": "2"}), "Next →")
+    assert _headers(marco) == ["### Step 3 of 6 · Recurring failure modes"]
+    assert (_room(demo_db).step, _room(demo_db).presenter) == (2, "Priya Shah")
+    marco = _click(marco, "Go to step 2")
+    assert _headers(marco) == ["### Step 2 of 6 · Triage"]
+
+
+def test_everyone_who_opens_the_open_council_is_an_attendee_and_history_counts_them(demo_db):
+    at = _click(open_page(PAGE, query={"step": "6"}), "Start this week's council")
+    for name in ("Marco Rossi", "Dana Kim", "Lee Park"):
+        open_page(PAGE, name=name, query={"step": "2"})
+    open_page(PAGE, name="Board viewer", query={"present": "1"})  # the shared screen attends nothing
+    assert _room(demo_db).attendees == ("Priya Shah", "Marco Rossi", "Dana Kim", "Lee Park")
+    at.run()
+    at = _click(at, "Save minutes and close")
+    assert not at.error, [e.value for e in at.error]
+    at.segmented_control(key="council_view").set_value("History").run()
+    assert any("4 attendees" in e.label for e in at.expander)
