@@ -3,7 +3,9 @@
 when what it shows may have changed, and every screen in the room shares one read of the same state."""
 
 import json
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -21,6 +23,9 @@ from cxos.fixes import loops
 from cxos.models import CouncilAction, CouncilSession, Event, Signal
 from cxos.routing import handoffs, owner_model
 from cxos.vocabulary import EventAction, EventEntity
+
+MODEL_REFETCH_S = 300
+MODEL_WAIT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -85,16 +90,60 @@ def load_pulse(since: datetime, now: datetime, changed: int) -> council_pulse.Pu
         return council_pulse.pulse(session, since=since, now=now)
 
 
+@dataclass
+class _ModelHolder:
+    """The store's owner-model suggester as last fetched, and whether a fetch is under way."""
+
+    suggester: Any = None
+    fetched_at: float = 0.0
+    fetching: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@st.cache_resource(show_spinner=False)
+def _model_holder(url: str) -> _ModelHolder:
+    return _ModelHolder()
+
+
+def ready_suggester() -> tuple[Any, object]:
+    """The owner model's predictions if a model is ready, and a key that changes when another one is; None
+    while it is not. Fetching goes through today's door (`owner_model.suggester_for`), which trains on first use:
+    so it runs in a background thread, and a click never waits for training. Fetched again every few minutes
+    (cheap while the model is cached), so a retrain reaches the council."""
+    store = get_store()
+    holder = _model_holder(store.url)
+    fetch = None
+    with holder.lock:
+        due = time.monotonic() - holder.fetched_at > MODEL_REFETCH_S
+        if due and not holder.fetching:
+            holder.fetching = True
+            fetch = threading.Thread(target=_fetch_suggester, args=(store, holder), daemon=True)
+            fetch.start()
+    if fetch is not None and holder.suggester is None:
+        fetch.join(MODEL_WAIT_S)  # a model already trained arrives at once; training goes on without us
+    with holder.lock:
+        suggester = holder.suggester
+    model = getattr(suggester, "model", None)
+    return suggester, getattr(model, "trained_at", None)
+
+
+def _fetch_suggester(store: Any, holder: _ModelHolder) -> None:
+    try:
+        suggester = owner_model.suggester_for(store)
+    except Exception:  # a failed fetch leaves the rules' guesses; the next one tries again
+        suggester = holder.suggester
+    with holder.lock:
+        holder.suggester, holder.fetched_at, holder.fetching = suggester, time.monotonic(), False
+
+
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
 def load_waiting(
-    since: datetime, changed: int
+    since: datetime, changed: int, model_key: object
 ) -> tuple[list[dict[str, Any]], dict[str, int], dict[int, council_triage.OwnerGuess]]:
-    """The waiting signals, how many wait, and the owner each starts from (a rule's, or the model's guess)."""
-    store = get_store()
-    # Today's door to the model's predictions; it trains on the first use in a process (it is moving to the
-    # background); the council only reads what the model predicts.
-    suggester = owner_model.suggester_for(store)
-    with store.read() as session:
+    """The waiting signals, how many wait, and the owner each starts from (a rule's, or the model's guess);
+    `model_key` says which model the guesses came from."""
+    suggester, _ = ready_suggester()
+    with get_store().read() as session:
         rows = council_triage.waiting_signals(session, since=since)
         return (
             rows,

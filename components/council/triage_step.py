@@ -16,7 +16,7 @@ from components.common.data import glance_now
 from components.common.page import PageContext
 from components.common.seen import seen_version
 from components.common.writes import flash, run_write
-from components.council.data import CouncilState, load_waiting
+from components.council.data import CouncilState, load_waiting, ready_suggester
 from components.failure_modes.data import load_failure_modes
 from cxos.council.triage import ACTIONS, BulkResult, OwnerGuess, bulk_triage
 from cxos.routing.owner_model import confidence_threshold
@@ -106,7 +106,8 @@ def chosen_ids(ids: list[int], key: str, starts_ticked: set[int]) -> list[int]:
 
 
 def triage_step(ctx: PageContext, state: CouncilState, changed: int, *, presenting: bool) -> None:
-    rows, counts, guesses = load_waiting(state.since, changed)
+    suggester, model_key = ready_suggester()
+    rows, counts, guesses = load_waiting(state.since, changed, model_key)
     threshold = confidence_threshold()
     st.markdown(
         f"**{plural(counts['unowned'], 'signal')}** without an owner · **{counts['unconfirmed']:,}** "
@@ -139,6 +140,7 @@ def triage_step(ctx: PageContext, state: CouncilState, changed: int, *, presenti
     )
     st.caption(
         f"{shown}Ticked to start with: the owner a rule chose, or the model at {threshold:.0%} or more sure."
+        + ("" if suggester else " The owner model is not ready yet: only rules suggest for now.")
     )
     versions = {r["id"]: seen_version(ENTITY, r["id"], r["version"]) for r in rows}
     if ctx.actor.can("assign_owner"):

@@ -21,6 +21,15 @@ STEP_TITLES = [
 ]
 
 
+@pytest.fixture
+def trained_model(demo_db):
+    """The owner model trained before the page opens, as a running app has it (the page never trains)."""
+    from cxos.routing import owner_model
+
+    assert owner_model.suggester_for(Store(demo_db)) is not None
+    return demo_db
+
+
 def _headers(at) -> list[str]:
     return [m.value for m in at.markdown if m.value.startswith("### Step")]
 
@@ -154,7 +163,7 @@ def _apply(at):
     return next(b for b in at.button if b.label.startswith(("Apply to", "Accept for"))).click().run()
 
 
-def test_a_whole_council_runs_from_this_page_and_its_minutes_name_every_owner(demo_db):
+def test_a_whole_council_runs_from_this_page_and_its_minutes_name_every_owner(demo_db, trained_model):
     """The 'done when' walk: start, triage everything waiting, a cause and a fix, an update, notices, minutes."""
     at = open_page(PAGE)
     at.text_input(key="council_start_attendees").input(
@@ -266,7 +275,7 @@ def test_a_tick_stays_on_its_signal_when_someone_else_empties_the_row_above(demo
     assert _ticked_ids(at) == [ticked] and _button_count(at) == 1
 
 
-def test_after_an_action_no_tick_lands_on_a_row_nobody_chose(demo_db):
+def test_after_an_action_no_tick_lands_on_a_row_nobody_chose(demo_db, trained_model):
     """The issue's steps: tick two rows, correct their owner; the table that follows is a new one, so the
     positions the browser still has ticked cannot land on the signals that moved up into them."""
     at = open_page(PAGE, query={"step": "2"})
@@ -290,7 +299,7 @@ def test_after_an_action_no_tick_lands_on_a_row_nobody_chose(demo_db):
     )
 
 
-def test_triage_starts_from_the_suggested_owners_and_never_offers_confirming_no_owner(demo_db):
+def test_triage_starts_from_the_suggested_owners_and_never_offers_confirming_no_owner(demo_db, trained_model):
     at = open_page(PAGE, query={"step": "2"})
     frame = at.dataframe[0].value
     assert {"Suggested owner", "Sure"} <= set(frame.columns)
