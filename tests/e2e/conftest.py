@@ -109,7 +109,7 @@ def new_tab(chromium, dialogs: list[str]) -> Iterator[Callable[[str], Any]]:
 
     def open_tab(base_url: str) -> Any:
         context = chromium.new_context(viewport=VIEWPORT, base_url=base_url)
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(120_000)  # a wait for a condition, generous on a loaded machine
         contexts.append(context)
         tab = context.new_page()
         tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))

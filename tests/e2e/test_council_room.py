@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 PRESENTER, MARCO, DANA = "Priya Shah", "Marco Rossi", "Dana Kim"  # council, council, admin (data/roles.yaml)
 SCREEN = "Board viewer"  # the meeting-room screen's browser: a viewer, never an attendee
-REFRESH_MS = 15_000  # the shared screen polls every 2 s; a redraw on this small demo takes a few seconds more
+REFRESH_MS = 120_000  # the screen polls every 2 s; on a loaded machine its redraw can take far longer
 
 
 def sign_in(tab, path: str, name: str) -> None:
@@ -54,7 +54,7 @@ def test_a_shared_screen_and_three_attendees_run_one_council_at_once(own_app, ne
     follows the presenter and shows each change, and the minutes hold every decision and every attendee."""
     from playwright.sync_api import expect as playwright_expect
 
-    playwright_expect.set_options(timeout=30_000)  # conditions, not timings: a loaded machine may be slow
+    playwright_expect.set_options(timeout=120_000)  # conditions, not timings: a loaded machine may be slow
     url = own_app["url"]
     presenter, marco, dana, screen = (new_tab(url) for _ in range(4))
 
