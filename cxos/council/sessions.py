@@ -1,7 +1,10 @@
 """Council sessions: start one, name who attends, record decisions and actions, close it with its minutes.
 
 "Since the last council" is since the last closed session closed (first time: the last 7 days). Every
-change writes its Event in the same transaction; edits are checked against the version the caller read.
+change writes its Event in the same transaction. Several people act on one open session at once, so its
+changes merge rather than refuse: decisions are appended under a row lock, an attendee edit applies what the
+person changed to the list as it is, and closing (cxos/council/closing.py) writes the minutes from the row
+as stored. `close_session` with a version is kept for callers that saved minutes of their own.
 """
 
 import json

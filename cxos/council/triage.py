@@ -1,8 +1,10 @@
 """The council's triage: signals without a confirmed owner, and one action applied to many of them at once.
 
 A signal waits for the council when it has no owner (the triage queue), or when a rule or the owner model
-routed it since the last council and nobody has confirmed or corrected that owner. Confirming
-(`signals.confirm_owner`) writes a "confirmed" Event and changes no owner; correcting goes through
+routed it since the last council and nobody has confirmed or corrected that owner. Each starts from an
+owner guess (`owner_guesses`: the rule's or the model's owner it has, else the first matching rule, else the
+model's best team). Accepting a guess that is the owner already, like confirming (`signals.confirm_owner`),
+writes a "confirmed" Event and changes no owner; correcting goes through
 `signals.assign_owner`, so it counts against routing accuracy. Each signal in a bulk action is checked
 against the version the person saw: a stale one is refused on its own, with its message, and the others
 proceed.
