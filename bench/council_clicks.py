@@ -142,11 +142,11 @@ class Council:
         if accept.is_enabled():
             self.click("triage: accept suggestions", "Accept for", self.flash("done for"), exact=False)
         self.step("next", 3)
-        self._pick_another_failure_mode(number)
         page.get_by_label("Upstream cause, in words").fill(f"Round {number}: nobody owns the handoff")
         self.click("save the cause", "Save the cause", self.flash("Saved the cause"))
         page.get_by_label("Planned fix").fill(f"Bench fix {number}")
         self.click("plan a fix", "Plan the fix", self.flash(f"Planned “Bench fix {number}”"))
+        self._pick_another_failure_mode(number)
         self.step("next", 4)
         page.get_by_label("The owner's update").fill(f"Round {number}: on track")
         self.click("record a fix update", "Record", self.flash("Recorded the update"))
