@@ -142,9 +142,9 @@ class Council:
         if accept.is_enabled():
             self.click("triage: accept suggestions", "Accept for", self.flash("done for"), exact=False)
         self.step("next", 3)
-        page.get_by_label("Upstream cause, in words").fill(f"Round {number}: nobody owns the handoff")
+        page.get_by_label("Upstream cause, in words").last.fill(f"Round {number}: nobody owns the handoff")
         self.click("save the cause", "Save the cause", self.flash("Saved the cause"))
-        page.get_by_label("Planned fix").fill(f"Bench fix {number}")
+        page.get_by_label("Planned fix").last.fill(f"Bench fix {number}")
         self.click("plan a fix", "Plan the fix", self.flash(f"Planned “Bench fix {number}”"))
         self._pick_another_failure_mode(number)
         self.step("next", 4)
@@ -185,7 +185,8 @@ class Council:
 
     def _pick_another_failure_mode(self, number: int) -> None:
         """Pick another failure mode to discuss: its cause form replaces the one on screen."""
-        cause = self.page.get_by_label("Upstream cause, in words")
+        # While the step redraws, the old cause form is still drawn (faded) beside the new one: the last is new.
+        cause = self.page.get_by_label("Upstream cause, in words").last
         before = cause.input_value()
         self.page.get_by_role("combobox", name="Discuss").click()
         option = self.page.get_by_role("option").nth(number % 3 + 1)
