@@ -175,6 +175,11 @@ class CouncilSession(Versioned, table=True):
     decisions: str = Field(default="[]", sa_type=Text)  # JSON list of {text, owner, due}
     minutes: str = Field(default="", sa_type=Text)
     closed_at: datetime | None = None
+    # Where the meeting is, shared by every screen in the room (cxos/council/room.py): a pointer, not content,
+    # so moving it bumps no version and refuses nobody's edit.
+    current_step: int = 1
+    step_started_at: datetime | None = None
+    presenter: str = ""  # who drives the shared screen: the person whose Next / Back moves the room
 
 
 class CouncilAction(Versioned, table=True):

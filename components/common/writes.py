@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeVar
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components.common.data import refresh_after_write
 from components.common.safe import md_escape
@@ -32,6 +33,7 @@ def run_write(
     rows: Sequence[SeenRow] = (),
     after: Callable[[T], None] | None = None,
     on_refusal: Callable[[CxosError], None] | None = None,
+    rerun: Literal["app", "fragment"] = "app",
 ) -> T | None:
     """Run one service call and show its outcome; the result, or None when it was refused.
 
@@ -39,7 +41,8 @@ def run_write(
     redraw; "flash" and then redraw, the message kept at the top of the page (pages that call show_flashes);
     "inline" where the write was made, without a redraw, for results that must stay on screen. `rows` are the
     rows the write changes whose seen version the page keeps; `after` drops the page's own state (widget
-    choices, a held table) after a success. `on_refusal` replaces the plain error message.
+    choices, a held table) after a success. `on_refusal` replaces the plain error message. `rerun="fragment"`
+    redraws only the fragment the write was made in (it must hold everything the write changes on screen).
     """
     try:
         result = change()
@@ -62,7 +65,14 @@ def run_write(
         return result
     if message and show == "toast":
         st.toast(message, icon=FLASH_ICONS["success"])
-    st.rerun()
+    redraw(rerun)
+
+
+def redraw(scope: Literal["app", "fragment"] = "app") -> None:
+    """Rerun the page, or only the fragment this run redraws (a full run, as AppTest makes, reruns the page)."""
+    context = get_script_run_ctx()
+    in_fragment_run = bool(context and context.fragment_ids_this_run)
+    st.rerun(scope="fragment" if scope == "fragment" and in_fragment_run else "app")
 
 
 def show_refusal(refused: CxosError) -> None:

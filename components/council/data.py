@@ -1,9 +1,11 @@
-"""Cached loaders for the council page. `tick` changes every refresh period on the shared screen, so its
-fragment re-reads what attendees changed from their laptops (and several screens share one read)."""
+"""Cached loaders for the council page. Each takes `changed`, a change marker read by `load_room` on every run
+(the newest Event's id; for the figures, the newest one outside the meeting's own rows): a loader re-reads
+when what it shows may have changed, and every screen in the room shares one read of the same state."""
 
 import json
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,20 +15,35 @@ from sqlmodel import select
 from components.common.data import LOADER_TTL_S, get_store
 from cxos.council import minutes
 from cxos.council import pulse as council_pulse
+from cxos.council import room as council_room
 from cxos.council import sessions as council
 from cxos.council import triage as council_triage
 from cxos.fixes import lifecycle as fixes
 from cxos.fixes import loops
 from cxos.models import CouncilAction, CouncilSession, Event, Signal
-from cxos.routing import handoffs
+from cxos.routing import handoffs, owner_model
 from cxos.vocabulary import EventAction, EventEntity
 
-REFRESH_S = 10
+MODEL_REFETCH_S = 300
+MODEL_WAIT_S = 2.0
 
 
-def refresh_tick(live: bool) -> int:
-    """A number that changes every REFRESH_S seconds when the screen refreshes itself, else 0."""
-    return int(time.time() // REFRESH_S) if live else 0
+@dataclass(frozen=True)
+class Here:
+    """What this run of the page knows about the room: the open session's shared state (None when no council
+    is open), the store's change marker, and the marker of the figures (everything but the meeting's rows)."""
+
+    room: council_room.Room | None
+    changed: int
+    figures_changed: int
+
+
+def load_room() -> Here:
+    """Read on every run and every poll: one small row and two newest-event lookups."""
+    with get_store().read() as session:
+        room = council_room.room(session)
+        changed = room.last_event_id if room else council_room.last_event_id(session)
+        return Here(room, changed, council_room.last_figures_event_id(session))
 
 
 @dataclass(frozen=True)
@@ -61,35 +78,88 @@ def _view(row: Any) -> SessionView:
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_council_state(now: datetime, tick: int) -> CouncilState:
+def load_council_state(now: datetime, changed: int) -> CouncilState:
     with get_store().read() as session:
         running = council.open_session(session)
         return CouncilState(_view(running) if running else None, council.since_last_council(session, now=now))
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_pulse(since: datetime, now: datetime, tick: int) -> council_pulse.Pulse:
+def load_pulse(since: datetime, now: datetime, changed: int) -> council_pulse.Pulse:
     with get_store().read() as session:
         return council_pulse.pulse(session, since=since, now=now)
 
 
+@dataclass
+class _ModelHolder:
+    """The store's owner-model suggester as last fetched, and whether a fetch is under way."""
+
+    suggester: Any = None
+    fetched_at: float = 0.0
+    fetching: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@st.cache_resource(show_spinner=False)
+def _model_holder(url: str) -> _ModelHolder:
+    return _ModelHolder()
+
+
+def ready_suggester() -> tuple[Any, object]:
+    """The owner model's predictions if a model is ready, and a key that changes when another one is; None
+    while it is not. Fetching goes through today's door (`owner_model.suggester_for`), which trains on first use:
+    so it runs in a background thread, and a click never waits for training. Fetched again every few minutes
+    (cheap while the model is cached), so a retrain reaches the council."""
+    store = get_store()
+    holder = _model_holder(store.url)
+    fetch = None
+    with holder.lock:
+        due = time.monotonic() - holder.fetched_at > MODEL_REFETCH_S
+        if due and not holder.fetching:
+            holder.fetching = True
+            fetch = threading.Thread(target=_fetch_suggester, args=(store, holder), daemon=True)
+            fetch.start()
+    if fetch is not None and holder.suggester is None:
+        fetch.join(MODEL_WAIT_S)  # a model already trained arrives at once; training goes on without us
+    with holder.lock:
+        suggester = holder.suggester
+    model = getattr(suggester, "model", None)
+    return suggester, getattr(model, "trained_at", None)
+
+
+def _fetch_suggester(store: Any, holder: _ModelHolder) -> None:
+    try:
+        suggester = owner_model.suggester_for(store)
+    except Exception:  # a failed fetch leaves the rules' guesses; the next one tries again
+        suggester = holder.suggester
+    with holder.lock:
+        holder.suggester, holder.fetched_at, holder.fetching = suggester, time.monotonic(), False
+
+
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_waiting(since: datetime, tick: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def load_waiting(
+    since: datetime, changed: int, model_key: object
+) -> tuple[list[dict[str, Any]], dict[str, int], dict[int, council_triage.OwnerGuess]]:
+    """The waiting signals, how many wait, and the owner each starts from (a rule's, or the model's guess);
+    `model_key` says which model the guesses came from."""
+    suggester, _ = ready_suggester()
     with get_store().read() as session:
+        rows = council_triage.waiting_signals(session, since=since)
         return (
-            council_triage.waiting_signals(session, since=since),
+            rows,
             council_triage.count_waiting(session, since=since),
+            council_triage.owner_guesses(session, rows, suggester=suggester),
         )
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_ranked(now: datetime, tick: int) -> list[council_pulse.RankedFailureMode]:
+def load_ranked(now: datetime, changed: int) -> list[council_pulse.RankedFailureMode]:
     with get_store().read() as session:
         return council_pulse.ranked_failure_modes(session, now=now)
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_in_flight(now: datetime, tick: int) -> tuple[list[fixes.FixRow], list[int]]:
+def load_in_flight(now: datetime, changed: int) -> tuple[list[fixes.FixRow], list[int]]:
     """Fixes in flight, and the teams whose backlog grows while nothing closes (black holes)."""
     with get_store().read() as session:
         holes = [b.team_id for b in handoffs.team_backlogs(session, now=now) if b.black_hole]
@@ -97,7 +167,7 @@ def load_in_flight(now: datetime, tick: int) -> tuple[list[fixes.FixRow], list[i
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_fix_updates(fix_ids: tuple[int, ...], tick: int) -> dict[int, tuple[datetime, str, str]]:
+def load_fix_updates(fix_ids: tuple[int, ...], changed: int) -> dict[int, tuple[datetime, str, str]]:
     """Each fix's latest owner update: (when, who, note)."""
     if not fix_ids:
         return {}
@@ -123,7 +193,7 @@ class LoopView:
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
 def load_loops(
-    since: datetime, tick: int, limit: int = 200, earlier: int = 2
+    since: datetime, changed: int, limit: int = 200, earlier: int = 2
 ) -> tuple[list[LoopView], list[LoopView]]:
     """Fixes shipped since the last council; and a few shipped before it whose notices are not all sent yet."""
     with get_store().read() as session:
@@ -155,7 +225,7 @@ def _loop_views(session: Any, shipped_fixes: list[fixes.ShippedFix], limit: int)
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_minutes(session_id: int, pulse_line: str, tick: int) -> minutes.MinutesInput:
+def load_minutes(session_id: int, pulse_line: str, changed: int) -> minutes.MinutesInput:
     with get_store().read() as session:
         row = session.get(CouncilSession, session_id)
         return minutes.minutes_input(session, row, pulse_line=pulse_line)

@@ -18,12 +18,12 @@ from cxos.vocabulary import plural
 ENTITY = "fix"
 
 
-def fixes_step(ctx: PageContext, now: datetime, tick: int) -> None:
-    rows, black_holes = load_in_flight(now, tick)
-    updates = load_fix_updates(tuple(r.fix_id for r in rows), tick)
+def fixes_step(ctx: PageContext, now: datetime, changed: int) -> None:
+    rows, black_holes = load_in_flight(now, changed)
+    updates = load_fix_updates(tuple(r.fix_id for r in rows), changed)
     overdue, stale = sum(r.overdue for r in rows), sum(r.stale for r in rows)
     st.markdown(
-        f"**{plural(len(rows), 'fix')}** in flight · **{overdue}** overdue · **{stale}** stale "
+        f"**{len(rows):,} {'fix' if len(rows) == 1 else 'fixes'}** in flight · **{overdue}** overdue · **{stale}** stale "
         "(no update in 14 days)"
     )
     if black_holes:
@@ -90,8 +90,8 @@ def fixes_step(ctx: PageContext, now: datetime, tick: int) -> None:
         )  # what this person saw is what an update is checked against
 
 
-def loop_step(ctx: PageContext, state: CouncilState, tick: int) -> None:
-    shipped, owed = load_loops(state.since, tick)
+def loop_step(ctx: PageContext, state: CouncilState, changed: int) -> None:
+    shipped, owed = load_loops(state.since, changed)
     if not shipped:
         (st.caption if owed else st.info)("No fix shipped since the last council.")
     for view in shipped:

@@ -8,6 +8,7 @@ from components.common.seen import seen_version
 from components.council.data import load_history
 from components.council.nav import write
 from cxos.council.sessions import set_action_status
+from cxos.vocabulary import plural
 
 ENTITY = "council_action"
 
@@ -77,6 +78,7 @@ def history(ctx: PageContext) -> None:
         st.info("No council has been closed yet.")
     for past in sessions:
         with st.expander(
-            f"{past.held_on:%a %d %b %Y} · {len(past.decisions)} decisions · {len(past.attendees)} attendees"
+            f"{past.held_on:%a %d %b %Y} · {plural(len(past.decisions), 'decision')} · "
+            f"{plural(len(past.attendees), 'attendee')}"
         ):
             st.code(past.minutes or "(no minutes saved)", language="markdown", wrap_lines=True)

@@ -7,13 +7,17 @@ import streamlit as st
 
 from components.common.page import PageContext
 from components.common.safe import md_escape
-from components.common.seen import seen_version
-from components.council.data import CouncilState, load_minutes
-from components.council.nav import write
+from components.common.writes import run_write
+from components.council.data import CouncilState, Here, load_minutes, load_room
+from components.council.nav import current_step, room_write, write
+from cxos.council.closing import close_council
 from cxos.council.minutes import render_minutes
-from cxos.council.sessions import add_action, add_decision, close_session, set_attendees, start_session
+from cxos.council.room import join
+from cxos.council.sessions import add_action, add_decision, set_attendees, start_session
+from cxos.vocabulary import plural
 
-ENTITY = "council_session"
+NAMES_KEY = "council_attendees_names"
+NAMES_SEEN_KEY = "council_attendees_seen"
 MINUTES_HEIGHT_PX = 480
 
 
@@ -21,10 +25,26 @@ def _names(text: str) -> list[str]:
     return [name.strip() for name in text.replace("\n", ",").split(",") if name.strip()]
 
 
+def join_the_room(ctx: PageContext, here: Here) -> Here:
+    """Whoever opens the council on their own screen while it is open is recorded as an attendee, once."""
+    room = here.room
+    if room is None or ctx.actor.name.lower() in (name.lower() for name in room.attendees):
+        return here
+    joined_key = f"council_joined_{room.session_id}"
+    if not st.session_state.get(joined_key):
+        st.session_state[joined_key] = True  # one try per browser session: a refusal is not retried each run
+        room_write(lambda: join(ctx.store, session_id=room.session_id, actor=ctx.actor))
+        return load_room()
+    return here
+
+
 def session_bar(ctx: PageContext, state: CouncilState) -> None:
-    """Which council this is; start one when none is open."""
+    """Which council this is and who is in it; start one when none is open."""
     if state.current is not None:
-        who = ", ".join(state.current.attendees) or "attendees not recorded yet"
+        names = state.current.attendees
+        who = (
+            f"{plural(len(names), 'attendee')}: {', '.join(names)}" if names else "attendees not recorded yet"
+        )
         st.caption(f"Council of {state.current.held_on:%a %d %b %Y} · open · {md_escape(who)}")
         return
     if not ctx.actor.can("run_council"):
@@ -35,38 +55,25 @@ def session_bar(ctx: PageContext, state: CouncilState) -> None:
         "Attendees (comma-separated)", key="council_start_attendees", value=ctx.actor.name
     )
     if start.button("Start this week's council", type="primary", width="stretch", key="council_start"):
-        write(
-            lambda: start_session(ctx.store, actor=ctx.actor, attendees=_names(names)), "The council is open."
+        step = current_step(load_room(), presenting=False)
+        run_write(  # the whole page redraws: its time box and presenter line start with the session
+            lambda: start_session(ctx.store, actor=ctx.actor, attendees=_names(names), step=step),
+            done="The council is open.",
+            show="flash",
         )
 
 
-def minutes_step(ctx: PageContext, state: CouncilState, now: datetime, pulse_line: str, tick: int) -> None:
+def minutes_step(ctx: PageContext, state: CouncilState, now: datetime, pulse_line: str, changed: int) -> None:
     current = state.current
     if current is None:
         st.info("Start this week's council (above) to record decisions and minutes.")
         return
-    seen = seen_version(ENTITY, current.id, current.version)
-    record = load_minutes(current.id, pulse_line, tick)
+    record = load_minutes(current.id, pulse_line, changed)
     markdown, actions = render_minutes(record), record.actions
     left, right = st.columns([1, 1], gap="large")
     can_run = ctx.actor.can("run_council")
     with left:
-        with st.form("council_attendees", border=True):
-            names = st.text_input(
-                "Attendees (comma-separated)", ", ".join(current.attendees), key="council_attendees_names"
-            )
-            if st.form_submit_button("Save attendees", disabled=not can_run):
-                write(
-                    lambda: set_attendees(
-                        ctx.store,
-                        session_id=current.id,
-                        expected_version=seen,
-                        attendees=_names(names),
-                        actor=ctx.actor,
-                    ),
-                    "Attendees saved.",
-                    rows=[(ENTITY, current.id)],
-                )
+        _attendees_form(ctx, current.id, list(current.attendees), disabled=not can_run)
         _decision_form(ctx, current.id, now, disabled=not can_run)
         st.dataframe(
             pd.DataFrame(
@@ -101,13 +108,31 @@ def minutes_step(ctx: PageContext, state: CouncilState, now: datetime, pulse_lin
             width="stretch",
             key="council_close",
         ):
-            write(
-                lambda: close_session(
-                    ctx.store, session_id=current.id, expected_version=seen, minutes=markdown, actor=ctx.actor
+            run_write(  # the whole page redraws: the room it followed is closed
+                lambda: close_council(
+                    ctx.store, session_id=current.id, pulse_line=pulse_line, actor=ctx.actor
                 ),
-                "Minutes saved and the council closed. Next week's pulse starts from now.",
-                rows=[(ENTITY, current.id)],
+                done="Minutes saved and the council closed. Next week's pulse starts from now.",
+                show="flash",
             )
+
+
+def _attendees_form(ctx: PageContext, session_id: int, attendees: list[str], *, disabled: bool) -> None:
+    """The list as the box first showed it is what the person edits: saving applies their additions and
+    removals to the list as it is now, so nobody who joined meanwhile is dropped."""
+    seen = st.session_state.setdefault(NAMES_SEEN_KEY, attendees)
+    with st.form("council_attendees", border=True):
+        names = st.text_input("Attendees (comma-separated)", ", ".join(seen), key=NAMES_KEY)
+        if st.form_submit_button("Save attendees", disabled=disabled):
+
+            def save() -> None:
+                set_attendees(
+                    ctx.store, session_id=session_id, seen=seen, attendees=_names(names), actor=ctx.actor
+                )
+                for key in (NAMES_KEY, NAMES_SEEN_KEY):  # the box shows the saved list on the redraw
+                    st.session_state.pop(key, None)
+
+            write(save, "Attendees saved.")
 
 
 def _decision_form(ctx: PageContext, session_id: int, now: datetime, *, disabled: bool) -> None:
@@ -149,5 +174,4 @@ def _decision_form(ctx: PageContext, session_id: int, now: datetime, *, disabled
                         ctx.store, session_id=session_id, text=text, owner=who, due_on=due, actor=ctx.actor
                     ),
                     "Decision recorded.",
-                    rows=[(ENTITY, session_id)],  # a decision is appended to the session: a new version
                 )

@@ -40,8 +40,8 @@ def ranking_frame(ranked: list[RankedFailureMode], ctx: PageContext) -> pd.DataF
     )
 
 
-def modes_step(ctx: PageContext, state: CouncilState, now: datetime, tick: int) -> None:
-    ranked = load_ranked(now, tick)
+def modes_step(ctx: PageContext, state: CouncilState, now: datetime, changed: int) -> None:
+    ranked = load_ranked(now, changed)
     if not ranked:
         st.info("No failure mode recurred in the last 12 weeks.")
         return
@@ -123,11 +123,14 @@ def _cause_form(ctx: PageContext, mode: RankedFailureMode) -> None:
 
 def _fix_form(ctx: PageContext, state: CouncilState, mode: RankedFailureMode, now: datetime) -> None:
     figures = mode.figures
-    if figures.fix_title:
-        st.caption(
-            f"Latest fix: {FIX_STATUS_LABELS.get(figures.fix_status, figures.fix_status)} — "
-            f"{md_escape(figures.fix_title)}"
-        )
+    # Always one caption: the column keeps the same elements whichever failure mode is picked, so a fragment
+    # rerun never leaves the previous mode's form standing beside the new one.
+    st.caption(
+        f"Latest fix: {FIX_STATUS_LABELS.get(figures.fix_status, figures.fix_status)} — "
+        f"{md_escape(figures.fix_title)}"
+        if figures.fix_title
+        else "No fix planned yet."
+    )
     teams = [t for t, _ in ctx.journey.teams]
     disabled = not ctx.actor.can("manage_fixes")
     with st.form(f"council_fix_{figures.id}", border=True, clear_on_submit=True):

@@ -24,8 +24,8 @@ def pulse_line(pulse: Pulse) -> str:
     )
 
 
-def pulse_step(ctx: PageContext, state: CouncilState, now: datetime, tick: int) -> None:
-    pulse = load_pulse(state.since, now, tick)
+def pulse_step(ctx: PageContext, state: CouncilState, now: datetime, changed: int) -> None:
+    pulse = load_pulse(state.since, now, changed)
     days = max(1, round((now - state.since).total_seconds() / 86_400))
     st.caption(
         f"Since the last council: {state.since:%a %d %b %H:%M} UTC, {days} days; compared with the "

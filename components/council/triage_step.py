@@ -1,5 +1,12 @@
-"""Council step 2, triage: confirm or correct owners, link to a failure mode, ask for information — on many rows at once."""
+"""Council step 2, triage: each waiting signal with the owner a rule or the model suggests, the confident ones
+ticked, and one action on the ticked rows — by default, accept the suggestions.
 
+Ticks are kept by signal id, never by row position: the table widget's key names the rows it shows, so when
+the queue shifts (someone else triaged a row) the table is a new widget whose ticks are set again from the ids.
+After an action the person's ticks are cleared: what is ticked then is the starting guess again.
+"""
+
+import hashlib
 from typing import Any
 
 import pandas as pd
@@ -10,14 +17,18 @@ from components.common.page import PageContext
 from components.common.safe import md_escape
 from components.common.seen import seen_version
 from components.common.writes import flash, run_write
-from components.council.data import CouncilState, load_waiting
+from components.council.data import CouncilState, load_waiting, ready_suggester
 from components.failure_modes.data import load_failure_modes
-from cxos.council.triage import ACTIONS, BulkResult, bulk_triage
+from cxos.council.triage import ACTIONS, BulkResult, OwnerGuess, bulk_triage
+from cxos.routing.owner_model import confidence_threshold
 from cxos.vocabulary import Decider, RoutedBy, Severity, Status, label, plural
 
-TABLE_KEY = "council_triage_table"
-SNAPSHOT_KEY = "council_triage_rows"
+TABLE_KEY = "council_triage_table"  # the prefix of the table widget's key
+TABLE_KEY_NOW = "council_triage_table_key"  # the key the table has on screen now
+CHOICES_KEY = "council_triage_choices"  # {signal id: ticked or not}, what the person changed
+GENERATION_KEY = "council_triage_generation"  # moves after each action: a new table, the guesses ticked again
 ENTITY = "signal"
+ROOM_ACTIONS = ["accept", "correct", "link", "needs_info"]  # "confirm" is what accepting a kept owner does
 
 
 def _routed_by(value: str | None) -> str:
@@ -29,7 +40,16 @@ def _routed_by(value: str | None) -> str:
     )
 
 
-def triage_frame(rows: list[dict], ctx: PageContext) -> pd.DataFrame:
+def guess_words(guess: OwnerGuess | None) -> str:
+    """How sure the suggestion is: '97% · the model' or 'rule #4'."""
+    if guess is None:
+        return "— no suggestion"
+    if guess.by is Decider.RULE:
+        return f"rule #{guess.rule_id}" if guess.rule_id is not None else "a rule"
+    return f"{guess.confidence or 0:.0%} · the model"
+
+
+def triage_frame(rows: list[dict], ctx: PageContext, guesses: dict[int, OwnerGuess]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
@@ -39,12 +59,27 @@ def triage_frame(rows: list[dict], ctx: PageContext) -> pd.DataFrame:
                 "Where": ctx.journey.where(r["touchpoint_id"]),
                 "Severity": label(Severity, r["severity"]),
                 "Owner": ctx.journey.team_name(r["owner_team_id"]) or "— triage",
+                "Suggested owner": ctx.journey.team_name(guesses[r["id"]].team_id)
+                if r["id"] in guesses
+                else "—",
+                "Sure": guess_words(guesses.get(r["id"])),
                 "Routed by": _routed_by(r["routed_by"]),
                 "Status": label(Status, r["status"]),
             }
             for r in rows
         ],
-        columns=["#", "Logged", "What happened", "Where", "Severity", "Owner", "Routed by", "Status"],
+        columns=[
+            "#",
+            "Logged",
+            "What happened",
+            "Where",
+            "Severity",
+            "Owner",
+            "Suggested owner",
+            "Sure",
+            "Routed by",
+            "Status",
+        ],
     )
 
 
@@ -55,54 +90,84 @@ def ticked_rows(event: Any) -> list[int]:
     return list(event["selection"]["rows"] if isinstance(event, dict) else event.selection.rows)
 
 
-def selected_ids(frame: pd.DataFrame, event: Any) -> list[int]:
-    return [int(frame.iloc[i]["#"]) for i in ticked_rows(event) if i < len(frame)]
+def table_key(ids: list[int]) -> str:
+    """One widget per (generation, rows shown): a position in it always means the same signal."""
+    digest = hashlib.blake2b(",".join(map(str, ids)).encode(), digest_size=6).hexdigest()
+    return f"{TABLE_KEY}_{st.session_state.get(GENERATION_KEY, 0)}_{digest}"
 
 
-def _rows_to_show(state: CouncilState, tick: int) -> tuple[list[dict], dict[str, int]]:
-    """While rows are ticked the table holds still: ticks are positions, and a refresh that shifted the rows
-    would move them onto other signals. Other people's changes to a held row are caught by its version."""
-    if ticked_rows(st.session_state.get(TABLE_KEY)) and SNAPSHOT_KEY in st.session_state:
-        return st.session_state[SNAPSHOT_KEY]
-    st.session_state[SNAPSHOT_KEY] = load_waiting(state.since, tick)
-    return st.session_state[SNAPSHOT_KEY]
+def chosen_ids(ids: list[int], key: str, starts_ticked: set[int]) -> list[int]:
+    """The ticked signals: the person's own ticks by id (read from this very table's widget), else the guess."""
+    choices: dict[int, bool] = st.session_state.setdefault(CHOICES_KEY, {})
+    if key in st.session_state:  # the widget of these rows: its positions are these ids
+        ticked = set(ticked_rows(st.session_state[key]))
+        for position, signal_id in enumerate(ids):
+            choices[signal_id] = position in ticked
+    return [i for i in ids if choices.get(i, i in starts_ticked)]
 
 
-def triage_step(ctx: PageContext, state: CouncilState, tick: int, *, presenting: bool) -> None:
-    rows, counts = _rows_to_show(state, tick)
+def triage_step(ctx: PageContext, state: CouncilState, changed: int, *, presenting: bool) -> None:
+    suggester, model_key = ready_suggester()
+    rows, counts, guesses = load_waiting(state.since, changed, model_key)
+    threshold = confidence_threshold()
     st.markdown(
         f"**{plural(counts['unowned'], 'signal')}** without an owner · **{counts['unconfirmed']:,}** "
         "routed by a rule or the model since the last council, not yet confirmed"
     )
-    frame = triage_frame(rows, ctx)
-    event = st.dataframe(
-        frame,
-        key=TABLE_KEY,
+    ids = [r["id"] for r in rows]
+    key = table_key(ids)
+    st.session_state[TABLE_KEY_NOW] = key
+    confident = {i for i, guess in guesses.items() if guess.confident(threshold)}
+    chosen = chosen_ids(ids, key, confident)
+    where = {signal_id: position for position, signal_id in enumerate(ids)}
+    st.dataframe(
+        triage_frame(rows, ctx, guesses),
+        key=key,
         hide_index=True,
         on_select="rerun",
         selection_mode="multi-row",
+        selection_default={"selection": {"rows": [where[i] for i in chosen]}},
         width="stretch",
         height=min(38 + 35 * len(rows), 560 if presenting else 420),
         column_config={
             "#": st.column_config.NumberColumn(width=60, format="%d"),
             "Logged": st.column_config.DatetimeColumn(format="D MMM, HH:mm", width=110),
-            "What happened": st.column_config.TextColumn(width=460),
-            "Where": st.column_config.TextColumn(width=280),
+            "What happened": st.column_config.TextColumn(width=400),
+            "Where": st.column_config.TextColumn(width=240),
         },
     )
-    if len(rows) < counts["unowned"] + counts["unconfirmed"]:
-        st.caption(f"The oldest {len(rows):,} shown; the rest come up as these are done.")
+    shown = (
+        "" if len(rows) >= counts["unowned"] + counts["unconfirmed"] else f"The oldest {len(rows):,} shown. "
+    )
+    st.caption(
+        f"{shown}Ticked to start with: the owner a rule chose, or the model at {threshold:.0%} or more sure."
+        + ("" if suggester else " The owner model is not ready yet: only rules suggest for now.")
+    )
     versions = {r["id"]: seen_version(ENTITY, r["id"], r["version"]) for r in rows}
     if ctx.actor.can("assign_owner"):
-        _bulk_form(ctx, selected_ids(frame, event), versions)
+        _bulk_form(ctx, chosen, versions, guesses)
 
 
-def _bulk_form(ctx: PageContext, chosen: list[int], versions: dict[int, int]) -> None:
+def _bulk_form(
+    ctx: PageContext, chosen: list[int], versions: dict[int, int], guesses: dict[int, OwnerGuess]
+) -> None:
     action, target, apply = st.columns([3, 4, 2], vertical_alignment="bottom")
-    picked = action.selectbox("Do this", list(ACTIONS), format_func=ACTIONS.get, key="council_triage_action")
+    picked = action.selectbox("Do this", ROOM_ACTIONS, format_func=ACTIONS.get, key="council_triage_action")
     team_id = failure_mode_id = None
     question = ""
-    if picked == "correct":
+    acting_on = chosen
+    if picked == "accept":
+        acting_on = [i for i in chosen if i in guesses]
+        without = len(chosen) - len(acting_on)
+        target.caption(
+            "Each ticked signal gets the suggested owner; a kept owner is recorded as confirmed by the council."
+            + (
+                f" {plural(without, 'ticked signal')} without a suggestion: correct the owner instead."
+                if without
+                else ""
+            )
+        )
+    elif picked == "correct":
         team_id = target.selectbox(
             "Owner team",
             [t for t, _ in ctx.journey.teams],
@@ -121,39 +186,41 @@ def _bulk_form(ctx: PageContext, chosen: list[int], versions: dict[int, int]) ->
             key="council_triage_mode",
             placeholder="Choose the failure mode",
         )
-    elif picked == "needs_info":
-        question = target.text_input("What do we need to know?", key="council_triage_question", max_chars=500)
     else:
-        target.caption("Keeps the owner a rule or the model chose; an event records that the council agreed.")
+        question = target.text_input("What do we need to know?", key="council_triage_question", max_chars=500)
+    verb = "Accept for" if picked == "accept" else "Apply to"
     if apply.button(
-        f"Apply to {plural(len(chosen), 'signal')}",
+        f"{verb} {plural(len(acting_on), 'signal')}",
         type="primary",
-        disabled=not chosen,
+        disabled=not acting_on,
         width="stretch",
         key="council_triage_apply",
     ):
         run_write(
             lambda: bulk_triage(
                 ctx.store,
-                items=[(i, versions[i]) for i in chosen if i in versions],
+                items=[(i, versions[i]) for i in acting_on if i in versions],
                 action=picked,
                 actor=ctx.actor,
                 team_id=team_id,
                 failure_mode_id=failure_mode_id,
                 question=question,
+                owners={i: guesses[i].team_id for i in acting_on if i in guesses},
             ),
             done=lambda result: (
                 f"{ACTIONS[picked]}: done for {plural(len(result.done), 'signal')}." if result.done else None
             ),
             show="flash",
-            rows=[(ENTITY, i) for i in chosen],
-            after=_release_table,
+            rows=[(ENTITY, i) for i in acting_on],
+            after=_clear_choices,
+            rerun="fragment",
         )
 
 
-def _release_table(result: BulkResult) -> None:
-    """Each refused row said with its reason; the table no longer holds still, it shows the queue as it is now."""
+def _clear_choices(result: BulkResult) -> None:
+    """Each refused row said with its reason; the ticks are cleared and the table is a new one, so no tick
+    can stay on a row nobody chose."""
     for signal_id, why in result.refused:
         flash("error", f"#{signal_id} refused — {md_escape(why)}")
-    st.session_state.pop(TABLE_KEY, None)
-    st.session_state.pop(SNAPSHOT_KEY, None)
+    st.session_state.pop(CHOICES_KEY, None)
+    st.session_state[GENERATION_KEY] = st.session_state.get(GENERATION_KEY, 0) + 1

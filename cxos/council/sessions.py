@@ -1,7 +1,10 @@
 """Council sessions: start one, name who attends, record decisions and actions, close it with its minutes.
 
 "Since the last council" is since the last closed session closed (first time: the last 7 days). Every
-change writes its Event in the same transaction; edits are checked against the version the caller read.
+change writes its Event in the same transaction. Several people act on one open session at once, so its
+changes merge rather than refuse: decisions are appended under a row lock, an attendee edit applies what the
+person changed to the list as it is, and closing (cxos/council/closing.py) writes the minutes from the row
+as stored. `close_session` with a version is kept for callers that saved minutes of their own.
 """
 
 import json
@@ -91,9 +94,15 @@ def actions_of(
 
 
 def start_session(
-    store: Store, *, actor: Actor, attendees: list[str] | tuple[str, ...] = (), held_on: date | None = None
+    store: Store,
+    *,
+    actor: Actor,
+    attendees: list[str] | tuple[str, ...] = (),
+    held_on: date | None = None,
+    step: int = 1,
 ) -> CouncilSession:
-    """Open this week's council; when one is already open (someone else started it), that one is returned."""
+    """Open this week's council on `step` (its time box starts now), presented by `actor`; when one is already
+    open (someone else started it), that one is returned."""
     require(actor, "run_council")
     with store.write() as session:
         running = open_session(session)
@@ -108,6 +117,9 @@ def start_session(
             updated_at=now,
             created_by=actor.name,
             updated_by=actor.name,
+            current_step=step,
+            step_started_at=now,
+            presenter=actor.name,  # whoever opens the council presents until someone else takes over
         )
         add_created(
             session,
@@ -121,12 +133,17 @@ def start_session(
 
 
 def set_attendees(
-    store: Store, *, session_id: int, expected_version: int, attendees: list[str], actor: Actor
+    store: Store, *, session_id: int, seen: list[str], attendees: list[str], actor: Actor
 ) -> CouncilSession:
+    """Apply what the person changed in the list they saw (`seen` → `attendees`) to the list as it is now, so
+    someone who joined meanwhile stays recorded and nobody's edit of the list is refused."""
     require(actor, "run_council")
-    with editing(store, CouncilSession, session_id, expected_version, actor) as (session, council):
-        _still_open(council)
-        apply_changes(session, council, actor, {"attendees": json.dumps(_names(attendees))})
+    with store.write() as session:
+        council = locked_open_session(session, session_id)
+        before = attendees_of(council)
+        removed = {name.lower() for name in _names(seen)} - {name.lower() for name in _names(attendees)}
+        names = _names([*(n for n in before if n.lower() not in removed), *attendees])
+        apply_changes(session, council, actor, {"attendees": json.dumps(names)})
         return council
 
 
@@ -138,12 +155,7 @@ def add_decision(
     require(actor, "run_council")
     decision = _decision(text, owner, due_on)
     with store.write() as session:
-        council = session.exec(
-            select(CouncilSession).where(CouncilSession.id == session_id).with_for_update()
-        ).first()
-        if council is None:
-            raise NotFound(f"Council session #{session_id} does not exist.")
-        _still_open(council)
+        council = locked_open_session(session, session_id)
         decisions = [*json.loads(council.decisions or "[]"), decision.as_json()]
         council.decisions = json.dumps(decisions)
         record_event(
@@ -159,6 +171,17 @@ def add_decision(
         touch(council, actor)
         session.add(council)
         return council
+
+
+def locked_open_session(session: Session, session_id: int) -> CouncilSession:
+    """The session's row, locked for this write transaction; refused when it is missing or already closed."""
+    council = session.exec(
+        select(CouncilSession).where(CouncilSession.id == session_id).with_for_update()
+    ).first()
+    if council is None:
+        raise NotFound(f"Council session #{session_id} does not exist.")
+    _still_open(council)
+    return council
 
 
 def add_action(
@@ -248,7 +271,12 @@ def close_session(
 
 def _still_open(council: CouncilSession) -> None:
     if council.status != "open":
-        raise ValidationFailed({"status": f"the council of {council.held_on:%d %b %Y} is already closed"})
+        closed = f" by {council.updated_by} at {council.closed_at:%H:%M} UTC" if council.closed_at else ""
+        raise ValidationFailed(
+            {
+                "status": f"the council of {council.held_on:%d %b %Y} was already closed{closed}; nothing was saved"
+            }
+        )
 
 
 def _names(attendees: list[str] | tuple[str, ...]) -> list[str]:

@@ -1,8 +1,10 @@
 """The council's triage: signals without a confirmed owner, and one action applied to many of them at once.
 
 A signal waits for the council when it has no owner (the triage queue), or when a rule or the owner model
-routed it since the last council and nobody has confirmed or corrected that owner. Confirming
-(`signals.confirm_owner`) writes a "confirmed" Event and changes no owner; correcting goes through
+routed it since the last council and nobody has confirmed or corrected that owner. Each starts from an
+owner guess (`owner_guesses`: the rule's or the model's owner it has, else the first matching rule, else the
+model's best team). Accepting a guess that is the owner already, like confirming (`signals.confirm_owner`),
+writes a "confirmed" Event and changes no owner; correcting goes through
 `signals.assign_owner`, so it counts against routing accuracy. Each signal in a bulk action is checked
 against the version the person saw: a stale one is refused on its own, with its message, and the others
 proceed.
@@ -19,16 +21,19 @@ from sqlmodel import Session, col, select
 from cxos.errors import CxosError, ValidationFailed
 from cxos.failure_modes import writes as failure_modes
 from cxos.identity import Actor, require
-from cxos.models import Event, Signal
+from cxos.models import Event, Signal, saved_id
+from cxos.routing.decision import decide
+from cxos.routing.rule_engine import Suggester, journey_places, load_rule_set, signal_view
 from cxos.signals import writes as signals
 from cxos.signals.queries import LIST_COLUMNS, triage_condition
 from cxos.store.audit import editing
 from cxos.store.store import Store
-from cxos.vocabulary import Decider, EventAction, EventEntity, Status
+from cxos.vocabulary import Decider, EventAction, EventEntity, RoutedBy, Status
 
 MAX_ROWS = 300
 COUNT_CAP = 10_000
 ACTIONS = {
+    "accept": "Accept the suggested owners",
     "confirm": "Confirm the owner",
     "correct": "Correct the owner",
     "link": "Link to a failure mode",
@@ -90,6 +95,75 @@ def count_waiting(session: Session, *, since: datetime, cap: int = COUNT_CAP) ->
     return {"unowned": capped(triage_condition()), "unconfirmed": capped(_unconfirmed_route(since))}
 
 
+@dataclass(frozen=True)
+class OwnerGuess:
+    """The owner the room starts from for one waiting signal: who guessed it and how sure it is."""
+
+    team_id: int
+    by: Decider  # a rule or the model
+    confidence: float | None  # the model's probability for that team; None for a rule
+    rule_id: int | None = None
+
+    def confident(self, threshold: float) -> bool:
+        return self.by is Decider.RULE or (self.confidence or 0.0) >= threshold
+
+
+def owner_guesses(
+    session: Session, rows: list[dict[str, Any]], *, suggester: Suggester | None
+) -> dict[int, OwnerGuess]:
+    """For each waiting row (as `waiting_signals` returns it): a routed one keeps the owner its rule or the
+    model chose, with the model's confidence in it; an unowned one gets the first matching rule, else the
+    model's best team at whatever confidence. Reads the model's predictions only; nothing is written."""
+    ids = [r["id"] for r in rows]
+    if not ids:
+        return {}
+    signals_by_id = {s.id: s for s in session.exec(select(Signal).where(col(Signal.id).in_(ids)))}
+    ordered = [signals_by_id[i] for i in ids if i in signals_by_id]
+    predictions = dict(zip(ids, _predictions(suggester, ordered), strict=False)) if suggester else {}
+    rules, places = load_rule_set(session), journey_places(session)
+    guesses: dict[int, OwnerGuess] = {}
+    for signal in ordered:
+        ranked = dict(predictions.get(signal.id, []))
+        routed = RoutedBy.parse(signal.routed_by)
+        if signal.owner_team_id is not None and routed is not None and routed.kind is not Decider.PERSON:
+            guesses[saved_id(signal)] = OwnerGuess(
+                signal.owner_team_id,
+                routed.kind,
+                None if routed.kind is Decider.RULE else ranked.get(signal.owner_team_id, 0.0),
+                routed.rule_id,
+            )
+            continue
+        decision = decide(signal_view(signal, places), rules, suggester=None)
+        if decision.team_id is not None:
+            guesses[saved_id(signal)] = OwnerGuess(decision.team_id, Decider.RULE, None, decision.rule_id)
+        elif ranked:
+            team_id, confidence = max(ranked.items(), key=lambda item: item[1])
+            guesses[saved_id(signal)] = OwnerGuess(int(team_id), Decider.MODEL, confidence)
+    return guesses
+
+
+def _predictions(suggester: Suggester, signals: list[Signal]) -> list[list[tuple[int, float]]]:
+    """The model's top teams for every signal in one pass when the suggester can batch."""
+    many = getattr(suggester, "many", None)
+    return many(signals) if many else [suggester(s) for s in signals]
+
+
+def accept_owner(
+    store: Store, *, signal_id: int, expected_version: int, team_id: int, actor: Actor
+) -> Signal:
+    """The room takes the suggested owner: confirmed when it is the owner already, else given to the signal.
+    Both writes check `expected_version`, so a change between this read and the write is still refused."""
+    with store.read() as session:
+        owner = session.exec(select(Signal.owner_team_id).where(Signal.id == signal_id)).first()
+    if owner == team_id:
+        return signals.confirm_owner(
+            store, signal_id=signal_id, expected_version=expected_version, actor=actor
+        )
+    return signals.assign_owner(
+        store, signal_id=signal_id, expected_version=expected_version, team_id=team_id, actor=actor
+    )
+
+
 def link_seen_signal(
     store: Store, *, signal_id: int, expected_version: int, failure_mode_id: int, actor: Actor
 ) -> Signal:
@@ -123,9 +197,19 @@ def bulk_triage(
     team_id: int | None = None,
     failure_mode_id: int | None = None,
     question: str = "",
+    owners: dict[int, int] | None = None,
 ) -> BulkResult:
-    """One council triage action on many signals, each against the version the person saw."""
-    if action == "confirm":
+    """One council triage action on many signals, each against the version the person saw. "accept" gives
+    each signal the owner in `owners` (the guess the person saw): kept and confirmed when it is already the
+    owner, set otherwise."""
+    if action == "accept":
+        chosen = owners or {}
+
+        def change(i: int, v: int) -> Any:
+            if i not in chosen:
+                raise ValidationFailed({"owner_team_id": f"signal #{i} has no suggested owner; choose one"})
+            return accept_owner(store, signal_id=i, expected_version=v, team_id=chosen[i], actor=actor)
+    elif action == "confirm":
 
         def change(i: int, v: int) -> Any:
             return signals.confirm_owner(store, signal_id=i, expected_version=v, actor=actor)

@@ -110,7 +110,7 @@ def add_created(
     return row
 
 
-def stale_write(row: Versioned, *, what: str | None = None) -> StaleWrite:
+def stale_write(row: Versioned, *, what: str | None = None, change: str = "") -> StaleWrite:
     """The refusal of a change made against a stale copy of `row`: what moved on, who moved it and when.
 
     Every versioned write refuses with this one message, so a person reads the same sentence everywhere.
@@ -118,16 +118,19 @@ def stale_write(row: Versioned, *, what: str | None = None) -> StaleWrite:
     table = table_of(type(row))
     row_id = _id(row)
     label = what or f"{table.name.replace('_', ' ').capitalize()} #{row_id}"
-    return stale_refusal(label, by=row.updated_by, at=row.updated_at, entity=table.name, entity_id=row_id)
+    return stale_refusal(
+        label, by=row.updated_by, at=row.updated_at, entity=table.name, entity_id=row_id, change=change
+    )
 
 
 def stale_refusal(
-    what: str, *, by: str | None, at: datetime | None, entity: str, entity_id: int
+    what: str, *, by: str | None, at: datetime | None, entity: str, entity_id: int, change: str = ""
 ) -> StaleWrite:
     """The one wording of a stale refusal; `stale_write` fills it from a row, a vanished row from its event."""
     when = f" at {at:%Y-%m-%d %H:%M} UTC" if at is not None else ""
     return StaleWrite(
-        f"{what} was changed by {by or 'someone'}{when} after you opened it. Nothing was saved: "
+        f"{what} was changed by {by or 'someone'}{when} after you opened it{f' ({change})' if change else ''}. "
+        "Nothing was saved: "
         "reload to see their change, then try again.",
         entity=entity,
         entity_id=entity_id,
@@ -226,8 +229,35 @@ def editing(
     entity = EventEntity(table_of(model).name)
     with versioned_write(store, actor, entity=entity, entity_id=row_id) as session:
         row = locked_row(session, model, row_id)
-        check_version(row, expected_version)
+        if row.version != expected_version:  # say what the other person changed, not only who and when
+            raise stale_write(row, change=last_change(session, entity, row_id))
         yield session, row
+
+
+def last_change(session: Session, entity: EventEntity, row_id: int, *, window_s: float = 2.0) -> str:
+    """What the row's newest change did, in words ("status → needs_info, owner team → 4"): its events, those
+    by the same person within a moment of the newest one, so a refusal can say what the other person changed."""
+    events = session.exec(
+        select(Event)
+        .where(Event.entity == entity, Event.entity_id == row_id, Event.action != EventAction.REFUSED)
+        .order_by(Event.id.desc())  # type: ignore[union-attr]
+        .limit(10)
+    ).all()
+    if not events:
+        return ""
+    newest = events[0]
+    batch = [e for e in events if e.actor == newest.actor and (newest.at - e.at).total_seconds() <= window_s]
+    words: list[str] = []
+    for event in reversed(batch):
+        if event.field and event.field.endswith("_id"):  # an id means nothing to a person: say what moved
+            words.append(f"{event.field.removesuffix('_id').replace('_', ' ')} changed")
+        elif event.field:
+            name = event.field.replace("_", " ")
+            value = " ".join((event.to_value or "").split())
+            words.append(f"{name} → {value[:60]}" if value else f"{name} cleared")
+        else:
+            words.append(event.action)
+    return ", ".join(dict.fromkeys(words))
 
 
 def apply_changes(

@@ -58,9 +58,7 @@ def test_only_the_council_runs_a_session(store):
 
 def test_closing_a_stale_copy_is_refused_and_the_refusal_is_an_event(store):
     opened = council.start_session(store, actor=COUNCIL)
-    council.set_attendees(
-        store, session_id=opened.id, expected_version=opened.version, attendees=["Ann"], actor=COUNCIL
-    )
+    council.set_attendees(store, session_id=opened.id, seen=[], attendees=["Ann"], actor=COUNCIL)
     with pytest.raises(StaleWrite):
         council.close_session(
             store, session_id=opened.id, expected_version=opened.version, minutes="", actor=COUNCIL

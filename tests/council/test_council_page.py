@@ -10,7 +10,7 @@ from cxos.store.store import Store
 from tests.test_pages import open_page
 
 PAGE = pages.COUNCIL.path
-TABLE = "council_triage_table"
+TABLE_KEY_NOW = "council_triage_table_key"  # the triage table's widget key, which names the rows it shows
 STEP_TITLES = [
     "Pulse",
     "Triage",
@@ -19,6 +19,15 @@ STEP_TITLES = [
     "Close the loop",
     "Decisions and minutes",
 ]
+
+
+@pytest.fixture
+def trained_model(demo_db):
+    """The owner model trained before the page opens, as a running app has it (the page never trains)."""
+    from cxos.routing import owner_model
+
+    assert owner_model.suggester_for(Store(demo_db)) is not None
+    return demo_db
 
 
 def _headers(at) -> list[str]:
@@ -30,10 +39,32 @@ def _click(at, label: str):
     return next(b for b in at.button if b.label == label).click().run()
 
 
+def _table_key(at) -> str:
+    return at.session_state[TABLE_KEY_NOW] if TABLE_KEY_NOW in at.session_state else "council_triage_table"
+
+
 def _choose_rows(at, *rows: int):
-    """Tick rows of the triage table, as a click on their checkboxes does, and rerun."""
-    at.session_state[TABLE] = {"selection": {"rows": list(rows), "columns": []}}
+    """Tick rows of the triage table (and only those), as clicks on their checkboxes do, and rerun."""
+    at.session_state[_table_key(at)] = {"selection": {"rows": list(rows), "columns": []}}
     return at.run()
+
+
+def _ticked_ids(at) -> list[int]:
+    """The signals the triage table shows ticked: the rows its widget starts with (or was sent) ticked."""
+    import json
+
+    key, frame = _table_key(at), at.dataframe[0].value
+    if key in at.session_state:
+        positions = at.session_state[key]["selection"]["rows"]
+    else:
+        default = at.dataframe[0].proto.selection_default
+        positions = json.loads(default)["selection"]["rows"] if default else []
+    return [int(frame.iloc[i]["#"]) for i in positions]
+
+
+def _button_count(at) -> int:
+    label = next(b.label for b in at.button if b.label.startswith(("Apply to", "Accept for")))
+    return int(label.split()[-2].replace(",", ""))
 
 
 def test_next_walks_through_all_six_steps(demo_db):
@@ -129,10 +160,10 @@ def test_a_council_records_decisions_plans_a_fix_and_closes_with_the_minutes(dem
 
 
 def _apply(at):
-    return next(b for b in at.button if b.label.startswith("Apply to")).click().run()
+    return next(b for b in at.button if b.label.startswith(("Apply to", "Accept for"))).click().run()
 
 
-def test_a_whole_council_runs_from_this_page_and_its_minutes_name_every_owner(demo_db):
+def test_a_whole_council_runs_from_this_page_and_its_minutes_name_every_owner(demo_db, trained_model):
     """The 'done when' walk: start, triage everything waiting, a cause and a fix, an update, notices, minutes."""
     at = open_page(PAGE)
     at.text_input(key="council_start_attendees").input(
@@ -145,7 +176,7 @@ def test_a_whole_council_runs_from_this_page_and_its_minutes_name_every_owner(de
     owned = [i for i, owner in enumerate(frame["Owner"]) if owner != "— triage"]
     unowned = [i for i, owner in enumerate(frame["Owner"]) if owner == "— triage"]
     _choose_rows(at, *owned)
-    at = _apply(at)  # "Confirm the owner" is the default action
+    at = _apply(at)  # "Accept the suggested owners" is the default: a kept owner is confirmed
     _choose_rows(at, *range(len(unowned)))  # what is left: the unowned ones
     at.selectbox(key="council_triage_action").set_value("correct").run()
     at.selectbox(key="council_triage_team").set_value(_teams(demo_db)[0][0])
@@ -226,26 +257,62 @@ def test_history_shows_past_sessions_and_the_council_marks_an_action_done(demo_d
         ]
 
 
-def test_ticked_rows_hold_still_so_a_refresh_never_moves_them_onto_other_signals(demo_db):
+def test_a_tick_stays_on_its_signal_when_someone_else_empties_the_row_above(demo_db):
+    """Ticks are kept by signal id: when the queue shifts under them they follow their signal."""
     from cxos.signals.writes import assign_owner
     from tests.conftest import COUNCIL
 
-    at = _choose_rows(open_page(PAGE, query={"step": "2"}), 0)
-    ticked = int(at.dataframe[0].value.iloc[0]["#"])
+    at = _choose_rows(open_page(PAGE, query={"step": "2"}), 1)
+    first, ticked = (int(at.dataframe[0].value.iloc[i]["#"]) for i in (0, 1))
     store = Store(demo_db)
     with store.read() as session:
-        version = session.get(Signal, ticked).version
-    assign_owner(
-        store, signal_id=ticked, expected_version=version, team_id=_teams(demo_db)[1][0], actor=COUNCIL
+        version = session.get(Signal, first).version
+    assign_owner(  # someone else owns the first row: it leaves the queue, every row moves up one
+        store, signal_id=first, expected_version=version, team_id=_teams(demo_db)[1][0], actor=COUNCIL
     )
     at.selectbox(key="council_triage_action").set_value("needs_info").run()
     assert int(at.dataframe[0].value.iloc[0]["#"]) == ticked
-    at.text_input(key="council_triage_question").input("Which tenant?")
+    assert _ticked_ids(at) == [ticked] and _button_count(at) == 1
+
+
+def test_after_an_action_no_tick_lands_on_a_row_nobody_chose(demo_db, trained_model):
+    """The issue's steps: tick two rows, correct their owner; the table that follows is a new one, so the
+    positions the browser still has ticked cannot land on the signals that moved up into them."""
+    at = open_page(PAGE, query={"step": "2"})
+    starting_guess = set(_ticked_ids(at))
+    at = _choose_rows(at, 0, 1)
+    chosen = [int(at.dataframe[0].value.iloc[i]["#"]) for i in (0, 1)]
+    old_key = _table_key(at)
+    at.selectbox(key="council_triage_action").set_value("correct").run()
+    at.selectbox(key="council_triage_team").set_value(_teams(demo_db)[0][0])
     at = _apply(at)
-    assert any(f"#{ticked} refused" in e.value for e in at.error)
-    assert int(at.dataframe[0].value.iloc[0]["#"]) != ticked, (
-        "after the refusal the table shows the current queue"
+    assert any("done for 2 signals" in s.value for s in at.success)
+
+    at.session_state[old_key] = {"selection": {"rows": [0, 1], "columns": []}}  # what the browser re-sends
+    at.run()
+    shown = [int(i) for i in at.dataframe[0].value["#"]]
+    assert not set(chosen) & set(shown)
+    assert set(_ticked_ids(at)) == starting_guess & set(shown), "only the starting guess is ticked"
+    assert (
+        _button_count(at) == len(_ticked_ids(at))
+        or at.selectbox(key="council_triage_action").value != "accept"
     )
+
+
+def test_triage_starts_from_the_suggested_owners_and_never_offers_confirming_no_owner(demo_db, trained_model):
+    at = open_page(PAGE, query={"step": "2"})
+    frame = at.dataframe[0].value
+    assert {"Suggested owner", "Sure"} <= set(frame.columns)
+    assert at.selectbox(key="council_triage_action").value == "accept"
+    assert "confirm" not in at.selectbox(key="council_triage_action").options
+    ticked = _ticked_ids(at)
+    assert ticked, "the confident guesses start ticked"
+    for signal_id in ticked:
+        row = frame[frame["#"] == signal_id].iloc[0]
+        assert row["Suggested owner"] != "—" and (
+            row["Sure"].startswith("rule") or int(row["Sure"].split("%")[0]) >= 80
+        )
+    assert _button_count(at) == len(ticked)
 
 
 def test_closing_after_recording_a_decision_in_the_same_meeting_is_not_refused(demo_db):
@@ -280,3 +347,46 @@ def test_closing_after_planning_a_fix_in_the_same_meeting_is_not_refused(demo_db
     at.run()
     at = _click(at, "Save minutes and close")
     assert not at.error, [e.value for e in at.error]
+
+
+def _room(url: str):
+    from cxos.council import room
+
+    with Store(url).read() as session:
+        return room.room(session)
+
+
+def test_the_presenters_next_moves_the_room_and_the_shared_screen_follows_it(demo_db):
+    presenter = open_page(PAGE, query={"step": "1"})
+    presenter = _click(presenter, "Start this week's council")
+    presenter = _click(presenter, "Next →")
+    presenter = _click(presenter, "Next →")
+    assert (_room(demo_db).step, _room(demo_db).presenter) == (3, "Priya Shah")
+    screen = open_page(PAGE, name="Board viewer", query={"present": "1", "step": "1"})
+    assert _headers(screen) == ["### Step 3 of 6 · Recurring failure modes"]
+    assert "3" in screen.query_params["step"]
+    assert not [b for b in screen.button if b.label in ("Next →", "← Back")], (
+        "the screen follows, a viewer drives nothing"
+    )
+
+
+def test_an_attendees_next_moves_only_their_own_view(demo_db):
+    _click(open_page(PAGE, query={"step": "2"}), "Start this week's council")
+    marco = _click(open_page(PAGE, name="Marco Rossi", query={"step": "2"}), "Next →")
+    assert _headers(marco) == ["### Step 3 of 6 · Recurring failure modes"]
+    assert (_room(demo_db).step, _room(demo_db).presenter) == (2, "Priya Shah")
+    marco = _click(marco, "Go to step 2")
+    assert _headers(marco) == ["### Step 2 of 6 · Triage"]
+
+
+def test_everyone_who_opens_the_open_council_is_an_attendee_and_history_counts_them(demo_db):
+    at = _click(open_page(PAGE, query={"step": "6"}), "Start this week's council")
+    for name in ("Marco Rossi", "Dana Kim", "Lee Park"):
+        open_page(PAGE, name=name, query={"step": "2"})
+    open_page(PAGE, name="Board viewer", query={"present": "1"})  # the shared screen attends nothing
+    assert _room(demo_db).attendees == ("Priya Shah", "Marco Rossi", "Dana Kim", "Lee Park")
+    at.run()
+    at = _click(at, "Save minutes and close")
+    assert not at.error, [e.value for e in at.error]
+    at.segmented_control(key="council_view").set_value("History").run()
+    assert any("4 attendees" in e.label for e in at.expander)

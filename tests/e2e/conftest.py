@@ -8,9 +8,10 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,6 +91,33 @@ def app_url(browser_available: None) -> Iterator[str]:
     env = _app_env({"CXOS_DATABASE_URL": f"sqlite:///{workdir / 'e2e.db'}"})
     with _seeded_app(env, workdir) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def own_app(browser_available: None) -> Iterator[dict[str, str]]:
+    """The app on a demo database of its own, for a test that changes it and reads the result back."""
+    workdir = Path(tempfile.mkdtemp(prefix="cxos-e2e-own-"))
+    database_url = f"sqlite:///{workdir / 'own.db'}"
+    with _seeded_app(_app_env({"CXOS_DATABASE_URL": database_url}), workdir) as url:
+        yield {"url": url, "database_url": database_url}
+
+
+@pytest.fixture
+def new_tab(chromium, dialogs: list[str]) -> Iterator[Callable[[str], Any]]:
+    """Opens a 1920×1080 tab in a browser context of its own (its own Streamlit session) on a base URL."""
+    contexts = []
+
+    def open_tab(base_url: str) -> Any:
+        context = chromium.new_context(viewport=VIEWPORT, base_url=base_url)
+        context.set_default_timeout(120_000)  # a wait for a condition, generous on a loaded machine
+        contexts.append(context)
+        tab = context.new_page()
+        tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        return tab
+
+    yield open_tab
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture(scope="session")
