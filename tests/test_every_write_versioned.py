@@ -31,6 +31,14 @@ NOT_VERSIONED = {
     "cxos.council.sessions.start_session": "append-only: opens a session, or returns the one someone opened",
     "cxos.council.sessions.add_decision": "append-only: appended under a row lock, both people's decisions kept",
     "cxos.council.sessions.add_action": "append-only: a new action row",
+    "cxos.council.sessions.set_attendees": "merges the person's additions and removals into the list as it is now",
+    "cxos.council.room.join": "append-only: adds the person to the attendees under a row lock, once",
+    "cxos.council.room.move_to_step": "the room's pointer, not anyone's copy: the step moves for everyone",
+    "cxos.council.room.present": "the room's pointer, not anyone's copy: whoever asks presents from now",
+    "cxos.council.triage.accept_owner": "checked by confirm_owner / assign_owner with the version seen (their "
+    "two-writer tests are in tests/signals)",
+    "cxos.council.closing.close_council": "closes the session as stored at the close (every decision in the "
+    "minutes); refused only when someone closed it already",
     "cxos.fixes.lifecycle.plan_fix": "append-only: a new fix row",
     "cxos.fixes.loops.draft_notices": "append-only: only recipients without a notice get one (unique per fix)",
     "cxos.journey.editor.add_stage": "append-only: a new stage at the end (a name taken is refused)",
@@ -81,12 +89,21 @@ def _opens_a_write(node: ast.AST) -> bool:
     return False
 
 
+# Methods of the built-in types: `", ".join(...)` is not a call of cxos.council.room.join.
+BUILTIN_METHODS = set(dir(str)) | set(dir(dict)) | set(dir(list)) | set(dir(set))
+
+
 def _called_names(node: ast.AST) -> set[str]:
     names = set()
     for call in ast.walk(node):
-        if isinstance(call, ast.Call):
-            func = call.func
-            names.add(func.id if isinstance(func, ast.Name) else getattr(func, "attr", ""))
+        if not isinstance(call, ast.Call):
+            continue
+        func = call.func
+        if isinstance(func, ast.Name):
+            names.add(func.id)
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            if func.attr not in BUILTIN_METHODS:  # module.function(...); a value's method is not a service
+                names.add(func.attr)
     return names
 
 

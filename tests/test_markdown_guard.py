@@ -39,7 +39,7 @@ SAFE_NAMES = set(
     shown number port signal_id failure_mode_id merged_into_id source_id target_id similar rating more
     sample value role kpi overdue stale notices_drafted notices_sent weeks_before weeks_after
     signals_before signals_after rate_unit stale_days keep_id chosen verb trend units section label
-    question message done new_status confident duplicate_id app_name""".split()
+    question message done new_status confident duplicate_id app_name where""".split()
 )
 
 

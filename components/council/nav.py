@@ -68,7 +68,7 @@ def room_write(change: Callable[[], Any]) -> None:
     try:
         change()
     except CxosError as refusal:
-        flash("error", str(refusal))
+        flash("error", md_escape(refusal))
 
 
 def step_header(ctx: PageContext, here: Here, step: int, *, presenting: bool) -> None:
@@ -125,8 +125,10 @@ def _where_the_room_is(ctx: PageContext, room: Room | None, step: int) -> None:
     if room.presenter == ctx.actor.name:
         st.caption("You present: your Next and Back move the shared screen.")
         return
-    who = f"{md_escape(room.presenter)} presents" if room.presenter else "Nobody presents yet"
-    st.caption(who + ("" if room.step == step else f" · the room is on step {room.step}"))
+    where = "" if room.step == step else f" · the room is on step {room.step}"
+    st.caption(
+        f"{md_escape(room.presenter)} presents{where}" if room.presenter else f"Nobody presents yet{where}"
+    )
     follow, take = st.columns(2)
     if room.step != step and follow.button(f"Go to step {room.step}", key="council_follow", width="stretch"):
         set_url_params(step=str(room.step))

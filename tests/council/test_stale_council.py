@@ -42,9 +42,9 @@ def _version(model):
 
 
 def _attend(store, session_id, actor, seen, value):
-    return council.set_attendees(
-        store, session_id=session_id, expected_version=seen, attendees=[value], actor=actor
-    )
+    """Someone adds an attendee (set_attendees merges additions into the list as it is now, so it has no
+    stale copy to refuse; it still moves the session's version)."""
+    return council.set_attendees(store, session_id=session_id, seen=[], attendees=[value], actor=actor)
 
 
 def _attendees(store, session_id: int) -> list[str]:
@@ -79,15 +79,6 @@ def _bulk_link(store, signal_id, actor, seen, value):
 
 
 PATHS = [
-    WritePath(
-        service="cxos.council.sessions.set_attendees",
-        prepare=_open_session,
-        load=_version(CouncilSession),
-        save=_attend,
-        read=_attendees,
-        expected=lambda value: [value],
-        role=Role.COUNCIL,
-    ),
     WritePath(  # someone adds an attendee; closing with the minutes of the copy before is refused
         service="cxos.council.sessions.close_session",
         prepare=_open_session,
@@ -97,7 +88,7 @@ PATHS = [
             store, session_id=session_id, expected_version=seen, minutes=value, actor=actor
         ),
         read=lambda store, session_id: (
-            _attendees(store, session_id),
+            _attendees(store, session_id)[-1:],  # the attendee the first writer added (after whoever opened it)
             _get(store, CouncilSession, session_id).status,
         ),
         expected=lambda value: ([value], "open"),
