@@ -15,11 +15,14 @@ from cxos import clock
 from cxos.demo.build import build_demo
 from cxos.identity import Actor
 from cxos.journey.map import load_journey_template, touchpoint_options
+from cxos.routing.model_training import train_and_store
 from cxos.store.store import Store
 from cxos.vocabulary import Role
 from tests import signal_door
 
 ROOT = Path(__file__).resolve().parent.parent
+# No background training in the suite: a test trains the owner model when it needs one (demo_template does).
+os.environ.setdefault("CXOS_MODEL_WORKER", "off")
 POSTGRES_URL = os.environ.get("CXOS_TEST_POSTGRES_URL")
 # The suite's "now": fixed, so no test depends on the day it runs; the demo ends an hour before it.
 # CXOS_TEST_NOW (ISO 8601, with its offset) moves it, to prove exactly that: the suite passes on any date.
@@ -206,6 +209,7 @@ def demo_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     demo_store = Store.open(f"sqlite:///{path}")
     build_demo(demo_store, signals=400, seed=3, anchor=DEMO_ANCHOR)
+    train_and_store(demo_store)  # what the app's worker does at start: the pages read a stored model
     with demo_store.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     demo_store.dispose()
