@@ -1,10 +1,10 @@
 """The Routing model page: training status, triage with suggestions, one-click assign, and the in-app backtest."""
 
 import pytest
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from components.common import pages
-from cxos.models import Event, Signal
+from cxos.models import Event, OwnerModelRecord, Signal
 from cxos.routing import owner_model as suggestions
 from cxos.store.store import Store
 from tests.test_pages import open_page
@@ -78,12 +78,35 @@ def test_viewers_see_suggestions_without_assign_buttons(demo_db):
     assert not [b for b in at.button if b.label == "Retrain now"]
 
 
-def test_council_can_retrain(demo_db):
+def test_council_can_ask_for_a_retrain_and_the_page_says_it_is_coming(demo_db):
     at = open_page(PAGE)
-    before = suggestions.model_status(Store(demo_db))
+    assert suggestions.model_status(Store(demo_db)).retraining_since is None
     next(b for b in at.button if b.label == "Retrain now").click().run()
     assert not at.exception
-    assert suggestions.model_status(Store(demo_db)) is not before
+    assert suggestions.model_status(Store(demo_db)).retraining_since is not None
+    assert any("retraining…" in c.value for c in at.caption)
+    assert next(b for b in at.button if b.label == "Retrain now").disabled
+
+
+def test_the_page_never_trains(demo_db, monkeypatch):
+    """A page run only reads the stored model: training is the worker's (or `python -m cxos train`)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained during a page run")
+
+    monkeypatch.setattr(suggestions, "train_owner_model", refuse)
+    monkeypatch.setattr(suggestions, "train_on_routes", refuse)
+    at = open_page(PAGE)
+    assert not at.exception and _assign_buttons(at)
+
+
+def test_without_a_stored_model_the_page_says_what_it_waits_for(demo_db):
+    with Store(demo_db).write() as session:
+        session.execute(delete(OwnerModelRecord))
+    at = open_page(PAGE)
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Trained"] == "not yet"
+    assert any("background worker trains it" in i.value for i in at.info)
 
 
 def test_backtest_on_the_stores_history_shows_its_figures(demo_db):

@@ -117,3 +117,11 @@ def test_a_batch_of_signals_gets_the_same_suggestions_as_one_at_a_time(journey_s
     assert [[t for t, _ in one] for one in suggest.many(signals)] == [
         [t for t, _ in suggest(s)] for s in signals
     ]
+
+
+def test_two_owners_get_probabilities_for_both():
+    texts, owners = _fixture_texts()
+    two = [(t, o) for t, o in zip(texts, owners, strict=True) if o != "docs"]
+    model = suggestions.train_owner_model([t for t, _ in two], [o for _, o in two])
+    (best, first), (other, second) = model.top3("Okta SAML login fails")
+    assert (best, other) == ("sso", "billing") and first > 0.8 and first + second == pytest.approx(1)
