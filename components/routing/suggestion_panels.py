@@ -39,7 +39,7 @@ def model_status_panel(status: suggestions.ModelStatus, threshold: float, actor:
     )
     rows.metric(
         "Confirmed routes",
-        f"{status.confirmed_routes:,}",
+        f"{status.confirmed_routes:,}" if status.last else "—",
         border=True,
         help="Owners the council set, corrected or kept: the training data (see cxos/routing/owner_model.py)",
     )
@@ -55,12 +55,8 @@ def model_status_panel(status: suggestions.ModelStatus, threshold: float, actor:
         border=True,
         help="Set by CXOS_ROUTING_CONFIDENCE. Below it a signal waits in triage with three suggestions.",
     )
-    if info is None and status.retraining_since is None:
-        st.info(
-            f"No model yet. It needs {suggestions.MIN_ROWS} confirmed routes across at least two teams, each "
-            f"with {suggestions.MIN_ROWS_PER_OWNER} or more; the background worker trains it as soon as there "
-            "are. Until then every signal no rule catches waits in triage."
-        )
+    if info is None:
+        st.info(_no_model_yet(status))
     note, button = st.columns([4, 1], vertical_alignment="center")
     note.caption(training_note(status))
     if actor.can("route_signals") and button.button(
@@ -73,6 +69,24 @@ def model_status_panel(status: suggestions.ModelStatus, threshold: float, actor:
             lambda: request_training(get_store(), by=actor.name),
             done="Retrain asked for: the background worker starts it within seconds.",
         )
+
+
+def _no_model_yet(status: suggestions.ModelStatus) -> str:
+    needs = (
+        f"{suggestions.MIN_ROWS} confirmed routes across at least two teams, each with "
+        f"{suggestions.MIN_ROWS_PER_OWNER} or more"
+    )
+    if status.retraining_since is not None:
+        return "The first model is being trained in the background; reload this page in a minute to see it."
+    if status.last is not None and status.last.state is ModelState.UNTRAINED:
+        return (
+            f"Not enough confirmed history to learn from yet: the model needs {needs}. Until then every signal "
+            "no rule catches waits in triage."
+        )
+    return (
+        f"No model stored yet. The background worker trains one shortly after the app starts, once there are "
+        f"{needs} (`python -m cxos train` does the same). Until then every signal no rule catches waits in triage."
+    )
 
 
 def training_note(status: suggestions.ModelStatus) -> str:

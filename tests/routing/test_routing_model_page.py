@@ -106,7 +106,7 @@ def test_without_a_stored_model_the_page_says_what_it_waits_for(demo_db):
     at = open_page(PAGE)
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Trained"] == "not yet"
-    assert any("background worker trains it" in i.value for i in at.info)
+    assert any("background worker trains one" in i.value for i in at.info)
 
 
 def test_backtest_on_the_stores_history_shows_its_figures(demo_db):
