@@ -209,20 +209,42 @@ def demo_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     demo_store = Store.open(f"sqlite:///{path}")
     build_demo(demo_store, signals=400, seed=3, anchor=DEMO_ANCHOR)
-    train_and_store(demo_store)  # what the app's worker does at start: the pages read a stored model
     with demo_store.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     demo_store.dispose()
     return path
 
 
+@pytest.fixture(scope="session")
+def trained_demo_template(demo_template, tmp_path_factory) -> Path:
+    """The demo database with the owner model trained and stored, as the app's worker leaves it."""
+    path = tmp_path_factory.mktemp("trained_demo") / "demo.db"
+    shutil.copy(demo_template, path)
+    trained = Store.open(f"sqlite:///{path}")
+    train_and_store(trained)
+    with trained.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    trained.dispose()
+    return path
+
+
 @pytest.fixture
 def demo_db(demo_template, tmp_path, monkeypatch) -> str:
-    """A private copy of the demo database, selected for the app through CXOS_DATABASE_URL."""
+    """A private copy of the demo database (no owner model stored yet), selected through CXOS_DATABASE_URL."""
+    return _app_copy(demo_template, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def trained_demo_db(trained_demo_template, tmp_path, monkeypatch) -> str:
+    """`demo_db` with the owner model stored: signals no rule takes may be routed by the model on arrival."""
+    return _app_copy(trained_demo_template, tmp_path, monkeypatch)
+
+
+def _app_copy(template: Path, tmp_path: Path, monkeypatch) -> str:
     import streamlit as st
 
     path = tmp_path / "app.db"
-    shutil.copy(demo_template, path)
+    shutil.copy(template, path)
     url = f"sqlite:///{path}"
     monkeypatch.setenv("CXOS_DATABASE_URL", url)
     monkeypatch.delenv("CXOS_LOCAL_USER", raising=False)

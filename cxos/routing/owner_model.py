@@ -321,7 +321,8 @@ def _model_of(store: Store, info: ModelInfo | None) -> OwnerModel[int] | None:
         if version != info.version:
             with store.read() as session:
                 model = load_model(session, info.version)
-            _loaded[store.url] = (info.version, model)
+            if model is not None:  # None: a newer model replaced it meanwhile; the next read finds that one
+                _loaded[store.url] = (info.version, model)
         return model
 
 

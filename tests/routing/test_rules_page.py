@@ -117,22 +117,19 @@ def test_a_rule_for_an_archived_team_is_shown_as_a_warning(demo_db):
     assert "⚠ team archived" in at.dataframe[0].value["State"].tolist()
 
 
-def test_council_routes_the_waiting_signals_from_the_page(demo_db, monkeypatch):
+def test_council_routes_the_waiting_signals_from_the_page(demo_db):
     from cxos.identity import Actor
-    from cxos.signals import arrival
     from cxos.signals.writes import create_signal
     from cxos.vocabulary import Role
 
     store = Store(demo_db)
-    with monkeypatch.context() as unsure:  # the stored model would route it on arrival: make it wait
-        unsure.setattr(arrival, "confidence_threshold", lambda: 1.01)
-        waiting = create_signal(
-            store,
-            signal_in={"title": "Webhook fired twice", "source": "community", "touchpoint_id": 1},
-            actor=Actor("Carla Diaz", Role.CONTRIBUTOR),
-        )
+    waiting = create_signal(
+        store,
+        signal_in={"title": "Webhook fired twice", "source": "community", "touchpoint_id": 1},
+        actor=Actor("Carla Diaz", Role.CONTRIBUTOR),
+    )
     store.dispose()
-    assert waiting.owner_team_id is None  # no rule catches it, and the model was not sure enough
+    assert waiting.owner_team_id is None  # no rule catches it
     at = open_page(PAGE, name="Priya Shah")
     assert any("new signals wait in triage" in m.value for m in at.markdown)
     at = _press(at, "Route them now")
