@@ -48,6 +48,7 @@ def model_status_panel(status: suggestions.ModelStatus, threshold: float, actor:
         "Training time",
         f"{info.training_seconds:.1f} s" if info and info.training_seconds else "—",
         border=True,
+        help="Wall time of the last fit, in a background process at low priority: longer on a busy server.",
     )
     limit.metric(
         "Auto-route at",
