@@ -7,6 +7,8 @@ A *confirmed route* is a signal whose current owner the council set or kept:
   - an owned signal routed (by a rule or the model) at least 7 days ago: `routed_at` moves with every
     owner change, so nobody has changed it for a week.
 Input text is title + description + touchpoint name (the touchpoint alone is a strong hint).
+Nothing here trains on a request: the worker or `python -m cxos train` trains (cxos/routing/model_training.py)
+and stores the model; pages and routing on arrival read the stored one (`model_status`, `suggester_for`).
 """
 
 import threading
