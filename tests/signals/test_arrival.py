@@ -223,3 +223,26 @@ def test_sheet_pull_below_the_threshold_waits_in_triage(journey_store, touchpoin
     report = _pull(journey_store, touchpoint_id, SSO_TEXT)
     assert (report.imported, report.routed) == (1, 0)
     _assert_in_triage(_signal(journey_store, SSO_TEXT))
+
+
+def test_the_log_friction_page_routes_by_the_stored_model(trained_demo_db):
+    """The form itself, on the demo with its trained model: a signal no rule takes is owned on arrival."""
+    from components.common import pages
+    from components.common.data import load_journey
+    from cxos.store.store import Store
+    from cxos.vocabulary import Source
+    from tests.test_pages import open_page
+
+    at = open_page(pages.LOG_FRICTION.path)
+    generation = at.session_state["entry_generation"]
+    at.text_input(key=f"entry_title_{generation}").input("Okta users missing after SCIM sync")
+    at.session_state[f"entry_touchpoint_id_{generation}"] = load_journey().touchpoints[0].id
+    at.session_state[f"entry_source_{generation}"] = Source("slack")  # no demo rule takes this one
+    at.button[0].click().run()
+    assert not at.exception
+    store = Store(trained_demo_db)
+    try:
+        signal = _signal(store, "Okta users missing after SCIM sync")
+        _assert_routed_by_model(store, signal, signal.owner_team_id)
+    finally:
+        store.dispose()
