@@ -8,7 +8,7 @@ Every mutable table carries `version`, `updated_at` and `updated_by` for stale-w
 from datetime import date, datetime
 from typing import Protocol, cast
 
-from sqlalchemy import Index, Table, Text, UniqueConstraint, text
+from sqlalchemy import Index, LargeBinary, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped
 from sqlmodel import Field, SQLModel, col
 
@@ -282,6 +282,31 @@ class Event(SQLModel, table=True):
     from_value: str | None = Field(default=None, sa_type=Text)
     to_value: str | None = Field(default=None, sa_type=Text)
     note: str | None = Field(default=None, sa_type=Text)
+
+
+class OwnerModelRecord(SQLModel, table=True):
+    """One training of the owner model: asked for, under way, or done with the serialized model.
+
+    Stored in the database so every app process and replica shares one model; derived data, so the Google
+    Sheets backend keeps it in its working copy only (see cxos/store/sheets/layout.py).
+    """
+
+    __tablename__ = "owner_model"
+    __table_args__ = (Index("ix_owner_model_state", "state", "id"), {"info": {"mirrored": False}})
+    id: int | None = Field(default=None, primary_key=True)  # the model's version
+    state: str  # vocabulary.ModelState
+    requested_by: str = ""
+    requested_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    trained_at: datetime | None = None
+    fingerprint: str = ""  # of the confirmed routes it learned from (cxos/routing/model_training.py)
+    confirmed_routes: int = 0
+    rows: int = 0  # trained on (a sample when there are more confirmed routes than MAX_TRAINING_ROWS)
+    teams: int = 0
+    training_seconds: float | None = None
+    metrics: str = Field(default="", sa_type=Text)  # JSON: holdout accuracy, coverage and precision
+    note: str = Field(default="", sa_type=Text)
+    model: bytes | None = Field(default=None, sa_type=LargeBinary)  # zlib-compressed pickle
 
 
 class StoredRow(Protocol):

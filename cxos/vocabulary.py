@@ -265,3 +265,13 @@ class RoutedBy(str):
     @property
     def rule_id(self) -> int | None:
         return int(self.detail) if self.kind is Decider.RULE and self.detail.isdigit() else None
+
+
+class ModelState(StrEnum):
+    """Where one training of the owner model stands (a row of the owner_model table)."""
+
+    REQUESTED = "requested"  # someone asked for a retrain; the worker takes it on its next look
+    TRAINING = "training"
+    READY = "ready"  # trained and stored: predictions come from the newest ready row
+    UNTRAINED = "untrained"  # too little confirmed history to learn from
+    FAILED = "failed"

@@ -15,11 +15,14 @@ from cxos import clock
 from cxos.demo.build import build_demo
 from cxos.identity import Actor
 from cxos.journey.map import load_journey_template, touchpoint_options
+from cxos.routing.model_training import train_and_store
 from cxos.store.store import Store
 from cxos.vocabulary import Role
 from tests import signal_door
 
 ROOT = Path(__file__).resolve().parent.parent
+# No background training in the suite: a test trains the owner model when it needs one (demo_template does).
+os.environ.setdefault("CXOS_MODEL_WORKER", "off")
 POSTGRES_URL = os.environ.get("CXOS_TEST_POSTGRES_URL")
 # The suite's "now": fixed, so no test depends on the day it runs; the demo ends an hour before it.
 # CXOS_TEST_NOW (ISO 8601, with its offset) moves it, to prove exactly that: the suite passes on any date.
@@ -212,13 +215,36 @@ def demo_template(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def trained_demo_template(demo_template, tmp_path_factory) -> Path:
+    """The demo database with the owner model trained and stored, as the app's worker leaves it."""
+    path = tmp_path_factory.mktemp("trained_demo") / "demo.db"
+    shutil.copy(demo_template, path)
+    trained = Store.open(f"sqlite:///{path}")
+    train_and_store(trained)
+    with trained.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    trained.dispose()
+    return path
+
+
 @pytest.fixture
 def demo_db(demo_template, tmp_path, monkeypatch) -> str:
-    """A private copy of the demo database, selected for the app through CXOS_DATABASE_URL."""
+    """A private copy of the demo database (no owner model stored yet), selected through CXOS_DATABASE_URL."""
+    return _app_copy(demo_template, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def trained_demo_db(trained_demo_template, tmp_path, monkeypatch) -> str:
+    """`demo_db` with the owner model stored: signals no rule takes may be routed by the model on arrival."""
+    return _app_copy(trained_demo_template, tmp_path, monkeypatch)
+
+
+def _app_copy(template: Path, tmp_path: Path, monkeypatch) -> str:
     import streamlit as st
 
     path = tmp_path / "app.db"
-    shutil.copy(demo_template, path)
+    shutil.copy(template, path)
     url = f"sqlite:///{path}"
     monkeypatch.setenv("CXOS_DATABASE_URL", url)
     monkeypatch.delenv("CXOS_LOCAL_USER", raising=False)

@@ -12,6 +12,7 @@ from components.common.presentation_style import apply_presentation_style
 from components.common.seen import enter_page
 from components.common.sheet_status import data_caption, show_sheet_status
 from cxos.identity import Actor, RoleMap, load_role_map
+from cxos.routing.model_worker import start_worker
 from cxos.store.store import Store
 
 APP_NAME = "CX OS"
@@ -42,6 +43,7 @@ def setup_page(page: Page, *, presentation: bool = False) -> PageContext:
     enter_page(page.path)
     actor = _identify(_role_map())
     store = get_store()
+    start_worker(store)  # the owner model trains in the background, never in a page run; once per process
     show_sheet_status(store)
     if presentation:
         apply_presentation_style()

@@ -9,72 +9,117 @@ from components.common.writes import run_write, show_refusal
 from cxos.errors import CxosError
 from cxos.identity import Actor
 from cxos.routing import owner_model as suggestions
+from cxos.routing.model_records import request_training
 from cxos.routing.suggestion_queue import WaitingSignal, triage_with_suggestions
 from cxos.signals.writes import assign_owner
-from cxos.vocabulary import RoutedBy, plural
+from cxos.vocabulary import ModelState, RoutedBy, plural
 
 QUEUE_ROWS = 15
 
 
-def current_status(*, retrain: bool = False) -> suggestions.ModelStatus:
-    """The store's model, kept per process by cxos; training on first use takes a few seconds."""
-    with st.spinner("Training the routing model on confirmed routes…"):
-        return suggestions.model_status(get_store(), retrain=retrain)
+def current_status() -> suggestions.ModelStatus:
+    """The stored model's status; the model is read once per process per version, never trained here."""
+    return suggestions.model_status(get_store())
 
 
 @st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
-def load_waiting(trained_at: object, limit: int) -> tuple[int, list[WaitingSignal]]:
-    """Keyed by when the model was trained, so a retrain shows new suggestions at once."""
+def load_waiting(model_version: object, limit: int) -> tuple[int, list[WaitingSignal]]:
+    """Keyed by the stored model's version, so a retrain shows new suggestions at once."""
     store = get_store()
     return triage_with_suggestions(store, suggestions.model_status(store).model, limit=limit)
 
 
 def model_status_panel(status: suggestions.ModelStatus, threshold: float, actor: Actor) -> None:
-    model = status.model
+    info = status.info
     trained, rows, owners, seconds, limit = st.columns(5)
     trained.metric(
         "Trained",
-        f"{model.trained_at:%d %b %H:%M}" if model else "not yet",
+        f"{info.trained_at:%d %b %H:%M}" if info and info.trained_at else "not yet",
         border=True,
-        help="UTC. The model is kept in memory by each app process.",
+        help="UTC. Trained in the background and stored in the database: every app process uses this one.",
     )
     rows.metric(
         "Confirmed routes",
-        f"{status.confirmed_routes:,}",
+        f"{status.confirmed_routes:,}" if status.last else "—",
         border=True,
         help="Owners the council set, corrected or kept: the training data (see cxos/routing/owner_model.py)",
     )
-    owners.metric("Teams it knows", len(model.classes) if model else 0, border=True)
-    seconds.metric("Training time", f"{model.training_seconds:.1f} s" if model else "—", border=True)
+    owners.metric("Teams it knows", info.teams if info else 0, border=True)
+    seconds.metric(
+        "Training time",
+        f"{info.training_seconds:.1f} s" if info and info.training_seconds else "—",
+        border=True,
+        help="Wall time of the last fit, in a background process at low priority: longer on a busy server.",
+    )
     limit.metric(
         "Auto-route at",
         f"≥ {threshold:.0%}",
         border=True,
         help="Set by CXOS_ROUTING_CONFIDENCE. Below it a signal waits in triage with three suggestions.",
     )
-    if model is None:
-        st.info(
-            f"Not enough confirmed history to learn from yet: the model needs {suggestions.MIN_ROWS} confirmed "
-            f"routes across at least two teams, each with {suggestions.MIN_ROWS_PER_OWNER} or more. "
-            "Until then every signal no rule catches waits in triage."
-        )
+    if info is None:
+        st.info(_no_model_yet(status))
     note, button = st.columns([4, 1], vertical_alignment="center")
-    note.caption(
-        "Retrained automatically once a day, and on demand. Trained on "
-        f"{plural(model.rows if model else 0, 'signal')}; text is title, details and touchpoint."
-    )
+    note.caption(training_note(status))
     if actor.can("route_signals") and button.button(
-        "Retrain now", icon=":material/model_training:", width="stretch"
+        "Retrain now",
+        icon=":material/model_training:",
+        width="stretch",
+        disabled=status.retraining_since is not None,
     ):
-        current_status(retrain=True)
-        refresh_after_write()
-        st.rerun()
+        run_write(
+            lambda: request_training(get_store(), by=actor.name),
+            done="Retrain asked for: the background worker starts it within seconds.",
+        )
+
+
+def _no_model_yet(status: suggestions.ModelStatus) -> str:
+    needs = (
+        f"{suggestions.MIN_ROWS} confirmed routes across at least two teams, each with "
+        f"{suggestions.MIN_ROWS_PER_OWNER} or more"
+    )
+    if status.retraining_since is not None:
+        return "The first model is being trained in the background; reload this page in a minute to see it."
+    if status.last is not None and status.last.state is ModelState.UNTRAINED:
+        return (
+            f"Not enough confirmed history to learn from yet: the model needs {needs}. Until then every signal "
+            "no rule catches waits in triage."
+        )
+    return (
+        f"No model stored yet. The background worker trains one shortly after the app starts, once there are "
+        f"{needs} (`python -m cxos train` does the same). Until then every signal no rule catches waits in triage."
+    )
+
+
+def training_note(status: suggestions.ModelStatus) -> str:
+    """'Trained at …, on N routes; retraining…': what the caption under the figures says."""
+    info, parts = status.info, []
+    if info and info.trained_at:
+        parts.append(
+            f"Trained at {info.trained_at:%d %b %H:%M} UTC on {plural(info.rows, 'route')}"
+            + (
+                f" (the newest of {info.confirmed_routes:,} confirmed)"
+                if info.rows < info.confirmed_routes
+                else ""
+            )
+        )
+        accuracy = info.metrics.get("holdout_accuracy")
+        if accuracy is not None:
+            parts.append(f"{accuracy:.0%} right on routes it did not learn from")
+    if status.retraining_since is not None:
+        parts.append(f"retraining… (asked for at {status.retraining_since:%H:%M} UTC)")
+    elif status.last and status.last.state is ModelState.FAILED:
+        parts.append(f"the last retrain failed: {status.last.note}")
+    parts.append(
+        "retrained in the background when confirmed routes change; text is title, details and touchpoint"
+    )
+    return "; ".join(parts) + "."
 
 
 def triage_queue_panel(
     status: suggestions.ModelStatus, threshold: float, journey: Journey, actor: Actor
 ) -> None:
-    total, waiting = load_waiting(status.model.trained_at if status.model else None, QUEUE_ROWS)
+    total, waiting = load_waiting(status.info.version if status.info else None, QUEUE_ROWS)
     st.markdown(f"#### Triage queue · {plural(total, 'signal')} waiting")
     if not waiting:
         st.success("Nothing waits in triage: every signal has an owner.")

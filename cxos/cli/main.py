@@ -16,6 +16,7 @@ from cxos.cli.metrics import metrics_arguments, metrics_output
 from cxos.cli.route import route_arguments, route_output, rules_arguments, rules_output
 from cxos.cli.serve_check import serve_check, serve_check_arguments
 from cxos.cli.sync import sync_arguments, sync_output
+from cxos.cli.train import train_arguments, train_output
 from cxos.demo.build import build_demo, signal_count
 from cxos.errors import CxosError
 from cxos.kpis.digest import digest_arguments, digest_output
@@ -173,6 +174,12 @@ COMMANDS: list[Command | OwnStoresCommand] = [
         "route every unrouted signal: rules first, then the owner model; the rest stays in triage",
         route_arguments,
         _printed(route_output),
+    ),
+    Command(
+        "train",
+        "train the owner model on the confirmed routes and store it for every app process",
+        train_arguments,
+        _printed(train_output),
     ),
     Command(
         "rules",

@@ -10,8 +10,8 @@ from cxos.errors import ValidationFailed
 from cxos.identity import Actor
 from cxos.inputs import text_file
 from cxos.models import Rule
+from cxos.routing.owner_model import suggester_for
 from cxos.routing.router import route_unrouted
-from cxos.routing.rule_engine import Suggester
 from cxos.routing.rule_files import export_rules, import_rules
 from cxos.store.store import Store
 from cxos.vocabulary import Role
@@ -28,7 +28,7 @@ def route_arguments(parser: argparse.ArgumentParser) -> None:
 
 def route_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
     """Route every unrouted signal; returns (standard output, warnings for standard error)."""
-    suggester = None if args.no_model else _suggester(store)
+    suggester = None if args.no_model else suggester_for(store)  # the stored model: never trained here
     report = route_unrouted(store, suggester=suggester)
     warnings = "".join(f"warning: {warning}\n" for warning in report.warnings)
     if args.json:
@@ -46,20 +46,12 @@ def route_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
     model = (
         "model"
         if suggester is not None or args.no_model
-        else "model (none yet: too little confirmed history)"
+        else "model (none stored yet: `python -m cxos train`, or the app's worker, trains it)"
     )
     lines.append(f"  {model}: {report.by_model:,}")
     if report.orphaned:
         lines.append(f"  caught by a rule whose team is archived, left in triage: {report.orphaned:,}")
     return "\n".join(lines) + "\n", warnings
-
-
-def _suggester(store: Store) -> Suggester | None:
-    try:
-        from cxos.routing.owner_model import suggester_for
-    except ImportError:
-        return None
-    return suggester_for(store)
 
 
 def rules_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,7 +1,7 @@
 """Turning an opened export into signals: validate each row, dedupe, route, and store a batch per transaction."""
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -26,9 +26,9 @@ from cxos.importers.report import ImportReport
 from cxos.inputs import SignalCreate, parse
 from cxos.journey.map import touchpoint_options
 from cxos.models import Signal, table_of
-from cxos.routing.decision import Decision, decide
-from cxos.routing.rule_engine import RuleSet, journey_places, load_rule_set, signal_view
+from cxos.routing.decision import Decision
 from cxos.signals import writes as signals
+from cxos.signals.arrival import ArrivalRouter, arrival_router
 from cxos.store.bulk import cyclic_gc_paused
 from cxos.store.store import Store
 
@@ -56,18 +56,19 @@ _SIGNALS = table_of(Signal)
 
 @dataclass
 class Prepared:
-    """A valid row, ready to store: its row number, the signal's columns, its external reference."""
+    """A valid row: its row number and fields; once its batch is routed, the signal's columns and decision."""
 
     number: int
-    row: dict[str, Any]
-    decision: Decision
+    fields: dict[str, Any]
+    created_at: Any
+    row: dict[str, Any] = field(default_factory=dict)
+    decision: Decision = field(default_factory=lambda: Decision(None))
 
 
 @dataclass(frozen=True)
 class Context:
     touchpoints: dict[str, list[int]]  # lower-cased name and "stage › name" → ids
-    rules: RuleSet
-    places: dict[int, tuple[str, str, str]]
+    router: ArrivalRouter
     now: Any
     actor: Actor
     label: str
@@ -129,7 +130,7 @@ def import_table(
         report.rows_read += record.rows  # more than one: the rest of a file the reader gave up on
         outcome = _prepare(record, profile, context, table.kind)
         if isinstance(outcome, Prepared):
-            ref = outcome.row["external_ref"]
+            ref = outcome.fields["external_ref"]
             if ref and ref in seen:
                 report.add(record.number, "duplicate", f"same reference as row {seen[ref]} ({ref})")
                 continue
@@ -172,7 +173,7 @@ def _context(store: Store, actor: Actor, label: str) -> Context:
         for tp in touchpoint_options(session):
             for key in {tp.name.lower(), tp.label.lower(), f"{tp.stage} > {tp.name}".lower()}:
                 touchpoints.setdefault(key, []).append(tp.id)
-        return Context(touchpoints, load_rule_set(session), journey_places(session), utcnow(), actor, label)
+    return Context(touchpoints, arrival_router(store), utcnow(), actor, label)
 
 
 def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> Prepared | tuple[str, str]:
@@ -207,14 +208,21 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
     except ValidationFailed as refused:
         return "error", str(refused)
     created_at = parse_created(given.get("created_at", ""), now=context.now) or context.now
-    row = signal_in.model_dump(exclude={"client_token"})
-    decision = (
-        decide(signal_view(row, context.places), context.rules) if context.rules.rules else Decision(None)
-    )
-    stored = signals.new_signal_row(
-        fields=row, created_at=created_at, decision=decision, actor=context.actor, at=context.now
-    )
-    return Prepared(record.number, stored, decision)
+    return Prepared(record.number, signal_in.model_dump(exclude={"client_token"}), created_at)
+
+
+def _route(batch: list[Prepared], context: Context) -> None:
+    """Routing on arrival for a whole batch (the model ranks the rows no rule took in one pass)."""
+    decisions = context.router.decide_many([prepared.fields for prepared in batch])
+    for prepared, decision in zip(batch, decisions, strict=True):
+        prepared.decision = decision
+        prepared.row = signals.new_signal_row(
+            fields=prepared.fields,
+            created_at=prepared.created_at,
+            decision=decision,
+            actor=context.actor,
+            at=context.now,
+        )
 
 
 def _touchpoint(given: dict[str, str], profile: Profile, context: Context) -> int | str | None:
@@ -243,6 +251,7 @@ def _store_batch(
 ) -> None:
     if not batch:
         return
+    _route(batch, context)
     try:
         existing = _insert_new(store, batch, context, dry_run)
     except (SQLAlchemyError, CxosError) as error:

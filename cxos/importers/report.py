@@ -7,6 +7,7 @@ from typing import Any
 
 from cxos.routing.decision import Decision
 from cxos.signals.export import neutralise
+from cxos.vocabulary import Decider
 
 OUTCOMES = ("error", "duplicate", "skipped")
 
@@ -27,7 +28,8 @@ class ImportReport:
     dry_run: bool = False
     rows_read: int = 0
     imported: int = 0  # in a dry run: would be imported
-    routed: int = 0  # of those, owned by a rule from the start
+    routed: int = 0  # of those, owned from the start (by a rule or the owner model)
+    routed_by_model: int = 0  # of those, by the owner model
     problems: list[RowProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # about the whole file (a profile's column it lacks)
 
@@ -37,6 +39,7 @@ class ImportReport:
     def count_imported(self, decision: Decision) -> None:
         self.imported += 1
         self.routed += decision.team_id is not None
+        self.routed_by_model += decision.outcome == Decider.MODEL
 
     def count(self, outcome: str) -> int:
         return sum(problem.rows for problem in self.problems if problem.outcome == outcome)
@@ -60,6 +63,7 @@ class ImportReport:
             "balanced": self.balanced,
             "imported": self.imported,
             "routed": self.routed,
+            "routed_by_model": self.routed_by_model,
             "in_triage": self.imported - self.routed,
             "notes": self.notes,
             "duplicates": self.count("duplicate"),
@@ -74,7 +78,8 @@ class ImportReport:
     def summary(self) -> str:
         verb = "Would import" if self.dry_run else "Imported"
         summary = (
-            f"{verb} {self.imported:,} of {self.rows_read:,} rows ({self.routed:,} routed by rules, "
+            f"{verb} {self.imported:,} of {self.rows_read:,} rows ({self.routed - self.routed_by_model:,} routed "
+            f"by rules, {self.routed_by_model:,} by the owner model, "
             f"{self.imported - self.routed:,} to triage); {self.count('duplicate'):,} duplicates, "
             f"{self.count('skipped'):,} skipped, {self.count('error'):,} errors."
         )

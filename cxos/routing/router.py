@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from cxos.clock import utcnow
 from cxos.identity import Actor, require
 from cxos.models import Rule, Signal
-from cxos.routing.decision import ROUTER, decide
+from cxos.routing.decision import ROUTER, decide_many
 from cxos.routing.rule_engine import (
     VIEW_FIELDS,
     CompiledRule,
@@ -108,9 +108,10 @@ def _route_batch(
     report: RouteReport,
 ) -> None:
     routes = []
-    for row in rows:
+    views = [signal_view(row._mapping, places) for row in rows]
+    decisions = decide_many(views, rules, suggester=suggester, threshold=threshold)
+    for row, decision in zip(rows, decisions, strict=True):
         report.examined += 1
-        decision = decide(signal_view(row._mapping, places), rules, suggester=suggester, threshold=threshold)
         if decision.team_id is None:
             report.orphaned += decision.outcome == "orphan"
             report.in_triage += decision.outcome == "triage"

@@ -31,8 +31,8 @@ from cxos.models import (
     saved_id,
     table_of,
 )
-from cxos.routing.decision import ROUTER, Decision, decide
-from cxos.routing.rule_engine import journey_places, load_rule_set, signal_view
+from cxos.routing.decision import ROUTER, Decision
+from cxos.signals.arrival import arrival_router
 from cxos.signals.lifecycle import OWNER_REQUIRED, TRIAGE_STATUSES, status_change
 from cxos.store.audit import apply_changes, editing, event_row, record_event, touch
 from cxos.store.bulk import insert_many, roomy_sqlite_cache
@@ -53,6 +53,7 @@ def create_signal(store: Store, *, signal_in: SignalCreate | dict[str, Any], act
         existing = _by_token(store, data.client_token)
         if existing:
             return existing
+    router = arrival_router(store)
     try:
         with store.write() as session:
             _check_touchpoint(session, data.touchpoint_id)
@@ -75,7 +76,9 @@ def create_signal(store: Store, *, signal_in: SignalCreate | dict[str, Any], act
                 action=EventAction.CREATED,
                 to_value=signal.title,
             )
-            _route_on_arrival(session, signal)  # the first matching rule owns it from the start; else triage
+            decision = router.decide(signal)  # a rule, else a confident model, owns it from the start
+            if decision.team_id is not None:
+                route_one(session, signal=signal, decision=decision)
             return signal
     except IntegrityError as clash:
         # Two runs raced with one token (PostgreSQL, several replicas): the other one won.
@@ -447,16 +450,6 @@ def _reference_taken(store: Store, source: str, reference: str | None) -> Valida
     return ValidationFailed(
         {"external_ref": f"signal #{holder} already has this link for this source: open it instead"}
     )
-
-
-def _route_on_arrival(session: Session, signal: Signal) -> None:
-    """Rules only, in create_signal's transaction: quick entry stays fast; no rules cost one query."""
-    rules = load_rule_set(session)
-    if not rules.rules:
-        return
-    decision = decide(signal_view(signal, journey_places(session)), rules)
-    if decision.team_id is not None:
-        route_one(session, signal=signal, decision=decision)
 
 
 def _routing_events(

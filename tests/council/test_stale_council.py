@@ -88,7 +88,9 @@ PATHS = [
             store, session_id=session_id, expected_version=seen, minutes=value, actor=actor
         ),
         read=lambda store, session_id: (
-            _attendees(store, session_id)[-1:],  # the attendee the first writer added (after whoever opened it)
+            _attendees(store, session_id)[
+                -1:
+            ],  # the attendee the first writer added (after whoever opened it)
             _get(store, CouncilSession, session_id).status,
         ),
         expected=lambda value: ([value], "open"),

@@ -1,38 +1,12 @@
 """The owner model: learns who owns what from confirmed routes, and says nothing without enough history."""
 
-from datetime import timedelta
-
 import pytest
-from sqlmodel import select
 
-from cxos.clock import utcnow
-from cxos.models import Signal, Team
+from cxos.models import Signal
 from cxos.routing import owner_model as suggestions
-
-VOCABULARY = {
-    "billing": [
-        "invoice charged twice",
-        "refund for the annual plan",
-        "credit card declined at renewal",
-        "VAT missing on the invoice",
-        "proration on upgrade looks wrong",
-    ],
-    "docs": [
-        "help article about webhooks is outdated",
-        "search in the knowledge base finds nothing",
-        "guide screenshots show the old menu",
-        "API reference lacks an example",
-        "tutorial link is broken",
-    ],
-    "sso": [
-        "SAML login loops back to the sign-in page",
-        "Okta assertion rejected",
-        "SCIM provisioning failed",
-        "single sign-on certificate expired",
-        "Azure AD group mapping ignored",
-    ],
-}
-PREFIXES = ["Customer says", "Ticket:", "Again:", "From Slack:", "Escalation -", "Call note:"]
+from cxos.routing.model_training import train_and_store
+from cxos.vocabulary import ModelState
+from tests.factories import PREFIXES, VOCABULARY, seed_confirmed_routes
 
 
 def _fixture_texts() -> tuple[list[str], list[str]]:
@@ -43,38 +17,6 @@ def _fixture_texts() -> tuple[list[str], list[str]]:
                 texts.append(f"{prefix} {phrase}")
                 owners.append(owner)
     return texts, owners
-
-
-def _seed(
-    store,
-    touchpoint_id: int,
-    *,
-    per_team: int,
-    routed_by: str = "person:Priya Shah",
-    status: str = "routed",
-    routed_days_ago: float = 1,
-) -> dict[str, int]:
-    """Owned signals written straight to the table: `per_team` per vocabulary, each team a real team."""
-    with store.read() as session:
-        team_ids = [t.id for t in session.exec(select(Team).order_by(Team.id)).all()][: len(VOCABULARY)]
-    teams = dict(zip(VOCABULARY, team_ids, strict=True))
-    routed_at = utcnow() - timedelta(days=routed_days_ago)
-    with store.write() as session:
-        for owner, phrases in VOCABULARY.items():
-            for n in range(per_team):
-                session.add(
-                    Signal(
-                        title=f"{PREFIXES[n % len(PREFIXES)]} {phrases[n % len(phrases)]}",
-                        source="ticket",
-                        touchpoint_id=touchpoint_id,
-                        owner_team_id=teams[owner],
-                        status=status,
-                        routed_by=routed_by,
-                        routed_at=routed_at,
-                        created_at=routed_at - timedelta(hours=2),
-                    )
-                )
-    return teams
 
 
 @pytest.fixture(autouse=True)
@@ -115,13 +57,15 @@ def test_owners_with_too_few_rows_are_left_out_of_the_model():
 
 
 def test_no_suggester_without_enough_confirmed_history(journey_store, touchpoint_id):
-    _seed(journey_store, touchpoint_id, per_team=2)
+    seed_confirmed_routes(journey_store, touchpoint_id, per_team=2)
+    assert train_and_store(journey_store).state is ModelState.UNTRAINED
     assert suggestions.suggester_for(journey_store) is None
     assert suggestions.model_status(journey_store).confirmed_routes == 6
 
 
 def test_suggester_names_the_team_that_owns_such_signals(journey_store, touchpoint_id):
-    teams = _seed(journey_store, touchpoint_id, per_team=12)
+    teams = seed_confirmed_routes(journey_store, touchpoint_id, per_team=12)
+    train_and_store(journey_store)
     suggest = suggestions.suggester_for(journey_store)
     team_id, confidence = suggest(
         Signal(title="Okta SAML assertion rejected again", source="ticket", touchpoint_id=touchpoint_id)
@@ -130,7 +74,7 @@ def test_suggester_names_the_team_that_owns_such_signals(journey_store, touchpoi
 
 
 def test_recent_automatic_routes_are_not_yet_confirmed(journey_store, touchpoint_id):
-    _seed(journey_store, touchpoint_id, per_team=12, routed_by="rule:1", routed_days_ago=2)
+    seed_confirmed_routes(journey_store, touchpoint_id, per_team=12, routed_by="rule:1", routed_days_ago=2)
     assert suggestions.confirmed_routes(journey_store) == []
 
 
@@ -143,33 +87,18 @@ def test_recent_automatic_routes_are_not_yet_confirmed(journey_store, touchpoint
     ],
 )
 def test_confirmed_routes(journey_store, touchpoint_id, routed_by, status, days_ago):
-    _seed(
+    seed_confirmed_routes(
         journey_store, touchpoint_id, per_team=1, routed_by=routed_by, status=status, routed_days_ago=days_ago
     )
     assert len(suggestions.confirmed_routes(journey_store)) == 3
 
 
 def test_triage_signals_are_not_training_data(journey_store, touchpoint_id):
-    _seed(journey_store, touchpoint_id, per_team=12)
+    seed_confirmed_routes(journey_store, touchpoint_id, per_team=12)
     with journey_store.write() as session:
         session.add(Signal(title="unowned", source="ticket", touchpoint_id=touchpoint_id))
     assert all(route.owner_team_id is not None for route in suggestions.confirmed_routes(journey_store))
     assert len(suggestions.confirmed_routes(journey_store)) == 36
-
-
-def test_the_model_is_cached_until_retrained(journey_store, touchpoint_id):
-    _seed(journey_store, touchpoint_id, per_team=8)
-    first = suggestions.model_status(journey_store)
-    _seed(journey_store, touchpoint_id, per_team=4)
-    assert suggestions.model_status(journey_store) is first
-    assert suggestions.retrain(journey_store).model.rows == 36
-
-
-def test_a_day_old_model_is_trained_again(journey_store, touchpoint_id, monkeypatch):
-    _seed(journey_store, touchpoint_id, per_team=8)
-    first = suggestions.model_status(journey_store)
-    monkeypatch.setattr(suggestions, "utcnow", lambda: first.checked_at + timedelta(days=1, minutes=1))
-    assert suggestions.model_status(journey_store) is not first
 
 
 def test_confidence_threshold_comes_from_the_environment(monkeypatch):
@@ -177,18 +106,9 @@ def test_confidence_threshold_comes_from_the_environment(monkeypatch):
     assert suggestions.confidence_threshold() == 0.65
 
 
-def test_without_enough_history_the_store_is_looked_at_again_within_minutes(
-    journey_store, touchpoint_id, monkeypatch
-):
-    assert suggestions.model_status(journey_store).model is None
-    _seed(journey_store, touchpoint_id, per_team=8)
-    later = utcnow() + suggestions.RECHECK_UNTRAINED + timedelta(seconds=1)
-    monkeypatch.setattr(suggestions, "utcnow", lambda: later)
-    assert suggestions.model_status(journey_store).model is not None
-
-
 def test_a_batch_of_signals_gets_the_same_suggestions_as_one_at_a_time(journey_store, touchpoint_id):
-    _seed(journey_store, touchpoint_id, per_team=8)
+    seed_confirmed_routes(journey_store, touchpoint_id, per_team=8)
+    train_and_store(journey_store)
     suggest = suggestions.suggester_for(journey_store)
     signals = [
         Signal(title=title, source="ticket", touchpoint_id=touchpoint_id)
@@ -197,3 +117,11 @@ def test_a_batch_of_signals_gets_the_same_suggestions_as_one_at_a_time(journey_s
     assert [[t for t, _ in one] for one in suggest.many(signals)] == [
         [t for t, _ in suggest(s)] for s in signals
     ]
+
+
+def test_two_owners_get_probabilities_for_both():
+    texts, owners = _fixture_texts()
+    two = [(t, o) for t, o in zip(texts, owners, strict=True) if o != "docs"]
+    model = suggestions.train_owner_model([t for t, _ in two], [o for _, o in two])
+    (best, first), (other, second) = model.top3("Okta SAML login fails")
+    assert (best, other) == ("sso", "billing") and first > 0.8 and first + second == pytest.approx(1)

@@ -31,8 +31,9 @@ class UnreadableRow(ValueError):
 
 
 def tables() -> list[Table]:
-    """Every stored table, parents before children (the order to load them in)."""
-    return list(SQLModel.metadata.sorted_tables)
+    """Every mirrored table, parents before children (the order to load them in). A table marked
+    `info={"mirrored": False}` (the stored owner model: large, derived) stays in the working copy."""
+    return [table for table in SQLModel.metadata.sorted_tables if table.info.get("mirrored", True)]
 
 
 def table_named(name: str) -> Table:
