@@ -53,6 +53,12 @@ NOT_VERSIONED = {
     "cxos.journey.editor.move_signals": "empties a touchpoint as it is now; each signal only gets its new place",
     "cxos.kpis.metrics.import_metrics": "outside figures: the newest import of a month wins, old value in event",
     "cxos.fixes.notice_export.send_notices": "marks each notice sent through mark_sent with the version seen",
+    # The stored owner model: each training a new row; the claim is a compare-and-set on the state.
+    "cxos.routing.model_records.request_training": "append-only: a new request row (one pending at a time)",
+    "cxos.routing.model_records.claim_training": "compare-and-set: claims only a row still requested (or stale)",
+    "cxos.routing.model_records.finish_training": "writes the row this process claimed; nobody else edits it",
+    "cxos.routing.model_training.train_and_store": "trains and stores a new model row (append-only)",
+    "cxos.cli.train.train_output": "command line: calls train_and_store",
     # Setting up a store, not editing one.
     "cxos.journey.map.load_journey_template": "seeds the journey of an empty store",
     "cxos.routing.rule_files.load_default_rules": "seeds the default rules of an empty store",

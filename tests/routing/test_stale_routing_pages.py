@@ -23,8 +23,8 @@ def _refused_naming_someone_else(at) -> bool:
     return any(SOMEONE_ELSE.name in e.value and "after you opened it" in e.value for e in at.error)
 
 
-def test_one_click_assign_on_a_signal_someone_changed_is_refused(demo_db):
-    store = Store(demo_db)
+def test_one_click_assign_on_a_signal_someone_changed_is_refused(trained_demo_db):
+    store = Store(trained_demo_db)
     at = open_page(pages.ROUTING_MODEL.path)
     button = next(b for b in at.button if b.key and b.key.startswith("assign_"))
     signal_id = int(button.key.split("_")[1])

@@ -47,8 +47,10 @@ def test_six_replicas_starting_at_once_all_migrate(unmigrated_url):
     store.dispose()
 
 
-def test_s005_keeps_the_first_signal_of_a_reference_and_marks_the_later_copies(unmigrated_url):
+def test_s005_keeps_the_first_signal_of_a_reference_and_marks_the_later_copies(unmigrated_url, monkeypatch):
     command.upgrade(db.alembic_config(unmigrated_url), "0004")
+    # Today's create_signal asks the stored owner model (a table of a later migration): at 0004 there is none.
+    monkeypatch.setattr("cxos.signals.arrival.suggester_for", lambda store: None)
     store = Store(unmigrated_url)
     load_journey_template(store, actor=ADMIN)
     with store.read() as session:
