@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from cxos import config
 from cxos.errors import CxosError
+from cxos.store import summaries, versions
 from cxos.store.db import make_engine, upgrade_to_head
 from cxos.store.sheets.address import is_sheets_url
 
@@ -23,6 +24,7 @@ class Store:
     def __init__(self, url: str):
         self.url = config.normalise_url(url)
         self.engine = make_engine(self.url)
+        versions.track_writes(self.engine)
         self._write_engine = self.engine.execution_options(cxos_write=True)
         self._write_lock: AbstractContextManager[object] = (
             threading.Lock() if self.is_sqlite else nullcontext()
@@ -59,7 +61,9 @@ class Store:
         """One transaction that commits once on success and leaves nothing behind on failure."""
         with self._write_lock, Session(self._write_engine, expire_on_commit=False) as session:
             try:
+                events_before = begin_write(session)
                 yield session
+                finish_write(session, events_before)
                 session.commit()
             except OperationalError as error:
                 session.rollback()
@@ -80,3 +84,17 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def begin_write(session: Session) -> int:
+    """Open a write transaction: nothing noted as changed yet; the newest event id, for `finish_write`."""
+    versions.forget_changes(session)
+    return summaries.last_event_id(session)
+
+
+def finish_write(session: Session, events_before: int) -> None:
+    """Before the commit, in the same transaction: bring the summaries up to date, then give every table the
+    transaction changed a new data version."""
+    session.flush()
+    summaries.refresh_for_new_events(session, events_before)
+    versions.bump_changed(session)

@@ -30,9 +30,13 @@ class UnreadableRow(ValueError):
     """A sheet row that cannot be a record (no id, a non-number in a number column…); the message says why."""
 
 
+# Derived from the other tables and kept by each store itself: never mirrored to a sheet or copied by a sync.
+DERIVED = frozenset({"data_version", "owner_history"})
+
+
 def tables() -> list[Table]:
     """Every stored table, parents before children (the order to load them in)."""
-    return list(SQLModel.metadata.sorted_tables)
+    return [table for table in SQLModel.metadata.sorted_tables if table.name not in DERIVED]
 
 
 def table_named(name: str) -> Table:
