@@ -310,7 +310,7 @@ class OwnerHistory(SQLModel, table=True):
 
     __tablename__ = "owner_history"
     __table_args__ = (
-        Index("ix_owner_history_routed", "first_routed_at", "decider", "first_team"),
+        Index("ix_owner_history_routed", "first_routed_at", "decider", "first_team", "kept"),
         Index("ix_owner_history_owner_events", "owner_events"),
     )
     signal_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})

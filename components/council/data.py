@@ -1,5 +1,6 @@
-"""Cached loaders for the council page. `tick` changes every refresh period on the shared screen, so its
-fragment re-reads what attendees changed from their laptops (and several screens share one read)."""
+"""Cached loaders for the council page, keyed by the data versions of what they read: the shared screen reruns
+every refresh period and sees what attendees changed from their laptops; nothing unchanged is read again
+(`_tick`, the refresh period's number, is not part of a loader's key)."""
 
 import json
 import time
@@ -7,17 +8,26 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import streamlit as st
 from sqlmodel import select
 
-from components.common.data import LOADER_TTL_S, get_store
+from components.common.data import get_store, versioned
 from cxos.council import minutes
 from cxos.council import pulse as council_pulse
 from cxos.council import sessions as council
 from cxos.council import triage as council_triage
 from cxos.fixes import lifecycle as fixes
 from cxos.fixes import loops
-from cxos.models import CouncilAction, CouncilSession, Event, Signal
+from cxos.models import (
+    CouncilAction,
+    CouncilSession,
+    Event,
+    FailureMode,
+    Fix,
+    LoopNotice,
+    OwnerHistory,
+    Signal,
+    Touchpoint,
+)
 from cxos.routing import handoffs
 from cxos.vocabulary import EventAction, EventEntity
 
@@ -60,21 +70,21 @@ def _view(row: Any) -> SessionView:
     )
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_council_state(now: datetime, tick: int) -> CouncilState:
+@versioned(CouncilSession, max_entries=20)
+def load_council_state(now: datetime, _tick: int) -> CouncilState:
     with get_store().read() as session:
         running = council.open_session(session)
         return CouncilState(_view(running) if running else None, council.since_last_council(session, now=now))
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_pulse(since: datetime, now: datetime, tick: int) -> council_pulse.Pulse:
+@versioned(Signal, OwnerHistory, Fix, Touchpoint, max_entries=20)
+def load_pulse(since: datetime, now: datetime, _tick: int) -> council_pulse.Pulse:
     with get_store().read() as session:
         return council_pulse.pulse(session, since=since, now=now)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_waiting(since: datetime, tick: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
+@versioned(Signal, max_entries=20)
+def load_waiting(since: datetime, _tick: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
     with get_store().read() as session:
         return (
             council_triage.waiting_signals(session, since=since),
@@ -82,22 +92,22 @@ def load_waiting(since: datetime, tick: int) -> tuple[list[dict[str, Any]], dict
         )
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_ranked(now: datetime, tick: int) -> list[council_pulse.RankedFailureMode]:
+@versioned(FailureMode, Signal, Fix, max_entries=20)
+def load_ranked(now: datetime, _tick: int) -> list[council_pulse.RankedFailureMode]:
     with get_store().read() as session:
         return council_pulse.ranked_failure_modes(session, now=now)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_in_flight(now: datetime, tick: int) -> tuple[list[fixes.FixRow], list[int]]:
+@versioned(Fix, Signal, max_entries=20)
+def load_in_flight(now: datetime, _tick: int) -> tuple[list[fixes.FixRow], list[int]]:
     """Fixes in flight, and the teams whose backlog grows while nothing closes (black holes)."""
     with get_store().read() as session:
         holes = [b.team_id for b in handoffs.team_backlogs(session, now=now) if b.black_hole]
         return fixes.fixes_in_flight(session, now=now), holes
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_fix_updates(fix_ids: tuple[int, ...], tick: int) -> dict[int, tuple[datetime, str, str]]:
+@versioned(Fix, max_entries=20)
+def load_fix_updates(fix_ids: tuple[int, ...], _tick: int) -> dict[int, tuple[datetime, str, str]]:
     """Each fix's latest owner update: (when, who, note)."""
     if not fix_ids:
         return {}
@@ -121,9 +131,9 @@ class LoopView:
     notices: tuple[tuple[int, str, str, str], ...]  # (id, recipient, status, body)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
+@versioned(Fix, LoopNotice, Signal, max_entries=20)
 def load_loops(
-    since: datetime, tick: int, limit: int = 200, earlier: int = 2
+    since: datetime, _tick: int, limit: int = 200, earlier: int = 2
 ) -> tuple[list[LoopView], list[LoopView]]:
     """Fixes shipped since the last council; and a few shipped before it whose notices are not all sent yet."""
     with get_store().read() as session:
@@ -154,15 +164,15 @@ def _loop_views(session: Any, shipped_fixes: list[fixes.ShippedFix], limit: int)
     return out
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_minutes(session_id: int, pulse_line: str, tick: int) -> tuple[str, list[CouncilAction]]:
+@versioned(CouncilSession, CouncilAction, Signal, Fix, FailureMode, max_entries=20)
+def load_minutes(session_id: int, pulse_line: str, _tick: int) -> tuple[str, list[CouncilAction]]:
     with get_store().read() as session:
         row = session.get(CouncilSession, session_id)
         record = minutes.minutes_input(session, row, pulse_line=pulse_line)
         return minutes.render_minutes(record), record.actions
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(CouncilSession, CouncilAction)
 def load_history() -> tuple[list[SessionView], list[CouncilAction], dict[int, tuple[str, datetime]]]:
     """Past sessions, every action, and who last changed each action's status and when."""
     with get_store().read() as session:

@@ -5,7 +5,7 @@ from typing import Any
 
 import streamlit as st
 
-from components.common.data import LOADER_TTL_S, get_store, sheets_service_account
+from components.common.data import get_store, sheets_service_account, versioned
 from components.common.page import PageContext
 from components.common.writes import run_write
 from components.imports.report import report_card
@@ -34,6 +34,7 @@ from cxos.importers.sheet_source import (
     sheet_table,
     with_row_keys,
 )
+from cxos.models import Setting
 
 KEY = "sheet"  # widget-key prefix, so the file wizard's widgets and these never collide
 READERS = "sheet_readers"  # session state: address url → {"reader", "titles", "values": {worksheet: cells}}
@@ -41,7 +42,7 @@ REPORT = "sheet_import_report"
 PULL_REPORT = "sheet_pull_report"
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Setting)
 def connected_sheet() -> SheetConnection | None:
     return load_connection(get_store())
 

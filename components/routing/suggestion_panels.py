@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from components.common.data import LOADER_TTL_S, Journey, get_store, refresh_after_write
+from components.common.data import Journey, get_store, refresh_after_write, versioned
 from components.common.safe import md_escape
 from components.common.writes import run_write, show_refusal
 from cxos.errors import CxosError
 from cxos.identity import Actor
+from cxos.models import Signal
 from cxos.routing import owner_model as suggestions
 from cxos.routing.suggestion_queue import WaitingSignal, triage_with_suggestions
 from cxos.signals.writes import assign_owner
@@ -21,7 +22,7 @@ def current_status(*, retrain: bool = False) -> suggestions.ModelStatus:
         return suggestions.model_status(get_store(), retrain=retrain)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Signal)
 def load_waiting(trained_at: object, limit: int) -> tuple[int, list[WaitingSignal]]:
     """Keyed by when the model was trained, so a retrain shows new suggestions at once."""
     store = get_store()

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from cxos.errors import CxosError, ValidationFailed
 from cxos.failure_modes import writes as failure_modes
 from cxos.identity import Actor, require
+from cxos.kpis import headline
 from cxos.models import Event, Signal
 from cxos.signals import writes as signals
 from cxos.signals.queries import LIST_COLUMNS, triage_condition
@@ -87,7 +88,8 @@ def count_waiting(session: Session, *, since: datetime, cap: int = COUNT_CAP) ->
         ids = select(Signal.id).where(condition).limit(cap + 1).subquery()
         return session.exec(select(func.count()).select_from(ids)).one()
 
-    return {"unowned": capped(triage_condition()), "unconfirmed": capped(_unconfirmed_route(since))}
+    # The queue is the shared "In triage" figure, the same count as on Home (an indexed count, never capped).
+    return {"unowned": headline.in_triage(session), "unconfirmed": capped(_unconfirmed_route(since))}
 
 
 def link_seen_signal(

@@ -80,7 +80,7 @@ def routing_accuracy(session: Session, *, since: datetime | None = None) -> Rout
             func.count(),
             func.sum(case((history.c.kept, 1), else_=0)),
         )
-        .where(history.c.first_route_id.is_not(None))
+        .where(history.c.first_routed_at.is_not(None))
         .group_by(history.c.decider, history.c.first_team, "day")
     )
     if since is not None:

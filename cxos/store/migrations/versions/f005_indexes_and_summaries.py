@@ -40,7 +40,7 @@ def upgrade() -> None:
     with op.batch_alter_table('owner_history', schema=None) as batch_op:
         batch_op.create_index('ix_owner_history_owner_events', ['owner_events'], unique=False)
         batch_op.create_index(
-            'ix_owner_history_routed', ['first_routed_at', 'decider', 'first_team'], unique=False
+            'ix_owner_history_routed', ['first_routed_at', 'decider', 'first_team', 'kept'], unique=False
         )
     summaries.rebuild(op.get_bind())
 
