@@ -21,4 +21,7 @@ def summaries_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
     counts = {"owner_history": rows, "rows_changed": changed}
     if args.json:
         return json.dumps(counts) + "\n", ""
-    return f"owner_history: {rows:,} signals, {changed:,} rows differed from the events and were rebuilt.\n", ""
+    return (
+        f"owner_history: {rows:,} signals, {changed:,} rows differed from the events and were rebuilt.\n",
+        "",
+    )
