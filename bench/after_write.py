@@ -127,30 +127,6 @@ def raw_sql(name: str) -> Callable[[Any], object] | None:
     }.get(name)
 
 
-def _write_one_signal() -> None:
-    """What a person logging friction does to the server: one signal through the one door, then the refresh."""
-    from sqlmodel import select
-
-    from components.common.data import get_store, refresh_after_write
-    from cxos.identity import Actor, Role
-    from cxos.models import Touchpoint
-    from cxos.signals.writes import create_signal
-
-    store = get_store()
-    with store.read() as session:
-        touchpoint_id = session.exec(select(Touchpoint.id)).first()
-    create_signal(
-        store,
-        signal_in={
-            "title": "Bench: a signal logged between runs",
-            "source": "ticket",
-            "touchpoint_id": touchpoint_id,
-        },
-        actor=Actor("Bench", Role.CONTRIBUTOR),
-    )
-    refresh_after_write()
-
-
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
     from streamlit.testing.v1 import AppTest
 
@@ -163,7 +139,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     common.timed_apptest_run(at)  # the first visit: imports, the store opened; not reported
     cpu, wall, sql = [], [], []
     for _ in range(spec["runs"]):
-        _write_one_signal()
+        common.log_one_signal()
         began_cpu, began = time.process_time(), time.perf_counter()
         at.run()
         wall.append(time.perf_counter() - began)
