@@ -6,6 +6,9 @@ of the signals it gave an owner event (`refresh_for_new_events`); `rebuild` reco
 events (`python -m cxos rebuild-summaries`, and the migration that created it).
 """
 
+from itertools import groupby
+from typing import Any
+
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -44,7 +47,7 @@ def decider_of(note: ColumnElement[str | None]) -> ColumnElement[str]:
     )
 
 
-def _facts(signal_ids: Select | None) -> Select:
+def _facts(signal_ids: Select | list[int] | None) -> Select:
     """One owner_history row per signal with an owner event (only `signal_ids`' when given), from the events."""
     where = [owner_event()] + ([EVENT.c.entity_id.in_(signal_ids)] if signal_ids is not None else [])
     per_signal = (
@@ -92,13 +95,64 @@ def last_event_id(session: Session) -> int:
     return session.execute(select(func.max(EVENT.c.id))).scalar() or 0
 
 
+SMALL_WRITE_EVENTS = 5_000  # up to this many new events, their signals are looked up by event id
+
+
 def refresh_for_new_events(session: Session, after_event_id: int) -> None:
     """Recompute the owner_history rows of the signals that got an owner event after `after_event_id`."""
-    touched = select(EVENT.c.entity_id).where(owner_event(), EVENT.c.id > after_event_id).distinct()
-    if session.execute(touched.limit(1)).first() is None:
+    newest = last_event_id(session)
+    if newest <= after_event_id:
         return
-    session.execute(delete(OWNER_HISTORY).where(OWNER_HISTORY.c.signal_id.in_(touched)))
-    session.execute(insert(OWNER_HISTORY).from_select(_COLUMNS, _facts(touched)))
+    if newest - after_event_id > SMALL_WRITE_EVENTS:  # a bulk write: one set-based pass over the owner events
+        touched = select(EVENT.c.entity_id).where(owner_event(), EVENT.c.id > after_event_id).distinct()
+        session.execute(delete(OWNER_HISTORY).where(OWNER_HISTORY.c.signal_id.in_(touched)))
+        session.execute(insert(OWNER_HISTORY).from_select(_COLUMNS, _facts(touched)))
+        return
+    # A person's write: its few events read by id (an owner-event index would walk every owner event), and
+    # the facts of those few signals worked out here, the same way _facts does in SQL.
+    new_events = session.execute(
+        select(EVENT.c.entity_id, EVENT.c.entity, EVENT.c.field).where(EVENT.c.id > after_event_id)
+    ).all()
+    ids = sorted(
+        {e for e, entity, field in new_events if entity == EventEntity.SIGNAL and field == OWNER_FIELD}
+    )
+    if ids:
+        session.execute(delete(OWNER_HISTORY).where(OWNER_HISTORY.c.signal_id.in_(ids)))
+        session.execute(insert(OWNER_HISTORY), _facts_of(session, ids))
+
+
+def _facts_of(session: Session, signal_ids: list[int]) -> list[dict[str, Any]]:
+    events = session.execute(
+        select(EVENT.c.entity_id, EVENT.c.id, EVENT.c.to_value, EVENT.c.at, EVENT.c.note)
+        .where(owner_event(), EVENT.c.entity_id.in_(signal_ids))
+        .order_by(EVENT.c.entity_id, EVENT.c.id)
+    ).all()
+    rows = []
+    for signal_id, group in groupby(events, key=lambda e: e.entity_id):
+        history = list(group)
+        first = next((e for e in history if e.to_value is not None), None)
+        rows.append(
+            {
+                "signal_id": signal_id,
+                "owner_events": len(history),
+                "first_route_id": first.id if first else None,
+                "first_team": first.to_value if first else None,
+                "first_routed_at": first.at if first else None,
+                "decider": _decider(first.note) if first else None,
+                "kept": None
+                if first is None
+                else not any(e.id > first.id and e.to_value != first.to_value for e in history),
+            }
+        )
+    return rows
+
+
+def _decider(note: str | None) -> str:
+    """decider_of, for one note."""
+    text = note or ""
+    if text.startswith(f"{Decider.RULE.value}:"):
+        return text
+    return Decider.MODEL.value if text.startswith(Decider.MODEL.value) else Decider.PERSON.value
 
 
 def rebuild(connection: Session | Connection) -> int:
