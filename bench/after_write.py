@@ -107,6 +107,23 @@ def raw_sql(name: str) -> Callable[[Any], object] | None:
         window = friction.window_ending(now, 90)
         friction.friction_cells(s, window), friction.friction_cells(s, window.previous())
 
+    def rules(s: Any) -> None:
+        from sqlalchemy import func, select
+
+        from cxos.routing.router import unrouted_condition
+        from cxos.routing.rule_engine import load_rule_set
+        from cxos.routing.rules import list_rules
+
+        list_rules(s), load_rule_set(s), headline.routing(s, day)
+        s.exec(select(func.count()).select_from(queries.Signal).where(unrouted_condition())).one()
+
+    def fixes(s: Any) -> None:
+        from datetime import UTC, datetime
+
+        from cxos.fixes.lifecycle import fixes_in_flight, fixes_shipped_since
+
+        fixes_shipped_since(s, since=datetime(1970, 1, 1, tzinfo=UTC)), fixes_in_flight(s, now=now)
+
     def council_pulse(s: Any) -> None:
         pulse.pulse(s, since=now - timedelta(days=7), now=now)
 
@@ -119,6 +136,8 @@ def raw_sql(name: str) -> Callable[[Any], object] | None:
         "friction log": log(""),
         "friction log search": log("zzqx"),
         "heatmaps": heat,
+        "routing rules": rules,
+        "fixes & loops": fixes,
         "failure modes": lambda s: failure_mode_figures(s, now=now),
         "handoffs": handoff,
         "kpis": kpi,
