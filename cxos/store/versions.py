@@ -32,7 +32,12 @@ def track_writes(engine: Engine) -> None:
     def _note(connection: Connection, _cursor: Any, statement: str, *_: Any) -> None:
         written = _WRITE.match(statement)
         if written and written.group(1) != TABLE:
-            connection.info.setdefault(_TOUCHED, set()).add(written.group(1))
+            note_written(connection, written.group(1))
+
+
+def note_written(connection: Connection, table: str) -> None:
+    """For a write the cursor does not see (PostgreSQL's COPY goes to the driver directly)."""
+    connection.info.setdefault(_TOUCHED, set()).add(table)
 
 
 def _connection(where: Session | Connection) -> Connection:

@@ -52,18 +52,17 @@ def test_a_failed_write_changes_no_version(journey_store, touchpoint_id):
     assert _tokens(journey_store) == before
 
 
-def test_a_write_in_another_process_is_seen_by_this_handle(tmp_path):
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
-    here = Store.open(url)
-    before = _tokens(here)
+def test_a_write_in_another_process_is_seen_by_this_handle(store):
+    """SQLite file or PostgreSQL database: another app process (here the CLI) writes, this handle sees it."""
+    before = _tokens(store)
     done = subprocess.run(
-        [sys.executable, "-m", "cxos", "--database-url", url, "demo", "--signals", "40", "--json"],
+        [sys.executable, "-m", "cxos", "--database-url", store.url, "demo", "--signals", "40", "--json"],
         capture_output=True,
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    assert _tokens(here)["signal"] != before.get("signal")
-    here.dispose()
+    after = _tokens(store)
+    assert after["signal"] != before.get("signal") and after["owner_history"] != before.get("owner_history")
 
 
 def test_a_loader_runs_again_only_when_a_table_it_reads_changes(demo_db, monkeypatch):
