@@ -3,60 +3,46 @@
 import streamlit as st
 
 from components.common import charts, pages
-from components.common.data import glance_now, load_glance, load_newest, load_triage_queue
+from components.common.data import figures_day, load_glance, load_newest, load_triage_queue
 from components.common.page import setup_page
-from components.routing.data import ACCURACY_WEEKS, accuracy_since, load_routing_accuracy
+from components.routing.data import load_routing_accuracy
 from components.signals.table import show_signals, signals_frame
+from cxos.kpis import headline
 from cxos.vocabulary import Source, label
 
 QUEUE_ROWS = 8
 
 ctx = setup_page(pages.HOME)
-glance = load_glance(glance_now())
+day = figures_day()
+glance = load_glance(day)
 
 st.title("This week at a glance")
-st.caption(f"The last 7 days to {glance.now:%d %b %Y %H:%M} UTC, against the 7 days before.")
+st.caption(
+    f"The {headline.WEEK.text(day)} (today included, UTC), against the {headline.WEEK.days} days before."
+)
 
-new, triage, open_, fixed, accuracy = st.columns(5)
-new.metric(
-    "New signals",
-    f"{glance.new_this_week:,}",
-    delta=glance.new_this_week - glance.new_last_week,
-    delta_color="inverse",
-    border=True,
-    height="stretch",
-    help="Signals logged in the last 7 days; the change is against the 7 days before.",
-)
-triage.metric(
-    "In triage",
-    f"{glance.in_triage:,}",
-    border=True,
-    height="stretch",
-    help="Open signals with no owner yet (new or needs info). Nothing leaves this queue unowned.",
-)
-open_.metric(
-    "Open signals",
-    f"{glance.open_signals:,}",
-    border=True,
-    height="stretch",
-    help="Every signal not yet loop-closed, merged as a duplicate, or closed as won't fix.",
-)
-fixed.metric(
-    "Fixed this week",
-    f"{glance.fixed_this_week:,}",
-    border=True,
-    height="stretch",
-    help="Signals moved to fixed in the last 7 days.",
-)
-routing = load_routing_accuracy(accuracy_since()).overall
-accuracy.metric(
-    "Routing accuracy",
-    "—" if routing.accuracy is None else f"{routing.accuracy:.0%}",
-    border=True,
-    height="stretch",
-    help=f"Share of signals first routed in the last {ACCURACY_WEEKS} weeks (by a rule, "
-    "the owner model or by hand) whose first owner the council never changed. Per rule and per week: "
-    "Routing rules.",
+tiles = iter(st.columns(6))
+routing = load_routing_accuracy(day).overall
+for figure, value, delta in (
+    (headline.NEW_SIGNALS, f"{glance.new_this_week:,}", glance.new_this_week - glance.new_last_week),
+    (headline.IN_TRIAGE, f"{glance.in_triage:,}", None),
+    (headline.OPEN_SIGNALS, f"{glance.open_signals:,}", None),
+    (headline.SIGNALS_FIXED, f"{glance.signals_fixed:,}", None),
+    (headline.FIXES_SHIPPED, f"{glance.fixes_shipped:,}", None),
+    (headline.ROUTING_ACCURACY, headline.percent(routing.accuracy), None),
+):
+    next(tiles).metric(
+        figure.label,
+        value,
+        delta=delta,
+        delta_color="inverse",
+        border=True,
+        height="stretch",
+        help=figure.caption(day) + ".",
+    )
+st.caption(
+    f"Routing accuracy: {routing.kept:,} of {routing.routed:,} first routes kept, {headline.ROUTING.text(day)}; "
+    "per rule and per week on Routing rules."
 )
 
 by_stage, by_source = st.columns(2)

@@ -334,3 +334,30 @@ def table_of(model: type[SQLModel]) -> Table:
     """The Core table behind a table model, for bulk statements and column lists."""
     table: Table = model.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models, undeclared
     return table
+
+
+class DataVersion(SQLModel, table=True):
+    """A token per table, replaced in the transaction of every write to it: loaders are keyed by it, so a write
+    refreshes what it changed in every process and replica, and nothing else."""
+
+    __tablename__ = "data_version"
+    name: str = Field(primary_key=True)  # a table's name
+    token: str
+
+
+class OwnerHistory(SQLModel, table=True):
+    """Per signal, facts of its owner events kept in each write's transaction: its first route and whether the
+    council kept it, and how many owner events it has (a summary; `python -m cxos rebuild-summaries`)."""
+
+    __tablename__ = "owner_history"
+    __table_args__ = (
+        Index("ix_owner_history_routed", "first_routed_at", "decider", "first_team", "kept"),
+        Index("ix_owner_history_owner_events", "owner_events"),
+    )
+    signal_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    owner_events: int  # every owner event, to a team or back to triage: bounces = owner_events − 1
+    first_route_id: int | None = None  # the first owner event with a team
+    first_team: str | None = None  # that event's team id, as the event stores it
+    first_routed_at: datetime | None = None
+    decider: str | None = None  # rule:<id> | model | person (keys of RoutingAccuracy.by_decider)
+    kept: bool | None = None  # no later owner event names another team or sends it back to triage

@@ -6,25 +6,26 @@ import pandas as pd
 import streamlit as st
 
 from components.common import pages
-from components.common.data import get_store, glance_now
+from components.common.data import figures_day, get_store, glance_now
 from components.common.page import setup_page
 from components.common.safe import md_escape
 from components.kpis import charts as kpi_charts
 from components.kpis.data import load_kpis
 from components.kpis.panels import cost_form, kpi_csv, kpi_tiles, metrics_import_form, recurrence_table
+from cxos.kpis import headline
 from cxos.kpis.digest import weekly_digest
 from cxos.kpis.figures import DEFINITIONS
 from cxos.signals.queries import start_of
 
 ctx = setup_page(pages.KPIS)
-now = glance_now()
+now, day = glance_now(), figures_day()
 
 title, dates, team_col = st.columns([3, 2, 2], vertical_alignment="bottom")
 title.title("KPIs")
 picked = dates.date_input(
     "Date range",
-    value=((now - timedelta(days=90)).date(), now.date()),
-    max_value=now.date(),
+    value=(headline.ROUTING.start(day).date(), day),  # the shared figures' window, so they agree with home
+    max_value=day,
     key="kpi_range",
     format="YYYY-MM-DD",
 )

@@ -3,18 +3,12 @@
 import streamlit as st
 
 from components.common import pages
+from components.common.data import figures_day
 from components.common.page import setup_page
 from components.common.safe import md_escape
 from components.common.writes import show_flashes
 from components.routing.accuracy import accuracy_cards
-from components.routing.data import (
-    ACCURACY_WEEKS,
-    accuracy_since,
-    load_root_causes,
-    load_routing_accuracy,
-    load_rules,
-    load_unrouted_count,
-)
+from components.routing.data import load_root_causes, load_routing_accuracy, load_rules, load_unrouted_count
 from components.routing.rule_editor import rule_editor
 from components.routing.rule_list import (
     as_seen,
@@ -25,12 +19,14 @@ from components.routing.rule_list import (
     show_rules,
 )
 from cxos import config
+from cxos.kpis import headline
 from cxos.routing.accuracy import MIN_ROUTED, POOR_ACCURACY
 from cxos.vocabulary import Decider, RoutedBy
 
 ctx = setup_page(pages.ROUTING_RULES)
 rules, warnings = load_rules()
-accuracy = load_routing_accuracy(accuracy_since())
+day = figures_day()
+accuracy = load_routing_accuracy(day)
 names = {rule.id: rule.name for rule in rules}
 orphans = {rule.id for rule in rules if rule.enabled and rule.owner_team_id not in dict(ctx.journey.teams)}
 
@@ -46,11 +42,10 @@ for warning in warnings:
 
 overall, by_rules, volume, flagged = st.columns(4)
 overall.metric(
-    "Routing accuracy",
-    "—" if accuracy.overall.accuracy is None else f"{accuracy.overall.accuracy:.0%}",
+    headline.ROUTING_ACCURACY.label,
+    headline.percent(accuracy.overall.accuracy),
     border=True,
-    help=f"Share of signals first routed in the last {ACCURACY_WEEKS} weeks whose first owner "
-    "the council never changed (no later owner change, no return to triage).",
+    help=headline.ROUTING_ACCURACY.caption(day) + ": no later owner change, no return to triage.",
 )
 rule_share = sum(t.routed for k, t in accuracy.by_decider.items() if RoutedBy(k).kind is Decider.RULE)
 by_rules.metric(
@@ -63,7 +58,7 @@ volume.metric(
     "First routes counted",
     f"{accuracy.overall.routed:,}",
     border=True,
-    help=f"Signals that got their first owner in the last {ACCURACY_WEEKS} weeks.",
+    help=f"Signals that got their first owner in the {headline.ROUTING.text(day)}.",
 )
 flagged.metric(
     "Rules flagged",

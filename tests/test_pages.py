@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components.common import pages as page_table
+from cxos.kpis import headline
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [page.path for page in page_table.PAGES]
@@ -79,7 +80,7 @@ def test_nobody_gets_in_without_a_name(demo_db, page):
 def test_home_shows_this_week_at_a_glance(demo_db):
     at = open_page("app.py")
     labels = [m.label for m in at.metric]
-    assert labels == ["New signals", "In triage", "Open signals", "Fixed this week", "Routing accuracy"]
+    assert labels == [f.label for f in headline.SHARED]
     assert any("Triage queue" in m.value for m in at.markdown)
     assert len(at.dataframe) == 2
 

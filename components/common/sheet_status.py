@@ -101,8 +101,10 @@ def _queued(store: Store, queued: int) -> None:
 
 
 def _send_now(store: Store) -> None:
+    from components.common.data import refresh_after_write  # that module imports this one
+
     store.refresh(force=True)
-    st.cache_data.clear()  # the sheet was re-read: pages show what it holds now
+    refresh_after_write()  # the sheet was re-read (new data versions): pages show what it holds now
 
 
 def _conflicts(store: Store, count: int) -> None:

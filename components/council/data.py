@@ -1,6 +1,7 @@
-"""Cached loaders for the council page. Each takes `changed`, a change marker read by `load_room` on every run
-(the newest Event's id; for the figures, the newest one outside the meeting's own rows): a loader re-reads
-when what it shows may have changed, and every screen in the room shares one read of the same state."""
+"""Cached loaders for the council page, keyed by the data versions of the tables they read
+(components/common/data.py `versioned`): the shared screen polls and sees what attendees changed from their
+laptops; nothing unchanged is read again. The change marker `_changed` that `load_room` reads on every run is
+passed along but is not part of a key (as with st.cache_data, a leading underscore leaves it out)."""
 
 import json
 import threading
@@ -12,7 +13,7 @@ from typing import Any
 import streamlit as st
 from sqlmodel import select
 
-from components.common.data import LOADER_TTL_S, get_store
+from components.common.data import get_store, versioned
 from cxos.council import minutes
 from cxos.council import pulse as council_pulse
 from cxos.council import room as council_room
@@ -20,7 +21,17 @@ from cxos.council import sessions as council
 from cxos.council import triage as council_triage
 from cxos.fixes import lifecycle as fixes
 from cxos.fixes import loops
-from cxos.models import CouncilAction, CouncilSession, Event, Signal
+from cxos.models import (
+    CouncilAction,
+    CouncilSession,
+    Event,
+    FailureMode,
+    Fix,
+    LoopNotice,
+    OwnerHistory,
+    Signal,
+    Touchpoint,
+)
 from cxos.routing import handoffs, owner_model
 from cxos.vocabulary import EventAction, EventEntity
 
@@ -77,15 +88,15 @@ def _view(row: Any) -> SessionView:
     )
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_council_state(now: datetime, changed: int) -> CouncilState:
+@versioned(CouncilSession, max_entries=20)
+def load_council_state(now: datetime, _changed: int) -> CouncilState:
     with get_store().read() as session:
         running = council.open_session(session)
         return CouncilState(_view(running) if running else None, council.since_last_council(session, now=now))
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_pulse(since: datetime, now: datetime, changed: int) -> council_pulse.Pulse:
+@versioned(Signal, OwnerHistory, Fix, Touchpoint, max_entries=20)
+def load_pulse(since: datetime, now: datetime, _changed: int) -> council_pulse.Pulse:
     with get_store().read() as session:
         return council_pulse.pulse(session, since=since, now=now)
 
@@ -136,9 +147,9 @@ def _fetch_suggester(store: Any, holder: _ModelHolder) -> None:
         holder.suggester, holder.fetched_at, holder.fetching = suggester, time.monotonic(), False
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
+@versioned(Signal, OwnerHistory, max_entries=20)
 def load_waiting(
-    since: datetime, changed: int, model_key: object
+    since: datetime, _changed: int, model_key: object
 ) -> tuple[list[dict[str, Any]], dict[str, int], dict[int, council_triage.OwnerGuess]]:
     """The waiting signals, how many wait, and the owner each starts from (a rule's, or the model's guess);
     `model_key` says which model the guesses came from."""
@@ -152,22 +163,22 @@ def load_waiting(
         )
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_ranked(now: datetime, changed: int) -> list[council_pulse.RankedFailureMode]:
+@versioned(FailureMode, Signal, Fix, max_entries=20)
+def load_ranked(now: datetime, _changed: int) -> list[council_pulse.RankedFailureMode]:
     with get_store().read() as session:
         return council_pulse.ranked_failure_modes(session, now=now)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_in_flight(now: datetime, changed: int) -> tuple[list[fixes.FixRow], list[int]]:
+@versioned(Fix, Signal, max_entries=20)
+def load_in_flight(now: datetime, _changed: int) -> tuple[list[fixes.FixRow], list[int]]:
     """Fixes in flight, and the teams whose backlog grows while nothing closes (black holes)."""
     with get_store().read() as session:
         holes = [b.team_id for b in handoffs.team_backlogs(session, now=now) if b.black_hole]
         return fixes.fixes_in_flight(session, now=now), holes
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_fix_updates(fix_ids: tuple[int, ...], changed: int) -> dict[int, tuple[datetime, str, str]]:
+@versioned(Fix, max_entries=20)
+def load_fix_updates(fix_ids: tuple[int, ...], _changed: int) -> dict[int, tuple[datetime, str, str]]:
     """Each fix's latest owner update: (when, who, note)."""
     if not fix_ids:
         return {}
@@ -191,9 +202,9 @@ class LoopView:
     notices: tuple[tuple[int, str, str, str], ...]  # (id, recipient, status, body)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
+@versioned(Fix, LoopNotice, Signal, max_entries=20)
 def load_loops(
-    since: datetime, changed: int, limit: int = 200, earlier: int = 2
+    since: datetime, _changed: int, limit: int = 200, earlier: int = 2
 ) -> tuple[list[LoopView], list[LoopView]]:
     """Fixes shipped since the last council; and a few shipped before it whose notices are not all sent yet."""
     with get_store().read() as session:
@@ -224,14 +235,14 @@ def _loop_views(session: Any, shipped_fixes: list[fixes.ShippedFix], limit: int)
     return out
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False, max_entries=20)
-def load_minutes(session_id: int, pulse_line: str, changed: int) -> minutes.MinutesInput:
+@versioned(CouncilSession, CouncilAction, Signal, Fix, FailureMode, max_entries=20)
+def load_minutes(session_id: int, pulse_line: str, _changed: int) -> minutes.MinutesInput:
     with get_store().read() as session:
         row = session.get(CouncilSession, session_id)
         return minutes.minutes_input(session, row, pulse_line=pulse_line)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(CouncilSession, CouncilAction)
 def load_history() -> tuple[list[SessionView], list[CouncilAction], dict[int, tuple[str, datetime]]]:
     """Past sessions, every action, and who last changed each action's status and when."""
     with get_store().read() as session:

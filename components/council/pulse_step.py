@@ -12,15 +12,17 @@ from components.council.data import CouncilState, load_pulse
 from components.journey.friction_charts import heatmap
 from cxos.council.pulse import Pulse
 from cxos.journey.friction import Weight, rollup
+from cxos.kpis import headline
 from cxos.vocabulary import Component, label
 
 
 def pulse_line(pulse: Pulse) -> str:
     """One sentence for the minutes."""
-    accuracy = "—" if pulse.routing.accuracy is None else f"{pulse.routing.accuracy:.0%}"
     return (
-        f"{pulse.new_signals:,} new signals ({pulse.new_signals - pulse.new_before:+,} on the period before), "
-        f"routing accuracy {accuracy} on {pulse.routing.routed:,} first routes, {pulse.fixes_shipped:,} fixes shipped."
+        f"{pulse.new_signals:,} new signals since the last council ({pulse.new_signals - pulse.new_before:+,} on the "
+        f"period before), routing accuracy {headline.percent(pulse.routing.accuracy)} on "
+        f"{pulse.routing.routed:,} first routes ({headline.ROUTING.text(pulse.today)}), "
+        f"{pulse.fixes_shipped:,} fixes shipped ({headline.WEEK.text(pulse.today)})."
     )
 
 
@@ -33,19 +35,28 @@ def pulse_step(ctx: PageContext, state: CouncilState, now: datetime, changed: in
     )
     new, accuracy, shipped = st.columns(3)
     new.metric(
-        "New signals",
+        "New since the last council",
         f"{pulse.new_signals:,}",
         delta=pulse.new_signals - pulse.new_before,
         delta_color="inverse",
         border=True,
     )
     accuracy.metric(
-        "Routing accuracy",
-        "—" if pulse.routing.accuracy is None else f"{pulse.routing.accuracy:.0%}",
+        headline.ROUTING_ACCURACY.label,
+        headline.percent(pulse.routing.accuracy),
         border=True,
-        help="Share of signals first routed since the last council whose owner nobody changed.",
+        help=headline.ROUTING_ACCURACY.caption(pulse.today) + ".",
     )
-    shipped.metric("Fixes shipped", f"{pulse.fixes_shipped:,}", border=True)
+    shipped.metric(
+        headline.FIXES_SHIPPED.label,
+        f"{pulse.fixes_shipped:,}",
+        border=True,
+        help=headline.FIXES_SHIPPED.caption(pulse.today) + ".",
+    )
+    st.caption(
+        f"{headline.ROUTING_ACCURACY.label}: {headline.ROUTING.text(pulse.today)}; "
+        f"{headline.FIXES_SHIPPED.label.lower()}: {headline.WEEK.text(pulse.today)} — the same figures as on Home."
+    )
     where, movers = st.columns([3, 2], gap="large")
     with where.container(border=True):
         st.markdown("#### Where it landed: stage × component")

@@ -3,18 +3,17 @@
 from datetime import datetime
 from typing import Any
 
-import streamlit as st
 from sqlmodel import select
 
-from components.common.data import LOADER_TTL_S, get_store
+from components.common.data import get_store, versioned
 from cxos.failure_modes.clustering import Clustering, cluster_signals
 from cxos.failure_modes.figures import FailureModeFigures, failure_mode_figures, signals_of
-from cxos.models import Event, RootCauseLayer
+from cxos.models import Event, FailureMode, Fix, RootCauseLayer, Signal
 from cxos.signals import queries
 from cxos.vocabulary import EventEntity
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(FailureMode, Signal, Fix)
 def load_failure_modes(
     now: datetime, statuses: tuple[str, ...] = ("accepted", "candidate")
 ) -> list[FailureModeFigures]:
@@ -22,7 +21,7 @@ def load_failure_modes(
         return failure_mode_figures(session, now=now, statuses=statuses)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(FailureMode, Signal, Fix)
 def load_failure_mode(failure_mode_id: int, now: datetime) -> FailureModeFigures | None:
     """One failure mode with its figures, whatever its status (a merged one says where it went)."""
     with get_store().read() as session:
@@ -30,19 +29,19 @@ def load_failure_mode(failure_mode_id: int, now: datetime) -> FailureModeFigures
     return found[0] if found else None
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Signal, FailureMode)
 def load_failure_mode_signals(failure_mode_id: int) -> list[dict[str, Any]]:
     with get_store().read() as session:
         return signals_of(session, failure_mode_id)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(FailureMode)
 def load_failure_mode_timeline(failure_mode_id: int) -> list[Event]:
     with get_store().read() as session:
         return queries.timeline(session, EventEntity.FAILURE_MODE, failure_mode_id)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(RootCauseLayer)
 def load_root_cause_layers() -> list[str]:
     with get_store().read() as session:
         return list(
@@ -54,8 +53,8 @@ def load_root_cause_layers() -> list[str]:
         )
 
 
-@st.cache_data(show_spinner="Clustering recent signals…")
+@versioned(Signal, FailureMode, show_spinner="Clustering recent signals…")
 def load_clustering(run_at: datetime) -> Clustering:
-    """One clustering run, kept until the next write (refresh_after_write clears it) or the next run."""
+    """One clustering run, kept until its signals or failure modes change, or the next run."""
     with get_store().read() as session:
         return cluster_signals(session, now=run_at)

@@ -3,14 +3,13 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import streamlit as st
 from sqlmodel import select
 
-from components.common.data import LOADER_TTL_S, get_store
+from components.common.data import get_store, versioned
 from cxos.fixes.lifecycle import FixRow, ShippedFix, fixes_in_flight, fixes_shipped_since
 from cxos.fixes.loops import notice_template, notices_for_fix, template_version
 from cxos.fixes.recurrence import Recurrence, recurrence_for_fix
-from cxos.models import FailureMode, Fix, LoopNotice
+from cxos.models import FailureMode, Fix, LoopNotice, Setting, Signal, Team
 
 EVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -23,7 +22,7 @@ class FixesView:
     modes: list[tuple[int, str]]  # accepted failure modes, for planning a fix
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Fix, LoopNotice, FailureMode, Signal, Team)
 def load_fixes(now: datetime) -> FixesView:
     with get_store().read() as session:
         shipped = fixes_shipped_since(session, since=EVER)
@@ -41,19 +40,19 @@ def load_fixes(now: datetime) -> FixesView:
         )
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Fix)
 def load_fix(fix_id: int) -> Fix | None:
     with get_store().read() as session:
         return session.get(Fix, fix_id)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(LoopNotice)
 def load_notices(fix_id: int) -> list[LoopNotice]:
     with get_store().read() as session:
         return notices_for_fix(session, fix_id)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Setting)
 def load_template() -> tuple[str, int]:
     """The notice template and its version (0: never saved, the default is shown)."""
     with get_store().read() as session:

@@ -5,7 +5,7 @@ from typing import Any
 
 import streamlit as st
 
-from components.common.data import LOADER_TTL_S, get_store, load_setting_versions, sheets_service_account
+from components.common.data import get_store, load_setting_versions, sheets_service_account, versioned
 from components.common.page import PageContext
 from components.common.safe import md_escape
 from components.common.seen import seen_version, setting_kind
@@ -38,6 +38,7 @@ from cxos.importers.sheet_source import (
     sheet_table,
     with_row_keys,
 )
+from cxos.models import Setting
 
 KEY = "sheet"  # widget-key prefix, so the file wizard's widgets and these never collide
 READERS = "sheet_readers"  # session state: address url → {"reader", "titles", "values": {worksheet: cells}}
@@ -46,7 +47,7 @@ PULL_REPORT = "sheet_pull_report"
 CONNECTION_SEEN = setting_kind(CONNECTION_KEY)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Setting)
 def connected_sheet() -> SheetConnection | None:
     return load_connection(get_store())
 

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from components.common.data import LOADER_TTL_S, get_store, refresh_after_write
+from components.common.data import get_store, refresh_after_write, versioned
 from components.common.page import PageContext
 from components.common.safe import md_escape
 from components.common.seen import seen_version
@@ -17,6 +17,7 @@ from cxos.importers.mapping import FIELDS, Profile, fields_to_columns
 from cxos.importers.profiles import list_profiles, save_profile, suggest_profile
 from cxos.importers.reading import Table, open_table
 from cxos.importers.report import ImportReport
+from cxos.models import ImportProfile
 from cxos.vocabulary import Source
 
 PROFILE_KIND = "import_profile"  # the seen-versions kind (components/common/seen.py)
@@ -31,7 +32,7 @@ KIND_LABELS = {
 }
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(ImportProfile)
 def load_profiles() -> list[Profile]:
     return list_profiles(get_store())
 

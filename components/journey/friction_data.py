@@ -2,15 +2,13 @@
 
 from datetime import datetime
 
-import streamlit as st
-
-from components.common.data import LOADER_TTL_S, get_store, load_journey
+from components.common.data import get_store, load_journey, versioned
 from cxos.journey import friction
 from cxos.kpis import fit_score
-from cxos.models import SelfAssessment
+from cxos.models import FailureMode, Fix, OwnerHistory, SelfAssessment, Signal, Touchpoint
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Signal)
 def load_cells(
     now: datetime, days: int, by_week: bool, owner_team_ids: tuple[int, ...] = (), previous: bool = False
 ) -> list[friction.Cell]:
@@ -21,19 +19,19 @@ def load_cells(
         )
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Signal, FailureMode)
 def load_top_failure_modes(now: datetime, days: int) -> dict[int, tuple[str, int]]:
     with get_store().read() as session:
         return friction.top_failure_modes(session, friction.window_ending(now, days))
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Signal, OwnerHistory, FailureMode, Fix, Touchpoint)
 def load_fit_scores(now: datetime) -> list[fit_score.ComponentFit]:
     with get_store().read() as session:
         return fit_score.fit_scores(session, list(load_journey().touchpoints), now)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(SelfAssessment)
 def load_self_assessment() -> dict[tuple[str, str], SelfAssessment]:
     with get_store().read() as session:
         return fit_score.latest_self_assessment(session)

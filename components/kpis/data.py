@@ -1,17 +1,16 @@
-"""Cached loader for the KPI page: every figure for one date range and team, computed once per minute."""
+"""Cached loader for the KPI page: every figure for one date range and team, computed again when its data changes."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import streamlit as st
 from sqlmodel import select
 
-from components.common.data import LOADER_TTL_S, get_store, load_journey
+from components.common.data import get_store, load_journey, versioned
 from components.journey.friction_data import load_fit_scores
-from components.routing.data import load_routing_accuracy
 from cxos.kpis import figures as kpis
 from cxos.kpis.metrics import metric_series
-from cxos.models import Fix
+from cxos.models import Fix, LoopNotice, MetricValue, OwnerHistory, Setting, Signal, Touchpoint
+from cxos.routing.accuracy import routing_accuracy
 from cxos.vocabulary import Source, label
 
 
@@ -47,14 +46,23 @@ class KpiView:
         return self.loops_closed / self.loops_due if self.loops_due else None
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner="Computing the KPIs…")
+@versioned(
+    Signal,
+    OwnerHistory,
+    Fix,
+    LoopNotice,
+    MetricValue,
+    Setting,
+    Touchpoint,
+    show_spinner="Computing the KPIs…",
+)
 def load_kpis(start: datetime, end: datetime, team_id: int | None, now: datetime) -> KpiView:
     journey = load_journey()
     stage_of = {tp.id: tp.stage for tp in journey.touchpoints}
     window = kpis.KpiFilter(start, end, team_id)
     with get_store().read() as session:
         weekly = kpis.signals_per_week(session, window)
-        accuracy = load_routing_accuracy(start)  # shared with the rules page and home, cached on its own
+        accuracy = routing_accuracy(session, since=start)  # the default range is headline.ROUTING's window
         tally = (
             accuracy.overall if team_id is None else accuracy.by_team.get(team_id, type(accuracy.overall)())
         )

@@ -14,6 +14,7 @@ from components.common.writes import run_write
 from components.kpis.data import KpiView
 from cxos.errors import CxosError, ValidationFailed
 from cxos.inputs import text_file
+from cxos.kpis import headline
 from cxos.kpis.digest import hours_text
 from cxos.kpis.figures import COST_DEFAULTS, COST_LABELS, DEFINITIONS, GARTNER
 from cxos.kpis.metrics import METRICS, import_metrics
@@ -33,8 +34,8 @@ def kpi_rows(view: KpiView) -> list[dict[str, str]]:
     r = view.recurrence
     return [
         {
-            "kpi": "Routing accuracy",
-            "value": _pct(view.routing_accuracy),
+            "kpi": headline.ROUTING_ACCURACY.label,
+            "value": headline.percent(view.routing_accuracy),
             "key": "routing_accuracy",
             "detail": f"{view.kept:,} of {view.routed:,} first routes kept",
         },

@@ -2,22 +2,19 @@
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date
 from typing import Any
 
-import streamlit as st
 from sqlalchemy import func
 from sqlmodel import select
 
-from components.common.data import LOADER_TTL_S, get_store
-from cxos.clock import utcnow
-from cxos.models import RootCauseLayer, Signal
-from cxos.routing.accuracy import RoutingAccuracy, routing_accuracy
+from components.common.data import get_store, versioned
+from cxos.kpis import headline
+from cxos.models import OwnerHistory, RootCauseLayer, Rule, Signal, Team
+from cxos.routing.accuracy import RoutingAccuracy
 from cxos.routing.router import unrouted_condition
 from cxos.routing.rule_engine import load_rule_set
 from cxos.routing.rules import list_rules
-
-ACCURACY_WEEKS = 26
 
 
 @dataclass(frozen=True)
@@ -35,7 +32,7 @@ class RuleRow:
     version: int
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Rule, Team)
 def load_rules() -> tuple[list[RuleRow], tuple[str, ...]]:
     """Every rule in order, and the warnings for rules that cannot route as written."""
     with get_store().read() as session:
@@ -57,18 +54,14 @@ def load_rules() -> tuple[list[RuleRow], tuple[str, ...]]:
     return rows, warnings
 
 
-def accuracy_since(now: datetime | None = None) -> datetime:
-    """The start of the accuracy window, on a whole hour so the cache is shared within it."""
-    return ((now or utcnow()) - timedelta(weeks=ACCURACY_WEEKS)).replace(minute=0, second=0)
-
-
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
-def load_routing_accuracy(since: datetime) -> RoutingAccuracy:
+@versioned(OwnerHistory)
+def load_routing_accuracy(on_day: date) -> RoutingAccuracy:
+    """Routing accuracy over its one window (`headline.ROUTING`) ending on `on_day`: home, rules, KPIs, council."""
     with get_store().read() as session:
-        return routing_accuracy(session, since=since)
+        return headline.routing(session, on_day)
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(RootCauseLayer)
 def load_root_causes() -> list[str]:
     with get_store().read() as session:
         return list(
@@ -80,7 +73,7 @@ def load_root_causes() -> list[str]:
         )
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Signal)
 def load_unrouted_count() -> int:
     """New signals without an owner: what `route` would look at."""
     with get_store().read() as session:

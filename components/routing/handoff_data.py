@@ -4,9 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import streamlit as st
-
-from components.common.data import LOADER_TTL_S, get_store
+from components.common.data import get_store, versioned
+from cxos.models import OwnerHistory, Signal
 from cxos.routing import handoffs
 
 SHOWN = 100
@@ -21,7 +20,7 @@ class HandoffView:
     backlogs: list[handoffs.TeamBacklog]
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Signal, OwnerHistory)
 def load_handoffs(now: datetime, stale_days: int) -> HandoffView:
     with get_store().read() as session:
         return HandoffView(
@@ -33,7 +32,7 @@ def load_handoffs(now: datetime, stale_days: int) -> HandoffView:
         )
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Signal)
 def load_owner_spells(signal_id: int, now: datetime) -> list[handoffs.OwnerSpell]:
     with get_store().read() as session:
         return handoffs.owner_spells(session, signal_id, now=now)

@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from components.common.data import LOADER_TTL_S, Journey, get_store, refresh_after_write
+from components.common.data import Journey, get_store, refresh_after_write, versioned
 from components.common.safe import md_escape
 from components.common.seen import seen_version
 from components.common.writes import run_write, show_refusal
 from cxos.errors import CxosError
 from cxos.identity import Actor
+from cxos.models import Signal
 from cxos.routing import owner_model as suggestions
 from cxos.routing.model_records import request_training
 from cxos.routing.suggestion_queue import WaitingSignal, triage_with_suggestions
@@ -22,7 +23,7 @@ def current_status() -> suggestions.ModelStatus:
     return suggestions.model_status(get_store())
 
 
-@st.cache_data(ttl=LOADER_TTL_S, show_spinner=False)
+@versioned(Signal)
 def load_waiting(model_version: object, limit: int) -> tuple[int, list[WaitingSignal]]:
     """Keyed by the stored model's version, so a retrain shows new suggestions at once."""
     store = get_store()

@@ -15,6 +15,7 @@ from cxos.cli.imports import import_arguments, import_output
 from cxos.cli.metrics import metrics_arguments, metrics_output
 from cxos.cli.route import route_arguments, route_output, rules_arguments, rules_output
 from cxos.cli.serve_check import serve_check, serve_check_arguments
+from cxos.cli.summaries import summaries_arguments, summaries_output
 from cxos.cli.sync import sync_arguments, sync_output
 from cxos.cli.train import train_arguments, train_output
 from cxos.demo.build import build_demo, signal_count
@@ -216,6 +217,12 @@ COMMANDS: list[Command | OwnStoresCommand] = [
         "import monthly metrics (ticket volume, deflection, CSAT) from a CSV: all rows or none",
         metrics_arguments,
         _printed(metrics_output),
+    ),
+    Command(
+        "rebuild-summaries",
+        "recompute the summary tables (first routes, owner changes) from the events; says how many rows differed",
+        summaries_arguments,
+        _printed(summaries_output),
     ),
     OwnStoresCommand(
         "sync",

@@ -1,16 +1,17 @@
 """Figures the council looks at: the pulse since the last council, and failure modes ranked by recurrence × ARR × severity."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from cxos.clock import today as clock_today
 from cxos.failure_modes.figures import FailureModeFigures, failure_mode_figures
-from cxos.fixes.lifecycle import fixes_shipped_since
 from cxos.journey.friction import Cell, Window, friction_cells
+from cxos.kpis import headline
 from cxos.models import Signal
-from cxos.routing.accuracy import Tally, routing_accuracy
+from cxos.routing.accuracy import Tally
 from cxos.signals import queries
 from cxos.vocabulary import Severity
 
@@ -37,11 +38,14 @@ class Pulse:
     new_before: int  # in the same-length window just before
     cells: list[Cell]
     movers: list[Mover]  # the largest rises first
-    routing: Tally
-    fixes_shipped: int
+    routing: Tally  # headline.ROUTING_ACCURACY: its own window, the same figure as on every page
+    fixes_shipped: int  # headline.FIXES_SHIPPED, likewise
+    today: date  # the day the shared figures' windows end on
 
 
-def pulse(session: Session, *, since: datetime, now: datetime) -> Pulse:
+def pulse(session: Session, *, since: datetime, now: datetime, today: date | None = None) -> Pulse:
+    """New signals and where they landed since `since`; beside them, the shared figures as every page has them."""
+    on_day = today or clock_today()
     window = Window(since, now)
     cells = friction_cells(session, window)
     before = friction_cells(session, window.previous())
@@ -52,8 +56,9 @@ def pulse(session: Session, *, since: datetime, now: datetime) -> Pulse:
         new_before=queries.count_between(session, window.previous().start, since),
         cells=cells,
         movers=biggest_movers(cells, before),
-        routing=routing_accuracy(session, since=since).overall,
-        fixes_shipped=len(fixes_shipped_since(session, since=since)),
+        routing=headline.routing(session, on_day).overall,
+        fixes_shipped=headline.fixes_shipped(session, on_day),
+        today=on_day,
     )
 
 

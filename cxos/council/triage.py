@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from cxos.errors import CxosError, ValidationFailed
 from cxos.failure_modes import writes as failure_modes
 from cxos.identity import Actor, require
+from cxos.kpis import headline
 from cxos.models import Event, Signal, saved_id
 from cxos.routing.decision import decide
 from cxos.routing.rule_engine import Suggester, journey_places, load_rule_set, signal_view
@@ -92,7 +93,8 @@ def count_waiting(session: Session, *, since: datetime, cap: int = COUNT_CAP) ->
         ids = select(Signal.id).where(condition).limit(cap + 1).subquery()
         return session.exec(select(func.count()).select_from(ids)).one()
 
-    return {"unowned": capped(triage_condition()), "unconfirmed": capped(_unconfirmed_route(since))}
+    # The queue is the shared "In triage" figure, the same count as on Home (an indexed count, never capped).
+    return {"unowned": headline.in_triage(session), "unconfirmed": capped(_unconfirmed_route(since))}
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,11 @@ from cxos.fixes.lifecycle import fixes_in_flight, fixes_shipped_since
 from cxos.fixes.recurrence import recurrence_for_fix
 from cxos.inputs import md_inline
 from cxos.kpis import figures as kpis
+from cxos.kpis import headline
 from cxos.models import Fix
-from cxos.routing.accuracy import routing_accuracy
 from cxos.store.store import Store
 from cxos.vocabulary import Source, label, plural
 
-KPI_DAYS = 90
 PROOF_WEEKS = 12
 
 
@@ -34,9 +33,11 @@ def _pct(value: float | None) -> str:
 
 
 def weekly_digest(session: Session, *, now: datetime) -> str:
-    week = kpis.KpiFilter(now - timedelta(days=7), now)
-    before = kpis.KpiFilter(now - timedelta(days=14), now - timedelta(days=7))
-    quarter = kpis.KpiFilter(now - timedelta(days=KPI_DAYS), now)
+    # The shared figures' windows (cxos/kpis/headline.py), so the digest says what Home and the KPIs say.
+    today = now.date()
+    week = kpis.KpiFilter(headline.WEEK.start(today), now)
+    before = kpis.KpiFilter(*headline.WEEK.before(today))
+    quarter = kpis.KpiFilter(headline.ROUTING.start(today), now)
     this_week = kpis.signals_per_week(session, week)
     total, previous = sum(r[3] for r in this_week), sum(r[3] for r in kpis.signals_per_week(session, before))
     by_source: dict[str, int] = {}
@@ -46,14 +47,14 @@ def weekly_digest(session: Session, *, now: datetime) -> str:
     lines = [
         f"# CX OS weekly digest — week ending {now:%d %B %Y}",
         "",
-        f"## Signals: {plural(total, 'new signal')}{change}",
+        f"## Signals: {plural(total, 'new signal')}{change}, {headline.WEEK.text(today)}",
         "",
     ]
     lines += [f"- {name}: {n:,}" for name, n in sorted(by_source.items(), key=lambda kv: -kv[1])] or [
         "- none"
     ]
 
-    lines += ["", "## Fixes shipped this week", ""]
+    lines += ["", f"## Fixes shipped, {headline.WEEK.text(today)}", ""]
     shipped = fixes_shipped_since(session, since=week.start)
     lines += [
         f"- **{md_inline(f.title)}** ({md_inline(f.failure_mode)}, {md_inline(f.owner_team or 'no owner')}): {md_inline(f.what_changed)}"
@@ -86,12 +87,12 @@ def weekly_digest(session: Session, *, now: datetime) -> str:
     ] or ["- none"]
 
     closed, due = kpis.loop_closure(session, quarter)
-    accuracy = routing_accuracy(session, since=quarter.start).overall.accuracy
+    accuracy = headline.routing(session, today).overall.accuracy
     route_h, fix_d = kpis.time_to_route_hours(session, quarter), kpis.time_to_fix_days(session, quarter)
     summary = kpis.recurrence_summary(session, quarter, now=now)
     lines += [
         "",
-        f"## KPIs, last {KPI_DAYS} days",
+        f"## KPIs, {headline.ROUTING.text(today)}",
         "",
         f"- Routing accuracy: {_pct(accuracy)}",
         f"- Time to route (median): {hours_text(route_h)}",

@@ -118,9 +118,16 @@ def time_to_route_hours(session: Session, f: KpiFilter) -> float | None:
 
 
 def time_to_fix_days(session: Session, f: KpiFilter) -> float | None:
+    logged_in_range = _in_range(select(col(Signal.id)), f)  # the window's signals only, not every fix ever
     first_fixed = (
         select(col(Event.entity_id).label("signal_id"), func.min(Event.at).label("fixed_at"))
-        .where(Event.entity == EventEntity.SIGNAL, Event.field == "status", Event.to_value == Status.FIXED)
+        .where(
+            Event.field == "status",
+            Event.at >= f.start,  # fixed after it was logged, so within the window's events
+            Event.entity == EventEntity.SIGNAL,
+            col(Event.entity_id).in_(logged_in_range),
+            Event.to_value == Status.FIXED,
+        )
         .group_by(col(Event.entity_id))
         .subquery()
     )

@@ -5,7 +5,7 @@ Sub-scores (each 0–1, or None when its data does not exist yet — never a mad
 - flow: its signals of the window (older than 7 days) that got a first owner within 7 days;
 - closure: its accepted failure modes with a shipped fix;
 - recurrence: signals in the last 4 weeks against the 4 before (falling is good; 0.5 is flat);
-- loop closure: its fixed signals whose loop was closed.
+- loop closure: its fixed signals of the window whose loop was closed.
 The score is the mean of the sub-scores that have data. The self-assessment is kept beside it, not in it.
 """
 
@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
 from cxos.journey.map import TouchpointOption
-from cxos.models import Event, FailureMode, Fix, SelfAssessment, Signal, saved_id
+from cxos.models import FailureMode, Fix, OwnerHistory, SelfAssessment, Signal, saved_id, table_of
 from cxos.store.audit import record_event
 from cxos.store.store import Store
 from cxos.vocabulary import Component, EventAction, EventEntity, Status
@@ -93,7 +93,7 @@ def fit_scores(session: Session, touchpoints: list[TouchpointOption], now: datet
         _counts(session, now - timedelta(weeks=4), now),
         _counts(session, now - timedelta(weeks=8), now - timedelta(weeks=4)),
     )
-    loops = _loop_states(session)
+    loops = _loop_states(session, now)
     out = []
     for component in Component:
         mine = [tp for tp in touchpoints if tp.component == component.value and not tp.archived]
@@ -119,7 +119,7 @@ def fit_scores(session: Session, touchpoints: list[TouchpointOption], now: datet
                     _ratio(
                         "Loop closure",
                         *_sum(loops, ids),
-                        "fixed signals had their loop closed",
+                        f"fixed signals of the last {WINDOW_DAYS} days had their loop closed",
                         "Tell the customers who reported fixed issues what changed.",
                     ),
                 ],
@@ -177,38 +177,31 @@ def _counts(session: Session, start: datetime, end: datetime) -> dict[int, int]:
 
 
 def _routed_within(session: Session, now: datetime) -> dict[int, tuple[int, int]]:
-    """Per touchpoint: (routed within 7 days, all) over the window's signals old enough to judge."""
-    first_owner = (
-        select(col(Event.entity_id).label("signal_id"), func.min(Event.at).label("at"))
-        .where(
-            Event.entity == EventEntity.SIGNAL,
-            Event.action == EventAction.OWNER,
-            col(Event.to_value).is_not(None),
-        )
-        .group_by(col(Event.entity_id))
-        .subquery()
-    )
+    """Per touchpoint: (routed within 7 days, all) over the window's signals old enough to judge.
+
+    A signal's first route comes from the owner-history summary: the window's signals, each looked up by id.
+    """
+    history = table_of(OwnerHistory)
     dialect = session.get_bind().dialect.name
+    routed_at = history.c.first_routed_at
     if dialect == "sqlite":
-        fast = func.julianday(first_owner.c.at) - func.julianday(Signal.created_at) <= ROUTED_WITHIN.days
+        fast = func.julianday(routed_at) - func.julianday(Signal.created_at) <= ROUTED_WITHIN.days
     else:
-        fast = first_owner.c.at - Signal.created_at <= literal_column(f"interval '{ROUTED_WITHIN.days} days'")
+        fast = routed_at - Signal.created_at <= literal_column(f"interval '{ROUTED_WITHIN.days} days'")
     query = (
         select(
             col(Signal.touchpoint_id),
-            func.sum(cast(and_(first_owner.c.at.is_not(None), fast), Integer)),
+            func.sum(cast(and_(routed_at.is_not(None), fast), Integer)),
             func.count(),
         )
-        .join(first_owner, first_owner.c.signal_id == col(Signal.id), isouter=True)
+        .join(history, history.c.signal_id == col(Signal.id), isouter=True)
         .where(
             Signal.created_at >= now - timedelta(days=WINDOW_DAYS), Signal.created_at < now - ROUTED_WITHIN
         )
         .group_by(col(Signal.touchpoint_id))
     )
     rows = session.exec(query).all()
-    if not session.exec(
-        select(Event.id).where(Event.entity == EventEntity.SIGNAL, Event.action == EventAction.OWNER).limit(1)
-    ).first():
+    if session.execute(select(history.c.signal_id).limit(1)).first() is None:
         return {}  # nobody has routed anything yet: flow is "no data yet", not 0
     return {tp: (int(hits or 0), int(total)) for tp, hits, total in rows}
 
@@ -226,11 +219,15 @@ def _fixed_failure_modes(session: Session) -> dict[int, tuple[int, int]]:
     return {tp: (int(hits), int(total)) for tp, hits, total in session.exec(query) if tp is not None}
 
 
-def _loop_states(session: Session) -> dict[int, tuple[int, int]]:
+def _loop_states(session: Session, now: datetime) -> dict[int, tuple[int, int]]:
+    """Per touchpoint: (loop closed, fixed or loop closed) among the window's signals."""
     closed = func.sum(cast(col(Signal.status) == Status.LOOP_CLOSED, Integer))
     query = (
         select(col(Signal.touchpoint_id), closed, func.count())
-        .where(col(Signal.status).in_([Status.FIXED, Status.LOOP_CLOSED]))
+        .where(
+            col(Signal.status).in_([Status.FIXED, Status.LOOP_CLOSED]),
+            Signal.created_at >= now - timedelta(days=WINDOW_DAYS),
+        )
         .group_by(col(Signal.touchpoint_id))
     )
     return {tp: (int(hits or 0), int(total)) for tp, hits, total in session.exec(query)}

@@ -1,9 +1,9 @@
 """Routing accuracy, the KPI: the share of routed signals whose first owner the council never changed.
 
-Read from the owner Events alone: a signal's *first route* is its first owner event with a team; it is
-*kept* when no later owner event names another team or sends it back to triage. Who made the first
-route is that event's note: "rule:<id>", "model:<confidence>" or "person:<name>". Aggregated in SQL
-(one grouped query, by decider × team × day), folded into weeks here.
+From the owner Events: a signal's *first route* is its first owner event with a team; it is *kept* when no
+later owner event names another team or sends it back to triage. Who made the first route is that event's
+note: "rule:<id>", "model:<confidence>" or "person:<name>". Those facts are kept per signal in the
+owner-history summary; aggregated in SQL (one grouped query, by decider × team × day), folded into weeks here.
 """
 
 from collections import defaultdict
@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Function, SQLColumnExpression, case, exists, func, literal, or_, select
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col
+from sqlalchemy import Function, SQLColumnExpression, case, func, select
+from sqlmodel import Session
 
-from cxos.models import Event
-from cxos.vocabulary import Decider, EventEntity, RoutedBy
+from cxos.models import OwnerHistory, table_of
+from cxos.vocabulary import Decider, RoutedBy
 
 POOR_ACCURACY = 0.6  # below this, with at least MIN_ROUTED first routes, a rule is flagged
 MIN_ROUTED = 10
@@ -66,44 +65,26 @@ def _day(session: Session, column: SQLColumnExpression[datetime]) -> Function[An
 
 
 def routing_accuracy(session: Session, *, since: datetime | None = None) -> RoutingAccuracy:
-    """Accuracy of the first routes made since `since` (all of them when None)."""
-    owner_events = (col(Event.entity) == EventEntity.SIGNAL, col(Event.field) == "owner_team_id")
-    first = (
-        select(col(Event.entity_id).label("signal_id"), func.min(Event.id).label("first_id"))
-        .where(*owner_events, col(Event.to_value).is_not(None))
-        .group_by(col(Event.entity_id))
-        .subquery()
-    )
-    first_event, later = aliased(Event), aliased(Event)
-    overridden = exists().where(
-        col(later.entity) == EventEntity.SIGNAL,
-        col(later.entity_id) == first.c.signal_id,
-        col(later.field) == "owner_team_id",
-        col(later.id) > first.c.first_id,
-        or_(col(later.to_value).is_(None), col(later.to_value) != col(first_event.to_value)),
-    )
-    # Keys of by_decider: the rule's own "rule:<id>", else the kind alone ("model", "person").
-    decider = case(
-        (col(first_event.note).like(Decider.RULE.pattern), col(first_event.note)),
-        (col(first_event.note).like(Decider.MODEL.pattern), literal(Decider.MODEL.value)),
-        else_=literal(Decider.PERSON.value),
-    )
-    day = _day(session, col(first_event.at))
-    # Grouped by output label: PostgreSQL cannot match a repeated expression whose literals are bound parameters.
+    """Accuracy of the first routes made since `since` (all of them when None).
+
+    Read from the owner-history summary (kept in each write's transaction, see cxos/store/summaries.py), so the
+    cost follows the window: one indexed range over the first routes made since `since`.
+    """
+    history = table_of(OwnerHistory)
+    day = _day(session, history.c.first_routed_at)
     query = (
         select(
-            decider.label("decider"),
-            col(first_event.to_value).label("team"),
+            history.c.decider,
+            history.c.first_team,
             day.label("day"),
             func.count(),
-            func.sum(case((overridden, 0), else_=1)),
+            func.sum(case((history.c.kept, 1), else_=0)),
         )
-        .select_from(first)
-        .join(first_event, col(first_event.id) == first.c.first_id)
-        .group_by("decider", "team", "day")
+        .where(history.c.first_routed_at.is_not(None))
+        .group_by(history.c.decider, history.c.first_team, "day")
     )
     if since is not None:
-        query = query.where(col(first_event.at) >= since)
+        query = query.where(history.c.first_routed_at >= since)
     result = RoutingAccuracy()
     for who, team, on_day, routed, kept in session.execute(query):
         kept = int(kept or 0)

@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from cxos.models import Event, Signal
+from cxos.models import Event, OwnerHistory, Signal, table_of
 from cxos.signals.lifecycle import CLOSED, OPEN
 from cxos.vocabulary import EventEntity, Status
 
 BOUNCE_FLAG = 3
 OWNER_FIELD = "owner_team_id"  # every owner change writes an event on this field, whichever service made it
+HISTORY = table_of(OwnerHistory)
 STALE_DAYS = 14
 BACKLOG_WEEKS = 4
 MAX_ROWS = 200
@@ -67,35 +68,25 @@ class TeamBacklog:
 def bounced_signals(
     session: Session, *, at_least: int = BOUNCE_FLAG, limit: int = MAX_ROWS
 ) -> list[dict[str, Any]]:
-    """Signals with `at_least` bounces, most bounced first, each with its bounce count."""
-    owner_events = (
-        select(col(Event.entity_id).label("signal_id"), (func.count() - 1).label("bounces"))
-        .where(Event.entity == EventEntity.SIGNAL, Event.field == OWNER_FIELD)
-        .group_by(col(Event.entity_id))
-        .having(func.count() - 1 >= at_least)
-        .subquery()
-    )
+    """Signals with `at_least` bounces, most bounced first, each with its bounce count (from the owner-history
+    summary: an index range over the signals with that many owner events, not every owner event)."""
+    bounces = (HISTORY.c.owner_events - 1).label("bounces")
     query = (
         select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
             *SIGNAL_COLUMNS,
-            owner_events.c.bounces,
+            bounces,
         )
-        .join(owner_events, owner_events.c.signal_id == col(Signal.id))
-        .order_by(owner_events.c.bounces.desc(), col(Signal.id))
+        .join(HISTORY, HISTORY.c.signal_id == col(Signal.id))
+        .where(HISTORY.c.owner_events >= at_least + 1)
+        .order_by(HISTORY.c.owner_events.desc(), col(Signal.id))
         .limit(limit)
     )
     return [dict(row._mapping) for row in session.exec(query)]
 
 
 def count_bounced(session: Session, *, at_least: int = BOUNCE_FLAG) -> int:
-    per_signal = (
-        select(col(Event.entity_id))
-        .where(Event.entity == EventEntity.SIGNAL, Event.field == OWNER_FIELD)
-        .group_by(col(Event.entity_id))
-        .having(func.count() - 1 >= at_least)
-        .subquery()
-    )
-    return session.exec(select(func.count()).select_from(per_signal)).one()
+    query = select(func.count()).select_from(HISTORY).where(HISTORY.c.owner_events >= at_least + 1)
+    return session.execute(query).scalar_one()
 
 
 def owner_spells(session: Session, signal_id: int, *, now: datetime) -> list[OwnerSpell]:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
 
+from cxos.store import versions
+
 if TYPE_CHECKING:
     import psycopg
 
@@ -84,6 +86,7 @@ def insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]
     target = f"{quote.format_table(table)} ({', '.join(quote.quote(c) for c in columns)})"
     if dialect.driver == "psycopg":
         _copy(connection, f"COPY {target} FROM STDIN", values)
+        versions.note_written(connection, table.name)  # COPY passes the cursor events by: say what changed
         return
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join([mark] * len(columns))})", values)

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from cxos import config
 from cxos.errors import DatabaseBusy
-from cxos.store import db
+from cxos.store import db, summaries, versions
 from cxos.store.faults import FileIdentity, sqlite_file, storage_fault
 from cxos.store.locks import LockTimeout, file_lock, lock_file_beside
 from cxos.store.sheets.address import is_sheets_url
@@ -27,6 +27,7 @@ class Store:
     def __init__(self, url: str):
         self.url = config.normalise_url(url)
         self.engine = db.make_engine(self.url)
+        versions.track_writes(self.engine)
         self._write_engine = self.engine.execution_options(cxos_write=True)
         self._file = sqlite_file(self.url) if self.is_sqlite else None
         self._process_writer = threading.Lock()
@@ -72,8 +73,9 @@ class Store:
         ):
             try:
                 self._check_file()
+                events_before = begin_write(session)
                 yield session
-                session.flush()
+                finish_write(session, events_before)
                 self._check_file()  # the last moment before the commit says "saved"
                 session.commit()
             except BaseException:
@@ -137,3 +139,17 @@ def _queue_too_long() -> DatabaseBusy:
         f"Other changes kept the database busy for {WRITE_QUEUE_WAIT_S:.0f} s and nothing was saved. "
         "Please try again."
     )
+
+
+def begin_write(session: Session) -> int:
+    """Open a write transaction: nothing noted as changed yet; the newest event id, for `finish_write`."""
+    versions.forget_changes(session)
+    return summaries.last_event_id(session)
+
+
+def finish_write(session: Session, events_before: int) -> None:
+    """Before the commit, in the same transaction: bring the summaries up to date, then give every table the
+    transaction changed a new data version."""
+    session.flush()
+    summaries.refresh_for_new_events(session, events_before)
+    versions.bump_changed(session)

@@ -106,7 +106,7 @@ def test_home_shows_this_week(page):
     open_signed_in(page, "/")
     expect(page.get_by_role("heading", name="This week at a glance")).to_be_visible()
     metrics = page.get_by_test_id("stMetric")
-    for kpi in ("New signals", "In triage", "Open signals", "Fixed this week"):
+    for kpi in ("New signals", "In triage", "Open signals", "Signals fixed", "Fixes shipped"):
         expect(metrics.filter(has_text=kpi)).to_be_visible()
     no_exception(page)
     save_screenshot(page, "home")

@@ -30,10 +30,18 @@ class UnreadableRow(ValueError):
     """A sheet row that cannot be a record (no id, a non-number in a number column…); the message says why."""
 
 
+# Derived from the other tables and kept by each store itself: never mirrored to a sheet or copied by a sync.
+DERIVED = frozenset({"data_version", "owner_history"})
+
+
 def tables() -> list[Table]:
-    """Every mirrored table, parents before children (the order to load them in). A table marked
-    `info={"mirrored": False}` (the stored owner model: large, derived) stays in the working copy."""
-    return [table for table in SQLModel.metadata.sorted_tables if table.info.get("mirrored", True)]
+    """Every mirrored table, parents before children (the order to load them in). The derived tables and a
+    table marked `info={"mirrored": False}` (the stored owner model: large, derived) stay in the working copy."""
+    return [
+        table
+        for table in SQLModel.metadata.sorted_tables
+        if table.info.get("mirrored", True) and table.name not in DERIVED
+    ]
 
 
 def table_named(name: str) -> Table:

@@ -35,6 +35,7 @@ from sqlmodel import Session
 from cxos import config
 from cxos.clock import utcnow
 from cxos.errors import CxosError, StaleWrite
+from cxos.store import summaries, versions
 from cxos.store.db import upgrade_to_head
 from cxos.store.sheets import layout, pull, push
 from cxos.store.sheets.a1 import a1, quote_title
@@ -49,7 +50,7 @@ from cxos.store.sheets.api import (
     connect,
     load_service_account,
 )
-from cxos.store.store import Store
+from cxos.store.store import Store, begin_write, finish_write
 
 DEFAULT_TTL_S = 15.0
 BACKOFF_S = (5.0, 15.0, 30.0, 60.0)  # between attempts to reach a sheet that did not answer
@@ -147,8 +148,9 @@ class SheetsStore(Store):
             self.refresh()
             with Session(self._write_engine, expire_on_commit=False) as session:
                 try:
+                    events_before = begin_write(session)
                     yield session
-                    session.flush()
+                    finish_write(session, events_before)
                     plan = push.Plan.of(
                         self, session.connection()
                     )  # a value too long for a cell is refused here
@@ -324,9 +326,12 @@ class SheetsStore(Store):
                 )
                 for table, rows in tables_rows
             ]
+            versions.forget_changes(connection)
             if not incremental:
                 pull.drop_orphans(reads)
             pull.load(connection, reads, incremental=incremental)
+            summaries.rebuild(connection)  # rows came from the sheet, not through write(): derive them again
+            versions.bump_changed(connection)
         for read in reads:
             self._columns[read.table.name] = read.columns
             self._unreadable[read.table.name] = read.unreadable
