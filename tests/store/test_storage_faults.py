@@ -14,12 +14,12 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlmodel import func, select
 
+from cxos.cli.main import main
 from cxos.errors import StorageFault
 from cxos.journey.map import load_journey_template, touchpoint_options
 from cxos.models import Signal, Team
 from cxos.store import faults
 from cxos.store.store import Store
-from cxos.cli.main import main
 from tests.conftest import ADMIN
 from tests.factories import log_signal
 
