@@ -102,8 +102,8 @@ def refuse_missing_file(url: str) -> None:
     path = sqlite_file(url)
     if path is not None and not path.exists():
         raise StorageFault(
-            f"The database file {path} is missing; nothing was saved. If this is a first start run `make run` "
-            "or `python -m cxos init` (or `python -m cxos demo`); if it was deleted, restore it from a backup."
+            f'The database file {path} is missing; nothing was saved. If this is a first start, run "make run" '
+            '(or "python -m cxos init" for an empty one); if it was deleted, restore it from a backup.'
         )
 
 

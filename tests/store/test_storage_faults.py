@@ -71,8 +71,8 @@ def test_a_store_opened_on_a_missing_file_says_so_and_makes_no_file(tmp_path):
         with pytest.raises(StorageFault) as refused:
             opening()
         assert str(refused.value) == (
-            f"The database file {path} is missing; nothing was saved. If this is a first start run `make run` "
-            "or `python -m cxos init` (or `python -m cxos demo`); if it was deleted, restore it from a backup."
+            f'The database file {path} is missing; nothing was saved. If this is a first start, run "make run" '
+            '(or "python -m cxos init" for an empty one); if it was deleted, restore it from a backup.'
         )
     assert not path.exists() and not path.parent.exists()
 
