@@ -67,7 +67,7 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Session]:
         # One stat per read transaction: a deleted or replaced file is said at once, not shown as stale data.
-        self._check_file()
+        self.check_file()
         with self._faults_explained(), Session(self.engine, expire_on_commit=False) as session:
             yield session
 
@@ -80,11 +80,11 @@ class Store:
             Session(self._write_engine, expire_on_commit=False) as session,
         ):
             try:
-                self._check_file()
+                self.check_file()
                 events_before = begin_write(session)
                 yield session
                 finish_write(session, events_before)
-                self._check_file()  # the last moment before the commit says "saved"
+                self.check_file()  # the last moment before the commit says "saved"
                 session.commit()
             except BaseException:
                 session.rollback()
@@ -130,7 +130,6 @@ class Store:
         if self._identity is not None:
             self._identity.check()
 
-    _check_file = check_file
 
     @contextmanager
     def _faults_explained(self) -> Iterator[None]:
@@ -138,7 +137,7 @@ class Store:
         try:
             yield
         except DBAPIError as error:
-            self._check_file()  # a deleted file shows as "no such table": say what really happened
+            self.check_file()  # a deleted file shows as "no such table": say what really happened
             fault = storage_fault(error, busy_s=db.SQLITE_BUSY_TIMEOUT_MS / 1000)
             if fault is None:
                 raise
