@@ -130,7 +130,6 @@ class Store:
         if self._identity is not None:
             self._identity.check()
 
-
     @contextmanager
     def _faults_explained(self) -> Iterator[None]:
         """A full disk, a read-only file or an I/O error reaches people as a StorageFault, never a driver error."""
