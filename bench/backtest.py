@@ -126,7 +126,7 @@ def demo_history(signals: int) -> list[dict[str, Any]]:
 
     rows = []
     with common.temp_sqlite_url() as url:
-        store = Store.open(url)
+        store = Store.open(url, create=True)
         build_demo(store, signals=signals, seed=7)
         with store.read() as session:
             newest = session.exec(select(func.max(Signal.created_at))).one()

@@ -90,7 +90,7 @@ def write_export(path: Path, rows: int, seed: int = 11) -> int:
 def run_case(
     backend: str, url: str, export: Path, *, traced: bool, profiled: bool, batch_size: int = BATCH
 ) -> dict[str, Any]:
-    store = Store.open(url)
+    store = Store.open(url, create=True)
     try:
         load_journey_template(store, actor=ACTOR)
         rules = load_default_rules(store, actor=ACTOR)

@@ -87,7 +87,7 @@ def prepare(url: str, signals: int) -> None:
     from cxos.demo.build import build_demo
 
     common.log(f"building a {signals:,}-signal demo (not cached)")
-    build_demo(Store.open(url), signals=signals, seed=7)
+    build_demo(Store.open(url, create=True), signals=signals, seed=7)
 
 
 def install_rules(store, total: int) -> int:

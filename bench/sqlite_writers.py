@@ -93,7 +93,7 @@ def run_case(processes: int, seconds: float, queue: bool) -> dict[str, Any]:
     spawn = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="cxos_bench_writers_") as directory:
         url = f"sqlite:///{Path(directory) / 'burst.db'}"
-        store = Store.open(url)
+        store = Store.open(url, create=True)
         load_journey_template(store, actor=Actor("bench", Role.ADMIN))
         store.dispose()
         ready, start_at, results = spawn.Semaphore(0), spawn.Value("d", 0.0), spawn.Queue()

@@ -92,7 +92,11 @@ def run(*, signals: int, seed: int) -> dict[str, Any]:
             )
 
         with common.temp_sqlite_url() as url:
-            cases.append(timed_sync("SQLite → SQLite", lambda: Store.open(demo_url), lambda: Store.open(url)))
+            cases.append(
+                timed_sync(
+                    "SQLite → SQLite", lambda: Store.open(demo_url), lambda: Store.open(url, create=True)
+                )
+            )
         admin = common.postgres_admin_url()
         why = common.postgres_unreachable(admin)
         if why:
@@ -111,7 +115,10 @@ def run(*, signals: int, seed: int) -> dict[str, Any]:
         with common.temp_sqlite_url() as url:  # the sheet read into a new working copy, then copied out
             cases.append(
                 timed_sync(
-                    "Google Sheets (fake) → SQLite", sheet("reader.db"), lambda: Store.open(url), server
+                    "Google Sheets (fake) → SQLite",
+                    sheet("reader.db"),
+                    lambda: Store.open(url, create=True),
+                    server,
                 )
             )
     same = len({tuple(sorted(case.pop("checksums").items())) for case in cases}) == 1

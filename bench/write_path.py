@@ -44,7 +44,7 @@ SEVERITIES = list(Severity)
 def run_case(backend: str, url: str, threads: int, seconds: float) -> dict[str, Any]:
     """One backend at one thread count, on the fresh database at `url`."""
     started_setup = time.perf_counter()
-    store = Store.open(url)
+    store = Store.open(url, create=True)
     try:
         load_journey_template(store, actor=ADMIN)
         with store.read() as session:

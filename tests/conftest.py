@@ -75,7 +75,7 @@ def open_test_store(request, tmp_path) -> Iterator[Store]:
         yield from _sheets_store(request, tmp_path)
         return
     if request.param == "sqlite":
-        opened = Store.open(f"sqlite:///{tmp_path / 'cxos.db'}")
+        opened = Store.open(f"sqlite:///{tmp_path / 'cxos.db'}", create=True)
     else:
         opened = Store(request.getfixturevalue("postgres_database"))
         with opened.engine.begin() as connection:
@@ -153,7 +153,7 @@ def table_checksums(store: Store) -> dict[str, tuple[int, str]]:
 
 @pytest.fixture
 def sqlite_store(tmp_path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'cxos.db'}")
+    opened = Store.open(f"sqlite:///{tmp_path / 'cxos.db'}", create=True)
     yield opened
     opened.dispose()
 
@@ -207,7 +207,7 @@ def one_door_for_signals(request, signal_door_guard) -> Iterator[None]:
 def demo_template(tmp_path_factory) -> Path:
     """A small seeded demo database, built once; tests get their own copy."""
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    demo_store = Store.open(f"sqlite:///{path}")
+    demo_store = Store.open(f"sqlite:///{path}", create=True)
     build_demo(demo_store, signals=400, seed=3, anchor=DEMO_ANCHOR)
     with demo_store.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -106,3 +106,25 @@ def test_a_page_address_is_its_file_name_without_the_number():
     assert page_table.FRICTION_LOG.url_path == "/Friction_log"
     assert page_table.FRICTION_LOG.url(signal=12) == "/Friction_log?signal=12"
     assert page_table.FIXES_AND_LOOPS.url_path == "/Fixes_and_loops"
+
+
+def test_a_page_says_the_database_file_is_missing(tmp_path, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("CXOS_DATABASE_URL", f"sqlite:///{tmp_path / 'cxos.db'}")
+    st.cache_resource.clear()
+    at = open_page("app.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("is missing; nothing was saved" in error.value for error in at.error)
+    assert not (tmp_path / "cxos.db").exists()
+
+
+def test_a_page_says_the_database_file_was_deleted_instead_of_showing_what_it_last_read(demo_db):
+    at = open_page("app.py")
+    assert not at.exception and not at.error
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{demo_db.removeprefix('sqlite:///')}{suffix}").unlink(missing_ok=True)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("was deleted while the app was running" in error.value for error in at.error)
+    assert not at.metric  # none of the figures it showed before

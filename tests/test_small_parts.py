@@ -67,5 +67,5 @@ def test_a_bad_role_in_the_roles_file_is_named(tmp_path):
 
 def test_migrations_match_the_models(tmp_path):
     url = f"sqlite:///{tmp_path}/schema.db"
-    Store.open(url).dispose()
+    Store.open(url, create=True).dispose()
     command.check(alembic_config(url))  # raises when a model changed without a migration

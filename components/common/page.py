@@ -11,6 +11,8 @@ from components.common.pages import Page, sidebar_groups
 from components.common.presentation_style import apply_presentation_style
 from components.common.seen import enter_page
 from components.common.sheet_status import data_caption, show_sheet_status
+from components.common.writes import show_refusal
+from cxos.errors import StorageFault
 from cxos.identity import Actor, RoleMap, load_role_map
 from cxos.routing.model_worker import start_worker
 from cxos.store.store import Store
@@ -42,7 +44,7 @@ def setup_page(page: Page, *, presentation: bool = False) -> PageContext:
     )
     enter_page(page.path)
     actor = _identify(_role_map())
-    store = get_store()
+    store = _open_store_or_stop()
     start_worker(store)  # the owner model trains in the background, never in a page run; once per process
     show_sheet_status(store)
     if presentation:
@@ -50,6 +52,19 @@ def setup_page(page: Page, *, presentation: bool = False) -> PageContext:
     else:
         _sidebar(actor, store)
     return PageContext(actor=actor, store=store, journey=load_journey())
+
+
+def _open_store_or_stop() -> Store:
+    """The store, its file checked on every rerun: a missing, deleted or replaced database file is said on the
+    page (what to do included) instead of a traceback, a new empty database, or the last data read."""
+    try:
+        store = get_store()
+        store.check_file()
+    except StorageFault as fault:
+        show_refusal(fault)
+        st.stop()
+        raise  # st.stop() ends a page run; outside one (the page file run as a plain script) the fault stands
+    return store
 
 
 @st.cache_data(ttl=60, show_spinner=False)

@@ -28,15 +28,19 @@ from cxos.store.store import Store
 
 @dataclass(frozen=True)
 class Command:
-    """One `python -m cxos NAME` subcommand: its arguments and what it runs on the opened store."""
+    """One `python -m cxos NAME` subcommand: its arguments and what it runs on the opened store.
+
+    Only a setup command (`creates`) makes a SQLite file that is not there; every other one refuses it, so a
+    deleted database is named as missing instead of answered from a new, empty one."""
 
     name: str
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[Store, argparse.Namespace], int]
+    creates: bool = False
 
     def start(self, args: argparse.Namespace) -> int:
-        return self.run(Store.open(args.database_url), args)
+        return self.run(Store.open(args.database_url, create=self.creates), args)
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,11 @@ def _demo_arguments(demo: argparse.ArgumentParser) -> None:
 def _export_arguments(export: argparse.ArgumentParser) -> None:
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument("--out", help="file to write (default: standard output)")
+
+
+def _init(store: Store, args: argparse.Namespace) -> int:
+    print(f"{store.backend} database is ready, its schema at the newest migration.", file=sys.stderr)
+    return 0
 
 
 def _migrate(store: Store, args: argparse.Namespace) -> int:
@@ -165,9 +174,20 @@ def _anchor(value: str) -> datetime:
 
 # Each later capability adds its Command here (its arguments and run function live in its own module).
 COMMANDS: list[Command | OwnStoresCommand] = [
+    Command(
+        "init",
+        "create the database (a new SQLite file) when there is none, migrated to the newest schema",
+        _no_arguments,
+        _init,
+        creates=True,
+    ),
     Command("migrate", "upgrade the database schema to the newest migration", _no_arguments, _migrate),
     Command(
-        "demo", "fill an empty database with a realistic, deterministic friction log", _demo_arguments, _demo
+        "demo",
+        "fill an empty database with a realistic, deterministic friction log (creating it when there is none)",
+        _demo_arguments,
+        _demo,
+        creates=True,
     ),
     Command("export", "every signal with its current state", _export_arguments, _export),
     Command(

@@ -40,7 +40,7 @@ def sync_output(args: argparse.Namespace) -> tuple[str, int]:
     """Run the sync (or the check); returns (standard output, exit status: 0 only when every table matches)."""
     source = open_for_sync(args.source)
     try:
-        target = open_for_sync(args.target)
+        target = open_for_sync(args.target, create=not args.check)
         try:
             started = time.perf_counter()
             if args.check:
@@ -58,12 +58,12 @@ def sync_output(args: argparse.Namespace) -> tuple[str, int]:
     return render_report(report, seconds=seconds, copied=not args.check), status
 
 
-def open_for_sync(url: str) -> Store:
+def open_for_sync(url: str, *, create: bool = False) -> Store:
     """Store.open, except that a sheet waits out Google's per-minute quota instead of queueing: a sync is a
     batch job, and a queued copy would be an incomplete one."""
     url = config.normalise_url(url)
     if not url.startswith(SHEET_URL_PREFIXES):
-        return Store.open(url)
+        return Store.open(url, create=create)  # the target may be a new SQLite file; the source must exist
     from cxos.store.sheets.api import RetryPolicy
     from cxos.store.sheets.store import open_sheets_store
 

@@ -96,6 +96,17 @@ class FileIdentity:
             )
 
 
+def refuse_missing_file(url: str) -> None:
+    """Refuse a SQLite database whose file is not there: opening it would make a new, empty database, and every
+    page would then look like a first start while what was saved is gone. Only the setup commands create one."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise StorageFault(
+            f'The database file {path} is missing; nothing was saved. If this is a first start, run "make run" '
+            '(or "python -m cxos init" for an empty one); if it was deleted, restore it from a backup.'
+        )
+
+
 def sqlite_file(url: str) -> Path | None:
     """The file a sqlite:/// URL names; None for PostgreSQL and in-memory databases."""
     parsed = make_url(url)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from cxos import config
 from cxos.errors import DatabaseBusy
 from cxos.store import db, summaries, versions
-from cxos.store.faults import FileIdentity, sqlite_file, storage_fault
+from cxos.store.faults import FileIdentity, refuse_missing_file, sqlite_file, storage_fault
 from cxos.store.locks import LockTimeout, file_lock, lock_file_beside
 from cxos.store.sheets.address import is_sheets_url
 
@@ -22,10 +22,14 @@ WRITE_QUEUE_WAIT_S = 60.0
 
 class Store:
     """One database, opened by URL. SQLite: one writer at a time across every process that opens the file,
-    and the file checked to be the one it opened before a write is acknowledged. PostgreSQL needs neither."""
+    and the file checked to be the one it opened before a write is acknowledged and when a read begins.
+    PostgreSQL needs neither. A SQLite file that is not there is refused unless `create` says to make it (the
+    setup commands and tests do; the app does not, so a deleted database is an error, not a new empty one)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, create: bool = False):
         self.url = config.normalise_url(url)
+        if not create:
+            refuse_missing_file(self.url)
         self.engine = db.make_engine(self.url)
         versions.track_writes(self.engine)
         self._write_engine = self.engine.execution_options(cxos_write=True)
@@ -38,7 +42,7 @@ class Store:
             self._identity = FileIdentity.of(self.url)
 
     @classmethod
-    def open(cls, url: str | None = None, *, migrate: bool = True) -> "Store":
+    def open(cls, url: str | None = None, *, migrate: bool = True, create: bool = False) -> "Store":
         url = config.normalise_url(url or config.database_url())
         if is_sheets_url(url):
             from cxos.store.sheets.store import (
@@ -46,9 +50,11 @@ class Store:
             )
 
             return open_sheets_store(url)
+        if not create:
+            refuse_missing_file(url)  # before the migration, which would make the file
         if migrate:
             db.upgrade_to_head(url)
-        return cls(url)
+        return cls(url, create=create)
 
     @property
     def is_sqlite(self) -> bool:
@@ -60,6 +66,8 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        # One stat per read transaction: a deleted or replaced file is said at once, not shown as stale data.
+        self.check_file()
         with self._faults_explained(), Session(self.engine, expire_on_commit=False) as session:
             yield session
 
@@ -72,11 +80,11 @@ class Store:
             Session(self._write_engine, expire_on_commit=False) as session,
         ):
             try:
-                self._check_file()
+                self.check_file()
                 events_before = begin_write(session)
                 yield session
                 finish_write(session, events_before)
-                self._check_file()  # the last moment before the commit says "saved"
+                self.check_file()  # the last moment before the commit says "saved"
                 session.commit()
             except BaseException:
                 session.rollback()
@@ -117,7 +125,8 @@ class Store:
         finally:
             self._process_writer.release()
 
-    def _check_file(self) -> None:
+    def check_file(self) -> None:
+        """Raise a StorageFault when the SQLite file was deleted or replaced since it was opened (one stat)."""
         if self._identity is not None:
             self._identity.check()
 
@@ -127,7 +136,7 @@ class Store:
         try:
             yield
         except DBAPIError as error:
-            self._check_file()  # a deleted file shows as "no such table": say what really happened
+            self.check_file()  # a deleted file shows as "no such table": say what really happened
             fault = storage_fault(error, busy_s=db.SQLITE_BUSY_TIMEOUT_MS / 1000)
             if fault is None:
                 raise

@@ -29,7 +29,10 @@ def _snapshot(store):
 def test_same_seed_gives_the_same_friction_log(tmp_path):
     from cxos.store.store import Store
 
-    a, b = Store.open(f"sqlite:///{tmp_path}/a.db"), Store.open(f"sqlite:///{tmp_path}/b.db")
+    a, b = (
+        Store.open(f"sqlite:///{tmp_path}/a.db", create=True),
+        Store.open(f"sqlite:///{tmp_path}/b.db", create=True),
+    )
     build_demo(a, signals=300, seed=5, anchor=DEMO_ANCHOR)
     build_demo(b, signals=300, seed=5, anchor=DEMO_ANCHOR)
     assert _snapshot(a) == _snapshot(b)

@@ -45,7 +45,7 @@ HEADER = ["Title", "Details", "Ticket", "Created at", "Priority", "Touchpoint"]
 
 @pytest.fixture(scope="module")
 def fuzz_store(tmp_path_factory):
-    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}")
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}", create=True)
     load_journey_template(store, actor=ADMIN)
     yield store
     store.dispose()

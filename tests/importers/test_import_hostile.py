@@ -26,7 +26,7 @@ HEADER = "Title,Ticket"
 
 @pytest.fixture(scope="module")
 def hostile_store(tmp_path_factory):
-    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'hostile.db'}")
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'hostile.db'}", create=True)
     load_journey_template(store, actor=ADMIN)
     yield store
     store.dispose()

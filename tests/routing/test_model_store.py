@@ -146,7 +146,7 @@ def test_the_worker_starts_once_per_process_and_store(monkeypatch, tmp_path):
     monkeypatch.setattr(model_worker, "_started", set())
     watched = []
     monkeypatch.setattr(model_worker, "_watch", watched.append)
-    store = Store.open(f"sqlite:///{tmp_path / 'w.db'}")
+    store = Store.open(f"sqlite:///{tmp_path / 'w.db'}", create=True)
     try:
         assert model_worker.start_worker(store)
         assert not model_worker.start_worker(store)  # a rerun, another page: nothing new
@@ -161,7 +161,7 @@ def test_the_worker_starts_once_per_process_and_store(monkeypatch, tmp_path):
 def test_the_worker_can_be_turned_off(monkeypatch, tmp_path):
     monkeypatch.setenv("CXOS_MODEL_WORKER", "off")
     monkeypatch.setattr(model_worker, "_started", set())
-    store = Store.open(f"sqlite:///{tmp_path / 'w.db'}")
+    store = Store.open(f"sqlite:///{tmp_path / 'w.db'}", create=True)
     try:
         assert not model_worker.start_worker(store)
     finally:

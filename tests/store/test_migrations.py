@@ -23,7 +23,7 @@ def start_replica(url: str, start, outcomes) -> None:
     """What an app replica does first: open the store, which migrates it to head."""
     start.wait()
     try:
-        Store.open(url).dispose()
+        Store.open(url, create=True).dispose()
         outcomes.put("ok")
     except Exception as error:
         outcomes.put(f"{type(error).__name__}: {str(error).splitlines()[0]}")

@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlmodel import func, select
 
+from cxos.cli.main import main
 from cxos.errors import StorageFault
 from cxos.journey.map import load_journey_template, touchpoint_options
 from cxos.models import Signal, Team
@@ -27,7 +28,7 @@ NOBODY = 65534
 
 @pytest.fixture
 def sqlite_store(tmp_path):
-    store = Store.open(f"sqlite:///{tmp_path / 'cxos.db'}")
+    store = Store.open(f"sqlite:///{tmp_path / 'cxos.db'}", create=True)
     load_journey_template(store, actor=ADMIN)
     yield store
     store.dispose()
@@ -59,9 +60,44 @@ def test_writes_after_the_database_file_was_deleted_are_refused_not_acknowledged
         with pytest.raises(StorageFault, match="was deleted while the app was running"):
             log_signal(sqlite_store, touchpoint_id=touchpoint_id, title=f"Lost friction {attempt}")
     sqlite_store.dispose()
-    assert (
-        stored_signals(sqlite_store.url) == 0
-    )  # the restart finds a new, empty file: and nothing was said saved
+    with pytest.raises(StorageFault, match="is missing; nothing was saved"):
+        Store.open(sqlite_store.url)  # the restart says so instead of starting a new, empty database
+    assert not (tmp_path / "cxos.db").exists()
+
+
+def test_a_store_opened_on_a_missing_file_says_so_and_makes_no_file(tmp_path):
+    path = tmp_path / "data" / "cxos.db"
+    for opening in (lambda: Store.open(f"sqlite:///{path}"), lambda: Store(f"sqlite:///{path}")):
+        with pytest.raises(StorageFault) as refused:
+            opening()
+        assert str(refused.value) == (
+            f'The database file {path} is missing; nothing was saved. If this is a first start, run "make run" '
+            '(or "python -m cxos init" for an empty one); if it was deleted, restore it from a backup.'
+        )
+    assert not path.exists() and not path.parent.exists()
+
+
+def test_only_the_setup_commands_make_a_missing_database(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'cxos.db'}"
+    for command in (["export"], ["migrate"], ["route", "--no-model"], ["digest"]):
+        assert main(["--database-url", url, *command]) == 2, command
+        assert "is missing; nothing was saved" in capsys.readouterr().err
+        assert not (tmp_path / "cxos.db").exists()
+    assert main(["--database-url", url, "init"]) == 0
+    assert "ready" in capsys.readouterr().err
+    assert stored_signals(url) == 0  # a migrated, empty database the app now opens
+    assert main(["--database-url", url, "init"]) == 0  # again: the database is kept, not replaced
+    demo_url = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert main(["--database-url", demo_url, "demo", "--signals", "40", "--json"]) == 0
+    assert stored_signals(demo_url) == 40
+
+
+def test_a_read_after_the_database_file_was_deleted_says_so_instead_of_old_data(sqlite_store, tmp_path):
+    first_touchpoint(sqlite_store)
+    _delete_database(tmp_path / "cxos.db")
+    with pytest.raises(StorageFault, match="was deleted while the app was running"), sqlite_store.read():
+        pass
+    assert not (tmp_path / "cxos.db").exists()
 
 
 def test_a_write_after_the_database_file_was_replaced_is_refused(sqlite_store, tmp_path):
@@ -161,7 +197,7 @@ def test_a_read_only_database_can_be_read_and_refuses_writes_with_a_message():
     folder = Path(tempfile.mkdtemp(prefix="cxos_read_only_"))
     try:
         url = f"sqlite:///{folder / 'cxos.db'}"
-        store = Store.open(url)
+        store = Store.open(url, create=True)
         load_journey_template(store, actor=ADMIN)
         store.dispose()
         (folder / "cxos.db").chmod(0o444)

@@ -56,7 +56,7 @@ def test_the_demo_bulk_paths_keep_the_summary_equal_to_a_rebuild(store):
 
 def test_rebuild_summaries_says_nothing_differed_on_a_kept_database(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'cxos.db'}"
-    build_demo(Store.open(url), signals=120, seed=2)
+    build_demo(Store.open(url, create=True), signals=120, seed=2)
     assert main(["--database-url", url, "rebuild-summaries", "--json"]) == 0
     counts = json.loads(capsys.readouterr().out)
     assert counts["rows_changed"] == 0 and counts["owner_history"] > 0

@@ -29,7 +29,7 @@ TABLES = [table.name for table in layout.tables()]
 def demo_file(tmp_path_factory):
     """A 200-signal demo in a SQLite file, built once; sync only reads it."""
     path = tmp_path_factory.mktemp("sync") / "demo.db"
-    demo = Store.open(f"sqlite:///{path}")
+    demo = Store.open(f"sqlite:///{path}", create=True)
     build_demo(demo, signals=200, seed=3, anchor=DEMO_ANCHOR)
     demo.dispose()
     return path
@@ -51,7 +51,7 @@ def server() -> FakeSheetsServer:
 
 
 def _sqlite(tmp_path, name: str) -> Store:
-    return Store.open(f"sqlite:///{tmp_path / name}")
+    return Store.open(f"sqlite:///{tmp_path / name}", create=True)
 
 
 def _assert_every_table_matches(report, expected):

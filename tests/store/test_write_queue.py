@@ -48,7 +48,7 @@ def write_signals(url: str, number: int, start, outcomes) -> None:
 
 def test_twelve_writer_processes_with_a_short_busy_timeout_all_succeed(tmp_path):
     url = f"sqlite:///{tmp_path / 'burst.db'}"
-    store = Store.open(url)
+    store = Store.open(url, create=True)
     load_journey_template(store, actor=ADMIN)
     spawn = multiprocessing.get_context("spawn")
     start, outcomes = spawn.Barrier(WRITERS), spawn.Queue()

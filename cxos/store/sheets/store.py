@@ -96,7 +96,9 @@ class SheetsStore(Store):
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         working_url = f"sqlite:///{cache_path}"
         upgrade_to_head(working_url)
-        super().__init__(working_url)
+        super().__init__(
+            working_url, create=True
+        )  # the working copy is a cache of the sheet: made when missing
         self.url, self.working_url, self.api, self.ttl_s, self._clock = url, working_url, api, ttl_s, clock
         self._write_lock: threading.RLock = threading.RLock()  # a real lock: read() tries it without waiting
         self.status = SheetStatus()
