@@ -47,19 +47,32 @@ def test_six_replicas_starting_at_once_all_migrate(unmigrated_url):
     store.dispose()
 
 
-def test_s005_keeps_the_first_signal_of_a_reference_and_marks_the_later_copies(unmigrated_url, monkeypatch):
-    command.upgrade(db.alembic_config(unmigrated_url), "0004")
-    # Today's create_signal asks the stored owner model (a table of a later migration): at 0004 there is none.
-    monkeypatch.setattr("cxos.signals.arrival.suggester_for", lambda store: None)
-    store = Store(unmigrated_url)
+def test_s005_keeps_the_first_signal_of_a_reference_and_marks_the_later_copies(unmigrated_url):
+    # Today's code writes only at the head schema: log the signals there, step back to 0004 (before the unique
+    # key), copy the first one twice in plain SQL as an older version could have, and migrate forward again.
+    store = Store.open(unmigrated_url, create=True)
     load_journey_template(store, actor=ADMIN)
     with store.read() as session:
         touchpoint_id = touchpoint_options(session)[0].id
-    first, second, third = (
-        log_signal(store, touchpoint_id=touchpoint_id, external_ref="T-1") for _ in range(3)
-    )
+    first = log_signal(store, touchpoint_id=touchpoint_id, external_ref="T-1")
     other_source = log_signal(store, touchpoint_id=touchpoint_id, external_ref="T-1", source="slack")
     store.dispose()
+    command.downgrade(db.alembic_config(unmigrated_url), "0004")
+
+    engine = db.make_engine(unmigrated_url)
+    with engine.begin() as connection:
+        row = dict(
+            connection.execute(text("SELECT * FROM signal WHERE id = :id"), {"id": first.id}).mappings().one()
+        )
+        columns = [name for name in row if name not in ("id", "client_token")]
+        insert = text(
+            f"INSERT INTO signal ({', '.join(columns)}) VALUES ({', '.join(':' + name for name in columns)}) "
+            "RETURNING id"  # SQLite 3.35+ and PostgreSQL
+        )
+        second, third = (
+            connection.execute(insert, {name: row[name] for name in columns}).scalar_one() for _ in range(2)
+        )
+    engine.dispose()
 
     db.upgrade_to_head(unmigrated_url)
 
@@ -69,7 +82,7 @@ def test_s005_keeps_the_first_signal_of_a_reference_and_marks_the_later_copies(u
     store.dispose()
     assert stored == {
         first.id: ("T-1", 1),
-        second.id: (f"T-1#duplicate-{second.id}-of-{first.id}", 2),
-        third.id: (f"T-1#duplicate-{third.id}-of-{first.id}", 2),
+        second: (f"T-1#duplicate-{second}-of-{first.id}", 2),
+        third: (f"T-1#duplicate-{third}-of-{first.id}", 2),
         other_source.id: ("T-1", 1),
     }
