@@ -17,7 +17,6 @@ from cxos.clock import utcnow
 from cxos.council.sessions import attendees_of, locked_open_session
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
-from cxos.inputs import storable_field
 from cxos.models import CouncilSession, Event, saved_id
 from cxos.store.audit import record_event, touch
 from cxos.store.store import Store
@@ -144,14 +143,12 @@ def _set_presenter(session: Session, council: CouncilSession, actor: Actor) -> N
 def join(store: Store, *, session_id: int, actor: Actor) -> bool:
     """Record `actor` among the attendees (once); True when they were not there yet."""
     require(actor, "view")
-    # A display name typed in local mode is a person's text like any attendee typed into the list.
-    joining = storable_field("attendees", actor.name, name=True)
     with store.write() as session:
         council = locked_open_session(session, session_id)
         names = attendees_of(council)
-        if joining.lower() in (name.lower() for name in names):
+        if actor.name.lower() in (name.lower() for name in names):
             return False
-        council.attendees = json.dumps([*names, joining])
+        council.attendees = json.dumps([*names, actor.name])
         record_event(
             session,
             actor=actor,
@@ -159,7 +156,7 @@ def join(store: Store, *, session_id: int, actor: Actor) -> bool:
             entity_id=saved_id(council),
             action=EventAction.UPDATED,
             field="attendees",
-            to_value=joining,
+            to_value=actor.name,
             note="joined",
         )
         touch(council, actor)
