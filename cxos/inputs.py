@@ -2,6 +2,7 @@
 
 import codecs
 import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
@@ -65,6 +66,38 @@ def storable_name(value: str) -> str:
             raise ValueError(
                 f"has half of a character pair ({code}) that cannot be stored: retype that character"
             )
+    return value
+
+
+def storable_fields(fields: Mapping[str, Any], *, names: Iterable[str] = ()) -> dict[str, Any]:
+    """A write service's fields as both databases can store them, cleaned at the boundary (one helper for all).
+
+    Text fields go through storable_text; the fields in `names` (matched exactly: a stage, a rule, a profile,
+    an attendee) through storable_name, and a lone surrogate there is refused naming that field. Lists and
+    dicts (attendees, a rule's condition) are cleaned item by item; other values pass unchanged.
+    """
+    exact = set(names)
+    cleaned: dict[str, Any] = {}
+    for field, value in fields.items():
+        try:
+            cleaned[field] = _storable_value(value, storable_name if field in exact else storable_text)
+        except ValueError as error:
+            raise ValidationFailed({field: str(error)}) from None
+    return cleaned
+
+
+def storable_field(field: str, value: Any, *, name: bool = False) -> Any:
+    """One field through storable_fields: for a service that takes a single piece of text."""
+    return storable_fields({field: value}, names={field} if name else ())[field]
+
+
+def _storable_value(value: Any, clean: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_storable_value(item, clean) for item in value)
+    if isinstance(value, dict):
+        return {_storable_value(key, clean): _storable_value(item, clean) for key, item in value.items()}
     return value
 
 

@@ -111,10 +111,10 @@ if ctx.actor.can("manage_rules"):
                     key=f"rule_edit_{chosen}_{by_id[chosen].version}",
                 )
         with files_tab:
-            import_export(ctx)
+            import_export(ctx, rules)
 else:
     with st.container(border=True):
         st.caption("Only admins change rules. You can download them as YAML.")
-        import_export(ctx)
+        import_export(ctx, rules)
 
 accuracy_cards(accuracy, names, ctx.journey)

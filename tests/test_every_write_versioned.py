@@ -71,11 +71,8 @@ NOT_VERSIONED = {
     "cxos.cli.imports.import_output": "command line: calls the importer (append-only)",
     "cxos.cli.metrics.metrics_output": "command line: calls import_metrics",
     "cxos.cli.route.route_output": "command line: calls route_unrouted",
-    "cxos.cli.route.rules_output": "command line: calls import_rules",
+    "cxos.cli.route.rules_output": "command line: calls import_rules, replacing with the versions it just read",
     "cxos.cli.sync.sync_output": "command line: calls sync_stores",
-    # A known gap, left to the change set that owns rules files (rule_files.py): adding rules from a file is
-    # append-only, but "replace" overwrites the whole list from the file without checking what changed since.
-    "cxos.routing.rule_files.import_rules": "KNOWN GAP: replace mode is not version-checked yet",
 }
 
 

@@ -14,6 +14,7 @@ from components.common.sheet_status import data_caption, show_sheet_status
 from components.common.writes import show_refusal
 from cxos.errors import StorageFault
 from cxos.identity import Actor, RoleMap, load_role_map
+from cxos.inputs import storable_text
 from cxos.routing.model_worker import start_worker
 from cxos.store.store import Store
 
@@ -87,12 +88,14 @@ def _identify(role_map: RoleMap) -> Actor:
             st.button("Sign in", on_click=st.login, type="primary")
             st.stop()
         email, name = st.user.get("email"), st.user.get("name")
-        return Actor(name or email or "unknown", role_map.role_for(email, name))
+        return Actor(storable_text(name or email or "unknown"), role_map.role_for(email, name))
     admit_session(APP_NAME)
     name = st.session_state.get(LOCAL_NAME_KEY) or os.environ.get("CXOS_LOCAL_USER", "").strip()
     if not name:
         _ask_display_name()
         st.stop()
+    # The name goes on every row the person changes (created_by, updated_by, attendees): storable, like their text.
+    name = storable_text(name)
     return Actor(name, role_map.role_for_typed_name(name, trusted=session_is_trusted()))
 
 

@@ -25,6 +25,7 @@ from cxos.vocabulary import Decider, RoutedBy
 
 T = TypeVar("T")
 ENTITY = "rule"  # the seen-versions kind (components/common/seen.py)
+DRAWN_AT_IMPORT = "rules_import_drawn"  # {rule id: version} drawn beside the import form on the last run
 # What the council scans first (who, how well) on the left; the conditions, the longest, last.
 COLUMNS = ["Order", "Rule", "Owner", "Routed", "Accuracy", "Flag", "State", "Root cause", "When"]
 
@@ -166,8 +167,15 @@ def rule_refused(refused: CxosError) -> None:
     st.error(md_escape(refused), icon="⚠️")
 
 
-def import_export(ctx: PageContext) -> None:
-    """Download the rules as YAML; upload a YAML file to add to (or replace) them."""
+def import_export(ctx: PageContext, rules: list[RuleRow]) -> None:
+    """Download the rules as YAML; upload a YAML file to add to (or replace) them.
+
+    A replacement is checked against the rules drawn when the person clicked, i.e. on the run before the click:
+    the click's own run has already fetched any rule changed or added meanwhile, which they never saw.
+    """
+    drawn = {rule.id: rule.version for rule in as_seen(rules).values()}
+    seen = st.session_state.get(DRAWN_AT_IMPORT, drawn)
+    st.session_state[DRAWN_AT_IMPORT] = drawn
     st.download_button(
         "Download the rules (YAML)",
         export_rules(ctx.store),
@@ -188,9 +196,11 @@ def import_export(ctx: PageContext) -> None:
                 text=text_file(upload.getvalue(), name=upload.name),
                 actor=ctx.actor,
                 replace=replace,
+                rules_seen=seen if replace else None,
             ),
             done=lambda count: f"Imported {count} rules.",
             show="flash",
+            rows=[(ENTITY, None)],
             on_refusal=_import_refused,
         )
 

@@ -12,7 +12,7 @@ from cxos.inputs import text_file
 from cxos.models import Rule
 from cxos.routing.owner_model import suggester_for
 from cxos.routing.router import route_unrouted
-from cxos.routing.rule_files import export_rules, import_rules
+from cxos.routing.rule_files import export_rules, import_rules, rule_versions
 from cxos.store.store import Store
 from cxos.vocabulary import Role
 
@@ -72,10 +72,15 @@ def rules_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
         return "", f"Exported the rules to {args.file}.\n"
     if not args.file:
         raise ValidationFailed({"file": "rules import needs the YAML file to read"})
+    # The command line shows no list before it replaces one: `--replace` means "whatever is there now", so it
+    # passes the versions it just read. A change landing between that read and the write is still refused.
+    with store.read() as session:
+        seen = rule_versions(session) if args.replace else None
     count = import_rules(
         store,
         text=text_file(Path(args.file).read_bytes(), name=args.file),
         actor=CLI_ACTOR,
         replace=args.replace,
+        rules_seen=seen,
     )
     return "", f"Imported {count} rules{' (the previous rules were removed)' if args.replace else ''}.\n"

@@ -7,6 +7,7 @@ from cxos.clock import utcnow
 from cxos.council.minutes import minutes_input, render_minutes
 from cxos.council.sessions import locked_open_session
 from cxos.identity import Actor, require
+from cxos.inputs import storable_field
 from cxos.models import CouncilSession
 from cxos.store.audit import apply_changes
 from cxos.store.store import Store
@@ -16,6 +17,7 @@ from cxos.vocabulary import EventAction
 def close_council(store: Store, *, session_id: int, actor: Actor, pulse_line: str = "") -> CouncilSession:
     """Save the minutes and close the session; refused only when someone closed it already (saying who, when)."""
     require(actor, "run_council")
+    pulse_line = storable_field("pulse_line", pulse_line)
     with store.write() as session:
         council = locked_open_session(session, session_id)
         now = utcnow()

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
+from cxos.inputs import storable_field, storable_fields
 from cxos.models import CouncilAction, CouncilSession, Team, saved_id
 from cxos.store.audit import add_created, apply_changes, editing, record_event, touch
 from cxos.store.store import Store
@@ -281,7 +282,7 @@ def _still_open(council: CouncilSession) -> None:
 
 def _names(attendees: list[str] | tuple[str, ...]) -> list[str]:
     seen: dict[str, str] = {}
-    for raw in attendees:
+    for raw in storable_field("attendees", [str(raw) for raw in attendees], name=True):
         name = " ".join(str(raw).split())
         if name and name.lower() not in seen:
             seen[name.lower()] = name
@@ -289,7 +290,8 @@ def _names(attendees: list[str] | tuple[str, ...]) -> list[str]:
 
 
 def _decision(text: str, owner: str, due_on: date | None) -> Decision:
-    text, owner = " ".join(str(text or "").split()), " ".join(str(owner or "").split())
+    given = storable_fields({"text": str(text or ""), "owner": str(owner or "")}, names={"owner"})
+    text, owner = " ".join(given["text"].split()), " ".join(given["owner"].split())
     problems = {}
     if not text:
         problems["text"] = "say what was decided"

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
+from cxos.inputs import storable_fields
 from cxos.models import FailureMode, RootCauseLayer, Signal, Team, Touchpoint, saved_id
 from cxos.signals import writes as signals
 from cxos.store.audit import (
@@ -286,7 +287,7 @@ def _signals(session: Session, signal_ids: Iterable[int]) -> list[Signal]:
 def _checked(session: Session, fields: dict[str, Any]) -> dict[str, Any]:
     """Validate the editable fields that are present; returns them cleaned."""
     out, problems = {}, {}
-    for field, value in fields.items():
+    for field, value in storable_fields(fields, names={"name"}).items():
         if field == "name":
             value = " ".join(str(value or "").split())
             if not value:

@@ -10,6 +10,7 @@ from cxos.clock import utcnow
 from cxos.errors import ValidationFailed
 from cxos.failure_modes.writes import attachable_failure_mode
 from cxos.identity import Actor, require
+from cxos.inputs import storable_field, storable_fields
 from cxos.models import FailureMode, Fix, LoopNotice, Signal, Team, saved_id
 from cxos.signals import writes as signals
 from cxos.store.audit import add_created, apply_changes, editing, record_event, touch
@@ -144,6 +145,7 @@ def advance_fix(
     if status not in FIX_STATUSES:
         raise ValidationFailed({"status": f"a fix is one of {', '.join(FIX_STATUSES)}"})
     now = now or utcnow()
+    what_changed = storable_field("what_changed", what_changed)
     with editing(store, Fix, fix_id, expected_version, actor) as (session, fix):
         current, target = FIX_STATUSES.index(fix.status), FIX_STATUSES.index(status)
         if target <= current:
@@ -181,7 +183,7 @@ def advance_fix(
 def record_fix_update(store: Store, *, fix_id: int, expected_version: int, note: str, actor: Actor) -> Fix:
     """An owner's progress note: an 'update' event that also resets the fix's staleness clock."""
     require(actor, "manage_fixes")
-    text = (note or "").strip()
+    text = storable_field("note", note or "").strip()
     if not text:
         raise ValidationFailed({"note": "write what happened since the last update"})
     with editing(store, Fix, fix_id, expected_version, actor) as (session, fix):
@@ -281,7 +283,7 @@ def _mark_signals_fixed(session: Session, fix: Fix, actor: Actor) -> int:
 
 def _checked(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
     problems: dict[str, str] = {}
-    checked = dict(changes)
+    checked = storable_fields(changes)
     if "title" in checked:
         checked["title"] = (checked["title"] or "").strip()
         if not checked["title"]:

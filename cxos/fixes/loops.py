@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from cxos.clock import utcnow
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
+from cxos.inputs import storable_field
 from cxos.models import Fix, LoopNotice, Setting, Signal, saved_id
 from cxos.signals import writes as signals
 from cxos.store.audit import apply_changes, editing, record_event
@@ -36,7 +37,8 @@ OWED = {Status.LINKED.value, Status.FIXING.value, Status.FIXED.value, Status.LOO
 
 
 def check_template(template: str) -> str:
-    """The template, or a refusal naming every unknown placeholder (before anything is drafted)."""
+    """The template, storable, or a refusal naming every unknown placeholder (before anything is drafted)."""
+    template = storable_field("template", template or "")
     if not (template or "").strip():
         raise ValidationFailed({"template": "the notice template is empty"})
     try:
@@ -107,7 +109,7 @@ def draft_notices(
     """
     require(actor, "send_notices")
     if template is not None:
-        check_template(template)
+        template = check_template(template)
     with store.write() as session:
         fix = session.get(Fix, fix_id)
         if fix is None:
@@ -177,7 +179,8 @@ def edit_notice(
 ) -> LoopNotice:
     """Reword one drafted notice before it goes out."""
     require(actor, "send_notices")
-    if not (body or "").strip():
+    body = storable_field("body", body or "")
+    if not body.strip():
         raise ValidationFailed({"body": "a notice needs some text"})
     with editing(store, LoopNotice, notice_id, expected_version, actor) as (session, notice):
         if notice.status == "sent":

@@ -10,6 +10,7 @@ from sqlmodel import select
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.importers.mapping import FIELDS, Profile, guess_mapping
+from cxos.inputs import storable_field
 from cxos.models import ImportProfile, saved_id
 from cxos.store.audit import add_created, apply_changes, editing, record_event, stale_write, versioned_write
 from cxos.store.store import Store
@@ -109,7 +110,13 @@ class _StoredMapping(TypedDict):
 def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
     """Save a mapping under its name: new, or an update of the saved one at `profile.version` (stale is refused)."""
     require(actor, "import_signals")
-    name = profile.name.strip()
+    name = storable_field("name", profile.name, name=True).strip()
+    # Column headers come from a file someone exported: cleaned like any text before they are stored.
+    profile = replace(
+        profile,
+        mapping=storable_field("mapping", profile.mapping),
+        ref_prefix=storable_field("ref_prefix", profile.ref_prefix),
+    )
     problems = {}
     if not name or len(name) > 80:
         problems["name"] = "give the profile a name (at most 80 characters)"

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor, require
+from cxos.inputs import storable_field, storable_fields
 from cxos.models import FailureMode, Signal, Stage, Team, Touchpoint
 from cxos.signals import writes as signal_writes
 from cxos.store.audit import add_created, apply_changes, editing, neighbour_as_seen, record_event
@@ -32,7 +33,7 @@ def add_stage(store: Store, *, name: str, actor: Actor, description: str = "") -
         position = (session.exec(select(func.max(Stage.position))).one() or 0) + 1
         stage = Stage(
             name=name,
-            description=description.strip(),
+            description=storable_field("description", description).strip(),
             position=position,
             created_by=actor.name,
             updated_by=actor.name,
@@ -52,6 +53,7 @@ def update_stage(
 ) -> Stage:
     require(actor, "manage_journey")
     _only(changes, STAGE_FIELDS)
+    changes = storable_fields(changes, names={"name"})
     with editing(store, Stage, stage_id, expected_version, actor) as (session, stage):
         if "name" in changes:
             changes["name"] = _name(changes["name"], "stage")
@@ -228,7 +230,7 @@ def move_signals(store: Store, *, from_touchpoint_id: int, to_touchpoint_id: int
 def _touchpoint_fields(
     session: Session, changes: dict[str, Any], *, current: Touchpoint | None
 ) -> dict[str, Any]:
-    fields = dict(changes)
+    fields = storable_fields(changes, names={"name"})
     stage_id = fields.get("stage_id", current.stage_id if current else None)
     stage = session.get(Stage, stage_id) if stage_id else None
     if stage is None or stage.archived:
@@ -258,7 +260,7 @@ def _touchpoint_fields(
 
 
 def _name(value: Any, what: str) -> str:
-    name = str(value or "").replace("\x00", "").strip()
+    name = storable_field("name", str(value or ""), name=True).strip()
     if not name:
         raise ValidationFailed({"name": f"a {what} needs a name"})
     if len(name) > NAME_MAX:

@@ -2,12 +2,12 @@
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from cxos import config
 from cxos.errors import ValidationFailed
@@ -22,7 +22,7 @@ from cxos.routing.rules import (
     rule_as_json,
     rule_context,
 )
-from cxos.store.audit import add_created, record_event
+from cxos.store.audit import add_created, record_event, stale_write, vanished_refusal, versioned_write
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
 from cxos.yaml_input import not_yaml
@@ -126,13 +126,27 @@ def _value_node(mapping: Any, key: str) -> Any:
     return next((value for name, value in mapping.value if name.value == key), None)
 
 
-def import_rules(store: Store, *, text: str, actor: Actor, replace: bool = False) -> int:
-    """Add the file's rules after the current ones (or instead of them); all or nothing, each with its event."""
+def import_rules(
+    store: Store,
+    *,
+    text: str,
+    actor: Actor,
+    replace: bool = False,
+    rules_seen: Mapping[int, int] | None = None,
+) -> int:
+    """Add the file's rules after the current ones (or instead of them); all or nothing, each with its event.
+
+    Adding is append-only. Replacing deletes the current rules, so it is checked against the rules the person
+    saw, `rules_seen` = {rule id: version}: a rule changed, added or deleted since is refused (who, when).
+    """
     require(actor, "manage_rules")
-    with store.write() as session:
+    if replace and rules_seen is None:
+        raise ValueError("replacing the rules needs the rules seen ({rule id: version})")
+    with versioned_write(store, actor) as session:
         checked = parse_rules_file(text, rule_context(session))
         existing = list_rules(session)
         if replace:
+            _refuse_changed_since(session, rules_seen or {})
             for rule in existing:
                 record_event(
                     session,
@@ -157,6 +171,28 @@ def import_rules(store: Store, *, text: str, actor: Actor, replace: bool = False
                 note="imported",
             )
         return len(checked)
+
+
+def rule_versions(session: Session) -> dict[int, int]:
+    """{rule id: version} of every rule now: what a caller that replaces the rules says it saw."""
+    return {saved_id(rule): rule.version for rule in list_rules(session)}
+
+
+def _refuse_changed_since(session: Session, seen: Mapping[int, int]) -> None:
+    """Refuse a replacement of the rules when the list is not the one the person saw (StaleWrite)."""
+    what = "The rule list"
+    current = {
+        saved_id(rule): rule
+        for rule in session.exec(select(Rule).order_by(col(Rule.id)).with_for_update())  # held to the commit
+    }
+    for rule_id, rule in current.items():
+        if rule_id not in seen:
+            raise stale_write(rule, what=what, change=f"rule #{rule_id} {rule.name!r} added")
+        if rule.version != seen[rule_id]:
+            raise stale_write(rule, what=what, change=f"rule #{rule_id} {rule.name!r} changed")
+    gone = sorted(set(seen) - set(current))
+    if gone:
+        raise vanished_refusal(session, Rule, gone[0], what=what)
 
 
 def load_default_rules(store: Store, *, actor: Actor, path: Path | None = None) -> int:

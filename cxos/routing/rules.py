@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
+from cxos.inputs import storable_fields
 from cxos.models import RootCauseLayer, Rule, Stage, Team, Touchpoint, saved_id
 from cxos.routing.patterns import compile_pattern
 from cxos.store.audit import add_created, apply_changes, editing, neighbour_as_seen, record_event, touch
@@ -146,6 +147,7 @@ def _arr_range(value: Any) -> list[int | None]:
 def check_rule(raw: dict[str, Any], context: RuleContext) -> dict[str, Any]:
     """A whole rule in its stored shape; raises ValidationFailed naming each wrong part."""
     problems: dict[str, str] = {}
+    raw = storable_fields(raw, names={"name"})
     name = str(raw.get("name") or "").strip()
     if not name or len(name) > NAME_MAX:
         problems["name"] = f"give the rule a name of 1 to {NAME_MAX} characters"

@@ -172,19 +172,24 @@ def neighbour_as_seen(
     moved = session.get(model, seen_id)
     if moved is not None:  # it was moved (or archived) meanwhile: whoever did that changed the order
         raise stale_write(moved, what=what)
+    raise vanished_refusal(session, model, seen_id, what=what)
+
+
+def vanished_refusal(session: Session, model: type[Any], row_id: int, *, what: str) -> StaleWrite:
+    """The stale refusal for a row the person saw that is gone now, naming who deleted it (its last event)."""
     entity = table_of(model).name
     gone = session.exec(
         select(Event)
-        .where(Event.entity == entity, Event.entity_id == seen_id)
+        .where(Event.entity == entity, Event.entity_id == row_id)
         .order_by(col(Event.id).desc())
         .limit(1)
     ).first()
-    raise stale_refusal(
+    return stale_refusal(
         what,
         by=gone.actor if gone else None,
         at=gone.at if gone else None,
         entity=entity,
-        entity_id=seen_id,
+        entity_id=row_id,
     )
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
 from cxos.identity import Actor, require
+from cxos.inputs import storable_field
 from cxos.models import Setting
 from cxos.store.audit import add_created, apply_changes, check_version, versioned_write
 from cxos.store.store import Store
@@ -66,6 +67,7 @@ def write_settings(
     """Create or change several settings in one transaction: {key: (value, version seen)}; all or nothing."""
     for key in values:
         require(actor, action_for(key))
+    values = {key: (storable_field(key, value), seen) for key, (value, seen) in values.items()}
     try:
         return _write(store, values, actor)
     except IntegrityError:

@@ -15,6 +15,7 @@ from cxos.routing.rule_files import (
     import_rules,
     load_default_rules,
     parse_condition_lines,
+    rule_versions,
 )
 from cxos.routing.rules import (
     check_condition,
@@ -154,7 +155,9 @@ def test_default_rules_load_and_round_trip_through_yaml(journey_store):
     count = load_default_rules(journey_store, actor=ADMIN)
     assert count == len(_rules(journey_store)) >= 10
     exported = export_rules(journey_store)
-    assert import_rules(journey_store, text=exported, actor=ADMIN, replace=True) == count
+    with journey_store.read() as session:
+        seen = rule_versions(session)
+    assert import_rules(journey_store, text=exported, actor=ADMIN, replace=True, rules_seen=seen) == count
     assert export_rules(journey_store) == exported
     assert load_default_rules(journey_store, actor=ADMIN) == 0  # never on top of existing rules
 

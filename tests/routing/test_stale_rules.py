@@ -3,8 +3,10 @@
 import pytest
 from hypothesis import given
 
+from cxos.errors import StaleWrite
 from cxos.journey.map import teams
 from cxos.models import Rule
+from cxos.routing.rule_files import import_rules, rule_versions
 from cxos.routing.rules import create_rule, delete_rule, list_rules, move_rule, set_rule_enabled, update_rule
 from tests.conftest import ADMIN
 from tests.stale_pairs import PAIRS, WORDS, WRITERS, WritePath, check_pair
@@ -50,6 +52,19 @@ def _order(store, ids) -> list[str]:
 
 def _versions(store, ids) -> dict[int, int]:
     return {rule_id: _version(store, rule_id) for rule_id in ids}
+
+
+def _all_versions(store) -> dict[int, int]:
+    with store.read() as session:
+        return rule_versions(session)
+
+
+def _replace_from_file(store, actor, seen) -> int:
+    with store.read() as session:
+        team = teams(session)[0].name
+    text = f"rules:\n  - name: From the file\n    owner: {team}\n    conditions:\n"
+    text += "      - {field: touchpoint, op: is, value: Data import}\n"
+    return import_rules(store, text=text, actor=actor, replace=True, rules_seen=seen)
 
 
 PATHS = [
@@ -104,6 +119,16 @@ PATHS = [
         read=_order,
         expected=lambda value: ["a", "c", "b"],
     ),
+    WritePath(  # both saw the list; the first renames a rule; the second's file must not replace it unseen
+        service="cxos.routing.rule_files.import_rules",
+        prepare=_rule,
+        load=lambda store, rule_id: _all_versions(store),
+        first_save=lambda store, rule_id, actor, seen, value: _rename(
+            store, rule_id, actor, seen[rule_id], value
+        ),
+        save=lambda store, rule_id, actor, seen, value: _replace_from_file(store, actor, seen),
+        read=_name,
+    ),
 ]
 
 
@@ -149,3 +174,34 @@ def test_a_move_next_to_a_deleted_rule_names_who_deleted_it(journey_store):
             neighbour=(b, seen[b]),
             actor=ADMIN,
         )
+
+
+def test_a_replace_after_a_rule_was_added_names_the_new_rule_and_who_added_it(journey_store):
+    seen = _all_versions(journey_store)
+    added = _rule(journey_store, "Added meanwhile")
+    with pytest.raises(
+        StaleWrite, match=r"^The rule list was changed by Ada Admin at .* UTC after you opened it"
+    ):
+        _replace_from_file(journey_store, ADMIN, seen)
+    assert _name(journey_store, added) == "Added meanwhile"
+
+
+def test_a_replace_after_a_rule_was_deleted_names_who_deleted_it(journey_store):
+    a, b, _ = _three(journey_store)
+    seen = _all_versions(journey_store)
+    delete_rule(journey_store, rule_id=b, expected_version=seen[b], actor=ADMIN)
+    with pytest.raises(StaleWrite, match="The rule list was changed by Ada Admin"):
+        _replace_from_file(journey_store, ADMIN, seen)
+    assert _name(journey_store, a) == "a"
+
+
+def test_a_replace_from_the_list_as_it_is_replaces_it(journey_store):
+    _three(journey_store)
+    assert _replace_from_file(journey_store, ADMIN, _all_versions(journey_store)) == 1
+    with journey_store.read() as session:
+        assert [rule.name for rule in list_rules(session)] == ["From the file"]
+
+
+def test_a_replace_without_the_rules_seen_is_a_programming_error(journey_store):
+    with pytest.raises(ValueError, match="rules seen"):
+        import_rules(journey_store, text="rules: []\n", actor=ADMIN, replace=True)
