@@ -108,6 +108,19 @@ def flag_field(doc: Document, node: yaml.Node, problems: Problems, what: str) ->
     return value
 
 
+def version_field(doc: Document, node: yaml.Node, problems: Problems, what: str) -> Any:
+    """The version an exported row carried (a whole number from 1), or None when the file does not say."""
+    value = doc.scalar(node) if isinstance(node, yaml.ScalarNode) else node
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        problems.setdefault(
+            line(node), f"{what} must be a whole number from 1 (as exported), not {kind(node)}"
+        )
+        return None
+    return value
+
+
 def mapping(
     doc: Document,
     node: yaml.Node,

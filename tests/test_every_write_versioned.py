@@ -59,6 +59,7 @@ NOT_VERSIONED = {
     "cxos.routing.model_records.finish_training": "writes the row this process claimed; nobody else edits it",
     "cxos.routing.model_training.train_and_store": "trains and stores a new model row (append-only)",
     "cxos.cli.train.train_output": "command line: calls train_and_store",
+    "cxos.cli.summaries.summaries_output": "command line: rebuilds the derived summary from the events",
     # Setting up a store, not editing one.
     "cxos.journey.map.load_journey_template": "seeds the journey of an empty store",
     "cxos.routing.rule_files.load_default_rules": "seeds the default rules of an empty store",

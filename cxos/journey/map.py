@@ -15,7 +15,7 @@ from cxos.models import RootCauseLayer, Signal, Stage, Team, Touchpoint, saved_i
 from cxos.store.audit import add_created, record_event
 from cxos.store.store import Store
 from cxos.vocabulary import DEFAULT_ROOT_CAUSE_LAYERS, Component, EventAction, EventEntity
-from cxos.yaml_input import Document, flag_field, line, mapping, sequence, text_field
+from cxos.yaml_input import Document, flag_field, line, mapping, sequence, text_field, version_field
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,7 @@ TOUCHPOINT_FIELDS = {
     "tool": text_field(),
     "component": text_field(required=True),
     "archived": flag_field,
+    "version": version_field,  # an exported touchpoint's version: an import refuses one changed since
 }
 
 
