@@ -60,7 +60,7 @@ def test_the_digest_escapes_fix_titles_changes_and_team_names(journey_store, tou
     from cxos.failure_modes.writes import create_failure_mode
     from cxos.fixes.lifecycle import advance_fix, plan_fix
     from tests.conftest import COUNCIL
-    from tests.factories import log_signal
+    from tests.factories import as_seen, log_signal
 
     with journey_store.write() as session:  # a team named by an admin who typed the hostile text
         team = session.get_one(Team, 1)
@@ -68,7 +68,11 @@ def test_the_digest_escapes_fix_titles_changes_and_team_names(journey_store, tou
         session.add(team)
     signal = log_signal(journey_store, touchpoint_id=touchpoint_id, actor=COUNCIL, title="SSO login loops")
     mode = create_failure_mode(
-        journey_store, name=HOSTILE, signal_ids=[signal.id], actor=COUNCIL, status="accepted"
+        journey_store,
+        name=HOSTILE,
+        signals_seen=as_seen(journey_store, [signal.id]),
+        actor=COUNCIL,
+        status="accepted",
     )
     fix = plan_fix(
         journey_store, failure_mode_id=mode.id, title=HOSTILE, owner_team_id=1, due_on=None, actor=COUNCIL
@@ -86,7 +90,7 @@ def test_the_digest_escapes_fix_titles_changes_and_team_names(journey_store, tou
     )
     with journey_store.read() as session:
         digest = weekly_digest(session, now=utcnow())
-    assert "Fixes shipped this week" in digest
+    assert "## Fixes shipped, last 7 days" in digest
     _inert(digest)
 
 

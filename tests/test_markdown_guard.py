@@ -30,7 +30,7 @@ WRITE_WRAPPERS = {"write", "_run"}
 # Calls that return numbers or the app's own words, or build Markdown from parts they escape themselves.
 SAFE_CALLS = set(
     """md_escape plural len int float round sum min max percent hours_text total_minutes data_caption
-    cheat_sheet _copy_read _status_label capitalize describe_event _describe field_label render_minutes""".split()
+    cheat_sheet _copy_read _status_label capitalize describe_event _describe field_label render_minutes caption training_note _no_model_yet""".split()
 )
 # Names that hold numbers, ids, dates, enum labels or the app's own words, never a person's text; `message`
 # and `done` are what run_write and flash pass on, checked where they are written (done=, flash()).
@@ -39,7 +39,7 @@ SAFE_NAMES = set(
     shown number port signal_id failure_mode_id merged_into_id source_id target_id similar rating more
     sample value role kpi overdue stale notices_drafted notices_sent weeks_before weeks_after
     signals_before signals_after rate_unit stale_days keep_id chosen verb trend units section label
-    question message done new_status confident duplicate_id app_name where""".split()
+    question message done new_status confident duplicate_id app_name where day today""".split()
 )
 
 

@@ -110,7 +110,7 @@ def training_note(status: suggestions.ModelStatus) -> str:
     if status.retraining_since is not None:
         parts.append(f"retraining… (asked for at {status.retraining_since:%H:%M} UTC)")
     elif status.last and status.last.state is ModelState.FAILED:
-        parts.append(f"the last retrain failed: {status.last.note}")
+        parts.append(f"the last retrain failed: {md_escape(status.last.note)}")
     parts.append(
         "retrained in the background when confirmed routes change; text is title, details and touchpoint"
     )
