@@ -112,7 +112,8 @@ def test_a_shared_screen_and_three_attendees_run_one_council_at_once(own_app, ne
     for tab in decisions:
         expect(flash(tab, "Action recorded.")).to_be_visible()
     nothing_refused(presenter, marco, dana)
-    minutes = screen.get_by_test_id("stCode")
+    # The minutes render as formatted text, one Markdown block headed "Experience Council — <date>".
+    minutes = screen.get_by_test_id("stMarkdownContainer").filter(has_text="Experience Council —").last
     for text, _ in decisions.values():
         expect(minutes).to_contain_text(text, timeout=REFRESH_MS)
     expect(minutes).to_contain_text(fix_title)
