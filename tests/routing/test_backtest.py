@@ -13,7 +13,17 @@ from cxos.models import Rule, Signal, Team
 from cxos.routing import backtest
 from cxos.routing import owner_model as suggestions
 from cxos.routing.backtest import BacktestReport, BadInput, Outcome
+from cxos.store.store import Store
 from tests.routing.test_suggestions import PREFIXES, VOCABULARY, _fixture_texts
+
+
+@pytest.fixture
+def cli_db(tmp_path) -> str:
+    """An empty database for the backtest CLI (every command but init and demo refuses a missing file)."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    Store.open(url, create=True).dispose()
+    return url
+
 
 HOLDOUT = [  # (text, owner): five clear cases and one the council labelled against its words
     ("the invoice charged us twice this month", "billing"),
@@ -175,11 +185,11 @@ def test_a_missing_file_is_refused(tmp_path):
         backtest.read_labelled(tmp_path / "nope.csv", text_col="a", owner_col="b")
 
 
-def test_cli_prints_the_report_as_json(files, tmp_path, capsys):
+def test_cli_prints_the_report_as_json(files, tmp_path, capsys, cli_db):
     code = cli.main(
         [
             "--database-url",
-            f"sqlite:///{tmp_path / 'cli.db'}",
+            cli_db,
             "backtest",
             str(files[0]),
             "--holdout",
@@ -196,11 +206,11 @@ def test_cli_prints_the_report_as_json(files, tmp_path, capsys):
     assert {"coverage", "auto_accuracy", "per_owner", "routed_by_rules", "routed_by_model"} <= set(report)
 
 
-def test_cli_refuses_a_missing_column_with_exit_code_2(files, tmp_path, capsys):
+def test_cli_refuses_a_missing_column_with_exit_code_2(files, tmp_path, capsys, cli_db):
     code = cli.main(
         [
             "--database-url",
-            f"sqlite:///{tmp_path / 'cli.db'}",
+            cli_db,
             "backtest",
             str(files[0]),
             "--text-col",
@@ -212,11 +222,11 @@ def test_cli_refuses_a_missing_column_with_exit_code_2(files, tmp_path, capsys):
     assert code == 2 and "no column 'body'" in capsys.readouterr().err
 
 
-def test_cli_prints_a_readable_report(files, tmp_path, capsys):
+def test_cli_prints_a_readable_report(files, tmp_path, capsys, cli_db):
     cli.main(
         [
             "--database-url",
-            f"sqlite:///{tmp_path / 'cli.db'}",
+            cli_db,
             "backtest",
             str(files[0]),
             "--holdout",
