@@ -1,6 +1,8 @@
 """Migrations: replicas starting at once take turns; s005 makes (source, reference) unique, keeping the first."""
 
-import multiprocessing
+import subprocess
+import sys
+from pathlib import Path
 
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -17,30 +19,30 @@ from tests.factories import log_signal
 HEAD = ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
 
 REPLICAS = 6
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_replica(url: str, start, outcomes) -> None:
-    """What an app replica does first: open the store, which migrates it to head."""
-    start.wait()
-    try:
-        Store.open(url, create=True).dispose()
-        outcomes.put("ok")
-    except Exception as error:
-        outcomes.put(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+# What an app replica does first: open the store, which migrates it to head. Each replica is a fresh Python
+# process that imports only cxos (not the test suite), as a real replica would.
+REPLICA = "import sys; from cxos.store.store import Store; Store.open(sys.argv[1], create=True).dispose()"
 
 
 def test_six_replicas_starting_at_once_all_migrate(unmigrated_url):
-    spawn = multiprocessing.get_context("spawn")
-    start, outcomes = spawn.Barrier(REPLICAS), spawn.Queue()
     replicas = [
-        spawn.Process(target=start_replica, args=(unmigrated_url, start, outcomes)) for _ in range(REPLICAS)
+        subprocess.Popen(
+            [sys.executable, "-c", REPLICA, unmigrated_url],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(REPLICAS)
     ]
-    for process in replicas:
-        process.start()
-    results = [outcomes.get(timeout=300) for _ in replicas]
-    for process in replicas:
-        process.join()
-    assert results == ["ok"] * REPLICAS
+    outcomes = [replica.communicate(timeout=300) for replica in replicas]
+    failures = [
+        err.strip().splitlines()[-1:] for (_, err), r in zip(outcomes, replicas, strict=True) if r.returncode
+    ]
+    assert not failures, f"replicas that failed to start: {failures}"
     store = Store(unmigrated_url)
     with store.read() as session:
         assert session.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [HEAD]
