@@ -4,13 +4,10 @@ laptops; nothing unchanged is read again. The change marker `_changed` that `loa
 passed along but is not part of a key (as with st.cache_data, a leading underscore leaves it out)."""
 
 import json
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import streamlit as st
 from sqlmodel import select
 
 from components.common.data import get_store, versioned
@@ -34,9 +31,6 @@ from cxos.models import (
 )
 from cxos.routing import handoffs, owner_model
 from cxos.vocabulary import EventAction, EventEntity
-
-MODEL_REFETCH_S = 300
-MODEL_WAIT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -101,50 +95,12 @@ def load_pulse(since: datetime, now: datetime, _changed: int) -> council_pulse.P
         return council_pulse.pulse(session, since=since, now=now)
 
 
-@dataclass
-class _ModelHolder:
-    """The store's owner-model suggester as last fetched, and whether a fetch is under way."""
-
-    suggester: Any = None
-    fetched_at: float = 0.0
-    fetching: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-@st.cache_resource(show_spinner=False)
-def _model_holder(url: str) -> _ModelHolder:
-    return _ModelHolder()
-
-
 def ready_suggester() -> tuple[Any, object]:
-    """The owner model's predictions if a model is ready, and a key that changes when another one is; None
-    while it is not. Fetching goes through today's door (`owner_model.suggester_for`), which trains on first use:
-    so it runs in a background thread, and a click never waits for training. Fetched again every few minutes
-    (cheap while the model is cached), so a retrain reaches the council."""
-    store = get_store()
-    holder = _model_holder(store.url)
-    fetch = None
-    with holder.lock:
-        due = time.monotonic() - holder.fetched_at > MODEL_REFETCH_S
-        if due and not holder.fetching:
-            holder.fetching = True
-            fetch = threading.Thread(target=_fetch_suggester, args=(store, holder), daemon=True)
-            fetch.start()
-    if fetch is not None and holder.suggester is None:
-        fetch.join(MODEL_WAIT_S)  # a model already trained arrives at once; training goes on without us
-    with holder.lock:
-        suggester = holder.suggester
+    """The stored owner model's predictions (None before the background worker has stored one) and the model's
+    training time, a key that changes when a retrained one is stored. Pages never train: this only reads."""
+    suggester = owner_model.suggester_for(get_store())
     model = getattr(suggester, "model", None)
     return suggester, getattr(model, "trained_at", None)
-
-
-def _fetch_suggester(store: Any, holder: _ModelHolder) -> None:
-    try:
-        suggester = owner_model.suggester_for(store)
-    except Exception:  # a failed fetch leaves the rules' guesses; the next one tries again
-        suggester = holder.suggester
-    with holder.lock:
-        holder.suggester, holder.fetched_at, holder.fetching = suggester, time.monotonic(), False
 
 
 @versioned(Signal, OwnerHistory, max_entries=20)
