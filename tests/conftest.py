@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -184,6 +185,38 @@ def signal_door_guard() -> Iterator[None]:
     """The one-door guard on every engine for the whole run (see tests/signal_door.py)."""
     with signal_door.installed():
         yield
+
+
+@pytest.fixture(scope="session")
+def empty_app_database(tmp_path_factory) -> str:
+    """One empty, migrated SQLite file: the database a test gets when it did not choose one."""
+    path = tmp_path_factory.mktemp("default-db") / "cxos.db"
+    Store(f"sqlite:///{path}", create=True).dispose()
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(autouse=True)
+def never_the_developers_database(empty_app_database, monkeypatch) -> None:
+    """No test reads or writes data/cxos.db, the database `make run` keeps on this checkout.
+
+    Without this, a test whose page opened the default database passed on a laptop that had run
+    `make run` and failed on a clean checkout, where the file does not exist. A test that wants a
+    database of its own sets CXOS_DATABASE_URL after this (demo_db, trained_demo_db do).
+    """
+    monkeypatch.setenv("CXOS_DATABASE_URL", empty_app_database)
+
+
+@pytest.fixture(autouse=True)
+def the_real_main_module() -> Iterator[None]:
+    """Put back the `__main__` module a Streamlit AppTest replaced with the page it ran.
+
+    Streamlit's script runner installs the page as `sys.modules["__main__"]` and leaves it there.
+    A "spawn" child process re-runs the parent's `__main__` file before its target, so after any
+    AppTest every spawned child ran a page script in bare mode and died before reporting.
+    """
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(autouse=True)
