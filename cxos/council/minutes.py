@@ -13,30 +13,51 @@ from cxos.inputs import md_inline
 from cxos.models import CouncilAction, CouncilSession, Event, saved_id
 from cxos.vocabulary import EventAction, EventEntity, Status
 
-# (label, entity, condition on the event): what the room did during the session, counted per distinct row.
-REVIEWED: list[tuple[str, EventEntity, Callable[[], ColumnElement[bool]]]] = [
+# ((label for one, label for several), entity, condition on the event): what the room did during the session,
+# counted per distinct row; the minutes say "1 fix planned", "2 fixes planned".
+REVIEWED: list[tuple[tuple[str, str], EventEntity, Callable[[], ColumnElement[bool]]]] = [
     (
-        "signals whose owner the council confirmed",
+        ("signal whose owner the council confirmed", "signals whose owner the council confirmed"),
         EventEntity.SIGNAL,
         lambda: col(Event.action) == EventAction.CONFIRMED,
     ),
-    ("signals given a different owner", EventEntity.SIGNAL, lambda: col(Event.field) == "owner_team_id"),
-    ("signals linked to a failure mode", EventEntity.SIGNAL, lambda: col(Event.field) == "failure_mode_id"),
     (
-        "signals marked needs info",
+        ("signal given a different owner", "signals given a different owner"),
+        EventEntity.SIGNAL,
+        lambda: col(Event.field) == "owner_team_id",
+    ),
+    (
+        ("signal linked to a failure mode", "signals linked to a failure mode"),
+        EventEntity.SIGNAL,
+        lambda: col(Event.field) == "failure_mode_id",
+    ),
+    (
+        ("signal marked needs info", "signals marked needs info"),
         EventEntity.SIGNAL,
         lambda: (col(Event.field) == "status") & (col(Event.to_value) == Status.NEEDS_INFO),
     ),
     (
-        "failure modes given a cause, layer or owner",
+        ("failure mode given a cause, layer or owner", "failure modes given a cause, layer or owner"),
         EventEntity.FAILURE_MODE,
         lambda: col(Event.action) == EventAction.UPDATED,
     ),
-    ("fixes planned", EventEntity.FIX, lambda: col(Event.action) == EventAction.CREATED),
-    ("fix updates recorded", EventEntity.FIX, lambda: col(Event.action) == EventAction.UPDATE),
-    ("fixes moved on", EventEntity.FIX, lambda: col(Event.field) == "status"),
-    ("loop notices drafted", EventEntity.LOOP_NOTICE, lambda: col(Event.action) == EventAction.DRAFTED),
-    ("loop notices sent", EventEntity.LOOP_NOTICE, lambda: col(Event.action) == EventAction.SENT),
+    (("fix planned", "fixes planned"), EventEntity.FIX, lambda: col(Event.action) == EventAction.CREATED),
+    (
+        ("fix update recorded", "fix updates recorded"),
+        EventEntity.FIX,
+        lambda: col(Event.action) == EventAction.UPDATE,
+    ),
+    (("fix moved on", "fixes moved on"), EventEntity.FIX, lambda: col(Event.field) == "status"),
+    (
+        ("loop notice drafted", "loop notices drafted"),
+        EventEntity.LOOP_NOTICE,
+        lambda: col(Event.action) == EventAction.DRAFTED,
+    ),
+    (
+        ("loop notice sent", "loop notices sent"),
+        EventEntity.LOOP_NOTICE,
+        lambda: col(Event.action) == EventAction.SENT,
+    ),
 ]
 AUTOMATIC_ACTORS = ("cxos-routing", "cxos-demo")
 
@@ -57,7 +78,7 @@ def reviewed_during(
     """What people changed while the session was open, as (what, how many); automatic routing is left out."""
     end = council.closed_at or now or utcnow()
     out = []
-    for what, entity, condition in REVIEWED:
+    for (one, several), entity, condition in REVIEWED:
         query = select(func.count(func.distinct(col(Event.entity_id)))).where(
             Event.entity == entity,
             condition(),
@@ -68,7 +89,7 @@ def reviewed_during(
         )
         count = session.exec(query).one()
         if count:
-            out.append((what, count))
+            out.append((one if count == 1 else several, count))
     return out
 
 

@@ -12,6 +12,7 @@ from cxos.council import sessions as council
 from cxos.council import triage as council_triage
 from cxos.errors import NotAllowed, StaleWrite, ValidationFailed
 from cxos.failure_modes.writes import create_failure_mode
+from cxos.fixes.lifecycle import plan_fix
 from cxos.journey.friction import Cell
 from cxos.models import Event, Signal, Team
 from cxos.routing.accuracy import routing_accuracy
@@ -244,3 +245,24 @@ def test_minutes_list_every_decision_and_action_with_its_owner(store):
     assert "**Attendees:** Priya Shah, Marco Rossi" in text
     assert "1. Ship the EU \\| invoice fix — **owner:** Billing, **due** 01 Dec 2026" in text
     assert "| Rewrite the SCIM page | Knowledge | 04 Dec 2026 | open |" in text
+
+
+def test_the_minutes_count_one_fix_as_one_fix_and_two_as_fixes(journey_store, touchpoint_id):
+    opened = council.start_session(journey_store, actor=COUNCIL, attendees=["Priya Shah"])
+    ids = [log_signal(journey_store, touchpoint_id=touchpoint_id, title=f"Export {n}").id for n in range(2)]
+    mode = create_failure_mode(
+        journey_store, name="Exports time out", signals_seen=as_seen(journey_store, ids), actor=COUNCIL
+    ).id
+
+    def reviewed() -> str:
+        with journey_store.read() as session:
+            return minutes.render_minutes(minutes.minutes_input(session, council.open_session(session)))
+
+    plan_fix(
+        journey_store, failure_mode_id=mode, title="Stream it", owner_team_id=None, due_on=None, actor=COUNCIL
+    )
+    assert "- 1 fix planned\n" in reviewed()
+    plan_fix(
+        journey_store, failure_mode_id=mode, title="Page it", owner_team_id=None, due_on=None, actor=COUNCIL
+    )
+    assert "- 2 fixes planned\n" in reviewed() and opened.id
