@@ -153,15 +153,17 @@ def _merge_suggestions(ctx: PageContext, result: Clustering, now: datetime) -> N
                 f"**#{pair.target_id} {md_escape(names.get(pair.target_id, ''))}** ({pair.similarity:.0%} alike)"
             )
             seen = seen_version("failure_mode", pair.source_id, pair.source_version)
+            target_seen = seen_version("failure_mode", pair.target_id, pair.target_version)
             if ctx.actor.can("manage_failure_modes") and button.button(
                 "Merge", key=f"fm_merge_{pair.source_id}_{pair.target_id}"
             ):
                 _run(
-                    lambda p=pair, seen=seen: merge_failure_modes(
+                    lambda p=pair, seen=seen, target_seen=target_seen: merge_failure_modes(
                         ctx.store,
                         source_id=p.source_id,
                         source_version=seen,
                         target_id=p.target_id,
+                        target_version=target_seen,
                         actor=ctx.actor,
                     ),
                     f"Merged #{pair.source_id} into #{pair.target_id}.",

@@ -167,6 +167,8 @@ def _edit_form(ctx: PageContext, mode: FailureModeFigures, seen: int) -> None:
 
 def _merge_form(ctx: PageContext, mode: FailureModeFigures, seen: int, now: datetime) -> None:
     others = [f for f in load_failure_modes(now) if f.id != mode.id]
+    # each target as it was when this page first showed it: a merge into one renamed since is refused
+    seen_targets = {f.id: seen_version(ENTITY, f.id, f.version) for f in others}
     with st.form(f"fm_merge_{mode.id}", border=True):
         st.markdown("#### Merge into another failure mode")
         st.caption("This one is kept as merged; each of its signals moves to the other, with an event.")
@@ -185,7 +187,12 @@ def _merge_form(ctx: PageContext, mode: FailureModeFigures, seen: int, now: date
                 _run(
                     mode.id,
                     lambda: merge_failure_modes(
-                        ctx.store, source_id=mode.id, source_version=seen, target_id=target, actor=ctx.actor
+                        ctx.store,
+                        source_id=mode.id,
+                        source_version=seen,
+                        target_id=target,
+                        target_version=seen_targets[target],
+                        actor=ctx.actor,
                     ),
                 )
 

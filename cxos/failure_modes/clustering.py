@@ -92,6 +92,7 @@ class MergePair:
     source_version: int
     target_id: int
     similarity: float
+    target_version: int  # the target as the suggestion saw it: a merge into a target renamed since is refused
 
 
 @dataclass(frozen=True)
@@ -340,5 +341,7 @@ def _merge_pairs(modes: list[ModeTexts], mode_vectors: csr_matrix | None = None)
         (source, _, _), (target, _, _) = sorted(
             (modes[a], modes[b]), key=lambda m: (m[0].status == "accepted", m[1])
         )
-        pairs.append(MergePair(source.id, source.version, target.id, round(float(similarity[a, b]), 3)))
+        pairs.append(
+            MergePair(source.id, source.version, target.id, round(float(similarity[a, b]), 3), target.version)
+        )
     return sorted(pairs, key=lambda p: -p.similarity)[:MAX_SUGGESTIONS]

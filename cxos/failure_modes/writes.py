@@ -112,9 +112,12 @@ def update_failure_mode(
 
 
 def merge_failure_modes(
-    store: Store, *, source_id: int, source_version: int, target_id: int, actor: Actor
+    store: Store, *, source_id: int, source_version: int, target_id: int, target_version: int, actor: Actor
 ) -> FailureMode:
-    """Merge `source` into `target`: the source is kept as merged, and each of its signals moves to the target."""
+    """Merge `source` into `target`: the source is kept as merged, and each of its signals moves to the target.
+
+    Both are checked as the person saw them: a target renamed, re-owned or merged since is not the one they chose.
+    """
     require(actor, "manage_failure_modes")
     if source_id == target_id:
         raise ValidationFailed({"target": "a failure mode cannot be merged into itself"})
@@ -124,6 +127,7 @@ def merge_failure_modes(
         ).first()
         if target is None:
             raise NotFound(f"Failure mode #{target_id} does not exist.")
+        check_version(target, target_version)
         for mode in (source, target):
             if mode.status == "merged":
                 raise ValidationFailed({"status": f"failure mode #{mode.id} was already merged"})

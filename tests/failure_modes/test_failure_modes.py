@@ -18,8 +18,10 @@ from cxos.failure_modes.writes import (
     unlink_signals,
     update_failure_mode,
 )
+from cxos.identity import Actor
 from cxos.journey.map import teams
 from cxos.models import Event, FailureMode, Fix, Signal
+from cxos.vocabulary import Role
 from tests.conftest import CONTRIBUTOR, COUNCIL
 from tests.factories import as_seen, log_signal, routed_signal
 
@@ -238,7 +240,12 @@ def test_merging_moves_every_signal_with_an_event_and_keeps_the_merged_mode(
     moved, kept = _members(journey_store, source.id), _members(journey_store, target.id)
     total = _signal_count(journey_store)
     merge_failure_modes(
-        journey_store, source_id=source.id, source_version=1, target_id=target.id, actor=COUNCIL
+        journey_store,
+        source_id=source.id,
+        source_version=1,
+        target_id=target.id,
+        target_version=target.version,
+        actor=COUNCIL,
     )
     assert _members(journey_store, target.id) == moved | kept
     assert _members(journey_store, source.id) == set() and _signal_count(journey_store) == total
@@ -268,7 +275,12 @@ def test_a_merged_failure_mode_cannot_be_merged_again_or_renamed(journey_store, 
         ),
     )
     merged = merge_failure_modes(
-        journey_store, source_id=source.id, source_version=1, target_id=target.id, actor=COUNCIL
+        journey_store,
+        source_id=source.id,
+        source_version=1,
+        target_id=target.id,
+        target_version=target.version,
+        actor=COUNCIL,
     )
     with pytest.raises(ValidationFailed):
         merge_failure_modes(
@@ -276,6 +288,7 @@ def test_a_merged_failure_mode_cannot_be_merged_again_or_renamed(journey_store, 
             source_id=target.id,
             source_version=merged.version,
             target_id=source.id,
+            target_version=_mode(journey_store, source.id).version,
             actor=COUNCIL,
         )
     with pytest.raises(ValidationFailed):
@@ -427,3 +440,41 @@ def test_failure_modes_are_ranked_by_recurrence_times_arr(journey_store, touchpo
     with journey_store.read() as session:
         ranked = [f.id for f in failure_mode_figures(session, now=utcnow() + timedelta(seconds=1))]
     assert ranked == [large.id, small.id]
+
+
+def test_a_merge_into_a_target_renamed_since_it_was_seen_is_refused_and_moves_nothing(
+    journey_store, touchpoint_id, engineering
+):
+    source, target = (
+        create_failure_mode(
+            journey_store,
+            name=name,
+            actor=COUNCIL,
+            signals_seen=as_seen(
+                journey_store,
+                [routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=engineering).id],
+            ),
+        )
+        for name in ("Exports time out", "Exports are slow")
+    )
+    renamed = update_failure_mode(
+        journey_store,
+        failure_mode_id=target.id,
+        expected_version=target.version,
+        changes={"name": "SSO redirect loop"},
+        actor=Actor("Marco Rossi", Role.COUNCIL),
+    )
+    moved = _members(journey_store, source.id)
+    with pytest.raises(StaleWrite, match="changed by"):
+        merge_failure_modes(
+            journey_store,
+            source_id=source.id,
+            source_version=source.version,
+            target_id=target.id,
+            target_version=target.version,  # as it was on screen, before the rename
+            actor=COUNCIL,
+        )
+    assert (
+        _members(journey_store, source.id) == moved and _mode(journey_store, source.id).status == "candidate"
+    )
+    assert renamed.version == target.version + 1

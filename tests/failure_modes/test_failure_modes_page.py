@@ -150,3 +150,26 @@ def test_owner_spell_chart_has_one_bar_per_spell_in_days():
     ]
     rows = next(iter(owner_spells(spells).to_dict()["datasets"].values()))
     assert [(r["owner"], r["days"]) for r in rows] == [("Triage", 1.0), ("Product", 3.0)]
+
+
+def test_merging_into_a_failure_mode_renamed_since_the_page_showed_it_is_refused(demo_db):
+    at = open_page(PAGE, query={"failure_mode": "1"})
+    target = _read(demo_db, lambda s: s.get(FailureMode, 2))
+    members = _read(demo_db, lambda s: s.exec(select(Signal.id).where(Signal.failure_mode_id == 1)).all())
+    store = Store(demo_db)
+    update_failure_mode(
+        store,
+        failure_mode_id=2,
+        expected_version=target.version,
+        changes={"name": "Marco's name"},
+        actor=MARCO,
+    )
+    store.dispose()
+    next(s for s in at.selectbox if s.label == "Merge into").set_value(2)
+    at = _button(at, "Merge").click().run()
+    assert any("changed by Marco Rossi" in e.value for e in at.error), [e.value for e in at.error]
+    assert _read(demo_db, lambda s: s.get(FailureMode, 1).status) != "merged"
+    assert (
+        _read(demo_db, lambda s: s.exec(select(Signal.id).where(Signal.failure_mode_id == 1)).all())
+        == members
+    )

@@ -121,7 +121,12 @@ PATHS = [
         load=lambda store, modes: _mode_version(store, modes[0]),
         first_save=lambda store, modes, actor, seen, value: _rename(store, modes[0], actor, seen, value),
         save=lambda store, modes, actor, seen, value: merge_failure_modes(
-            store, source_id=modes[0], source_version=seen, target_id=modes[1], actor=actor
+            store,
+            source_id=modes[0],
+            source_version=seen,
+            target_id=modes[1],
+            target_version=_mode_version(store, modes[1]),
+            actor=actor,
         ),
         read=lambda store, modes: (_mode_name(store, modes[0]), _get(store, FailureMode, modes[0]).status),
         expected=lambda value: (value, "candidate"),

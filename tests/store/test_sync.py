@@ -120,14 +120,19 @@ def test_a_row_changed_in_the_target_during_the_copy_is_reported_as_differing(de
 
 def test_a_failure_mode_merged_into_a_newer_one_is_copied(demo, store):
     with demo.read() as session:
-        newest = session.execute(select(func.max(FailureMode.id))).scalar_one()
+        newest = session.get(FailureMode, session.execute(select(func.max(FailureMode.id))).scalar_one())
         oldest = session.get(FailureMode, 1)
     merge_failure_modes(
-        demo, source_id=oldest.id, source_version=oldest.version, target_id=newest, actor=ADMIN
+        demo,
+        source_id=oldest.id,
+        source_version=oldest.version,
+        target_id=newest.id,
+        target_version=newest.version,
+        actor=ADMIN,
     )
     assert sync_stores(demo, store).ok
     with store.read() as session:
-        assert session.get(FailureMode, 1).merged_into_id == newest
+        assert session.get(FailureMode, 1).merged_into_id == newest.id
 
 
 def test_after_a_copy_the_next_signal_gets_the_next_id(demo, store):
