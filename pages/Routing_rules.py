@@ -5,7 +5,7 @@ import streamlit as st
 from components.common import pages
 from components.common.data import figures_day
 from components.common.page import setup_page
-from components.common.safe import md_escape
+from components.common.safe import md_escape, md_inline
 from components.common.writes import show_flashes
 from components.routing.accuracy import accuracy_cards
 from components.routing.data import load_root_causes, load_routing_accuracy, load_rules, load_unrouted_count
@@ -21,7 +21,8 @@ from components.routing.rule_list import (
 from cxos import config
 from cxos.kpis import headline
 from cxos.routing.accuracy import MIN_ROUTED, POOR_ACCURACY
-from cxos.vocabulary import Decider, RoutedBy
+from cxos.routing.patterns import search_timeouts
+from cxos.vocabulary import Decider, RoutedBy, plural
 
 ctx = setup_page(pages.ROUTING_RULES)
 rules, warnings = load_rules()
@@ -39,6 +40,12 @@ st.caption(
 show_flashes()  # our own messages, no user text
 for warning in warnings:
     st.warning(md_escape(warning), icon="⚠️")
+for pattern, count in search_timeouts():
+    st.warning(
+        f"The pattern “{md_inline(pattern)}” ran out of time on {plural(count, 'signal')} since the app started; "
+        "those were treated as not matching it and went on to the next rule. Simplify the pattern.",
+        icon="⏱️",
+    )
 
 overall, by_rules, volume, flagged = st.columns(4)
 overall.metric(

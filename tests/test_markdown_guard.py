@@ -29,7 +29,7 @@ TEXT_KEYWORDS = {"body", "label", "help", "done", "message", "caption"}  # a pla
 WRITE_WRAPPERS = {"write", "_run"}
 # Calls that return numbers or the app's own words, or build Markdown from parts they escape themselves.
 SAFE_CALLS = set(
-    """md_escape plural len int float round sum min max percent hours_text total_minutes data_caption
+    """md_escape md_inline plural len int float round sum min max percent hours_text total_minutes data_caption
     cheat_sheet _copy_read _status_label capitalize describe_event _describe field_label render_minutes caption training_note _no_model_yet""".split()
 )
 # Names that hold numbers, ids, dates, enum labels or the app's own words, never a person's text; `message`

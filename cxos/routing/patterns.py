@@ -6,6 +6,10 @@ the process. A pattern is also tried on inputs built from its own characters bef
 culprits (`(a|aa)+$`, `(x+x+)+y`) are refused with the reason instead of being found in the hot loop.
 """
 
+import logging
+import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -18,6 +22,12 @@ _PROBE_LENGTH = 40
 _PROBE_ENDINGS = ("", "!", "\x00", " ")
 
 Search = Callable[[str], bool]
+
+_log = logging.getLogger(__name__)
+# Searches that ran out of time, per pattern, in this process: a timed-out search counts as no match (the
+# signal goes on to the next rule, then the model), so the rules page shows these and the log names them.
+_timeouts: Counter[str] = Counter()
+_timeouts_lock = threading.Lock()
 
 
 def compile_pattern(pattern: object) -> "regex.Pattern[str]":
@@ -40,12 +50,20 @@ def _compiled(pattern: str) -> "regex.Pattern[str]":
 
 
 def _probe(compiled: "regex.Pattern[str]", pattern: str) -> None:
-    """Refuse a pattern that backtracks catastrophically on a run of one of its own characters."""
+    """Refuse a pattern that backtracks catastrophically on a run of one of its own characters.
+
+    PROBE_TIMEOUT_S is the budget of the whole probe, not of each try: a pattern with many characters must not
+    hold a save for (characters x endings) x the limit.
+    """
     characters = sorted({c for c in pattern if c.isalnum() or c in " -_."} | {"a", "1", " "})
+    deadline = time.monotonic() + PROBE_TIMEOUT_S
     for character in characters:
         for ending in _PROBE_ENDINGS:
             try:
-                compiled.search(character * _PROBE_LENGTH + ending, timeout=PROBE_TIMEOUT_S, concurrent=True)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                compiled.search(character * _PROBE_LENGTH + ending, timeout=left, concurrent=True)
             except TimeoutError:
                 raise ValueError(
                     f"the regular expression {pattern!r} takes too long on a run of {character!r} "
@@ -55,13 +73,27 @@ def _probe(compiled: "regex.Pattern[str]", pattern: str) -> None:
 
 
 def pattern_search(pattern: str) -> Search:
-    """A yes/no search for a rule's pattern; a search that runs out of time counts as no match."""
+    """A yes/no search for a rule's pattern; a search that runs out of time counts as no match, and is counted."""
     compiled = compile_pattern(pattern)
 
     def search(text: str) -> bool:
         try:
             return compiled.search(text, timeout=SEARCH_TIMEOUT_S, concurrent=True) is not None
         except TimeoutError:
+            with _timeouts_lock:
+                _timeouts[pattern] += 1
+            _log.warning(
+                "rule pattern %r ran out of time (%s s) on a %d-character text",
+                pattern,
+                SEARCH_TIMEOUT_S,
+                len(text),
+            )
             return False
 
     return search
+
+
+def search_timeouts() -> list[tuple[str, int]]:
+    """(pattern, how many searches ran out of time) in this process, most first."""
+    with _timeouts_lock:
+        return _timeouts.most_common()

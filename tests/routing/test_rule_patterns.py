@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cxos.errors import ValidationFailed
-from cxos.routing.patterns import compile_pattern, pattern_search
+from cxos.routing.patterns import compile_pattern, pattern_search, search_timeouts
 from cxos.routing.rule_engine import compile_rule
 from cxos.routing.rule_files import import_rules
 from cxos.routing.rules import check_condition, check_rule, rule_context
@@ -47,10 +47,20 @@ def test_ordinary_patterns_compile_and_match_case_insensitively(pattern):
     assert pattern_search(r"import\s+fails")("CSV IMPORT  FAILS")
 
 
-def test_a_search_that_runs_out_of_time_is_no_match(monkeypatch):
+def test_a_search_that_runs_out_of_time_is_no_match_and_is_counted_for_the_rules_page(monkeypatch, caplog):
     search = pattern_search(r"(a|b|ab)*c")
+    before = dict(search_timeouts()).get(r"(a|b|ab)*c", 0)
     monkeypatch.setattr("cxos.routing.patterns.SEARCH_TIMEOUT_S", 1e-9)
     assert search("ab" * 5000) is False
+    assert dict(search_timeouts())[r"(a|b|ab)*c"] == before + 1
+    assert "ran out of time" in caplog.text
+
+
+def test_the_save_time_probe_has_one_budget_for_all_its_tries(monkeypatch):
+    # a budget already spent refuses at the first try, however many characters the pattern has to probe
+    monkeypatch.setattr("cxos.routing.patterns.PROBE_TIMEOUT_S", -1.0)
+    with pytest.raises(ValueError, match="takes too long"):
+        compile_pattern(r"abcdefghijklmnopqrstuvwxyz0123456789 never cached before")
 
 
 def test_a_rule_without_conditions_is_never_compiled_into_a_catch_all():

@@ -140,3 +140,12 @@ def test_council_routes_the_waiting_signals_from_the_page(demo_db):
         signal = session.get(Signal, waiting.id)
     store.dispose()
     assert (signal.owner_team_id is not None and signal.routed_by == "model") or signal.status == "new"
+
+
+def test_a_pattern_that_ran_out_of_time_is_named_on_the_rules_page(demo_db, monkeypatch):
+    from collections import Counter
+
+    monkeypatch.setattr("cxos.routing.patterns._timeouts", Counter({"(a|b|ab)*c <b>x</b>": 3}))
+    at = open_page(PAGE, name=ADMIN_NAME)
+    warned = [w.value for w in at.warning if "ran out of time" in w.value]
+    assert warned and "3 signals" in warned[0] and "<b>" not in warned[0], warned
