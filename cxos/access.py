@@ -9,8 +9,11 @@ calls `python -m cxos serve-check ADDRESS` first, which refuses to serve beyond 
 import hmac
 import ipaddress
 import os
+import threading
+import time
 import tomllib
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from cxos.config import PROJECT_ROOT
@@ -79,3 +82,48 @@ def serving_refusal(address: str, *, oidc: bool, code: str | None) -> str | None
         f"that person. Set {ACCESS_CODE_SETTING} (at least {MIN_CODE_CHARS} characters) or configure single "
         "sign-on ([auth] in .streamlit/secrets.toml); see README, 'Serving it to others'."
     )
+
+
+class GuessLimiter:
+    """Wrong access-code guesses, counted across every session of the process.
+
+    A pause per wrong guess slows one session only; a script opens a new session per guess. So: at most
+    `per_address` wrong guesses from one address, and `overall` from everyone (addresses are cheap to change),
+    in any `window_s`; beyond that, guesses are refused unread until the oldest one leaves the window.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_address: int = 5,
+        overall: int = 30,
+        window_s: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_address, self.overall, self.window_s, self._clock = per_address, overall, window_s, clock
+        self._wrong: deque[tuple[float, str]] = deque()
+        self._lock = threading.Lock()
+
+    def wait_s(self, address: str) -> float:
+        """Seconds until `address` may guess again; 0 when it may now."""
+        with self._lock:
+            now = self._clock()
+            self._forget_before(now - self.window_s)
+            mine = [at for at, who in self._wrong if who == address]
+            waits = [0.0]
+            if len(mine) >= self.per_address:
+                waits.append(mine[-self.per_address] + self.window_s - now)
+            if len(self._wrong) >= self.overall:
+                waits.append(self._wrong[-self.overall][0] + self.window_s - now)
+            return max(waits)
+
+    def wrong_guess(self, address: str) -> None:
+        with self._lock:
+            self._wrong.append((self._clock(), address))
+
+    def _forget_before(self, cutoff: float) -> None:
+        while self._wrong and self._wrong[0][0] < cutoff:
+            self._wrong.popleft()
+
+
+GUESSES = GuessLimiter()  # one per process: every session of this server shares it

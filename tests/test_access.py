@@ -13,6 +13,7 @@ import pytest
 
 from components.common import access as access_door
 from cxos.access import (
+    GuessLimiter,
     code_matches,
     is_loopback_host,
     oidc_configured,
@@ -125,8 +126,9 @@ def test_a_default_role_of_admin_never_makes_an_unlisted_name_admin():
 
 @pytest.fixture
 def from_elsewhere(monkeypatch):
-    """Every session in this test arrives from another computer."""
+    """Every session in this test arrives from another computer; wrong guesses are counted afresh."""
     monkeypatch.setattr(access_door, "request_from_this_computer", lambda: False)
+    monkeypatch.setattr(access_door, "GUESSES", GuessLimiter())
 
 
 def test_from_elsewhere_without_an_access_code_nobody_gets_in(demo_db, from_elsewhere, monkeypatch):
@@ -227,3 +229,35 @@ def test_make_run_is_not_reachable_from_another_computer(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_wrong_guesses_are_limited_per_address_and_overall_until_the_window_passes():
+    now = [0.0]
+    limiter = GuessLimiter(per_address=3, overall=5, window_s=600, clock=lambda: now[0])
+    for _ in range(3):
+        assert limiter.wait_s("203.0.113.7") == 0
+        limiter.wrong_guess("203.0.113.7")
+    assert limiter.wait_s("203.0.113.7") == 600 and limiter.wait_s("198.51.100.1") == 0
+    limiter.wrong_guess("198.51.100.1")
+    limiter.wrong_guess("198.51.100.2")
+    assert limiter.wait_s("192.0.2.99") == 600  # five wrong from everyone: a fresh address waits too
+    now[0] = 601.0
+    assert limiter.wait_s("203.0.113.7") == 0 and limiter.wait_s("192.0.2.99") == 0
+
+
+def test_guessing_from_new_sessions_stops_at_the_limit_even_with_the_right_code(
+    demo_db, from_elsewhere, monkeypatch
+):
+    monkeypatch.setenv("CXOS_ACCESS_CODE", CODE)
+    monkeypatch.setattr(access_door, "WRONG_CODE_PAUSE_S", 0)
+    limit = access_door.GUESSES.per_address
+    for _ in range(limit):  # a script opens a new session per guess
+        at = open_page("app.py", name=None)
+        at.text_input[0].input("guess")
+        at.button[0].click().run()
+        assert at.error[0].value == "That is not the access code."
+    at = open_page("app.py", name=None)
+    at.text_input[0].input(CODE)
+    at.button[0].click().run()
+    assert "Too many wrong access codes" in at.error[0].value
+    assert [t.label for t in at.text_input] == ["Access code"]
