@@ -191,7 +191,7 @@ def signal_door_guard() -> Iterator[None]:
 def empty_app_database(tmp_path_factory) -> str:
     """One empty, migrated SQLite file: the database a test gets when it did not choose one."""
     path = tmp_path_factory.mktemp("default-db") / "cxos.db"
-    Store(f"sqlite:///{path}", create=True).dispose()
+    Store.open(f"sqlite:///{path}", create=True).dispose()
     return f"sqlite:///{path}"
 
 

@@ -107,6 +107,7 @@ def sync_stores(source: Store, target: Store, *, progress: Progress | None = Non
             source_sums[table.name] = _copy_table(session, table, target, chunk=chunk, progress=progress)
             copied += source_sums[table.name].count
     _reset_sequences(target)
+    _analyse(target)
     notes = _reread(target)
     return _report(source, target, source_sums, table_sums(target), copied=copied, notes=notes)
 
@@ -245,6 +246,15 @@ def _refuse_unless_empty(target: Store) -> None:
             f"The target {describe(target)} is not empty: it holds {', '.join(held)}. "
             "sync copies only into an empty, migrated database; nothing was copied."
         )
+
+
+def _analyse(target: Store) -> None:
+    """PostgreSQL plans from table statistics that a bulk copy leaves empty until autovacuum gets to them; with
+    none, a text search reads every signal instead of its trigram indexes (100k: 0.23 s instead of 4 ms)."""
+    if target.engine.dialect.name != "postgresql":
+        return
+    with target.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ANALYZE")
 
 
 def _reset_sequences(target: Store) -> None:
