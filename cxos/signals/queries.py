@@ -1,8 +1,8 @@
 """Read-side queries for the friction log: filtered pages, counts, this week at a glance, timelines.
 
 Pages use LIMIT/OFFSET on the (created_at, id) and (status, created_at, id) indexes and aggregates
-GROUP BY in the database. A text search uses the trigram index of cxos/signals/text_search.py; its count
-is still capped, for a text so common that counting every match would cost more than the page.
+GROUP BY in the database. The one scan is a text search (a substring can sit anywhere), so its
+count is capped; see README "Benchmarks" for what that costs at a million signals.
 """
 
 from contextlib import suppress
@@ -16,7 +16,6 @@ from sqlmodel import Session, col, select
 from cxos.journey.map import TouchpointOption
 from cxos.models import Event, Signal
 from cxos.signals.lifecycle import TRIAGE_STATUSES
-from cxos.signals.text_search import text_matches
 from cxos.url_params import Unreadable, read_id
 from cxos.vocabulary import EventEntity
 
@@ -74,7 +73,15 @@ class SignalFilter:
             where.append(col(Signal.created_at) < start_of(self.until + timedelta(days=1)))
         text = self.text.strip()
         if text:
-            matches = [text_matches(text)]
+            matches = [
+                column.icontains(text, autoescape=True)
+                for column in (
+                    col(Signal.title),
+                    col(Signal.description),
+                    col(Signal.account),
+                    col(Signal.external_ref),
+                )
+            ]
             with suppress(Unreadable):  # "#12" also finds signal 12; "²" or 20 digits is only text
                 matches.append(col(Signal.id) == read_id(text.lstrip("#")))
             where.append(or_(*matches))
