@@ -250,7 +250,8 @@ def _refuse_unless_empty(target: Store) -> None:
 
 def _analyse(target: Store) -> None:
     """PostgreSQL plans from table statistics that a bulk copy leaves empty until autovacuum gets to them; with
-    none, a text search reads every signal instead of its trigram indexes (100k: 0.23 s instead of 4 ms)."""
+    none, the first queries on the copy are planned from a guess (an indexed search on 100k copied signals
+    took 227 ms instead of 4 ms)."""
     if target.engine.dialect.name != "postgresql":
         return
     with target.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

@@ -231,7 +231,7 @@ def test_a_sheet_that_breaks_a_schema_rule_is_not_copied_from(demo, server, shee
     sheet.dispose()
 
 
-def test_a_postgresql_copy_is_analysed_so_its_searches_use_their_indexes(demo, store):
+def test_a_postgresql_copy_is_analysed_so_its_queries_are_planned_from_its_rows(demo, store):
     if store.is_sqlite:
         pytest.skip("SQLite has no planner statistics that a copy leaves empty")
     sync_stores(demo, store)
