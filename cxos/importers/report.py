@@ -92,7 +92,10 @@ class ImportReport:
             f"{self.count('skipped'):,} skipped, {self.count('error'):,} errors."
         )
         if self.row_notes:
-            summary += f" {len(self.row_notes):,} imported rows have a note (their date could not be read)."
+            summary += (
+                f" {len(self.row_notes):,} imported rows carry the import time: their date could not be read "
+                "(see the report)."
+            )
         if not self.balanced:  # the report's own check: every row read has exactly one outcome
             summary += (
                 f" The counts do not add up: {self.unaccounted:,} rows unaccounted for (please report this)."
