@@ -197,7 +197,9 @@ def test_relative_and_blank_dates_are_errors_not_the_import_time(journey_store, 
     assert freshdesk.problems[0].message == "Created at: the date is blank"
 
 
-def test_a_person_may_store_unreadable_dates_as_the_import_time_with_a_note_per_row(journey_store, touchpoint_id):
+def test_a_person_may_store_unreadable_dates_as_the_import_time_with_a_note_per_row(
+    journey_store, touchpoint_id
+):
     report = run(journey_store, "hubspot.csv", touchpoint_id, bad_dates=BAD_DATE_IMPORT_TIME)
     assert report.imported == 3 and report.problems == [] and report.balanced
     assert [(n.row, n.outcome) for n in report.row_notes] == [(4, "imported with a note")]
@@ -207,11 +209,17 @@ def test_a_person_may_store_unreadable_dates_as_the_import_time_with_a_note_per_
 
 def test_a_profile_fixes_the_order_and_the_export_zone(journey_store, touchpoint_id):
     report = run(
-        journey_store, "generic.csv", touchpoint_id, default_source="ticket", date_order="month_first",
+        journey_store,
+        "generic.csv",
+        touchpoint_id,
+        default_source="ticket",
+        date_order="month_first",
         timezone="America/New_York",
     )
     # Month-first: 03/04 is 4 March (EST, UTC-5); 13/04 and 31/04 have no month 13 or 31: reported, not swapped.
-    assert [p.row for p in report.problems] == [3, 4] and "reads only as day/month/year" in report.problems[0].message
+    assert [p.row for p in report.problems] == [3, 4] and "reads only as day/month/year" in report.problems[
+        0
+    ].message
     assert stored(journey_store)[0].created_at == at(2026, 3, 4, 5)
 
 
@@ -222,7 +230,7 @@ def test_front_exports_us_dates_read_month_first_because_a_value_says_so(journey
 
 
 def test_the_report_download_neutralises_formulas_from_the_file(journey_store, touchpoint_id):
-    data = b"Title,Date\nSearch is slow,=HYPERLINK(\"http://evil.example\")\n"
+    data = b'Title,Date\nSearch is slow,=HYPERLINK("http://evil.example")\n'
     profile = replace(
         BUILT_IN["Generic CSV"],
         mapping={"Title": "title", "Date": "created_at"},
@@ -237,7 +245,9 @@ def test_the_report_download_neutralises_formulas_from_the_file(journey_store, t
 def test_a_saved_profile_keeps_its_date_settings_and_refuses_an_unknown_zone(journey_store):
     saved = save_profile(
         journey_store,
-        profile=replace(BUILT_IN["SurveyMonkey responses"], name="Our survey", built_in=False, timezone="Europe/Berlin"),
+        profile=replace(
+            BUILT_IN["SurveyMonkey responses"], name="Our survey", built_in=False, timezone="Europe/Berlin"
+        ),
         actor=COUNCIL,
     )
     assert (saved.timezone, saved.date_default, saved.bad_dates) == ("Europe/Berlin", "month_first", "error")
@@ -246,6 +256,8 @@ def test_a_saved_profile_keeps_its_date_settings_and_refuses_an_unknown_zone(jou
     with pytest.raises(ValidationFailed, match="not a time zone"):
         save_profile(
             journey_store,
-            profile=replace(BUILT_IN["SurveyMonkey responses"], name="Bad zone", built_in=False, timezone="Mars/Olympus"),
+            profile=replace(
+                BUILT_IN["SurveyMonkey responses"], name="Bad zone", built_in=False, timezone="Mars/Olympus"
+            ),
             actor=COUNCIL,
         )
