@@ -187,10 +187,10 @@ def _written(text: str, reading: DateReading) -> datetime | None:
         return _build(text, _year(found["year"]), month, day, found)
     for pattern in (_DAY_MONTH_NAME, _MONTH_NAME_DAY):
         if found := pattern.match(text):
-            month = MONTHS.get(found["month"].lower())
-            if month is None:
+            named = MONTHS.get(found["month"].lower())
+            if named is None:
                 return None
-            return _build(text, _year(found["year"]), month, int(found["day"]), found)
+            return _build(text, _year(found["year"]), named, int(found["day"]), found)
     return None
 
 

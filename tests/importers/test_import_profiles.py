@@ -2,6 +2,8 @@
 contact, account and created time mapped; tags, group and channel travel with the row; a re-import stores
 nothing twice; bad dates are reported per row with the file's own row numbers."""
 
+import csv
+import io
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -229,17 +231,22 @@ def test_front_exports_us_dates_read_month_first_because_a_value_says_so(journey
     assert [s.created_at for s in stored(journey_store)] == [at(2026, 10, 1, 9, 15), at(2026, 10, 13, 14, 30)]
 
 
-def test_the_report_download_neutralises_formulas_from_the_file(journey_store, touchpoint_id):
-    data = b'Title,Date\nSearch is slow,=HYPERLINK("http://evil.example")\n'
+def test_the_report_download_neutralises_formulas_in_every_cell(journey_store, touchpoint_id):
+    data = b'Title,Date\nSearch is slow,=HYPERLINK("http://evil.example")\n=1+1 title,+2026\n'
     profile = replace(
         BUILT_IN["Generic CSV"],
         mapping={"Title": "title", "Date": "created_at"},
         default_source="ticket",
         default_touchpoint_id=touchpoint_id,
+        bad_dates=BAD_DATE_IMPORT_TIME,
     )
     report = import_file(journey_store, data=data, filename="x.csv", profile=profile, actor=COUNCIL)
-    download = problems_csv(report)
-    assert report.problems[0].row == 2 and "=HYPERLINK" not in download.replace("'=HYPERLINK", "")
+    report.add(
+        9, "error", "=cmd|' /C calc'!A0"
+    )  # a message that opens with a formula, as a test of the writer
+    cells = [cell for row in csv.reader(io.StringIO(problems_csv(report))) for cell in row]
+    assert [n.row for n in report.row_notes] == [2, 3] and "'=cmd|' /C calc'!A0" in cells
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]
 
 
 def test_a_saved_profile_keeps_its_date_settings_and_refuses_an_unknown_zone(journey_store):
