@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from cxos.importers.dates import (
     DAY_FIRST,
+    ORDERLESS_SAMPLE,
     MONTH_FIRST,
     DateReading,
     DateUnreadable,
@@ -123,7 +124,11 @@ def test_a_time_without_an_offset_is_in_the_profiles_zone_and_stored_as_utc(mome
 @PROPERTY
 @given(text=st.text(max_size=40))
 def test_any_text_is_a_utc_date_in_range_or_refused_with_a_reason(text):
-    for reading in (DateReading(DAY_FIRST, "x"), DateReading(MONTH_FIRST, "x", mixed=True)):
+    for reading in (
+        DateReading(DAY_FIRST, "x"),
+        DateReading(MONTH_FIRST, "x", mixed=True),
+        DateReading(DAY_FIRST, "x", unscanned=True),
+    ):
         try:
             parsed = parse_date(text, reading=reading, now=NOW)
         except DateUnreadable as why:
@@ -172,3 +177,17 @@ def test_a_column_with_both_orders_refuses_only_the_values_either_could_be():
 )
 def test_written_forms_tools_use(value, expected):
     assert parse_date(value, reading=DateReading(DAY_FIRST, "x"), now=NOW) == expected
+
+
+def test_a_column_of_iso_dates_is_not_read_to_the_end_and_a_later_ambiguous_date_is_refused():
+    iso = [(n, f"2026-10-0{n % 9 + 1} 09:15:00 +0000") for n in range(2, ORDERLESS_SAMPLE + 2)]
+    never_read = [(ORDERLESS_SAMPLE + 2, "31/03/2026")]  # past the sample: it does not decide the column
+    reading = detect_order([*iso, *never_read], default=MONTH_FIRST)
+    assert reading.unscanned and "the first 1,000 dates are ISO or Unix times" in reading.describe()
+    assert parse_date("31/03/2026", reading=reading, now=NOW) == datetime(2026, 3, 31, tzinfo=UTC)
+    assert parse_date("03/31/2026", reading=reading, now=NOW) == datetime(2026, 3, 31, tzinfo=UTC)
+    with pytest.raises(DateUnreadable, match="choose the date order"):
+        parse_date("03/04/2026", reading=reading, now=NOW)
+    # One day/month date inside the sample and the whole column is read to decide.
+    decided = detect_order([(2, "2026-10-01"), (3, "03/04/2026"), *iso, *never_read], default=MONTH_FIRST)
+    assert (decided.order, decided.unscanned) == (DAY_FIRST, False)
