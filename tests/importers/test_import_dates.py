@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from cxos.importers.dates import (
     DAY_FIRST,
-    ORDERLESS_SAMPLE,
     MONTH_FIRST,
+    ORDERLESS_SAMPLE,
     DateReading,
     DateUnreadable,
     detect_order,
