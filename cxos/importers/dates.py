@@ -151,7 +151,9 @@ def parse_date(value: str, *, reading: DateReading, zone: tzinfo = UTC, now: dat
     if text.lower() in BLANKS:
         raise DateUnreadable("the date is blank")
     # The form most exports write (2026-10-02 09:15:00 +0000) is tried first: it is most rows of a big import.
-    parsed = (_iso(text) if text[4:5] == "-" else None) or _unix(text) or _iso(text) or _written(text, reading)
+    parsed = (
+        (_iso(text) if text[4:5] == "-" else None) or _unix(text) or _iso(text) or _written(text, reading)
+    )
     if parsed is None:
         if RELATIVE_WORDS.search(text):
             raise DateUnreadable(f"{text!r} is relative to a day the file does not say: give the date itself")
