@@ -71,9 +71,8 @@ class Prepared:
     # Tags, group and channel as the export wrote them ("" when it has none): no signal column holds them,
     # so they travel with the row for the step that places it.
     placement: dict[str, str] = field(default_factory=dict)
-    note: str | None = (
-        None  # reported with the imported row (a date no form reads, stored as the import time)
-    )
+    # Reported with the imported row: a date no form reads, stored as the import time as the person chose.
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,8 +169,8 @@ def import_table(
 
 
 def read_dates(table: Table, profile: Profile) -> DateReading:
-    """How the file's created-at column is read: fixed by the profile, else decided by its values (one pass
-    over the column that stops at the first value that decides)."""
+    """How the file's created-at column is read: fixed by the profile, else decided by its values (a pass
+    over the column that stops where a value decides, or after 1,000 dates that need no order)."""
     column = next((c for c, f in profile.mapping.items() if f == "created_at"), None)
     if column is None or profile.date_order is not None:
         return detect_order((), fixed=profile.date_order, default=profile.date_default)
