@@ -11,8 +11,10 @@ from components.imports.wizard import file_section
 ctx = setup_page(pages.IMPORT)
 st.title("Import signals")
 st.caption(
-    "Zendesk and Intercom ticket exports, Slack channel exports, any CSV/XLSX, or your team's friction-log "
-    "Google Sheet: every row becomes a signal, a skipped duplicate, or a reported error with its row number."
+    "Exports from Zendesk, Intercom, Freshdesk, HubSpot, Jira Service Management, Help Scout, Front, "
+    "Discourse, Slack, Typeform and SurveyMonkey (the tool is detected from the header), any CSV/XLSX, or your "
+    "team's friction-log Google Sheet: every row becomes a signal, a skipped duplicate, or a reported error "
+    "with its row number."
 )
 
 if not ctx.actor.can("import_signals"):

@@ -21,9 +21,9 @@ def report_card(report: ImportReport, *, key: str = "import") -> None:
         cells[4].metric("Errors", f"{report.count('error'):,}", border=True)
         for note in report.notes:
             st.caption(md_escape(note))
-        if not report.problems:
+        if not report.problems and not report.row_notes:
             return
-        rows = sorted(report.problems, key=lambda p: p.row)
+        rows = sorted([*report.problems, *report.row_notes], key=lambda p: p.row)
         frame = pd.DataFrame(
             [{"Row": p.row, "Outcome": p.outcome, "Why": p.message} for p in rows[:SHOWN_ROWS]]
         )

@@ -10,11 +10,12 @@ from components.common.page import PageContext
 from components.common.safe import md_escape
 from components.common.seen import seen_version
 from components.common.writes import run_write
+from components.imports.dates import date_reading_caption, date_settings
 from components.imports.report import report_card
 from cxos.errors import CxosError
 from cxos.importers.batch import import_table
-from cxos.importers.mapping import FIELDS, Profile, fields_to_columns
-from cxos.importers.profiles import list_profiles, save_profile, suggest_profile
+from cxos.importers.mapping import FIELDS, Profile, fields_to_columns, fit_to_header
+from cxos.importers.profiles import detect_profile, list_profiles, save_profile
 from cxos.importers.reading import Table, open_table
 from cxos.importers.report import ImportReport
 from cxos.models import ImportProfile
@@ -28,6 +29,7 @@ KIND_LABELS = {
     "csv": "CSV",
     "xlsx": "Excel workbook",
     "slack_json": "Slack channel export",
+    "json": "JSON export",
     "google_sheet": "Google Sheet",
 }
 
@@ -57,7 +59,7 @@ def file_section(ctx: PageContext) -> None:
     if table is None:
         return
     preview_card(table)
-    profile = mapping_card(ctx, table)
+    profile = mapping_card(ctx, table, source_id=f"{upload.file_id}:{upload.name}")
     actions = st.columns([1, 1, 1, 3])
     dry_run = actions[0].button(
         "Dry run", icon=":material/fact_check:", help="Validate every row; store nothing."
@@ -109,12 +111,20 @@ def preview_card(table: Table) -> None:
 
 
 def mapping_card(
-    ctx: PageContext, table: Table, *, key: str = "import", preferred: str | None = None
+    ctx: PageContext,
+    table: Table,
+    *,
+    key: str = "import",
+    preferred: str | None = None,
+    source_id: str | None = None,
 ) -> Profile:
     """Choose a profile, adjust which column fills each field, and the defaults; returns the profile to run.
-    `key` prefixes the widgets' keys (two wizards on one page); `preferred` is the profile to start from."""
+    `key` prefixes the widgets' keys (two wizards on one page); `preferred` is the profile to start from;
+    `source_id` names the upload, so the dates' reading is worked out once per file and settings."""
     profiles = {p.name: p for p in load_profiles()}
-    suggested = suggest_profile(table.header, table.kind)
+    sample = table.preview(PREVIEW_ROWS)
+    detection = detect_profile(table.header, table.kind, sample)
+    suggested = detection.profile
     profiles.setdefault(suggested.name, suggested)
     if suggested.built_in:
         profiles[suggested.name] = suggested  # the generic profile carries the header's guessed mapping
@@ -127,9 +137,10 @@ def mapping_card(
             names,
             index=names.index(start),
             key=f"{key}_profile",
-            help="Built-in profiles for Zendesk, Intercom and Slack exports, or one your team saved.",
+            help="Built-in profiles for each tool's export (README, Importing), or one your team saved.",
         )
-        profile = profiles[name]
+        st.caption(md_escape(f"Detected: {detection.describe()}."))
+        profile = fit_to_header(profiles[name], table.header, sample)
         by_field = fields_to_columns(profile.mapping)
         options = [NOT_MAPPED, *table.header]
         mapping: dict[str, str] = {}
@@ -144,7 +155,15 @@ def mapping_card(
             )
             if column != NOT_MAPPED:
                 mapping[column] = field_name
-        return replace(profile, mapping=mapping, **_defaults(ctx, profile, f"{key}_%s_{name}", table.kind))
+        keys = f"{key}_%s_{name}"
+        chosen = replace(
+            profile,
+            mapping=mapping,
+            **_defaults(ctx, profile, keys, table.kind),
+            **date_settings(profile, keys),
+        )
+        date_reading_caption(table, chosen, cache_key=source_id)
+        return chosen
 
 
 def _defaults(ctx: PageContext, profile: Profile, keys: str, kind: str) -> dict:

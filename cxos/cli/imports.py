@@ -8,7 +8,8 @@ from pathlib import Path
 from cxos.errors import ValidationFailed
 from cxos.identity import Actor
 from cxos.importers.batch import import_table
-from cxos.importers.mapping import FIELDS, Profile
+from cxos.importers.dates import ORDERS
+from cxos.importers.mapping import BAD_DATE_ERROR, BAD_DATE_IMPORT_TIME, FIELDS, Profile
 from cxos.importers.profiles import get_profile, suggest_profile
 from cxos.importers.reading import ImportUnreadable, open_table, read_export_file
 from cxos.importers.report import problems_csv
@@ -31,7 +32,7 @@ def import_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "file",
         nargs="?",
-        help="a CSV/TSV, XLSX or Slack channel export (JSON), or a Google Sheet: "
+        help="a CSV/TSV, XLSX or JSON export (Slack, Zendesk, Help Scout, Discourse), or a Google Sheet: "
         "gsheets://ID[/WORKSHEET] or its docs.google.com address",
     )
     parser.add_argument("--sheet", help="a Google Sheet's address (instead of FILE); read, never written")
@@ -55,6 +56,22 @@ def import_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--ref-prefix", help="put before bare ticket ids (e.g. https://acme.zendesk.com/agent/tickets/)"
+    )
+    parser.add_argument(
+        "--date-order",
+        choices=ORDERS,
+        help="read every numeric date this way (default: decided from the values; a day over 12 decides)",
+    )
+    parser.add_argument(
+        "--date-default", choices=ORDERS, help="the order for a file no date decides (default: the profile's)"
+    )
+    parser.add_argument(
+        "--timezone", help="the export's zone for times without an offset (e.g. Europe/Berlin)"
+    )
+    parser.add_argument(
+        "--bad-dates",
+        choices=[BAD_DATE_ERROR, BAD_DATE_IMPORT_TIME],
+        help="a date no form reads: report the row (error, the default) or store the import time with a note",
     )
     parser.add_argument("--as", dest="actor", default="cxos-cli", help="the name recorded as importer")
     parser.add_argument(
@@ -102,6 +119,7 @@ def import_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
     out = f"{label}: {table.kind}, encoding {table.encoding or '-'}, profile {profile.name}\n{report.summary()}\n"
     err = "".join(f"  {note}\n" for note in report.notes)
     err += "".join(f"  row {p.row}: {p.outcome}: {p.message}\n" for p in report.problems[:SHOWN])
+    err += "".join(f"  row {p.row}: {p.outcome}: {p.message}\n" for p in report.row_notes[:SHOWN])
     if len(report.problems) > SHOWN:
         err += f"  … {len(report.problems) - SHOWN:,} more (use --errors-csv or --json)\n"
     return out, err
@@ -136,6 +154,9 @@ def _with_options(store: Store, profile: Profile, args: argparse.Namespace) -> P
         changes["default_touchpoint_id"] = _touchpoint_id(store, args.touchpoint)
     if args.ref_prefix is not None:
         changes["ref_prefix"] = args.ref_prefix
+    for option in ("date_order", "date_default", "timezone", "bad_dates"):
+        if getattr(args, option):
+            changes[option] = getattr(args, option)
     return replace(profile, **changes)
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select
@@ -11,12 +12,16 @@ from sqlmodel import Session
 from cxos.clock import utcnow
 from cxos.errors import CxosError, ValidationFailed
 from cxos.identity import Actor, require
+from cxos.importers.dates import DAY_FIRST, DateReading, DateUnreadable, detect_order, parse_date, zone_named
 from cxos.importers.mapping import (
+    BAD_DATE_IMPORT_TIME,
+    PLACEMENT_FIELDS,
     Profile,
+    fit_to_header,
     known_source,
     message_title,
+    missing_fields,
     parse_arr,
-    parse_created,
     parse_severity,
     parse_source,
     reference,
@@ -63,6 +68,11 @@ class Prepared:
     created_at: Any
     row: dict[str, Any] = field(default_factory=dict)
     decision: Decision = field(default_factory=lambda: Decision(None))
+    # Tags, group and channel as the export wrote them ("" when it has none): no signal column holds them,
+    # so they travel with the row for the step that places it.
+    placement: dict[str, str] = field(default_factory=dict)
+    # Reported with the imported row: a date no form reads, stored as the import time as the person chose.
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,8 @@ class Context:
     now: Any
     actor: Actor
     label: str
+    dates: DateReading = DateReading(DAY_FIRST, "")
+    zone: Any = UTC  # the export's zone for times written without an offset
 
 
 def import_file(
@@ -114,9 +126,13 @@ def import_table(
 ) -> ImportReport:
     require(actor, "import_signals")
     context = _context(store, actor, label)
-    absent = [column for column in profile.mapping if column not in table.header]
-    profile = replace(profile, mapping={c: f for c, f in profile.mapping.items() if c not in absent})
+    absent = missing_fields(profile, table.header)
+    profile = fit_to_header(profile, table.header, table.preview() if profile.free_text else None)
     check_profile(profile, context)
+    try:
+        context = replace(context, zone=zone_named(profile.timezone), dates=read_dates(table, profile))
+    except DateUnreadable as error:
+        raise ValidationFailed({"timezone": str(error)}) from None
     report = ImportReport(
         kind=table.kind,
         encoding=table.encoding,
@@ -124,6 +140,8 @@ def import_table(
         dry_run=dry_run,
         notes=[f"The file has no column {c!r}: its field stays empty." for c in absent],
     )
+    if "created_at" in profile.mapping.values():
+        report.notes.append(f"Dates {context.dates.describe()}.")
     seen: dict[str, int] = {}  # external ref → the row of this file that has it
     pending: list[Prepared] = []
     for record in table.records():
@@ -148,6 +166,16 @@ def import_table(
     if progress:
         progress(1.0, report.rows_read)
     return report
+
+
+def read_dates(table: Table, profile: Profile) -> DateReading:
+    """How the file's created-at column is read: fixed by the profile, else decided by its values (a pass
+    over the column that stops where a value decides, or after 1,000 dates that need no order)."""
+    column = next((c for c, f in profile.mapping.items() if f == "created_at"), None)
+    if column is None or profile.date_order is not None:
+        return detect_order((), fixed=profile.date_order, default=profile.date_default)
+    values = ((r.number, r.values[column]) for r in table.records() if r.values is not None)
+    return detect_order(values, default=profile.date_default)
 
 
 def check_profile(profile: Profile, context: Context) -> None:
@@ -207,8 +235,24 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
         signal_in: SignalCreate = parse(SignalCreate, data)
     except ValidationFailed as refused:
         return "error", str(refused)
-    created_at = parse_created(given.get("created_at", ""), now=context.now) or context.now
-    return Prepared(record.number, signal_in.model_dump(exclude={"client_token"}), created_at)
+    created_at, note = context.now, None
+    if "created_at" in given:
+        try:
+            created_at = parse_date(
+                given["created_at"], reading=context.dates, zone=context.zone, now=context.now
+            )
+        except DateUnreadable as unreadable:
+            if profile.bad_dates != BAD_DATE_IMPORT_TIME:
+                return "error", f"Created at: {unreadable}"
+            note = f"Created at: {unreadable}; stored with the import time instead"
+    placement = {name: given[name].strip() for name in PLACEMENT_FIELDS if name in given}
+    return Prepared(
+        record.number,
+        signal_in.model_dump(exclude={"client_token"}),
+        created_at,
+        placement=placement,
+        note=note,
+    )
 
 
 def _route(batch: list[Prepared], context: Context) -> None:
@@ -275,6 +319,8 @@ def _store_batch(
             )
         else:
             report.count_imported(prepared.decision)
+            if prepared.note:
+                report.note_row(prepared.number, prepared.note)
 
 
 def _insert_new(store: Store, batch: list[Prepared], context: Context, dry_run: bool) -> dict[str, int]:

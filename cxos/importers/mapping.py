@@ -1,10 +1,10 @@
 """Column mappings: which export column fills which signal field, guessed from headers, and value normalisation."""
 
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from cxos.importers.dates import DAY_FIRST
 from cxos.inputs import split_title
 from cxos.vocabulary import SOURCE_LABELS, Severity, Source
 
@@ -21,7 +21,13 @@ FIELDS = {
     "reporter": "Reported by",
     "external_ref": "Ticket link or id",
     "created_at": "Created at",
+    "tags": "Tags",
+    "group": "Group / team / queue",
+    "channel": "Channel (email, chat, web…)",
 }
+# Where a ticket belongs, as the export says it: kept with the row for the step that places it (no signal
+# column holds them), never validated as signal fields.
+PLACEMENT_FIELDS = ("tags", "group", "channel")
 # Header words that suggest a field, best first (compared lower-case without punctuation).
 SYNONYMS = {
     "title": [
@@ -45,8 +51,23 @@ SYNONYMS = {
     "arr": ["arr", "annualrecurringrevenue", "revenue"],
     "severity": ["severity", "priority", "urgency"],
     "reporter": ["requester", "useremail", "reporter", "email", "requesteremail", "username", "user"],
-    "external_ref": ["permalink", "url", "link", "ticketurl", "id", "ticketid", "conversationid", "ts"],
-    "created_at": ["createdat", "created", "date", "timestamp", "createddate", "submittedat"],
+    "external_ref": [
+        "permalink",
+        "url",
+        "link",
+        "ticketurl",
+        "id",
+        "ticketid",
+        "ticket",
+        "reference",
+        "ref",
+        "conversationid",
+        "ts",
+    ],
+    "created_at": ["createdat", "created", "date", "timestamp", "createddate", "submittedat", "createdtime"],
+    "tags": ["tags", "labels", "tag", "label"],
+    "group": ["group", "team", "queue", "inbox", "mailbox", "category"],
+    "channel": ["channel", "via", "medium"],
 }
 SEVERITY_WORDS = {
     "low": Severity.LOW,
@@ -61,25 +82,31 @@ SEVERITY_WORDS = {
     "blocker": Severity.CRITICAL,
 }
 BLANKS = {"", "-", "n/a", "na", "none", "null"}
-# Day-first wins where both could be meant (3/4/2026 is 3 April); month-first forms come after, so a date only
-# month-first can read (3/14/2026, as US Sheets and Excel write it) is still understood.
-DATE_FORMATS = [
-    "%Y-%m-%d %H:%M:%S %z",
-    "%Y-%m-%d %H:%M %z",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M",
-    "%d/%m/%Y",
-    "%b %d, %Y %I:%M %p",
-    "%B %d, %Y %H:%M",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y/%m/%d",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M",
-    "%m/%d/%Y %I:%M %p",
-    "%m/%d/%Y %I:%M:%S %p",
-    "%m/%d/%Y",
-]
 _NOT_WORD = re.compile(r"[^a-z0-9]")
+# Columns survey tools add around the answers (Typeform, SurveyMonkey), compared as header_key does.
+SURVEY_META = {
+    "",
+    "responsetype",
+    "startdateutc",
+    "stagedateutc",
+    "submitdateutc",
+    "networkid",
+    "tags",
+    "ending",
+    "respondentid",
+    "collectorid",
+    "startdate",
+    "enddate",
+    "ipaddress",
+    "emailaddress",
+    "firstname",
+    "lastname",
+    "customdata1",
+}
+
+
+BAD_DATE_ERROR = "error"
+BAD_DATE_IMPORT_TIME = "import_time"
 
 
 @dataclass(frozen=True)
@@ -93,6 +120,16 @@ class Profile:
     default_touchpoint_id: int | None = None
     ref_prefix: str = ""  # put before a bare ticket id ("ZD-" or "https://acme.zendesk.com/agent/tickets/")
     skip_replies: bool = False  # Slack: replies belong to their thread's signal
+    # Dates (cxos/importers/dates.py): a fixed order, or None to decide from the values; the order a file no
+    # value decides follows; the zone of times written without an offset; and what a date no form reads does:
+    # "error" (the row is reported) or "import_time" (stored at the import time, with a note in the report).
+    date_order: str | None = None
+    date_default: str = DAY_FIRST
+    timezone: str = "UTC"
+    bad_dates: str = BAD_DATE_ERROR
+    # Survey exports: the answer columns are the survey's own questions, so the longest-answered column the
+    # profile does not know becomes the message (the person can choose another in the wizard).
+    free_text: bool = False
     built_in: bool = False
     id: int | None = None
     version: int | None = None
@@ -103,6 +140,11 @@ class Profile:
             "default_touchpoint_id": self.default_touchpoint_id,
             "ref_prefix": self.ref_prefix,
             "skip_replies": self.skip_replies,
+            "date_order": self.date_order,
+            "date_default": self.date_default,
+            "timezone": self.timezone,
+            "bad_dates": self.bad_dates,
+            "free_text": self.free_text,
         }
 
 
@@ -125,39 +167,36 @@ def guess_mapping(header: list[str]) -> dict[str, str]:
     return mapping
 
 
+def fit_to_header(profile: Profile, header: list[str], sample: list[dict[str, str]] | None = None) -> Profile:
+    """The profile with its columns as this file spells them (case and punctuation aside) and only the ones it
+    has: a built-in profile lists each tool's spellings of a field, best first, and the first present wins."""
+    by_key = {header_key(column): column for column in reversed(header)}
+    mapping: dict[str, str] = {}
+    for column, field_name in profile.mapping.items():
+        present = column if column in header else by_key.get(header_key(column))
+        if present and present not in mapping and field_name not in mapping.values():
+            mapping[present] = field_name
+    if profile.free_text and not {"title", "message"} & set(mapping.values()):
+        known = {header_key(column) for column in profile.mapping} | set(SURVEY_META)
+        free = [column for column in header if header_key(column) not in known and column not in mapping]
+        if free:
+            rows = sample or []
+            answered = max(free, key=lambda c: (sum(len(r.get(c, "")) for r in rows), -free.index(c)))
+            mapping[answered] = "message"
+    return replace(profile, mapping=mapping)
+
+
+def missing_fields(profile: Profile, header: list[str]) -> list[str]:
+    """The profile's fields none of whose columns this file has (each named once, by its first column)."""
+    fitted = set(fit_to_header(profile, header).mapping.values())
+    first: dict[str, str] = {}
+    for column, field_name in profile.mapping.items():
+        first.setdefault(field_name, column)
+    return [column for field_name, column in first.items() if field_name not in fitted]
+
+
 def fields_to_columns(mapping: dict[str, str]) -> dict[str, str]:
     return {field_name: column for column, field_name in mapping.items()}
-
-
-def parse_created(value: str, *, now: datetime) -> datetime | None:
-    """A timezone-aware UTC datetime from an export's date (ISO, common spreadsheet forms, Unix seconds), or None."""
-    text = value.strip()
-    if text.lower() in BLANKS:
-        return None
-    parsed: datetime | None = None
-    try:
-        seconds = float(text)
-        if 1e8 < seconds < 1e10:  # Slack ts and Unix times
-            parsed = datetime.fromtimestamp(seconds, UTC)
-    except (ValueError, OverflowError):
-        pass
-    if parsed is None:
-        iso = re.sub(r"\s*(UTC|GMT|Z)$", "+00:00", text)
-        try:
-            parsed = datetime.fromisoformat(iso)
-        except ValueError:
-            for form in DATE_FORMATS:
-                try:
-                    parsed = datetime.strptime(text, form)
-                    break
-                except ValueError:
-                    continue
-    if parsed is None or parsed.year < 1990:
-        return None
-    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    return min(parsed, now).replace(
-        microsecond=0
-    )  # a date in the future is a typo: the import time is honest
 
 
 def parse_severity(value: str) -> str | None:

@@ -1,15 +1,23 @@
-"""Import profiles: the built-in ones (Zendesk, Intercom, Slack, generic CSV) and the team's saved ones."""
+"""Import profiles: the built-in ones (one per tool's export, and the generic CSV), detection from a header, and the team's saved ones."""
 
 import json
-from dataclasses import replace
-from typing import TypedDict
+from dataclasses import dataclass, replace
+from typing import Any, TypedDict
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.importers.mapping import FIELDS, Profile, guess_mapping
+from cxos.importers.dates import DAY_FIRST, MONTH_FIRST, ORDERS, DateUnreadable, zone_named
+from cxos.importers.mapping import (
+    BAD_DATE_ERROR,
+    BAD_DATE_IMPORT_TIME,
+    FIELDS,
+    Profile,
+    fit_to_header,
+    guess_mapping,
+)
 from cxos.inputs import storable_field
 from cxos.models import ImportProfile, saved_id
 from cxos.store.audit import add_created, apply_changes, editing, record_event, stale_write, versioned_write
@@ -17,56 +25,302 @@ from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity, Source
 
 GENERIC = "Generic CSV"
+ZENDESK = "Zendesk tickets"
+SLACK = "Slack channel export"
+# Table kinds a "csv" profile reads: a workbook or a sheet holds the same columns as the tool's CSV.
+SPREADSHEET_KINDS = ("csv", "xlsx", "google_sheet")
+
+
+def _tool(name: str, kind: str, columns: list[tuple[str, str]], **options: Any) -> Profile:
+    """A built-in profile: (column, field) pairs, a tool's other spellings of a field after its first one."""
+    return Profile(name, kind, dict(columns), built_in=True, **options)
+
+
+# The column names each tool's export writes, from its documentation (README, "Importing" lists the pages).
 BUILT_IN: dict[str, Profile] = {
     p.name: p
     for p in [
-        Profile(
-            "Zendesk tickets",
+        # Zendesk: the tickets CSV export (Reporting › Export, and a view's CSV) and its XLSX.
+        _tool(
+            ZENDESK,
             "csv",
-            {
-                "Id": "external_ref",
-                "Subject": "title",
-                "Description": "description",
-                "Requester": "reporter",
-                "Organization": "account",
-                "Created at": "created_at",
-                "Priority": "severity",
-            },
+            [
+                ("Id", "external_ref"),
+                ("Ticket ID", "external_ref"),
+                ("Subject", "title"),
+                ("Description", "description"),
+                ("Requester email", "reporter"),
+                ("Requester", "reporter"),
+                ("Organization", "account"),
+                ("Created at", "created_at"),
+                ("Requested", "created_at"),
+                ("Priority", "severity"),
+                ("Tags", "tags"),
+                ("Group", "group"),
+                ("Via", "channel"),
+            ],
             default_source=Source.TICKET.value,
             ref_prefix="ZD-",
-            built_in=True,
         ),
-        Profile(
+        # Zendesk's JSON export (one ticket per line, the Tickets API's fields): same ZD- references, so a
+        # ticket imported from either export is the same signal.
+        _tool(
+            "Zendesk tickets (JSON export)",
+            "json",
+            [
+                ("id", "external_ref"),
+                ("subject", "title"),
+                ("description", "description"),
+                ("requester_id", "reporter"),
+                ("organization_id", "account"),
+                ("created_at", "created_at"),
+                ("priority", "severity"),
+                ("tags", "tags"),
+                ("group_id", "group"),
+                ("via.channel", "channel"),
+            ],
+            default_source=Source.TICKET.value,
+            ref_prefix="ZD-",
+        ),
+        _tool(
             "Intercom conversations",
             "csv",
-            {
-                "Conversation ID": "external_ref",
-                "Title or first message": "message",
-                "Company name": "account",
-                "User email": "reporter",
-                "Created at": "created_at",
-            },
+            [
+                ("Conversation ID", "external_ref"),
+                ("Title or first message", "message"),
+                ("Company name", "account"),
+                ("User email", "reporter"),
+                ("Created at", "created_at"),
+                ("Conversation tags", "tags"),
+                ("Team currently assigned", "group"),
+                ("Channel", "channel"),
+            ],
             default_source=Source.TICKET.value,
             ref_prefix="INTERCOM-",
-            built_in=True,
         ),
-        Profile(
-            "Slack channel export",
+        # Freshdesk's ticket export: its "Source" is the channel (Email, Portal, Phone, Chat), not ours.
+        _tool(
+            "Freshdesk tickets",
+            "csv",
+            [
+                ("Ticket ID", "external_ref"),
+                ("Subject", "title"),
+                ("Description", "description"),
+                ("Email", "reporter"),
+                ("Full name", "reporter"),
+                ("Company Name", "account"),
+                ("Company", "account"),
+                ("Created time", "created_at"),
+                ("Priority", "severity"),
+                ("Tags", "tags"),
+                ("Group", "group"),
+                ("Source", "channel"),
+            ],
+            default_source=Source.TICKET.value,
+            ref_prefix="FD-",
+        ),
+        # HubSpot's tickets export (CRM › Tickets › Export): property labels as headers.
+        _tool(
+            "HubSpot tickets",
+            "csv",
+            [
+                ("Ticket ID", "external_ref"),
+                ("Ticket name", "title"),
+                ("Ticket description", "description"),
+                ("Associated Contact", "reporter"),
+                ("Associated Company", "account"),
+                ("Create date", "created_at"),
+                ("Priority", "severity"),
+                ("Category", "tags"),
+                ("Pipeline", "group"),
+                ("Source", "channel"),
+            ],
+            default_source=Source.TICKET.value,
+            ref_prefix="HUBSPOT-",
+        ),
+        # Jira (Service Management) issue CSV export; its dates look like 01/Oct/26 9:15 AM.
+        _tool(
+            "Jira Service Management",
+            "csv",
+            [
+                ("Issue key", "external_ref"),
+                ("Summary", "title"),
+                ("Description", "description"),
+                ("Reporter", "reporter"),
+                ("Custom field (Organizations)", "account"),
+                ("Created", "created_at"),
+                ("Priority", "severity"),
+                ("Labels", "tags"),
+                ("Custom field (Request Type)", "group"),
+                ("Component/s", "group"),
+                ("Custom field (Source)", "channel"),
+            ],
+            default_source=Source.TICKET.value,
+            ref_prefix="JIRA-",
+        ),
+        # Help Scout's conversations as the Mailbox API lists them ({"_embedded": {"conversations": [...]}}).
+        _tool(
+            "Help Scout conversations",
+            "json",
+            [
+                ("number", "external_ref"),
+                ("subject", "title"),
+                ("preview", "description"),
+                ("primaryCustomer.email", "reporter"),
+                ("primaryCustomer.company", "account"),
+                ("createdAt", "created_at"),
+                ("tags", "tags"),
+                ("mailboxId", "group"),
+                ("source.type", "channel"),
+            ],
+            default_source=Source.TICKET.value,
+            ref_prefix="HELPSCOUT-",
+        ),
+        # Front's analytics export of messages (one row per message: a conversation's first row stands for it).
+        _tool(
+            "Front messages",
+            "csv",
+            [
+                ("Conversation ID", "external_ref"),
+                ("Subject", "title"),
+                ("Extract", "description"),
+                ("Contact handle", "reporter"),
+                ("Contact name", "reporter"),
+                ("Account names", "account"),
+                ("Message date", "created_at"),
+                ("Tags", "tags"),
+                ("Inbox", "group"),
+                ("Segment", "channel"),
+            ],
+            default_source=Source.TICKET.value,
+            ref_prefix="FRONT-",
+        ),
+        # Discourse's user archive (Preferences › Download all, user_archive.csv).
+        _tool(
+            "Discourse posts",
+            "csv",
+            [
+                ("url", "external_ref"),
+                ("topic_title", "title"),
+                ("post_raw", "description"),
+                ("username", "reporter"),
+                ("created_at", "created_at"),
+                ("categories", "group"),
+            ],
+            default_source=Source.COMMUNITY.value,
+        ),
+        # Discourse's posts API (/posts.json: {"latest_posts": [...]}).
+        _tool(
+            "Discourse posts (JSON)",
+            "json",
+            [
+                ("id", "external_ref"),
+                ("topic_title", "title"),
+                ("raw", "description"),
+                ("username", "reporter"),
+                ("created_at", "created_at"),
+                ("category_id", "group"),
+            ],
+            default_source=Source.COMMUNITY.value,
+            ref_prefix="DISCOURSE-",
+        ),
+        _tool(
+            SLACK,
             "slack_json",
-            {
-                "text": "message",
-                "user_name": "reporter",
-                "permalink": "external_ref",
-                "ts": "created_at",
-            },
+            [
+                ("text", "message"),
+                ("user_name", "reporter"),
+                ("permalink", "external_ref"),
+                ("ts", "created_at"),
+            ],
             default_source=Source.SLACK.value,
             ref_prefix="SLACK-",
             skip_replies=True,
-            built_in=True,
+        ),
+        # Typeform's responses CSV: "#" is the response token; the answers are the form's own questions.
+        _tool(
+            "Typeform responses",
+            "csv",
+            [
+                ("#", "external_ref"),
+                ("Submit Date (UTC)", "created_at"),
+                ("Tags", "tags"),
+                ("Response Type", "channel"),
+            ],
+            default_source=Source.SURVEY.value,
+            ref_prefix="TYPEFORM-",
+            free_text=True,
+        ),
+        # SurveyMonkey's responses CSV: US dates (month first) unless a value says otherwise.
+        _tool(
+            "SurveyMonkey responses",
+            "csv",
+            [
+                ("Respondent ID", "external_ref"),
+                ("Email Address", "reporter"),
+                ("Custom Data 1", "account"),
+                ("End Date", "created_at"),
+                ("Start Date", "created_at"),
+                ("Collector ID", "channel"),
+            ],
+            default_source=Source.SURVEY.value,
+            ref_prefix="SURVEYMONKEY-",
+            date_default=MONTH_FIRST,
+            free_text=True,
         ),
         Profile(GENERIC, "csv", {}, built_in=True),
     ]
 }
+# Below this share of a profile's fields found in the header, the generic profile (guessed columns) is offered.
+MIN_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The profile a header looks like, fitted to it, and how sure: the share of its fields the file has."""
+
+    profile: Profile
+    confidence: float
+    matched: int
+    fields: int
+
+    def describe(self) -> str:
+        if self.profile.name == GENERIC:
+            return "no tool's export matches this header: columns guessed from their names"
+        return (
+            f"looks like the {self.profile.name} export: {self.matched} of its {self.fields} fields found "
+            f"({self.confidence:.0%} sure)"
+        )
+
+
+def detect_profile(header: list[str], kind: str, sample: list[dict[str, str]] | None = None) -> Detection:
+    """The built-in profile this header matches best (by the share of its fields present, then how many)."""
+    if kind == "slack_json":
+        return Detection(BUILT_IN[SLACK], 1.0, len(BUILT_IN[SLACK].mapping), len(BUILT_IN[SLACK].mapping))
+    profile_kind = "json" if kind == "json" else "csv"  # a "csv" profile reads every SPREADSHEET_KINDS table
+    scored = []
+    for profile in BUILT_IN.values():
+        if not profile.mapping or profile.kind != profile_kind:
+            continue
+        fields = set(profile.mapping.values())
+        fitted = fit_to_header(replace(profile, free_text=False), header)
+        found = set(fitted.mapping.values())
+        share = len(found) / len(fields)
+        # The reference is what dedupes a re-import: a header without the tool's key is a weak match.
+        if "external_ref" in fields and "external_ref" not in found:
+            share *= 0.5
+        scored.append((share, len(found), profile, len(fields)))
+    if scored:
+        share, found_count, best, field_count = max(scored, key=lambda s: (s[0], s[1]))
+        if share >= MIN_CONFIDENCE and found_count >= 3:
+            return Detection(fit_to_header(best, header, sample), round(share, 2), found_count, field_count)
+    guessed = replace(BUILT_IN[GENERIC], mapping=guess_mapping(header))
+    return Detection(guessed, 0.0, len(guessed.mapping), len(FIELDS))
+
+
+def suggest_profile(header: list[str], kind: str, sample: list[dict[str, str]] | None = None) -> Profile:
+    """The detected profile, fitted to the header (see detect_profile)."""
+    return detect_profile(header, kind, sample).profile
 
 
 def list_profiles(store: Store) -> list[Profile]:
@@ -85,18 +339,6 @@ def get_profile(store: Store, name: str) -> Profile:
         known = ", ".join(p.name for p in list_profiles(store))
         raise NotFound(f"No import profile is called {name!r}. Known profiles: {known}.")
     return _profile(row)
-
-
-def suggest_profile(header: list[str], kind: str) -> Profile:
-    """The built-in profile whose columns the header has most of (at least three), else the generic one."""
-    if kind == "slack_json":
-        return BUILT_IN["Slack channel export"]
-    columns = set(header)
-    scored = [(len(columns & set(p.mapping)), p) for p in BUILT_IN.values() if p.kind == "csv" and p.mapping]
-    best_score, best = max(scored, key=lambda pair: pair[0])
-    if best_score >= 3:
-        return best
-    return replace(BUILT_IN[GENERIC], mapping=guess_mapping(header))
 
 
 class _StoredMapping(TypedDict):
@@ -126,6 +368,10 @@ def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
         problems["mapping"] = (
             f"unknown fields: {', '.join(sorted(set(profile.mapping.values()) - set(FIELDS)))}"
         )
+    try:
+        zone_named(profile.timezone)
+    except DateUnreadable as error:
+        problems["timezone"] = str(error)
     if problems:
         raise ValidationFailed(problems)
     values: _StoredMapping = {
@@ -185,6 +431,13 @@ def _profile(row: ImportProfile) -> Profile:
         default_touchpoint_id=options.get("default_touchpoint_id"),
         ref_prefix=options.get("ref_prefix") or "",
         skip_replies=bool(options.get("skip_replies")),
+        date_order=options.get("date_order") if options.get("date_order") in ORDERS else None,
+        date_default=MONTH_FIRST if options.get("date_default") == MONTH_FIRST else DAY_FIRST,
+        timezone=options.get("timezone") or "UTC",
+        bad_dates=BAD_DATE_IMPORT_TIME
+        if options.get("bad_dates") == BAD_DATE_IMPORT_TIME
+        else BAD_DATE_ERROR,
+        free_text=bool(options.get("free_text")),
         id=row.id,
         version=row.version,
     )

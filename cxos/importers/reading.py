@@ -1,4 +1,4 @@
-"""Reading an export file into numbered records: encoding and delimiter detection, CSV, XLSX and Slack JSON."""
+"""Reading an export file into numbered records: encoding and delimiter detection, CSV, XLSX, Slack and other JSON."""
 
 import codecs
 import csv
@@ -60,7 +60,7 @@ class Record:
 class Table:
     """An export opened for reading: its columns, how it was decoded, and its records (read lazily, re-readable)."""
 
-    kind: str  # csv | xlsx | slack_json
+    kind: str  # csv | xlsx | slack_json | json
     header: list[str]
     encoding: str | None = None
     delimiter: str | None = None
@@ -98,7 +98,7 @@ def open_table(data: bytes, filename: str = "") -> Table:
     encoding = detect_encoding(data)
     if name.endswith(".json") or _first_visible(data, encoding) in ("[", "{"):
         try:
-            return _open_slack("".join(_text_chunks(data, encoding)), encoding)
+            return _open_json("".join(_text_chunks(data, encoding)), encoding)
         except ImportUnreadable:
             if name.endswith(".json"):
                 raise
@@ -547,24 +547,119 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-# ---------------------------------------------------------------- Slack JSON
+# ---------------------------------------------------------------- JSON: Slack, and API-shaped exports
+
+# Where an API-shaped export keeps its records: Zendesk's {"tickets": [...]}, Help Scout's
+# {"_embedded": {"conversations": [...]}}, Discourse's {"latest_posts": [...]}, Slack's {"messages": [...]}.
+RECORD_KEYS = ("messages", "tickets", "conversations", "latest_posts", "posts", "results", "data", "items")
+JSON_HEADER_SAMPLE = 1_000  # records whose keys make the header: a key only later records have is still read
 
 
-def _open_slack(text: str, encoding: str) -> Table:
+def _open_json(text: str, encoding: str) -> Table:
     # Read whole: the standard library has no streaming JSON parser; the file size cap bounds it.
     try:
-        messages = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as error:
+        loaded: Any = json.loads(text)
+    except RecursionError as error:
         raise ImportUnreadable(f"This is not valid JSON ({error}).") from None
-    if isinstance(messages, dict) and isinstance(messages.get("messages"), list):
-        messages = messages["messages"]
-    if not isinstance(messages, list):
-        raise ImportUnreadable("A Slack channel export is a JSON list of messages; this file is not.")
-    if not messages:
+    except json.JSONDecodeError as error:
+        loaded = _json_lines(text, error)  # Zendesk's JSON export: one ticket per line
+    records = _record_list(loaded)
+    if records is None:
+        raise ImportUnreadable(
+            "A JSON export is a list of records (Slack messages, tickets, posts); this file is not."
+        )
+    if not records:
         raise ImportUnreadable("The export has no messages: there is nothing to import.")
-    return Table(
-        "slack_json", list(SLACK_COLUMNS), encoding, _reread=lambda table: _slack_records(table, messages)
-    )
+    objects = [r for r in records[:JSON_HEADER_SAMPLE] if isinstance(r, dict)]
+    # Slack messages carry a ts; tickets and posts never do. A list of no objects at all is read as Slack's,
+    # so each of its items is reported as not a message.
+    if not objects or any("ts" in r for r in objects):
+        return Table(
+            "slack_json", list(SLACK_COLUMNS), encoding, _reread=lambda table: _slack_records(table, records)
+        )
+    header: dict[str, None] = {}
+    for record in objects:
+        header.update(dict.fromkeys(flatten(record)))
+    if not header:
+        raise ImportUnreadable("The JSON export's records have no fields: there is nothing to import.")
+    return Table("json", list(header), encoding, _reread=lambda table: _json_records(table, records))
+
+
+def _json_lines(text: str, first_error: json.JSONDecodeError) -> list[Any]:
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        raise ImportUnreadable(f"This is not valid JSON ({first_error}).") from None
+    parsed: list[Any] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            parsed.append(json.loads(line))
+        except (json.JSONDecodeError, RecursionError) as error:
+            if number == 1:
+                raise ImportUnreadable(f"This is not valid JSON ({first_error}).") from None
+            parsed.append(_BrokenLine(str(error)))
+    return parsed
+
+
+@dataclass(frozen=True)
+class _BrokenLine:
+    """A line of a JSON-lines export that is not JSON: its row's error, the lines around it still read."""
+
+    why: str
+
+
+def _record_list(loaded: Any) -> list[Any] | None:
+    if isinstance(loaded, list):
+        return loaded
+    if not isinstance(loaded, dict):
+        return None
+    for container in (loaded, loaded.get("_embedded")):
+        if isinstance(container, dict):
+            for key in RECORD_KEYS:
+                if isinstance(container.get(key), list):
+                    return list(container[key])
+    return [loaded] if loaded else None
+
+
+def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """A record's fields as text columns: nested objects by dotted name (via.channel), lists joined by ", "
+    (tags; a list of objects by each one's tag or name, as Help Scout writes tags)."""
+    out: dict[str, str] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{name}."))
+        elif isinstance(value, list):
+            out[name] = ", ".join(_list_item(item) for item in value if item not in (None, ""))
+        else:
+            out[name] = _json_text(value)
+    return out
+
+
+def _list_item(item: Any) -> str:
+    if isinstance(item, dict):
+        for key in ("tag", "name", "label", "value", "email"):
+            if isinstance(item.get(key), str | int):
+                return str(item[key])
+    return _json_text(item)
+
+
+def _json_records(table: Table, records: list[Any]) -> Iterator[Record]:
+    clock = _ReadClock()
+    for number, record in enumerate(records, start=1):
+        table.position = number / len(records)
+        if number > MAX_ROWS or clock.over():
+            left = len(records) - number + 1
+            yield _tail(number, left, _row_cap_why() if number > MAX_ROWS else _time_limit_why())
+            return
+        clock.pause()
+        if isinstance(record, _BrokenLine):
+            yield Record(number, None, f"is not JSON ({record.why})")
+        elif not isinstance(record, dict):
+            yield Record(number, None, "is not a record (expected an object with named fields)")
+        else:
+            cells = flatten(record)
+            yield Record(number, {column: cells.get(column, "") for column in table.header})
+        clock.resume()
 
 
 def _slack_records(table: Table, messages: list[Any]) -> Iterator[Record]:

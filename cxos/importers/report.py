@@ -10,6 +10,7 @@ from cxos.signals.export import neutralise
 from cxos.vocabulary import Decider
 
 OUTCOMES = ("error", "duplicate", "skipped")
+NOTE = "imported with a note"
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,15 @@ class ImportReport:
     routed_by_model: int = 0  # of those, by the owner model
     problems: list[RowProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # about the whole file (a profile's column it lacks)
+    # Imported rows with something to say (a date no form reads, stored as the import time): not outcomes,
+    # so they are outside the counts that add up to the rows read.
+    row_notes: list[RowProblem] = field(default_factory=list)
 
     def add(self, row: int, outcome: str, message: str, *, rows: int = 1) -> None:
         self.problems.append(RowProblem(row, outcome, message, rows))
+
+    def note_row(self, row: int, message: str) -> None:
+        self.row_notes.append(RowProblem(row, NOTE, message))
 
     def count_imported(self, decision: Decision) -> None:
         self.imported += 1
@@ -73,6 +80,7 @@ class ImportReport:
                 {"row": p.row, "rows": p.rows, "outcome": p.outcome, "message": p.message}
                 for p in self.problems
             ],
+            "row_notes": [{"row": p.row, "message": p.message} for p in self.row_notes],
         }
 
     def summary(self) -> str:
@@ -83,6 +91,11 @@ class ImportReport:
             f"{self.imported - self.routed:,} to triage); {self.count('duplicate'):,} duplicates, "
             f"{self.count('skipped'):,} skipped, {self.count('error'):,} errors."
         )
+        if self.row_notes:
+            summary += (
+                f" {len(self.row_notes):,} imported rows carry the import time: their date could not be read "
+                "(see the report)."
+            )
         if not self.balanced:  # the report's own check: every row read has exactly one outcome
             summary += (
                 f" The counts do not add up: {self.unaccounted:,} rows unaccounted for (please report this)."
@@ -91,10 +104,10 @@ class ImportReport:
 
 
 def problems_csv(report: ImportReport) -> str:
-    """The reported rows as CSV, safe to open in a spreadsheet (cells that look like formulas are neutralised)."""
+    """The reported rows (and the imported rows' notes) as CSV, safe to open in a spreadsheet (cells that look like formulas are neutralised)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["row", "outcome", "message"])
-    for problem in sorted(report.problems, key=lambda p: p.row):
+    for problem in sorted([*report.problems, *report.row_notes], key=lambda p: p.row):
         writer.writerow([problem.row, problem.outcome, neutralise(problem.message)])
     return out.getvalue()

@@ -15,7 +15,8 @@ from sqlmodel import func, select
 from cxos.errors import NotAllowed, StaleWrite, ValidationFailed
 from cxos.importers import batch
 from cxos.importers.batch import import_file
-from cxos.importers.mapping import guess_mapping, message_title, parse_created
+from cxos.importers.dates import DAY_FIRST, DateReading, DateUnreadable, detect_order, parse_date
+from cxos.importers.mapping import guess_mapping, message_title
 from cxos.importers.profiles import BUILT_IN, get_profile, list_profiles, save_profile, suggest_profile
 from cxos.importers.reading import ImportUnreadable, decode, open_table
 from cxos.importers.report import problems_csv
@@ -167,19 +168,30 @@ def test_a_long_chat_message_becomes_a_title_cut_at_a_word():
     assert len(title) <= 200 and title.endswith("…") and not title.endswith(" …")
 
 
+def parse_created(value: str, *, now: datetime) -> datetime | None:
+    try:
+        return parse_date(value, reading=DateReading(DAY_FIRST, "default"), now=now)
+    except DateUnreadable:
+        return None
+
+
 def test_export_dates_become_utc_and_never_the_future():
     now = datetime(2026, 11, 1, tzinfo=UTC)
     assert parse_created("2026-10-02 09:15:00 +0200", now=now) == datetime(2026, 10, 2, 7, 15, tzinfo=UTC)
     assert parse_created("1759316400.000200", now=now) == datetime(2025, 10, 1, 11, 0, tzinfo=UTC)
-    assert parse_created("2030-01-01", now=now) == now
+    assert parse_created("2030-01-01", now=now) is None  # a future date is refused, not clamped to now
     assert parse_created("next tuesday", now=now) is None
 
 
-def test_day_first_dates_win_and_a_date_only_month_first_can_read_is_understood():
+def test_an_ambiguous_column_follows_the_default_and_one_day_over_12_decides():
     now = datetime(2026, 11, 1, tzinfo=UTC)
-    assert parse_created("03/04/2026", now=now) == datetime(2026, 4, 3, tzinfo=UTC)  # ambiguous: day first
-    assert parse_created("3/14/2026", now=now) == datetime(2026, 3, 14, tzinfo=UTC)  # only month-first reads
-    assert parse_created("3/14/2026 4:05:00 PM", now=now) == datetime(2026, 3, 14, 16, 5, tzinfo=UTC)
+    assert parse_created("03/04/2026", now=now) == datetime(2026, 4, 3, tzinfo=UTC)  # ambiguous: the default
+    month_first = detect_order([(2, "03/04/2026"), (3, "3/14/2026 4:05:00 PM")])
+    assert month_first.describe() == "read as month/day/year, because row 3 has 3/14/2026 4:05:00 PM"
+    assert parse_date("3/14/2026 4:05:00 PM", reading=month_first, now=now) == datetime(
+        2026, 3, 14, 16, 5, tzinfo=UTC
+    )
+    assert parse_date("03/04/2026", reading=month_first, now=now) == datetime(2026, 3, 4, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- importing

@@ -76,3 +76,14 @@ def test_an_empty_upload_gets_a_clear_message(demo_db):
 def test_a_contributor_is_told_importing_needs_the_council(demo_db):
     at = open_page(PAGE, name="Carl Contributor")
     assert not at.file_uploader and any("council" in i.value for i in at.info)
+
+
+def test_the_wizard_shows_the_detected_tool_and_how_its_dates_are_read(demo_db):
+    front = (Path(__file__).parent.parent / "fixtures" / "imports" / "front.csv").read_bytes()
+    at = uploaded(demo_db, front, "front.csv")
+    assert at.selectbox(key="import_profile").value == "Front messages"
+    captions = [c.value.replace("\\", "") for c in at.caption]  # as shown: the escapes are md_escape's
+    assert any("Front messages export" in c and "100% sure" in c for c in captions), captions
+    assert any("month/day/year, because row 4 has 10/13/2026 14:30" in c for c in captions), captions
+    at.selectbox(key="import_date_order_Front messages").set_value("day_first").run()
+    assert any("day/month/year, as the profile says" in c.value.replace("\\", "") for c in at.caption)

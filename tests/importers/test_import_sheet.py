@@ -379,6 +379,7 @@ def test_cli_imports_a_sheet_then_pulls_the_connected_sheet_without_duplicates(j
         expected_version=0,
         actor=COUNCIL,
     )
+    server.set_cell(name, WORKSHEET, 12, 1, "2026-03-09")  # a row without its date is reported, not dated now
     server.set_cell(name, WORKSHEET, 12, 3, "Dark mode hides the save button")
     server.set_cell(name, WORKSHEET, 12, 5, "First workflow")
     main(["--database-url", journey_store.url, "import", "--connected"])
@@ -440,6 +441,7 @@ def test_page_previews_maps_imports_connects_and_pulls_a_sheet(demo_db):
     finally:
         store.dispose()
 
+    server.set_cell(name, WORKSHEET, 11, 1, "2026-03-09")  # a row without its date is reported, not dated now
     server.set_cell(name, WORKSHEET, 11, 3, "Billing page shows the wrong currency")
     server.set_cell(name, WORKSHEET, 11, 5, "Billing & invoices")
     at = open_page(pages.IMPORT.path)
