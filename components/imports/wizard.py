@@ -165,8 +165,10 @@ def _defaults(ctx: PageContext, profile: Profile, keys: str, kind: str) -> dict:
         index=touchpoints.index(profile.default_touchpoint_id)
         if profile.default_touchpoint_id in touchpoints
         else 0,
-        format_func=lambda v: "(none: unmatched rows are reported)" if v is None else ctx.journey.where(v),
-        help="For rows without a touchpoint column, or whose value matches no touchpoint name.",
+        format_func=lambda v: "(none: placed row by row)" if v is None else ctx.journey.where(v),
+        help="For rows without a touchpoint column, or whose value matches no touchpoint name. With none, "
+        "each row without a touchpoint column is placed by the placement rules, then the placement model when "
+        "it is sure; the rest wait in the council's Unplaced list. A value that matches no touchpoint is reported.",
     )
     prefix = right.text_input(
         "Reference prefix",

@@ -30,24 +30,32 @@ class ImportReport:
     imported: int = 0  # in a dry run: would be imported
     routed: int = 0  # of those, owned from the start (by a rule or the owner model)
     routed_by_model: int = 0  # of those, by the owner model
+    placed_by_rule: int = 0  # of those imported, placed at a touchpoint by a placement rule (no column said)
+    placed_by_model: int = 0  # of those imported, placed by the placement model
+    unplaced: int = 0  # held in the Unplaced list for the council to place (stored, not yet signals)
     problems: list[RowProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # about the whole file (a profile's column it lacks)
 
     def add(self, row: int, outcome: str, message: str, *, rows: int = 1) -> None:
         self.problems.append(RowProblem(row, outcome, message, rows))
 
-    def count_imported(self, decision: Decision) -> None:
+    def count_imported(self, decision: Decision, placed_by: str = "") -> None:
         self.imported += 1
+        self.placed_by_rule += placed_by == "rule"
+        self.placed_by_model += placed_by == "model"
         self.routed += decision.team_id is not None
         self.routed_by_model += decision.outcome == Decider.MODEL
+
+    def count_unplaced(self) -> None:
+        self.unplaced += 1
 
     def count(self, outcome: str) -> int:
         return sum(problem.rows for problem in self.problems if problem.outcome == outcome)
 
     @property
     def unaccounted(self) -> int:
-        """Rows read that are neither imported nor reported: always 0, or the importer lost rows."""
-        return self.rows_read - self.imported - sum(problem.rows for problem in self.problems)
+        """Rows read that are neither imported, held unplaced nor reported: always 0, or the importer lost rows."""
+        return self.rows_read - self.imported - self.unplaced - sum(problem.rows for problem in self.problems)
 
     @property
     def balanced(self) -> bool:
@@ -65,6 +73,9 @@ class ImportReport:
             "routed": self.routed,
             "routed_by_model": self.routed_by_model,
             "in_triage": self.imported - self.routed,
+            "placed_by_rule": self.placed_by_rule,
+            "placed_by_model": self.placed_by_model,
+            "unplaced": self.unplaced,
             "notes": self.notes,
             "duplicates": self.count("duplicate"),
             "skipped": self.count("skipped"),
@@ -83,6 +94,12 @@ class ImportReport:
             f"{self.imported - self.routed:,} to triage); {self.count('duplicate'):,} duplicates, "
             f"{self.count('skipped'):,} skipped, {self.count('error'):,} errors."
         )
+        if self.placed_by_rule or self.placed_by_model or self.unplaced:
+            summary += (
+                f" Placed without a touchpoint column: {self.placed_by_rule:,} by placement rules, "
+                f"{self.placed_by_model:,} by the placement model; {self.unplaced:,} wait in the Unplaced list "
+                "for the council."
+            )
         if not self.balanced:  # the report's own check: every row read has exactly one outcome
             summary += (
                 f" The counts do not add up: {self.unaccounted:,} rows unaccounted for (please report this)."

@@ -17,8 +17,8 @@ import threading
 import time
 
 from cxos.config import PROJECT_ROOT
-from cxos.routing.model_records import ABANDONED_AFTER, pending
 from cxos.routing import placement_model
+from cxos.routing.model_records import ABANDONED_AFTER, pending
 from cxos.routing.model_training import needs_training, train_and_store
 from cxos.store.store import Store
 from cxos.vocabulary import ModelState

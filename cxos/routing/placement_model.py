@@ -47,7 +47,10 @@ def fingerprint(session: Session) -> tuple[int, str]:
     count, newest_id, newest_change = session.exec(
         select(func.count(), func.max(Signal.id), func.max(Signal.updated_at)).where(_LEARN_FROM)
     ).one()
-    return count, f"{count}:{newest_id or 0}:{newest_change.isoformat() if newest_change is not None else '-'}"
+    return (
+        count,
+        f"{count}:{newest_id or 0}:{newest_change.isoformat() if newest_change is not None else '-'}",
+    )
 
 
 def placed_examples(store: Store, *, limit: int = MAX_TRAINING_ROWS) -> tuple[list[str], list[int]]:
