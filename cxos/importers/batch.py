@@ -22,7 +22,7 @@ from cxos.importers.mapping import (
     parse_source,
     reference,
 )
-from cxos.importers.placement import Placement, Placer, UnplacedSignal, placer_for
+from cxos.importers.placement import Placement, Placer, UnplacedSignal, placer_for, tags_of
 from cxos.importers.reading import Record, Table, open_table
 from cxos.importers.report import ImportReport
 from cxos.inputs import SignalCreate, parse
@@ -217,7 +217,7 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
         return "error", str(refused)
     created_at = parse_created(given.get("created_at", ""), now=context.now) or context.now
     fields = signal_in.model_dump(exclude={"client_token"})
-    return Prepared(record.number, fields, created_at, tags=given.get("tags", ""))
+    return Prepared(record.number, fields, created_at, tags=tags_of(given))
 
 
 def _place(batch: list[Prepared], context: Context) -> None:

@@ -26,6 +26,8 @@ from cxos.store.store import Store
 
 DEFAULT_PLACEMENT_RULES = config.DATA_DIR / "placement_rules.yaml"
 RULE_KEYS = {"name", "touchpoint", "match", "conditions"}
+# Mapped columns that say where a ticket belongs without naming a touchpoint: the rules read them as text.
+TAG_FIELDS = ("tags", "group", "channel")
 
 
 class UnplacedSignal(SignalCreate):
@@ -111,6 +113,11 @@ class Placer:
         if confidence >= self.threshold:
             return Placement(touchpoint_id, "model", confidence=confidence, guess=touchpoint_id)
         return Placement(None, "unplaced", confidence=confidence, guess=touchpoint_id)
+
+
+def tags_of(given: Mapping[str, str]) -> str:
+    """A row's tag-like columns (tags, group, channel) as one text for the placement rules."""
+    return " ".join(given[name].strip() for name in TAG_FIELDS if (given.get(name) or "").strip())
 
 
 def placement_rules_file() -> Path:
