@@ -110,7 +110,7 @@ def unplaced_section(ctx: PageContext, changed: int, *, presenting: bool) -> Non
                 ctx.store, items=[(i, versions[i]) for i in chosen], touchpoint_id=touchpoint, actor=ctx.actor
             ),
             done=lambda result: (
-                f"Placed {plural(len(result.placed), 'row')} at {ctx.journey.where(touchpoint)}."
+                f"Placed {plural(len(result.placed), 'row')} at {md_escape(ctx.journey.where(touchpoint))}."
                 if result.placed
                 else None
             ),
@@ -123,7 +123,7 @@ def unplaced_section(ctx: PageContext, changed: int, *, presenting: bool) -> Non
 
 def _clear_choices(result: PlaceResult) -> None:
     """Each refused row said with its reason; the ticks are cleared and the table is a new one."""
-    for held_id, why in result.refused:
-        flash("error", f"Unplaced row #{held_id} refused — {md_escape(why)}")
+    for row_id, why in result.refused:
+        flash("error", f"Unplaced row #{row_id:d} refused — {md_escape(why)}")
     st.session_state.pop(CHOICES_KEY, None)
     st.session_state[GENERATION_KEY] = st.session_state.get(GENERATION_KEY, 0) + 1
