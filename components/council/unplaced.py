@@ -18,7 +18,7 @@ from components.common.writes import flash, run_write
 from components.council.ticks import chosen_ids, table_key
 from cxos.importers.unplaced import PlaceResult, count_unplaced, list_unplaced, place_rows
 from cxos.models import UnplacedRow
-from cxos.vocabulary import Source, plural
+from cxos.vocabulary import Source, label, plural
 
 TABLE_KEY = "council_unplaced_table"
 TABLE_KEY_NOW = "council_unplaced_table_key"  # the key the table has on screen now
@@ -46,7 +46,7 @@ def unplaced_frame(rows: list[dict[str, Any]], ctx: PageContext) -> pd.DataFrame
                 "#": row["id"],
                 "From": f"{row['import_label'] or 'import'}, row {row['row_number']}",
                 "What happened": row["title"],
-                "Source": Source(row["source"]).label if row["source"] in Source else row["source"],
+                "Source": label(Source, row["source"]),
                 "Model's guess": guess(row),
             }
             for row in rows
