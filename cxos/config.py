@@ -37,6 +37,8 @@ def routing_confidence() -> float:
     except ValueError:
         return DEFAULT_ROUTING_CONFIDENCE
     return min(1.0, max(0.0, value))
+
+
 DEFAULT_PLACEMENT_CONFIDENCE = 0.8
 
 

@@ -62,9 +62,7 @@ def _info(row: Any) -> ModelInfo:  # a row of a record table
     )
 
 
-def _newest(
-    session: Session, states: tuple[ModelState, ...], record: Record = OwnerModelRecord
-) -> Any:
+def _newest(session: Session, states: tuple[ModelState, ...], record: Record = OwnerModelRecord) -> Any:
     table: Any = record  # a table class: it has an id column (the base declares none)
     return session.exec(
         select(table)
@@ -186,7 +184,5 @@ def finish_training(
         session.add(row)
         if blob is not None:
             session.execute(
-                update(table)
-                .where(col(table.id) < version, col(table.model).is_not(None))
-                .values(model=None)
+                update(table).where(col(table.id) < version, col(table.model).is_not(None)).values(model=None)
             )
