@@ -155,7 +155,7 @@ def _defaults(ctx: PageContext, profile: Profile, keys: str, kind: str) -> dict:
         sources,
         index=sources.index(profile.default_source) if profile.default_source in sources else 0,
         key=keys % "source",
-        format_func=lambda v: "(none: a column says)" if v is None else Source(v).label,
+        format_func=lambda v: "(none: a column says, else other)" if v is None else Source(v).label,
     )
     touchpoints = [None, *(tp.id for tp in ctx.journey.touchpoints if not tp.archived)]
     touchpoint = middle.selectbox(
