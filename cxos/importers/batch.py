@@ -128,7 +128,8 @@ def import_table(
         encoding=table.encoding,
         delimiter=table.delimiter,
         dry_run=dry_run,
-        notes=[f"The file has no column {c!r}: its field stays empty." for c in absent],
+        notes=[f"The file has no column {c!r}: its field stays empty." for c in absent]
+        + list(context.placer.warnings),
     )
     seen: dict[str, int] = {}  # external ref → the row of this file that has it
     pending: list[Prepared] = []

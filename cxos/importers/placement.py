@@ -131,7 +131,12 @@ def read_placement_rules(
 
     `touchpoints` maps lower-cased "stage › name" and bare names to touchpoint ids (an import's look-up).
     """
-    raw = yaml.safe_load(text) or {}
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        return (), (
+            f"The placement rules are not read: the file is not YAML ({str(error).splitlines()[0]}).",
+        )
     entries = raw.get("placement_rules", []) if isinstance(raw, dict) else []
     rules, warnings = [], []
     for position, entry in enumerate(entries if isinstance(entries, list) else [], start=1):

@@ -218,6 +218,24 @@ def test_imported_rows_are_routed_by_rule_model_or_triage_and_the_events_say_whi
     assert notes["The dashboard colours changed"].endswith("waiting in triage")
 
 
+def test_a_broken_placement_rule_is_skipped_and_said_in_the_report(journey_store, tmp_path, monkeypatch):
+    rules = tmp_path / "placement_rules.yaml"
+    rules.write_text(
+        "placement_rules:\n"
+        "  - {name: Nowhere, touchpoint: Moon base, conditions: [{field: text, op: contains_any, value: [x]}]}\n"
+        "  - {name: Refunds, touchpoint: Billing & invoices, conditions: [{field: text, op: contains_any, value: [refund]}]}\n"
+    )
+    monkeypatch.setenv("CXOS_PLACEMENT_RULES", str(rules))
+    report = run(journey_store, "Text\nA refund never came\n")
+    assert (report.placed_by_rule, report.unplaced) == (1, 0)
+    assert report.notes == [
+        "Placement rule 'Nowhere' is skipped: 'Moon base' is not a touchpoint of the journey."
+    ]
+    rules.write_text("placement_rules: [unclosed\n")
+    report = run(journey_store, "Text\nAnother refund never came\n")
+    assert report.unplaced == 1 and report.notes[0].startswith("The placement rules are not read")
+
+
 def test_the_placement_model_needs_placed_signals_at_two_touchpoints(journey_store):
     result = placement_model.train_and_store(journey_store)
     assert result.state is not None and result.state.value == "untrained"
