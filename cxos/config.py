@@ -37,3 +37,17 @@ def routing_confidence() -> float:
     except ValueError:
         return DEFAULT_ROUTING_CONFIDENCE
     return min(1.0, max(0.0, value))
+
+
+DEFAULT_PLACEMENT_CONFIDENCE = 0.8
+
+
+def placement_confidence() -> float:
+    """An imported row is placed at the placement model's touchpoint only at or above this confidence (0..1);
+    below, it waits in the Unplaced list for the council."""
+    raw = os.environ.get("CXOS_PLACEMENT_CONFIDENCE", "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_PLACEMENT_CONFIDENCE
+    except ValueError:
+        return DEFAULT_PLACEMENT_CONFIDENCE
+    return min(1.0, max(0.0, value))

@@ -284,7 +284,25 @@ class Event(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=Text)
 
 
-class OwnerModelRecord(SQLModel, table=True):
+class ModelRecordFields(SQLModel):
+    """The columns of one stored training of a text model (the owner model, the placement model)."""
+
+    state: str  # vocabulary.ModelState
+    requested_by: str = ""
+    requested_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    trained_at: datetime | None = None
+    fingerprint: str = ""  # of the rows it learned from (cxos/routing/model_training.py)
+    confirmed_routes: int = 0  # the rows it could learn from (for the placement model: placed signals)
+    rows: int = 0  # trained on (a sample when there are more than the training cap)
+    teams: int = 0  # the labels it learned (for the placement model: touchpoints)
+    training_seconds: float | None = None
+    metrics: str = Field(default="", sa_type=Text)  # JSON: holdout accuracy, coverage and precision
+    note: str = Field(default="", sa_type=Text)
+    model: bytes | None = Field(default=None, sa_type=LargeBinary)  # zlib-compressed pickle
+
+
+class OwnerModelRecord(ModelRecordFields, table=True):
     """One training of the owner model: asked for, under way, or done with the serialized model.
 
     Stored in the database so every app process and replica shares one model; derived data, so the Google
@@ -294,19 +312,37 @@ class OwnerModelRecord(SQLModel, table=True):
     __tablename__ = "owner_model"
     __table_args__ = (Index("ix_owner_model_state", "state", "id"), {"info": {"mirrored": False}})
     id: int | None = Field(default=None, primary_key=True)  # the model's version
-    state: str  # vocabulary.ModelState
-    requested_by: str = ""
-    requested_at: datetime = Field(default_factory=utcnow)
-    started_at: datetime | None = None
-    trained_at: datetime | None = None
-    fingerprint: str = ""  # of the confirmed routes it learned from (cxos/routing/model_training.py)
-    confirmed_routes: int = 0
-    rows: int = 0  # trained on (a sample when there are more confirmed routes than MAX_TRAINING_ROWS)
-    teams: int = 0
-    training_seconds: float | None = None
-    metrics: str = Field(default="", sa_type=Text)  # JSON: holdout accuracy, coverage and precision
-    note: str = Field(default="", sa_type=Text)
-    model: bytes | None = Field(default=None, sa_type=LargeBinary)  # zlib-compressed pickle
+
+
+class PlacementModelRecord(ModelRecordFields, table=True):
+    """One training of the placement model (text → touchpoint, cxos/importers/placement_model.py), kept the
+    same way as the owner model's."""
+
+    __tablename__ = "placement_model"
+    __table_args__ = (Index("ix_placement_model_state", "state", "id"), {"info": {"mirrored": False}})
+    id: int | None = Field(default=None, primary_key=True)  # the model's version
+
+
+class UnplacedRow(Versioned, table=True):
+    """An imported row that neither a column, a placement rule nor a confident model placed at a touchpoint.
+
+    It is held here, stored and listed, until the council places it; placing it stores its signal (through
+    cxos/signals/writes.py) and keeps this row with the signal's id, so nothing is ever deleted.
+    """
+
+    __tablename__ = "unplaced_row"
+    __table_args__ = (Index("ix_unplaced_row_waiting", "placed_signal_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    import_label: str = ""  # the file (or sheet) it came from
+    row_number: int = 0  # the file's own row number
+    title: str
+    source: str  # vocabulary.Source
+    external_ref: str | None = Field(default=None, index=True)  # dedupe: a re-run of the file holds it once
+    fields: str = Field(default="{}", sa_type=Text)  # JSON: the signal's fields, all but its touchpoint
+    reported_at: datetime  # the signal's created_at, read from the file
+    guess_touchpoint_id: int | None = Field(default=None, foreign_key="touchpoint.id")
+    guess_confidence: float | None = None  # the placement model's, for its guess
+    placed_signal_id: int | None = Field(default=None, foreign_key="signal.id")
 
 
 class StoredRow(Protocol):

@@ -181,6 +181,7 @@ class EventEntity(StrEnum):
     SELF_ASSESSMENT = "self_assessment"
     IMPORT_PROFILE = "import_profile"
     SETTING = "setting"
+    UNPLACED_ROW = "unplaced_row"
 
 
 class EventAction(StrEnum):
@@ -210,6 +211,7 @@ class EventAction(StrEnum):
     RATED = "rated"
     DECIDED = "decided"
     CLOSED = "closed"
+    PLACED = "placed"  # an unplaced imported row given its touchpoint by the council
 
 
 class Decider(StrEnum):

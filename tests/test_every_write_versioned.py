@@ -21,6 +21,7 @@ STALE_TESTS = [
     "tests.routing.test_stale_rules",
     "tests.journey.test_stale_journey",
     "tests.importers.test_stale_profiles",
+    "tests.importers.test_stale_unplaced",
     "tests.council.test_stale_council",
 ]
 
@@ -48,6 +49,8 @@ NOT_VERSIONED = {
     "cxos.importers.batch.import_file": "append-only: new signals; a row already imported is a duplicate",
     "cxos.importers.batch.import_table": "append-only: new signals; a row already imported is a duplicate",
     "cxos.importers.sheet_source.import_sheet": "append-only: new signals; a row already imported is a duplicate",
+    "cxos.importers.unplaced.place_rows": "each row through place_row with the version seen (its two-writer "
+    "test is in tests/importers/test_stale_unplaced.py); a refusal stops only its row",
     # Acting on the rows as they are now, by design (no person's copy is sent back).
     "cxos.routing.router.route_unrouted": "compare-and-set: routes only rows still new and unowned, skips locked",
     "cxos.journey.editor.move_signals": "empties a touchpoint as it is now; each signal only gets its new place",
@@ -58,6 +61,7 @@ NOT_VERSIONED = {
     "cxos.routing.model_records.claim_training": "compare-and-set: claims only a row still requested (or stale)",
     "cxos.routing.model_records.finish_training": "writes the row this process claimed; nobody else edits it",
     "cxos.routing.model_training.train_and_store": "trains and stores a new model row (append-only)",
+    "cxos.routing.placement_model.train_and_store": "trains and stores a new placement model row (append-only)",
     "cxos.cli.train.train_output": "command line: calls train_and_store",
     "cxos.cli.summaries.summaries_output": "command line: rebuilds the derived summary from the events",
     # Setting up a store, not editing one.

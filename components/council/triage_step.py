@@ -6,9 +6,6 @@ the queue shifts (someone else triaged a row) the table is a new widget whose ti
 After an action the person's ticks are cleared: what is ticked then is the starting guess again.
 """
 
-import hashlib
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
@@ -18,15 +15,14 @@ from components.common.safe import md_escape
 from components.common.seen import seen_version
 from components.common.writes import flash, run_write
 from components.council.data import CouncilState, load_waiting, ready_suggester
+from components.council.ticks import CHOICES_KEY, GENERATION_KEY, chosen_ids, table_key
+from components.council.unplaced import unplaced_section
 from components.failure_modes.data import load_failure_modes
 from cxos.council.triage import ACTIONS, BulkResult, OwnerGuess, bulk_triage
 from cxos.routing.owner_model import confidence_threshold
 from cxos.vocabulary import Decider, RoutedBy, Severity, Status, label, plural
 
-TABLE_KEY = "council_triage_table"  # the prefix of the table widget's key
 TABLE_KEY_NOW = "council_triage_table_key"  # the key the table has on screen now
-CHOICES_KEY = "council_triage_choices"  # {signal id: ticked or not}, what the person changed
-GENERATION_KEY = "council_triage_generation"  # moves after each action: a new table, the guesses ticked again
 ENTITY = "signal"
 ROOM_ACTIONS = ["accept", "correct", "link", "needs_info"]  # "confirm" is what accepting a kept owner does
 
@@ -83,29 +79,6 @@ def triage_frame(rows: list[dict], ctx: PageContext, guesses: dict[int, OwnerGue
     )
 
 
-def ticked_rows(event: Any) -> list[int]:
-    """Positions ticked in the table: the widget's state (a dict when a test sets it)."""
-    if not event:
-        return []
-    return list(event["selection"]["rows"] if isinstance(event, dict) else event.selection.rows)
-
-
-def table_key(ids: list[int]) -> str:
-    """One widget per (generation, rows shown): a position in it always means the same signal."""
-    digest = hashlib.blake2b(",".join(map(str, ids)).encode(), digest_size=6).hexdigest()
-    return f"{TABLE_KEY}_{st.session_state.get(GENERATION_KEY, 0)}_{digest}"
-
-
-def chosen_ids(ids: list[int], key: str, starts_ticked: set[int]) -> list[int]:
-    """The ticked signals: the person's own ticks by id (read from this very table's widget), else the guess."""
-    choices: dict[int, bool] = st.session_state.setdefault(CHOICES_KEY, {})
-    if key in st.session_state:  # the widget of these rows: its positions are these ids
-        ticked = set(ticked_rows(st.session_state[key]))
-        for position, signal_id in enumerate(ids):
-            choices[signal_id] = position in ticked
-    return [i for i in ids if choices.get(i, i in starts_ticked)]
-
-
 def triage_step(ctx: PageContext, state: CouncilState, changed: int, *, presenting: bool) -> None:
     suggester, model_key = ready_suggester()
     rows, counts, guesses = load_waiting(state.since, changed, model_key)
@@ -146,6 +119,7 @@ def triage_step(ctx: PageContext, state: CouncilState, changed: int, *, presenti
     versions = {r["id"]: seen_version(ENTITY, r["id"], r["version"]) for r in rows}
     if ctx.actor.can("assign_owner"):
         _bulk_form(ctx, chosen, versions, guesses)
+    unplaced_section(ctx, changed, presenting=presenting)
 
 
 def _bulk_form(

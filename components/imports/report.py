@@ -13,12 +13,19 @@ def report_card(report: ImportReport, *, key: str = "import") -> None:
     with st.container(border=True):
         st.markdown("**Dry run: nothing was stored**" if report.dry_run else "**Import done**")
         st.caption(md_escape(report.summary()))
-        cells = st.columns(5)
+        cells = st.columns(6)
         cells[0].metric("Rows read", f"{report.rows_read:,}", border=True)
         cells[1].metric("Would import" if report.dry_run else "Imported", f"{report.imported:,}", border=True)
         cells[2].metric("Duplicates", f"{report.count('duplicate'):,}", border=True)
         cells[3].metric("Skipped", f"{report.count('skipped'):,}", border=True)
         cells[4].metric("Errors", f"{report.count('error'):,}", border=True)
+        cells[5].metric(
+            "Unplaced",
+            f"{report.unplaced:,}",
+            border=True,
+            help="Rows no column, placement rule or sure model placed at a touchpoint: stored, and waiting "
+            "in the council's Unplaced list (Council › Triage) to be placed.",
+        )
         for note in report.notes:
             st.caption(md_escape(note))
         if not report.problems and not report.row_notes:

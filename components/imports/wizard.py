@@ -174,7 +174,7 @@ def _defaults(ctx: PageContext, profile: Profile, keys: str, kind: str) -> dict:
         sources,
         index=sources.index(profile.default_source) if profile.default_source in sources else 0,
         key=keys % "source",
-        format_func=lambda v: "(none: a column says)" if v is None else Source(v).label,
+        format_func=lambda v: "(none: a column says, else other)" if v is None else Source(v).label,
     )
     touchpoints = [None, *(tp.id for tp in ctx.journey.touchpoints if not tp.archived)]
     touchpoint = middle.selectbox(
@@ -184,8 +184,10 @@ def _defaults(ctx: PageContext, profile: Profile, keys: str, kind: str) -> dict:
         index=touchpoints.index(profile.default_touchpoint_id)
         if profile.default_touchpoint_id in touchpoints
         else 0,
-        format_func=lambda v: "(none: unmatched rows are reported)" if v is None else ctx.journey.where(v),
-        help="For rows without a touchpoint column, or whose value matches no touchpoint name.",
+        format_func=lambda v: "(none: placed row by row)" if v is None else ctx.journey.where(v),
+        help="For rows without a touchpoint column, or whose value matches no touchpoint name. With none, "
+        "each row without a touchpoint column is placed by the placement rules, then the placement model when "
+        "it is sure; the rest wait in the council's Unplaced list. A value that matches no touchpoint is reported.",
     )
     prefix = right.text_input(
         "Reference prefix",

@@ -1,9 +1,11 @@
-"""`python -m cxos train`: train the owner model on the confirmed routes and store it for every app process."""
+"""`python -m cxos train`: train the owner model on the confirmed routes, and the placement model on the placed
+signals, and store them for every app process."""
 
 import argparse
 import json
 
-from cxos.routing.model_training import train_and_store
+from cxos.routing import placement_model
+from cxos.routing.model_training import TrainingResult, train_and_store
 from cxos.store.store import Store
 from cxos.vocabulary import ModelState
 
@@ -20,8 +22,20 @@ def train_arguments(parser: argparse.ArgumentParser) -> None:
 def train_output(store: Store, args: argparse.Namespace) -> tuple[str, str]:
     """Train (or skip); returns (standard output, message for standard error)."""
     result = train_and_store(store, if_stale=args.if_stale, by="cxos-cli")
+    placement = placement_model.train_and_store(store, if_stale=args.if_stale, by="cxos-cli")
     if args.json:
-        return json.dumps(result.as_dict()) + "\n", ""
+        return json.dumps(result.as_dict() | {"placement": placement.as_dict()}) + "\n", ""
+    out, err = _owner_output(result)
+    return out + _placement_output(placement), err
+
+
+def _placement_output(result: TrainingResult) -> str:
+    if result.state is not ModelState.READY:
+        return ""
+    return f"Trained placement model v{result.version} on {result.rows:,} placed signals in {result.seconds:.1f} s.\n"
+
+
+def _owner_output(result: TrainingResult) -> tuple[str, str]:
     if result.state is ModelState.READY:
         accuracy = (result.metrics or {}).get("holdout_accuracy")
         return (

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from cxos.clock import utcnow
 from cxos.errors import CxosError, ValidationFailed
 from cxos.identity import Actor, require
+from cxos.importers import unplaced
 from cxos.importers.dates import DAY_FIRST, DateReading, DateUnreadable, detect_order, parse_date, zone_named
 from cxos.importers.mapping import (
     BAD_DATE_IMPORT_TIME,
@@ -26,6 +27,7 @@ from cxos.importers.mapping import (
     parse_source,
     reference,
 )
+from cxos.importers.placement import Placement, Placer, UnplacedSignal, placer_for, tags_of
 from cxos.importers.reading import Record, Table, open_table
 from cxos.importers.report import ImportReport
 from cxos.inputs import SignalCreate, parse
@@ -36,6 +38,7 @@ from cxos.signals import writes as signals
 from cxos.signals.arrival import ArrivalRouter, arrival_router
 from cxos.store.bulk import cyclic_gc_paused
 from cxos.store.store import Store
+from cxos.vocabulary import Source
 
 # Rows per transaction. Each commit writes out every index page it touched, so fewer, larger batches are
 # faster (100k rows: 2,000 → 10,000 saves 1.5 s, for ~25 MiB more); a refused batch still names its rows.
@@ -68,9 +71,11 @@ class Prepared:
     created_at: Any
     row: dict[str, Any] = field(default_factory=dict)
     decision: Decision = field(default_factory=lambda: Decision(None))
-    # Tags, group and channel as the export wrote them ("" when it has none): no signal column holds them,
-    # so they travel with the row for the step that places it.
-    placement: dict[str, str] = field(default_factory=dict)
+    # Tags, group and channel as the export wrote them (absent when it has none): no signal column holds them,
+    # so they travel with the row; `tags` joins them for the placement rules.
+    tag_columns: dict[str, str] = field(default_factory=dict)
+    tags: str = ""  # read by the placement rules when no column names the touchpoint
+    placement: Placement | None = None  # None: a column (or the chosen default) named the touchpoint
     # Reported with the imported row: a date no form reads, stored as the import time as the person chose.
     note: str | None = None
 
@@ -79,6 +84,7 @@ class Prepared:
 class Context:
     touchpoints: dict[str, list[int]]  # lower-cased name and "stage › name" → ids
     router: ArrivalRouter
+    placer: Placer
     now: Any
     actor: Actor
     label: str
@@ -138,7 +144,8 @@ def import_table(
         encoding=table.encoding,
         delimiter=table.delimiter,
         dry_run=dry_run,
-        notes=[f"The file has no column {c!r}: its field stays empty." for c in absent],
+        notes=[f"The file has no column {c!r}: its field stays empty." for c in absent]
+        + list(context.placer.warnings),
     )
     if "created_at" in profile.mapping.values():
         report.notes.append(f"Dates {context.dates.describe()}.")
@@ -184,11 +191,10 @@ def check_profile(profile: Profile, context: Context) -> None:
     fields = set(profile.mapping.values())
     if not fields & {"title", "message"}:
         problems["title"] = "map a column to Title (or to Message)"
-    if "source" not in fields and not known_source(profile.default_source):
-        problems["source"] = "map a Source column or choose a default source"
+    if profile.default_source and not known_source(profile.default_source):
+        problems["source"] = f"{profile.default_source!r} is not a source"
+    # No touchpoint column and no default: each row is placed by the placement rules and model, or held.
     all_ids = {i for ids in context.touchpoints.values() for i in ids}
-    if "touchpoint" not in fields and profile.default_touchpoint_id not in all_ids:
-        problems["touchpoint"] = "map a Touchpoint column or choose a default touchpoint"
     if profile.default_touchpoint_id is not None and profile.default_touchpoint_id not in all_ids:
         problems["touchpoint"] = f"touchpoint #{profile.default_touchpoint_id} is not in the journey"
     if problems:
@@ -201,7 +207,9 @@ def _context(store: Store, actor: Actor, label: str) -> Context:
         for tp in touchpoint_options(session):
             for key in {tp.name.lower(), tp.label.lower(), f"{tp.stage} > {tp.name}".lower()}:
                 touchpoints.setdefault(key, []).append(tp.id)
-    return Context(touchpoints, arrival_router(store), utcnow(), actor, label)
+    live = frozenset(i for ids in touchpoints.values() for i in ids)
+    placer = placer_for(store, touchpoints, live)
+    return Context(touchpoints, arrival_router(store), placer, utcnow(), actor, label)
 
 
 def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> Prepared | tuple[str, str]:
@@ -220,7 +228,8 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
         data["title"] = data["title"] or message_title(message)
         if "description" not in given and message != data["title"]:
             data["description"] = message
-    data["source"] = parse_source(given.get("source", "")) or profile.default_source
+    # No source column and no default (a file with only a text column): "other", never a refusal.
+    data["source"] = parse_source(given.get("source", "")) or profile.default_source or Source.OTHER.value
     touchpoint = _touchpoint(given, profile, context)
     if isinstance(touchpoint, str):
         return "error", touchpoint
@@ -232,7 +241,7 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
     ref = given.get("external_ref", "") or (values.get("ts", "") if kind == "slack_json" else "")
     data["external_ref"] = reference(ref, profile.ref_prefix)
     try:
-        signal_in: SignalCreate = parse(SignalCreate, data)
+        signal_in: SignalCreate = parse(SignalCreate if touchpoint else UnplacedSignal, data)
     except ValidationFailed as refused:
         return "error", str(refused)
     created_at, note = context.now, None
@@ -245,20 +254,48 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
             if profile.bad_dates != BAD_DATE_IMPORT_TIME:
                 return "error", f"Created at: {unreadable}"
             note = f"Created at: {unreadable}; stored with the import time instead"
-    placement = {name: given[name].strip() for name in PLACEMENT_FIELDS if name in given}
     return Prepared(
         record.number,
         signal_in.model_dump(exclude={"client_token"}),
         created_at,
-        placement=placement,
+        tag_columns={name: given[name].strip() for name in PLACEMENT_FIELDS if name in given},
+        tags=tags_of(given),
         note=note,
     )
 
 
+def _place(batch: list[Prepared], context: Context) -> None:
+    """The rows no column placed get a touchpoint from the placement rules or model, or stay unplaced."""
+    waiting = [prepared for prepared in batch if prepared.fields["touchpoint_id"] is None]
+    if not waiting:
+        return
+    placements = context.placer.place_many([p.fields for p in waiting], [p.tags for p in waiting])
+    for prepared, placement in zip(waiting, placements, strict=True):
+        prepared.placement = placement
+        prepared.fields["touchpoint_id"] = placement.touchpoint_id
+
+
+def _is_held(prepared: Prepared) -> bool:
+    return prepared.fields["touchpoint_id"] is None
+
+
 def _route(batch: list[Prepared], context: Context) -> None:
-    """Routing on arrival for a whole batch (the model ranks the rows no rule took in one pass)."""
-    decisions = context.router.decide_many([prepared.fields for prepared in batch])
-    for prepared, decision in zip(batch, decisions, strict=True):
+    """Routing on arrival for a whole batch (the model ranks the rows no rule took in one pass); a held row
+    gets its holding row instead, and is routed when the council places it."""
+    placed = [prepared for prepared in batch if not _is_held(prepared)]
+    for prepared in batch:
+        if _is_held(prepared) and prepared.placement is not None:
+            prepared.row = unplaced.held_row(
+                number=prepared.number,
+                fields=prepared.fields,
+                created_at=prepared.created_at,
+                placement=prepared.placement,
+                label=context.label,
+                actor=context.actor,
+                at=context.now,
+            )
+    decisions = context.router.decide_many([prepared.fields for prepared in placed])
+    for prepared, decision in zip(placed, decisions, strict=True):
         prepared.decision = decision
         prepared.row = signals.new_signal_row(
             fields=prepared.fields,
@@ -295,6 +332,7 @@ def _store_batch(
 ) -> None:
     if not batch:
         return
+    _place(batch, context)
     _route(batch, context)
     try:
         existing = _insert_new(store, batch, context, dry_run)
@@ -315,16 +353,23 @@ def _store_batch(
             report.add(
                 prepared.number,
                 "duplicate",
-                f"already in the friction log as signal #{existing[ref]} ({ref})",
+                f"already in the friction log as signal #{existing[ref]} ({ref})"
+                if existing[ref] > 0
+                else f"already waiting in the Unplaced list as row #{-existing[ref]} ({ref})",
             )
+        elif _is_held(prepared):
+            report.count_unplaced()
         else:
-            report.count_imported(prepared.decision)
+            report.count_imported(
+                prepared.decision, prepared.placement.decided_by if prepared.placement else ""
+            )
             if prepared.note:
                 report.note_row(prepared.number, prepared.note)
 
 
 def _insert_new(store: Store, batch: list[Prepared], context: Context, dry_run: bool) -> dict[str, int]:
-    """Store the rows whose reference is not stored yet; the stored ones' references → their signal ids.
+    """Store the rows whose reference is not stored yet; the stored ones' references → their signal ids (a held
+    row's reference → minus its held row's id). Placed rows become signals, unplaced ones held rows.
 
     Another import of the same file at once (PostgreSQL, or another replica) may store a reference between
     our look-up and our insert: the database's unique key then refuses the whole batch, and the next try
@@ -335,6 +380,12 @@ def _insert_new(store: Store, batch: list[Prepared], context: Context, dry_run: 
             with store.read() if dry_run else store.write() as session:
                 existing = _stored_references(session, batch)
                 fresh = [p for p in batch if p.row["external_ref"] not in existing]
+                held = [p for p in fresh if _is_held(p)]
+                fresh = [p for p in fresh if not _is_held(p)]
+                if held and not dry_run:
+                    unplaced.hold(
+                        session, rows=[p.row for p in held], actor=context.actor, sqlite=store.is_sqlite
+                    )
                 if fresh and not dry_run:
                     ids = signals.reserve_ids(session, count=len(fresh), sqlite=store.is_sqlite)
                     signals.insert_batch(
@@ -354,18 +405,22 @@ def _stored_references(session: Session, batch: list[Prepared]) -> dict[str, int
     if not refs:
         return {}
     query = select(_SIGNALS.c.external_ref, _SIGNALS.c.id).where(_SIGNALS.c.external_ref.in_(refs))
-    return {ref: signal_id for ref, signal_id in session.execute(query).all()}
+    held = {ref: -held_id for ref, held_id in unplaced.held_references(session, refs).items()}
+    return held | {ref: signal_id for ref, signal_id in session.execute(query).all()}
 
 
 def _events(fresh: list[Prepared], ids: list[int], context: Context) -> Iterator[dict[str, Any]]:
-    """Per signal: 'created' by the importing person, then the events of its routing on arrival."""
+    """Per signal: 'created' by the importing person (saying what placed it, and that it waits in triage when
+    nothing routed it), then the events of its routing on arrival (their note says the rule or the model)."""
     note = f"imported from {context.label}" if context.label else "imported"
     for prepared, signal_id in zip(fresh, ids, strict=True):
+        placed = f"; {prepared.placement.note}" if prepared.placement else ""
+        waiting = "; waiting in triage" if prepared.decision.team_id is None else ""
         yield from signals.arrival_events(
             signal_id=signal_id,
             row=prepared.row,
             decision=prepared.decision,
             actor=context.actor,
             at=context.now,
-            note=f"{note}, row {prepared.number}",
+            note=f"{note}, row {prepared.number}{placed}{waiting}",
         )

@@ -31,6 +31,9 @@ class ImportReport:
     imported: int = 0  # in a dry run: would be imported
     routed: int = 0  # of those, owned from the start (by a rule or the owner model)
     routed_by_model: int = 0  # of those, by the owner model
+    placed_by_rule: int = 0  # of those imported, placed at a touchpoint by a placement rule (no column said)
+    placed_by_model: int = 0  # of those imported, placed by the placement model
+    unplaced: int = 0  # held in the Unplaced list for the council to place (stored, not yet signals)
     problems: list[RowProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # about the whole file (a profile's column it lacks)
     # Imported rows with something to say (a date no form reads, stored as the import time): not outcomes,
@@ -43,18 +46,23 @@ class ImportReport:
     def note_row(self, row: int, message: str) -> None:
         self.row_notes.append(RowProblem(row, NOTE, message))
 
-    def count_imported(self, decision: Decision) -> None:
+    def count_imported(self, decision: Decision, placed_by: str = "") -> None:
         self.imported += 1
+        self.placed_by_rule += placed_by == "rule"
+        self.placed_by_model += placed_by == "model"
         self.routed += decision.team_id is not None
         self.routed_by_model += decision.outcome == Decider.MODEL
+
+    def count_unplaced(self) -> None:
+        self.unplaced += 1
 
     def count(self, outcome: str) -> int:
         return sum(problem.rows for problem in self.problems if problem.outcome == outcome)
 
     @property
     def unaccounted(self) -> int:
-        """Rows read that are neither imported nor reported: always 0, or the importer lost rows."""
-        return self.rows_read - self.imported - sum(problem.rows for problem in self.problems)
+        """Rows read that are neither imported, held unplaced nor reported: always 0, or the importer lost rows."""
+        return self.rows_read - self.imported - self.unplaced - sum(problem.rows for problem in self.problems)
 
     @property
     def balanced(self) -> bool:
@@ -72,6 +80,9 @@ class ImportReport:
             "routed": self.routed,
             "routed_by_model": self.routed_by_model,
             "in_triage": self.imported - self.routed,
+            "placed_by_rule": self.placed_by_rule,
+            "placed_by_model": self.placed_by_model,
+            "unplaced": self.unplaced,
             "notes": self.notes,
             "duplicates": self.count("duplicate"),
             "skipped": self.count("skipped"),
@@ -95,6 +106,12 @@ class ImportReport:
             summary += (
                 f" {len(self.row_notes):,} imported rows carry the import time: their date could not be read "
                 "(see the report)."
+            )
+        if self.placed_by_rule or self.placed_by_model or self.unplaced:
+            summary += (
+                f" Placed without a touchpoint column: {self.placed_by_rule:,} by placement rules, "
+                f"{self.placed_by_model:,} by the placement model; {self.unplaced:,} wait in the Unplaced list "
+                "for the council."
             )
         if not self.balanced:  # the report's own check: every row read has exactly one outcome
             summary += (

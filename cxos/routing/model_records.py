@@ -1,6 +1,7 @@
 """The stored owner model (the owner_model table): ask for a training, claim one, store its result, read it back.
 
-One row per training. The newest READY row is the model every process predicts with; a REQUESTED or TRAINING
+One row per training. The placement model (cxos/importers/placement_model.py) is kept the same way in its own
+table: each function takes `record`, the table's class, the owner model's by default. The newest READY row is the model every process predicts with; a REQUESTED or TRAINING
 row newer than it means a retrain is on its way. Only the newest ready row keeps its serialized model.
 The model is a pickle: it is read back only from the app's own database, which is as trusted as the code.
 """
@@ -17,7 +18,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
-from cxos.models import OwnerModelRecord, saved_id
+from cxos.models import ModelRecordFields, OwnerModelRecord, saved_id
 from cxos.store.store import Store
 from cxos.vocabulary import ModelState
 
@@ -43,7 +44,10 @@ class ModelInfo:
     note: str
 
 
-def _info(row: OwnerModelRecord) -> ModelInfo:
+Record = type[ModelRecordFields]
+
+
+def _info(row: Any) -> ModelInfo:  # a row of a record table
     return ModelInfo(
         saved_id(row),
         ModelState(row.state),
@@ -58,25 +62,26 @@ def _info(row: OwnerModelRecord) -> ModelInfo:
     )
 
 
-def _newest(session: Session, states: tuple[ModelState, ...]) -> OwnerModelRecord | None:
+def _newest(session: Session, states: tuple[ModelState, ...], record: Record = OwnerModelRecord) -> Any:
+    table: Any = record  # a table class: it has an id column (the base declares none)
     return session.exec(
-        select(OwnerModelRecord)
-        .options(defer(OwnerModelRecord.model))  # type: ignore[arg-type]  # a mapped column at run time
-        .where(col(OwnerModelRecord.state).in_([s.value for s in states]))
-        .order_by(col(OwnerModelRecord.id).desc())
+        select(table)
+        .options(defer(table.model))
+        .where(col(table.state).in_([s.value for s in states]))
+        .order_by(col(table.id).desc())
         .limit(1)
     ).first()
 
 
-def newest_ready(session: Session) -> ModelInfo | None:
+def newest_ready(session: Session, record: Record = OwnerModelRecord) -> ModelInfo | None:
     """The model predictions come from (its metadata): one indexed row, no blob."""
-    row = _newest(session, (ModelState.READY,))
+    row = _newest(session, (ModelState.READY,), record)
     return _info(row) if row else None
 
 
-def newest_finished(session: Session) -> ModelInfo | None:
+def newest_finished(session: Session, record: Record = OwnerModelRecord) -> ModelInfo | None:
     """The last training that ended, however it ended (the worker compares its fingerprint)."""
-    row = _newest(session, FINISHED)
+    row = _newest(session, FINISHED, record)
     return _info(row) if row else None
 
 
@@ -94,8 +99,8 @@ class Pending:
         )
 
 
-def pending(session: Session) -> Pending | None:
-    row, finished = _newest(session, PENDING), _newest(session, FINISHED)
+def pending(session: Session, record: Record = OwnerModelRecord) -> Pending | None:
+    row, finished = _newest(session, PENDING, record), _newest(session, FINISHED, record)
     if row is None or (finished is not None and saved_id(finished) > saved_id(row)):
         return None
     return Pending(ModelState(row.state), row.requested_at, row.started_at)
@@ -107,9 +112,10 @@ def pending_since(session: Session) -> datetime | None:
     return waiting.requested_at if waiting else None
 
 
-def load_model(session: Session, version: int) -> Any:
+def load_model(session: Session, version: int, record: Record = OwnerModelRecord) -> Any:
     """The serialized model of one ready row, unpacked (None when its blob was pruned meanwhile)."""
-    blob = session.exec(select(OwnerModelRecord.model).where(col(OwnerModelRecord.id) == version)).first()
+    table: Any = record
+    blob = session.exec(select(table.model).where(col(table.id) == version)).first()
     return pickle.loads(zlib.decompress(blob)) if blob else None
 
 
@@ -128,17 +134,17 @@ def request_training(store: Store, *, by: str) -> bool:
         return True
 
 
-def claim_training(store: Store, *, by: str) -> int | None:
+def claim_training(store: Store, *, by: str, record: Record = OwnerModelRecord) -> int | None:
     """Take the pending request (or start a new training): its row id, or None when another process is
     training right now. Serialised by the write transaction, so two replicas never train at once."""
     now = utcnow()
     with store.write() as session:
-        waiting = pending(session)
+        waiting = pending(session, record)
         if waiting is not None and waiting.state is ModelState.TRAINING and not waiting.abandoned(now):
             return None
-        row = _newest(session, PENDING) if waiting is not None else None
+        row: Any = _newest(session, PENDING, record) if waiting is not None else None
         if row is None:
-            row = OwnerModelRecord(state=ModelState.TRAINING.value, requested_by=by, requested_at=now)
+            row = record(state=ModelState.TRAINING.value, requested_by=by, requested_at=now)
         row.state, row.started_at = ModelState.TRAINING.value, now
         session.add(row)
         session.flush()
@@ -158,11 +164,13 @@ def finish_training(
     training_seconds: float | None = None,
     metrics: dict[str, Any] | None = None,
     note: str = "",
+    record: Record = OwnerModelRecord,
 ) -> None:
     """Store how a claimed training ended; a new ready model drops the blobs of the older ones."""
     blob = pack(model) if model is not None else None
+    table: Any = record
     with store.write() as session:
-        row = session.get(OwnerModelRecord, version)
+        row = session.get(table, version)
         if row is None:
             return
         row.state, row.trained_at, row.fingerprint = state.value, utcnow(), fingerprint
@@ -176,7 +184,5 @@ def finish_training(
         session.add(row)
         if blob is not None:
             session.execute(
-                update(OwnerModelRecord)
-                .where(col(OwnerModelRecord.id) < version, col(OwnerModelRecord.model).is_not(None))
-                .values(model=None)
+                update(table).where(col(table.id) < version, col(table.model).is_not(None)).values(model=None)
             )

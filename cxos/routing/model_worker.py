@@ -5,6 +5,7 @@ of the confirmed routes every few minutes). Training itself runs in a child proc
 --if-stale`, at a lower priority: its memory is given back when it ends and it never holds the server's GIL.
 The Google Sheets backend trains in the thread instead, since its database is this process's working copy.
 Several processes or replicas may each run a worker; claiming a training in the database lets one train.
+The same job trains the placement model (cxos/routing/placement_model.py) when its placed signals changed.
 Off with CXOS_MODEL_WORKER=off (then run `python -m cxos train` from cron).
 """
 
@@ -16,6 +17,7 @@ import threading
 import time
 
 from cxos.config import PROJECT_ROOT
+from cxos.routing import placement_model
 from cxos.routing.model_records import ABANDONED_AFTER, pending
 from cxos.routing.model_training import needs_training, train_and_store
 from cxos.store.store import Store
@@ -52,7 +54,7 @@ def _watch(store: Store) -> None:
         try:
             if time.monotonic() - last_check >= CHECK_EVERY_S or _asked_for(store):
                 last_check = time.monotonic()
-                if needs_training(store):
+                if needs_training(store) or placement_model.needs_training(store):
                     _train(store)
         except Exception:  # a database hiccup must not end the thread: look again on the next round
             log.exception("owner model worker: could not check or train")
@@ -68,6 +70,7 @@ def _asked_for(store: Store) -> bool:
 def _train(store: Store) -> None:
     if store.backend == "Google Sheets":
         train_and_store(store, if_stale=True)
+        placement_model.train_and_store(store, if_stale=True)
         return
     done = subprocess.run(
         [sys.executable, "-m", "cxos", "train", "--if-stale"],

@@ -5,6 +5,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from components.common import pages
+from cxos.importers.unplaced import count_unplaced
 from cxos.models import Signal
 from cxos.store.store import Store
 from tests.test_pages import open_page
@@ -61,11 +62,18 @@ def test_import_stores_the_rows_and_offers_the_report_for_download(demo_db):
     assert list(rows["Row"]) == [5, 6] and list(rows["Outcome"]) == ["duplicate", "error"]
 
 
-def test_without_a_touchpoint_the_wizard_says_what_to_choose(demo_db):
+def test_without_a_touchpoint_every_row_is_placed_or_waits_unplaced(demo_db):
     at = uploaded(demo_db)
     next(b for b in at.button if b.label == "Import").click().run()
-    assert any("default touchpoint" in e.value for e in at.error)
-    assert imported_refs(demo_db) == []
+    assert not at.exception and not at.error
+    values = {m.label: m.value for m in at.metric}
+    assert int(values["Imported"]) + int(values["Unplaced"]) == 3
+    store = Store(demo_db)
+    try:
+        held = count_unplaced(store)
+    finally:
+        store.dispose()
+    assert len(imported_refs(demo_db)) + held == 3
 
 
 def test_an_empty_upload_gets_a_clear_message(demo_db):

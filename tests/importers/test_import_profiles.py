@@ -177,10 +177,10 @@ def test_tags_group_and_channel_travel_with_each_row_for_placement(journey_store
     route = batch._route
     monkeypatch.setattr(batch, "_route", lambda rows, context: (seen.extend(rows), route(rows, context)))
     run(journey_store, "zendesk.csv", touchpoint_id)
-    assert seen[0].placement == {"tags": "billing checkout", "group": "Billing", "channel": "Web form"}
+    assert seen[0].tag_columns == {"tags": "billing checkout", "group": "Billing", "channel": "Web form"}
     seen.clear()
     run(journey_store, "helpscout.json", touchpoint_id)
-    assert seen[1].placement == {"tags": "import, csv", "group": "86", "channel": "chat"}
+    assert seen[1].tag_columns == {"tags": "import, csv", "group": "86", "channel": "chat"}
 
 
 def test_bad_dates_are_row_errors_with_the_files_row_numbers(journey_store, touchpoint_id):

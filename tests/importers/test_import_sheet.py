@@ -230,7 +230,7 @@ def test_good_rows_become_signals_and_bad_rows_errors_with_their_sheet_row(journ
         )
     assert (acme.account, acme.severity, acme.created_at.day) == ("Acme", "high", 2)
     assert acme.external_ref.startswith(f"https://docs.google.com/spreadsheets/d/{name}/edit#cxos-row=")
-    assert notes == ["imported from Google Sheet “Friction log”, row 3"]
+    assert notes == ["imported from Google Sheet “Friction log”, row 3; waiting in triage"]
 
 
 def test_pulling_again_imports_nothing_twice_even_after_sorting_the_sheet(journey_store):
