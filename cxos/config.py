@@ -37,3 +37,26 @@ def routing_confidence() -> float:
     except ValueError:
         return DEFAULT_ROUTING_CONFIDENCE
     return min(1.0, max(0.0, value))
+
+
+DEFAULT_INTAKE_RATE_LIMIT = 600  # requests a minute per integration token
+DEFAULT_INTAKE_MAX_BODY_BYTES = 256 * 1024  # a signal's fields are at most ~25 kB; a webhook body a few kB
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def intake_rate_limit() -> int:
+    """How many intake API requests a minute one integration token may make (then 429 with Retry-After)."""
+    return _positive_int("CXOS_INTAKE_RATE_LIMIT", DEFAULT_INTAKE_RATE_LIMIT)
+
+
+def intake_max_body_bytes() -> int:
+    """The largest intake request body accepted (a larger one gets 413 and is not read further)."""
+    return _positive_int("CXOS_INTAKE_MAX_BODY_BYTES", DEFAULT_INTAKE_MAX_BODY_BYTES)

@@ -181,6 +181,8 @@ class EventEntity(StrEnum):
     SELF_ASSESSMENT = "self_assessment"
     IMPORT_PROFILE = "import_profile"
     SETTING = "setting"
+    INTEGRATION_TOKEN = "integration_token"
+    INTAKE_INBOX = "intake_inbox"
 
 
 class EventAction(StrEnum):
@@ -210,6 +212,8 @@ class EventAction(StrEnum):
     RATED = "rated"
     DECIDED = "decided"
     CLOSED = "closed"
+    REVOKED = "revoked"  # an integration token stops working
+    RETRIED = "retried"  # an inbox item that failed to map is tried again
 
 
 class Decider(StrEnum):
@@ -274,4 +278,30 @@ class ModelState(StrEnum):
     TRAINING = "training"
     READY = "ready"  # trained and stored: predictions come from the newest ready row
     UNTRAINED = "untrained"  # too little confirmed history to learn from
+    FAILED = "failed"
+
+
+class TokenScope(StrEnum):
+    """What an integration token lets its holder do through the intake API."""
+
+    WRITE = "write"  # send signals (and read back the ones it sent)
+    READ = "read"  # read signals only
+
+    @property
+    def label(self) -> str:
+        return {"write": "Write signals", "read": "Read signals"}[self.value]
+
+
+class IntakeChannel(StrEnum):
+    """The door an intake request came in by."""
+
+    API = "api"  # POST /api/v1/signals
+    SLACK = "slack"  # the /friction slash command
+
+
+class InboxState(StrEnum):
+    """Where an inbox item is: waiting to become a signal, a signal, or stopped with a reason."""
+
+    PENDING = "pending"
+    PROCESSED = "processed"
     FAILED = "failed"
