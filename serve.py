@@ -13,6 +13,7 @@ import streamlit as st
 
 from api.http import LOG, store
 from api.routes import ROUTES
+from api.slack_routes import ROUTES as SLACK_ROUTES
 from cxos.intake.inbox import process_left_behind
 
 SWEEP_EVERY_S = 30.0
@@ -40,4 +41,4 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     stop.set()
 
 
-app = st.App("app.py", routes=ROUTES, lifespan=lifespan)
+app = st.App("app.py", routes=[*ROUTES, *SLACK_ROUTES], lifespan=lifespan)

@@ -60,3 +60,13 @@ def intake_rate_limit() -> int:
 def intake_max_body_bytes() -> int:
     """The largest intake request body accepted (a larger one gets 413 and is not read further)."""
     return _positive_int("CXOS_INTAKE_MAX_BODY_BYTES", DEFAULT_INTAKE_MAX_BODY_BYTES)
+
+
+def slack_signing_secret() -> str | None:
+    """The Slack app's signing secret: requests to /hooks/slack/commands must be signed with it."""
+    return os.environ.get("CXOS_SLACK_SIGNING_SECRET") or None
+
+
+def slack_touchpoint() -> str | None:
+    """The touchpoint (by name) a /friction command goes to when its text names none."""
+    return (os.environ.get("CXOS_SLACK_TOUCHPOINT") or "").strip() or None

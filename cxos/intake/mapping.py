@@ -63,16 +63,7 @@ def to_signal(session: Session, data: dict[str, Any], client_token: str) -> dict
     check_fields(data)
     touchpoint_id = data.get("touchpoint_id")
     if touchpoint_id is None:
-        wanted = str(data["touchpoint"]).strip().casefold()
-        matches = [tp for tp in touchpoint_options(session) if tp.name.casefold() == wanted]
-        if not matches:
-            raise ValidationFailed(
-                {"touchpoint": f"{data['touchpoint']!r} is not a touchpoint of the journey"}
-            )
-        if len(matches) > 1:
-            stages = ", ".join(tp.stage for tp in matches)
-            raise ValidationFailed({"touchpoint": f"{data['touchpoint']!r} is in several stages ({stages})"})
-        touchpoint_id = matches[0].id
+        touchpoint_id = touchpoint_named(session, str(data["touchpoint"]))
     return _signal_fields(data, touchpoint_id=touchpoint_id) | {"client_token": client_token}
 
 
@@ -92,3 +83,20 @@ def _signal_fields(data: dict[str, Any], *, touchpoint_id: Any) -> dict[str, Any
                 part for part in (rest, described if isinstance(described, str) else "") if part
             )
     return fields | {"touchpoint_id": touchpoint_id}
+
+
+def api_signal(session: Session, payload: str, client_token: str) -> dict[str, Any]:
+    """An API request's stored body → the new signal's fields."""
+    return to_signal(session, read_payload(payload.encode("utf-8")), client_token)
+
+
+def touchpoint_named(session: Session, name: str) -> int:
+    """The id of the journey's one live touchpoint of this name (case ignored), or a refusal saying why not."""
+    wanted = name.strip().casefold()
+    matches = [tp for tp in touchpoint_options(session) if tp.name.casefold() == wanted]
+    if not matches:
+        raise ValidationFailed({"touchpoint": f"{name!r} is not a touchpoint of the journey"})
+    if len(matches) > 1:
+        stages = ", ".join(tp.stage for tp in matches)
+        raise ValidationFailed({"touchpoint": f"{name!r} is in several stages ({stages})"})
+    return matches[0].id
