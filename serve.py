@@ -14,6 +14,7 @@ import streamlit as st
 from api.http import LOG, store
 from api.routes import ROUTES
 from api.slack_routes import ROUTES as SLACK_ROUTES
+from api.ticket_routes import ROUTES as TICKET_ROUTES
 from cxos.intake.inbox import process_left_behind
 
 SWEEP_EVERY_S = 30.0
@@ -41,4 +42,4 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     stop.set()
 
 
-app = st.App("app.py", routes=[*ROUTES, *SLACK_ROUTES], lifespan=lifespan)
+app = st.App("app.py", routes=[*ROUTES, *SLACK_ROUTES, *TICKET_ROUTES], lifespan=lifespan)

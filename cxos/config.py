@@ -70,3 +70,21 @@ def slack_signing_secret() -> str | None:
 def slack_touchpoint() -> str | None:
     """The touchpoint (by name) a /friction command goes to when its text names none."""
     return (os.environ.get("CXOS_SLACK_TOUCHPOINT") or "").strip() or None
+
+
+def zendesk_signing_secret() -> str | None:
+    return os.environ.get("CXOS_ZENDESK_SIGNING_SECRET") or None
+
+
+def zendesk_touchpoint() -> str | None:
+    """Where a Zendesk ticket goes when its payload names no touchpoint."""
+    return (os.environ.get("CXOS_ZENDESK_TOUCHPOINT") or "").strip() or None
+
+
+def intercom_client_secret() -> str | None:
+    return os.environ.get("CXOS_INTERCOM_CLIENT_SECRET") or None
+
+
+def intercom_touchpoint() -> str | None:
+    """Where an Intercom conversation goes."""
+    return (os.environ.get("CXOS_INTERCOM_TOUCHPOINT") or "").strip() or None

@@ -297,6 +297,8 @@ class IntakeChannel(StrEnum):
 
     API = "api"  # POST /api/v1/signals
     SLACK = "slack"  # the /friction slash command
+    ZENDESK = "zendesk"  # a Zendesk trigger's webhook
+    INTERCOM = "intercom"  # an Intercom conversation webhook
 
 
 class InboxState(StrEnum):

@@ -20,9 +20,10 @@ from cxos.errors import CxosError, NotFound, StorageFault, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.intake.mapping import api_signal
 from cxos.intake.slack import slash_command_signal
+from cxos.intake.tickets import intercom_signal, zendesk_signal
 from cxos.intake.tokens import actor_of
 from cxos.models import InboxItem, IntegrationToken, Signal, saved_id
-from cxos.signals.writes import create_signal
+from cxos.signals.writes import create_signal, update_signal
 from cxos.store.audit import record_event
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity, InboxState, IntakeChannel, Role
@@ -37,7 +38,12 @@ Mapper = Callable[[Session, str, str], dict[str, Any]]
 MAPPERS: dict[str, Mapper] = {
     IntakeChannel.API.value: api_signal,
     IntakeChannel.SLACK.value: slash_command_signal,
+    IntakeChannel.ZENDESK.value: zendesk_signal,
+    IntakeChannel.INTERCOM.value: intercom_signal,
 }
+# Doors whose later events about one ticket update its signal (found by its link) instead of making another.
+UPDATED_BY_REFERENCE = {IntakeChannel.ZENDESK.value, IntakeChannel.INTERCOM.value}
+UPDATED_FIELDS = ("title", "description")
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,12 @@ def process(store: Store, *, item_id: int) -> Outcome:
     try:
         with store.read() as session:
             fields = MAPPERS[item.channel](session, item.payload, client_token(saved_id(item)))
-        signal = create_signal(store, signal_in=fields, actor=actor)
+            known = _by_reference(session, fields) if item.channel in UPDATED_BY_REFERENCE else None
+        signal = (
+            _updated(store, known, fields, actor)
+            if known
+            else create_signal(store, signal_in=fields, actor=actor)
+        )
     except ValidationFailed as refused:
         return _failed(store, item, refused.problems)
     except StorageFault:
@@ -164,6 +175,23 @@ def state_counts(store: Store) -> dict[str, int]:
     with store.read() as session:
         rows = session.exec(select(InboxItem.state, func.count()).group_by(InboxItem.state)).all()
     return {state: count for state, count in rows}
+
+
+def _by_reference(session: Session, fields: dict[str, Any]) -> Signal | None:
+    """The signal an earlier event about the same ticket made (same source, same link), if any."""
+    return session.exec(
+        select(Signal).where(Signal.source == fields["source"], Signal.external_ref == fields["external_ref"])
+    ).first()
+
+
+def _updated(store: Store, signal: Signal, fields: dict[str, Any], actor: Actor) -> Signal:
+    """A later event about a ticket: its signal takes the ticket's title and details as they are now."""
+    changes = {name: fields[name] for name in UPDATED_FIELDS if fields[name] != getattr(signal, name)}
+    if not changes:
+        return signal
+    return update_signal(
+        store, signal_id=saved_id(signal), expected_version=signal.version, changes=changes, actor=actor
+    )
 
 
 def _by_key(store: Store, token_id: int | None, key: str) -> InboxItem | None:

@@ -17,6 +17,9 @@ RATE_LIMIT = 30  # a minute per token, low enough to reach in a test; each other
 MAX_BODY = 64 * 1024
 SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 SLACK_TOUCHPOINT = "Data import"
+ZENDESK_SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3RpbmdfcHVycG9zZXNfb25seQ=="
+INTERCOM_SECRET = "intercom-client-secret-for-tests"
+TICKET_TOUCHPOINT = "Support tickets"
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +33,10 @@ def served() -> Iterator[dict]:
         "CXOS_INTAKE_MAX_BODY_BYTES": str(MAX_BODY),
         "CXOS_SLACK_SIGNING_SECRET": SLACK_SECRET,
         "CXOS_SLACK_TOUCHPOINT": SLACK_TOUCHPOINT,
+        "CXOS_ZENDESK_SIGNING_SECRET": ZENDESK_SECRET,
+        "CXOS_ZENDESK_TOUCHPOINT": TICKET_TOUCHPOINT,
+        "CXOS_INTERCOM_CLIENT_SECRET": INTERCOM_SECRET,
+        "CXOS_INTERCOM_TOUCHPOINT": TICKET_TOUCHPOINT,
     }
     with seeded_app(env, workdir, signals=60) as url:
         store = Store.open(database_url)
