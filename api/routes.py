@@ -1,4 +1,7 @@
-"""The intake API's routes: POST and GET /api/v1/signals, GET /api/v1/signals/{id}, the OpenAPI description."""
+"""The intake API's routes: POST and GET /api/v1/signals, GET /api/v1/signals/{id}, the OpenAPI description,
+and POST /hooks/json/{profile} (any JSON, mapped by an import profile)."""
+
+from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -18,15 +21,39 @@ from cxos.vocabulary import InboxState, IntakeChannel, TokenScope
 
 async def post_signal(request: Request) -> Response:
     """Store the request in the inbox, then make the signal: 201 with it, or the first one for a retry."""
+    return await _intake(
+        request, channel=IntakeChannel.API, check=lambda body: check_fields(read_payload(body))
+    )
+
+
+async def post_json_hook(request: Request) -> Response:
+    """Any JSON object, mapped by the import profile the path names (fixed there, a failed one is retried)."""
+    return await _intake(request, channel=IntakeChannel.JSON, profile=request.path_params["profile"])
+
+
+async def _intake(
+    request: Request,
+    *,
+    channel: IntakeChannel,
+    profile: str = "",
+    check: Callable[[bytes], None] | None = None,
+) -> Response:
     try:
         token = await bearer_token(request, needs=TokenScope.WRITE)
         body = await capped_body(request)
         key = request.headers.get("idempotency-key")
         key = key.strip() if key is not None and key.strip() else None
         try:
-            check_fields(read_payload(body))  # bad fields are refused before anything is stored
+            if check is not None:
+                check(body)  # bad fields are refused before anything is stored
             item, new = await run_in_threadpool(
-                inbox.receive, store(), channel=IntakeChannel.API, body=body, token=token, idempotency_key=key
+                inbox.receive,
+                store(),
+                channel=channel,
+                body=body,
+                token=token,
+                idempotency_key=key,
+                profile=profile,
             )
         except ValidationFailed as refused:
             raise invalid(refused) from None
@@ -100,4 +127,5 @@ ROUTES: list[BaseRoute] = [
     Route("/api/v1/signals", post_signal, methods=["POST"]),
     Route("/api/v1/signals", list_signals, methods=["GET"]),
     Route("/api/v1/signals/{signal_id}", one_signal, methods=["GET"]),
+    Route("/hooks/json/{profile}", post_json_hook, methods=["POST"]),
 ]

@@ -398,6 +398,7 @@ class InboxItem(Versioned, table=True):
     channel: str  # vocabulary.IntakeChannel: which door the request came in by
     token_id: int | None = Field(default=None, foreign_key="integration_token.id")
     idempotency_key: str | None = None
+    profile: str = ""  # generic JSON: the import profile that maps it (fixed there, then retried)
     payload: str = Field(sa_type=Text)  # the request body exactly as received (UTF-8)
     state: str  # vocabulary.InboxState
     reason: str = Field(default="", sa_type=Text)  # why it failed to map, in words an admin can act on

@@ -299,6 +299,7 @@ class IntakeChannel(StrEnum):
     SLACK = "slack"  # the /friction slash command
     ZENDESK = "zendesk"  # a Zendesk trigger's webhook
     INTERCOM = "intercom"  # an Intercom conversation webhook
+    JSON = "json"  # any JSON, mapped by an import profile (a forum, a survey tool, an AI agent's misses)
 
 
 class InboxState(StrEnum):

@@ -169,11 +169,17 @@ def check_profile(profile: Profile, context: Context) -> None:
 
 def _context(store: Store, actor: Actor, label: str) -> Context:
     with store.read() as session:
-        touchpoints: dict[str, list[int]] = {}
-        for tp in touchpoint_options(session):
-            for key in {tp.name.lower(), tp.label.lower(), f"{tp.stage} > {tp.name}".lower()}:
-                touchpoints.setdefault(key, []).append(tp.id)
+        touchpoints = touchpoint_keys(session)
     return Context(touchpoints, arrival_router(store), utcnow(), actor, label)
+
+
+def touchpoint_keys(session: Session) -> dict[str, list[int]]:
+    """Every spelling a file or payload may name a touchpoint by (lower-cased name, "stage › name") → ids."""
+    touchpoints: dict[str, list[int]] = {}
+    for tp in touchpoint_options(session):
+        for key in {tp.name.lower(), tp.label.lower(), f"{tp.stage} > {tp.name}".lower()}:
+            touchpoints.setdefault(key, []).append(tp.id)
+    return touchpoints
 
 
 def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> Prepared | tuple[str, str]:
@@ -185,6 +191,26 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
             return "skipped", f"not a message ({values['subtype']})"
         if profile.skip_replies and values.get("thread_ts") and values["thread_ts"] != values.get("ts"):
             return "skipped", "a reply in a thread: the thread's first message stands for it"
+    ref_fallback = values.get("ts", "") if kind == "slack_json" else ""
+    mapped = mapped_fields(
+        values, profile, touchpoints=context.touchpoints, now=context.now, ref_fallback=ref_fallback
+    )
+    if isinstance(mapped, str):
+        return "error", mapped
+    fields, created_at = mapped
+    return Prepared(record.number, fields, created_at)
+
+
+def mapped_fields(
+    values: dict[str, str],
+    profile: Profile,
+    *,
+    touchpoints: dict[str, list[int]],
+    now: Any,
+    ref_fallback: str = "",
+) -> tuple[dict[str, Any], Any] | str:
+    """One record's signal fields and creation time through a profile (a file's row, or a webhook's JSON
+    flattened to dotted keys), or why it cannot be a signal."""
     given = {field_name: values.get(column, "") for column, field_name in profile.mapping.items()}
     data: dict[str, Any] = {"title": given.get("title", ""), "description": given.get("description", "")}
     if "message" in given:
@@ -193,22 +219,21 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
         if "description" not in given and message != data["title"]:
             data["description"] = message
     data["source"] = parse_source(given.get("source", "")) or profile.default_source
-    touchpoint = _touchpoint(given, profile, context)
+    touchpoint = _touchpoint(given, profile, touchpoints)
     if isinstance(touchpoint, str):
-        return "error", touchpoint
+        return touchpoint
     data["touchpoint_id"] = touchpoint
     for field_name in ("account", "reporter"):
         data[field_name] = given.get(field_name) or None
     data["arr"] = parse_arr(given.get("arr", ""))
     data["severity"] = parse_severity(given.get("severity", "")) or "medium"
-    ref = given.get("external_ref", "") or (values.get("ts", "") if kind == "slack_json" else "")
-    data["external_ref"] = reference(ref, profile.ref_prefix)
+    data["external_ref"] = reference(given.get("external_ref", "") or ref_fallback, profile.ref_prefix)
     try:
         signal_in: SignalCreate = parse(SignalCreate, data)
     except ValidationFailed as refused:
-        return "error", str(refused)
-    created_at = parse_created(given.get("created_at", ""), now=context.now) or context.now
-    return Prepared(record.number, signal_in.model_dump(exclude={"client_token"}), created_at)
+        return str(refused)
+    created_at = parse_created(given.get("created_at", ""), now=now) or now
+    return signal_in.model_dump(exclude={"client_token"}), created_at
 
 
 def _route(batch: list[Prepared], context: Context) -> None:
@@ -225,13 +250,15 @@ def _route(batch: list[Prepared], context: Context) -> None:
         )
 
 
-def _touchpoint(given: dict[str, str], profile: Profile, context: Context) -> int | str | None:
+def _touchpoint(
+    given: dict[str, str], profile: Profile, touchpoints: dict[str, list[int]]
+) -> int | str | None:
     name = given.get("touchpoint", "").strip()
     if not name:
         return profile.default_touchpoint_id
-    ids = context.touchpoints.get(
-        name.lower().replace("›", ">").replace(" > ", " › "), []
-    ) or context.touchpoints.get(name.lower(), [])
+    ids = touchpoints.get(name.lower().replace("›", ">").replace(" > ", " › "), []) or touchpoints.get(
+        name.lower(), []
+    )
     if len(ids) == 1:
         return ids[0]
     if profile.default_touchpoint_id is not None:

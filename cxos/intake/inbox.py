@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select, update
 from cxos.clock import utcnow
 from cxos.errors import CxosError, NotFound, StorageFault, ValidationFailed
 from cxos.identity import Actor, require
+from cxos.intake.generic import json_signal
 from cxos.intake.mapping import api_signal
 from cxos.intake.slack import slash_command_signal
 from cxos.intake.tickets import intercom_signal, zendesk_signal
@@ -33,13 +34,14 @@ IDEMPOTENCY_KEY_MAX = 200
 LEFT_BEHIND_AFTER = timedelta(seconds=30)
 SWEEP_BATCH = 200
 
-# How each door's raw payload becomes a signal's fields: (read session, payload, client token) → fields.
-Mapper = Callable[[Session, str, str], dict[str, Any]]
+# How each door's stored item becomes a signal's fields: (read session, item, client token) → fields.
+Mapper = Callable[[Session, InboxItem, str], dict[str, Any]]
 MAPPERS: dict[str, Mapper] = {
     IntakeChannel.API.value: api_signal,
     IntakeChannel.SLACK.value: slash_command_signal,
     IntakeChannel.ZENDESK.value: zendesk_signal,
     IntakeChannel.INTERCOM.value: intercom_signal,
+    IntakeChannel.JSON.value: json_signal,
 }
 # Doors whose later events about one ticket update its signal (found by its link) instead of making another.
 UPDATED_BY_REFERENCE = {IntakeChannel.ZENDESK.value, IntakeChannel.INTERCOM.value}
@@ -68,6 +70,7 @@ def receive(
     token: IntegrationToken | None,
     idempotency_key: str | None,
     actor_name: str | None = None,
+    profile: str = "",
 ) -> tuple[InboxItem, bool]:
     """Store a request exactly as it came; (the item, whether it is new). A repeated Idempotency-Key from the
     same token returns the first request's item and stores nothing. `actor_name`: who a signed webhook says
@@ -84,6 +87,7 @@ def receive(
         channel=channel.value,
         token_id=token_id,
         idempotency_key=idempotency_key,
+        profile=profile,
         payload=body.decode("utf-8", errors="replace"),
         state=InboxState.PENDING.value,
         created_by=actor,
@@ -111,7 +115,7 @@ def process(store: Store, *, item_id: int) -> Outcome:
     actor = actor_of(token) if token else Actor(item.created_by, Role.CONTRIBUTOR)
     try:
         with store.read() as session:
-            fields = MAPPERS[item.channel](session, item.payload, client_token(saved_id(item)))
+            fields = MAPPERS[item.channel](session, item, client_token(saved_id(item)))
             known = _by_reference(session, fields) if item.channel in UPDATED_BY_REFERENCE else None
         signal = (
             _updated(store, known, fields, actor)

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from cxos.errors import ValidationFailed
 from cxos.inputs import SignalCreate, parse, split_title
 from cxos.journey.map import touchpoint_options
+from cxos.models import InboxItem
 
 # The fields a caller may send: quick entry's, with the touchpoint by id or by name.
 ALLOWED = frozenset(
@@ -85,9 +86,9 @@ def _signal_fields(data: dict[str, Any], *, touchpoint_id: Any) -> dict[str, Any
     return fields | {"touchpoint_id": touchpoint_id}
 
 
-def api_signal(session: Session, payload: str, client_token: str) -> dict[str, Any]:
+def api_signal(session: Session, item: InboxItem, client_token: str) -> dict[str, Any]:
     """An API request's stored body → the new signal's fields."""
-    return to_signal(session, read_payload(payload.encode("utf-8")), client_token)
+    return to_signal(session, read_payload(item.payload.encode("utf-8")), client_token)
 
 
 def touchpoint_named(session: Session, name: str) -> int:

@@ -18,6 +18,7 @@ from cxos.errors import ValidationFailed
 from cxos.inputs import split_title
 from cxos.intake.mapping import touchpoint_named
 from cxos.journey.map import touchpoint_options
+from cxos.models import InboxItem
 from cxos.vocabulary import Source
 
 WINDOW_S = 5 * 60
@@ -51,9 +52,9 @@ def reporter_of(form: dict[str, str]) -> str:
     return f"{form.get('user_name') or form.get('user_id') or 'someone'} (Slack)"
 
 
-def slash_command_signal(session: Session, payload: str, client_token: str) -> dict[str, Any]:
+def slash_command_signal(session: Session, item: InboxItem, client_token: str) -> dict[str, Any]:
     """A /friction command's stored form → the new signal's fields."""
-    form = command_form(payload)
+    form = command_form(item.payload)
     text = (form.get("text") or "").strip()
     if not text:
         raise ValidationFailed({"text": f"says nothing: {USAGE}"})

@@ -21,6 +21,7 @@ from cxos import config
 from cxos.errors import ValidationFailed
 from cxos.inputs import split_title
 from cxos.intake.mapping import touchpoint_named
+from cxos.models import InboxItem
 from cxos.vocabulary import Source
 
 WINDOW_S = 5 * 60
@@ -57,9 +58,9 @@ def intercom_signature_problem(secret: str | None, *, body: bytes, signature: st
     return None
 
 
-def zendesk_signal(session: Session, payload: str, client_token: str) -> dict[str, Any]:
+def zendesk_signal(session: Session, item: InboxItem, client_token: str) -> dict[str, Any]:
     """A Zendesk trigger's JSON (README: the body to give the webhook) → the signal's fields."""
-    data = _json_object(payload)
+    data = _json_object(item.payload)
     ticket = _object(data.get("ticket")) or data
     ticket_id = _text(ticket.get("id"))
     if not ticket_id:
@@ -79,17 +80,17 @@ def zendesk_signal(session: Session, payload: str, client_token: str) -> dict[st
     )
 
 
-def intercom_signal(session: Session, payload: str, client_token: str) -> dict[str, Any]:
+def intercom_signal(session: Session, item: InboxItem, client_token: str) -> dict[str, Any]:
     """An Intercom conversation notification (conversation.user.created, .replied …) → the signal's fields."""
-    data = _json_object(payload)
-    item = _object(_object(data.get("data")).get("item"))
-    if item.get("type") != "conversation" or not item.get("id"):
+    data = _json_object(item.payload)
+    conversation = _object(_object(data.get("data")).get("item"))
+    if conversation.get("type") != "conversation" or not conversation.get("id"):
         raise ValidationFailed({"data.item": "is not a conversation"})
-    source = _object(item.get("source"))
+    source = _object(conversation.get("source"))
     author = _object(source.get("author"))
     text = _plain(_text(source.get("body")))
     title, rest = split_title(
-        _text(item.get("title"))
+        _text(conversation.get("title"))
         or _plain(_text(source.get("subject")))
         or text[:200]
         or "Intercom conversation"
@@ -98,7 +99,7 @@ def intercom_signal(session: Session, payload: str, client_token: str) -> dict[s
         session,
         title=title,
         description="\n\n".join(p for p in (rest, text) if p),
-        reference=_conversation_link(data, item),
+        reference=_conversation_link(data, conversation),
         reporter=_text(author.get("email")) or _text(author.get("name")),
         account=None,
         touchpoint=config.intercom_touchpoint(),
@@ -106,13 +107,13 @@ def intercom_signal(session: Session, payload: str, client_token: str) -> dict[s
     )
 
 
-def _conversation_link(data: dict[str, Any], item: dict[str, Any]) -> str:
+def _conversation_link(data: dict[str, Any], conversation: dict[str, Any]) -> str:
     """The conversation's page in Intercom's inbox when the notification names the app; else a plain reference
     (a signal's reference is an http(s) link or a plain ticket number, never another scheme)."""
     app_id = _text(data.get("app_id"))
     if app_id:
-        return f"https://app.intercom.com/a/apps/{app_id}/inbox/inbox/conversation/{item['id']}"
-    return f"intercom-conversation-{item['id']}"
+        return f"https://app.intercom.com/a/apps/{app_id}/inbox/inbox/conversation/{conversation['id']}"
+    return f"intercom-conversation-{conversation['id']}"
 
 
 def _fields(

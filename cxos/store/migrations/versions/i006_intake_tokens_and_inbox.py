@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("token_id", sa.Integer(), nullable=True),
         sa.Column("idempotency_key", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("profile", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
