@@ -297,6 +297,7 @@ class IntakeChannel(StrEnum):
 
     API = "api"  # POST /api/v1/signals
     SLACK = "slack"  # the /friction slash command
+    SLACK_SHORTCUT = "slack_shortcut"  # the "Log as friction" message shortcut
     ZENDESK = "zendesk"  # a Zendesk trigger's webhook
     INTERCOM = "intercom"  # an Intercom conversation webhook
     JSON = "json"  # any JSON, mapped by an import profile (a forum, a survey tool, an AI agent's misses)

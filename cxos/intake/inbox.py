@@ -20,7 +20,7 @@ from cxos.errors import CxosError, NotFound, StorageFault, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.intake.generic import json_signal
 from cxos.intake.mapping import api_signal
-from cxos.intake.slack import slash_command_signal
+from cxos.intake.slack import shortcut_signal, slash_command_signal
 from cxos.intake.tickets import intercom_signal, zendesk_signal
 from cxos.intake.tokens import actor_of
 from cxos.models import InboxItem, IntegrationToken, Signal, saved_id
@@ -39,12 +39,17 @@ Mapper = Callable[[Session, InboxItem, str], dict[str, Any]]
 MAPPERS: dict[str, Mapper] = {
     IntakeChannel.API.value: api_signal,
     IntakeChannel.SLACK.value: slash_command_signal,
+    IntakeChannel.SLACK_SHORTCUT.value: shortcut_signal,
     IntakeChannel.ZENDESK.value: zendesk_signal,
     IntakeChannel.INTERCOM.value: intercom_signal,
     IntakeChannel.JSON.value: json_signal,
 }
 # Doors whose later events about one ticket update its signal (found by its link) instead of making another.
-UPDATED_BY_REFERENCE = {IntakeChannel.ZENDESK.value, IntakeChannel.INTERCOM.value}
+UPDATED_BY_REFERENCE = {
+    IntakeChannel.ZENDESK.value,
+    IntakeChannel.INTERCOM.value,
+    IntakeChannel.SLACK_SHORTCUT.value,  # one message logged twice: its signal, not a second one
+}
 UPDATED_FIELDS = ("title", "description")
 
 

@@ -1,13 +1,16 @@
-"""Slack's /friction slash command: the request's signature checked, its text mapped to a signal.
+"""Slack's /friction slash command and "Log as friction" message shortcut: signatures checked, mapped to signals.
 
 Slack signs each request with the app's signing secret: `v0=` + HMAC-SHA256 of `v0:<timestamp>:<body>`, sent
 in X-Slack-Signature with the timestamp in X-Slack-Request-Timestamp. A request older or newer than five
 minutes is refused, so a captured one cannot be replayed later. `/friction Touchpoint: what happened` names
-the touchpoint; without one the signal goes to CXOS_SLACK_TOUCHPOINT (or stays in the inbox, saying so).
+the touchpoint; without one the signal goes to CXOS_SLACK_TOUCHPOINT (or stays in the inbox, saying so). The
+message shortcut logs the message it was used on: its text, its author, its channel and its permalink (the
+signal's reference, so the same message logged twice is one signal), the touchpoint found the same way.
 """
 
 import hashlib
 import hmac
+import json
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -83,3 +86,66 @@ def _touchpoint_and_text(session: Session, text: str) -> tuple[int, str]:
     if not default:
         raise ValidationFailed({"touchpoint": f"name one of the journey's touchpoints first: {USAGE}"})
     return touchpoint_named(session, default), text
+
+
+def shortcut_payload(form: dict[str, str]) -> dict[str, Any]:
+    """The JSON an interactivity request carries in its `payload` field ({} when it has none)."""
+    try:
+        data = json.loads(form.get("payload") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def shortcut_runner(payload: dict[str, Any]) -> str:
+    """Who used the shortcut, as the friction log names them (the actor of the signal's events)."""
+    user = _part(payload, "user")
+    return f"{user.get('username') or user.get('name') or user.get('id') or 'someone'} (Slack)"
+
+
+def permalink(payload: dict[str, Any]) -> str | None:
+    """The message's address in Slack: https://<workspace>.slack.com/archives/<channel>/p<ts without the dot>."""
+    team, channel = _part(payload, "team"), _part(payload, "channel")
+    ts = str(_part(payload, "message").get("ts") or payload.get("message_ts") or "")
+    if not (team.get("domain") and channel.get("id") and ts):
+        return None
+    return f"https://{team['domain']}.slack.com/archives/{channel['id']}/p{ts.replace('.', '')}"
+
+
+def shortcut_signal(session: Session, item: InboxItem, client_token: str) -> dict[str, Any]:
+    """A "Log as friction" message shortcut's stored request → the new signal's fields."""
+    payload = shortcut_payload(command_form(item.payload))
+    if payload.get("type") != "message_action":
+        raise ValidationFailed({"type": "is not a message shortcut (message_action)"})
+    message = _part(payload, "message")
+    text = str(message.get("text") or "").strip()
+    if not text:
+        raise ValidationFailed({"message": "has no text to log"})
+    touchpoint_id, said = _touchpoint_and_text(session, text)
+    # A message's first line is its title, as a person writing it would mean it; the rest is its details.
+    first, _, remainder = said.partition("\n")
+    title, rest = split_title(first.strip())
+    profile = _part(message, "user_profile")
+    author = (
+        profile.get("display_name")
+        or profile.get("real_name")
+        or message.get("username")
+        or message.get("user")
+    )
+    channel = _part(payload, "channel").get("name")
+    where = f"#{channel}" if channel else "Slack"
+    said_by = f"Posted by {author} in {where}; logged with the Log as friction shortcut."
+    return {
+        "title": title,
+        "description": "\n\n".join(part for part in (rest, remainder.strip(), said_by) if part),
+        "source": Source.SLACK.value,
+        "touchpoint_id": touchpoint_id,
+        "reporter": str(author)[:320] if author else None,
+        "external_ref": permalink(payload),
+        "client_token": client_token,
+    }
+
+
+def _part(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}

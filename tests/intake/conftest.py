@@ -55,6 +55,10 @@ def call(served, method: str, path: str, *, token: str | None = None, body=None,
         request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.headers, json.loads(response.read())
+            return response.status, response.headers, _json(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, error.headers, json.loads(error.read())
+        return error.code, error.headers, _json(error.read())
+
+
+def _json(body: bytes):
+    return json.loads(body) if body else None  # Slack's shortcut is answered with an empty 200

@@ -2,8 +2,12 @@
 
 import hashlib
 import hmac
+import json
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import urlencode
 
 import pytest
@@ -145,3 +149,85 @@ def test_a_command_without_a_touchpoint_or_a_default_stays_in_the_inbox_saying_h
         actor_name="maya",
     )
     assert not new and again.id == item.id  # a retried command with no token is still found by its key
+
+
+@pytest.fixture
+def slack_replies() -> Iterator[dict]:
+    """A stand-in for Slack's response_url on 127.0.0.1: every JSON body posted to it, in order."""
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802  # the name http.server calls
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_args) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield {"url": f"http://127.0.0.1:{server.server_port}/actions/T0001/55/abc", "received": received}
+    server.shutdown()
+
+
+def _shortcut(text: str, response_url: str, *, ts: str = "1512085950.000216") -> bytes:
+    """A message shortcut's interactivity request (type message_action), in the shape Slack documents."""
+    payload = {
+        "type": "message_action",
+        "token": "legacy-verification-token",
+        "action_ts": "1512085957.123456",
+        "team": {"id": "T0001", "domain": "acme"},
+        "user": {"id": "U0CA5", "username": "ana", "name": "ana", "team_id": "T0001"},
+        "channel": {"id": "C2147483705", "name": "customer-voice"},
+        "callback_id": "log_as_friction",
+        "trigger_id": f"13345224609.738474920.{uuid.uuid4().hex}",
+        "message_ts": ts,
+        "message": {
+            "type": "message",
+            "user": "U0G9QF9C6",
+            "ts": ts,
+            "text": text,
+            "user_profile": {"display_name": "jo from Contoso", "real_name": "Jo Doe"},
+        },
+        "response_url": response_url,
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def _wait_for(received: list, count: int) -> list:
+    deadline = time.monotonic() + 30  # a wait for the reply thread, not a measure of it
+    while len(received) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return received
+
+
+def test_the_message_shortcut_logs_the_message_with_its_author_channel_and_permalink(served, slack_replies):
+    text = "Billing & invoices: our invoice still shows 40 seats\nWe downgraded to 25 last week."
+    body = _shortcut(text, slack_replies["url"])
+    status, _, _ = call(served, "POST", "/hooks/slack/interactions", body=body, headers=_signed(body))
+    assert status == 200
+    [signal] = _signals_titled(served, "our invoice still shows 40 seats")
+    assert signal.external_ref == "https://acme.slack.com/archives/C2147483705/p1512085950000216"
+    assert signal.reporter == "jo from Contoso" and signal.created_by == "ana (Slack)"
+    assert "We downgraded to 25 last week." in signal.description and "#customer-voice" in signal.description
+    [reply] = _wait_for(slack_replies["received"], 1)
+    assert reply["response_type"] == "ephemeral" and reply["text"].startswith(f"Logged as #{signal.id}, ")
+
+
+def test_one_message_logged_twice_is_one_signal(served, slack_replies):
+    for _ in range(2):
+        body = _shortcut(
+            "Data import: CSV upload rejects semicolons", slack_replies["url"], ts="1600000000.000100"
+        )
+        assert call(served, "POST", "/hooks/slack/interactions", body=body, headers=_signed(body))[0] == 200
+    assert len(_signals_titled(served, "CSV upload rejects semicolons")) == 1
+    first, second = _wait_for(slack_replies["received"], 2)
+    assert first["text"] == second["text"]
+
+
+def test_an_unsigned_shortcut_gets_401_and_nothing_is_stored(served, slack_replies):
+    before = _inbox_rows(served)
+    body = _shortcut("Data import: forged", slack_replies["url"])
+    assert call(served, "POST", "/hooks/slack/interactions", body=body, headers={})[0] == 401
+    assert _inbox_rows(served) == before and slack_replies["received"] == []
