@@ -60,7 +60,6 @@ class Outcome:
     item: InboxItem
     signal: Signal | None
     problems: dict[str, str]  # field → what is wrong, when it failed to map
-    replayed: bool = False  # a retried request: the first request's item, not a new one
 
 
 def client_token(item_id: int) -> str:
@@ -121,12 +120,7 @@ def process(store: Store, *, item_id: int) -> Outcome:
     try:
         with store.read() as session:
             fields = MAPPERS[item.channel](session, item, client_token(saved_id(item)))
-            known = _by_reference(session, fields) if item.channel in UPDATED_BY_REFERENCE else None
-        signal = (
-            _updated(store, known, fields, actor)
-            if known
-            else create_signal(store, signal_in=fields, actor=actor)
-        )
+        signal = _made_or_updated(store, item, fields, actor)
     except ValidationFailed as refused:
         return _failed(store, item, refused.problems)
     except StorageFault:
@@ -186,11 +180,29 @@ def state_counts(store: Store) -> dict[str, int]:
     return {state: count for state, count in rows}
 
 
-def _by_reference(session: Session, fields: dict[str, Any]) -> Signal | None:
+def _made_or_updated(store: Store, item: InboxItem, fields: dict[str, Any], actor: Actor) -> Signal:
+    """A new signal through the one door; for a ticket's later event, the signal its first event made."""
+    if item.channel not in UPDATED_BY_REFERENCE or not fields.get("external_ref"):
+        return create_signal(store, signal_in=fields, actor=actor)
+    known = _by_reference(store, fields)
+    if known is None:
+        try:
+            return create_signal(store, signal_in=fields, actor=actor)
+        except ValidationFailed as refused:
+            known = _by_reference(store, fields) if "external_ref" in refused.problems else None
+            if known is None:  # not two events about one new ticket racing: a real refusal
+                raise
+    return _updated(store, known, fields, actor)
+
+
+def _by_reference(store: Store, fields: dict[str, Any]) -> Signal | None:
     """The signal an earlier event about the same ticket made (same source, same link), if any."""
-    return session.exec(
-        select(Signal).where(Signal.source == fields["source"], Signal.external_ref == fields["external_ref"])
-    ).first()
+    with store.read() as session:
+        return session.exec(
+            select(Signal).where(
+                Signal.source == fields["source"], Signal.external_ref == fields["external_ref"]
+            )
+        ).first()
 
 
 def _updated(store: Store, signal: Signal, fields: dict[str, Any], actor: Actor) -> Signal:
