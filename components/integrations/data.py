@@ -1,5 +1,6 @@
 """Cached loaders for the Integrations page: the tokens and the inbox, refreshed when either changes."""
 
+from datetime import datetime
 from typing import Any
 
 from components.common.data import get_store, versioned
@@ -18,10 +19,10 @@ def load_tokens() -> list[dict[str, Any]]:
             "Integration": token.name,
             "Scope": TokenScope(token.scope).label,
             "Ends in": f"…{token.hint}",
-            "Created": token.created_at,
+            "Created": _when(token.created_at),
             "Created by": token.created_by,
-            "Last used": token.last_used_at,
-            "Revoked": token.revoked_at,
+            "Last used": _when(token.last_used_at) or "never",
+            "Revoked": f"{_when(token.revoked_at)} by {token.revoked_by}" if token.revoked_at else "",
         }
         for token in list_tokens(get_store())
     ]
@@ -39,7 +40,7 @@ def load_failed_items() -> list[dict[str, Any]]:
     return [
         {
             "id": item.id,
-            "Received": item.created_at,
+            "Received": _when(item.created_at),
             "From": names.get(item.token_id, item.channel) if item.token_id else item.channel,
             "Reason": item.reason,
             "Attempts": item.attempts,
@@ -47,3 +48,7 @@ def load_failed_items() -> list[dict[str, Any]]:
         }
         for item in inbox.failed_items(get_store())
     ]
+
+
+def _when(at: datetime | None) -> str:
+    return f"{at:%Y-%m-%d %H:%M} UTC" if at else ""

@@ -44,7 +44,7 @@ def tokens_card(actor: Actor) -> None:
                     done=lambda made: f"Token made for {md_escape(made.token.name)}.",
                     after=_keep_secret,
                 )
-        live = [t for t in tokens if t["Revoked"] is None or pd.isna(t["Revoked"])]
+        live = [t for t in tokens if not t["Revoked"]]
         if live:
             with revoke.form("revoke-token", border=False):
                 picked = st.selectbox(
