@@ -13,7 +13,10 @@ from cxos import config
 from cxos.errors import StorageFault, ValidationFailed
 from cxos.intake import inbox, tickets
 from cxos.models import saved_id
+from cxos.url_params import read_text
 from cxos.vocabulary import InboxState, IntakeChannel
+
+PROFILE_NAME_MAX = 200
 
 
 async def zendesk(request: Request) -> Response:
@@ -30,7 +33,7 @@ async def zendesk(request: Request) -> Response:
             raise Refused(401, problem)
         # Zendesk retries one invocation with the same id: the first one's item, not a second.
         key = request.headers.get("x-zendesk-webhook-invocation-id") or None
-        return await _take(IntakeChannel.ZENDESK, body, key, actor_name="Zendesk")
+        return await _take(IntakeChannel.ZENDESK, body, key, actor_name="Zendesk", profile=_profile(request))
     except Refused as refused:
         return refused.response()
 
@@ -43,12 +46,20 @@ async def intercom(request: Request) -> Response:
         )
         if problem:
             raise Refused(401, problem)
-        return await _take(IntakeChannel.INTERCOM, body, _notification_id(body), actor_name="Intercom")
+        return await _take(
+            IntakeChannel.INTERCOM,
+            body,
+            _notification_id(body),
+            actor_name="Intercom",
+            profile=_profile(request),
+        )
     except Refused as refused:
         return refused.response()
 
 
-async def _take(channel: IntakeChannel, body: bytes, key: str | None, *, actor_name: str) -> Response:
+async def _take(
+    channel: IntakeChannel, body: bytes, key: str | None, *, actor_name: str, profile: str = ""
+) -> Response:
     """Keep the webhook in the inbox, then make or update its signal; 200 either way once it is stored (a
     sender that sees an error retries, and a payload that cannot map waits in the inbox, not in the sender)."""
     try:
@@ -60,6 +71,7 @@ async def _take(channel: IntakeChannel, body: bytes, key: str | None, *, actor_n
             token=None,
             idempotency_key=key,
             actor_name=actor_name,
+            profile=profile,
         )
     except ValidationFailed as refused:
         raise Refused(400, str(refused)) from None
@@ -74,6 +86,12 @@ async def _take(channel: IntakeChannel, body: bytes, key: str | None, *, actor_n
     else:
         answer["fields"] = outcome.problems
     return JSONResponse(answer)
+
+
+def _profile(request: Request) -> str:
+    """The import profile named in `?profile=` that maps this webhook instead of the built-in mapping."""
+    name, _cut = read_text(request.query_params.get("profile", ""), max_chars=PROFILE_NAME_MAX)
+    return name
 
 
 def _notification_id(body: bytes) -> str | None:

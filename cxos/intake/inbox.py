@@ -118,8 +118,10 @@ def process(store: Store, *, item_id: int) -> Outcome:
     # A signed webhook (Slack) has no token: it logs as the person it names, with a contributor's rights.
     actor = actor_of(token) if token else Actor(item.created_by, Role.CONTRIBUTOR)
     try:
+        # A webhook sent with an import profile (?profile=…) is mapped by it, as the admin edited it.
+        mapper = json_signal if item.profile else MAPPERS[item.channel]
         with store.read() as session:
-            fields = MAPPERS[item.channel](session, item, client_token(saved_id(item)))
+            fields = mapper(session, item, client_token(saved_id(item)))
         signal = _made_or_updated(store, item, fields, actor)
     except ValidationFailed as refused:
         return _failed(store, item, refused.problems)

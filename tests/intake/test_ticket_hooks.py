@@ -9,7 +9,11 @@ import uuid
 
 from sqlmodel import func, select
 
+from cxos.importers.mapping import Profile
+from cxos.importers.profiles import save_profile
+from cxos.journey.map import touchpoint_options
 from cxos.models import InboxItem, Signal
+from tests.conftest import ADMIN
 from tests.intake.conftest import INTERCOM_SECRET, ZENDESK_SECRET, call
 
 
@@ -116,3 +120,32 @@ def test_an_intercom_call_with_a_wrong_signature_gets_401_and_nothing_is_stored(
     body, headers = _intercom("42", notification="notif_forged", secret="guessed")
     assert call(served, "POST", "/hooks/intercom", body=body, headers=headers)[0] == 401
     assert _inbox_rows(served) == before
+
+
+def test_a_zendesk_webhook_may_be_mapped_by_an_edited_import_profile(served):
+    with served["store"].read() as session:
+        place = next(tp for tp in touchpoint_options(session) if tp.name == "Billing & invoices")
+    mapping = {"ticket.subject": "title", "ticket.link": "external_ref", "ticket.priority": "severity"}
+    save_profile(
+        served["store"],
+        profile=Profile(
+            "Zendesk trigger", "csv", mapping, default_source="ticket", default_touchpoint_id=place.id
+        ),
+        actor=ADMIN,
+    )
+    ticket = {
+        "subject": "Card declined at renewal",
+        "link": "https://acme.zendesk.com/agent/tickets/9",
+        "priority": "high",
+    }
+    body, headers = _zendesk(ticket)
+    status, _, answer = call(
+        served, "POST", "/hooks/zendesk?profile=Zendesk%20trigger", body=body, headers=headers
+    )
+    assert status == 200 and answer["state"] == "processed", answer
+    [signal] = _by_reference(served, ticket["link"])
+    assert (signal.title, signal.severity, signal.touchpoint_id) == (
+        "Card declined at renewal",
+        "high",
+        place.id,
+    )
