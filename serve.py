@@ -11,10 +11,8 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
+from api.all_routes import ROUTES
 from api.http import LOG, store
-from api.routes import ROUTES
-from api.slack_routes import ROUTES as SLACK_ROUTES
-from api.ticket_routes import ROUTES as TICKET_ROUTES
 from cxos.intake.inbox import process_left_behind
 
 SWEEP_EVERY_S = 30.0
@@ -42,4 +40,4 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     stop.set()
 
 
-app = st.App("app.py", routes=[*ROUTES, *SLACK_ROUTES, *TICKET_ROUTES], lifespan=lifespan)
+app = st.App("app.py", routes=ROUTES, lifespan=lifespan)

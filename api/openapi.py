@@ -34,6 +34,13 @@ FILTERS = {
     "cursor": "the `next_cursor` of the page before",
 }
 
+SIGNED_HOOKS = {
+    "/hooks/slack/commands": "Slack's /friction slash command (form-encoded, X-Slack-Signature)",
+    "/hooks/slack/interactions": "Slack's Log as friction message shortcut (X-Slack-Signature)",
+    "/hooks/zendesk": "a Zendesk trigger's ticket event (X-Zendesk-Webhook-Signature); ?profile= to map it",
+    "/hooks/intercom": "an Intercom conversation notification (X-Hub-Signature); ?profile= to map it",
+}
+
 
 def _error(description: str) -> dict[str, Any]:
     return {
@@ -124,6 +131,48 @@ def openapi_document() -> dict[str, Any]:
                     }
                     | auth_errors,
                 },
+            },
+            "/hooks/json/{profile}": {
+                "post": {
+                    "summary": "Any JSON object, mapped by the saved import profile the path names (a write token)",
+                    "parameters": [
+                        {"name": "profile", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "schema": {"type": "string", "maxLength": 200},
+                        },
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "responses": {
+                        "201": {"description": "the new signal, with its inbox_id"},
+                        "200": {"description": "a retried request: the first signal"},
+                        "422": _error(
+                            "stored, but the profile could not map it: kept in the inbox for a retry"
+                        ),
+                    }
+                    | auth_errors,
+                }
+            },
+            **{
+                path: {
+                    "post": {
+                        "summary": summary,
+                        "security": [],
+                        "description": "Signed by the sender (README: Intake API and webhooks); no bearer token.",
+                        "responses": {
+                            "200": {"description": "stored in the inbox and answered"},
+                            "401": _error(
+                                "a missing or wrong signature, or a stale timestamp: nothing is stored"
+                            ),
+                            "413": _error("body over the size limit"),
+                        },
+                    }
+                }
+                for path, summary in SIGNED_HOOKS.items()
             },
             "/api/v1/signals/{signal_id}": {
                 "get": {

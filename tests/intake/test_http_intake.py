@@ -7,6 +7,7 @@ import urllib.request
 import pytest
 from sqlmodel import func, select
 
+from api.all_routes import ROUTES
 from cxos.intake.tokens import create_token, revoke_token
 from cxos.journey.map import touchpoint_options
 from cxos.models import Event, InboxItem, Signal
@@ -174,7 +175,8 @@ def test_one_signal_by_its_number(served, write_token):
 def test_the_openapi_description_names_every_route(served):
     status, _, document = call(served, "GET", "/api/v1/openapi.json")
     assert status == 200 and document["openapi"].startswith("3.")
-    assert set(document["paths"]) == {"/api/v1/signals", "/api/v1/signals/{signal_id}"}
+    served_paths = {getattr(route, "path", "") for route in ROUTES}
+    assert set(document["paths"]) == served_paths - {"/api/v1/openapi.json"}
     assert "title" in document["components"]["schemas"]["SignalIn"]["properties"]
 
 
