@@ -26,7 +26,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 run: $(VENV)/.runtime
 	$(PY) -m cxos serve-check $(HOST)
 	$(PY) -m cxos demo --if-empty
-	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT) $(ALLOWED_HOSTS)
+	$(VENV)/bin/streamlit run serve.py --server.address $(HOST) --server.port $(PORT) $(ALLOWED_HOSTS)
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .

@@ -51,3 +51,54 @@ def placement_confidence() -> float:
     except ValueError:
         return DEFAULT_PLACEMENT_CONFIDENCE
     return min(1.0, max(0.0, value))
+
+
+DEFAULT_INTAKE_RATE_LIMIT = 600  # requests a minute per integration token
+DEFAULT_INTAKE_MAX_BODY_BYTES = 256 * 1024  # a signal's fields are at most ~25 kB; a webhook body a few kB
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def intake_rate_limit() -> int:
+    """How many intake API requests a minute one integration token may make (then 429 with Retry-After)."""
+    return _positive_int("CXOS_INTAKE_RATE_LIMIT", DEFAULT_INTAKE_RATE_LIMIT)
+
+
+def intake_max_body_bytes() -> int:
+    """The largest intake request body accepted (a larger one gets 413 and is not read further)."""
+    return _positive_int("CXOS_INTAKE_MAX_BODY_BYTES", DEFAULT_INTAKE_MAX_BODY_BYTES)
+
+
+def slack_signing_secret() -> str | None:
+    """The Slack app's signing secret: requests to /hooks/slack/commands must be signed with it."""
+    return os.environ.get("CXOS_SLACK_SIGNING_SECRET") or None
+
+
+def slack_touchpoint() -> str | None:
+    """The touchpoint (by name) a /friction command goes to when its text names none."""
+    return (os.environ.get("CXOS_SLACK_TOUCHPOINT") or "").strip() or None
+
+
+def zendesk_signing_secret() -> str | None:
+    return os.environ.get("CXOS_ZENDESK_SIGNING_SECRET") or None
+
+
+def zendesk_touchpoint() -> str | None:
+    """Where a Zendesk ticket goes when its payload names no touchpoint."""
+    return (os.environ.get("CXOS_ZENDESK_TOUCHPOINT") or "").strip() or None
+
+
+def intercom_client_secret() -> str | None:
+    return os.environ.get("CXOS_INTERCOM_CLIENT_SECRET") or None
+
+
+def intercom_touchpoint() -> str | None:
+    """Where an Intercom conversation goes."""
+    return (os.environ.get("CXOS_INTERCOM_TOUCHPOINT") or "").strip() or None

@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, Role] = {
     "manage_settings": Role.ADMIN,
     "manage_journey": Role.ADMIN,
     "manage_rules": Role.ADMIN,
+    "manage_integrations": Role.ADMIN,
 }
 
 ACTION_WORDS = {
@@ -47,6 +48,7 @@ ACTION_WORDS = {
     "manage_settings": "changing settings",
     "manage_journey": "changing the journey",
     "manage_rules": "changing routing rules",
+    "manage_integrations": "managing integration tokens and the intake inbox",
 }
 
 

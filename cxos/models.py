@@ -397,3 +397,46 @@ class OwnerHistory(SQLModel, table=True):
     first_routed_at: datetime | None = None
     decider: str | None = None  # rule:<id> | model | person (keys of RoutingAccuracy.by_decider)
     kept: bool | None = None  # no later owner event names another team or sends it back to triage
+
+
+class IntegrationToken(Versioned, table=True):
+    """A bearer token one integration sends to the intake API: only its SHA-256 is stored, never the token.
+
+    Not mirrored to a Google Sheet: a sheet's readers must not get even the hashes of the keys to the store.
+    """
+
+    __tablename__ = "integration_token"
+    __table_args__ = ({"info": {"mirrored": False}},)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)  # the integration, and the actor of every event it causes
+    scope: str  # vocabulary.TokenScope
+    token_hash: str = Field(unique=True)  # hex SHA-256 of the token
+    hint: str = ""  # the token's last characters, so an admin can tell two tokens apart
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: str = ""
+
+
+class InboxItem(Versioned, table=True):
+    """One accepted intake request, stored raw before it is acknowledged, then turned into a signal.
+
+    A payload that fails to map stays here with its reason until someone fixes the cause and retries it.
+    """
+
+    __tablename__ = "intake_inbox"
+    __table_args__ = (
+        # A retried request (same token, same Idempotency-Key) finds the first one instead of a second row.
+        UniqueConstraint("token_id", "idempotency_key"),
+        Index("ix_intake_inbox_state", "state", "id"),
+        {"info": {"mirrored": False}},
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str  # vocabulary.IntakeChannel: which door the request came in by
+    token_id: int | None = Field(default=None, foreign_key="integration_token.id")
+    idempotency_key: str | None = None
+    profile: str = ""  # generic JSON: the import profile that maps it (fixed there, then retried)
+    payload: str = Field(sa_type=Text)  # the request body exactly as received (UTF-8)
+    state: str  # vocabulary.InboxState
+    reason: str = Field(default="", sa_type=Text)  # why it failed to map, in words an admin can act on
+    attempts: int = 0
+    signal_id: int | None = None  # the signal it became

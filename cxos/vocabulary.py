@@ -182,6 +182,8 @@ class EventEntity(StrEnum):
     IMPORT_PROFILE = "import_profile"
     SETTING = "setting"
     UNPLACED_ROW = "unplaced_row"
+    INTEGRATION_TOKEN = "integration_token"
+    INTAKE_INBOX = "intake_inbox"
 
 
 class EventAction(StrEnum):
@@ -212,6 +214,8 @@ class EventAction(StrEnum):
     DECIDED = "decided"
     CLOSED = "closed"
     PLACED = "placed"  # an unplaced imported row given its touchpoint by the council
+    REVOKED = "revoked"  # an integration token stops working
+    RETRIED = "retried"  # an inbox item that failed to map is tried again
 
 
 class Decider(StrEnum):
@@ -276,4 +280,34 @@ class ModelState(StrEnum):
     TRAINING = "training"
     READY = "ready"  # trained and stored: predictions come from the newest ready row
     UNTRAINED = "untrained"  # too little confirmed history to learn from
+    FAILED = "failed"
+
+
+class TokenScope(StrEnum):
+    """What an integration token lets its holder do through the intake API."""
+
+    WRITE = "write"  # send signals (and read back the ones it sent)
+    READ = "read"  # read signals only
+
+    @property
+    def label(self) -> str:
+        return {"write": "Write signals", "read": "Read signals"}[self.value]
+
+
+class IntakeChannel(StrEnum):
+    """The door an intake request came in by."""
+
+    API = "api"  # POST /api/v1/signals
+    SLACK = "slack"  # the /friction slash command
+    SLACK_SHORTCUT = "slack_shortcut"  # the "Log as friction" message shortcut
+    ZENDESK = "zendesk"  # a Zendesk trigger's webhook
+    INTERCOM = "intercom"  # an Intercom conversation webhook
+    JSON = "json"  # any JSON, mapped by an import profile (a forum, a survey tool, an AI agent's misses)
+
+
+class InboxState(StrEnum):
+    """Where an inbox item is: waiting to become a signal, a signal, or stopped with a reason."""
+
+    PENDING = "pending"
+    PROCESSED = "processed"
     FAILED = "failed"

@@ -51,6 +51,14 @@ NOT_VERSIONED = {
     "cxos.importers.sheet_source.import_sheet": "append-only: new signals; a row already imported is a duplicate",
     "cxos.importers.unplaced.place_rows": "each row through place_row with the version seen (its two-writer "
     "test is in tests/importers/test_stale_unplaced.py); a refusal stops only its row",
+    # The intake: integrations' own rows, no person's copy of them to be stale against.
+    "cxos.intake.tokens.create_token": "append-only: a new token row (a name taken is refused)",
+    "cxos.intake.tokens.revoke_token": "one-way: a revoked token stays revoked, whoever revoked it first",
+    "cxos.intake.tokens.note_used": "a timestamp of use, moved forward; nobody edits it",
+    "cxos.intake.inbox.receive": "append-only: a new inbox row (a repeated Idempotency-Key returns the first)",
+    "cxos.intake.inbox.process": "compare-and-set: a processed item stays processed; its one signal by client token",
+    "cxos.intake.inbox.process_left_behind": "processes each pending item through inbox.process",
+    "cxos.intake.inbox.retry": "compare-and-set: moves only an item still failed back to pending, then processes it",
     # Acting on the rows as they are now, by design (no person's copy is sent back).
     "cxos.routing.router.route_unrouted": "compare-and-set: routes only rows still new and unowned, skips locked",
     "cxos.journey.editor.move_signals": "empties a touchpoint as it is now; each signal only gets its new place",

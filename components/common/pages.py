@@ -56,8 +56,9 @@ FIXES_AND_LOOPS = Page(
 KPIS = Page("pages/KPIs.py", "KPIs", ":material/monitoring:", Section.AMPLIFY)
 FIT_SCORE = Page("pages/Fit_score.py", "OS fit score", ":material/radar:", Section.AMPLIFY)
 COUNCIL = Page("pages/Council.py", "Experience Council", ":material/groups:", Section.COUNCIL)
-# No page is for admins alone: what only admins may do (edit the journey, the rules, the KPI costs) is a
-# part of the page it belongs to, so the Admin heading stays out of the sidebar until such a page exists.
+# What only admins may do to a capability (edit the journey, the rules, the KPI costs) is a part of its page;
+# the Admin heading holds what belongs to no step of the loop: the integrations signals arrive by.
+INTEGRATIONS = Page("pages/Integrations.py", "Integrations", ":material/cable:", Section.ADMIN)
 
 PAGES = (
     HOME,
@@ -74,6 +75,7 @@ PAGES = (
     KPIS,
     FIT_SCORE,
     COUNCIL,
+    INTEGRATIONS,
 )
 
 

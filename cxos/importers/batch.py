@@ -80,6 +80,9 @@ class Prepared:
     note: str | None = None
 
 
+DEFAULT_READING = DateReading(DAY_FIRST, "")  # a file read before its dates were looked at: day first
+
+
 @dataclass(frozen=True)
 class Context:
     touchpoints: dict[str, list[int]]  # lower-cased name and "stage › name" → ids
@@ -88,7 +91,7 @@ class Context:
     now: Any
     actor: Actor
     label: str
-    dates: DateReading = DateReading(DAY_FIRST, "")
+    dates: DateReading = DEFAULT_READING
     zone: Any = UTC  # the export's zone for times written without an offset
 
 
@@ -203,13 +206,30 @@ def check_profile(profile: Profile, context: Context) -> None:
 
 def _context(store: Store, actor: Actor, label: str) -> Context:
     with store.read() as session:
-        touchpoints: dict[str, list[int]] = {}
-        for tp in touchpoint_options(session):
-            for key in {tp.name.lower(), tp.label.lower(), f"{tp.stage} > {tp.name}".lower()}:
-                touchpoints.setdefault(key, []).append(tp.id)
+        touchpoints = touchpoint_keys(session)
     live = frozenset(i for ids in touchpoints.values() for i in ids)
     placer = placer_for(store, touchpoints, live)
     return Context(touchpoints, arrival_router(store), placer, utcnow(), actor, label)
+
+
+def touchpoint_keys(session: Session) -> dict[str, list[int]]:
+    """Every spelling a file or payload may name a touchpoint by (lower-cased name, "stage › name") → ids."""
+    touchpoints: dict[str, list[int]] = {}
+    for tp in touchpoint_options(session):
+        for key in {tp.name.lower(), tp.label.lower(), f"{tp.stage} > {tp.name}".lower()}:
+            touchpoints.setdefault(key, []).append(tp.id)
+    return touchpoints
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """One record through a profile: its signal fields (touchpoint_id None: to be placed), when it happened,
+    its tag-like columns, and a note for the report (a date stored as the import time)."""
+
+    fields: dict[str, Any]
+    created_at: Any
+    tag_columns: dict[str, str]
+    note: str | None = None
 
 
 def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> Prepared | tuple[str, str]:
@@ -221,6 +241,42 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
             return "skipped", f"not a message ({values['subtype']})"
         if profile.skip_replies and values.get("thread_ts") and values["thread_ts"] != values.get("ts"):
             return "skipped", "a reply in a thread: the thread's first message stands for it"
+    mapped = mapped_fields(
+        values,
+        profile,
+        touchpoints=context.touchpoints,
+        now=context.now,
+        dates=context.dates,
+        zone=context.zone,
+        ref_fallback=values.get("ts", "") if kind == "slack_json" else "",
+        placeable=True,
+    )
+    if isinstance(mapped, str):
+        return "error", mapped
+    return Prepared(
+        record.number,
+        mapped.fields,
+        mapped.created_at,
+        tag_columns=mapped.tag_columns,
+        tags=tags_of(mapped.tag_columns),
+        note=mapped.note,
+    )
+
+
+def mapped_fields(
+    values: dict[str, str],
+    profile: Profile,
+    *,
+    touchpoints: dict[str, list[int]],
+    now: Any,
+    dates: DateReading = DEFAULT_READING,
+    zone: Any = UTC,
+    ref_fallback: str = "",
+    placeable: bool = False,
+) -> Mapped | str:
+    """One record's signal fields through a profile (a file's row, or a webhook's JSON flattened to dotted
+    keys), or why it cannot be a signal. `placeable`: a record that names no touchpoint is kept for the
+    placement step (an import); otherwise it is refused (a webhook must say where it belongs)."""
     given = {field_name: values.get(column, "") for column, field_name in profile.mapping.items()}
     data: dict[str, Any] = {"title": given.get("title", ""), "description": given.get("description", "")}
     if "message" in given:
@@ -230,37 +286,32 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
             data["description"] = message
     # No source column and no default (a file with only a text column): "other", never a refusal.
     data["source"] = parse_source(given.get("source", "")) or profile.default_source or Source.OTHER.value
-    touchpoint = _touchpoint(given, profile, context)
+    touchpoint = _touchpoint(given, profile, touchpoints)
     if isinstance(touchpoint, str):
-        return "error", touchpoint
+        return touchpoint
     data["touchpoint_id"] = touchpoint
     for field_name in ("account", "reporter"):
         data[field_name] = given.get(field_name) or None
     data["arr"] = parse_arr(given.get("arr", ""))
     data["severity"] = parse_severity(given.get("severity", "")) or "medium"
-    ref = given.get("external_ref", "") or (values.get("ts", "") if kind == "slack_json" else "")
-    data["external_ref"] = reference(ref, profile.ref_prefix)
+    data["external_ref"] = reference(given.get("external_ref", "") or ref_fallback, profile.ref_prefix)
     try:
-        signal_in: SignalCreate = parse(SignalCreate if touchpoint else UnplacedSignal, data)
+        signal_in: SignalCreate = parse(SignalCreate if touchpoint or not placeable else UnplacedSignal, data)
     except ValidationFailed as refused:
-        return "error", str(refused)
-    created_at, note = context.now, None
+        return str(refused)
+    created_at, note = now, None
     if "created_at" in given:
         try:
-            created_at = parse_date(
-                given["created_at"], reading=context.dates, zone=context.zone, now=context.now
-            )
+            created_at = parse_date(given["created_at"], reading=dates, zone=zone, now=now)
         except DateUnreadable as unreadable:
             if profile.bad_dates != BAD_DATE_IMPORT_TIME:
-                return "error", f"Created at: {unreadable}"
+                return f"Created at: {unreadable}"
             note = f"Created at: {unreadable}; stored with the import time instead"
-    return Prepared(
-        record.number,
+    return Mapped(
         signal_in.model_dump(exclude={"client_token"}),
         created_at,
-        tag_columns={name: given[name].strip() for name in PLACEMENT_FIELDS if name in given},
-        tags=tags_of(given),
-        note=note,
+        {name: given[name].strip() for name in PLACEMENT_FIELDS if name in given},
+        note,
     )
 
 
@@ -306,13 +357,15 @@ def _route(batch: list[Prepared], context: Context) -> None:
         )
 
 
-def _touchpoint(given: dict[str, str], profile: Profile, context: Context) -> int | str | None:
+def _touchpoint(
+    given: dict[str, str], profile: Profile, touchpoints: dict[str, list[int]]
+) -> int | str | None:
     name = given.get("touchpoint", "").strip()
     if not name:
         return profile.default_touchpoint_id
-    ids = context.touchpoints.get(
-        name.lower().replace("›", ">").replace(" > ", " › "), []
-    ) or context.touchpoints.get(name.lower(), [])
+    ids = touchpoints.get(name.lower().replace("›", ">").replace(" > ", " › "), []) or touchpoints.get(
+        name.lower(), []
+    )
     if len(ids) == 1:
         return ids[0]
     if profile.default_touchpoint_id is not None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
@@ -331,14 +331,20 @@ def list_profiles(store: Store) -> list[Profile]:
 
 
 def get_profile(store: Store, name: str) -> Profile:
-    if name in BUILT_IN:
-        return BUILT_IN[name]
     with store.read() as session:
-        row = session.exec(select(ImportProfile).where(ImportProfile.name == name)).first()
-    if row is None:
+        profile = profile_in(session, name)
+    if profile is None:
         known = ", ".join(p.name for p in list_profiles(store))
         raise NotFound(f"No import profile is called {name!r}. Known profiles: {known}.")
-    return _profile(row)
+    return profile
+
+
+def profile_in(session: Session, name: str) -> Profile | None:
+    """The built-in or saved profile of this name, read in the caller's session (a webhook's mapping)."""
+    if name in BUILT_IN:
+        return BUILT_IN[name]
+    row = session.exec(select(ImportProfile).where(ImportProfile.name == name)).first()
+    return None if row is None else _profile(row)
 
 
 class _StoredMapping(TypedDict):

@@ -1,19 +1,14 @@
-"""Real-browser fixtures: a seeded demo database, `streamlit run` on a free port, headless Chromium."""
+"""Real-browser fixtures: a seeded demo database, the app (`streamlit run serve.py`) on a free port, headless Chromium."""
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.served_app import seeded_app
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -27,7 +22,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1920, "height": 1080}
-HEALTH_TIMEOUT_S = 60
 
 
 def browser_missing_reason() -> str | None:
@@ -60,28 +54,6 @@ def browser_available() -> None:
         pytest.fail(f"CXOS_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
     if reason:
         pytest.skip(f"browser tests skipped: {reason}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + HEALTH_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode().strip() == "ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
-    raise RuntimeError(f"streamlit did not become healthy at {url} within {HEALTH_TIMEOUT_S} s:\n{tail}")
 
 
 @pytest.fixture(scope="session")
@@ -146,52 +118,9 @@ def _app_env(settings: dict[str, str]) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def _seeded_app(env: dict[str, str], workdir: Path) -> Iterator[str]:
-    """A 300-signal demo in the store env names, then `streamlit run` on a free port until the block ends."""
-    subprocess.run(
-        [sys.executable, "-m", "cxos", "demo", "--signals", "300", "--seed", "1"],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = workdir / "streamlit.log"
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_healthy(url, server, log)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
+def _seeded_app(env: dict[str, str], workdir: Path):
+    """A 300-signal demo in the store env names, then the app as `make run` serves it, until the block ends."""
+    return seeded_app(env, workdir)
 
 
 @pytest.fixture(scope="session")

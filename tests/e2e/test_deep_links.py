@@ -35,6 +35,7 @@ HEADINGS = {
     pages.KPIS: "KPIs",
     pages.FIT_SCORE: "OS fit score",
     pages.COUNCIL: "Experience Council",
+    pages.INTEGRATIONS: "Integrations",
 }
 
 # The deep links the README documents (and the ones the app itself hands out), with what each must open.

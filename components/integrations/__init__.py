@@ -1,0 +1,1 @@
+"""The Integrations page's screens: integration tokens and the intake inbox."""

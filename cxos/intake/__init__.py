@@ -1,0 +1,1 @@
+"""Signals that arrive by themselves: integration tokens, the intake inbox, mapping payloads to signals."""
