@@ -20,6 +20,7 @@ from cxos.errors import CxosError, NotFound, StorageFault, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.intake.generic import json_signal
 from cxos.intake.mapping import api_signal
+from cxos.intake.placing import placed
 from cxos.intake.slack import shortcut_signal, slash_command_signal
 from cxos.intake.tickets import intercom_signal, zendesk_signal
 from cxos.intake.tokens import actor_of
@@ -122,7 +123,7 @@ def process(store: Store, *, item_id: int) -> Outcome:
         mapper = json_signal if item.profile else MAPPERS[item.channel]
         with store.read() as session:
             fields = mapper(session, item, client_token(saved_id(item)))
-        signal = _made_or_updated(store, item, fields, actor)
+        signal = _made_or_updated(store, item, placed(store, item.channel, fields), actor)
     except ValidationFailed as refused:
         return _failed(store, item, refused.problems)
     except StorageFault:

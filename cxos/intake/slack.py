@@ -3,7 +3,8 @@
 Slack signs each request with the app's signing secret: `v0=` + HMAC-SHA256 of `v0:<timestamp>:<body>`, sent
 in X-Slack-Signature with the timestamp in X-Slack-Request-Timestamp. A request older or newer than five
 minutes is refused, so a captured one cannot be replayed later. `/friction Touchpoint: what happened` names
-the touchpoint; without one the signal goes to CXOS_SLACK_TOUCHPOINT (or stays in the inbox, saying so). The
+the touchpoint; without one it is inferred from the text (the placement rules, then the placement model when
+sure enough), else the signal goes to CXOS_SLACK_TOUCHPOINT (or stays in the inbox, saying so). The
 message shortcut logs the message it was used on: its text, its author, its channel and its permalink (the
 signal's reference, so the same message logged twice is one signal), the touchpoint found the same way.
 """
@@ -16,7 +17,6 @@ from urllib.parse import parse_qs
 
 from sqlmodel import Session
 
-from cxos import config
 from cxos.errors import ValidationFailed
 from cxos.inputs import split_title
 from cxos.intake.mapping import touchpoint_named
@@ -75,17 +75,15 @@ def slash_command_signal(session: Session, item: InboxItem, client_token: str) -
     }
 
 
-def _touchpoint_and_text(session: Session, text: str) -> tuple[int, str]:
-    """`Touchpoint: what happened` → (its id, what happened); else the default touchpoint and all the text."""
+def _touchpoint_and_text(session: Session, text: str) -> tuple[int | None, str]:
+    """`Touchpoint: what happened` → (its id, what happened); else (None, all the text): the inbox infers the
+    touchpoint from the text, then falls back to CXOS_SLACK_TOUCHPOINT (cxos/intake/inbox.py)."""
     named, colon, rest = text.partition(":")
     if colon and rest.strip():
         names = {tp.name.casefold() for tp in touchpoint_options(session)}
         if named.strip().casefold() in names:
             return touchpoint_named(session, named), rest.strip()
-    default = config.slack_touchpoint()
-    if not default:
-        raise ValidationFailed({"touchpoint": f"name one of the journey's touchpoints first: {USAGE}"})
-    return touchpoint_named(session, default), text
+    return None, text
 
 
 def shortcut_payload(form: dict[str, str]) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlmodel import Session
 
-from cxos import config
 from cxos.errors import ValidationFailed
 from cxos.inputs import split_title
 from cxos.intake.mapping import touchpoint_named
@@ -75,7 +74,7 @@ def zendesk_signal(session: Session, item: InboxItem, client_token: str) -> dict
         reference=_text(ticket.get("url")) or f"zendesk-{ticket_id}",
         reporter=_text(ticket.get("requester")),
         account=_text(ticket.get("organization")),
-        touchpoint=_text(ticket.get("touchpoint")) or config.zendesk_touchpoint(),
+        touchpoint=_text(ticket.get("touchpoint")),
         client_token=client_token,
     )
 
@@ -102,7 +101,7 @@ def intercom_signal(session: Session, item: InboxItem, client_token: str) -> dic
         reference=_conversation_link(data, conversation),
         reporter=_text(author.get("email")) or _text(author.get("name")),
         account=None,
-        touchpoint=config.intercom_touchpoint(),
+        touchpoint=None,
         client_token=client_token,
     )
 
@@ -127,13 +126,12 @@ def _fields(
     touchpoint: str | None,
     client_token: str,
 ) -> dict[str, Any]:
-    if not touchpoint:
-        raise ValidationFailed({"touchpoint": "the payload names none and no default touchpoint is set"})
     return {
         "title": title,
         "description": description[:10_000],
         "source": Source.TICKET.value,
-        "touchpoint_id": touchpoint_named(session, touchpoint),
+        # None: the inbox infers it from the text, then falls back to the channel's default (inbox.py)
+        "touchpoint_id": touchpoint_named(session, touchpoint) if touchpoint else None,
         "external_ref": reference[:2_000],
         "reporter": reporter,
         "account": account,

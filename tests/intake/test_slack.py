@@ -88,10 +88,18 @@ def test_a_signed_command_is_logged_and_answered_only_to_its_sender(served):
     assert "#cs-escalations" in signal.description
 
 
-def test_a_command_naming_no_touchpoint_goes_to_the_default_one(served):
+def test_a_command_naming_no_touchpoint_is_placed_from_its_text_by_the_placement_rules(served):
     body = _command("Nobody can find the SSO setup guide")
     assert _post(served, body, _signed(body))[0] == 200
     [signal] = _signals_titled(served, "Nobody can find the SSO setup guide")
+    with served["store"].read() as session:
+        assert session.get(Touchpoint, signal.touchpoint_id).name == "SSO & user provisioning"
+
+
+def test_a_command_nothing_places_goes_to_the_default_touchpoint(served):
+    body = _command("Something about the thing felt odd today")
+    assert _post(served, body, _signed(body))[0] == 200
+    [signal] = _signals_titled(served, "Something about the thing felt odd today")
     with served["store"].read() as session:
         assert session.get(Touchpoint, signal.touchpoint_id).name == SLACK_TOUCHPOINT
 
