@@ -28,7 +28,7 @@ from cxos.journey.map import touchpoint_options
 from cxos.models import Signal, table_of
 from cxos.routing.decision import Decision
 from cxos.signals import writes as signals
-from cxos.signals.arrival import ArrivalRouter, arrival_router
+from cxos.signals.arrival import ArrivalRouter, arrival_router, understood
 from cxos.store.bulk import cyclic_gc_paused
 from cxos.store.store import Store
 
@@ -208,7 +208,8 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
     except ValidationFailed as refused:
         return "error", str(refused)
     created_at = parse_created(given.get("created_at", ""), now=context.now) or context.now
-    return Prepared(record.number, signal_in.model_dump(exclude={"client_token"}), created_at)
+    fields = understood(signal_in.model_dump(exclude={"client_token"}))  # drivers, before routing sees it
+    return Prepared(record.number, fields, created_at)
 
 
 def _route(batch: list[Prepared], context: Context) -> None:
