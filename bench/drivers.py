@@ -70,14 +70,22 @@ def render(result: dict[str, Any]) -> str:
         for d, f in result["drivers"].items()
     ]
     title = f"CX-driver detection on {result['texts']} hand-labelled texts ({result['split']} rows)"
-    out = [common.format_table(["driver", "labelled", "tp", "fp", "fn", "precision", "recall"], rows, title=title)]
+    out = [
+        common.format_table(
+            ["driver", "labelled", "tp", "fp", "fn", "precision", "recall"], rows, title=title
+        )
+    ]
     if result.get("show_wrong"):
-        out.append(common.format_table(["id", "driver", "kind", "phrases", "text"], result["wrong"], title="\nWrong"))
+        out.append(
+            common.format_table(["id", "driver", "kind", "phrases", "text"], result["wrong"], title="\nWrong")
+        )
     return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--split", choices=["heldout", "tune", "all"], default="heldout")
     parser.add_argument("--misses", action="store_true", help="also list every row the detector got wrong")
     parser.add_argument("--json", action="store_true")

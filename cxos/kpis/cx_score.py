@@ -95,10 +95,11 @@ class ScoreAverage:
 
 
 def average_scores(
-    session: Session, *, by: str, start: Any = None, end: Any = None, team_id: int | None = None
+    session: Session, *, by: str, start: Any = None, end: Any = None, team_ids: tuple[int, ...] = ()
 ) -> list[ScoreAverage]:
     """The mean CX score per touchpoint, stage, team or failure mode (`by`), worst first; signals without
-    a team or a failure mode are left out of those groupings. Optional: created in [start, end), one team."""
+    a team or a failure mode are left out of those groupings. Optional: created in [start, end), owned by one
+    of `team_ids`."""
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {GROUPINGS}")
     score = func.avg(score_expression())
@@ -115,13 +116,26 @@ def average_scores(
         query = select(name, score, func.count()).join(Team, col(Team.id) == Signal.owner_team_id)
     else:
         key, name = FailureMode.id, FailureMode.name
-        query = select(name, score, func.count()).join(FailureMode, col(FailureMode.id) == Signal.failure_mode_id)
+        query = select(name, score, func.count()).join(
+            FailureMode, col(FailureMode.id) == Signal.failure_mode_id
+        )
     if start is not None:
         query = query.where(col(Signal.created_at) >= start)
     if end is not None:
         query = query.where(col(Signal.created_at) < end)
-    if team_id is not None:
-        query = query.where(col(Signal.owner_team_id) == team_id)
+    if team_ids:
+        query = query.where(col(Signal.owner_team_id).in_(team_ids))
     rows = session.exec(query.group_by(key, name)).all()  # two failure modes may share a name
     averages = [ScoreAverage(str(n), round(float(a), 2), int(c)) for n, a, c in rows]
     return sorted(averages, key=lambda row: (row.average, -row.signals, row.name))
+
+
+def formula_text() -> str:
+    """The formula in words, from the tables above, for the pages that show a score."""
+    drivers = ", ".join(f"{DRIVERS[d]} {w:g}" for d, w in DRIVER_WEIGHTS.items())
+    severities = ", ".join(f"{Severity(s).label.lower()} {w:g}" for s, w in SEVERITY_WEIGHTS.items())
+    outcomes = ", ".join(f"{Status(s).label.lower()} {a:+g}" for s, a in OUTCOME_ADJUSTMENTS.items())
+    return (
+        f"{BEST:g} minus each driver's weight ({drivers}), minus the severity's ({severities}), plus the "
+        f"outcome ({outcomes}), kept within {WORST:g}–{BEST:g}"
+    )
