@@ -136,8 +136,9 @@ def detect(text: str) -> dict[str, list[str]]:
         for pattern in patterns:
             for match in pattern.finditer(text):
                 phrase = " ".join(match.group(0).split())
-                if phrase and phrase.lower() not in (p.lower() for p in phrases):
-                    phrases.append(phrase)
+                if phrase and not any(phrase.lower() in p.lower() for p in phrases):
+                    # Two patterns can match overlapping words ("still waiting", "still waiting on"): the longer stays.
+                    phrases = [p for p in phrases if p.lower() not in phrase.lower()] + [phrase]
             if len(phrases) >= MAX_PHRASES:
                 break
         if phrases:
