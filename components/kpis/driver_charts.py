@@ -22,6 +22,7 @@ DRIVER_COLOURS = {
     "driver_policy": "#5e3c99",
 }
 assert set(DRIVER_COLOURS) == set(DRIVERS)
+INK = "#1b1b1b"  # chart text in near-black: grey is unreadable across a room (the room test checks contrast)
 _LABELS = list(DRIVERS.values())
 _SCALE = alt.Scale(domain=_LABELS, range=[DRIVER_COLOURS[d] for d in DRIVERS])
 
@@ -40,9 +41,17 @@ def driver_mix_bars(mix: dict[str, int], *, font_size: int = FONT_SIZE) -> alt.C
     ]
     data = pd.DataFrame(rows, columns=["driver", "signals", "share", "review"])
     data["text"] = [f"{n:,} · {s:.0%}" for n, s in zip(data["signals"], data["share"], strict=True)]
+    top = max(1, int(data["signals"].max()) if len(data) else 1)
     base = alt.Chart(data).encode(
         y=alt.Y("driver:N", sort=_LABELS, title=None, axis=alt.Axis(labelLimit=360)),
-        x=alt.X("signals:Q", title="signals with the driver", axis=alt.Axis(tickMinStep=1, format="d")),
+        x=alt.X(
+            "signals:Q",
+            title="signals with the driver",
+            scale=alt.Scale(
+                domain=[0, top * 1.45], nice=False
+            ),  # room right of the longest bar for its label
+            axis=alt.Axis(tickMinStep=1, format="d", tickCount=4, labelOverlap=False),
+        ),
     )
     bars = base.mark_bar().encode(
         color=alt.Color("driver:N", scale=_SCALE, legend=None),
@@ -52,23 +61,39 @@ def driver_mix_bars(mix: dict[str, int], *, font_size: int = FONT_SIZE) -> alt.C
     return (
         (bars + text)
         .properties(height=alt.Step(round(font_size * 2.2)))  # a bar per line of text at any font size
-        .configure_axis(labelFontSize=font_size, titleFontSize=font_size)
+        .configure_axis(labelFontSize=font_size, titleFontSize=font_size, labelColor=INK, titleColor=INK)
         .configure_view(strokeWidth=0)
     )
 
 
-def driver_trend_lines(trend: list[tuple[date, str, int]], *, font_size: int = FONT_SIZE) -> alt.Chart:
-    """Signals with each driver per week (Monday), a line per driver in the mix's colours."""
+def driver_trend_lines(
+    trend: list[tuple[date, str, int]], *, font_size: int = FONT_SIZE, label_angle: int = 0
+) -> alt.Chart:
+    """Signals with each driver per week (Monday), a line per driver in the mix's colours. No label is
+    dropped for lack of room (the room test counts a dropped label as a fault): at room sizes, angle them."""
+    # Weeks as ordered labels ("23 Nov"), not a time axis: Vega's week ticks fall on Sundays and in the browser's
+    # time zone, so a Monday bucket could be labelled with the day before.
+    weeks = sorted({week for week, _, _ in trend})
+    names = {week: f"{week:%d %b}" for week in weeks}
     data = pd.DataFrame(
-        [(pd.Timestamp(week), DRIVERS[driver], n) for week, driver, n in trend],
+        [(names[week], DRIVERS[driver], n) for week, driver, n in trend],
         columns=["week", "driver", "signals"],
     )
     return (
         alt.Chart(data)
-        .mark_line(point=True, strokeWidth=3 if font_size > FONT_SIZE else 2)
+        .mark_line(
+            point=alt.OverlayMarkDef(size=font_size * 4), strokeWidth=3 if font_size > FONT_SIZE else 2
+        )
         .encode(
-            x=alt.X("week:T", title="week starting", axis=alt.Axis(format="%d %b", tickCount="week")),
-            y=alt.Y("signals:Q", title="signals", axis=alt.Axis(tickMinStep=1, format="d")),
+            x=alt.X(
+                "week:O",
+                sort=[names[week] for week in weeks],
+                title="week starting",
+                axis=alt.Axis(labelAngle=label_angle, labelOverlap=False),
+            ),
+            y=alt.Y(
+                "signals:Q", title="signals", axis=alt.Axis(tickMinStep=1, format="d", labelOverlap=False)
+            ),
             color=alt.Color(
                 "driver:N",
                 scale=_SCALE,
@@ -76,11 +101,12 @@ def driver_trend_lines(trend: list[tuple[date, str, int]], *, font_size: int = F
                     orient="bottom", title=None, columns=3, labelLimit=400, symbolSize=font_size * 12
                 ),
             ),
-            tooltip=[alt.Tooltip("week:T", format="%d %b %Y"), "driver:N", "signals:Q"],
+            tooltip=["week:O", "driver:N", "signals:Q"],
         )
-        .properties(height=font_size * 18)
-        .configure_axis(labelFontSize=font_size, titleFontSize=font_size)
-        .configure_legend(labelFontSize=font_size)
+        # Streamlit fits the whole chart (axes and legend too) into this height: the lines get what is left.
+        .properties(height=font_size * 26)
+        .configure_axis(labelFontSize=font_size, titleFontSize=font_size, labelColor=INK, titleColor=INK)
+        .configure_legend(labelFontSize=font_size, labelColor=INK)
     )
 
 
@@ -90,13 +116,18 @@ def score_bars(averages: list[tuple[str, float, int]], *, font_size: int = FONT_
     data["text"] = [f"{s:.2f} ({n:,})" for s, n in zip(data["score"], data["signals"], strict=True)]
     base = alt.Chart(data).encode(
         y=alt.Y("group:N", sort=None, title=None, axis=alt.Axis(labelLimit=420)),
-        x=alt.X("score:Q", title="mean CX score (1 worst, 5 best)", scale=alt.Scale(domain=[1, 5])),
+        x=alt.X(
+            "score:Q",
+            title="mean CX score (1 worst, 5 best)",
+            scale=alt.Scale(domain=[1, 6], zero=False),  # bars start at 1; past 5: room for the last label
+            axis=alt.Axis(values=[1, 2, 3, 4, 5], labelOverlap=False),
+        ),
     )
-    bars = base.mark_bar(color="#1f4e79").encode(tooltip=["group:N", "score:Q", "signals:Q"])
+    bars = base.mark_bar(color="#1f4e79", clip=True).encode(tooltip=["group:N", "score:Q", "signals:Q"])
     text = base.mark_text(align="left", dx=4, fontSize=font_size, color="#000000").encode(text="text:N")
     return (
         (bars + text)
         .properties(height=alt.Step(round(font_size * 2)))
-        .configure_axis(labelFontSize=font_size, titleFontSize=font_size)
+        .configure_axis(labelFontSize=font_size, titleFontSize=font_size, labelColor=INK, titleColor=INK)
         .configure_view(strokeWidth=0)
     )

@@ -40,7 +40,10 @@ def driver_cards(view: DriverView, *, room: bool = False) -> None:
     with trend_col.container(border=True):
         st.markdown("#### CX drivers per week")
         if any(n for _, _, n in view.trend):
-            st.altair_chart(driver_trend_lines(view.trend, font_size=font), width="stretch")
+            st.altair_chart(
+                driver_trend_lines(view.trend, font_size=font, label_angle=ROOM_LABEL_ANGLE if room else 0),
+                width="stretch",
+            )
             st.caption(
                 "Signals with each driver per week (Monday to Sunday, UTC); the first and last weeks may be partial."
             )

@@ -123,7 +123,7 @@ def _drivers_line(signal: Signal) -> str:
 
 def _score_line(signal: Signal) -> str:
     score = cx_score(signal)
-    return f"{score.value:.1f} of 5 — " + ", ".join(score.reasons)
+    return f"{score.value:g} of 5 — " + ", ".join(score.reasons)
 
 
 def _actions(ctx: PageContext, signal: Signal, seen: int) -> None:

@@ -1,6 +1,6 @@
 """The CX score of a signal, 1 (worst) to 5 (best): a plain formula over its drivers, severity and outcome.
 
-    score = 5 − Σ driver weights − severity weight + outcome adjustment, kept within 1..5, to one decimal.
+    score = 5 − Σ driver weights − severity weight + outcome adjustment, kept within 1..5.
 
 Every weight is in the three tables below, and only here: change one and the signal page, the KPI page and
 the averages all follow (the averages use the same numbers in SQL, see `score_expression`). Why these:
@@ -69,7 +69,7 @@ def cx_score(signal: Any) -> CxScore:
         raw += adjustment
         sign = "+" if adjustment > 0 else "−"
         reasons.append(f"{Status(status).label} {sign}{abs(adjustment):g}")
-    value = round(min(BEST, max(WORST, raw)), 1)
+    value = round(min(BEST, max(WORST, raw)), 2)  # the weights are quarters: two decimals keep every step
     if value != round(raw, 2):
         reasons.append(f"kept within {WORST:g}–{BEST:g}")
     return CxScore(value, reasons or ["no driver, low severity, no outcome yet"])
