@@ -30,7 +30,9 @@ def test_each_term_moves_the_score_by_its_weight_and_says_so():
 
 
 def test_the_score_is_kept_within_one_and_five():
-    worst = cx_score(dict.fromkeys(score.DRIVER_WEIGHTS, True) | {"severity": "critical", "status": "wont_fix"})
+    worst = cx_score(
+        dict.fromkeys(score.DRIVER_WEIGHTS, True) | {"severity": "critical", "status": "wont_fix"}
+    )
     assert worst.value == 1.0 and worst.reasons[-1] == "kept within 1–5"
     best = cx_score({"severity": "low", "status": "loop_closed"})
     assert best.value == 5.0 and best.reasons == ["Loop closed +0.75", "kept within 1–5"]
@@ -110,7 +112,12 @@ def test_driver_mix_trend_and_stage_count_the_signals_with_each_driver(journey_s
         stage_name = session.get(Stage, session.get(Touchpoint, touchpoint_id).stage_id).name
         nobody = driver_mix(session, **window, team_ids=(9999,))
     assert (mix["signals"], mix["flagged"]) == (4, 2)
-    assert (mix["driver_effort"], mix["driver_emotion"], mix["driver_product"], mix["driver_policy"]) == (2, 1, 1, 0)
+    assert (mix["driver_effort"], mix["driver_emotion"], mix["driver_product"], mix["driver_policy"]) == (
+        2,
+        1,
+        1,
+        0,
+    )
     assert sum(n for _, driver, n in trend if driver == "driver_effort") == 2
     assert {(s, d): n for s, _, d, n in stages}[(stage_name, "driver_effort")] == 2
     assert nobody["signals"] == 0 and nobody["driver_effort"] == 0

@@ -22,7 +22,10 @@ KNOWN = [
     ("This is the third time I ask about my invoice and I'm still waiting", {"driver_effort"}),
     ("I've contacted support several times over two weeks, nobody answers", {"driver_effort"}),
     ("Absolutely ridiculous, I want this fixed immediately!!", {"driver_emotion"}),
-    ("The bot keeps saying the same answer and doesn't understand my question", {"driver_answer_ai", "driver_effort"}),
+    (
+        "The bot keeps saying the same answer and doesn't understand my question",
+        {"driver_answer_ai", "driver_effort"},
+    ),
     ("Your agent was rude and hung up on me", {"driver_answer_human"}),
     ("The export button doesn't work and the page shows an error", {"driver_product"}),
     ("Why was I charged a fee for paying by card?", {"driver_policy"}),
@@ -43,7 +46,10 @@ def test_known_texts_give_their_drivers(text, expected):
 
 def test_each_detected_driver_keeps_the_phrases_that_triggered_it():
     found = drivers.detect("This is the third time I ask. Still waiting for a reply, useless!!")
-    assert found["driver_effort"] == ["third time I ask", "Still waiting for"]  # overlapping matches: the longer
+    assert found["driver_effort"] == [
+        "third time I ask",
+        "Still waiting for",
+    ]  # overlapping matches: the longer
     assert "useless" in found["driver_emotion"]
     assert all(len(phrases) <= drivers.MAX_PHRASES for phrases in found.values())
 
@@ -129,7 +135,10 @@ def test_a_rule_on_a_driver_routes_a_signal_whose_text_shows_it(journey_store, t
             "name": "Flagged for review to QA",
             "owner_team_id": team_id,
             "match": "any",
-            "conditions": [{"field": "driver_effort", "op": "is_true"}, {"field": "driver_emotion", "op": "is_true"}],
+            "conditions": [
+                {"field": "driver_effort", "op": "is_true"},
+                {"field": "driver_emotion", "op": "is_true"},
+            ],
         },
         actor=ADMIN,
     )
