@@ -4,6 +4,7 @@ import streamlit as st
 
 from components.common.charts import FONT_SIZE
 from components.common.presentation_style import ROOM_CHART_FONT_PX, ROOM_LABEL_ANGLE
+from components.common.safe import md_escape
 from components.journey.friction_charts import heatmap
 from components.kpis.driver_charts import driver_mix_bars, driver_trend_lines, score_bars
 from components.kpis.driver_data import DriverView
@@ -92,6 +93,6 @@ def score_card(view: DriverView) -> None:
                 else:
                     st.info(f"No signal in the range has a {GROUPING_LABELS[by].lower()}.")
         st.caption(
-            f"**Definition.** A signal's CX score is {formula_text()}. Shown: the mean over the signals created "
+            f"**Definition.** A signal's CX score is {md_escape(formula_text())}. Shown: the mean over the signals created "
             "in the range, the 15 worst groups (number of signals in brackets)."
         )
