@@ -15,15 +15,21 @@ overrides them. Detection runs on arrival, before routing, so rules on drivers (
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from re import _constants as _sre  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
 from cxos.vocabulary import DRIVERS
 
 MAX_PHRASES = 3  # evidence kept per driver: enough to explain, short enough to read in a table cell
+# Characters of a signal read: a ticket's pasted thread adds time (about 1 ms per 500 characters), not drivers.
+MAX_READ = 1_000
+_WORD = re.compile(r"\w+")
 
 
-def _patterns(*parts: str) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(part, re.IGNORECASE) for part in parts)
+def _patterns(*parts: str) -> tuple[str, ...]:
+    return parts
 
 
 _NUMBER = r"(?:a|an|one|two|three|four|five|six|several|many|few|couple(?: of)?|\d+(?:-\d+)?)"
@@ -32,7 +38,7 @@ _DOESNT = r"(?:doesn'?t|does not|didn'?t|did not|won'?t|will not|wouldn'?t|isn'?
 
 # The phrases of each driver. Keep each pattern specific: a neutral question ("are there any fees?",
 # "how long does a transfer take?") must not match; the customer has to report or object to something.
-PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
+PATTERNS: dict[str, tuple[str, ...]] = {  # matched on the lower-cased text, except (?-i:…) ones
     # Effort: asking again, waiting, trying repeatedly, being passed around.
     "driver_effort": _patterns(
         r"\b(?:first|second|third|fourth|fifth|\d+(?:st|nd|rd|th)) time (?:i|we)(?:'ve| have)? (?:ask|call|writ|contact|email|messag|tr)\w*",
@@ -128,16 +134,78 @@ PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
 assert set(PATTERNS) == set(DRIVERS), "every driver has patterns, and no pattern is for a driver that is not"
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    pattern: re.Pattern[str]
+    exact: bool  # reads the text as written (a (?-i:…) pattern), not lower-cased
+    # The first one to three letters every match starts with, one set per alternative (None: no such letters):
+    # a text with no word starting so cannot match, and the pattern is not run on it.
+    starts: frozenset[str] | None
+
+
+def _starts(parsed: Any) -> frozenset[str] | None:
+    """Every literal start of a pattern that begins at a word boundary, cut to three letters; None when some
+    alternative can start with something else (a class, a repeat, an optional word)."""
+    items = list(parsed)
+    if not items or items[0] != (_sre.AT, _sre.AT_BOUNDARY):
+        return None
+
+    def walk(seq: list[Any]) -> set[str] | None:
+        starts, i = {""}, 0
+        while i < len(seq):
+            op, arg = seq[i]
+            if op is _sre.AT:
+                i += 1
+            elif op is _sre.LITERAL and chr(arg).isalnum():
+                starts = {start + chr(arg) for start in starts}
+                if all(len(start) >= 3 for start in starts):
+                    return {start[:3] for start in starts}
+                i += 1
+            elif op is _sre.SUBPATTERN:
+                seq = seq[:i] + list(arg[3]) + seq[i + 1 :]
+            elif op is _sre.BRANCH:
+                found: set[str] = set()
+                for branch in arg[1]:
+                    rest = walk(list(branch) + seq[i + 1 :])
+                    if rest is None:
+                        return None
+                    found |= {(start + more)[:3] for start in starts for more in rest}
+                return found
+            else:
+                break
+        return None if "" in starts else starts
+
+    found = walk(items)
+    return frozenset(found) if found else None
+
+
+def _compile(source: str) -> _Compiled:
+    exact = source.startswith("(?-i:")
+    return _Compiled(re.compile(source), exact, None if exact else _starts(_parser.parse(source)))
+
+
+_COMPILED = {driver: [_compile(source) for source in sources] for driver, sources in PATTERNS.items()}
+
+
 def detect(text: str) -> dict[str, list[str]]:
-    """The drivers the text shows, each with the (up to MAX_PHRASES) phrases that showed it."""
+    """The drivers the text shows, each with the (up to MAX_PHRASES) phrases that showed it, as written."""
+    text = text[:MAX_READ]
+    lowered = text.lower()  # patterns are lower case: faster than IGNORECASE
+    aligned = len(lowered) == len(
+        text
+    )  # lower() can lengthen a few letters (İ): then quote the lowered phrase
+    word_starts = {word[:n] for word in set(_WORD.findall(lowered)) for n in (1, 2, 3)}
     found: dict[str, list[str]] = {}
-    for driver, patterns in PATTERNS.items():
+    for driver, compiled in _COMPILED.items():
         phrases: list[str] = []
-        for pattern in patterns:
-            for match in pattern.finditer(text):
-                phrase = " ".join(match.group(0).split())
+        for entry in compiled:
+            if entry.starts is not None and entry.starts.isdisjoint(word_starts):
+                continue
+            for match in entry.pattern.finditer(text if entry.exact else lowered):
+                written = text[match.start() : match.end()] if aligned or entry.exact else match.group(0)
+                phrase = " ".join(written.split())
                 if phrase and not any(phrase.lower() in p.lower() for p in phrases):
-                    # Two patterns can match overlapping words ("still waiting", "still waiting on"): the longer stays.
+                    # Two patterns can match overlapping words ("still waiting", "waiting for"): the longer stays.
                     phrases = [p for p in phrases if p.lower() not in phrase.lower()] + [phrase]
             if len(phrases) >= MAX_PHRASES:
                 break
