@@ -41,20 +41,20 @@ _DOESNT = r"(?:doesn'?t|does not|didn'?t|did not|won'?t|will not|wouldn'?t|isn'?
 PATTERNS: dict[str, tuple[str, ...]] = {  # matched on the lower-cased text, except (?-i:…) ones
     # Effort: asking again, waiting, trying repeatedly, being passed around.
     "driver_effort": _patterns(
-        r"\b(?:first|second|third|fourth|fifth|\d+(?:st|nd|rd|th)) time (?:i|we)(?:'ve| have)? (?:ask|call|writ|contact|email|messag|tr)\w*",
+        r"\b(?:first|second|third|fourth|fifth) time (?:i|we)(?:'ve| have)? (?:ask|call|writ|contact|email|messag|tr)\w*",
+        r"\d+(?:st|nd|rd|th) time (?:i|we)(?:'ve| have)? (?:ask|call|writ|contact|email|messag|tr)\w*",
         r"\bstill (?:not|no|waiting|pending|haven'?t|hasn'?t|isn'?t|hasn'?t|says|listed|declined|telling|killing|in progress|nothing|hav(?:e|ing))\b",
         r"\b(?:keeps?|kept) (?:getting|being|on|happening|failing|declin\w*|crash\w*|saying|asking)\b",
-        r"(?<!happens )(?<!happen )\b(?:again|once more)\b",
+        r"\b(?:again|once more)\b(?<!happens again)(?<!happen again)",  # "if it happens again" is not effort
         r"\b(?:tried|try|trying|called|asked|contacted|emailed|messaged|written)\b[^.!?]{0,30}\b(?:several|multiple|many|numerous|countless|\d+(?:-\d+)?) times\b",
         r"\b(?:several|multiple|many|numerous|countless) times\b",
         r"\btried everything\b",
         r"\balready (?:tried|asked|called|contacted|sent|told|explained|checked|done)\b",
-        rf"\b(?:for|over|in) (?:over |more than |almost |nearly )?(?:the past |the last )?{_NUMBER} {_SPAN}\b",
-        rf"\b{_NUMBER} {_SPAN} ago\b",
-        r"\b(?:ages|a long time|a while|long) ago\b",
+        rf"(?#needs:hou,hr,day,wee,mon)\b(?:for|over|in) (?:over |more than |almost |nearly )?(?:the past |the last )?{_NUMBER} {_SPAN}\b",
+        rf"\b(?:{_SPAN}|ages|time|while|long) ago\b",
         r"\bfor (?:quite )?(?:a while|ages|so long|a long time)\b",
         r"\ball day\b",
-        r"\b(?:still )?waiting (?:for|on|since)\b",
+        r"\bwaiting (?:for|on|since)\b",
         r"\bwait over\b",
         r"\bdelay(?:s|ed)?\b",
         r"\bhaven'?t (?:heard|received|recd|got|gotten)\b",
@@ -67,7 +67,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {  # matched on the lower-cased text, exc
     "driver_emotion": _patterns(
         r"\b(?:furious|angry|livid|outraged|outrageous|ridiculous|disgrace\w*|unacceptable|appall\w*|disgust\w*)\b",
         r"\b(?:terrible|horrible|awful|worst|pathetic|useless|rubbish|joke|scam\w*|robb\w*|thie(?:f|ves))\b",
-        r"\b(?:hate|sucks?|sux|wtf|f+u+c+k\w*|shit\w*|damn\w*|crap)\b",
+        r"\b(?:hate|sucks?|sux|wtf|fu+c?k\w*|fck\w*|shit\w*|damn\w*|crap)\b",
         r"\b(?:fed up|had enough|sick of|painful\w*|paralys\w*|nightmare)\b",
         r"\b(?:so frustrat\w*|frustrat\w*|annoy\w*|upset|devastat\w*|panic\w*|scared)\b",
         r"\bwhat'?s the deal\b",
@@ -76,13 +76,13 @@ PATTERNS: dict[str, tuple[str, ...]] = {  # matched on the lower-cased text, exc
         r"\b(?:please help|help)\s*!",
         r"\bi don'?t like (?:your|you)\b",
         r"\bgr{3,}\w*",
-        r"[!?]*![!?]*!+|\?!",
+        r"![!?]*!|\?!",  # two exclamation marks, or ?!
         r"[\U0001F620\U0001F621\U0001F92C\U0001F624\U0001F629\U0001F62B\U0001F62D]",
         r"(?-i:\b(?:NO|NOT|NEVER|WORST|STILL|NOBODY)\b)",  # shouted, in capitals
     ),
     # An AI agent's answer was poor: the bot, the assistant, an automated or canned reply.
     "driver_answer_ai": _patterns(
-        r"\b(?:your |the )?(?:chat ?bot|bot|virtual (?:assistant|agent)|ai (?:agent|assistant)|assistant)\b[^.!?]{0,60}\b(?:useless|wrong|no help|not help\w*|didn'?t help|doesn'?t (?:understand|help|get)|keeps? (?:saying|repeating|sending)|same (?:answer|reply)|makes? no sense|nonsense|loop)\w*",
+        r"\b(?:chat ?bot|bot|virtual (?:assistant|agent)|ai (?:agent|assistant)|assistant)\b[^.!?]{0,60}\b(?:useless|wrong|no help|not help\w*|didn'?t help|doesn'?t (?:understand|help|get)|keeps? (?:saying|repeating|sending)|same (?:answer|reply)|makes? no sense|nonsense|loop)\w*",
         r"\b(?:automated|automatic|auto-?|canned|generic|copy-?paste[d]?|template[d]?) (?:reply|replies|response|responses|answer|answers|message|email)\b",
         r"\b(?:talk|speak|chat) (?:to|with) (?:a |an )?(?:real |actual )?(?:human|person)\b",
     ),
@@ -141,6 +141,9 @@ class _Compiled:
     # The first one to three letters every match starts with, one set per alternative (None: no such letters):
     # a text with no word starting so cannot match, and the pattern is not run on it.
     starts: frozenset[str] | None
+    # A pattern that starts with common words ("for", "in") can name a rarer word it needs, as a regex comment
+    # "(?#needs:day,wee)": run only when some word of the text starts with one of them.
+    needs: frozenset[str] | None = None
 
 
 def _starts(parsed: Any) -> frozenset[str] | None:
@@ -179,9 +182,19 @@ def _starts(parsed: Any) -> frozenset[str] | None:
     return frozenset(found) if found else None
 
 
+_NEEDS = re.compile(r"^\(\?#needs:([^)]*)\)")
+
+
 def _compile(source: str) -> _Compiled:
-    exact = source.startswith("(?-i:")
-    return _Compiled(re.compile(source), exact, None if exact else _starts(_parser.parse(source)))
+    needs = _NEEDS.match(source)
+    body = source[needs.end() :] if needs else source
+    exact = body.startswith("(?-i:")
+    return _Compiled(
+        re.compile(body),
+        exact,
+        None if exact else _starts(_parser.parse(body)),
+        frozenset(needs.group(1).split(",")) if needs else None,
+    )
 
 
 _COMPILED = {driver: [_compile(source) for source in sources] for driver, sources in PATTERNS.items()}
@@ -197,21 +210,32 @@ def detect(text: str) -> dict[str, list[str]]:
     word_starts = {word[:n] for word in set(_WORD.findall(lowered)) for n in (1, 2, 3)}
     found: dict[str, list[str]] = {}
     for driver, compiled in _COMPILED.items():
-        phrases: list[str] = []
+        spans: list[tuple[int, int]] = []
         for entry in compiled:
             if entry.starts is not None and entry.starts.isdisjoint(word_starts):
                 continue
+            if entry.needs is not None and entry.needs.isdisjoint(word_starts):
+                continue
             for match in entry.pattern.finditer(text if entry.exact else lowered):
-                written = text[match.start() : match.end()] if aligned or entry.exact else match.group(0)
-                phrase = " ".join(written.split())
-                if phrase and not any(phrase.lower() in p.lower() for p in phrases):
-                    # Two patterns can match overlapping words ("still waiting", "waiting for"): the longer stays.
-                    phrases = [p for p in phrases if p.lower() not in phrase.lower()] + [phrase]
-            if len(phrases) >= MAX_PHRASES:
+                spans = _merged(spans, match.span())
+            if len(spans) >= MAX_PHRASES:
                 break
-        if phrases:
+        phrases = [" ".join((text[a:b] if aligned else lowered[a:b]).split()) for a, b in sorted(spans)]
+        if phrases := [phrase for phrase in phrases if phrase]:
             found[driver] = phrases[:MAX_PHRASES]
     return found
+
+
+def _merged(spans: list[tuple[int, int]], new: tuple[int, int]) -> list[tuple[int, int]]:
+    """Two patterns can match overlapping words ("still waiting", "waiting for"): one phrase covers both."""
+    start, end = new
+    kept = []
+    for a, b in spans:
+        if a < end and start < b:
+            start, end = min(start, a), max(end, b)
+        else:
+            kept.append((a, b))
+    return [*kept, (start, end)]
 
 
 def signal_text(fields: Mapping[str, Any]) -> str:
