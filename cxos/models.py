@@ -127,6 +127,10 @@ class Signal(Versioned, table=True):
     driver_answer_human: bool = False
     driver_product: bool = False
     driver_policy: bool = False
+    # Why each driver is set (cxos/signals/drivers.py): the phrases that triggered the ones detected from the
+    # text, and the drivers a person set by hand ({field: true/false}), which the detector never overrides.
+    driver_evidence: str | None = Field(default=None, sa_type=Text)  # JSON {driver field: [phrases]}
+    driver_labels: str | None = Field(default=None, sa_type=Text)  # JSON {driver field: bool}
     status: str = Field(default=Status.NEW.value, index=True)  # vocabulary.Status
     status_reason: str | None = None  # why won't fix / what info is needed
     owner_team_id: int | None = Field(default=None, foreign_key="team.id", index=True)

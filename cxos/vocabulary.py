@@ -139,6 +139,8 @@ DRIVERS = {
     "driver_product": "Product feedback",
     "driver_policy": "Policy feedback",
 }
+# "Flagged for review": the drivers that say the conversation itself went badly, for QA and team leads to look at.
+REVIEW_DRIVERS = ("driver_effort", "driver_emotion", "driver_answer_ai", "driver_answer_human")
 
 DEFAULT_ROOT_CAUSE_LAYERS = [
     "Unclear product behaviour",

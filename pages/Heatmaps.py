@@ -16,7 +16,9 @@ from components.common.url_params import (
 from components.journey.friction_charts import CELL_SELECTION, heatmap
 from components.journey.friction_data import load_cells
 from components.journey.heatmap_drilldown import cell_filter, drilldown
-from cxos.journey.friction import VIEWS, Weight, rollup
+from components.kpis.driver_data import load_driver_view
+from components.kpis.driver_panels import driver_stage_card
+from cxos.journey.friction import VIEWS, Weight, rollup, window_ending
 from cxos.vocabulary import COMPONENT_LABELS
 
 VIEW_LABELS = {
@@ -102,6 +104,9 @@ with st.container(border=True):
         if chosen:
             cell = f"{chosen['x']}|{chosen['y']}"
             set_url_params(cell=cell)
+
+window = window_ending(now, days)  # the same whole-day window as the heatmap above
+driver_stage_card(load_driver_view(window.start, window.end, team_ids), stage_order)
 
 drawn = {f"{row['x']}|{row['y']}": (str(row["x"]), str(row["y"])) for row in rows}
 if cell and cell not in drawn:

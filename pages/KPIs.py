@@ -1,4 +1,4 @@
-"""KPIs for managers: flow, routing, time to route and fix, loops, recurrence, deflection, CSAT, cost saved, fit score."""
+"""KPIs for managers: flow, CX drivers and scores, routing, time to route and fix, loops, recurrence, deflection, CSAT, cost saved, fit score."""
 
 from datetime import timedelta
 
@@ -11,6 +11,8 @@ from components.common.page import setup_page
 from components.common.safe import md_escape
 from components.kpis import charts as kpi_charts
 from components.kpis.data import load_kpis
+from components.kpis.driver_data import load_driver_view
+from components.kpis.driver_panels import driver_cards, score_card
 from components.kpis.panels import cost_form, kpi_csv, kpi_tiles, metrics_import_form, recurrence_table
 from cxos.kpis import headline
 from cxos.kpis.digest import weekly_digest
@@ -45,6 +47,10 @@ st.caption(
 )
 
 kpi_tiles(view)
+
+drivers_view = load_driver_view(start, end, (team_id,) if team_id is not None else ())
+driver_cards(drivers_view)
+score_card(drivers_view)
 
 by_source, by_stage = st.columns(2, gap="large")
 source_chart = kpi_charts.weekly_stacked(view.weekly_by_source, category="source")

@@ -1,4 +1,5 @@
-"""Council step 1, the pulse: new signals since the last council, where they landed, biggest movers, routing, fixes shipped."""
+"""Council step 1, the pulse: new signals since the last council, where they landed, biggest movers, routing, fixes
+shipped, and the CX drivers of the new signals."""
 
 from datetime import datetime
 
@@ -10,6 +11,8 @@ from components.common.page import PageContext
 from components.common.presentation_style import ROOM_CHART_FONT_PX, ROOM_LABEL_ANGLE, presenting
 from components.council.data import CouncilState, load_pulse
 from components.journey.friction_charts import heatmap
+from components.kpis.driver_data import load_driver_view
+from components.kpis.driver_panels import driver_cards
 from cxos.council.pulse import Pulse
 from cxos.journey.friction import Weight, rollup
 from cxos.kpis import headline
@@ -99,3 +102,5 @@ def pulse_step(ctx: PageContext, state: CouncilState, now: datetime, changed: in
             width="stretch",
             column_config={"Touchpoint": st.column_config.TextColumn(width=340)},
         )
+    # What the new signals felt like: the driver mix and its trend (detected or ticked), room-sized when presenting.
+    driver_cards(load_driver_view(state.since, now, ()), room=presenting())

@@ -10,8 +10,10 @@ from components.common.page import PageContext
 from components.common.safe import md_escape
 from components.common.seen import remember_seen, seen_version
 from components.common.writes import run_write
+from cxos.kpis.cx_score import cx_score
 from cxos.models import Event, Signal
 from cxos.signals import queries
+from cxos.signals.drivers import how_set
 from cxos.signals.lifecycle import next_statuses
 from cxos.signals.writes import assign_owner, set_status, update_signal
 from cxos.vocabulary import (
@@ -90,7 +92,8 @@ def _fields(signal: Signal, journey: Journey) -> None:
             ("ARR", f"${signal.arr:,}" if signal.arr is not None else "—"),
             ("Reported by", signal.reporter or "—"),
             ("Link", signal.external_ref or "—"),
-            ("CX drivers", ", ".join(label for key, label in DRIVERS.items() if getattr(signal, key)) or "—"),
+            ("CX drivers", _drivers_line(signal)),
+            ("CX score", _score_line(signal)),
             (
                 "Status",
                 _status_label(signal.status) + (f" — {signal.status_reason}" if signal.status_reason else ""),
@@ -108,6 +111,19 @@ def _fields(signal: Signal, journey: Journey) -> None:
         st.markdown("\n".join(f"- **{label}:** {md_escape(value)}" for label, value in rows))
         if signal.external_ref and signal.external_ref.lower().startswith(("http://", "https://")):
             st.link_button("Open the ticket or thread", signal.external_ref, icon=":material/open_in_new:")
+
+
+def _drivers_line(signal: Signal) -> str:
+    """Each driver with how it was set: 'Customer effort (detected: “still waiting”)', 'Policy feedback (by hand)'."""
+    told = how_set(signal)
+    shown = [f"{DRIVERS[driver]} ({why})" for driver, why in told.items() if getattr(signal, driver)]
+    cleared = [f"{DRIVERS[driver]} ({why})" for driver, why in told.items() if not getattr(signal, driver)]
+    return "; ".join(shown + cleared) or "—"
+
+
+def _score_line(signal: Signal) -> str:
+    score = cx_score(signal)
+    return f"{score.value:g} of 5 — " + ", ".join(score.reasons)
 
 
 def _actions(ctx: PageContext, signal: Signal, seen: int) -> None:

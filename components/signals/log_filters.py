@@ -9,6 +9,7 @@ from components.common.url_params import (
     set_url_params,
     url_choices,
     url_date_range,
+    url_flag,
     url_ids,
     url_snapshot,
     url_text,
@@ -22,7 +23,7 @@ NO_OWNER = 0  # "— no owner (triage)" in the team filter
 EARLIEST_DAY = date(2000, 1, 1)
 SEARCH_MAX_CHARS = 200
 # The log's filters in its address; lists are comma-separated ids or names, dates YYYY-MM-DD.
-PARAMS = ("q", "status", "source", "stage", "touchpoint", "component", "team", "since", "until")
+PARAMS = ("q", "status", "source", "stage", "touchpoint", "component", "team", "since", "until", "flagged")
 SEEDED_FROM = "log_filters_seeded_from"  # the URL's filter parameters the widgets were last set from
 
 
@@ -47,6 +48,7 @@ def _from_query(journey: Journey) -> None:
     since, until = url_date_range("Logged between", lo=EARLIEST_DAY, hi=_latest_day())
     # The picker is a range from its start: a link with only an end starts the range at the earliest day.
     state.f_dates = (since or EARLIEST_DAY, until) if until else (since,) if since else ()
+    state.f_flagged = url_flag("flagged", "Flagged for review")
     state[SEEDED_FROM] = address
 
 
@@ -59,7 +61,7 @@ def _picked(value: object) -> tuple[date, ...]:
 
 def filter_bar(journey: Journey) -> SignalFilter:
     _from_query(journey)
-    search, dates, statuses, sources = st.columns([3, 2, 2, 2])
+    search, dates, statuses, sources, flagged = st.columns([3, 2, 2, 2, 2], vertical_alignment="bottom")
     search.text_input("Search", key="f_text", placeholder="Title, details, account, ticket link or #id")
     dates.date_input(
         "Logged between",
@@ -74,6 +76,12 @@ def filter_bar(journey: Journey) -> SignalFilter:
     )
     sources.multiselect(
         "Source", list(Source), key="f_source", format_func=lambda s: s.label, placeholder="Any"
+    )
+    flagged.toggle(
+        "Flagged for review",
+        key="f_flagged",
+        help="Only signals with high customer effort, strong emotion, or a poor answer (AI or person): "
+        "set by hand or detected from the text.",
     )
     stage, touchpoint, component, team = st.columns(4)
     stage.multiselect(
@@ -113,6 +121,7 @@ def filter_bar(journey: Journey) -> SignalFilter:
         since=picked_dates[0] if picked_dates else None,
         until=picked_dates[1] if len(picked_dates) > 1 else None,
         text=state.f_text,
+        flagged=bool(state.f_flagged),
         touchpoints=journey.touchpoints,
     )
     _to_query(signal_filter)
@@ -131,5 +140,6 @@ def _to_query(f: SignalFilter) -> None:
         team=",".join((["none"] if f.unowned else []) + [str(t) for t in f.team_ids]),
         since=f.since.isoformat() if f.since else "",
         until=f.until.isoformat() if f.until else "",
+        flagged="1" if f.flagged else "",
     )
     st.session_state[SEEDED_FROM] = url_snapshot(PARAMS)

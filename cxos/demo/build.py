@@ -139,7 +139,12 @@ def build_demo(
     start = anchor - timedelta(weeks=weeks)
     modes = _store_failure_modes(store, recipe, touchpoints, team_ids, start, anchor, rng)
     accounts = _accounts(recipe, rng)
-    cooker = _Cooker(recipe, rng, anchor, touchpoints, list(team_ids.values()), modes, accounts)
+    # A misroute lands with a team that owns part of the journey, never with a reviewing team such as QA, which
+    # owns no touchpoint (and whose arrival would change every later random draw of the demo).
+    journey_teams = [
+        team_id for team_id in team_ids.values() if any(tp.team_id == team_id for tp in touchpoints)
+    ]
+    cooker = _Cooker(recipe, rng, anchor, touchpoints, journey_teams, modes, accounts)
     cooker.route = lambda row: _first_rule(rules, signal_view(row, places))
 
     background = (

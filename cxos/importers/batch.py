@@ -35,7 +35,7 @@ from cxos.journey.map import touchpoint_options
 from cxos.models import Signal, table_of
 from cxos.routing.decision import Decision
 from cxos.signals import writes as signals
-from cxos.signals.arrival import ArrivalRouter, arrival_router
+from cxos.signals.arrival import ArrivalRouter, arrival_router, understood
 from cxos.store.bulk import cyclic_gc_paused
 from cxos.store.store import Store
 from cxos.vocabulary import Source
@@ -255,7 +255,7 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
         return "error", mapped
     return Prepared(
         record.number,
-        mapped.fields,
+        understood(mapped.fields),  # its CX drivers read from the text, before routing sees it
         mapped.created_at,
         tag_columns=mapped.tag_columns,
         tags=tags_of(mapped.tag_columns),

@@ -4,15 +4,19 @@ A new signal goes to the first matching rule's team; else to the stored owner mo
 calibrated confidence is at or above the threshold (CXOS_ROUTING_CONFIDENCE); else it waits in triage, where
 the council sees the model's top three. The model is only read here (cxos/routing/owner_model.py), never
 trained. Deciding writes nothing: cxos/signals/writes.py stores the signal and its routing events.
+
+Before routing, every new signal is understood: `understood` decides its CX drivers from its words
+(cxos/signals/drivers.py), so a rule on a driver (flagged for review → QA) already sees them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cxos.routing.decision import Decision, decide_many
 from cxos.routing.owner_model import confidence_threshold, suggester_for
 from cxos.routing.rule_engine import Places, RuleSet, Suggester, journey_places, load_rule_set, signal_view
+from cxos.signals.drivers import on_arrival
 from cxos.store.store import Store
 
 
@@ -40,3 +44,9 @@ def arrival_router(store: Store) -> ArrivalRouter:
     with store.read() as session:
         rules, places = load_rule_set(session), journey_places(session)
     return ArrivalRouter(rules, places, suggester_for(store), confidence_threshold())
+
+
+def understood(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A new signal's fields (before it is stored or routed) with what its text tells: the CX drivers a person
+    did not tick, detected, with the phrases that triggered them; the ticked ones kept as a person's labels."""
+    return on_arrival(fields)

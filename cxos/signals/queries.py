@@ -17,7 +17,7 @@ from cxos.journey.map import TouchpointOption
 from cxos.models import Event, Signal
 from cxos.signals.lifecycle import TRIAGE_STATUSES
 from cxos.url_params import Unreadable, read_id
-from cxos.vocabulary import EventEntity
+from cxos.vocabulary import REVIEW_DRIVERS, EventEntity
 
 LIST_COLUMNS = (
     Signal.id,
@@ -47,6 +47,7 @@ class SignalFilter:
     since: date | None = None
     until: date | None = None  # inclusive
     text: str = ""
+    flagged: bool = False  # only signals flagged for review (high effort, strong emotion, a poor answer)
     # The journey, needed to resolve stage and component filters.
     touchpoints: tuple[TouchpointOption, ...] = field(default=(), compare=False, repr=False)
 
@@ -71,6 +72,8 @@ class SignalFilter:
             where.append(col(Signal.created_at) >= start_of(self.since))
         if self.until:
             where.append(col(Signal.created_at) < start_of(self.until + timedelta(days=1)))
+        if self.flagged:
+            where.append(flagged_for_review())
         text = self.text.strip()
         if text:
             matches = [
@@ -98,6 +101,11 @@ class SignalFilter:
             and (not self.components or tp.component in self.components)
             and (not self.touchpoint_ids or tp.id in self.touchpoint_ids)
         ]
+
+
+def flagged_for_review() -> ColumnElement[bool]:
+    """A signal with any driver of REVIEW_DRIVERS: the conversation went badly, for QA or a team lead."""
+    return or_(*(col(getattr(Signal, driver)).is_(True) for driver in REVIEW_DRIVERS))
 
 
 def start_of(day: date) -> datetime:

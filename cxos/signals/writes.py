@@ -32,7 +32,8 @@ from cxos.models import (
     table_of,
 )
 from cxos.routing.decision import ROUTER, Decision
-from cxos.signals.arrival import arrival_router
+from cxos.signals import drivers
+from cxos.signals.arrival import arrival_router, understood
 from cxos.signals.lifecycle import OWNER_REQUIRED, TRIAGE_STATUSES, status_change
 from cxos.store.audit import apply_changes, editing, event_row, record_event, touch
 from cxos.store.bulk import insert_many, roomy_sqlite_cache
@@ -59,7 +60,7 @@ def create_signal(store: Store, *, signal_in: SignalCreate | dict[str, Any], act
             _check_touchpoint(session, data.touchpoint_id)
             now = utcnow()
             signal = Signal(
-                **data.model_dump(),
+                **understood(data.model_dump()),  # its drivers read from its words, before the rules see it
                 status=Status.NEW.value,
                 created_at=now,
                 updated_at=now,
@@ -105,7 +106,10 @@ def update_signal(
             if "touchpoint_id" in data:
                 _check_touchpoint(session, data["touchpoint_id"])
             claimed = (data.get("source", signal.source), data.get("external_ref", signal.external_ref))
-            apply_changes(session, signal, actor, data)
+            labels = drivers.labels_after_edit(signal, data)  # read before the edit changes the drivers
+            if apply_changes(session, signal, actor, data) and labels:
+                # The driver changes have their own events; the labels only remember that a person chose.
+                signal.driver_labels = labels["driver_labels"]
             session.flush()  # a reference another signal of its source has is refused here, by the database
             return signal
     except IntegrityError as clash:
@@ -368,7 +372,9 @@ def move_touchpoint(session: Session, *, from_touchpoint_id: int, to_touchpoint_
 def new_signal_row(
     *, fields: dict[str, Any], created_at: datetime, decision: Decision, actor: Actor, at: datetime
 ) -> dict[str, Any]:
-    """All the columns of a new signal, as create_signal and then routing on arrival would leave them."""
+    """All the columns of a new signal, as create_signal and then routing on arrival would leave them.
+
+    `fields` are a new signal's as `arrival.understood` left them (drivers decided, with their evidence)."""
     routed = decision.team_id is not None
     status = (
         status_change(current=Status.NEW, target=Status.ROUTED, owner_team_id=decision.team_id)["status"]
