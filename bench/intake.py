@@ -7,6 +7,11 @@ Each client keeps one HTTP connection and posts signals with an Idempotency-Key 
 backend: requests/s, latency p50/p95/p99, the answers by status, and whether every acknowledged signal (201)
 is stored (acknowledged = stored), checked in the database after the run. Timings never change the exit
 status; a lost acknowledged signal does (exit 1).
+
+Meanwhile a person keeps the Experience Council open in headless Chromium (unless --no-browser): the page is
+loaded again and again, each load timed from navigation until the script is idle; the same loads before
+the clients start are the baseline. Both are printed (median, p95), so the cost of the intake to the people
+using the app is beside the intake's own figures.
 """
 
 import argparse
@@ -30,6 +35,37 @@ from tests.served_app import seed_demo, start_app, stop_app  # noqa: E402  # the
 
 BACKENDS = ("sqlite", "postgresql")
 DEFAULT_CLIENTS, DEFAULT_SECONDS = 20, 30.0
+BASELINE_LOADS = 5
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _council_loads(base: str, *, loads: int | None, until: float | None, out: list[float]) -> None:
+    """Open the council page `loads` times (or until `until`), each timed navigation → the script idle."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page.goto(f"{base}/Council")  # warm: the first load also starts the session
+        page.wait_for_selector(IDLE, state="attached", timeout=120_000)
+        n = 0
+        while (loads is not None and n < loads) or (until is not None and time.monotonic() < until):
+            began = time.perf_counter()
+            page.goto(f"{base}/Council")
+            page.wait_for_timeout(100)  # the script starts after the page's websocket connects
+            page.wait_for_selector(IDLE, state="attached", timeout=120_000)
+            out.append(time.perf_counter() - began)
+            n += 1
+        browser.close()
 
 
 def _client(port: int, token: str, touchpoint_id: int, until: float, out: dict[str, Any]) -> None:
@@ -64,7 +100,9 @@ def _client(port: int, token: str, touchpoint_id: int, until: float, out: dict[s
     connection.close()
 
 
-def run_backend(url: str, backend: str, *, clients: int, seconds: float) -> dict[str, Any]:
+def run_backend(
+    url: str, backend: str, *, clients: int, seconds: float, browser: bool = True
+) -> dict[str, Any]:
     from sqlmodel import col, func, select
 
     from cxos.identity import Actor
@@ -78,6 +116,7 @@ def run_backend(url: str, backend: str, *, clients: int, seconds: float) -> dict
         "CXOS_DATABASE_URL": url,
         "CXOS_INTAKE_RATE_LIMIT": "1000000000",
         "CXOS_MODEL_WORKER": "off",
+        "CXOS_LOCAL_USER": "Priya Shah",  # the council member whose page is watched: never asked for a name
     }
     common.log(f"{backend}: seeding a 300-signal demo")
     seed_demo(env, signals=300)
@@ -89,6 +128,11 @@ def run_backend(url: str, backend: str, *, clients: int, seconds: float) -> dict
     server, base = start_app(env, workdir / "streamlit.log")
     port = int(base.rsplit(":", 1)[1])
     out: dict[str, Any] = {"latencies": [], "statuses": Counter(), "acknowledged": [], "errors": []}
+    idle_loads: list[float] = []
+    busy_loads: list[float] = []
+    if browser:
+        common.log(f"{backend}: the council page alone, {BASELINE_LOADS} loads")
+        _council_loads(base, loads=BASELINE_LOADS, until=None, out=idle_loads)
     common.log(f"{backend}: {clients} clients for {seconds:g} s")
     started = time.monotonic()
     until = started + seconds
@@ -96,6 +140,12 @@ def run_backend(url: str, backend: str, *, clients: int, seconds: float) -> dict
         threading.Thread(target=_client, args=(port, token, touchpoint_id, until, out))
         for _ in range(clients)
     ]
+    if browser:
+        threads.append(
+            threading.Thread(
+                target=_council_loads, args=(base,), kwargs={"loads": None, "until": until, "out": busy_loads}
+            )
+        )
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -133,7 +183,21 @@ def run_backend(url: str, backend: str, *, clients: int, seconds: float) -> dict
         "signals_by_bench": by_bench,
         "inbox_pending": pending,
         "acknowledged_equals_stored": stored == acknowledged and by_bench >= len(acknowledged),
+        "council_idle_s": _spread(idle_loads),
+        "council_busy_s": _spread(busy_loads),
     }
+
+
+def _spread(seconds: list[float]) -> dict[str, float | int] | None:
+    if not seconds:
+        return None
+    return {"loads": len(seconds), "median": common.median(seconds), "p95": common.percentile(seconds, 95)}
+
+
+def _loads_text(spread: dict[str, Any] | None) -> str:
+    if not spread:
+        return "—"
+    return f"{spread['median']:.2f} / {spread['p95']:.2f} ({spread['loads']})"
 
 
 def render(result: dict[str, Any]) -> str:
@@ -150,6 +214,8 @@ def render(result: dict[str, Any]) -> str:
             " ".join(f"{k}:{v}" for k, v in r["statuses"].items()),
             f"{r['acknowledged_stored']}/{r['acknowledged']}",
             "yes" if r["acknowledged_equals_stored"] else "NO",
+            _loads_text(r.get("council_idle_s")),
+            _loads_text(r.get("council_busy_s")),
         ]
         for r in result["runs"]
     ]
@@ -165,6 +231,8 @@ def render(result: dict[str, Any]) -> str:
         "answers",
         "stored/acked",
         "ack = stored",
+        "council alone s (median / p95, loads)",
+        "council meanwhile s",
     ]
     skipped = "".join(f"\n{name}: skipped ({why})" for name, why in result["skipped"].items())
     return (
@@ -180,13 +248,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=DEFAULT_CLIENTS)
     parser.add_argument("--seconds", type=float, default=DEFAULT_SECONDS)
     parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--no-browser", action="store_true", help="no council page watched meanwhile")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     runs, skipped = [], {}
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
         if backend == "sqlite":
             with common.temp_sqlite_url() as url:
-                runs.append(run_backend(url, backend, clients=args.clients, seconds=args.seconds))
+                runs.append(
+                    run_backend(
+                        url, backend, clients=args.clients, seconds=args.seconds, browser=not args.no_browser
+                    )
+                )
         elif backend == "postgresql":
             admin = common.postgres_admin_url()
             why = common.postgres_unreachable(admin)
@@ -194,7 +267,11 @@ def main(argv: list[str] | None = None) -> int:
                 skipped[backend] = why
                 continue
             with common.temp_postgres_database(admin) as url:
-                runs.append(run_backend(url, backend, clients=args.clients, seconds=args.seconds))
+                runs.append(
+                    run_backend(
+                        url, backend, clients=args.clients, seconds=args.seconds, browser=not args.no_browser
+                    )
+                )
     result = {"machine": common.machine_info(), "runs": runs, "skipped": skipped}
     common.emit(result, as_json=args.json, render=render)
     return 0 if all(r["acknowledged_equals_stored"] for r in runs) else 1
