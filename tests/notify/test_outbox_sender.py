@@ -1,8 +1,9 @@
 """The notice outbox end to end: what a write enqueues, what the sender sends to a real local Slack webhook
 and SMTP server, retries with back-off, and no notice sent twice."""
 
+import multiprocessing
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
@@ -13,6 +14,7 @@ from cxos.models import OutboxNotice
 from cxos.notify.delivery import slack_escape
 from cxos.notify.sender import backoff, send_pass
 from cxos.notify.status import state_counts
+from cxos.store.store import Store
 from cxos.vocabulary import NoticeKind, NoticeState
 from tests.conftest import COUNCIL
 from tests.factories import routed_signal
@@ -122,6 +124,38 @@ def test_two_senders_at_once_send_each_notice_once(journey_store, touchpoint_id,
     assert sum(r.sent for r in results) == 6 and len(slack.messages) == 6
     texts = _slack_texts(slack)
     assert len(texts) == 3 and len(set(texts)) == 3
+
+
+def _sender_process(url: str, now: str, start, outcomes) -> None:
+    """One sender pass in a process of its own, on the same database."""
+    store = Store.open(url)
+    start.wait()
+    try:
+        outcomes.put(send_pass(store, now=datetime.fromisoformat(now)).sent)
+    finally:
+        store.dispose()
+
+
+def test_two_sender_processes_send_each_notice_once(journey_store, touchpoint_id, team_ids, pinned, slack):
+    for team_id in team_ids[:3]:
+        set_channels(journey_store, team_id, slack=slack.url)
+        for n in range(2):
+            routed_signal(journey_store, touchpoint_id=touchpoint_id, team_id=team_id, title=f"Seat sync {n}")
+    spawn = multiprocessing.get_context("spawn")
+    start, outcomes = spawn.Barrier(2), spawn.Queue()
+    senders = [
+        spawn.Process(
+            target=_sender_process, args=(journey_store.url, AFTER_THE_MINUTE.isoformat(), start, outcomes)
+        )
+        for _ in range(2)
+    ]
+    for process in senders:
+        process.start()
+    sent = [outcomes.get(timeout=300) for _ in senders]
+    for process in senders:
+        process.join()
+    assert sum(sent) == 6 and len(slack.messages) == 6  # three batches of two, three digests
+    assert len(set(_slack_texts(slack))) == 3
 
 
 def test_failure_mode_assigned_is_told_once_per_assignment(
