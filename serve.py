@@ -18,9 +18,8 @@ from cxos.intake.inbox import process_left_behind
 from cxos.notify.sender import send_pass
 
 SWEEP_EVERY_S = 30.0
-SEND_EVERY_S = (
-    15.0  # routed signals go out per minute: a pass every 15 s sends a minute's batch soon after it
-)
+# Routed signals go out once their minute is over: a pass every 15 s sends each minute's batch soon after it.
+SEND_EVERY_S = 15.0
 
 
 def _sweep(stop: threading.Event) -> None:

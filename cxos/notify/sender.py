@@ -84,10 +84,11 @@ def enqueue_due_notices(store: Store, *, now: datetime) -> int:
     """Fixes due tomorrow or overdue (once a day each) and this ISO week's digest (once per team)."""
     today = now.date()
     week = "{}-W{:02d}".format(*today.isocalendar()[:2])
-    with store.write() as session:
+    with store.read() as session:  # most passes find nothing to add: no write transaction for them
         team_ids = [row.team_id for row in session.exec(select(TeamChannel)) if destinations(row)]
-        if not team_ids:
-            return 0
+    if not team_ids:
+        return 0
+    with store.write() as session:
         rows = []
         fixes = session.exec(
             select(Fix).where(

@@ -1,22 +1,25 @@
 """The notice outbox end to end: what a write enqueues, what the sender sends to a real local Slack webhook
 and SMTP server, retries with back-off, and no notice sent twice."""
 
+import json
 import multiprocessing
 import threading
 from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
+from cxos.cli.main import main
 from cxos.failure_modes.writes import create_failure_mode, update_failure_mode
 from cxos.fixes.lifecycle import plan_fix
 from cxos.fixes.notice_export import SmtpSettings
-from cxos.models import OutboxNotice
+from cxos.journey.map import load_journey_template
+from cxos.models import OutboxNotice, Team
 from cxos.notify.delivery import slack_escape
 from cxos.notify.sender import backoff, send_pass
 from cxos.notify.status import state_counts
 from cxos.store.store import Store
 from cxos.vocabulary import NoticeKind, NoticeState
-from tests.conftest import COUNCIL
+from tests.conftest import ADMIN, COUNCIL
 from tests.factories import routed_signal
 from tests.notify.conftest import AFTER_THE_MINUTE, PINNED, set_channels
 
@@ -249,3 +252,15 @@ def test_text_people_typed_is_escaped_for_slack(journey_store, touchpoint_id, te
     assert "&lt;https://evil.example|Click&gt; &amp; &lt;@U123&gt;" in text
     assert "<" not in text and ">" not in text
     assert slack_escape("a & b < c > d") == "a &amp; b &lt; c &gt; d"
+
+
+def test_send_notices_is_one_pass_from_the_command_line(sqlite_store, slack, capsys):
+    load_journey_template(sqlite_store, actor=ADMIN)
+    with sqlite_store.read() as session:
+        team_id = session.exec(select(Team.id)).first()
+    set_channels(sqlite_store, team_id, slack=slack.url)
+    assert main(["--database-url", sqlite_store.url, "send-notices", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"enqueued": 1, "sent": 1, "failed": 0}  # the week's digest
+    assert slack.messages[0]["text"].startswith("# CX OS weekly digest")
+    assert main(["--database-url", sqlite_store.url, "send-notices", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"enqueued": 0, "sent": 0, "failed": 0}
