@@ -444,3 +444,42 @@ class InboxItem(Versioned, table=True):
     reason: str = Field(default="", sa_type=Text)  # why it failed to map, in words an admin can act on
     attempts: int = 0
     signal_id: int | None = None  # the signal it became
+
+
+class TeamChannel(Versioned, table=True):
+    """Where a team hears about its work: a Slack incoming-webhook URL and/or an e-mail address."""
+
+    __tablename__ = "team_channel"
+    __table_args__ = ({"info": {"mirrored": False}},)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", unique=True)
+    slack_webhook_url: str = ""
+    email: str = ""
+
+
+class OutboxNotice(Versioned, table=True):
+    """One notice to a team, stored in the transaction that caused it, sent (once) by the outbox sender."""
+
+    __tablename__ = "notice_outbox"
+    __table_args__ = (
+        Index("ix_notice_outbox_due", "sent_at", "next_attempt_at"),
+        {"info": {"mirrored": False}},
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    channel: str  # vocabulary.NoticeChannel
+    kind: str  # vocabulary.NoticeKind
+    dedupe_key: str = Field(unique=True)  # the same cause twice is one row, so one message
+    batch: str | None = Field(
+        default=None, index=True
+    )  # rows sent as one message (routed signals, per minute)
+    ref_id: int | None = None  # the signal, failure mode or fix it is about
+    body: str = Field(
+        default="", sa_type=Text
+    )  # plain text; routed signals' is written when their batch goes
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str = Field(default="", sa_type=Text)
+    claim: str | None = None  # the sender pass holding it while it sends
+    claimed_until: datetime | None = None
+    sent_at: datetime | None = None

@@ -313,3 +313,28 @@ class InboxState(StrEnum):
     PENDING = "pending"
     PROCESSED = "processed"
     FAILED = "failed"
+
+
+class NoticeChannel(StrEnum):
+    """How a team is told: a Slack incoming webhook or an e-mail."""
+
+    SLACK = "slack"
+    EMAIL = "email"
+
+
+class NoticeKind(StrEnum):
+    """Why a team is told."""
+
+    SIGNALS_ROUTED = "signals_routed"
+    FAILURE_MODE_ASSIGNED = "failure_mode_assigned"
+    FIX_DUE = "fix_due"
+    FIX_OVERDUE = "fix_overdue"
+    WEEKLY_DIGEST = "weekly_digest"
+
+
+class NoticeState(StrEnum):
+    """Where an outbox notice is."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILING = "failing"

@@ -1,9 +1,10 @@
-"""Integrations: the tokens the intake API accepts, and the inbox of what arrived and what did not map."""
+"""Integrations: the intake API's tokens, the inbox of what arrived, and where teams are told about their work."""
 
 import streamlit as st
 
 from components.common import pages
 from components.common.page import setup_page
+from components.integrations.notices import outbox_card, team_channels_card
 from components.integrations.panels import inbox_card, tokens_card
 
 ctx = setup_page(pages.INTEGRATIONS)
@@ -15,3 +16,5 @@ st.caption(
 )
 tokens_card(ctx.actor)
 inbox_card(ctx.actor)
+team_channels_card(ctx.actor)
+outbox_card()

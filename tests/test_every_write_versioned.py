@@ -23,6 +23,7 @@ STALE_TESTS = [
     "tests.importers.test_stale_profiles",
     "tests.importers.test_stale_unplaced",
     "tests.council.test_stale_council",
+    "tests.notify.test_stale_channels",
 ]
 
 # Writes with no stale copy to refuse, and why.
@@ -59,6 +60,10 @@ NOT_VERSIONED = {
     "cxos.intake.inbox.process": "compare-and-set: a processed item stays processed; its one signal by client token",
     "cxos.intake.inbox.process_left_behind": "processes each pending item through inbox.process",
     "cxos.intake.inbox.retry": "compare-and-set: moves only an item still failed back to pending, then processes it",
+    # The notice outbox: rows added by the writes that cause them, then sent by whoever claims them first.
+    "cxos.notify.sender.send_pass": "compare-and-set: claims only unsent, unclaimed notices, then records them",
+    "cxos.notify.sender.enqueue_due_notices": "append-only: new notices; a dedupe key already stored is skipped",
+    "cxos.cli.notices.notices_output": "command line: calls send_pass",
     # Acting on the rows as they are now, by design (no person's copy is sent back).
     "cxos.routing.router.route_unrouted": "compare-and-set: routes only rows still new and unowned, skips locked",
     "cxos.journey.editor.move_signals": "empties a touchpoint as it is now; each signal only gets its new place",

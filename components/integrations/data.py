@@ -1,13 +1,15 @@
-"""Cached loaders for the Integrations page: the tokens and the inbox, refreshed when either changes."""
+"""Cached loaders for the Integrations page: tokens, inbox, teams' channels and the notice outbox."""
 
 from datetime import datetime
 from typing import Any
 
-from components.common.data import get_store, versioned
+from components.common.data import get_store, load_journey, versioned
 from cxos.intake import inbox
 from cxos.intake.tokens import list_tokens
-from cxos.models import InboxItem, IntegrationToken
-from cxos.vocabulary import TokenScope
+from cxos.models import InboxItem, IntegrationToken, OutboxNotice, Team, TeamChannel
+from cxos.notify.channels import team_channels
+from cxos.notify.status import recent_notices, state_counts
+from cxos.vocabulary import NoticeKind, TokenScope
 
 
 @versioned(IntegrationToken)
@@ -52,3 +54,43 @@ def load_failed_items() -> list[dict[str, Any]]:
 
 def _when(at: datetime | None) -> str:
     return f"{at:%Y-%m-%d %H:%M} UTC" if at else ""
+
+
+@versioned(TeamChannel, Team)
+def load_team_channels() -> list[dict[str, Any]]:
+    """Every team that is not archived, with its channels and the version to send back with a change."""
+    channels = team_channels(get_store())
+    return [
+        {
+            "team_id": team_id,
+            "Team": name,
+            "slack_webhook_url": channels[team_id].slack_webhook_url if team_id in channels else "",
+            "E-mail": channels[team_id].email if team_id in channels else "",
+            "version": channels[team_id].version if team_id in channels else 0,
+        }
+        for team_id, name in load_journey().teams
+    ]
+
+
+@versioned(OutboxNotice)
+def load_notice_counts() -> dict[str, int]:
+    return {state.value: n for state, n in state_counts(get_store()).items()}
+
+
+@versioned(OutboxNotice, Team)
+def load_notices() -> list[dict[str, Any]]:
+    """The newest notices, unsent first, as the table shows them."""
+    return [
+        {
+            "id": line.id,
+            "Team": line.team,
+            "Channel": line.channel,
+            "About": NoticeKind(line.kind).name.replace("_", " ").capitalize(),
+            "State": line.state.value,
+            "Attempts": line.attempts,
+            "Next try": "" if line.sent_at else _when(line.next_attempt_at),
+            "Sent": _when(line.sent_at),
+            "Error": line.last_error,
+        }
+        for line in recent_notices(get_store())
+    ]

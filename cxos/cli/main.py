@@ -13,6 +13,7 @@ from cxos.cli.backtest import backtest_arguments, render_backtest
 from cxos.cli.cluster import cluster_arguments, cluster_output
 from cxos.cli.imports import import_arguments, import_output
 from cxos.cli.metrics import metrics_arguments, metrics_output
+from cxos.cli.notices import notices_arguments, notices_output
 from cxos.cli.route import route_arguments, route_output, rules_arguments, rules_output
 from cxos.cli.serve_check import serve_check, serve_check_arguments
 from cxos.cli.summaries import summaries_arguments, summaries_output
@@ -243,6 +244,12 @@ COMMANDS: list[Command | OwnStoresCommand] = [
         "recompute the summary tables (first routes, owner changes) from the events; says how many rows differed",
         summaries_arguments,
         _printed(summaries_output),
+    ),
+    Command(
+        "send-notices",
+        "one pass of the notice outbox: enqueue fixes due or overdue and the weekly digest, send what is pending",
+        notices_arguments,
+        _printed(notices_output),
     ),
     OwnStoresCommand(
         "sync",

@@ -16,6 +16,7 @@ from cxos.errors import NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.inputs import storable_fields
 from cxos.models import FailureMode, RootCauseLayer, Signal, Team, Touchpoint, saved_id
+from cxos.notify.outbox import enqueue_failure_mode_assigned
 from cxos.signals import writes as signals
 from cxos.store.audit import (
     add_created,
@@ -79,6 +80,7 @@ def create_failure_mode(
             to_value=mode.name,
             note=f"status {status}",
         )
+        enqueue_failure_mode_assigned(session, mode=mode, previous_team_id=None)
         signals.link_to_failure_mode(
             session, signals=_signals_as_seen(session, signals_seen), failure_mode=mode, actor=actor
         )
@@ -107,7 +109,9 @@ def update_failure_mode(
         raise ValidationFailed({field: "cannot be edited here" for field in sorted(unknown)})
     with editing(store, FailureMode, failure_mode_id, expected_version, actor) as (session, mode):
         refuse_merged(mode)
+        previous_team_id = mode.owner_team_id
         apply_changes(session, mode, actor, _checked(session, changes))
+        enqueue_failure_mode_assigned(session, mode=mode, previous_team_id=previous_team_id)
         return mode
 
 

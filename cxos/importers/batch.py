@@ -33,6 +33,7 @@ from cxos.importers.report import ImportReport
 from cxos.inputs import SignalCreate, parse
 from cxos.journey.map import touchpoint_options
 from cxos.models import Signal, table_of
+from cxos.notify.outbox import enqueue_routed
 from cxos.routing.decision import Decision
 from cxos.signals import writes as signals
 from cxos.signals.arrival import ArrivalRouter, arrival_router, understood
@@ -445,6 +446,10 @@ def _insert_new(store: Store, batch: list[Prepared], context: Context, dry_run: 
                         session,
                         rows=[p.row | {"id": i} for p, i in zip(fresh, ids, strict=True)],
                         events=list(_events(fresh, ids, context)),
+                    )
+                    # After the batch is stored, in its transaction: the owners of the rows routed on arrival.
+                    enqueue_routed(
+                        session, routed=[(i, p.row["owner_team_id"]) for p, i in zip(fresh, ids, strict=True)]
                     )
                 return existing
         except IntegrityError as clash:

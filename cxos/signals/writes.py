@@ -31,6 +31,7 @@ from cxos.models import (
     saved_id,
     table_of,
 )
+from cxos.notify.outbox import enqueue_routed
 from cxos.routing.decision import ROUTER, Decision
 from cxos.signals import drivers
 from cxos.signals.arrival import arrival_router, understood
@@ -173,6 +174,9 @@ def assign_owner(
                 updates |= status_change(current=current, target=Status.ROUTED, owner_team_id=team_id)
         elif current not in TRIAGE_STATUSES:
             updates |= status_change(current=current, target=Status.NEW, owner_team_id=None)
+        enqueue_routed(
+            session, routed=[(saved_id(signal), team_id)] if team_id != signal.owner_team_id else []
+        )
         for field, value in updates.items():
             if getattr(signal, field) != value and field in {"owner_team_id", "status"}:
                 owner = field == "owner_team_id"
@@ -231,6 +235,7 @@ def route_one(session: Session, *, signal: Signal, decision: Decision, actor: Ac
     touch(signal, actor)
     session.add(signal)
     session.flush()
+    enqueue_routed(session, routed=[(saved_id(signal), decision.team_id)], at=now)
 
 
 @dataclass(frozen=True)
@@ -287,6 +292,7 @@ def route_many(session: Session, *, routes: Sequence[Route], actor: Actor, at: d
         events.extend(_routing_events(route.signal_id, route.root_cause, decision, actor, at))
     session.connection().execute(_ROUTE_UPDATE, updates)
     session.execute(insert(Event).execution_options(render_nulls=True), events)
+    enqueue_routed(session, routed=[(route.signal_id, route.decision.team_id) for route in routes], at=at)
 
 
 def link_to_failure_mode(

@@ -2,11 +2,9 @@
 
 import csv
 import io
-import socket
 from datetime import UTC, datetime
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from cxos.errors import ValidationFailed
@@ -22,6 +20,7 @@ from cxos.inputs import md_escape
 from cxos.models import Fix, LoopNotice, Signal
 from tests.conftest import COUNCIL
 from tests.factories import as_seen, log_signal, overwrite_signal
+from tests.smtp_receiver import smtp_receiver
 
 FIX = Fix(
     id=7,
@@ -52,25 +51,10 @@ def test_mailto_only_for_email_addresses():
     assert mailto_link(_notice(recipient="Acme Bank"), FIX) is None
 
 
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler name
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp_server():
-    inbox = _Inbox()
-    with socket.socket() as probe:  # a free port: the controller itself cannot take port 0
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+    with smtp_receiver() as (inbox, port):
+        yield inbox, port
 
 
 def test_sending_by_smtp_delivers_and_marks_sent(journey_store, touchpoint_id, smtp_server):

@@ -1,0 +1,1 @@
+"""Tests of cxos/notify: team channels, the notice outbox and its sender."""
