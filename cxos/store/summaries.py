@@ -27,6 +27,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
 from cxos.models import Event, OwnerHistory, table_of
+from cxos.store.bulk import among
 from cxos.vocabulary import Decider, EventEntity
 
 OWNER_FIELD = "owner_team_id"  # every owner change writes an event on this field, whichever service made it
@@ -47,9 +48,11 @@ def decider_of(note: ColumnElement[str | None]) -> ColumnElement[str]:
     )
 
 
-def _facts(signal_ids: Select | list[int] | None) -> Select:
+def _facts(signal_ids: list[int] | None, *, postgres: bool = False) -> Select:
     """One owner_history row per signal with an owner event (only `signal_ids`' when given), from the events."""
-    where = [owner_event()] + ([EVENT.c.entity_id.in_(signal_ids)] if signal_ids is not None else [])
+    where = [owner_event()]
+    if signal_ids is not None:
+        where.append(among(EVENT.c.entity_id, signal_ids, postgres=postgres))
     per_signal = (
         select(
             EVENT.c.entity_id.label("signal_id"),
@@ -116,11 +119,12 @@ def refresh_for_new_events(session: Session, after_event_id: int) -> None:
         {e for e, entity, field in new_events if entity == EventEntity.SIGNAL and field == OWNER_FIELD}
     )
     bulk = len(new_events) > SMALL_WRITE_EVENTS
+    postgres = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(ids), REFRESH_CHUNK):
         chunk = ids[start : start + REFRESH_CHUNK]
-        session.execute(delete(OWNER_HISTORY).where(OWNER_HISTORY.c.signal_id.in_(chunk)))
+        session.execute(delete(OWNER_HISTORY).where(among(OWNER_HISTORY.c.signal_id, chunk, postgres=postgres)))
         if bulk:  # a bulk write: one set-based pass over these signals' owner events
-            session.execute(insert(OWNER_HISTORY).from_select(_COLUMNS, _facts(chunk)))
+            session.execute(insert(OWNER_HISTORY).from_select(_COLUMNS, _facts(chunk, postgres=postgres)))
         else:  # a person's write: the facts of its few signals worked out here, the same way _facts does in SQL
             session.execute(insert(OWNER_HISTORY), _facts_of(session, chunk))
 
