@@ -144,7 +144,7 @@ def run_case(
         }
         if profiler:
             text = io.StringIO()
-            pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
+            pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
             result["profile"] = f"--- {backend} ---\n" + text.getvalue()
         if statements:
             result["statements"] = statements.summary()
@@ -180,8 +180,14 @@ class _StatementLog:
         event.remove(self.engine, "after_cursor_execute", self._after)
 
     def summary(self) -> str:
-        lines = [f"{int(n):>8} {s:8.2f} s  {kind}" for kind, (n, s) in sorted(self.kinds.items(), key=lambda i: -i[1][1])]
-        return "statements (count, seconds, kind; COPY is not a cursor execute and is not listed):\n" + "\n".join(lines[:25])
+        lines = [
+            f"{int(n):>8} {s:8.2f} s  {kind}"
+            for kind, (n, s) in sorted(self.kinds.items(), key=lambda i: -i[1][1])
+        ]
+        return (
+            "statements (count, seconds, kind; COPY is not a cursor execute and is not listed):\n"
+            + "\n".join(lines[:25])
+        )
 
 
 def _peak_rss_mib() -> float:
@@ -244,7 +250,9 @@ def main() -> None:
         "--tracemalloc", action="store_true", help="also a second run under tracemalloc (slower)"
     )
     parser.add_argument(
-        "--profile", action="store_true", help="print the top of a cProfile of each run, and its SQL statements by kind"
+        "--profile",
+        action="store_true",
+        help="print the top of a cProfile of each run, and its SQL statements by kind",
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

@@ -113,7 +113,8 @@ def among(column: ColumnElement[Any], values: list[Any], *, postgres: bool) -> C
     """`column IN values` for a batch's many values (a batch's 10,000 references).
 
     On PostgreSQL the list goes as one array (`= ANY(:values)`): 10,000 separate parameters cost the server
-    more to parse and plan than the look-up itself (100k rows: 4 s of the dedupe's 4.3 s). SQLite binds each.
+    and SQLAlchemy more to expand than the look-up itself (100k rows, profiled: dedupe 4.0 → 1.0 s).
+    SQLite binds each value.
     """
     if not postgres:
         return column.in_(values)

@@ -122,7 +122,9 @@ def refresh_for_new_events(session: Session, after_event_id: int) -> None:
     postgres = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(ids), REFRESH_CHUNK):
         chunk = ids[start : start + REFRESH_CHUNK]
-        session.execute(delete(OWNER_HISTORY).where(among(OWNER_HISTORY.c.signal_id, chunk, postgres=postgres)))
+        session.execute(
+            delete(OWNER_HISTORY).where(among(OWNER_HISTORY.c.signal_id, chunk, postgres=postgres))
+        )
         if bulk:  # a bulk write: one set-based pass over these signals' owner events
             session.execute(insert(OWNER_HISTORY).from_select(_COLUMNS, _facts(chunk, postgres=postgres)))
         else:  # a person's write: the facts of its few signals worked out here, the same way _facts does in SQL
