@@ -1,6 +1,6 @@
 """Import benchmark: a 100k-row Zendesk-like CSV into a fresh store with the default journey and rules.
 
-Prints the wall time of `cxos.importers.batch.import_file` (reading, validation, dedupe, routing and the
+Prints the wall and CPU time of `cxos.importers.batch.import_file` (reading, validation, dedupe, routing and the
 batched writes), rows per second and peak memory (the process's peak RSS before and after, and with
 --tracemalloc the Python heap peak in a second, slower run). The target is ≤ 10 s on 2 cores.
 
@@ -29,6 +29,7 @@ from bench import common  # noqa: E402
 
 common.ensure_repo_on_path()
 
+from sqlalchemy import event  # noqa: E402
 from sqlmodel import func, select  # noqa: E402
 
 from cxos.identity import Actor  # noqa: E402
@@ -100,9 +101,10 @@ def run_case(
         data = export.read_bytes()
         rss_before = _peak_rss_mib()
         profiler = cProfile.Profile() if profiled else None
+        statements = _StatementLog(store) if profiled else None
         if traced:
             tracemalloc.start()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
         report = import_file(
@@ -110,7 +112,9 @@ def run_case(
         )
         if profiler:
             profiler.disable()
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        if statements:
+            statements.stop()
         heap_peak = tracemalloc.get_traced_memory()[1] / 2**20 if traced else None
         if traced:
             tracemalloc.stop()
@@ -131,6 +135,7 @@ def run_case(
             "events": events,
             "rules": rules,
             "seconds": seconds,
+            "cpu_seconds": cpu_seconds,
             "rows_per_s": report.rows_read / seconds,
             "peak_rss_before_mib": rss_before,
             "peak_rss_after_mib": _peak_rss_mib(),
@@ -139,11 +144,50 @@ def run_case(
         }
         if profiler:
             text = io.StringIO()
-            pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
-            result["profile"] = text.getvalue()
+            pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
+            result["profile"] = f"--- {backend} ---\n" + text.getvalue()
+        if statements:
+            result["statements"] = statements.summary()
         return result
     finally:
         store.dispose()
+
+
+class _StatementLog:
+    """With --profile: how many SQL statements the import ran, by kind, and the wall time spent in each kind."""
+
+    def __init__(self, store: Store) -> None:
+        self.engine = store.engine
+        self.kinds: dict[str, list[float]] = {}
+        self._started: list[float] = []
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+
+    def _before(self, *_: Any) -> None:
+        self._started.append(time.perf_counter())
+
+    def _after(self, _conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        seconds = time.perf_counter() - self._started.pop()
+        words = statement.split()
+        kind = " ".join(words[:3])[:60]
+        many = isinstance(params, list) and len(params) > 1
+        entry = self.kinds.setdefault(kind + (" (executemany)" if many else ""), [0, 0.0])
+        entry[0] += 1
+        entry[1] += seconds
+
+    def stop(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+
+    def summary(self) -> str:
+        lines = [
+            f"{int(n):>8} {s:8.2f} s  {kind}"
+            for kind, (n, s) in sorted(self.kinds.items(), key=lambda i: -i[1][1])
+        ]
+        return (
+            "statements (count, seconds, kind; COPY is not a cursor execute and is not listed):\n"
+            + "\n".join(lines[:25])
+        )
 
 
 def _peak_rss_mib() -> float:
@@ -160,6 +204,7 @@ def render(result: dict[str, Any]) -> str:
             c["duplicates"],
             c["errors"],
             c["seconds"],
+            c["cpu_seconds"],
             round(c["rows_per_s"]),
             c["peak_rss_before_mib"],
             c["peak_rss_after_mib"],
@@ -176,6 +221,7 @@ def render(result: dict[str, Any]) -> str:
             "dups",
             "errors",
             "seconds",
+            "CPU s",
             "rows/s",
             "peak RSS before MiB",
             "peak RSS after MiB",
@@ -191,7 +237,7 @@ def render(result: dict[str, Any]) -> str:
         for c in result["cases"]
         if not c["traced"]
     ]
-    profiles = [c["profile"] for c in result["cases"] if c.get("profile")]
+    profiles = [c[key] for c in result["cases"] for key in ("profile", "statements") if c.get(key)]
     return "\n".join([table, *notes, *profiles, common.render_machine(result["machine"])])
 
 
@@ -204,7 +250,9 @@ def main() -> None:
         "--tracemalloc", action="store_true", help="also a second run under tracemalloc (slower)"
     )
     parser.add_argument(
-        "--profile", action="store_true", help="print the top of a cProfile of the SQLite run"
+        "--profile",
+        action="store_true",
+        help="print the top of a cProfile of each run, and its SQL statements by kind",
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -229,7 +277,7 @@ def main() -> None:
                                 url,
                                 export,
                                 traced=traced,
-                                profiled=False,
+                                profiled=args.profile and not traced,
                                 batch_size=args.batch_size,
                             )
                         )

@@ -37,7 +37,7 @@ from cxos.notify.outbox import enqueue_routed
 from cxos.routing.decision import Decision
 from cxos.signals import writes as signals
 from cxos.signals.arrival import ArrivalRouter, arrival_router, understood
-from cxos.store.bulk import cyclic_gc_paused
+from cxos.store.bulk import among, cyclic_gc_paused
 from cxos.store.store import Store
 from cxos.vocabulary import Source
 
@@ -462,7 +462,10 @@ def _stored_references(session: Session, batch: list[Prepared]) -> dict[str, int
     refs = [p.row["external_ref"] for p in batch if p.row["external_ref"]]
     if not refs:
         return {}
-    query = select(_SIGNALS.c.external_ref, _SIGNALS.c.id).where(_SIGNALS.c.external_ref.in_(refs))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    query = select(_SIGNALS.c.external_ref, _SIGNALS.c.id).where(
+        among(_SIGNALS.c.external_ref, refs, postgres=postgres)
+    )
     held = {ref: -held_id for ref, held_id in unplaced.held_references(session, refs).items()}
     return held | {ref: signal_id for ref, signal_id in session.execute(query).all()}
 

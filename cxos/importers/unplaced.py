@@ -25,7 +25,7 @@ from cxos.models import Event, Touchpoint, UnplacedRow, table_of
 from cxos.signals import writes as signals
 from cxos.signals.arrival import ArrivalRouter, arrival_router
 from cxos.store.audit import editing, event_row, record_event, touch
-from cxos.store.bulk import insert_many
+from cxos.store.bulk import among, insert_many
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity
 
@@ -112,8 +112,9 @@ def held_references(session: Session, references: Iterable[str]) -> dict[str, in
     refs = [ref for ref in references if ref]
     if not refs:
         return {}
+    postgres = session.get_bind().dialect.name == "postgresql"
     query = select(HELD.c.external_ref, HELD.c.id).where(
-        HELD.c.external_ref.in_(refs), HELD.c.placed_signal_id.is_(None)
+        among(HELD.c.external_ref, refs, postgres=postgres), HELD.c.placed_signal_id.is_(None)
     )
     return {ref: held_id for ref, held_id in session.execute(query).all()}
 
