@@ -207,23 +207,53 @@ def detect(text: str) -> dict[str, list[str]]:
     aligned = len(lowered) == len(
         text
     )  # lower() can lengthen a few letters (İ): then quote the lowered phrase
-    word_starts = {word[:n] for word in set(_WORD.findall(lowered)) for n in (1, 2, 3)}
+    # Where each word starts, by its first one, two and three letters: a pattern with known starts is tried
+    # only there (re.match at those positions), never scanned across the whole text. Python's re cannot skip
+    # ahead for a pattern that begins with \b, so a scan costs 10-35 µs a pattern on a 340-character ticket.
+    at: dict[str, list[int]] = {}
+    for word in _WORD.finditer(lowered):
+        start, letters = word.start(), word.group()
+        for prefix in {letters[:1], letters[:2], letters[:3]}:  # a set: "a" is one prefix, not three
+            at.setdefault(prefix, []).append(start)
+    present = frozenset(
+        at
+    )  # a set: isdisjoint walks the smaller side (a dict would be walked whole each time)
     found: dict[str, list[str]] = {}
     for driver, compiled in _COMPILED.items():
         spans: list[tuple[int, int]] = []
         for entry in compiled:
-            if entry.starts is not None and entry.starts.isdisjoint(word_starts):
+            if entry.starts is not None and entry.starts.isdisjoint(present):
                 continue
-            if entry.needs is not None and entry.needs.isdisjoint(word_starts):
+            if entry.needs is not None and entry.needs.isdisjoint(present):
                 continue
-            for match in entry.pattern.finditer(text if entry.exact else lowered):
-                spans = _merged(spans, match.span())
+            for span in _matches(entry, text, lowered, at):
+                spans = _merged(spans, span)
             if len(spans) >= MAX_PHRASES:
                 break
         phrases = [" ".join((text[a:b] if aligned else lowered[a:b]).split()) for a, b in sorted(spans)]
         if phrases := [phrase for phrase in phrases if phrase]:
             found[driver] = phrases[:MAX_PHRASES]
     return found
+
+
+def _matches(entry: _Compiled, text: str, lowered: str, at: dict[str, list[int]]) -> list[tuple[int, int]]:
+    """The spans finditer would give: a pattern whose every match starts a word with one of `entry.starts` is
+    tried at those word starts only, left to right, resuming after each match as finditer does."""
+    if entry.starts is None:
+        return [match.span() for match in entry.pattern.finditer(text if entry.exact else lowered)]
+    found = [at[start] for start in entry.starts if start in at]
+    candidates = (
+        found[0] if len(found) == 1 else sorted({position for positions in found for position in positions})
+    )
+    spans, resume = [], 0
+    for position in candidates:
+        if position < resume:
+            continue
+        match = entry.pattern.match(lowered, position)
+        if match:
+            spans.append(match.span())
+            resume = match.end() if match.end() > position else position + 1
+    return spans
 
 
 def _merged(spans: list[tuple[int, int]], new: tuple[int, int]) -> list[tuple[int, int]]:
