@@ -198,6 +198,13 @@ def _compile(source: str) -> _Compiled:
 
 
 _COMPILED = {driver: [_compile(source) for source in sources] for driver, sources in PATTERNS.items()}
+# Every first-letters string some pattern starts with, or needs a word to start with.
+_ANY_START = frozenset(
+    start
+    for compiled in _COMPILED.values()
+    for entry in compiled
+    for start in (entry.starts or frozenset()) | (entry.needs or frozenset())
+)
 
 
 def detect(text: str) -> dict[str, list[str]]:
@@ -213,8 +220,11 @@ def detect(text: str) -> dict[str, list[str]]:
     at: dict[str, list[int]] = {}
     for word in _WORD.finditer(lowered):
         start, letters = word.start(), word.group()
-        for prefix in {letters[:1], letters[:2], letters[:3]}:  # a set: "a" is one prefix, not three
-            at.setdefault(prefix, []).append(start)
+        for prefix in (letters[:1], letters[:2], letters[:3]):
+            if prefix in _ANY_START:  # most words start like no pattern: nothing to remember
+                positions = at.setdefault(prefix, [])
+                if not positions or positions[-1] != start:  # "a" is one prefix of the word "a", not three
+                    positions.append(start)
     present = frozenset(
         at
     )  # a set: isdisjoint walks the smaller side (a dict would be walked whole each time)
