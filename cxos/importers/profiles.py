@@ -386,9 +386,21 @@ def save_profile(store: Store, *, profile: Profile, actor: Actor) -> Profile:
         "options": json.dumps(profile.options(), ensure_ascii=False),
     }
     if profile.id is not None:
-        with editing(store, ImportProfile, profile.id, profile.version or 0, actor) as (session, row):
-            apply_changes(session, row, actor, {"name": name, **values})
-            return _profile(row)
+        name_taken = ValidationFailed(
+            {"name": f"a profile named {name!r} exists already: choose another name"}
+        )
+        try:
+            with editing(store, ImportProfile, profile.id, profile.version or 0, actor) as (session, row):
+                other = session.exec(
+                    select(ImportProfile.id).where(ImportProfile.name == name, ImportProfile.id != profile.id)
+                ).first()
+                if other is not None:
+                    raise name_taken
+                apply_changes(session, row, actor, {"name": name, **values})
+                saved = _profile(row)
+        except IntegrityError:  # renamed to a name another save took at the same moment (the unique index)
+            raise name_taken from None
+        return saved
     try:
         return _create_profile(store, name, values, actor)
     except IntegrityError:

@@ -383,6 +383,28 @@ def test_saving_a_profile_records_an_event_and_refuses_stale_edits(journey_store
     assert actions == ["created", "updated", "refused"]
 
 
+def test_renaming_a_profile_to_a_name_another_profile_has_is_refused_by_its_field(
+    journey_store, touchpoint_id
+):
+    save_profile(
+        journey_store,
+        profile=replace(generic(touchpoint_id), name="Zendesk EU", built_in=False),
+        actor=COUNCIL,
+    )
+    us = save_profile(
+        journey_store,
+        profile=replace(generic(touchpoint_id), name="Zendesk US", built_in=False),
+        actor=COUNCIL,
+    )
+    with pytest.raises(ValidationFailed, match="a profile named 'Zendesk EU' exists already") as refused:
+        save_profile(journey_store, profile=replace(us, name="Zendesk EU"), actor=COUNCIL)
+    assert set(refused.value.problems) == {"name"}
+    assert sorted(p.name for p in list_profiles(journey_store) if not p.built_in) == [
+        "Zendesk EU",
+        "Zendesk US",
+    ]
+
+
 def test_built_in_profiles_cannot_be_overwritten(journey_store):
     with pytest.raises(ValidationFailed, match="built-in"):
         save_profile(
