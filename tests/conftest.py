@@ -207,6 +207,20 @@ def never_the_developers_database(empty_app_database, monkeypatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def a_fresh_shared_fake_sheets_server() -> Iterator[None]:
+    """The process-wide fake Sheets server (gsheets+fake://) starts each test with its quota unspent.
+
+    It keeps Google's 60 reads a minute; tests that pulled sheets in the same minute used each other's
+    quota, and a sheet pull failed with "quota used up" only when enough of them ran first.
+    """
+    yield
+    from cxos.store.sheets import fake_api
+
+    with fake_api._SHARED_LOCK:
+        fake_api._SHARED.clear()
+
+
+@pytest.fixture(autouse=True)
 def the_real_main_module() -> Iterator[None]:
     """Put back the `__main__` module a Streamlit AppTest replaced with the page it ran.
 

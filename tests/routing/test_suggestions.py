@@ -125,3 +125,19 @@ def test_two_owners_get_probabilities_for_both():
     model = suggestions.train_owner_model([t for t, _ in two], [o for _, o in two])
     (best, first), (other, second) = model.top3("Okta SAML login fails")
     assert (best, other) == ("sso", "billing") and first > 0.8 and first + second == pytest.approx(1)
+
+
+def test_a_text_of_words_never_seen_is_never_a_sure_route():
+    # Without known words the scores are the owners' intercepts; a sharp temperature made them "99.8% sure".
+    texts, owners = _fixture_texts()
+    model = suggestions.train_owner_model(texts, owners)
+    [nonsense, paraphrase] = model.suggest(["qzx vbn wplk", "our invoice shows a double charge"])
+    assert max(c for _, c in nonsense) == 0
+    assert paraphrase[0][0] == "billing" and paraphrase[0][1] >= 0.8  # "charge" is known from "charged"
+
+
+def test_a_model_stored_before_known_words_were_kept_still_suggests():
+    texts, owners = _fixture_texts()
+    model = suggestions.train_owner_model(texts, owners)
+    model.known_grams = None  # as unpickled from an older record
+    assert model.top3("qzx vbn wplk")[0][1] > 0
