@@ -75,6 +75,7 @@ NOT_VERSIONED = {
     "cxos.routing.model_records.finish_training": "writes the row this process claimed; nobody else edits it",
     "cxos.routing.model_training.train_and_store": "trains and stores a new model row (append-only)",
     "cxos.routing.placement_model.train_and_store": "trains and stores a new placement model row (append-only)",
+    "cxos.routing.model_training.train_claimed": "stores how a claimed training ended: the claim makes it one writer",
     "cxos.cli.train.train_output": "command line: calls train_and_store",
     "cxos.cli.summaries.summaries_output": "command line: rebuilds the derived summary from the events",
     # Setting up a store, not editing one.

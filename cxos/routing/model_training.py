@@ -4,6 +4,7 @@ The training data's *fingerprint* (count, newest id and newest routed_at of the 
 anything the model learns from changed: every owner change moves `routed_at`, every new route adds a row.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,8 +14,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from cxos.clock import utcnow
-from cxos.models import Signal
+from cxos.models import OwnerModelRecord, Signal
 from cxos.routing.model_records import (
+    Record,
     claim_training,
     finish_training,
     newest_finished,
@@ -91,33 +93,48 @@ def train_and_store(store: Store, *, if_stale: bool = False, by: str = WORKER) -
     version = claim_training(store, by=by)
     if version is None:
         return TrainingResult(None)
-    try:
+
+    def fit() -> tuple[int, str, OwnerModel[int] | None]:
         now = utcnow()
         with store.read() as session:
             count, print_ = fingerprint(session, now=now)
-        routes = confirmed_routes(store, now=now)
-        model = train_on_routes(routes)
+        return count, print_, train_on_routes(confirmed_routes(store, now=now))
+
+    return train_claimed(
+        store,
+        version=version,
+        fit=fit,
+        too_little=f"fewer than {MIN_ROWS} confirmed routes across two teams",
+        threshold=confidence_threshold(),
+    )
+
+
+def train_claimed(
+    store: Store,
+    *,
+    version: int,
+    fit: Callable[[], tuple[int, str, OwnerModel[Any] | None]],
+    too_little: str,
+    threshold: float,
+    record: Record = OwnerModelRecord,
+) -> TrainingResult:
+    """The rest of a training job whose `version` is claimed, for either model: `fit` gives (rows counted,
+    their fingerprint, the model or None for too little history); the outcome is stored either way."""
+    try:
+        count, print_, model = fit()
     except Exception as error:  # stored, so the page says why instead of "retraining…" for ever
         finish_training(
-            store,
-            version=version,
-            state=ModelState.FAILED,
-            fingerprint="",
-            confirmed_routes=0,
-            note=str(error),
-        )
+            store, version=version, state=ModelState.FAILED, fingerprint="", confirmed_routes=0,
+            note=str(error), record=record,
+        )  # fmt: skip
         raise
     if model is None:
         finish_training(
-            store,
-            version=version,
-            state=ModelState.UNTRAINED,
-            fingerprint=print_,
-            confirmed_routes=count,
-            note=f"fewer than {MIN_ROWS} confirmed routes across two teams",
-        )
+            store, version=version, state=ModelState.UNTRAINED, fingerprint=print_, confirmed_routes=count,
+            note=too_little, record=record,
+        )  # fmt: skip
         return TrainingResult(ModelState.UNTRAINED, version, count)
-    metrics = holdout_metrics(model, confidence_threshold())
+    metrics = holdout_metrics(model, threshold)
     finish_training(
         store,
         version=version,
@@ -129,6 +146,7 @@ def train_and_store(store: Store, *, if_stale: bool = False, by: str = WORKER) -
         teams=len(model.classes),
         training_seconds=model.training_seconds,
         metrics=metrics,
+        record=record,
     )
     return TrainingResult(ModelState.READY, version, count, model.rows, model.training_seconds, metrics)
 

@@ -19,13 +19,12 @@ from cxos.clock import utcnow
 from cxos.models import PlacementModelRecord, Signal, Touchpoint
 from cxos.routing.model_records import (
     claim_training,
-    finish_training,
     load_model,
     newest_finished,
     newest_ready,
     pending,
 )
-from cxos.routing.model_training import TrainingResult, holdout_metrics
+from cxos.routing.model_training import TrainingResult, train_claimed
 from cxos.routing.owner_model import MAX_TRAINING_ROWS, MIN_ROWS, OwnerModel, join_text, train_owner_model
 from cxos.store.store import Store
 from cxos.vocabulary import ModelState, Status
@@ -89,45 +88,25 @@ def train_and_store(store: Store, *, if_stale: bool = False, by: str = WORKER) -
     version = claim_training(store, by=by, record=RECORD)
     if version is None:
         return TrainingResult(None)
-    try:
+
+    def fit() -> tuple[int, str, OwnerModel[int] | None]:
         with store.read() as session:
             count, print_ = fingerprint(session)
         texts, touchpoints = placed_examples(store)
-        model = train_owner_model(texts, touchpoints) if len(texts) >= MIN_ROWS else None
-    except ValueError:  # fewer than two touchpoints with enough signals
-        model = None
-    except Exception as error:  # stored, so a page can say why
-        finish_training(
-            store, version=version, state=ModelState.FAILED, fingerprint="", confirmed_routes=0,
-            note=str(error), record=RECORD,
-        )  # fmt: skip
-        raise
-    if model is None:
-        finish_training(
-            store,
-            version=version,
-            state=ModelState.UNTRAINED,
-            fingerprint=print_,
-            confirmed_routes=count,
-            note=f"fewer than {MIN_ROWS} placed signals across two touchpoints",
-            record=RECORD,
-        )
-        return TrainingResult(ModelState.UNTRAINED, version, count)
-    metrics = holdout_metrics(model, placement_confidence())
-    finish_training(
+        try:
+            model = train_owner_model(texts, touchpoints) if len(texts) >= MIN_ROWS else None
+        except ValueError:  # fewer than two touchpoints with enough signals
+            model = None
+        return count, print_, model
+
+    return train_claimed(
         store,
         version=version,
-        state=ModelState.READY,
-        fingerprint=print_,
-        confirmed_routes=count,
-        model=model,
-        rows=model.rows,
-        teams=len(model.classes),
-        training_seconds=model.training_seconds,
-        metrics=metrics,
+        fit=fit,
+        too_little=f"fewer than {MIN_ROWS} placed signals across two touchpoints",
+        threshold=placement_confidence(),
         record=RECORD,
     )
-    return TrainingResult(ModelState.READY, version, count, model.rows, model.training_seconds, metrics)
 
 
 _loaded: dict[str, tuple[int, Any]] = {}  # store URL → (model version, model)
