@@ -73,9 +73,8 @@ class Prepared:
     row: dict[str, Any] = field(default_factory=dict)
     decision: Decision = field(default_factory=lambda: Decision(None))
     # Tags, group and channel as the export wrote them (absent when it has none): no signal column holds them,
-    # so they travel with the row; `tags` joins them for the placement rules.
+    # so they travel with the row for the placement rules.
     tag_columns: dict[str, str] = field(default_factory=dict)
-    tags: str = ""  # read by the placement rules when no column names the touchpoint
     placement: Placement | None = None  # None: a column (or the chosen default) named the touchpoint
     # Reported with the imported row: a date no form reads, stored as the import time as the person chose.
     note: str | None = None
@@ -259,7 +258,6 @@ def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> P
         understood(mapped.fields),  # its CX drivers read from the text, before routing sees it
         mapped.created_at,
         tag_columns=mapped.tag_columns,
-        tags=tags_of(mapped.tag_columns),
         note=mapped.note,
     )
 
@@ -321,7 +319,9 @@ def _place(batch: list[Prepared], context: Context) -> None:
     waiting = [prepared for prepared in batch if prepared.fields["touchpoint_id"] is None]
     if not waiting:
         return
-    placements = context.placer.place_many([p.fields for p in waiting], [p.tags for p in waiting])
+    placements = context.placer.place_many(
+        [p.fields for p in waiting], [tags_of(p.tag_columns) for p in waiting]
+    )
     for prepared, placement in zip(waiting, placements, strict=True):
         prepared.placement = placement
         prepared.fields["touchpoint_id"] = placement.touchpoint_id

@@ -33,12 +33,13 @@ def placed(store: Store, channel: str, fields: dict[str, Any]) -> dict[str, Any]
         return fields
     with store.read() as session:
         keys = touchpoint_keys(session)
-        live = frozenset(i for ids in keys.values() for i in ids)
-        placement = placer_for(store, keys, live).place_many([fields])[0]
-        if placement.touchpoint_id is not None:
-            return fields | {"touchpoint_id": placement.touchpoint_id}
-        default = DEFAULTS.get(channel, lambda: None)()
-        if default:
+    live = frozenset(i for ids in keys.values() for i in ids)
+    placement = placer_for(store, keys, live).place_many([fields])[0]  # reads the stored model itself
+    if placement.touchpoint_id is not None:
+        return fields | {"touchpoint_id": placement.touchpoint_id}
+    default = DEFAULTS.get(channel, lambda: None)()
+    if default:
+        with store.read() as session:
             return fields | {"touchpoint_id": touchpoint_named(session, default)}
     why = (
         "the payload names none, neither the placement rules nor the placement model placed its text, and no "
