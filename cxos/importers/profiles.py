@@ -36,11 +36,65 @@ def _tool(name: str, kind: str, columns: list[tuple[str, str]], **options: Any) 
     return Profile(name, kind, dict(columns), built_in=True, **options)
 
 
-# The column names each tool's export writes, from its documentation (README, "Importing" lists the pages).
+# Where each profile's column names were checked (README, "Importing a tool's export", shows this table):
+# "verified" — the vendor's own documentation names these columns; "partly verified" — some of them (the
+# comment above each profile says which); "unverified" — no documentation could be found here, the names are
+# as the export is commonly written and a file that spells them otherwise is mapped by hand in the wizard.
+VERIFIED = "verified"
+PARTLY = "partly verified"
+UNVERIFIED = "unverified"
+NOT_A_TOOL = "n/a"
+CHECKED: dict[str, tuple[str, str]] = {
+    ZENDESK: (
+        UNVERIFIED,
+        "support.zendesk.com/hc/en-us/articles/4408886165402 (the CSV export exists; its column list was not "
+        "readable here)",
+    ),
+    "Zendesk tickets (JSON export)": (
+        VERIFIED,
+        "developer.zendesk.com incremental export (the ticket object of the JSON export)",
+    ),
+    "Intercom conversations": (
+        PARTLY,
+        "intercom.com/help/en/articles/7022438 (conversations dataset: `Conversation started at`)",
+    ),
+    "Freshdesk tickets": (UNVERIFIED, "none found (only API field names, which the CSV does not use)"),
+    "HubSpot tickets": (
+        PARTLY,
+        "developers.hubspot.com CRM exports and tickets guides (internal property names); "
+        "knowledge.hubspot.com default ticket properties (labels)",
+    ),
+    "Jira Service Management": (
+        UNVERIFIED,
+        "none found for the issue CSV (Atlassian's data pipeline schema is another export)",
+    ),
+    "Help Scout conversations": (
+        PARTLY,
+        "developer.helpscout.com Mailbox API conversation, source and webhook conversation objects",
+    ),
+    "Front messages": (
+        VERIFIED,
+        "dev.frontapp.com analytics export of messages (checked in an earlier pass; this one re-found the "
+        "export's reference page, not its column list)",
+    ),
+    "Discourse posts": (UNVERIFIED, "none found"),
+    "Discourse posts (JSON)": (UNVERIFIED, "none found"),
+    SLACK: (PARTLY, "slack.com/help/articles/220556107 How to read Slack data exports (text, ts, user)"),
+    "Typeform responses": (
+        UNVERIFIED,
+        "typeform.com/developers responses API (its response types; not the CSV's headers)",
+    ),
+    "SurveyMonkey responses": (UNVERIFIED, "none found"),
+    GENERIC: (NOT_A_TOOL, "no tool: columns guessed from their names"),
+}
+
+# The column names each tool's export writes (CHECKED above says how far each was checked).
 BUILT_IN: dict[str, Profile] = {
     p.name: p
     for p in [
-        # Zendesk: the tickets CSV export (Reporting › Export, and a view's CSV) and its XLSX.
+        # Zendesk: the tickets CSV export (Admin Center › Account › Tools › Reports › Export, and a view's CSV)
+        # and its XLSX. Unverified: the help article names the export, not its columns; "Id" (the full export)
+        # and "Ticket ID" (a view or Explore report) are both kept.
         _tool(
             ZENDESK,
             "csv",
@@ -63,7 +117,9 @@ BUILT_IN: dict[str, Profile] = {
             ref_prefix="ZD-",
         ),
         # Zendesk's JSON export (one ticket per line, the Tickets API's fields): same ZD- references, so a
-        # ticket imported from either export is the same signal.
+        # ticket imported from either export is the same signal. Verified: the incremental export's ticket
+        # object has id, subject, description, requester_id, organization_id, created_at, priority, tags,
+        # group_id and via.channel.
         _tool(
             "Zendesk tickets (JSON export)",
             "json",
@@ -82,6 +138,8 @@ BUILT_IN: dict[str, Profile] = {
             default_source=Source.TICKET.value,
             ref_prefix="ZD-",
         ),
+        # Intercom's conversations export (Reports, the conversations dataset). Partly verified: its
+        # timestamp attribute is "Conversation started at"; the other headers are unverified.
         _tool(
             "Intercom conversations",
             "csv",
@@ -90,6 +148,7 @@ BUILT_IN: dict[str, Profile] = {
                 ("Title or first message", "message"),
                 ("Company name", "account"),
                 ("User email", "reporter"),
+                ("Conversation started at", "created_at"),
                 ("Created at", "created_at"),
                 ("Conversation tags", "tags"),
                 ("Team currently assigned", "group"),
@@ -99,6 +158,7 @@ BUILT_IN: dict[str, Profile] = {
             ref_prefix="INTERCOM-",
         ),
         # Freshdesk's ticket export: its "Source" is the channel (Email, Portal, Phone, Chat), not ours.
+        # Unverified: no page listing the export's headers was found.
         _tool(
             "Freshdesk tickets",
             "csv",
@@ -119,26 +179,39 @@ BUILT_IN: dict[str, Profile] = {
             default_source=Source.TICKET.value,
             ref_prefix="FD-",
         ),
-        # HubSpot's tickets export (CRM › Tickets › Export): property labels as headers.
+        # HubSpot's tickets export (CRM › Tickets › Export): property labels as headers, or the internal
+        # property names when the export asks for internal values (the Exports API documents that option).
+        # Partly verified: the internal names (hs_object_id, subject, content, createdate, hs_pipeline,
+        # hs_ticket_priority, hs_ticket_category, source_type) are the developer docs'; the labels are
+        # unverified. The associated contact and company have no internal property name on a ticket.
         _tool(
             "HubSpot tickets",
             "csv",
             [
                 ("Ticket ID", "external_ref"),
+                ("hs_object_id", "external_ref"),
                 ("Ticket name", "title"),
+                ("subject", "title"),
                 ("Ticket description", "description"),
+                ("content", "description"),
                 ("Associated Contact", "reporter"),
                 ("Associated Company", "account"),
                 ("Create date", "created_at"),
+                ("createdate", "created_at"),
                 ("Priority", "severity"),
+                ("hs_ticket_priority", "severity"),
                 ("Category", "tags"),
+                ("hs_ticket_category", "tags"),
                 ("Pipeline", "group"),
+                ("hs_pipeline", "group"),
                 ("Source", "channel"),
+                ("source_type", "channel"),
             ],
             default_source=Source.TICKET.value,
             ref_prefix="HUBSPOT-",
         ),
         # Jira (Service Management) issue CSV export; its dates look like 01/Oct/26 9:15 AM.
+        # Unverified: no page listing the issue CSV's headers was found.
         _tool(
             "Jira Service Management",
             "csv",
@@ -158,7 +231,12 @@ BUILT_IN: dict[str, Profile] = {
             default_source=Source.TICKET.value,
             ref_prefix="JIRA-",
         ),
-        # Help Scout's conversations as the Mailbox API lists them ({"_embedded": {"conversations": [...]}}).
+        # Help Scout's conversations as the Mailbox API lists them ({"_embedded": {"conversations": [...]}}),
+        # and its webhooks' conversation object. Partly verified: number (the one shown in the app), subject,
+        # preview, createdAt, mailboxId, source.type and type (email, chat, phone) are the developer docs';
+        # customerEmail is the listed conversation's, customer.email and mailbox.id the webhook's.
+        # primaryCustomer.email and primaryCustomer.company are unverified (the Mailbox API 2.0 list's fields
+        # were not readable here; no customer object shown names a company).
         _tool(
             "Help Scout conversations",
             "json",
@@ -167,16 +245,21 @@ BUILT_IN: dict[str, Profile] = {
                 ("subject", "title"),
                 ("preview", "description"),
                 ("primaryCustomer.email", "reporter"),
+                ("customerEmail", "reporter"),
+                ("customer.email", "reporter"),
                 ("primaryCustomer.company", "account"),
                 ("createdAt", "created_at"),
                 ("tags", "tags"),
                 ("mailboxId", "group"),
+                ("mailbox.id", "group"),
                 ("source.type", "channel"),
+                ("type", "channel"),
             ],
             default_source=Source.TICKET.value,
             ref_prefix="HELPSCOUT-",
         ),
         # Front's analytics export of messages (one row per message: a conversation's first row stands for it).
+        # Verified against Front's documentation of the export's columns.
         _tool(
             "Front messages",
             "csv",
@@ -195,7 +278,7 @@ BUILT_IN: dict[str, Profile] = {
             default_source=Source.TICKET.value,
             ref_prefix="FRONT-",
         ),
-        # Discourse's user archive (Preferences › Download all, user_archive.csv).
+        # Discourse's user archive (Preferences › Download all, user_archive.csv). Unverified.
         _tool(
             "Discourse posts",
             "csv",
@@ -209,7 +292,7 @@ BUILT_IN: dict[str, Profile] = {
             ],
             default_source=Source.COMMUNITY.value,
         ),
-        # Discourse's posts API (/posts.json: {"latest_posts": [...]}).
+        # Discourse's posts API (/posts.json: {"latest_posts": [...]}). Unverified.
         _tool(
             "Discourse posts (JSON)",
             "json",
@@ -224,6 +307,9 @@ BUILT_IN: dict[str, Profile] = {
             default_source=Source.COMMUNITY.value,
             ref_prefix="DISCOURSE-",
         ),
+        # Slack's export: a folder per channel, a JSON list of messages per day. Partly verified: each message has
+        # type, user, text and ts (the help article); user_name is the reader's, from user_profile.real_name,
+        # and permalink is not in the export (the reference falls back to ts).
         _tool(
             SLACK,
             "slack_json",
@@ -238,6 +324,8 @@ BUILT_IN: dict[str, Profile] = {
             skip_replies=True,
         ),
         # Typeform's responses CSV: "#" is the response token; the answers are the form's own questions.
+        # Unverified: the responses API's types (started, partial, completed) match "Response Type", but no page
+        # listing the CSV's headers was found.
         _tool(
             "Typeform responses",
             "csv",
@@ -251,7 +339,7 @@ BUILT_IN: dict[str, Profile] = {
             ref_prefix="TYPEFORM-",
             free_text=True,
         ),
-        # SurveyMonkey's responses CSV: US dates (month first) unless a value says otherwise.
+        # SurveyMonkey's responses CSV: US dates (month first) unless a value says otherwise. Unverified.
         _tool(
             "SurveyMonkey responses",
             "csv",
