@@ -14,7 +14,16 @@ from sqlmodel import select
 from cxos.importers import batch
 from cxos.importers.batch import import_file
 from cxos.importers.mapping import BAD_DATE_IMPORT_TIME
-from cxos.importers.profiles import BUILT_IN, detect_profile, save_profile
+from cxos.importers.profiles import (
+    BUILT_IN,
+    CHECKED,
+    NOT_A_TOOL,
+    PARTLY,
+    UNVERIFIED,
+    VERIFIED,
+    detect_profile,
+    save_profile,
+)
 from cxos.importers.reading import open_table
 from cxos.importers.report import problems_csv
 from cxos.models import Signal
@@ -106,6 +115,18 @@ EXPORTS = {
         2,
         [(2, "error"), (5, "error")],
     ),
+    "hubspot_internal.csv": (
+        "HubSpot tickets",
+        ("HUBSPOT-8801", None, None, at(2026, 10, 1, 9, 15)),
+        2,
+        [],
+    ),
+    "helpscout_webhook.json": (
+        "Help Scout conversations",
+        ("HELPSCOUT-349", "dana@acme.example", None, at(2026, 10, 1, 9, 15)),
+        2,
+        [],
+    ),
     "slack_channel.json": (
         "Slack channel export",
         ("SLACK-1759316400.000200", "Sam Support", None, at(2025, 10, 1, 11)),
@@ -137,6 +158,63 @@ def test_each_export_is_detected_as_its_tool(name):
     detection = detect_profile(table.header, table.kind, table.preview())
     assert detection.profile.name == EXPORTS[name][0]
     assert detection.confidence >= 0.8 and "sure" in detection.describe()
+
+
+def test_every_built_in_profile_says_where_its_columns_were_checked_and_readme_shows_it():
+    assert set(CHECKED) == set(BUILT_IN)
+    assert {status for status, _source in CHECKED.values()} <= {VERIFIED, PARTLY, UNVERIFIED, NOT_A_TOOL}
+    readme = (Path(__file__).parent.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Importing a tool's export", 1)[1].split("\n### ", 1)[0]
+    for name, (status, _source) in CHECKED.items():
+        assert f"| {name} | {status} |" in section, name
+
+
+@pytest.mark.parametrize(
+    ("header", "profile", "fields"),
+    [
+        # Zendesk: a view's or report's CSV says "Ticket ID" and "Requested" where the full export says
+        # "Id" and "Created at".
+        (
+            ["Ticket ID", "Subject", "Requester", "Requested", "Priority", "Group", "Tags", "Via"],
+            "Zendesk tickets",
+            {"Ticket ID": "external_ref", "Requester": "reporter", "Requested": "created_at"},
+        ),
+        # Intercom: both spellings of the conversation's start.
+        (
+            ["Conversation ID", "Title or first message", "User email", "Company name", "Created at"],
+            "Intercom conversations",
+            {"Created at": "created_at"},
+        ),
+        # HubSpot: labels and internal names mixed (an export with some custom labels).
+        (
+            ["Ticket ID", "subject", "Create date", "hs_pipeline", "Priority"],
+            "HubSpot tickets",
+            {
+                "Ticket ID": "external_ref",
+                "subject": "title",
+                "Create date": "created_at",
+                "hs_pipeline": "group",
+            },
+        ),
+    ],
+)
+def test_the_spellings_a_tool_writes_are_aliases_of_one_field(header, profile, fields):
+    detection = detect_profile(header, "csv")
+    assert detection.profile.name == profile
+    assert fields.items() <= detection.profile.mapping.items()
+
+
+def test_a_help_scout_conversation_maps_as_listed_or_as_a_webhook_sends_it():
+    listed = detect_profile(["number", "subject", "customerEmail", "createdAt", "mailboxId", "type"], "json")
+    assert listed.profile.name == "Help Scout conversations"
+    assert (
+        listed.profile.mapping["customerEmail"] == "reporter" and listed.profile.mapping["type"] == "channel"
+    )
+    # The Mailbox API's source.type wins over the conversation's type when a record has both.
+    both = detect_profile(
+        ["number", "subject", "preview", "createdAt", "tags", "source.type", "type"], "json"
+    )
+    assert both.profile.mapping["source.type"] == "channel" and "type" not in both.profile.mapping
 
 
 def test_a_header_of_no_tool_is_the_generic_profile_with_guessed_columns():
