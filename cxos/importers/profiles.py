@@ -77,8 +77,15 @@ CHECKED: dict[str, tuple[str, str]] = {
         "dev.frontapp.com analytics export of messages (checked in an earlier pass; this one re-found the "
         "export's reference page, not its column list)",
     ),
-    "Discourse posts": (UNVERIFIED, "none found"),
-    "Discourse posts (JSON)": (UNVERIFIED, "none found"),
+    "Discourse posts": (
+        VERIFIED,
+        "no help page found; Discourse's own source, app/jobs/regular/export_user_archive.rb (the header it writes)",
+    ),
+    "Discourse posts (JSON)": (
+        VERIFIED,
+        "Discourse's API response schema spec/requests/api/schemas/json/latest_posts_response.json "
+        "(what docs.discourse.org renders)",
+    ),
     SLACK: (PARTLY, "slack.com/help/articles/220556107 How to read Slack data exports (text, ts, user)"),
     "Typeform responses": (
         UNVERIFIED,
@@ -278,7 +285,10 @@ BUILT_IN: dict[str, Profile] = {
             default_source=Source.TICKET.value,
             ref_prefix="FRONT-",
         ),
-        # Discourse's user archive (Preferences › Download all, user_archive.csv). Unverified.
+        # Discourse's user archive (Preferences › Download all, user_archive.csv). Verified against the code
+        # that writes it (Discourse's export_user_archive job): topic_title, categories (parent|child),
+        # is_pm, post_raw, post_cooked, like_count, reply_count, url, created_at (ISO 8601). It is one
+        # person's own posts, so it names no author: no reporter column.
         _tool(
             "Discourse posts",
             "csv",
@@ -286,13 +296,13 @@ BUILT_IN: dict[str, Profile] = {
                 ("url", "external_ref"),
                 ("topic_title", "title"),
                 ("post_raw", "description"),
-                ("username", "reporter"),
                 ("created_at", "created_at"),
                 ("categories", "group"),
             ],
             default_source=Source.COMMUNITY.value,
         ),
-        # Discourse's posts API (/posts.json: {"latest_posts": [...]}). Unverified.
+        # Discourse's posts API (/posts.json: {"latest_posts": [...]}). Verified against the API's response
+        # schema (the one docs.discourse.org shows): id, username, created_at, raw, topic_title, category_id.
         _tool(
             "Discourse posts (JSON)",
             "json",

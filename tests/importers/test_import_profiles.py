@@ -103,6 +103,12 @@ EXPORTS = {
         2,
         [(4, "error")],
     ),
+    "discourse_posts.json": (
+        "Discourse posts (JSON)",
+        ("DISCOURSE-9012", "dana", None, at(2026, 10, 1, 9, 15)),
+        2,
+        [(3, "error")],
+    ),
     "typeform.csv": (
         "Typeform responses",
         ("TYPEFORM-tf01abc", None, None, at(2026, 10, 1, 9, 15)),
