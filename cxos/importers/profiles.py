@@ -74,8 +74,8 @@ CHECKED: dict[str, tuple[str, str]] = {
     ),
     "Front messages": (
         VERIFIED,
-        "dev.frontapp.com analytics export of messages (checked in an earlier pass; this one re-found the "
-        "export's reference page, not its column list)",
+        "dev.frontapp.com/reference/create-analytics-export: the message export's column names (read here "
+        "as a restatement of that reference, on withone.ai)",
     ),
     "Discourse posts": (
         VERIFIED,
@@ -266,7 +266,8 @@ BUILT_IN: dict[str, Profile] = {
             ref_prefix="HELPSCOUT-",
         ),
         # Front's analytics export of messages (one row per message: a conversation's first row stands for it).
-        # Verified against Front's documentation of the export's columns.
+        # Verified: the columns are the message export's column names in Front's API reference. Its "Segment"
+        # is the number of the conversation's segment, not a channel (the export names no channel).
         _tool(
             "Front messages",
             "csv",
@@ -280,7 +281,7 @@ BUILT_IN: dict[str, Profile] = {
                 ("Message date", "created_at"),
                 ("Tags", "tags"),
                 ("Inbox", "group"),
-                ("Segment", "channel"),
+                ("Inbox at activity time", "group"),
             ],
             default_source=Source.TICKET.value,
             ref_prefix="FRONT-",
