@@ -86,7 +86,10 @@ CHECKED: dict[str, tuple[str, str]] = {
         "Discourse's API response schema spec/requests/api/schemas/json/latest_posts_response.json "
         "(what docs.discourse.org renders)",
     ),
-    SLACK: (PARTLY, "slack.com/help/articles/220556107 How to read Slack data exports (text, ts, user)"),
+    SLACK: (
+        PARTLY,
+        "slack.com/help/articles/220556107 How to read Slack data exports (type, channel, user, text, ts)",
+    ),
     "Typeform responses": (
         UNVERIFIED,
         "typeform.com/developers responses API (its response types; not the CSV's headers)",
@@ -320,7 +323,7 @@ BUILT_IN: dict[str, Profile] = {
         ),
         # Slack's export: a folder per channel, a JSON list of messages per day. Partly verified: each message has
         # type, user, text and ts (the help article); user_name is the reader's, from user_profile.real_name,
-        # and permalink is not in the export (the reference falls back to ts).
+        # and the article lists no permalink (the reference falls back to ts).
         _tool(
             SLACK,
             "slack_json",
