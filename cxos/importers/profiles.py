@@ -399,6 +399,18 @@ def detect_profile(header: list[str], kind: str, sample: list[dict[str, str]] | 
     """The built-in profile this header matches best (by the share of its fields present, then how many)."""
     if kind == "slack_json":
         return Detection(BUILT_IN[SLACK], 1.0, len(BUILT_IN[SLACK].mapping), len(BUILT_IN[SLACK].mapping))
+    scored = profile_scores(header, kind)
+    if scored:
+        share, found_count, best, field_count = scored[0]
+        if share >= MIN_CONFIDENCE and found_count >= 3:
+            return Detection(fit_to_header(best, header, sample), round(share, 2), found_count, field_count)
+    guessed = replace(BUILT_IN[GENERIC], mapping=guess_mapping(header))
+    return Detection(guessed, 0.0, len(guessed.mapping), len(FIELDS))
+
+
+def profile_scores(header: list[str], kind: str) -> list[tuple[float, int, Profile, int]]:
+    """Each built-in profile of this kind of table as (share of its fields found, fields found, profile, its
+    fields), best first: the share is halved when the header lacks the tool's reference."""
     profile_kind = "json" if kind == "json" else "csv"  # a "csv" profile reads every SPREADSHEET_KINDS table
     scored = []
     for profile in BUILT_IN.values():
@@ -412,12 +424,8 @@ def detect_profile(header: list[str], kind: str, sample: list[dict[str, str]] | 
         if "external_ref" in fields and "external_ref" not in found:
             share *= 0.5
         scored.append((share, len(found), profile, len(fields)))
-    if scored:
-        share, found_count, best, field_count = max(scored, key=lambda s: (s[0], s[1]))
-        if share >= MIN_CONFIDENCE and found_count >= 3:
-            return Detection(fit_to_header(best, header, sample), round(share, 2), found_count, field_count)
-    guessed = replace(BUILT_IN[GENERIC], mapping=guess_mapping(header))
-    return Detection(guessed, 0.0, len(guessed.mapping), len(FIELDS))
+    # sorted() is stable: of two equal scores the profile listed first in BUILT_IN wins, as max() chose before.
+    return sorted(scored, key=lambda s: (-s[0], -s[1]))
 
 
 def suggest_profile(header: list[str], kind: str, sample: list[dict[str, str]] | None = None) -> Profile:

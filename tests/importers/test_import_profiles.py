@@ -22,6 +22,7 @@ from cxos.importers.profiles import (
     UNVERIFIED,
     VERIFIED,
     detect_profile,
+    profile_scores,
     save_profile,
 )
 from cxos.importers.reading import open_table
@@ -221,6 +222,14 @@ def test_a_help_scout_conversation_maps_as_listed_or_as_a_webhook_sends_it():
         ["number", "subject", "preview", "createdAt", "tags", "source.type", "type"], "json"
     )
     assert both.profile.mapping["source.type"] == "channel" and "type" not in both.profile.mapping
+
+
+@pytest.mark.parametrize("name", sorted(name for name in EXPORTS if not name.startswith("slack")))
+def test_each_export_is_its_tool_by_a_clear_margin_over_the_next_tool(name):
+    # Tools share column names (Subject, Tags, Ticket ID): the next best profile must stay well behind.
+    table = open_table((FIXTURES / name).read_bytes(), name)
+    (best, *_rest, profile, _fields), (runner_up, *_) = profile_scores(table.header, table.kind)[:2]
+    assert profile.name == EXPORTS[name][0] and best - runner_up >= 0.3
 
 
 def test_a_header_of_no_tool_is_the_generic_profile_with_guessed_columns():
