@@ -232,6 +232,15 @@ def test_each_export_is_its_tool_by_a_clear_margin_over_the_next_tool(name):
     assert profile.name == EXPORTS[name][0] and best - runner_up >= 0.3
 
 
+def test_columns_the_docs_show_mean_something_else_are_not_mapped():
+    # Front's "Segment" is the conversation's segment number, not a channel.
+    front = open_table((FIXTURES / "front.csv").read_bytes(), "front.csv")
+    assert "Segment" not in detect_profile(front.header, front.kind).profile.mapping
+    # Discourse's user archive is one person's posts and has no author column: nothing is missing from it.
+    discourse = open_table((FIXTURES / "discourse.csv").read_bytes(), "discourse.csv")
+    assert detect_profile(discourse.header, discourse.kind).confidence == 1.0
+
+
 def test_a_header_of_no_tool_is_the_generic_profile_with_guessed_columns():
     table = open_table((FIXTURES / "generic.csv").read_bytes(), "generic.csv")
     detection = detect_profile(table.header, table.kind)
