@@ -3,7 +3,7 @@ the meeting's manners."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -153,9 +153,16 @@ def total_minutes() -> int:
     return sum(s.minutes for s in STEPS)
 
 
-def write(change: Callable[[], Any], done: str, *, rows: Sequence[SeenRow] = ()) -> None:
+def write(
+    change: Callable[[], Any],
+    done: str,
+    *,
+    rows: Sequence[SeenRow] = (),
+    rerun: Literal["app", "fragment"] = "fragment",
+) -> None:
     """Run one service call with the meeting's manners: the outcome, success or refusal, is flashed at the top
-    of the step and the step redrawn (only the step: the page around it shows nothing a write changes). After a
+    of the step and the step redrawn (only the step: the page around it shows nothing a write changes; a write
+    made in a card's own fragment inside the step says `rerun="app"`, since the step shows what it changed). After a
     refusal the rows are forgotten as seen: the message said who changed them, and the next try acts on the
     version now on screen."""
 
@@ -164,6 +171,6 @@ def write(change: Callable[[], Any], done: str, *, rows: Sequence[SeenRow] = ())
             forget_seen(kind, None if row_id is None else [row_id])
         flash("error", md_escape(refusal))
         refresh_after_write()
-        redraw("fragment")
+        redraw(rerun)
 
-    run_write(change, done=done, show="flash", rows=rows, on_refusal=refused, rerun="fragment")
+    run_write(change, done=done, show="flash", rows=rows, on_refusal=refused, rerun=rerun)
