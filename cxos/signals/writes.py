@@ -41,7 +41,6 @@ from cxos.store.audit import (
     editing,
     event_row,
     last_change,
-    locked_row,
     record_event,
     stale_write,
     touch,
@@ -191,6 +190,11 @@ def accept_owners(
     done: list[int] = []
     refused: list[tuple[int, str]] = []
     with store.write() as session:
+        ids = [signal_id for signal_id, _ in items]
+        locked = {
+            saved_id(row): row
+            for row in session.exec(select(Signal).where(col(Signal.id).in_(ids)).with_for_update())
+        }  # one read for the lot, locked for the transaction as `editing` locks one
         for signal_id, seen in items:
             try:
                 # Every check below raises before the row is changed, so a refusal leaves nothing behind.
@@ -198,7 +202,9 @@ def accept_owners(
                     raise ValidationFailed(
                         {"owner_team_id": f"signal #{signal_id} has no suggested owner; choose one"}
                     )
-                signal = locked_row(session, Signal, signal_id)
+                signal = locked.get(signal_id)
+                if signal is None:
+                    raise NotFound(f"Signal #{signal_id} does not exist.")
                 if signal.version != seen:
                     stale = stale_write(signal, change=last_change(session, EventEntity.SIGNAL, signal_id))
                     record_event(
