@@ -37,8 +37,6 @@ NOT_VERSIONED = {
     "cxos.council.room.join": "append-only: adds the person to the attendees under a row lock, once",
     "cxos.council.room.move_to_step": "the room's pointer, not anyone's copy: the step moves for everyone",
     "cxos.council.room.present": "the room's pointer, not anyone's copy: whoever asks presents from now",
-    "cxos.council.triage.accept_owner": "checked by confirm_owner / assign_owner with the version seen (their "
-    "two-writer tests are in tests/signals)",
     "cxos.council.closing.close_council": "closes the session as stored at the close (every decision in the "
     "minutes); refused only when someone closed it already",
     "cxos.fixes.lifecycle.plan_fix": "append-only: a new fix row",

@@ -57,6 +57,16 @@ def modes_step(ctx: PageContext, state: CouncilState, now: datetime, changed: in
         },
     )
     st.caption("Ranked by recurrence (signals in the last 12 weeks) × ARR affected × mean severity.")
+    discussion(ctx, state, now, changed)
+
+
+@st.fragment
+def discussion(ctx: PageContext, state: CouncilState, now: datetime, changed: int) -> None:
+    """The failure mode the room discusses, its cause and its fix: picking another redraws only this, not the
+    ranking above it. A save changes the ranking's figures, so it redraws the page."""
+    ranked = load_ranked(now, changed)  # as the ranking drew it, unless a write changed it since
+    if not ranked:
+        return
     ids = [r.figures.id for r in ranked]
     question, pick = st.columns([2, 3], vertical_alignment="center")
     question.markdown("#### Why are customers asking this at all?")
@@ -118,6 +128,7 @@ def _cause_form(ctx: PageContext, mode: RankedFailureMode) -> None:
                 ),
                 f"Saved the cause of “{md_escape(figures.name)}”.",
                 rows=[(ENTITY, figures.id)],
+                rerun="app",
             )
 
 
@@ -181,4 +192,5 @@ def _fix_form(ctx: PageContext, state: CouncilState, mode: RankedFailureMode, no
                 plan,
                 f"Planned “{md_escape(title.strip())}” for {md_escape(figures.name)}, due {due:%d %b}.",
                 rows=[("council_session", state.current.id)] if state.current is not None else [],
+                rerun="app",
             )

@@ -3,7 +3,7 @@ the meeting's manners."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -52,14 +52,14 @@ def drives_the_room(ctx: PageContext, room: Room | None) -> bool:
     return room is not None and ctx.actor.can("run_council") and room.presenter in ("", ctx.actor.name)
 
 
-def go_to(ctx: PageContext, here: Here, step: int) -> None:
-    if drives_the_room(ctx, here.room):
-        assert here.room is not None
-        room_write(
-            lambda: move_to_step(ctx.store, session_id=here.room.session_id, step=step, actor=ctx.actor)
-        )
+def go_to(ctx: PageContext, step: int) -> None:
+    """Next / Back, as the button's callback: the move is made before the page runs, so a step change is one
+    run of the page, not a run cut short by a rerun and then a second one. The room is read as it is now."""
+    room = load_room().room
+    if drives_the_room(ctx, room):
+        assert room is not None
+        room_write(lambda: move_to_step(ctx.store, session_id=room.session_id, step=step, actor=ctx.actor))
     set_url_params(step=str(step))
-    st.rerun()
 
 
 def room_write(change: Callable[[], Any]) -> None:
@@ -81,12 +81,23 @@ def step_header(ctx: PageContext, here: Here, step: int, *, presenting: bool) ->
         time_box(ctx, step, here.room.marker if here.room else (0, 0, here.changed), presenting)
     if presenting and here.room is not None and not drives_the_room(ctx, here.room):
         return
-    if back.button("← Back", disabled=step == 1, width="stretch", key="council_back"):
-        go_to(ctx, here, step - 1)
-    if forward.button(
-        "Next →", disabled=step == len(STEPS), width="stretch", type="primary", key="council_next"
-    ):
-        go_to(ctx, here, step + 1)
+    back.button(
+        "← Back",
+        disabled=step == 1,
+        width="stretch",
+        key="council_back",
+        on_click=go_to,
+        args=(ctx, step - 1),
+    )
+    forward.button(
+        "Next →",
+        disabled=step == len(STEPS),
+        width="stretch",
+        type="primary",
+        key="council_next",
+        on_click=go_to,
+        args=(ctx, step + 1),
+    )
 
 
 def time_box(ctx: PageContext, step: int, drawn: tuple[int, int, int], presenting: bool) -> None:
@@ -142,9 +153,16 @@ def total_minutes() -> int:
     return sum(s.minutes for s in STEPS)
 
 
-def write(change: Callable[[], Any], done: str, *, rows: Sequence[SeenRow] = ()) -> None:
+def write(
+    change: Callable[[], Any],
+    done: str,
+    *,
+    rows: Sequence[SeenRow] = (),
+    rerun: Literal["app", "fragment"] = "fragment",
+) -> None:
     """Run one service call with the meeting's manners: the outcome, success or refusal, is flashed at the top
-    of the step and the step redrawn (only the step: the page around it shows nothing a write changes). After a
+    of the step and the step redrawn (only the step: the page around it shows nothing a write changes; a write
+    made in a card's own fragment inside the step says `rerun="app"`, since the step shows what it changed). After a
     refusal the rows are forgotten as seen: the message said who changed them, and the next try acts on the
     version now on screen."""
 
@@ -153,6 +171,6 @@ def write(change: Callable[[], Any], done: str, *, rows: Sequence[SeenRow] = ())
             forget_seen(kind, None if row_id is None else [row_id])
         flash("error", md_escape(refusal))
         refresh_after_write()
-        redraw("fragment")
+        redraw(rerun)
 
-    run_write(change, done=done, show="flash", rows=rows, on_refusal=refused, rerun="fragment")
+    run_write(change, done=done, show="flash", rows=rows, on_refusal=refused, rerun=rerun)

@@ -150,22 +150,6 @@ def _predictions(suggester: Suggester, signals: list[Signal]) -> list[list[tuple
     return many(signals) if many else [suggester(s) for s in signals]
 
 
-def accept_owner(
-    store: Store, *, signal_id: int, expected_version: int, team_id: int, actor: Actor
-) -> Signal:
-    """The room takes the suggested owner: confirmed when it is the owner already, else given to the signal.
-    Both writes check `expected_version`, so a change between this read and the write is still refused."""
-    with store.read() as session:
-        owner = session.exec(select(Signal.owner_team_id).where(Signal.id == signal_id)).first()
-    if owner == team_id:
-        return signals.confirm_owner(
-            store, signal_id=signal_id, expected_version=expected_version, actor=actor
-        )
-    return signals.assign_owner(
-        store, signal_id=signal_id, expected_version=expected_version, team_id=team_id, actor=actor
-    )
-
-
 def link_seen_signal(
     store: Store, *, signal_id: int, expected_version: int, failure_mode_id: int, actor: Actor
 ) -> Signal:
@@ -204,14 +188,10 @@ def bulk_triage(
     """One council triage action on many signals, each against the version the person saw. "accept" gives
     each signal the owner in `owners` (the guess the person saw): kept and confirmed when it is already the
     owner, set otherwise."""
-    if action == "accept":
-        chosen = owners or {}
-
-        def change(i: int, v: int) -> Any:
-            if i not in chosen:
-                raise ValidationFailed({"owner_team_id": f"signal #{i} has no suggested owner; choose one"})
-            return accept_owner(store, signal_id=i, expected_version=v, team_id=chosen[i], actor=actor)
-    elif action == "confirm":
+    if action == "accept":  # one transaction for the lot: a room accepts dozens at once
+        done, refused = signals.accept_owners(store, items=list(items), owners=owners or {}, actor=actor)
+        return BulkResult(done, refused)
+    if action == "confirm":
 
         def change(i: int, v: int) -> Any:
             return signals.confirm_owner(store, signal_id=i, expected_version=v, actor=actor)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from cxos.clock import utcnow
-from cxos.errors import NotFound, ValidationFailed
+from cxos.errors import CxosError, NotFound, ValidationFailed
 from cxos.identity import Actor, require
 from cxos.inputs import SignalCreate, SignalUpdate, StatusChange, parse
 from cxos.models import (
@@ -36,7 +36,15 @@ from cxos.routing.decision import ROUTER, Decision
 from cxos.signals import drivers
 from cxos.signals.arrival import arrival_router, understood
 from cxos.signals.lifecycle import OWNER_REQUIRED, TRIAGE_STATUSES, status_change
-from cxos.store.audit import apply_changes, editing, event_row, record_event, touch
+from cxos.store.audit import (
+    apply_changes,
+    editing,
+    event_row,
+    last_change,
+    record_event,
+    stale_write,
+    touch,
+)
 from cxos.store.bulk import insert_many, roomy_sqlite_cache
 from cxos.store.store import Store
 from cxos.vocabulary import EventAction, EventEntity, RoutedBy, Status
@@ -159,41 +167,7 @@ def assign_owner(
     """Give a signal an upstream owner (or send it back to triage with None)."""
     require(actor, "assign_owner")
     with editing(store, Signal, signal_id, expected_version, actor) as (session, signal):
-        current = Status(signal.status)
-        if team_id is not None:
-            team = session.get(Team, team_id)
-            if team is None or team.archived:
-                raise ValidationFailed({"owner_team_id": f"team #{team_id} does not exist or is archived"})
-        elif current in OWNER_REQUIRED - {Status.ROUTED}:
-            # Only a merely routed signal can go back to triage; later states carry work that needs an owner.
-            raise ValidationFailed({"owner_team_id": f"a {current.label} signal must keep an owner"})
-        updates: dict[str, Any] = {"owner_team_id": team_id}
-        if team_id is not None:
-            updates |= {"routed_by": str(routed_by or RoutedBy.person(actor.name)), "routed_at": utcnow()}
-            if current in TRIAGE_STATUSES:
-                updates |= status_change(current=current, target=Status.ROUTED, owner_team_id=team_id)
-        elif current not in TRIAGE_STATUSES:
-            updates |= status_change(current=current, target=Status.NEW, owner_team_id=None)
-        enqueue_routed(
-            session, routed=[(saved_id(signal), team_id)] if team_id != signal.owner_team_id else []
-        )
-        for field, value in updates.items():
-            if getattr(signal, field) != value and field in {"owner_team_id", "status"}:
-                owner = field == "owner_team_id"
-                record_event(
-                    session,
-                    actor=actor,
-                    entity=EventEntity.SIGNAL,
-                    entity_id=saved_id(signal),
-                    action=EventAction.OWNER if owner else EventAction.STATUS,
-                    field=field,
-                    from_value=getattr(signal, field),
-                    to_value=value,
-                    note=updates.get("routed_by") if owner else None,
-                )
-            setattr(signal, field, value)
-        touch(signal, actor)
-        session.add(signal)
+        _give_owner(session, signal, team_id, actor, routed_by)
         return signal
 
 
@@ -201,23 +175,111 @@ def confirm_owner(store: Store, *, signal_id: int, expected_version: int, actor:
     """The council agrees with the owner a rule or the model chose: an event, no owner change."""
     require(actor, "assign_owner")
     with editing(store, Signal, signal_id, expected_version, actor) as (session, signal):
-        if signal.owner_team_id is None:
-            raise ValidationFailed(
-                {"owner_team_id": f"signal #{signal.id} has no owner to confirm; choose one"}
-            )
-        record_event(
-            session,
-            actor=actor,
-            entity=EventEntity.SIGNAL,
-            entity_id=saved_id(signal),
-            action=EventAction.CONFIRMED,
-            field="owner_team_id",
-            to_value=signal.owner_team_id,
-            note=signal.routed_by,
-        )
-        touch(signal, actor)
-        session.add(signal)
+        _confirm_owner(session, signal, actor)
         return signal
+
+
+def accept_owners(
+    store: Store, *, items: Sequence[tuple[int, int]], owners: dict[int, int], actor: Actor
+) -> tuple[list[int], list[tuple[int, str]]]:
+    """The council takes the suggested owner of each (signal id, version seen), in one write transaction: a
+    kept owner is confirmed, another is given (as `confirm_owner` / `assign_owner` would, one by one). A signal
+    changed since it was seen, gone, or without a suggestion is refused on its own, with the message its own
+    write would give, and the refusal recorded on it; the others go on. The ids done, and (id, why) refused."""
+    require(actor, "assign_owner")
+    done: list[int] = []
+    refused: list[tuple[int, str]] = []
+    with store.write() as session:
+        ids = [signal_id for signal_id, _ in items]
+        locked = {
+            saved_id(row): row
+            for row in session.exec(select(Signal).where(col(Signal.id).in_(ids)).with_for_update())
+        }  # one read for the lot, locked for the transaction as `editing` locks one
+        for signal_id, seen in items:
+            try:
+                # Every check below raises before the row is changed, so a refusal leaves nothing behind.
+                if signal_id not in owners:
+                    raise ValidationFailed(
+                        {"owner_team_id": f"signal #{signal_id} has no suggested owner; choose one"}
+                    )
+                signal = locked.get(signal_id)
+                if signal is None:
+                    raise NotFound(f"Signal #{signal_id} does not exist.")
+                if signal.version != seen:
+                    stale = stale_write(signal, change=last_change(session, EventEntity.SIGNAL, signal_id))
+                    record_event(
+                        session,
+                        actor=actor,
+                        entity=EventEntity.SIGNAL,
+                        entity_id=signal_id,
+                        action=EventAction.REFUSED,
+                        note=str(stale),
+                    )
+                    raise stale
+                if signal.owner_team_id == owners[signal_id]:
+                    _confirm_owner(session, signal, actor)
+                else:
+                    _give_owner(session, signal, owners[signal_id], actor, None)
+                done.append(signal_id)
+            except CxosError as refusal:
+                refused.append((signal_id, str(refusal)))
+        session.flush()
+    return done, refused
+
+
+def _give_owner(
+    session: Session, signal: Signal, team_id: int | None, actor: Actor, routed_by: str | None
+) -> None:
+    current = Status(signal.status)
+    if team_id is not None:
+        team = session.get(Team, team_id)
+        if team is None or team.archived:
+            raise ValidationFailed({"owner_team_id": f"team #{team_id} does not exist or is archived"})
+    elif current in OWNER_REQUIRED - {Status.ROUTED}:
+        # Only a merely routed signal can go back to triage; later states carry work that needs an owner.
+        raise ValidationFailed({"owner_team_id": f"a {current.label} signal must keep an owner"})
+    updates: dict[str, Any] = {"owner_team_id": team_id}
+    if team_id is not None:
+        updates |= {"routed_by": str(routed_by or RoutedBy.person(actor.name)), "routed_at": utcnow()}
+        if current in TRIAGE_STATUSES:
+            updates |= status_change(current=current, target=Status.ROUTED, owner_team_id=team_id)
+    elif current not in TRIAGE_STATUSES:
+        updates |= status_change(current=current, target=Status.NEW, owner_team_id=None)
+    enqueue_routed(session, routed=[(saved_id(signal), team_id)] if team_id != signal.owner_team_id else [])
+    for field, value in updates.items():
+        if getattr(signal, field) != value and field in {"owner_team_id", "status"}:
+            owner = field == "owner_team_id"
+            record_event(
+                session,
+                actor=actor,
+                entity=EventEntity.SIGNAL,
+                entity_id=saved_id(signal),
+                action=EventAction.OWNER if owner else EventAction.STATUS,
+                field=field,
+                from_value=getattr(signal, field),
+                to_value=value,
+                note=updates.get("routed_by") if owner else None,
+            )
+        setattr(signal, field, value)
+    touch(signal, actor)
+    session.add(signal)
+
+
+def _confirm_owner(session: Session, signal: Signal, actor: Actor) -> None:
+    if signal.owner_team_id is None:
+        raise ValidationFailed({"owner_team_id": f"signal #{signal.id} has no owner to confirm; choose one"})
+    record_event(
+        session,
+        actor=actor,
+        entity=EventEntity.SIGNAL,
+        entity_id=saved_id(signal),
+        action=EventAction.CONFIRMED,
+        field="owner_team_id",
+        to_value=signal.owner_team_id,
+        note=signal.routed_by,
+    )
+    touch(signal, actor)
+    session.add(signal)
 
 
 # --- inside the caller's transaction -------------------------------------------------------------------

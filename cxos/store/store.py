@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from cxos import config
 from cxos.errors import DatabaseBusy
-from cxos.store import db, summaries, versions
+from cxos.store import db, sql_timing, summaries, versions
 from cxos.store.faults import FileIdentity, refuse_missing_file, sqlite_file, storage_fault
 from cxos.store.locks import LockTimeout, file_lock, lock_file_beside
 from cxos.store.sheets.address import is_sheets_url
@@ -32,6 +32,7 @@ class Store:
             refuse_missing_file(self.url)
         self.engine = db.make_engine(self.url)
         versions.track_writes(self.engine)
+        sql_timing.time_statements(self.engine)
         self._write_engine = self.engine.execution_options(cxos_write=True)
         self._file = sqlite_file(self.url) if self.is_sqlite else None
         self._process_writer = threading.Lock()

@@ -18,6 +18,7 @@ from cxos.models import Event, Signal, Team
 from cxos.routing.accuracy import routing_accuracy
 from cxos.signals import queries
 from cxos.signals.writes import confirm_owner
+from cxos.vocabulary import EventAction
 from tests.conftest import CONTRIBUTOR, COUNCIL
 from tests.factories import as_seen, log_signal, routed_signal
 
@@ -168,6 +169,36 @@ def test_bulk_triage_refuses_a_stale_row_and_does_the_others(journey_store, touc
     )
     assert result.done == [first] and [i for i, _ in result.refused] == [second]
     assert "after you opened it" in result.refused[0][1]
+
+
+def test_accepting_in_one_transaction_refuses_a_stale_gone_or_unsuggested_row_alone(
+    journey_store, touchpoint_id
+):
+    team = _teams(journey_store)[1]
+    fine, stale, unsuggested = (
+        log_signal(journey_store, touchpoint_id=touchpoint_id, title=t).id for t in ("One", "Two", "Three")
+    )
+    result = council_triage.bulk_triage(
+        journey_store,
+        items=[(fine, 1), (stale, 0), (999_999, 1), (unsuggested, 1)],
+        action="accept",
+        owners={fine: team, stale: team, 999_999: team},
+        actor=COUNCIL,
+    )
+    assert result.done == [fine]
+    why = dict(result.refused)
+    assert list(why) == [stale, 999_999, unsuggested]
+    assert "after you opened it" in why[stale] and "does not exist" in why[999_999]
+    assert "no suggested owner" in why[unsuggested]
+    with journey_store.read() as session:
+        assert session.get(Signal, fine).owner_team_id == team
+        assert session.get(Signal, stale).owner_team_id is None
+        refusals = session.exec(
+            select(Event).where(
+                Event.entity == "signal", Event.entity_id == stale, Event.action == str(EventAction.REFUSED)
+            )
+        ).all()
+    assert len(refusals) == 1  # the refused attempt is in the stale row's history
 
 
 def test_bulk_linking_moves_signals_into_the_failure_mode(journey_store, touchpoint_id):

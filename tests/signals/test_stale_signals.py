@@ -3,9 +3,10 @@
 import pytest
 from hypothesis import given
 
+from cxos.errors import StaleWrite
 from cxos.journey.map import teams, touchpoint_options
 from cxos.models import Signal
-from cxos.signals.writes import assign_owner, confirm_owner, set_status, update_signal
+from cxos.signals.writes import accept_owners, assign_owner, confirm_owner, set_status, update_signal
 from tests.factories import log_signal, routed_signal
 from tests.stale_pairs import PAIRS, WORDS, WRITERS, WritePath, check_pair
 
@@ -41,6 +42,16 @@ def _retitle(store, signal_id, actor, seen, value):
 
 def _title(store, signal_id: int) -> str:
     return _get(store, signal_id).title
+
+
+def _accept(store, signal_id, actor, seen, value):
+    """The council's accept, many signals in one transaction: a stale one is refused on its own, its answer."""
+    done, refused = accept_owners(
+        store, items=[(signal_id, seen)], owners={signal_id: _places(store)[1][-1]}, actor=actor
+    )
+    if refused:
+        raise StaleWrite(refused[0][1])
+    return done
 
 
 PATHS = [
@@ -82,6 +93,15 @@ PATHS = [
             store, signal_id=signal_id, expected_version=seen, actor=actor
         ),
         read=_title,
+    ),
+    WritePath(
+        service="cxos.signals.writes.accept_owners",
+        prepare=_logged,
+        load=_version,
+        first_save=_retitle,
+        save=_accept,
+        read=lambda store, signal_id: (_title(store, signal_id), _get(store, signal_id).owner_team_id),
+        expected=lambda value: (value, None),
     ),
 ]
 
