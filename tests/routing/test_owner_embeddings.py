@@ -37,10 +37,9 @@ def _fresh_models():
 def without_the_package(monkeypatch):
     """As a process where wordllama cannot be imported (not installed, or broken)."""
     monkeypatch.setitem(sys.modules, "wordllama", None)  # `import wordllama` raises ImportError
-    monkeypatch.setattr(text_embedding, "_loaded", {})
-    text_embedding.encoder_name.cache_clear()
+    text_embedding.forget()
     yield
-    text_embedding.encoder_name.cache_clear()
+    text_embedding.forget()
 
 
 @needs_encoder
