@@ -130,3 +130,12 @@ def test_the_placement_model_is_refused_the_same_way(journey_store, monkeypatch)
     placement_model.forget()
     monkeypatch.setattr(text_embedding, "encoder_name", lambda: None)
     assert placement_model.placement_model(journey_store) is None  # so rows wait unplaced
+
+
+def test_the_routing_model_page_says_why_a_stored_model_is_not_used():
+    from components.routing.suggestion_panels import training_note
+
+    status = suggestions.ModelStatus(None, None, None, None, refused="it was trained with the x embeddings")
+    assert "not used by this app, so signals wait in triage: it was trained with the x embeddings" in (
+        training_note(status)
+    )
