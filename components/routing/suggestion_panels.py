@@ -107,6 +107,8 @@ def training_note(status: suggestions.ModelStatus) -> str:
         accuracy = info.metrics.get("holdout_accuracy")
         if accuracy is not None:
             parts.append(f"{accuracy:.0%} right on routes it did not learn from")
+    if status.refused:
+        parts.append(f"not used by this app, so signals wait in triage: {md_escape(status.refused)}")
     if status.retraining_since is not None:
         parts.append(f"retraining… (asked for at {status.retraining_since:%H:%M} UTC)")
     elif status.last and status.last.state is ModelState.FAILED:

@@ -52,6 +52,12 @@ class BacktestReport:
     training_seconds: float
     owners_trained: int
     notes: list[str] = field(default_factory=list)
+    training_cpu_seconds: float | None = (
+        None  # this process's CPU time for the fit (a loaded machine's wall time is not)
+    )
+    encoder: str | None = (
+        None  # the model's embedding block (cxos/routing/text_embedding.py); None: TF-IDF alone
+    )
 
     @property
     def test_rows(self) -> int:
@@ -102,6 +108,8 @@ class BacktestReport:
             "owners_trained": self.owners_trained,
             "threshold": self.threshold,
             "training_seconds": self.training_seconds,
+            "training_cpu_seconds": self.training_cpu_seconds,
+            "encoder": self.encoder,
             "accuracy": self.accuracy,
             "coverage": self.coverage,
             "auto_accuracy": self.auto_accuracy,
@@ -128,19 +136,21 @@ def evaluate(
     test_touchpoints: Sequence[str] | None = None,
     rule_answers: Sequence[RuleAnswer] | None = None,
     threshold: float | None = None,
+    embeddings: bool = True,
 ) -> BacktestReport:
-    """Train on the first set, route the second (rules first when given), and score the routing."""
+    """Train on the first set, route the second (rules first when given), and score the routing; `embeddings`
+    False trains the TF-IDF model alone even where the embedding block is available."""
     if not test_texts:
         raise BadInput("there is nothing to test on: the test part has no rows")
     if len(set(train_owners)) < 2:
         raise BadInput("the training part needs at least two different owners")
     threshold = confidence_threshold() if threshold is None else threshold
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
-        model = train_owner_model(train_texts, train_owners, train_touchpoints)
+        model = train_owner_model(train_texts, train_owners, train_touchpoints, embeddings=embeddings)
     except ValueError as error:
         raise BadInput(f"cannot train: {error}") from None
-    training_seconds = time.perf_counter() - started
+    training_seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     suggestions = model.suggest(test_texts, test_touchpoints)
     rule_answers = rule_answers or [None] * len(test_texts)
     outcomes = []
@@ -177,7 +187,14 @@ def evaluate(
             "so they cannot be right (is the file sorted by owner? shuffle it, or pass --holdout)"
         )
     return BacktestReport(
-        len(train_texts), outcomes, threshold, round(training_seconds, 2), len(model.classes), notes
+        len(train_texts),
+        outcomes,
+        threshold,
+        round(training_seconds, 2),
+        len(model.classes),
+        notes,
+        round(cpu_seconds, 2),
+        model.encoder,
     )
 
 
@@ -248,6 +265,7 @@ def backtest_file(
     holdout: str | Path | None = None,
     rules_from: Store | None = None,
     threshold: float | None = None,
+    embeddings: bool = True,
 ) -> BacktestReport:
     """Train on FILE (or its first 80%) and test on HOLDOUT (or the last 20%), in file order; with a store,
     its enabled rules get the first say on each test row."""
@@ -265,7 +283,15 @@ def backtest_file(
     answers, notes = (
         text_rule_answers(rules_from, test_texts) if rules_from else (None, ["rules were not used"])
     )
-    report = evaluate(texts, owners, test_texts, test_owners, rule_answers=answers, threshold=threshold)
+    report = evaluate(
+        texts,
+        owners,
+        test_texts,
+        test_owners,
+        rule_answers=answers,
+        threshold=threshold,
+        embeddings=embeddings,
+    )
     report.notes.extend(notes)
     if skipped:
         report.notes.append(f"{skipped} row(s) without a text or an owner were skipped")

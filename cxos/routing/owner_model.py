@@ -26,6 +26,7 @@ from sqlmodel import col, select
 from cxos import config
 from cxos.clock import utcnow
 from cxos.models import Signal, Touchpoint, saved_id
+from cxos.routing import text_embedding
 from cxos.routing.model_records import ModelInfo, load_model, newest_finished, newest_ready, pending_since
 from cxos.store.store import Store
 from cxos.vocabulary import Decider, Status
@@ -75,6 +76,18 @@ class OwnerModel(Generic[Label]):
     training_seconds: float
     # The hashed buckets of every character n-gram seen in training (sorted); None for a model stored before.
     known_grams: np.ndarray | None = None
+    # The embedding block stacked after the TF-IDF features (cxos/routing/text_embedding.py), named with its
+    # package's version; None: TF-IDF alone (and every model stored before the block existed).
+    encoder: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """Whether this process computes the features it was trained on (a replica without its encoder: no)."""
+        return text_embedding.usable(self.encoder)
+
+    def transform(self, documents: Sequence[str]) -> Any:
+        """The classifier's input for composed documents: TF-IDF, then the embedding block when it has one."""
+        return featurize(self.features, self.encoder, documents, fit=False)
 
     def suggest(
         self, texts: Sequence[str], touchpoints: Sequence[str] | None = None, *, top: int = 3
@@ -87,7 +100,7 @@ class OwnerModel(Generic[Label]):
 
         # Our own fitted objects: scikit-learn's per-call checks would be a third of a one-signal prediction.
         with config_context(assume_finite=True, skip_parameter_validation=True):
-            probabilities = self.classifier.predict_proba(self.features.transform(documents))
+            probabilities = self.classifier.predict_proba(self.transform(documents))
             if self.known_grams is not None:
                 probabilities = probabilities * self._known_share(documents, self.known_grams)[:, None]
         ranked = probabilities.argsort(axis=1)[:, ::-1][:, :top]
@@ -139,6 +152,16 @@ def build_features() -> "FeatureUnion":
         ),
         hashed(char_buckets()),
     )
+
+
+def featurize(features: "FeatureUnion", encoder: str | None, documents: Sequence[str], *, fit: bool) -> Any:
+    """TF-IDF features (fitted first when `fit`), with the encoder's embedding block stacked after them."""
+    tfidf = features.fit_transform(documents) if fit else features.transform(documents)
+    if encoder is None:
+        return tfidf
+    from scipy.sparse import hstack
+
+    return hstack([tfidf, text_embedding.embed(list(documents), encoder)], format="csr")
 
 
 def char_buckets() -> "HashingVectorizer":
@@ -235,10 +258,15 @@ def _fit_temperature(scores: np.ndarray, labels: np.ndarray, classes: np.ndarray
 
 
 def train_owner_model(
-    texts: Sequence[str], owners: Sequence[Label], touchpoints: Sequence[str] | None = None
+    texts: Sequence[str],
+    owners: Sequence[Label],
+    touchpoints: Sequence[str] | None = None,
+    *,
+    embeddings: bool = True,
 ) -> OwnerModel[Label]:
     """Fit on labelled texts. Owners seen fewer than MIN_ROWS_PER_OWNER times are left out (too few to learn
-    from); raises ValueError when fewer than two owners remain."""
+    from); raises ValueError when fewer than two owners remain. With `embeddings` (the default) the features
+    include this process's embedding block when it has one (cxos/routing/text_embedding.py)."""
     counts = Counter(owners)
     keep = [i for i, owner in enumerate(owners) if counts[owner] >= MIN_ROWS_PER_OWNER]
     if len({owners[i] for i in keep}) < MIN_CLASSES:
@@ -251,12 +279,15 @@ def train_owner_model(
     position = {owner: n for n, owner in enumerate(classes)}
     started = time.perf_counter()
     features = build_features()
+    encoder = text_embedding.encoder_name() if embeddings else None
     classifier = TemperatureScaledSVC().fit(
-        features.fit_transform(documents), [position[owners[i]] for i in keep]
+        featurize(features, encoder, documents, fit=True), [position[owners[i]] for i in keep]
     )
     seconds = time.perf_counter() - started
     known_grams = np.unique(char_buckets().transform(documents).indices)
-    return OwnerModel(features, classifier, classes, len(documents), utcnow(), round(seconds, 2), known_grams)
+    return OwnerModel(
+        features, classifier, classes, len(documents), utcnow(), round(seconds, 2), known_grams, encoder
+    )
 
 
 class ConfirmedRoute(NamedTuple):
@@ -337,6 +368,9 @@ class ModelStatus:
     info: ModelInfo | None  # its training: when, on how many routes, holdout figures
     last: ModelInfo | None  # the last training that ended (it may have found too little history)
     retraining_since: datetime | None  # a retrain asked for or under way
+    # Why this process does not use the stored model (`model` is then None): trained with an embedding block
+    # this process cannot compute (see cxos/routing/text_embedding.py); None when it uses it or there is none.
+    refused: str | None = None
 
     @property
     def confirmed_routes(self) -> int:
@@ -352,7 +386,18 @@ def model_status(store: Store) -> ModelStatus:
     """The stored model's status; the model itself is read once per process for each new version."""
     with store.read() as session:
         info, last, pending = newest_ready(session), newest_finished(session), pending_since(session)
-    return ModelStatus(_model_of(store, info), info, last, pending)
+    model = _model_of(store, info)
+    if model is not None and not model.usable:
+        return ModelStatus(None, info, last, pending, refused=refusal(model))
+    return ModelStatus(model, info, last, pending)
+
+
+def refusal(model: OwnerModel[Any]) -> str:
+    """Why a model is not used here: it needs embeddings this process does not compute."""
+    return (
+        f"it was trained with the {model.encoder} embeddings and this process has "
+        f"{text_embedding.encoder_name() or 'none'} (install the package, or retrain here)"
+    )
 
 
 def _model_of(store: Store, info: ModelInfo | None) -> OwnerModel[int] | None:

@@ -114,7 +114,8 @@ _load_lock = threading.Lock()
 
 
 def placement_model(store: Store) -> OwnerModel[int] | None:
-    """The stored placement model, read once per process for each new version; None until one is trained."""
+    """The stored placement model, read once per process for each new version; None until one is trained,
+    and when this process cannot compute its features (trained with an embedding block it lacks)."""
     with store.read() as session:
         info = newest_ready(session, RECORD)
     if info is None:
@@ -126,7 +127,7 @@ def placement_model(store: Store) -> OwnerModel[int] | None:
                 model = load_model(session, info.version, RECORD)
             if model is not None:
                 _loaded[store.url] = (info.version, model)
-        return model
+        return model if model is None or model.usable else None
 
 
 def forget(store: Store | None = None) -> None:
