@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlmodel import Session
 from cxos.clock import utcnow
 from cxos.errors import CxosError, ValidationFailed
 from cxos.identity import Actor, require
-from cxos.importers import unplaced
+from cxos.importers import pipeline, unplaced
 from cxos.importers.dates import DAY_FIRST, DateReading, DateUnreadable, detect_order, parse_date, zone_named
 from cxos.importers.mapping import (
     BAD_DATE_IMPORT_TIME,
@@ -154,24 +155,30 @@ def import_table(
         report.notes.append(f"Dates {context.dates.describe()}.")
     seen: dict[str, int] = {}  # external ref → the row of this file that has it
     pending: list[Prepared] = []
-    for record in table.records():
-        report.rows_read += record.rows  # more than one: the rest of a file the reader gave up on
-        outcome = _prepare(record, profile, context, table.kind)
+    # A large file's rows are read and prepared in a second process while this one stores (pipeline.py).
+    outcomes = pipeline.prepared_outcomes(
+        table.records(),
+        partial(_prepare, profile=profile, context=context, kind=table.kind),
+        inline=pipeline.FORK_AFTER,
+        position=lambda: table.position,
+    )
+    for (number, rows, outcome), position in outcomes:
+        report.rows_read += rows  # more than one: the rest of a file the reader gave up on
         if isinstance(outcome, Prepared):
             ref = outcome.fields["external_ref"]
             if ref and ref in seen:
-                report.add(record.number, "duplicate", f"same reference as row {seen[ref]} ({ref})")
+                report.add(number, "duplicate", f"same reference as row {seen[ref]} ({ref})")
                 continue
             if ref:
-                seen[ref] = record.number
+                seen[ref] = number
             pending.append(outcome)
         else:
-            report.add(record.number, *outcome, rows=record.rows)
+            report.add(number, *outcome, rows=rows)
         if len(pending) >= batch_size:
             _store_batch(store, pending, context, report, seen, dry_run)
             pending = []
             if progress:
-                progress(table.position, report.rows_read)
+                progress(position, report.rows_read)
     _store_batch(store, pending, context, report, seen, dry_run)
     if progress:
         progress(1.0, report.rows_read)
@@ -232,7 +239,7 @@ class Mapped:
     note: str | None = None
 
 
-def _prepare(record: Record, profile: Profile, context: Context, kind: str) -> Prepared | tuple[str, str]:
+def _prepare(record: Record, *, profile: Profile, context: Context, kind: str) -> Prepared | tuple[str, str]:
     if record.values is None:
         return "error", record.problem or "could not be read"
     values = record.values
