@@ -161,6 +161,8 @@ def import_table(
         partial(_prepare, profile=profile, context=context, kind=table.kind),
         inline=pipeline.FORK_AFTER,
         position=lambda: table.position,
+        pack=_packed,
+        unpack=_unpacked,
     )
     for (number, rows, outcome), position in outcomes:
         report.rows_read += rows  # more than one: the rest of a file the reader gave up on
@@ -267,6 +269,20 @@ def _prepare(record: Record, *, profile: Profile, context: Context, kind: str) -
         tag_columns=mapped.tag_columns,
         note=mapped.note,
     )
+
+
+def _packed(outcome: Prepared | tuple[str, str]) -> tuple[Any, ...]:
+    """A prepared row as plain values, for the pipe from the preparing process (a refusal is already plain)."""
+    if isinstance(outcome, Prepared):
+        return (None, outcome.number, outcome.fields, outcome.created_at, outcome.tag_columns, outcome.note)
+    return outcome
+
+
+def _unpacked(packed: tuple[Any, ...]) -> Prepared | tuple[str, str]:
+    if packed[0] is None:
+        _, number, fields, created_at, tag_columns, note = packed
+        return Prepared(number, fields, created_at, tag_columns=tag_columns, note=note)
+    return packed  # type: ignore[return-value]  # ("error" | "skipped", why)
 
 
 def mapped_fields(

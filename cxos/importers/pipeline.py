@@ -26,20 +26,32 @@ CHUNK = 1_000  # outcomes per message: large enough that pickling dominates the 
 Outcome = tuple[int, int, Any]  # (record's row number, rows it stands for, what preparing it gave)
 
 
+def _same(outcome: Any) -> Any:
+    return outcome
+
+
 def prepared_outcomes(
-    records: Iterator[Record], prepare: Callable[[Record], Any], *, inline: int, position: Callable[[], float]
+    records: Iterator[Record],
+    prepare: Callable[[Record], Any],
+    *,
+    inline: int,
+    position: Callable[[], float],
+    pack: Callable[[Any], Any] = _same,
+    unpack: Callable[[Any], Any] = _same,
 ) -> Iterator[tuple[Outcome, float]]:
     """Each record's (number, rows, outcome) in the file's order, and how far the reading is (0..1).
 
     The first `inline` records are prepared in this process; if there are more, a forked child prepares the
-    rest. `position` reads the table's progress (in the child once it has taken over)."""
+    rest. `position` reads the table's progress (in the child once it has taken over). The child sends
+    `pack(outcome)` and this process yields `unpack` of it: plain tuples pickle several times faster than
+    dataclasses (100k prepared rows: 0.3 CPU-s for both sides instead of 2)."""
     for count, record in enumerate(records, start=1):
         yield (record.number, record.rows, prepare(record)), position()
         if count >= inline:
             break
     else:
         return
-    child = _start_child(records, prepare, position)
+    child = _start_child(records, lambda record: pack(prepare(record)), position)
     if child is None:  # no fork here: the rest in this process, as before
         for record in records:
             yield (record.number, record.rows, prepare(record)), position()
@@ -50,8 +62,8 @@ def prepared_outcomes(
             message = receiving.recv()
             if message[0] == "rows":
                 _, outcomes, where = message
-                for outcome in outcomes:
-                    yield outcome, where
+                for number, rows, packed in outcomes:
+                    yield (number, rows, unpack(packed)), where
             elif message[0] == "done":
                 return
             else:  # "failed": the child's exception, raised here as if preparing had raised it
