@@ -304,7 +304,7 @@ def _unpacked(packed: tuple[Any, ...]) -> Prepared | tuple[str, str]:
     if packed[0] is None:
         _, number, fields, created_at, tag_columns, note, done = packed
         return Prepared(number, fields, created_at, tag_columns=tag_columns, note=note, understood=done)
-    return packed  # type: ignore[return-value]  # ("error" | "skipped", why)
+    return packed  # ("error" | "skipped", why)
 
 
 def mapped_fields(

@@ -3,7 +3,7 @@
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
 from re import _constants as sre_constants  # type: ignore[attr-defined]  # typeshed omits re's private parser
@@ -46,7 +46,7 @@ class SignalView:
     driver_policy: bool = False
     text: str = ""
     account_key: str = ""
-    _words: frozenset[str] | None = None  # split from `text` the first time a rule asks for words
+    _words: frozenset[str] | None = field(default=None, init=False)  # split when a rule first asks for words
 
     @property
     def words(self) -> frozenset[str]:
