@@ -22,6 +22,7 @@ if __package__ in (None, ""):
 from bench import common  # noqa: E402
 
 TARGET_S = 2.0
+TARGET_CPU_S = 1.0  # issue 13: 100k signals x 50 rules within one CPU second
 WORDS = [
     "quarantine",
     "sandbox",
@@ -138,15 +139,16 @@ def measure(url: str, signals: int, rules: int) -> dict:
         started = time.perf_counter()
         rows = session.exec(select(*[getattr(Signal, f) for f in VIEW_FIELDS])).all()
         read_s = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     views = [signal_view(row._mapping, places) for row in rows]
-    views_s = time.perf_counter() - started
-    evaluations = []
+    views_s, views_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
+    evaluations, evaluations_cpu = [], []
     for _ in range(3):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         matched = sum(1 for v in views if rule_set.first_match(v) is not None)
         evaluations.append(time.perf_counter() - started)
-    evaluate_s = common.median(evaluations)
+        evaluations_cpu.append(time.process_time() - cpu_started)
+    evaluate_s, evaluate_cpu_s = common.median(evaluations), common.median(evaluations_cpu)
     common.log("routing end to end (route_unrouted, rules only)")
     started = time.perf_counter()
     report = route_unrouted(store)
@@ -162,7 +164,10 @@ def measure(url: str, signals: int, rules: int) -> dict:
         "compile_s": compile_s,
         "read_s": read_s,
         "views_s": views_s,
+        "views_cpu_s": views_cpu_s,  # includes splitting the words of views some rule reads words of
         "evaluate_s": evaluate_s,
+        "evaluate_cpu_s": evaluate_cpu_s,
+        "evaluate_first_cpu_s": evaluations_cpu[0],  # with the words split for the rules that read them
         "evaluate_per_s": len(views) / evaluate_s,
         "matched_by_a_rule": matched,
         "end_to_end_s": end_to_end_s,
@@ -179,12 +184,19 @@ def render(result: dict) -> str:
     rows = [
         ["compile the rules", r["compile_s"] * 1000, "-", "ms; once per batch run"],
         ["read the signals (SELECT)", r["read_s"], "-", "s"],
-        ["build signal views", r["views_s"], r["signals"] / r["views_s"], "s; text split into words once"],
+        [
+            "build signal views",
+            r["views_s"],
+            r["signals"] / r["views_s"],
+            f"s ({r['views_cpu_s']:.2f} CPU-s); words split later, when a rule needs them",
+        ],
         [
             "evaluate rules (engine alone)",
             r["evaluate_s"],
             r["evaluate_per_s"],
-            f"s; target <= {TARGET_S:.0f} s",
+            f"s ({r['evaluate_cpu_s']:.2f} CPU-s, median of 3; the first, which splits the words: "
+            f"{r['evaluate_first_cpu_s']:.2f}); "
+            f"target <= {TARGET_S:.0f} s, <= {TARGET_CPU_S:.0f} CPU-s",
         ],
         [
             "route_unrouted end to end",

@@ -45,8 +45,15 @@ class SignalView:
     driver_product: bool = False
     driver_policy: bool = False
     text: str = ""
-    words: frozenset[str] = field(default_factory=frozenset)
     account_key: str = ""
+    _words: frozenset[str] | None = field(default=None, init=False)  # split when a rule first asks for words
+
+    @property
+    def words(self) -> frozenset[str]:
+        """The text's words: built only for a signal some rule tests for words (half the cost of a view)."""
+        if self._words is None:
+            self._words = frozenset(WORD.findall(self.text))
+        return self._words
 
 
 Places = Mapping[int, tuple[str, str, str]]  # touchpoint id → (stage, touchpoint, component)
@@ -96,7 +103,6 @@ def signal_view(signal: Any, places: Places) -> SignalView:
         owner_team_id=get("owner_team_id"),
         **{d: bool(get(d)) for d in DRIVERS},
         text=text,
-        words=frozenset(WORD.findall(text)),
         account_key=(get("account") or "").strip().lower(),
     )
 
@@ -134,13 +140,16 @@ def _predicate(condition: dict[str, Any]) -> Predicate:
         if needed is None:
             return lambda s: search(get(s) or "")
         # A substring test in C first: most signals lack every word the pattern needs, and skip the regex.
+        if len(needed) == 1:
+            (only,) = needed
+            return lambda s: only in (get(s) or "") and search(get(s) or "")
         return lambda s: any(word in (get(s) or "") for word in needed) and search(get(s) or "")
     if op == "contains_any":
         terms = [v.lower().strip() for v in value]
         words = frozenset(t for t in terms if SIMPLE_WORD.fullmatch(t))
         phrases = [t for t in terms if t not in words]
         if name == "text" and not phrases:
-            return lambda s: not words.isdisjoint(s.words)
+            return _needing_words(lambda s: not words.isdisjoint(s.words), words)
         if name == "text":
             # A phrase can only be there when all its words are: a set test before the regex.
             phrase_words = [frozenset(WORD.findall(p)) for p in phrases]
@@ -152,6 +161,13 @@ def _predicate(condition: dict[str, Any]) -> Predicate:
         pattern = _any_phrase(terms)
         return lambda s: pattern(get(s) or "") is not None
     raise ValueError(f"unknown operator {op!r}")
+
+
+def _needing_words(test: Predicate, words: frozenset[str]) -> Predicate:
+    """A test that is true only for a signal with one of `words`: the rule set looks those up for all its
+    rules at once (RuleSet.first_match) and skips the rules whose words a signal lacks."""
+    test.needs_words = words  # type: ignore[attr-defined]
+    return test
 
 
 def required_literals(pattern: str) -> tuple[str, ...] | None:
@@ -204,6 +220,18 @@ class CompiledRule:
     orphan: bool = False  # its team is archived or gone: what it catches waits in triage
 
     @cached_property
+    def needs_words(self) -> frozenset[str] | None:
+        """Words one of which a signal must have for the rule to match (a condition of "all" that tests for
+        words, or every condition of "any" doing so); None when no such words are known."""
+        needs = [getattr(test, "needs_words", None) for test in self.predicates]
+        if self.match_all:
+            known = [words for words in needs if words is not None]
+            return min(known, key=len) if known else None
+        if all(words is not None for words in needs):
+            return frozenset().union(*needs)  # type: ignore[arg-type]
+        return None
+
+    @cached_property
     def matches(self) -> Predicate:
         """The conditions folded into one test (one call per rule and signal: this is the hot loop)."""
         tests = self.predicates
@@ -227,11 +255,30 @@ class RuleSet:
     warnings: tuple[str, ...] = ()
 
     @cached_property
-    def _tests(self) -> tuple[tuple[Predicate, CompiledRule], ...]:
-        return tuple((rule.matches, rule) for rule in self.rules)
+    def _tests(self) -> tuple[tuple[Predicate, CompiledRule, frozenset[str] | None], ...]:
+        return tuple((rule.matches, rule, rule.needs_words) for rule in self.rules)
+
+    @cached_property
+    def _by_word(self) -> dict[str, frozenset[int]]:
+        """Word → the rules (by place) that can only match a signal with it."""
+        found: dict[str, set[int]] = {}
+        for place, rule in enumerate(self.rules):
+            for word in rule.needs_words or ():
+                found.setdefault(word, set()).add(place)
+        return {word: frozenset(places) for word, places in found.items()}
 
     def first_match(self, view: SignalView) -> CompiledRule | None:
-        for matches, rule in self._tests:
+        """The first rule the signal matches. A rule that needs one of some words is tested only when the
+        signal has one: the signal's words are looked up for all those rules at once (one set operation)."""
+        by_word = self._by_word
+        reached: frozenset[int] | set[int] = frozenset()
+        if by_word:
+            hits = by_word.keys() & view.words
+            if hits:
+                reached = set().union(*(by_word[word] for word in hits))
+        for place, (matches, rule, needs) in enumerate(self._tests):
+            if needs is not None and place not in reached:
+                continue
             if matches(view):
                 return rule
         return None

@@ -15,7 +15,7 @@ overrides them. Detection runs on arrival, before routing, so rules on drivers (
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
@@ -138,48 +138,116 @@ assert set(PATTERNS) == set(DRIVERS), "every driver has patterns, and no pattern
 class _Compiled:
     pattern: re.Pattern[str]
     exact: bool  # reads the text as written (a (?-i:…) pattern), not lower-cased
-    # The first one to three letters every match starts with, one set per alternative (None: no such letters):
-    # a text with no word starting so cannot match, and the pattern is not run on it.
+    # The letters every match starts a word with, one string per alternative (None: no such letters), e.g.
+    # "still", "keep", "kept": the pattern is tried only where a word starts so, never scanned across the text.
     starts: frozenset[str] | None
+    # Those of `starts` that are a whole word (the pattern goes on with a space, a \b or a sign): the text must
+    # have that word. The others are prefixes ("frustrat" of "frustrat\w*"): some word must start with them.
+    whole: frozenset[str] = frozenset()
+    # The other starts by their first (up to) three letters, which a word of the text must start with.
+    prefixes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # A pattern that starts with common words ("for", "in") can name a rarer word it needs, as a regex comment
     # "(?#needs:day,wee)": run only when some word of the text starts with one of them.
     needs: frozenset[str] | None = None
+    # A pattern with no such starts: strings one of which every match contains (its possible first characters,
+    # or a literal run it always has), so a text without any of them is not scanned. None: always scanned.
+    gate: re.Pattern[str] | None = None
 
 
-def _starts(parsed: Any) -> frozenset[str] | None:
-    """Every literal start of a pattern that begins at a word boundary, cut to three letters; None when some
-    alternative can start with something else (a class, a repeat, an optional word)."""
+_Parsed = list[Any]
+
+
+def _starts(parsed: Any) -> tuple[frozenset[str], frozenset[str]] | None:
+    """Every literal start of a pattern that begins at a word boundary, each as far as its letters go, and
+    which of them are whole words; None when some alternative can start with something else (a class, a
+    repeat, an optional word)."""
     items = list(parsed)
     if not items or items[0] != (_sre.AT, _sre.AT_BOUNDARY):
         return None
 
-    def walk(seq: list[Any]) -> set[str] | None:
-        starts, i = {""}, 0
+    def walk(seq: _Parsed, prefix: str) -> set[tuple[str, bool]] | None:
+        i = 0
         while i < len(seq):
             op, arg = seq[i]
-            if op is _sre.AT:
+            if op is _sre.AT and not prefix:
                 i += 1
+            elif op is _sre.AT:  # \b right after letters: the word ends there
+                return {(prefix, arg is _sre.AT_BOUNDARY)}
             elif op is _sre.LITERAL and chr(arg).isalnum():
-                starts = {start + chr(arg) for start in starts}
-                if all(len(start) >= 3 for start in starts):
-                    return {start[:3] for start in starts}
+                prefix += chr(arg)
                 i += 1
-            elif op is _sre.SUBPATTERN:
+            elif op is _sre.LITERAL and chr(arg) != "_":  # a space or a sign: the word ends there
+                return {(prefix, True)} if prefix else None
+            elif op is _sre.SUBPATTERN and not arg[1] and not arg[2]:
                 seq = seq[:i] + list(arg[3]) + seq[i + 1 :]
             elif op is _sre.BRANCH:
-                found: set[str] = set()
+                found: set[tuple[str, bool]] = set()
                 for branch in arg[1]:
-                    rest = walk(list(branch) + seq[i + 1 :])
+                    rest = walk(list(branch) + seq[i + 1 :], prefix)
                     if rest is None:
                         return None
-                    found |= {(start + more)[:3] for start in starts for more in rest}
+                    found |= rest
                 return found
             else:
                 break
-        return None if "" in starts else starts
+        return {(prefix, False)} if prefix else None
 
-    found = walk(items)
-    return frozenset(found) if found else None
+    found = walk(items, "")
+    if not found:
+        return None
+    return frozenset(start for start, _ in found), frozenset(start for start, whole in found if whole)
+
+
+def _first_characters(seq: _Parsed) -> set[str] | None:
+    """The characters a match can start with, when they are a few known ones; else None."""
+    for op, arg in seq:
+        if op is _sre.AT:
+            continue
+        if op is _sre.LITERAL:
+            return {chr(arg)}
+        if op is _sre.IN and all(kind is _sre.LITERAL for kind, _ in arg):
+            return {chr(value) for _, value in arg}
+        if op is _sre.SUBPATTERN:
+            return _first_characters(list(arg[3]))
+        if op is _sre.BRANCH:
+            found: set[str] = set()
+            for branch in arg[1]:
+                first = _first_characters(list(branch))
+                if first is None:
+                    return None
+                found |= first
+            return found
+        return None
+    return None
+
+
+def _longest_literal(seq: _Parsed) -> str:
+    """The longest run of literal characters every match contains (at the pattern's top level)."""
+    best, run = "", ""
+    for op, arg in seq:
+        if op is _sre.LITERAL:
+            run += chr(arg)
+            best = max(best, run, key=len)
+        elif op is _sre.SUBPATTERN and len(arg[3]) == 1 and not arg[1] and not arg[2]:
+            inner = _longest_literal(list(arg[3]))  # (?-i:…) and the like hold one sequence
+            best = max(best, inner, key=len)
+            run = ""
+        else:
+            run = ""
+    return best
+
+
+def _gate(parsed: Any) -> re.Pattern[str] | None:
+    seq = list(parsed)
+    if len(seq) == 1 and seq[0][0] is _sre.SUBPATTERN:  # a (?-i:…) pattern: look inside
+        seq = list(seq[0][1][3])
+    literal = _longest_literal(seq)
+    if len(literal) >= 3:
+        return re.compile(re.escape(literal))
+    first = _first_characters(seq)
+    if first and len(first) <= 8:
+        return re.compile("[" + "".join(re.escape(character) for character in sorted(first)) + "]")
+    return None
 
 
 _NEEDS = re.compile(r"^\(\?#needs:([^)]*)\)")
@@ -189,22 +257,37 @@ def _compile(source: str) -> _Compiled:
     needs = _NEEDS.match(source)
     body = source[needs.end() :] if needs else source
     exact = body.startswith("(?-i:")
+    parsed = _parser.parse(body)
+    starts = None if exact else _starts(parsed)
+    prefixes: dict[str, tuple[str, ...]] = {}
+    for start in sorted(starts[0] - starts[1]) if starts else ():
+        prefixes[start[:3]] = (*prefixes.get(start[:3], ()), start)
     return _Compiled(
         re.compile(body),
         exact,
-        None if exact else _starts(_parser.parse(body)),
+        starts[0] if starts else None,
+        starts[1] if starts else frozenset(),
+        prefixes,
         frozenset(needs.group(1).split(",")) if needs else None,
+        None if starts else _gate(parsed),
     )
 
 
 _COMPILED = {driver: [_compile(source) for source in sources] for driver, sources in PATTERNS.items()}
-# Every first-letters string some pattern starts with, or needs a word to start with.
-_ANY_START = frozenset(
-    start
-    for compiled in _COMPILED.values()
-    for entry in compiled
-    for start in (entry.starts or frozenset()) | (entry.needs or frozenset())
-)
+
+
+# Which pattern a word (or a word's first letters) can start, for every pattern with known starts: entry ->
+# the starts that reach it. Looking the text's words up here is one set operation in C, not one per pattern.
+_BY_WORD: dict[str, list[tuple[int, str]]] = {}
+_BY_LETTERS: dict[str, list[tuple[int, str]]] = {}
+_ENTRIES = [entry for compiled in _COMPILED.values() for entry in compiled]
+for _number, _entry in enumerate(_ENTRIES):
+    for _start in sorted(_entry.starts or ()):
+        _index = _BY_WORD if _start in _entry.whole else _BY_LETTERS
+        _index.setdefault(_start if _start in _entry.whole else _start[:3], []).append((_number, _start))
+_ORDER = {
+    driver: [(_ENTRIES.index(entry), entry) for entry in compiled] for driver, compiled in _COMPILED.items()
+}
 
 
 def detect(text: str) -> dict[str, list[str]]:
@@ -214,29 +297,40 @@ def detect(text: str) -> dict[str, list[str]]:
     aligned = len(lowered) == len(
         text
     )  # lower() can lengthen a few letters (İ): then quote the lowered phrase
-    # Where each word starts, by its first one, two and three letters: a pattern with known starts is tried
-    # only there (re.match at those positions), never scanned across the whole text. Python's re cannot skip
-    # ahead for a pattern that begins with \b, so a scan costs 10-35 µs a pattern on a 340-character ticket.
-    at: dict[str, list[int]] = {}
-    for word in _WORD.finditer(lowered):
-        start, letters = word.start(), word.group()
-        for prefix in (letters[:1], letters[:2], letters[:3]):
-            if prefix in _ANY_START:  # most words start like no pattern: nothing to remember
-                positions = at.setdefault(prefix, [])
-                if not positions or positions[-1] != start:  # "a" is one prefix of the word "a", not three
-                    positions.append(start)
-    present = frozenset(
-        at
-    )  # a set: isdisjoint walks the smaller side (a dict would be walked whole each time)
+    # The text's words, and every first one, two and three letters of them: a pattern none of whose starts is
+    # a word (or starts one) is not run; one that is, is tried only where a word starts so (re.match at those
+    # positions), never scanned across the whole text. Python's re cannot skip ahead for a pattern that
+    # begins with \b, so a scan costs 10-35 µs a pattern on a 340-character ticket. The look-ups are set
+    # operations in C, so a pattern that cannot match costs nothing.
+    words = set(_WORD.findall(lowered))
+    letters = {word[:3] for word in words}
+    letters |= {start[:2] for start in letters} | {start[:1] for start in letters}
+    reached: dict[int, list[str]] = {}
+    for key in _BY_WORD.keys() & words:
+        for number, start in _BY_WORD[key]:
+            reached.setdefault(number, []).append(start)
+    for key in _BY_LETTERS.keys() & letters:
+        for number, start in _BY_LETTERS[key]:
+            reached.setdefault(number, []).append(start)
+    where: dict[str, list[int]] = {}
     found: dict[str, list[str]] = {}
-    for driver, compiled in _COMPILED.items():
+    for driver, compiled in _ORDER.items():
         spans: list[tuple[int, int]] = []
-        for entry in compiled:
-            if entry.starts is not None and entry.starts.isdisjoint(present):
-                continue
-            if entry.needs is not None and entry.needs.isdisjoint(present):
-                continue
-            for span in _matches(entry, text, lowered, at):
+        for number, entry in compiled:
+            if entry.starts is not None:
+                if number not in reached:
+                    continue
+                if entry.needs is not None and entry.needs.isdisjoint(letters):
+                    continue
+                matched = _matches_at_words(entry.pattern, reached[number], lowered, where)
+            else:
+                if entry.needs is not None and entry.needs.isdisjoint(letters):
+                    continue
+                subject = text if entry.exact else lowered
+                if entry.gate is not None and not entry.gate.search(subject):
+                    continue
+                matched = [match.span() for match in entry.pattern.finditer(subject)]
+            for span in matched:
                 spans = _merged(spans, span)
             if len(spans) >= MAX_PHRASES:
                 break
@@ -246,24 +340,42 @@ def detect(text: str) -> dict[str, list[str]]:
     return found
 
 
-def _matches(entry: _Compiled, text: str, lowered: str, at: dict[str, list[int]]) -> list[tuple[int, int]]:
-    """The spans finditer would give: a pattern whose every match starts a word with one of `entry.starts` is
-    tried at those word starts only, left to right, resuming after each match as finditer does."""
-    if entry.starts is None:
-        return [match.span() for match in entry.pattern.finditer(text if entry.exact else lowered)]
-    found = [at[start] for start in entry.starts if start in at]
-    candidates = (
-        found[0] if len(found) == 1 else sorted({position for positions in found for position in positions})
-    )
+def _matches_at_words(
+    pattern: re.Pattern[str], starts: list[str], lowered: str, where: dict[str, list[int]]
+) -> list[tuple[int, int]]:
+    """The spans finditer would give for a pattern every match of which starts a word with one of `starts`
+    (those of its starts the text has): tried where a word starts so, left to right, resuming after each
+    match as finditer does. `where` keeps each start's word positions for the text's other patterns."""
+    if len(starts) == 1:
+        candidates = where.get(starts[0]) or where.setdefault(starts[0], _word_starts(starts[0], lowered))
+    else:
+        candidates = sorted(
+            {
+                position
+                for start in starts
+                for position in (where.get(start) or where.setdefault(start, _word_starts(start, lowered)))
+            }
+        )
     spans, resume = [], 0
     for position in candidates:
         if position < resume:
             continue
-        match = entry.pattern.match(lowered, position)
+        match = pattern.match(lowered, position)
         if match:
             spans.append(match.span())
             resume = match.end() if match.end() > position else position + 1
     return spans
+
+
+def _word_starts(start: str, lowered: str) -> list[int]:
+    """Where a word of the text starts with `start` (\\w is a letter, a digit or "_")."""
+    positions = []
+    at = lowered.find(start)
+    while at >= 0:
+        if not at or not (lowered[at - 1].isalnum() or lowered[at - 1] == "_"):
+            positions.append(at)
+        at = lowered.find(start, at + 1)
+    return positions
 
 
 def _merged(spans: list[tuple[int, int]], new: tuple[int, int]) -> list[tuple[int, int]]:
