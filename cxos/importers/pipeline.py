@@ -24,6 +24,10 @@ from cxos.importers.reading import Record
 FORK_AFTER = 2_000
 CHUNK = 1_000  # outcomes per message: large enough that pickling dominates the pipe's own cost
 Outcome = tuple[int, int, Any]  # (record's row number, rows it stands for, what preparing it gave)
+# A child that sends nothing for this long is stuck (a fork copies only the forking thread, so a lock another
+# thread held at that moment stays held in the child): it is stopped and the import fails, never waits forever.
+# A chunk of CHUNK rows takes well under a second to prepare.
+SILENT_FOR_S = 120.0
 
 
 def _same(outcome: Any) -> Any:
@@ -62,6 +66,8 @@ def prepared_outcomes(
     process, receiving = child
     try:
         while True:
+            if not receiving.poll(SILENT_FOR_S):
+                raise RuntimeError(f"the process preparing the rows sent nothing for {SILENT_FOR_S:.0f} s")
             message = receiving.recv()
             if message[0] == "rows":
                 _, outcomes, where = message

@@ -1,5 +1,6 @@
 """A large file's rows prepared in a second process import exactly as rows prepared in the importing one."""
 
+import time
 from dataclasses import replace
 
 import pytest
@@ -100,4 +101,17 @@ def test_a_child_that_dies_is_an_error_not_a_short_import(monkeypatch):
 
     records = iter([Record(number, {}) for number in range(2, 30)])
     with pytest.raises(RuntimeError, match="stopped without a word"):
+        list(pipeline.prepared_outcomes(records, prepare, inline=3, position=lambda: 0.0))
+
+
+def test_a_child_that_hangs_is_stopped_and_an_error_not_a_wait_forever(monkeypatch):
+    monkeypatch.setattr(pipeline, "SILENT_FOR_S", 1.0)
+
+    def prepare(record: Record) -> int:
+        if record.number == 10:
+            time.sleep(3600)  # stuck, as on a lock another thread held when this process forked
+        return record.number
+
+    records = iter([Record(number, {}) for number in range(2, 30)])
+    with pytest.raises(RuntimeError, match="sent nothing for 1 s"):
         list(pipeline.prepared_outcomes(records, prepare, inline=3, position=lambda: 0.0))
