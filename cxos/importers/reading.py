@@ -612,7 +612,10 @@ def _record_list(loaded: Any) -> list[Any] | None:
         return loaded
     if not isinstance(loaded, dict):
         return None
-    for container in (loaded, loaded.get("_embedded")):
+    # A list may also sit one level further down, as Help Scout's reports write {"conversations": {"results":
+    # [...]}}: without looking there the whole page would be read as one record.
+    nested = [loaded.get(key) for key in ("_embedded", *RECORD_KEYS)]
+    for container in (loaded, *nested):
         if isinstance(container, dict):
             for key in RECORD_KEYS:
                 if isinstance(container.get(key), list):

@@ -469,3 +469,12 @@ def test_cli_exits_2_on_unreadable_input(journey_store, tmp_path, capsys, conten
     path.write_bytes(content)
     assert main(["--database-url", journey_store.url, "import", str(path)]) == 2
     assert "empty" in capsys.readouterr().err
+
+
+def test_a_list_one_level_down_is_read_as_the_records_as_help_scout_reports_write_it():
+    page = {
+        "conversations": {"page": 1, "results": [{"id": 7, "subject": "SSO loop"}, {"id": 8, "subject": "x"}]}
+    }
+    table = open_table(json.dumps(page).encode(), "report.json")
+    assert table.header == ["id", "subject"]
+    assert [record.values["subject"] for record in table.records()] == ["SSO loop", "x"]
