@@ -194,10 +194,14 @@ async def run_case(
     times: list[float] = []
     outcomes = {"ok": 0, "error": 0, "stuck": 0}
     per_page: dict[str, list[float]] = {}
+    write_failures: list[str] = []
     for name in names:
         path, query = PAGES[name]
         address = next(p for p in pages.PAGES if p.path == path).url(**query)
-        api.post_signal(f"Concurrency bench: a signal before {name}")
+        try:
+            api.post_signal(f"Concurrency bench: a signal before {name}")
+        except (OSError, http.client.HTTPException, RuntimeError) as error:
+            write_failures.append(f"{name}: {type(error).__name__}: {error}")
         results = await asyncio.gather(
             *(load(tab, bases[i % len(bases)] + address, timeout_s) for i, tab in enumerate(tabs))
         )
@@ -207,7 +211,7 @@ async def run_case(
             per_page.setdefault(name, []).append(seconds)
     for context in contexts:
         await context.close()
-    return {"times": times, "outcomes": outcomes, "per_page": per_page}
+    return {"times": times, "outcomes": outcomes, "per_page": per_page, "write_failures": write_failures}
 
 
 async def freshness(browser: Any, api: Api, base_b: str, trials: int, timeout_s: float) -> dict[str, Any]:
@@ -227,7 +231,13 @@ async def freshness(browser: Any, api: Api, base_b: str, trials: int, timeout_s:
         await load(tab, address, timeout_s)
         if not (await summary.inner_text()).startswith("0 signals"):
             raise RuntimeError(f"B's search for {marker} did not start empty: {await summary.inner_text()!r}")
-        api.post_signal(f"Freshness {marker}")
+        try:
+            api.post_signal(f"Freshness {marker}")
+        except (OSError, http.client.HTTPException, RuntimeError):
+            lags.append(float("nan"))  # the write itself failed: counted as never shown
+            started.append(float("nan"))
+            loads_needed.append(0)
+            continue
         written = time.perf_counter()
         n = 0
         while True:
@@ -341,7 +351,14 @@ async def _cases(
                     "load_before": load_before,
                     "load_after": list(os.getloadavg()),
                     "per_page_p95_s": {k: common.percentile(v, 95) for k, v in case["per_page"].items()},
+                    "write_failures": case["write_failures"],
                 }
+            )
+            r = rows[-1]
+            common.log(
+                f"  {n} sessions: p50 {r['p50_s']:.2f} s, p95 {r['p95_s']:.2f} s, max {r['max_s']:.2f} s, "
+                f"errors {r['errors']}, stuck {r['stuck']}, writes failed {len(r['write_failures'])}, "
+                f"server CPU {r['server_cpu_s']}, load {r['load_before'][0]:.1f} → {r['load_after'][0]:.1f}"
             )
         common.log("concurrency: freshness…")
         fresh_load = list(os.getloadavg())
@@ -379,6 +396,7 @@ def render(result: dict[str, Any]) -> str:
                     r["max_s"],
                     r["errors"],
                     r["stuck"],
+                    len(r.get("write_failures", [])),
                     " + ".join(f"{c:.1f}" for c in r["server_cpu_s"]),
                     " / ".join(f"{m:.0f}" for m in r["server_rss_mib"]),
                     f"{r['load_before'][0]:.1f} → {r['load_after'][0]:.1f}",
