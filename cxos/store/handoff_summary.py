@@ -8,7 +8,7 @@ created) and after it (the row), and adds the difference. `handoff_day` counts t
 by (to, from) and its status events by (from, to, the owner at that moment: the latest owner event before it).
 
 A write that rewrites past events (a test backdating history, a hand-made repair) or that changes signal rows
-without any event, a bulk write, or a deleted signal derives the affected summary again from the raw queries
+without any event, or a deleted signal derives the affected summary again from the raw queries
 (`rebuild`, also `python -m cxos rebuild-summaries` and the migration that created them).
 """
 
@@ -31,7 +31,6 @@ OWNER, STATUS = "owner", "status"  # handoff_day.kind
 # The backlog is work waiting on a team; fixed and closed signals are done (as cxos/routing/handoffs.py says).
 DONE = {Status.FIXED.value, Status.LOOP_CLOSED.value, Status.DUPLICATE.value, Status.WONT_FIX.value}
 BACKLOG = sorted(status.value for status in Status if status.value not in DONE)
-BULK_EVENTS = 200_000  # above this many owner and status events a write's summaries are worked out in SQL
 REFRESH_CHUNK = 5_000  # signals per statement: well under SQLite's and PostgreSQL's bound-value limits
 EVENT, SIGNAL = table_of(Event), table_of(Signal)
 BACKLOGS, DAYS = table_of(TeamBacklog), table_of(HandoffDay)
@@ -194,17 +193,18 @@ def refresh(session: Session, after_event_id: int, signals_before: int, *, signa
         if e.entity == EventEntity.SIGNAL
     ]
     moves = [e for e in signal_events if e.field in (OWNER_FIELD, STATUS_FIELD)]
-    bulk = len(moves) > BULK_EVENTS
     if rewritten:
         rebuild_days(session)
     else:
-        rows = _day_rows(session, after_event_id) if bulk else _day_rows_of(session, moves, after_event_id)
+        # Bulk writes too: recounting, or an aggregate over every owner event, in each batch of a large
+        # import or demo costs what the history holds each time (the 1M demo: about 100 CPU-s more).
+        rows = _day_rows_of(session, moves, after_event_id)
         if rows:
             session.execute(_ADD_DAY, rows)
     if not signals_changed:
         return
-    if not signal_events or bulk:
-        rebuild_backlogs(session)  # rows changed without any event, or a bulk write: count them again
+    if not signal_events:
+        rebuild_backlogs(session)  # rows changed without any event: count them again
         return
     # Owner and status change only with their events; a signal this write created is counted whatever it has.
     ids = sorted(
