@@ -11,7 +11,11 @@ form), and times the next `at.run()`:
 * empty: an empty page served the same way in a process of its own (its cpu and wall after the same write);
 * SQL cpu s / SQL wall s: the cxos queries the page's loaders make, run directly on a read session after the
   page's run (SQLite runs in this process, so its work is in the CPU seconds);
+* RSS / peak MiB: the server process's resident memory after the page's last run, and its peak (VmHWM);
 * load: the 1-minute load average when the page's runs ended (the machine is shared: read figures with it).
+
+With more than one size, each page's CPU and wall seconds at the largest size are also given as a multiple of
+the smallest (the target: at 1M ≤ 3× the same at 10k, and ≤ 2 s wall on an idle 2-core machine).
 
 Cold first visits and warm cache hits are not reported: the first is a process start, the second runs no SQL.
 
@@ -183,7 +187,18 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         "cpu_runs": cpu,
         "wall_runs": wall,
         "load": os.getloadavg()[0],
+        **memory_mib(),
     }
+
+
+def memory_mib() -> dict[str, float]:
+    """This process's resident memory now and at its peak (Linux /proc; empty elsewhere)."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    fields = {line.split(":")[0]: line.split()[1] for line in status if line.startswith(("VmRSS", "VmHWM"))}
+    return {"rss_mib": int(fields["VmRSS"]) / 1024, "peak_rss_mib": int(fields["VmHWM"]) / 1024}
 
 
 def run(sizes: tuple[int, ...], names: list[str], seed: int, runs: int) -> dict[str, Any]:
@@ -228,6 +243,8 @@ def render(result: dict[str, Any]) -> str:
             common.fmt(r["empty"]["wall_s"]),
             common.fmt(r.get("raw_sql_cpu_s")),
             common.fmt(r["raw_sql_s"]),
+            common.fmt(r.get("rss_mib"), 0),
+            common.fmt(r.get("peak_rss_mib"), 0),
             common.fmt(r["load"], 2),
         ]
         for r in result["rows"]
@@ -245,13 +262,41 @@ def render(result: dict[str, Any]) -> str:
                     "empty wall s",
                     "SQL cpu s",
                     "SQL wall s",
+                    "RSS MiB",
+                    "peak MiB",
                     "load 1m",
                 ],
                 rows,
                 title=f"Each page right after one logged signal (AppTest; median of {result['runs']} write + run)",
             ),
+            *growth(result["rows"]),
         ]
     )
+
+
+def growth(rows: list[dict[str, Any]]) -> list[str]:
+    """Each page at the largest size against the smallest: the ×3 and 2 s wall targets."""
+    sizes = sorted({r["size"] for r in rows})
+    if len(sizes) < 2:
+        return []
+    small, large = sizes[0], sizes[-1]
+    by = {(r["size"], r["page"]): r for r in rows}
+    table = []
+    for (size, page), r in by.items():
+        base = by.get((small, page))
+        if size != large or base is None:
+            continue
+        cpu, wall = common.ratio(r["cpu_s"], base["cpu_s"]), common.ratio(r["wall_s"], base["wall_s"])
+        met = cpu <= 3 and wall <= 3 and r["wall_s"] <= 2
+        table.append([page, common.fmt_ratio(cpu), common.fmt_ratio(wall), common.fmt(r["wall_s"]), met])
+    return [
+        "",
+        common.format_table(
+            ["page", "cpu ×", "wall ×", f"wall s at {large:,}", "≤ 3× and ≤ 2 s"],
+            table,
+            title=f"{large:,} against {small:,} signals",
+        ),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -403,6 +403,29 @@ class OwnerHistory(SQLModel, table=True):
     kept: bool | None = None  # no later owner event names another team or sends it back to triage
 
 
+class TeamBacklog(SQLModel, table=True):
+    """Per team, how many signals wait on it now (owned, not fixed or closed), kept in each write's transaction
+    (a summary; `python -m cxos rebuild-summaries`)."""
+
+    __tablename__ = "team_backlog"
+    team_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    open_signals: int
+
+
+class HandoffDay(SQLModel, table=True):
+    """Per UTC day, the owner moves (kind "owner": to, from) and status moves (kind "status": from, to, the
+    owner at that moment) of signals, counted; kept in each write's transaction, so a window of days reads a
+    few rows per day whatever the history holds. '' and 0 stand for "none" (primary key columns)."""
+
+    __tablename__ = "handoff_day"
+    day: date = Field(primary_key=True)
+    kind: str = Field(primary_key=True)  # owner | status
+    from_value: str = Field(primary_key=True)
+    to_value: str = Field(primary_key=True)
+    team_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int
+
+
 class IntegrationToken(Versioned, table=True):
     """A bearer token one integration sends to the intake API: only its SHA-256 is stored, never the token.
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from cxos.models import Event, OwnerHistory, Signal, table_of
 from cxos.signals.lifecycle import CLOSED, OPEN
+from cxos.store import handoff_summary
 from cxos.vocabulary import EventEntity, Status
 
 BOUNCE_FLAG = 3
@@ -151,41 +152,24 @@ def _stale(now: datetime, days: int) -> list[Any]:
 def team_backlogs(session: Session, *, now: datetime, weeks: int = BACKLOG_WEEKS) -> list[TeamBacklog]:
     """Per team: its backlog now and `weeks` ago, and what it closed meanwhile; black holes first.
 
-    The backlog of back then is replayed backwards from today's through the window's events: a signal
+    The backlog of back then is replayed backwards from today's through the window's moves: a signal
     that arrived (owner event to the team) was not there yet, one that left was, one that closed was,
-    one that reopened was not.
+    one that reopened was not. All from the handoffs summaries (cxos/store/handoff_summary.py): the backlog
+    now, and the moves of the window's whole UTC days (from the day `weeks` before `now`), counted per day, so
+    the cost is the window's days, not the history. A status move counts for the team that owned the signal
+    when it moved.
     """
-    since = now - timedelta(weeks=weeks)
-    open_by_team = session.exec(
-        select(col(Signal.owner_team_id), func.count())
-        .where(col(Signal.owner_team_id).is_not(None), col(Signal.status).in_(BACKLOG))
-        .group_by(col(Signal.owner_team_id))
-    ).all()
-    backlog = {team_id: n for team_id, n in open_by_team if team_id is not None}
+    since = (now - timedelta(weeks=weeks)).date()
+    backlog = handoff_summary.backlogs_now(session)
     before = dict(backlog)
     # Owners change while a signal waits (a done signal keeps its owner), so every move counts.
-    moves = session.exec(
-        select(col(Event.to_value), col(Event.from_value), func.count())
-        .where(Event.entity == EventEntity.SIGNAL, Event.field == OWNER_FIELD, col(Event.at) >= since)
-        .group_by(col(Event.to_value), col(Event.from_value))
-    ).all()
-    for to_team, from_team, n in moves:
+    for from_team, to_team, _, n in handoff_summary.window_rows(session, handoff_summary.OWNER, since):
         _add(before, to_team, -n)
         _add(before, from_team, +n)
-    status_moves = session.exec(
-        select(col(Event.from_value), col(Event.to_value), col(Signal.owner_team_id), func.count())
-        .join(Signal, col(Signal.id) == col(Event.entity_id))
-        .where(
-            Event.entity == EventEntity.SIGNAL,
-            Event.field == "status",
-            col(Event.at) >= since,
-            col(Signal.owner_team_id).is_not(None),
-        )
-        .group_by(col(Event.from_value), col(Event.to_value), col(Signal.owner_team_id))
-    ).all()
     closed: dict[int, int] = {}
-    for old, new, team_id, n in status_moves:
-        assert team_id is not None  # the query leaves unowned signals out
+    for old, new, team_id, n in handoff_summary.window_rows(session, handoff_summary.STATUS, since):
+        if not team_id:
+            continue  # in triage when its status moved
         if old in BACKLOG and new in DONE:
             closed[team_id] = closed.get(team_id, 0) + n
             before[team_id] = before.get(team_id, 0) + n

@@ -4,13 +4,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from cxos import config
 from cxos.errors import DatabaseBusy
-from cxos.store import db, sql_timing, summaries, versions
+from cxos.models import Signal, table_of
+from cxos.store import db, handoff_summary, sql_timing, summaries, versions
 from cxos.store.faults import FileIdentity, refuse_missing_file, sqlite_file, storage_fault
 from cxos.store.locks import LockTimeout, file_lock, lock_file_beside
 from cxos.store.sheets.address import is_sheets_url
@@ -33,6 +35,7 @@ class Store:
         self.engine = db.make_engine(self.url)
         versions.track_writes(self.engine)
         sql_timing.time_statements(self.engine)
+        handoff_summary.track_event_rewrites(self.engine)
         self._write_engine = self.engine.execution_options(cxos_write=True)
         self._file = sqlite_file(self.url) if self.is_sqlite else None
         self._process_writer = threading.Lock()
@@ -151,15 +154,34 @@ def _queue_too_long() -> DatabaseBusy:
     )
 
 
-def begin_write(session: Session) -> int:
-    """Open a write transaction: nothing noted as changed yet; the newest event id, for `finish_write`."""
+SIGNAL_TABLE = table_of(Signal).name
+
+
+@dataclass(frozen=True)
+class WriteStart:
+    """Where the history stood when a write transaction began: what the write adds comes after it."""
+
+    events: int  # the newest event's id
+    signals: int  # the newest signal's id
+
+
+def begin_write(session: Session) -> WriteStart:
+    """Open a write transaction: nothing noted as changed yet; the newest event and signal ids, for
+    `finish_write`."""
     versions.forget_changes(session)
-    return summaries.last_event_id(session)
+    handoff_summary.forget_rewrites(session)
+    return WriteStart(summaries.last_event_id(session), handoff_summary.last_signal_id(session))
 
 
-def finish_write(session: Session, events_before: int) -> None:
+def finish_write(session: Session, began: WriteStart) -> None:
     """Before the commit, in the same transaction: bring the summaries up to date, then give every table the
     transaction changed a new data version."""
     session.flush()
-    summaries.refresh_for_new_events(session, events_before)
+    summaries.refresh_for_new_events(session, began.events)
+    handoff_summary.refresh(
+        session,
+        began.events,
+        began.signals,
+        signals_changed=SIGNAL_TABLE in versions.changed_so_far(session),
+    )
     versions.bump_changed(session)

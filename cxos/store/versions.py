@@ -49,6 +49,13 @@ def forget_changes(where: Session | Connection) -> None:
     _connection(where).info.pop(_TOUCHED, None)
 
 
+def changed_so_far(where: Session | Connection) -> set[str]:
+    """The tables this transaction has changed up to now (flushed statements), without forgetting them."""
+    if isinstance(where, Session):
+        where.flush()
+    return set(_connection(where).info.get(_TOUCHED, set()))
+
+
 def bump_changed(where: Session | Connection) -> set[str]:
     """Give every table this transaction changed a new token, in the transaction; the names bumped."""
     if isinstance(where, Session):

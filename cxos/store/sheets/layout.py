@@ -31,7 +31,7 @@ class UnreadableRow(ValueError):
 
 
 # Derived from the other tables and kept by each store itself: never mirrored to a sheet or copied by a sync.
-DERIVED = frozenset({"data_version", "owner_history"})
+DERIVED = frozenset({"data_version", "owner_history", "team_backlog", "handoff_day"})
 
 
 def tables() -> list[Table]:

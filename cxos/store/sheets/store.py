@@ -35,7 +35,7 @@ from sqlmodel import Session
 from cxos import config
 from cxos.clock import utcnow
 from cxos.errors import CxosError, StaleWrite
-from cxos.store import summaries, versions
+from cxos.store import handoff_summary, summaries, versions
 from cxos.store.db import upgrade_to_head
 from cxos.store.sheets import layout, pull, push
 from cxos.store.sheets.a1 import a1, quote_title
@@ -333,6 +333,7 @@ class SheetsStore(Store):
                 pull.drop_orphans(reads)
             pull.load(connection, reads, incremental=incremental)
             summaries.rebuild(connection)  # rows came from the sheet, not through write(): derive them again
+            handoff_summary.rebuild(connection)
             versions.bump_changed(connection)
         for read in reads:
             self._columns[read.table.name] = read.columns
