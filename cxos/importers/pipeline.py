@@ -14,6 +14,8 @@ here, as before.
 
 import multiprocessing
 import os
+import queue
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -28,6 +30,7 @@ Outcome = tuple[int, int, Any]  # (record's row number, rows it stands for, what
 # thread held at that moment stays held in the child): it is stopped and the import fails, never waits forever.
 # A chunk of CHUNK rows takes well under a second to prepare.
 SILENT_FOR_S = 120.0
+AHEAD = 64  # chunks prepared ahead that may wait in this process (64,000 rows)
 
 
 def _same(outcome: Any) -> Any:
@@ -64,26 +67,54 @@ def prepared_outcomes(
             yield (record.number, record.rows, prepare(record)), position()
         return
     process, receiving = child
+    # A thread here empties the pipe as the child fills it, so the child never waits while this process
+    # stores a batch (a pipe holds 64 KiB: without it the two processes took turns instead of overlapping).
+    # AHEAD chunks at most wait here; past that the child waits, so memory stays bounded.
+    arrived: queue.Queue[Any] = queue.Queue(maxsize=AHEAD)
+    drainer = threading.Thread(
+        target=_drain, args=(receiving, arrived), name="cxos-import-drain", daemon=True
+    )
+    drainer.start()
     try:
         while True:
-            if not receiving.poll(SILENT_FOR_S):
-                raise RuntimeError(f"the process preparing the rows sent nothing for {SILENT_FOR_S:.0f} s")
-            message = receiving.recv()
+            try:
+                message = arrived.get(timeout=SILENT_FOR_S)
+            except queue.Empty:
+                raise RuntimeError(
+                    f"the process preparing the rows sent nothing for {SILENT_FOR_S:.0f} s"
+                ) from None
             if message[0] == "rows":
                 _, outcomes, where = message
                 for number, rows, packed in outcomes:
                     yield (number, rows, unpack(packed)), where
             elif message[0] == "done":
                 return
+            elif message[0] == "ended":  # the pipe closed with no "done": the child died
+                raise RuntimeError("the process preparing the rows stopped without a word")
             else:  # "failed": the child's exception, raised here as if preparing had raised it
                 raise message[1]
-    except EOFError:
-        raise RuntimeError("the process preparing the rows stopped without a word") from None
     finally:
-        receiving.close()
         if process.is_alive():
             process.terminate()
-        process.join()
+        process.join()  # the child gone, its end of the pipe is closed: the drainer reads to the end and stops
+        while drainer.is_alive():  # unless it waits on a full queue: what it still passes on is not wanted
+            try:
+                arrived.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        receiving.close()
+
+
+def _drain(receiving: Any, arrived: "queue.Queue[Any]") -> None:
+    try:
+        while True:
+            message = receiving.recv()
+            arrived.put(message)
+            if message[0] in ("done", "failed"):
+                return
+    except (EOFError, OSError):
+        pass
+    arrived.put(("ended",))
 
 
 def _start_child(
