@@ -115,3 +115,29 @@ def test_a_child_that_hangs_is_stopped_and_an_error_not_a_wait_forever(monkeypat
     records = iter([Record(number, {}) for number in range(2, 30)])
     with pytest.raises(RuntimeError, match="sent nothing for 1 s"):
         list(pipeline.prepared_outcomes(records, prepare, inline=3, position=lambda: 0.0))
+
+
+def test_the_child_keeps_preparing_while_the_importing_process_is_busy_storing():
+    """Without the thread that empties the pipe, the child stops at the first chunk the pipe cannot hold, and
+    the two processes take turns instead of overlapping."""
+    import multiprocessing
+
+    prepared = multiprocessing.get_context("fork").Value("i", 0)
+
+    def prepare(record: Record) -> str:
+        with prepared.get_lock():
+            prepared.value += 1
+        return "x" * 500  # a chunk of these is far more than a pipe holds
+
+    records = iter([Record(number, {}) for number in range(2, 20_002)])
+    outcomes = pipeline.prepared_outcomes(records, prepare, inline=1, position=lambda: 0.0)
+    (
+        next(outcomes),
+        next(outcomes),
+    )  # one prepared here, one from the child: the importing process is "busy" now
+    waited = 0.0
+    while prepared.value < 20_000 and waited < 60:
+        time.sleep(0.2)
+        waited += 0.2
+    assert prepared.value == 20_000  # every row prepared while nothing was read here
+    assert sum(1 for _ in outcomes) == 19_998
