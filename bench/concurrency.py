@@ -418,6 +418,7 @@ def render(result: dict[str, Any]) -> str:
                 "max s",
                 "errors",
                 "stuck",
+                "writes failed",
                 "server CPU s",
                 "RSS MiB",
                 "load 1m",
