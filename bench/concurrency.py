@@ -42,6 +42,7 @@ from bench import common  # noqa: E402
 from bench.after_write import PAGES  # noqa: E402
 from bench.friction_log_page import demo_database  # noqa: E402
 from components.common import pages  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.served_app import start_app, stop_app  # noqa: E402  # the app as make run serves it
 
 BACKENDS = ("sqlite", "postgresql")
@@ -51,16 +52,6 @@ DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_FRESH_TRIALS = 5
 FIRST_PORT = 8711  # this bench's ports: 8711 (A) and 8712 (B); --port moves them
 USER = "Dana Kim"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1440, "height": 900}
 # Counts the runs the script finished in this document: running → notRunning. A fresh page starts "initial",
 # so waiting for the first such transition after navigation never mistakes the state before the run for idle.
@@ -328,7 +319,7 @@ async def _cases(
     rows = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
         for n in sessions:
             common.log(f"concurrency: {len(bases)} process(es), {n} sessions…")

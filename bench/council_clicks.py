@@ -39,12 +39,12 @@ from bench import common  # noqa: E402
 from bench.friction_log_page import demo_database  # noqa: E402
 from cxos.store.sql_timing import SETTING as SQL_FILE_SETTING  # noqa: E402
 from cxos.store.sql_timing import read_totals  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 DEFAULT_SIGNALS = 10_000
 DEFAULT_SEED = 7
 DEFAULT_ROUNDS = 3
 EMPTY_RUNS = 15
-CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1920, "height": 1080}
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 IDLE_TARGET_S = 1.5  # every click, on an idle machine
@@ -307,7 +307,7 @@ def run(*, signals: int, seed: int, rounds: int) -> dict[str, Any]:
         with streamlit_app(common.REPO_ROOT / "app.py", app_env) as app, streamlit_app(empty, env) as bare:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"], headless=True
+                    executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
                 )
                 common.log("council clicks: the empty page…")
                 empty_times = empty_page_reruns(browser, bare, EMPTY_RUNS)

@@ -31,21 +31,13 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.served_app import seed_demo, start_app, stop_app  # noqa: E402  # the app as make run serves it
 
 BACKENDS = ("sqlite", "postgresql")
 DEFAULT_CLIENTS, DEFAULT_SECONDS = 20, 30.0
 BASELINE_LOADS = 5
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _council_loads(base: str, *, loads: int | None, until: float | None, out: list[float]) -> None:
@@ -53,7 +45,7 @@ def _council_loads(base: str, *, loads: int | None, until: float | None, out: li
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         page.goto(f"{base}/Council")  # warm: the first load also starts the session
         page.wait_for_selector(IDLE, state="attached", timeout=120_000)
