@@ -42,6 +42,7 @@ from cxos.store.audit import (
     event_row,
     last_change,
     record_event,
+    record_refusal,
     stale_write,
     touch,
 )
@@ -207,14 +208,7 @@ def accept_owners(
                     raise NotFound(f"Signal #{signal_id} does not exist.")
                 if signal.version != seen:
                     stale = stale_write(signal, change=last_change(session, EventEntity.SIGNAL, signal_id))
-                    record_event(
-                        session,
-                        actor=actor,
-                        entity=EventEntity.SIGNAL,
-                        entity_id=signal_id,
-                        action=EventAction.REFUSED,
-                        note=str(stale),
-                    )
+                    record_refusal(session, actor, EventEntity.SIGNAL, signal_id, stale)
                     raise stale
                 if signal.owner_team_id == owners[signal_id]:
                     _confirm_owner(session, signal, actor)

@@ -211,15 +211,18 @@ def versioned_write(
         on_id = stale.entity_id if stale.entity_id is not None else entity_id
         if on_entity is not None and on_id is not None:
             with store.write() as session:
-                record_event(
-                    session,
-                    actor=actor,
-                    entity=EventEntity(on_entity),
-                    entity_id=on_id,
-                    action=EventAction.REFUSED,
-                    note=str(stale),
-                )
+                record_refusal(session, actor, EventEntity(on_entity), on_id, stale)
         raise
+
+
+def record_refusal(
+    session: Session, actor: Actor, entity: EventEntity, row_id: int, stale: StaleWrite
+) -> None:
+    """The refused attempt, recorded on the row that had moved on (in the session given: its own transaction
+    when the refused write is rolled back, the batch's when the rest of a batch goes on)."""
+    record_event(
+        session, actor=actor, entity=entity, entity_id=row_id, action=EventAction.REFUSED, note=str(stale)
+    )
 
 
 @contextmanager
