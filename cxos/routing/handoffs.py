@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from cxos.models import Event, OwnerHistory, Signal, table_of
 from cxos.signals.lifecycle import CLOSED, OPEN
 from cxos.store import handoff_summary
-from cxos.vocabulary import EventEntity, Status
+from cxos.vocabulary import EventEntity
 
 BOUNCE_FLAG = 3
 OWNER_FIELD = "owner_team_id"  # every owner change writes an event on this field, whichever service made it
@@ -24,8 +24,8 @@ STALE_DAYS = 14
 BACKLOG_WEEKS = 4
 MAX_ROWS = 200
 # The backlog is work waiting on a team; fixed and closed signals are done, whatever comes next.
-DONE = {Status.FIXED.value} | {status.value for status in CLOSED}
-BACKLOG = {status.value for status in Status} - DONE
+# Done work and the backlog, as the summaries that keep the team backlogs count them (one definition).
+DONE, BACKLOG = handoff_summary.DONE, handoff_summary.BACKLOG
 OPEN_VALUES = [status.value for status in OPEN]
 CLOSED_VALUES = {status.value for status in CLOSED}
 SIGNAL_COLUMNS = (

@@ -28,9 +28,12 @@ from cxos.vocabulary import EventEntity, Status
 
 OWNER_FIELD, STATUS_FIELD = "owner_team_id", "status"
 OWNER, STATUS = "owner", "status"  # handoff_day.kind
-# The backlog is work waiting on a team; fixed and closed signals are done (as cxos/routing/handoffs.py says).
-DONE = {Status.FIXED.value, Status.LOOP_CLOSED.value, Status.DUPLICATE.value, Status.WONT_FIX.value}
-BACKLOG = sorted(status.value for status in Status if status.value not in DONE)
+# The backlog is work waiting on a team; fixed and closed signals are done (fixed, and cxos/signals/lifecycle.py's
+# CLOSED, which this layer does not import: tests/store/test_handoff_summary.py checks that they agree).
+DONE = frozenset(
+    {Status.FIXED.value, Status.LOOP_CLOSED.value, Status.DUPLICATE.value, Status.WONT_FIX.value}
+)
+BACKLOG = frozenset(status.value for status in Status) - DONE
 REFRESH_CHUNK = 5_000  # signals per statement: well under SQLite's and PostgreSQL's bound-value limits
 EVENT, SIGNAL = table_of(Event), table_of(Signal)
 BACKLOGS, DAYS = table_of(TeamBacklog), table_of(HandoffDay)
@@ -144,7 +147,7 @@ def _as_date(value: Any) -> date:
 def _backlog_now() -> Select:
     return (
         select(SIGNAL.c.owner_team_id, func.count())
-        .where(SIGNAL.c.owner_team_id.is_not(None), SIGNAL.c.status.in_(BACKLOG))
+        .where(SIGNAL.c.owner_team_id.is_not(None), SIGNAL.c.status.in_(sorted(BACKLOG)))
         .group_by(SIGNAL.c.owner_team_id)
     )
 

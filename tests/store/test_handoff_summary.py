@@ -106,3 +106,12 @@ def test_rebuild_summaries_says_nothing_differed_for_the_handoffs_either(tmp_pat
     assert main(["--database-url", url, "rebuild-summaries", "--json"]) == 0
     counts = json.loads(capsys.readouterr().out)
     assert counts["rows_changed"] == 0 and counts["team_backlog"] > 0 and counts["handoff_day"] > 0
+
+
+def test_the_summaries_count_done_work_as_the_lifecycle_defines_it():
+    from cxos.signals.lifecycle import CLOSED
+    from cxos.store.handoff_summary import BACKLOG, DONE
+    from cxos.vocabulary import Status
+
+    assert {Status.FIXED.value} | {status.value for status in CLOSED} == DONE
+    assert BACKLOG == {status.value for status in Status} - DONE
